@@ -1,0 +1,60 @@
+"""Fields shared by every grouprep configuration.
+
+A config file builds on `get_base_config(arg)`; `arg == "smoke"` shrinks the run
+to a ~1 minute end-to-end check (few steps, small batch).
+"""
+import ml_collections
+
+
+def get_base_config(arg=None) -> ml_collections.ConfigDict:
+  config = ml_collections.ConfigDict()
+  config.name = "base"
+  config.seed = 0
+
+  config.data = ml_collections.ConfigDict()
+  config.data.data_dir = None  # None: TFDS_DATA_DIR or ~/tensorflow_datasets.
+  config.data.cache_dir = None  # None: $GROUPREP_CACHE or ~/.cache/grouprep.
+  config.data.download = True  # Prepare via TFDS when absent (needs network).
+  config.data.image_size = 28
+  config.data.label_key = "alphabet"  # What a class is: alphabet | character.
+  config.data.group_key = "rotation"  # What a group is: rotation | random.
+  config.data.group_size = 0  # Items per group for group_key="random".
+  config.data.heldout_fraction = 0.2  # Characters of each training alphabet kept out.
+  config.data.classes_per_batch = 16  # C
+  config.data.groups_per_class = 2  # V
+  config.data.items_per_group = 16  # M
+
+  config.model = ml_collections.ConfigDict()
+  config.model.name = "conv4"
+  config.model.width = 64
+  config.model.embed_dim = 0  # 0: no projection head (Conv-4's 64-d output).
+
+  config.loss = ml_collections.ConfigDict()
+  config.loss.name = "group_item"
+  config.loss.pooling = "centroid"
+  config.loss.similarity = "cosine"
+  config.loss.temperature = 0.1
+
+  config.train = ml_collections.ConfigDict()
+  config.train.num_steps = 1000
+  config.train.learning_rate = 1e-3
+  config.train.schedule = "cosine"  # constant | cosine
+  config.train.warmup_steps = 50
+  config.train.weight_decay = 0.0
+  config.train.checkpoint_every = 200
+  config.train.keep_checkpoints = 3
+  config.train.log_every = 50
+
+  config.eval = ml_collections.ConfigDict()
+  config.eval.batch_size = 2048  # Images per forward pass.
+
+  if arg == "smoke":
+    config.data.classes_per_batch = 8
+    config.data.items_per_group = 8
+    config.train.num_steps = 30
+    config.train.warmup_steps = 5
+    config.train.checkpoint_every = 10
+    config.train.log_every = 10
+  elif arg not in (None, ""):
+    raise ValueError(f"Unknown config argument {arg!r}; use ':smoke' or none.")
+  return config

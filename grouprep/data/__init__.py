@@ -1,0 +1,1 @@
+"""Omniglot through TFDS: loading and caching, groups and splits, the sampler."""

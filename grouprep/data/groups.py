@@ -1,0 +1,113 @@
+"""Groups and splits as pure functions of the labels.
+
+An *item* is one image under one rotation (k * 90 degrees). A *group* is a set
+of items of one class; the groups of a class are disjoint. Default (the note's
+experiment): class = alphabet, group = rotation, so each alphabet has 4 groups.
+"""
+import dataclasses
+from typing import Sequence
+
+import numpy as np
+
+LABEL_KEYS = ("alphabet", "character")
+GROUP_KEYS = ("rotation", "random")
+
+
+@dataclasses.dataclass(frozen=True)
+class Groups:
+  """I items in G groups, stored group-contiguously (CSR).
+
+  item_image: [I] index into the split's images; item_rotation: [I] in 0..3;
+  group_offsets: [G + 1], group g holds items group_offsets[g]:group_offsets[g+1];
+  group_class: [G] class id of each group; group_key: [G] the rotation for
+  rotation groups, the partition index for random groups.
+  """
+  item_image: np.ndarray
+  item_rotation: np.ndarray
+  group_offsets: np.ndarray
+  group_class: np.ndarray
+  group_key: np.ndarray
+
+  @property
+  def num_groups(self) -> int:
+    return len(self.group_class)
+
+  @property
+  def group_sizes(self) -> np.ndarray:
+    return np.diff(self.group_offsets)
+
+  @property
+  def item_group(self) -> np.ndarray:
+    return np.repeat(np.arange(self.num_groups), self.group_sizes)
+
+  def members(self, g: int) -> np.ndarray:
+    return np.arange(self.group_offsets[g], self.group_offsets[g + 1])
+
+
+def heldout_character_mask(alphabet: np.ndarray, character: np.ndarray,
+                           fraction: float, seed: int) -> np.ndarray:
+  """[N] bool: the images of a seeded `fraction` of each alphabet's characters.
+
+  Per alphabet, round(fraction * #characters) characters are held out (at least
+  one when fraction > 0), chosen by a generator seeded with (seed, alphabet).
+  """
+  held = np.zeros(len(character), bool)
+  if fraction <= 0:
+    return held
+  for a in np.unique(alphabet):
+    chars = np.unique(character[alphabet == a])
+    n = max(1, int(round(fraction * len(chars))))
+    rng = np.random.default_rng([seed, int(a)])
+    held |= np.isin(character, rng.choice(chars, n, replace=False))
+  return held
+
+
+def build_groups(labels: np.ndarray, images: np.ndarray, *,
+                 group_key: str = "rotation",
+                 rotations: Sequence[int] = (0, 1, 2, 3),
+                 group_size: int = 0, seed: int = 0) -> Groups:
+  """Groups of the items (images[i], r) for r in `rotations`.
+
+  labels: [N] class of each image; images: [n] the image indices to use.
+  group_key="rotation": group (class, r) = every item of that class rotated by r.
+  group_key="random": the items of each class are shuffled by a generator
+  seeded with (seed, class) and cut into disjoint groups of `group_size`
+  (a remainder smaller than group_size is dropped).
+  """
+  images = np.asarray(images)
+  rotations = np.asarray(rotations, np.int32)
+  item_image = np.tile(images, len(rotations))
+  item_rotation = np.repeat(rotations, len(images))
+  item_class = labels[item_image]
+  if group_key == "rotation":
+    # Sort by (class, rotation, image): each (class, rotation) is a group.
+    order = np.lexsort((item_image, item_rotation, item_class))
+    cls, rot = item_class[order], item_rotation[order]
+    new = np.r_[True, (cls[1:] != cls[:-1]) | (rot[1:] != rot[:-1])]
+    starts = np.flatnonzero(new)
+    return Groups(item_image=item_image[order],
+                  item_rotation=item_rotation[order],
+                  group_offsets=np.r_[starts, len(order)].astype(np.int64),
+                  group_class=cls[starts].astype(np.int32),
+                  group_key=rot[starts].astype(np.int32))
+  if group_key == "random":
+    if group_size < 1:
+      raise ValueError("group_key='random' needs data.group_size >= 1.")
+    parts_image, parts_rot, offsets, classes, keys = [], [], [0], [], []
+    for c in np.unique(item_class):
+      idx = np.flatnonzero(item_class == c)
+      idx = idx[np.random.default_rng([seed, int(c)]).permutation(len(idx))]
+      for j in range(len(idx) // group_size):
+        part = np.sort(idx[j * group_size:(j + 1) * group_size])
+        parts_image.append(item_image[part])
+        parts_rot.append(item_rotation[part])
+        offsets.append(offsets[-1] + group_size)
+        classes.append(c)
+        keys.append(j)
+    return Groups(item_image=np.concatenate(parts_image),
+                  item_rotation=np.concatenate(parts_rot),
+                  group_offsets=np.array(offsets, np.int64),
+                  group_class=np.array(classes, np.int32),
+                  group_key=np.array(keys, np.int32))
+  raise ValueError(f"config.data.group_key={group_key!r} is not one of "
+                   f"{GROUP_KEYS}.")

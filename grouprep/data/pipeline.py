@@ -1,0 +1,61 @@
+"""From a config to the arrays and groups that training and evaluation read."""
+from typing import Tuple
+
+import numpy as np
+
+from grouprep.data import groups as groups_lib
+from grouprep.data import omniglot
+from grouprep.data import sampler as sampler_lib
+
+
+def load(config, split: str) -> omniglot.OmniglotSplit:
+  d = config.data
+  return omniglot.load_split(split, image_size=d.image_size,
+                             data_dir=d.data_dir, cache_dir=d.cache_dir,
+                             download=d.download)
+
+
+def class_labels(data: omniglot.OmniglotSplit, label_key: str) -> np.ndarray:
+  return {"alphabet": data.alphabet, "character": data.character}[label_key]
+
+
+def heldout_mask(config, data: omniglot.OmniglotSplit) -> np.ndarray:
+  return groups_lib.heldout_character_mask(
+      data.alphabet, data.character, config.data.heldout_fraction, config.seed)
+
+
+def make_groups(config, data, images: np.ndarray) -> groups_lib.Groups:
+  d = config.data
+  return groups_lib.build_groups(
+      class_labels(data, d.label_key), images, group_key=d.group_key,
+      group_size=d.group_size, seed=config.seed)
+
+
+def train_data(config) -> Tuple[omniglot.OmniglotSplit, sampler_lib.Sampler]:
+  """Background alphabets minus the held-out characters, and their sampler."""
+  data = load(config, "train")
+  keep = np.flatnonzero(~heldout_mask(config, data))
+  sampler = sampler_lib.Sampler(
+      make_groups(config, data, keep),
+      classes_per_batch=config.data.classes_per_batch,
+      groups_per_class=config.data.groups_per_class,
+      items_per_group=config.data.items_per_group, seed=config.seed)
+  return data, sampler
+
+
+def eval_groups(config, which: str):
+  """(data, groups) of an evaluation split: alphabet x rotation groups.
+
+  which="unseen_alphabets": the TFDS test split (evaluation alphabets);
+  which="heldout_characters": the held-out characters of the train split.
+  """
+  if which == "unseen_alphabets":
+    data = load(config, "test")
+    images = np.arange(len(data))
+  elif which == "heldout_characters":
+    data = load(config, "train")
+    images = np.flatnonzero(heldout_mask(config, data))
+  else:
+    raise ValueError(f"Unknown evaluation split {which!r}.")
+  return data, groups_lib.build_groups(data.alphabet, images,
+                                       group_key="rotation")

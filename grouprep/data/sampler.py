@@ -1,0 +1,95 @@
+"""The C x V x M batch sampler: a pure function of (seed, step).
+
+A batch holds C classes, V distinct groups (views) of each class and M distinct
+items of each group. The same (seed, step) always gives the same batch, so a
+resumed run sees exactly the batches an uninterrupted run would have seen.
+"""
+import dataclasses
+
+import numpy as np
+
+from grouprep.data.groups import Groups
+
+
+class BatchShapeError(ValueError):
+  """The requested C x V x M batch cannot be drawn from the groups."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Sampler:
+  """Draws item indices [C, V, M] into `groups` for each step."""
+  groups: Groups
+  classes_per_batch: int
+  groups_per_class: int
+  items_per_group: int
+  seed: int
+
+  def __post_init__(self):
+    c, v, m = self.classes_per_batch, self.groups_per_class, self.items_per_group
+    g = self.groups
+    if min(c, v, m) < 1:
+      raise BatchShapeError(f"C={c}, V={v}, M={m} must all be >= 1.")
+    big = g.group_sizes >= m
+    if not big.any():
+      raise BatchShapeError(
+          f"config.data.items_per_group M={m} is larger than every group "
+          f"(largest: {g.group_sizes.max()} items).")
+    classes, counts = np.unique(g.group_class[big], return_counts=True)
+    eligible = classes[counts >= v]
+    if len(eligible) < c:
+      raise BatchShapeError(
+          f"config.data.classes_per_batch C={c} needs {c} classes with at least "
+          f"V={v} groups of at least M={m} items; only {len(eligible)} exist "
+          f"(smallest group: {g.group_sizes.min()} items, at most "
+          f"{counts.max()} groups per class).")
+    # Groups of each eligible class, padded to a rectangle with -1.
+    per_class = [np.flatnonzero(big & (g.group_class == k)) for k in eligible]
+    width = max(len(p) for p in per_class)
+    table = np.full((len(eligible), width), -1, np.int64)
+    for i, p in enumerate(per_class):
+      table[i, :len(p)] = p
+    object.__setattr__(self, "_class_groups", table)
+
+  def indices(self, step: int) -> np.ndarray:
+    """[C, V, M] item indices of the batch of `step`."""
+    c, v, m = self.classes_per_batch, self.groups_per_class, self.items_per_group
+    rng = np.random.default_rng([self.seed, step])
+    table = self._class_groups
+    rows = table[rng.choice(len(table), c, replace=False)]  # [C, width]
+    keys = np.where(rows >= 0, rng.random(rows.shape), np.inf)
+    groups = np.take_along_axis(rows, np.argsort(keys, axis=1)[:, :v], 1)
+    start = self.groups.group_offsets[groups].reshape(-1)  # [C*V]
+    size = self.groups.group_sizes[groups].reshape(-1)
+    # M distinct members per group: the M smallest of random keys, padding
+    # masked out so every member of a group is equally likely.
+    keys = rng.random((c * v, size.max()))
+    keys[np.arange(size.max())[None, :] >= size[:, None]] = np.inf
+    pick = np.argpartition(keys, m - 1, axis=1)[:, :m]
+    return (start[:, None] + pick).reshape(c, v, m)
+
+
+def gather_images(images: np.ndarray, groups: Groups,
+                  indices: np.ndarray) -> np.ndarray:
+  """Rotated images of the items. indices: [...] -> [..., S, S, 1] float32.
+
+  images: [N, S, S] uint8 (strokes bright). Pixels are scaled to [0, 1].
+  """
+  flat = indices.reshape(-1)
+  imgs = images[groups.item_image[flat]]
+  rot = groups.item_rotation[flat]
+  for r in (1, 2, 3):
+    sel = rot == r
+    if sel.any():
+      imgs[sel] = np.rot90(imgs[sel], k=r, axes=(1, 2))
+  out = imgs.astype(np.float32) * (1.0 / 255.0)
+  return out.reshape(indices.shape + imgs.shape[1:] + (1,))
+
+
+def shard(batch: np.ndarray, num_devices: int) -> np.ndarray:
+  """Split the class axis across devices: [C, ...] -> [n, C / n, ...]."""
+  c = batch.shape[0]
+  if c % num_devices:
+    raise BatchShapeError(
+        f"config.data.classes_per_batch C={c} is not divisible by the "
+        f"{num_devices} local devices.")
+  return batch.reshape((num_devices, c // num_devices) + batch.shape[1:])

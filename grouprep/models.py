@@ -1,0 +1,47 @@
+"""Item encoders f_theta(x): images [B, S, S, 1] -> embeddings [B, D]."""
+from typing import Optional
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+
+class Conv4(nn.Module):
+  """The Conv-4 of Prototypical Networks, optionally with a projection head.
+
+  4 x [3x3 conv (width) -> BatchNorm -> ReLU -> 2x2 max-pool], flattened: a
+  28 x 28 input gives a 64-d vector. With `embed_dim`, an MLP head
+  (Dense -> ReLU -> Dense(embed_dim)) follows. `axis_name` synchronises the
+  BatchNorm statistics across the devices of a pmap.
+  """
+  width: int = 64
+  num_blocks: int = 4
+  embed_dim: Optional[int] = None
+  axis_name: Optional[str] = None
+  bn_momentum: float = 0.9
+
+  @nn.compact
+  def __call__(self, x: jnp.ndarray, train: bool = True) -> jnp.ndarray:
+    for _ in range(self.num_blocks):
+      x = nn.Conv(self.width, (3, 3), padding="SAME")(x)
+      x = nn.BatchNorm(use_running_average=not train, momentum=self.bn_momentum,
+                       axis_name=self.axis_name if train else None)(x)
+      x = nn.relu(x)
+      x = nn.max_pool(x, (2, 2), strides=(2, 2))
+    x = x.reshape(x.shape[0], -1)
+    if self.embed_dim:
+      x = nn.relu(nn.Dense(x.shape[-1])(x))
+      x = nn.Dense(self.embed_dim)(x)
+    return x
+
+
+MODELS = {"conv4": Conv4}
+
+
+def create_model(model_config, axis_name: Optional[str] = None) -> nn.Module:
+  """The encoder named by config.model.name."""
+  if model_config.name not in MODELS:
+    raise ValueError(f"config.model.name={model_config.name!r} is not one of "
+                     f"{sorted(MODELS)}.")
+  return MODELS[model_config.name](
+      width=model_config.width, embed_dim=model_config.embed_dim or None,
+      axis_name=axis_name)

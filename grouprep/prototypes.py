@@ -1,0 +1,39 @@
+"""Group prototypes: assignment and the momentum update (SMoG, SPEC §3).
+
+Shapes: N items, K prototypes, D embedding dim.
+"""
+from typing import Optional
+
+import jax
+import jax.numpy as jnp
+
+from grouprep.losses import pairwise_similarity
+
+
+def assign(items: jax.Array, prototypes: jax.Array) -> jax.Array:
+  """Most cosine-similar prototype of each item. [N, D], [K, D] -> [N] int32."""
+  return jnp.argmax(pairwise_similarity(items, prototypes, kind="cosine"),
+                    axis=-1).astype(jnp.int32)
+
+
+def ema_update(prototypes: jax.Array, items: jax.Array,
+               assignments: jax.Array, momentum: float,
+               axis_name: Optional[str] = None) -> jax.Array:
+  """Momentum update of the prototypes that received items.
+
+  p_k <- momentum * p_k + (1 - momentum) * mean(items assigned to k), for every
+  k with at least one item; other rows unchanged. prototypes: [K, D], items:
+  [N, D], assignments: [N]. With `axis_name`, sums and counts are reduced over
+  that mapped axis first, so every replica computes the same update from the
+  global batch (SMoG's synchronous grouping). Differentiable in `items`.
+  """
+  k = prototypes.shape[0]
+  one_hot = jax.nn.one_hot(assignments, k, dtype=items.dtype)  # [N, K]
+  sums = one_hot.T @ items  # [K, D]
+  counts = jnp.sum(one_hot, axis=0)  # [K]
+  if axis_name is not None:
+    sums = jax.lax.psum(sums, axis_name)
+    counts = jax.lax.psum(counts, axis_name)
+  means = sums / jnp.maximum(counts, 1.0)[:, None]
+  updated = momentum * prototypes + (1.0 - momentum) * means
+  return jnp.where((counts > 0)[:, None], updated, prototypes)

@@ -1,0 +1,198 @@
+"""Training: the train state, the pmapped step, the loop and its checkpoints."""
+import json
+import os
+import time
+from typing import Any, Callable
+
+import flax
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+from absl import logging
+from flax.training import train_state
+from tqdm import tqdm
+
+from grouprep import checkpoints
+from grouprep import methods
+from grouprep import models
+from grouprep import validation
+from grouprep.data import pipeline
+from grouprep.data import sampler as sampler_lib
+
+AXIS = "batch"  # The pmapped device axis.
+
+
+class NonFiniteLossError(FloatingPointError):
+  """The training loss became NaN or infinite."""
+
+
+class TrainState(train_state.TrainState):
+  batch_stats: Any
+  rng: jax.Array
+
+
+# --------------------------------------------------------------------------
+# Building blocks.
+# --------------------------------------------------------------------------
+def create_learning_rate_fn(config) -> optax.Schedule:
+  t = config.train
+  if t.schedule == "constant":
+    return optax.constant_schedule(t.learning_rate)
+  warmup = min(t.warmup_steps, t.num_steps - 1)
+  return optax.warmup_cosine_decay_schedule(
+      0.0, t.learning_rate, max(warmup, 1), t.num_steps, end_value=0.0)
+
+
+def create_optimizer(config) -> optax.GradientTransformation:
+  lr = create_learning_rate_fn(config)
+  if config.train.weight_decay:
+    return optax.adamw(lr, weight_decay=config.train.weight_decay)
+  return optax.adam(lr)
+
+
+def create_train_state(config, model, image_shape) -> TrainState:
+  """Fresh state on the host. image_shape: (S, S, 1)."""
+  init_rng, state_rng = jax.random.split(jax.random.PRNGKey(config.seed))
+  variables = jax.jit(lambda r: model.init(
+      r, jnp.zeros((1,) + tuple(image_shape), jnp.float32), train=False))(
+          init_rng)
+  return TrainState.create(
+      apply_fn=model.apply, params=variables["params"],
+      batch_stats=variables.get("batch_stats", {}),
+      tx=create_optimizer(config), rng=state_rng)
+
+
+def train_step(state: TrainState, images: jax.Array,
+               loss_fn: Callable) -> tuple:
+  """One step on this device's share of the global batch (inside pmap).
+
+  images: [C / n, V, M, S, S, 1]. Embeddings are gathered over the devices so
+  the loss sees the whole [C, V, M, D] batch; the gradients of that loss are
+  averaged, and BatchNorm statistics are synchronised by the model.
+  """
+  c, v, m = images.shape[:3]
+
+  def compute_loss(params):
+    z, updates = state.apply_fn(
+        {"params": params, "batch_stats": state.batch_stats},
+        images.reshape((c * v * m,) + images.shape[3:]), train=True,
+        mutable=["batch_stats"])
+    z = z.reshape(c, v, m, -1)
+    z_all = jax.lax.all_gather(z, AXIS, axis=0, tiled=True)  # [C, V, M, D]
+    loss, metrics = loss_fn(z_all)
+    return loss, (updates["batch_stats"], metrics)
+
+  grads, (batch_stats, metrics) = jax.grad(compute_loss, has_aux=True)(
+      state.params)
+  # Each device holds d(L)/d(its share) times n (all_gather's transpose sums
+  # the n identical losses); the mean over devices is exactly dL/dparams.
+  grads = jax.lax.pmean(grads, AXIS)
+  state = state.apply_gradients(grads=grads, batch_stats=batch_stats)
+  metrics = dict(metrics, grad_norm=optax.global_norm(grads))
+  return state, metrics
+
+
+def make_p_train_step(loss_fn: Callable, devices=None):
+  return jax.pmap(lambda s, x: train_step(s, x, loss_fn), axis_name=AXIS,
+                  devices=devices, donate_argnums=(0,))
+
+
+def replicate(tree, devices=None):
+  return flax.jax_utils.replicate(tree, devices=devices)
+
+
+def unreplicate(tree):
+  return jax.device_get(flax.jax_utils.unreplicate(tree))
+
+
+# --------------------------------------------------------------------------
+# The loop.
+# --------------------------------------------------------------------------
+def _log_metrics(workdir: str, writer, step: int, metrics: dict) -> None:
+  with open(os.path.join(workdir, "train_log.jsonl"), "a") as f:
+    f.write(json.dumps({"step": step, **metrics}) + "\n")
+  if writer is not None:
+    for k, v in metrics.items():
+      writer.add_scalar(f"train/{k}", v, step)
+    writer.flush()
+
+
+def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
+  """Trains config in workdir, resuming from its latest checkpoint."""
+  validation.validate(config)
+  devices = jax.local_devices()
+  n = len(devices)
+  if config.data.classes_per_batch % n:
+    raise validation.ConfigError(
+        f"config.data.classes_per_batch={config.data.classes_per_batch} is not "
+        f"divisible by the {n} local devices.")
+  data, sampler = pipeline.train_data(config)
+  os.makedirs(workdir, exist_ok=True)
+
+  # ---- State, restored from the latest checkpoint when there is one. ----
+  model = models.create_model(config.model, axis_name=AXIS)
+  image_shape = (config.data.image_size, config.data.image_size, 1)
+  state = create_train_state(config, model, image_shape)
+  config_dict = config.to_dict()
+  mngr = checkpoints.manager(workdir, config.train.keep_checkpoints)
+  step, restored = checkpoints.restore_latest(mngr, state, config_dict)
+  if restored is not None:
+    state = restored
+    logging.info("Resumed from the checkpoint at step %d.", step)
+  start = int(state.step)
+  num_steps = config.train.num_steps
+  if start >= num_steps:
+    logging.info("Already trained to step %d of %d.", start, num_steps)
+    mngr.close()
+    return state
+
+  p_train_step = make_p_train_step(methods.get_loss_fn(config.loss), devices)
+  state = replicate(state, devices)
+
+  def batch(step):
+    images = sampler_lib.gather_images(data.images, sampler.groups,
+                                       sampler.indices(step))
+    return sampler_lib.shard(images, n)
+
+  writer = None
+  try:
+    import tensorboardX  # pylint: disable=g-import-not-at-top
+    writer = tensorboardX.SummaryWriter(os.path.join(workdir, "tensorboard"))
+  except ImportError:
+    logging.warning("tensorboardX is not installed: no TensorBoard logs.")
+
+  # ---- Loop. The next batch is built on the host while the device runs. ----
+  logging.info("Training %s from step %d to %d on %d device(s).", config.name,
+               start, num_steps, n)
+  t0, pending = time.time(), None
+  next_batch = batch(start)
+  with tqdm(total=num_steps, initial=start, desc=config.name,
+            dynamic_ncols=True, mininterval=1.0) as bar:
+    for step in range(start, num_steps):
+      state, metrics = p_train_step(state, next_batch)
+      if step + 1 < num_steps:
+        next_batch = batch(step + 1)
+      done = step + 1
+      bar.update(1)
+      if done % config.train.log_every == 0 or done == num_steps:
+        metrics = {k: float(v[0]) for k, v in jax.device_get(metrics).items()}
+        if not all(np.isfinite(v) for v in metrics.values()):
+          raise NonFiniteLossError(
+              f"Non-finite training metrics at step {done}: {metrics}. The last "
+              f"good checkpoint in {mngr.directory} is kept.")
+        metrics["steps_per_s"] = (done - start) / (time.time() - t0)
+        bar.set_postfix(loss=f"{metrics['loss']:.4f}")
+        tqdm.write(f"step {done}: " + ", ".join(
+            f"{k}={v:.4g}" for k, v in metrics.items()))
+        _log_metrics(workdir, writer, done, metrics)
+      if done % config.train.checkpoint_every == 0 or done == num_steps:
+        checkpoints.save(mngr, done, unreplicate(state), config_dict)
+  mngr.wait_until_finished()
+  mngr.close()
+  if writer is not None:
+    writer.close()
+  logging.info("Trained %d steps in %.1fs.", num_steps - start,
+               time.time() - t0)
+  return unreplicate(state)

@@ -1,0 +1,51 @@
+"""Config checks that run before any data is read or any step is compiled."""
+import ml_collections
+
+from grouprep import losses
+from grouprep import methods
+from grouprep import models
+from grouprep import pooling
+from grouprep.data import groups as groups_lib
+
+
+class ConfigError(ValueError):
+  """A config field has a value grouprep cannot run."""
+
+
+def _choice(value, choices, field):
+  if value not in choices:
+    raise ConfigError(f"config.{field}={value!r} is not one of "
+                      f"{sorted(choices)}.")
+
+
+def _positive(value, field, kind=int):
+  if not isinstance(value, kind) or isinstance(value, bool) or value <= 0:
+    raise ConfigError(f"config.{field}={value!r} must be a positive "
+                      f"{kind.__name__}.")
+
+
+def validate(config: ml_collections.ConfigDict) -> None:
+  """Raises ConfigError naming the first bad field."""
+  _choice(config.loss.name, methods.METHODS, "loss.name")
+  _choice(config.loss.pooling, pooling.POOLINGS, "loss.pooling")
+  _choice(config.loss.similarity, losses.SIMILARITIES, "loss.similarity")
+  _choice(config.model.name, models.MODELS, "model.name")
+  _choice(config.data.label_key, groups_lib.LABEL_KEYS, "data.label_key")
+  _choice(config.data.group_key, groups_lib.GROUP_KEYS, "data.group_key")
+  _choice(config.train.schedule, ("constant", "cosine"), "train.schedule")
+  for field in ("data.classes_per_batch", "data.groups_per_class",
+                "data.items_per_group", "data.image_size", "model.width",
+                "train.num_steps", "train.checkpoint_every", "train.log_every",
+                "train.keep_checkpoints", "eval.batch_size"):
+    section, key = field.split(".")
+    _positive(config[section][key], field)
+  for field in ("loss.temperature", "train.learning_rate"):
+    section, key = field.split(".")
+    _positive(float(config[section][key]), field, float)
+  if not 0.0 <= config.data.heldout_fraction < 1.0:
+    raise ConfigError(f"config.data.heldout_fraction="
+                      f"{config.data.heldout_fraction} must be in [0, 1).")
+  if config.loss.name in ("group_item", "group_group") and \
+      config.data.groups_per_class < 2:
+    raise ConfigError("config.data.groups_per_class must be >= 2 for "
+                      f"loss.name={config.loss.name!r} (it pairs two groups).")
