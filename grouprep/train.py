@@ -100,7 +100,12 @@ def make_p_train_step(loss_fn: Callable, devices=None):
 
 
 def replicate(tree, devices=None):
-  return flax.jax_utils.replicate(tree, devices=devices)
+  """Copies of `tree` on each device, laid out exactly as the pmapped step's
+  outputs (jax_utils.replicate's layout differs and costs a second compile)."""
+  devices = devices or jax.local_devices()
+  stacked = jax.tree.map(lambda x: np.stack([np.asarray(x)] * len(devices)),
+                         tree)
+  return jax.pmap(lambda x: x, axis_name=AXIS, devices=devices)(stacked)
 
 
 def unreplicate(tree):

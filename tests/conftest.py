@@ -1,0 +1,59 @@
+"""Test setup: two CPU host devices (set before JAX starts) and a fake Omniglot."""
+import os
+
+os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
+                           " --xla_force_host_platform_device_count=2")
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from grouprep.data import omniglot  # noqa: E402
+
+SHARED = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..",
+                                      "shared"))
+TFDS_DIR = os.path.join(SHARED, "tensorflow_datasets")
+HAVE_TFDS = os.path.isdir(os.path.join(TFDS_DIR, "omniglot", "3.0.0"))
+needs_tfds = pytest.mark.skipif(
+    not HAVE_TFDS, reason=f"prepared TFDS Omniglot not found at {TFDS_DIR}")
+
+
+def fake_split(num_alphabets=6, chars_per_alphabet=5, drawers=4, size=16,
+               seed=0) -> omniglot.OmniglotSplit:
+  """A tiny Omniglot-shaped split with random images."""
+  rng = np.random.default_rng(seed)
+  n = num_alphabets * chars_per_alphabet * drawers
+  alphabet = np.repeat(np.arange(num_alphabets), chars_per_alphabet * drawers)
+  char_in_alpha = np.tile(np.repeat(np.arange(chars_per_alphabet), drawers),
+                          num_alphabets)
+  return omniglot.OmniglotSplit(
+      images=(rng.random((n, size, size)) < 0.2).astype(np.uint8) * 255,
+      alphabet=alphabet.astype(np.int32),
+      character=(alphabet * chars_per_alphabet + char_in_alpha).astype(np.int32),
+      alphabet_char_id=char_in_alpha.astype(np.int32),
+      alphabet_names=tuple(f"alpha{i}" for i in range(num_alphabets)))
+
+
+@pytest.fixture
+def fake_data(monkeypatch):
+  """Routes every Omniglot load to fake splits (train and test differ)."""
+  from grouprep.data import pipeline
+  splits = {"train": fake_split(seed=0), "test": fake_split(4, seed=1)}
+  monkeypatch.setattr(pipeline, "load", lambda config, split: splits[split])
+  return splits
+
+
+def tiny_config(name="gi_centroid"):
+  """A few-second config on fake 16 x 16 data."""
+  import importlib
+  config = importlib.import_module(f"configs.{name}").get_config("smoke")
+  config.data.image_size = 16
+  config.data.classes_per_batch = 4
+  config.data.items_per_group = 4
+  config.model.width = 8
+  config.train.num_steps = 6
+  config.train.schedule = "constant"
+  config.train.checkpoint_every = 2
+  config.train.log_every = 2
+  config.eval.batch_size = 64
+  return config

@@ -1,0 +1,49 @@
+"""Centroid and medoid against naive loops; the medoid's gradient."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from grouprep import pooling
+
+
+def naive_medoid(items):
+  m = len(items)
+  costs = [sum(np.linalg.norm(items[i] - items[j]) for j in range(m))
+           for i in range(m)]
+  return items[int(np.argmin(costs))]  # argmin: the lowest index wins ties
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (4, 6, 2), (2, 3, 7, 4), (1, 8)])
+def test_centroid_and_medoid_match_loops(shape):
+  x = np.random.default_rng(0).normal(size=shape).astype(np.float32)
+  flat = x.reshape((-1,) + shape[-2:])
+  np.testing.assert_allclose(
+      np.asarray(pooling.centroid(x)).reshape(-1, shape[-1]),
+      [g.mean(0) for g in flat], rtol=1e-5, atol=1e-6)
+  np.testing.assert_allclose(
+      np.asarray(pooling.medoid(x)).reshape(-1, shape[-1]),
+      [naive_medoid(g) for g in flat], rtol=1e-6)
+
+
+def test_medoid_ties_go_to_lowest_index():
+  # Members 0 and 2 are identical and both central: index 0 is chosen.
+  x = jnp.array([[0.0, 0.0], [1.0, 0.0], [0.0, 0.0], [-1.0, 0.0]])
+  assert int(pooling.medoid_index(x)) == 0
+  x = jnp.array([[1.0], [-1.0]])  # symmetric pair
+  assert int(pooling.medoid_index(x)) == 0
+
+
+def test_medoid_gradient_reaches_only_the_selected_member():
+  x = jnp.array([[5.0, 5.0], [0.1, 0.0], [0.0, 0.2], [-0.3, 0.0]])
+  sel = int(pooling.medoid_index(x))
+  w = jnp.array([1.0, 2.0])
+  g = np.asarray(jax.grad(lambda x: jnp.sum(pooling.medoid(x) * w))(x))
+  want = np.zeros_like(g)
+  want[sel] = [1.0, 2.0]
+  np.testing.assert_array_equal(g, want)
+
+
+def test_unknown_pooling_is_named():
+  with pytest.raises(ValueError, match="loss.pooling"):
+    pooling.get_pooling("max")
