@@ -34,7 +34,8 @@ class Conv4(nn.Module):
   @nn.compact
   def __call__(self, x: jnp.ndarray, train: bool = True) -> jnp.ndarray:
     for _ in range(self.num_blocks):
-      x = nn.Conv(self.width, (3, 3), padding="SAME")(x)
+      # No bias: the BatchNorm that follows removes it anyway.
+      x = nn.Conv(self.width, (3, 3), padding="SAME", use_bias=False)(x)
       x = nn.BatchNorm(use_running_average=not train, momentum=self.bn_momentum,
                        axis_name=self.axis_name if train else None)(x)
       x = nn.relu(x)

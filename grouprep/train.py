@@ -4,7 +4,6 @@ import os
 import time
 from typing import Any, Callable
 
-import flax
 import jax
 import jax.numpy as jnp
 import ml_collections
@@ -90,7 +89,7 @@ def train_step(state: TrainState, images: jax.Array,
   # the n identical losses); the mean over devices is exactly dL/dparams.
   grads = jax.lax.pmean(grads, AXIS)
   state = state.apply_gradients(grads=grads, batch_stats=batch_stats)
-  metrics = dict(metrics, grad_norm=optax.global_norm(grads))
+  metrics = dict(metrics, grad_norm=optax.tree.norm(grads))
   return state, metrics
 
 
@@ -109,7 +108,8 @@ def replicate(tree, devices=None):
 
 
 def unreplicate(tree):
-  return jax.device_get(flax.jax_utils.unreplicate(tree))
+  """The first replica of a pmapped tree, on the host."""
+  return jax.tree.map(lambda x: np.asarray(x[0]), tree)
 
 
 # --------------------------------------------------------------------------
@@ -171,33 +171,40 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
   # ---- Loop. The next batch is built on the host while the device runs. ----
   logging.info("Training %s from step %d to %d on %d device(s).", config.name,
                start, num_steps, n)
-  t0, pending = time.time(), None
+  t0 = time.time()
   next_batch = batch(start)
-  with tqdm(total=num_steps, initial=start, desc=config.name,
-            dynamic_ncols=True, mininterval=1.0) as bar:
+  bar = tqdm(total=num_steps, initial=start, desc=config.name,
+             dynamic_ncols=True, mininterval=1.0)
+  try:
     for step in range(start, num_steps):
       state, metrics = p_train_step(state, next_batch)
-      if step + 1 < num_steps:
-        next_batch = batch(step + 1)
       done = step + 1
       bar.update(1)
-      if done % config.train.log_every == 0 or done == num_steps:
+      log_due = done % config.train.log_every == 0 or done == num_steps
+      save_due = done % config.train.checkpoint_every == 0 or done == num_steps
+      if log_due or save_due:
+        # Also before every save: a non-finite state is never checkpointed.
         metrics = {k: float(v[0]) for k, v in jax.device_get(metrics).items()}
         if not all(np.isfinite(v) for v in metrics.values()):
           raise NonFiniteLossError(
-              f"Non-finite training metrics at step {done}: {metrics}. The last "
-              f"good checkpoint in {mngr.directory} is kept.")
+              f"Non-finite training metrics at step {done}: {metrics}. The "
+              f"last good checkpoint in {mngr.directory} is kept.")
+      if log_due:
         metrics["steps_per_s"] = (done - start) / (time.time() - t0)
         bar.set_postfix(loss=f"{metrics['loss']:.4f}")
         tqdm.write(f"step {done}: " + ", ".join(
             f"{k}={v:.4g}" for k, v in metrics.items()))
         _log_metrics(workdir, writer, done, metrics)
-      if done % config.train.checkpoint_every == 0 or done == num_steps:
+      if save_due:
         checkpoints.save(mngr, done, unreplicate(state), config_dict)
-  mngr.wait_until_finished()
-  mngr.close()
-  if writer is not None:
-    writer.close()
+      if done < num_steps:
+        next_batch = batch(done)
+  finally:
+    bar.close()
+    mngr.wait_until_finished()  # a started save completes even on a crash
+    mngr.close()
+    if writer is not None:
+      writer.close()
   logging.info("Trained %d steps in %.1fs.", num_steps - start,
                time.time() - t0)
   return unreplicate(state)

@@ -1,0 +1,135 @@
+"""Groups, splits and the sampler (pure functions of labels and (seed, step));
+the real TFDS path where the prepared copy is at hand."""
+import os
+
+import numpy as np
+import pytest
+
+from conftest import TFDS_DIR, fake_split, needs_tfds
+from grouprep.data import groups as groups_lib
+from grouprep.data import omniglot
+from grouprep.data import sampler as sampler_lib
+
+
+def rotation_groups(data=None):
+  data = data or fake_split()
+  return data, groups_lib.build_groups(data.alphabet, np.arange(len(data)))
+
+
+def test_rotation_groups_partition_the_items():
+  data, g = rotation_groups()
+  num_alpha = len(np.unique(data.alphabet))
+  assert g.num_groups == 4 * num_alpha
+  pairs = set(zip(g.item_image.tolist(), g.item_rotation.tolist()))
+  assert len(pairs) == len(g.item_image) == 4 * len(data)  # disjoint, complete
+  for k in range(g.num_groups):
+    members = g.members(k)
+    assert np.all(data.alphabet[g.item_image[members]] == g.group_class[k])
+    assert np.all(g.item_rotation[members] == g.group_key[k])
+
+
+def test_random_groups_are_disjoint_and_seeded():
+  data = fake_split()
+  make = lambda seed: groups_lib.build_groups(
+      data.character, np.arange(len(data)), group_key="random",
+      rotations=(0,), group_size=2, seed=seed)
+  g = make(0)
+  assert np.all(g.group_sizes == 2)
+  assert len(set(g.item_image.tolist())) == len(g.item_image)
+  for k in range(g.num_groups):
+    assert np.all(data.character[g.item_image[g.members(k)]] == g.group_class[k])
+  np.testing.assert_array_equal(make(0).item_image, g.item_image)
+  assert not np.array_equal(make(1).item_image, g.item_image)
+
+
+def test_heldout_characters_are_a_seeded_fraction_of_each_alphabet():
+  data = fake_split(num_alphabets=4, chars_per_alphabet=10)
+  held = groups_lib.heldout_character_mask(data.alphabet, data.character, 0.2, 0)
+  for a in range(4):
+    chars = np.unique(data.character[held & (data.alphabet == a)])
+    assert len(chars) == 2
+    # Whole characters: every drawing of a held-out character is held out.
+    assert np.all(held[np.isin(data.character, chars)])
+  np.testing.assert_array_equal(
+      held, groups_lib.heldout_character_mask(data.alphabet, data.character,
+                                              0.2, 0))
+  assert not np.array_equal(held, groups_lib.heldout_character_mask(
+      data.alphabet, data.character, 0.2, 1))
+
+
+def make_sampler(c=3, v=2, m=5, seed=0):
+  _, g = rotation_groups()
+  return sampler_lib.Sampler(g, c, v, m, seed)
+
+
+def test_sampler_is_a_pure_function_of_seed_and_step():
+  s = make_sampler()
+  np.testing.assert_array_equal(s.indices(7), make_sampler().indices(7))
+  assert not np.array_equal(s.indices(7), s.indices(8))
+  assert not np.array_equal(s.indices(7), make_sampler(seed=1).indices(7))
+
+
+def test_sampler_batches_have_distinct_classes_groups_and_items():
+  s = make_sampler(c=4, v=3, m=6)
+  g = s.groups
+  item_group = g.item_group
+  for step in range(20):
+    idx = s.indices(step)
+    assert idx.shape == (4, 3, 6)
+    groups = item_group[idx]  # [C, V, M]
+    assert np.all(groups == groups[:, :, :1])  # each row of M: one group
+    classes = g.group_class[groups[:, :, 0]]
+    assert np.all(classes == classes[:, :1])  # each row of V: one class
+    assert len(set(classes[:, 0].tolist())) == 4
+    assert all(len(set(row.tolist())) == 3 for row in groups[:, :, 0])
+    assert len(set(idx.reshape(-1).tolist())) == idx.size
+
+
+def test_sampler_rejects_impossible_shapes():
+  with pytest.raises(sampler_lib.BatchShapeError, match="items_per_group"):
+    make_sampler(m=10_000)
+  with pytest.raises(sampler_lib.BatchShapeError, match="classes_per_batch"):
+    make_sampler(c=50)
+  with pytest.raises(sampler_lib.BatchShapeError, match="classes_per_batch"):
+    make_sampler(v=5)  # only 4 rotation groups per class
+  with pytest.raises(sampler_lib.BatchShapeError, match="divisible"):
+    sampler_lib.shard(np.zeros((3, 2)), 2)
+
+
+def test_gather_images_rotates_and_scales():
+  data, g = rotation_groups()
+  for r in range(4):
+    i = int(np.flatnonzero(g.item_rotation == r)[0])
+    got = sampler_lib.gather_images(data.images, g, np.array([i]))[0, ..., 0]
+    want = np.rot90(data.images[g.item_image[i]], k=r).astype(np.float32) / 255
+    np.testing.assert_array_equal(got, want)
+
+
+def test_missing_data_is_a_clear_error(tmp_path):
+  with pytest.raises(omniglot.DataError, match="TFDS_DATA_DIR"):
+    omniglot.load_split("train", data_dir=str(tmp_path / "nothing"),
+                        cache_dir=str(tmp_path / "cache"), download=False)
+
+
+@needs_tfds
+def test_real_omniglot_loads_with_strokes_bright_and_caches(tmp_path):
+  kw = dict(image_size=28, data_dir=TFDS_DIR, cache_dir=str(tmp_path))
+  data = omniglot.load_split("small1", **kw)
+  assert data.images.shape == (2720, 28, 28) and data.images.dtype == np.uint8
+  # Strokes are a minority of the pixels and bright after the flip.
+  assert 0.02 < (data.images > 127).mean() < 0.4
+  assert data.images[:, 0, 0].max() == 0  # corners are background
+  assert os.path.exists(tmp_path / "omniglot-3.0.0-small1-28.npz")
+  again = omniglot.load_split("small1", **kw)
+  np.testing.assert_array_equal(again.images, data.images)
+  np.testing.assert_array_equal(again.character, data.character)
+  assert len(again.alphabet_names) == 50
+
+
+@needs_tfds
+def test_real_train_split_counts(tmp_path):
+  data = omniglot.load_split("train", image_size=28, data_dir=TFDS_DIR,
+                             cache_dir=os.environ.get("GROUPREP_CACHE"))
+  assert len(data) == 19280
+  assert len(np.unique(data.alphabet)) == 30
+  assert len(np.unique(data.character)) == 964

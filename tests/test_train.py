@@ -1,0 +1,136 @@
+"""The pmapped step (2 devices == 1 device), checkpoints and resume, bad input."""
+import json
+import os
+
+import jax
+import numpy as np
+import pytest
+
+from conftest import tiny_config
+from grouprep import checkpoints
+from grouprep import methods
+from grouprep import models
+from grouprep import train
+from grouprep import validation
+from grouprep.data import omniglot
+from grouprep.data import sampler as sampler_lib
+
+
+def leaves(tree):
+  return [np.asarray(x) for x in jax.tree.leaves(tree)]
+
+
+@pytest.mark.parametrize("name", ["gi_centroid", "gg_medoid"])
+def test_pmap_on_two_devices_equals_one_device(name):
+  config = tiny_config(name)
+  devices = jax.local_devices()
+  assert len(devices) >= 2, "conftest asks XLA for 2 CPU devices"
+  model = models.create_model(config.model, axis_name=train.AXIS)
+  state = train.create_train_state(config, model, (16, 16, 1))
+  loss_fn = methods.get_loss_fn(config.loss)
+  batch = np.random.default_rng(0).random((4, 2, 4, 16, 16, 1), np.float32)
+  results = []
+  for n in (1, 2):
+    step = train.make_p_train_step(loss_fn, devices[:n])
+    s = train.replicate(state, devices[:n])
+    for _ in range(2):
+      s, metrics = step(s, sampler_lib.shard(batch, n))
+    results.append((float(metrics["loss"][0]), train.unreplicate(s)))
+    if n == 2:  # replicas agree
+      for leaf in jax.tree.leaves(s.params):
+        np.testing.assert_allclose(leaf[0], leaf[1], rtol=1e-6, atol=1e-7)
+  (loss1, s1), (loss2, s2) = results
+  assert loss1 == pytest.approx(loss2, rel=1e-5)
+  for a, b in zip(leaves(s1.params), leaves(s2.params)):
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+  for a, b in zip(leaves(s1.batch_stats), leaves(s2.batch_stats)):
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+  assert int(s1.step) == int(s2.step) == 2
+  # The update moved the parameters (the comparison is not vacuous).
+  assert any(not np.allclose(a, b) for a, b in
+             zip(leaves(state.params), leaves(s1.params)))
+
+
+def test_checkpoint_restores_the_identical_state(tmp_path, fake_data):
+  config = tiny_config()
+  state = train.train(config, str(tmp_path))
+  model = models.create_model(config.model)
+  fresh = train.create_train_state(config, model, (16, 16, 1))
+  mngr = checkpoints.manager(str(tmp_path))
+  step, restored = checkpoints.restore_latest(mngr, fresh, config.to_dict())
+  assert step == config.train.num_steps == int(restored.step)
+  for a, b in zip(leaves(state), leaves(restored)):
+    np.testing.assert_array_equal(a, b)
+  assert sorted(mngr.all_steps()) == [2, 4, 6]
+
+
+def test_interrupted_run_resumes_at_the_right_step(tmp_path, fake_data,
+                                                   monkeypatch):
+  config = tiny_config()
+  full = train.train(config, str(tmp_path / "full"))
+
+  real_gather, calls = sampler_lib.gather_images, []
+
+  def dying_gather(*args):
+    calls.append(1)
+    if len(calls) == 5:  # the batch of step 4: steps 0..3 ran, 4 saved
+      raise KeyboardInterrupt
+    return real_gather(*args)
+
+  monkeypatch.setattr(sampler_lib, "gather_images", dying_gather)
+  with pytest.raises(KeyboardInterrupt):
+    train.train(config, str(tmp_path / "cut"))
+  monkeypatch.setattr(sampler_lib, "gather_images", real_gather)
+  mngr = checkpoints.manager(str(tmp_path / "cut"))
+  assert mngr.latest_step() == 4
+  log = [json.loads(l) for l in open(tmp_path / "cut" / "train_log.jsonl")]
+  assert [r["step"] for r in log] == [2, 4]
+  resumed = train.train(config, str(tmp_path / "cut"))
+  log = [json.loads(l) for l in open(tmp_path / "cut" / "train_log.jsonl")]
+  assert [r["step"] for r in log] == [2, 4, 6]  # resumed at 4, not at 0
+  for a, b in zip(leaves(full.params), leaves(resumed.params)):
+    np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("field,value,match", [
+    ("loss.name", "no_such_loss", "loss.name"),
+    ("loss.pooling", "max", "loss.pooling"),
+    ("loss.similarity", "dot", "loss.similarity"),
+    ("data.items_per_group", 0, "data.items_per_group"),
+    ("loss.temperature", -1.0, "loss.temperature"),
+])
+def test_bad_config_values_are_named(field, value, match, tmp_path, fake_data):
+  config = tiny_config()
+  section, key = field.split(".")
+  config[section][key] = value
+  with pytest.raises(validation.ConfigError, match=match):
+    train.train(config, str(tmp_path))
+  assert not os.path.exists(tmp_path / "checkpoints")
+
+
+def test_impossible_batch_shapes_fail_before_training(tmp_path, fake_data):
+  config = tiny_config()
+  config.data.items_per_group = 1000  # fake groups hold 120 items
+  with pytest.raises(sampler_lib.BatchShapeError, match="items_per_group"):
+    train.train(config, str(tmp_path))
+  config = tiny_config()
+  config.data.classes_per_batch = 3  # 2 devices
+  with pytest.raises(validation.ConfigError, match="divisible"):
+    train.train(config, str(tmp_path))
+  assert not os.path.exists(tmp_path / "checkpoints")
+
+
+def test_missing_data_fails_before_training(tmp_path):
+  config = tiny_config()
+  config.data.data_dir = str(tmp_path / "empty")
+  config.data.cache_dir = str(tmp_path / "cache")
+  config.data.download = False
+  with pytest.raises(omniglot.DataError, match="not prepared"):
+    train.train(config, str(tmp_path / "wd"))
+
+
+def test_foreign_checkpoint_is_refused(tmp_path, fake_data):
+  train.train(tiny_config("gi_centroid"), str(tmp_path))
+  other = tiny_config("gg_centroid")
+  with pytest.raises(checkpoints.CheckpointError, match="another configuration"):
+    train.train(other, str(tmp_path))
