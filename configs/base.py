@@ -22,7 +22,7 @@ def get_base_config(arg=None) -> ml_collections.ConfigDict:
   config.data.heldout_fraction = 0.2  # Characters of each training alphabet kept out.
   config.data.classes_per_batch = 16  # C
   config.data.groups_per_class = 2  # V
-  config.data.items_per_group = 16  # M
+  config.data.items_per_group = 8  # M
 
   config.model = ml_collections.ConfigDict()
   config.model.name = "conv4"
@@ -36,14 +36,14 @@ def get_base_config(arg=None) -> ml_collections.ConfigDict:
   config.loss.temperature = 0.1
 
   config.train = ml_collections.ConfigDict()
-  config.train.num_steps = 1000
+  config.train.num_steps = 500
   config.train.learning_rate = 1e-3
   config.train.schedule = "cosine"  # constant | cosine
   config.train.warmup_steps = 50
   config.train.weight_decay = 0.0
-  config.train.checkpoint_every = 200
+  config.train.checkpoint_every = 100
   config.train.keep_checkpoints = 3
-  config.train.log_every = 50
+  config.train.log_every = 25
 
   config.eval = ml_collections.ConfigDict()
   config.eval.batch_size = 2048  # Images per forward pass.
