@@ -47,6 +47,10 @@ def get_base_config(arg=None) -> ml_collections.ConfigDict:
 
   config.eval = ml_collections.ConfigDict()
   config.eval.batch_size = 2048  # Images per forward pass.
+  config.eval.fewshot_episodes = 1000
+  config.eval.fewshot_queries = 5  # Query drawings per class and episode.
+  config.eval.theorem1_items_per_group = 256  # Seeded sample; 0: all items.
+  config.eval.lake_runs = None  # None: ../shared/omniglot/all_runs.zip.
 
   if arg == "smoke":
     config.data.classes_per_batch = 8

@@ -1,118 +1,197 @@
-"""Evaluation: metrics as pure functions, and `evaluate(config, workdir)`.
+"""Evaluation: `evaluate(config, workdir)` measures a trained encoder (and the
+same encoder at initialisation) on both evaluation splits and writes
+`metrics.json`, `report.md` and the plots. The metrics are in `metrics.py`.
 
-Every group embedding is f(G) = pool({f(x) : x in G}) over *all* items of the
-group, with the config's pooling, computed from the encoder in eval mode.
+A group's embedding is f(G) = pool({f(x) : x in G}) over all its items, with
+the config's pooling, the encoder in eval mode.
 """
+import io
 import json
 import os
 import time
-from typing import Dict
+import zipfile
+from typing import Dict, Optional
 
 import jax
-import jax.numpy as jnp
 import numpy as np
-from absl import logging
+from PIL import Image
 
 from grouprep import checkpoints
+from grouprep import metrics
 from grouprep import models
 from grouprep import pooling
 from grouprep import train as train_lib
+from grouprep import validation
 from grouprep.data import groups as groups_lib
 from grouprep.data import pipeline
+from grouprep.data.sampler import gather_images
 
-EVAL_SPLITS = ("unseen_alphabets",)
-
-
-# --------------------------------------------------------------------------
-# Metrics (pure).
-# --------------------------------------------------------------------------
-def pairwise_distances(x: np.ndarray) -> np.ndarray:
-  """Euclidean distances. x: [G, D] -> [G, G]."""
-  x = np.asarray(x, np.float64)
-  sq = np.sum(x * x, -1)
-  return np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2 * x @ x.T, 0.0))
-
-
-def distance_stats(group_emb: np.ndarray, group_label: np.ndarray) -> Dict:
-  """The note's metric. group_emb: [G, D], group_label: [G].
-
-  Mean ||f(G) - f(G')|| over unordered pairs of distinct groups with the same
-  label and with different labels, and ratio = diff / same (higher: better).
-  """
-  dist = pairwise_distances(group_emb)
-  same = group_label[:, None] == group_label[None, :]
-  upper = np.triu(np.ones_like(same), k=1)
-  same_mean = float(dist[same & upper].mean())
-  diff_mean = float(dist[~same & upper].mean())
-  return {"same_label_mean": same_mean, "diff_label_mean": diff_mean,
-          "ratio": diff_mean / same_mean if same_mean > 0 else float("inf")}
-
-
-def distance_stats_per_label(group_emb, group_label, names) -> Dict:
-  """distance_stats restricted to the pairs that involve each label."""
-  dist = pairwise_distances(group_emb)
-  out = {}
-  for k in np.unique(group_label):
-    mine = group_label == k
-    same = dist[np.ix_(mine, mine)][np.triu_indices(mine.sum(), 1)]
-    diff = dist[np.ix_(mine, ~mine)]
-    out[names[k]] = {"same_label_mean": float(same.mean()),
-                     "diff_label_mean": float(diff.mean()),
-                     "ratio": float(diff.mean() / same.mean())}
-  return out
+EVAL_SPLITS = ("unseen_alphabets", "heldout_characters")
+FEWSHOT = ((5, 1), (5, 5), (20, 1), (20, 5))  # (ways, shots)
+LAKE_RUNS = os.path.join(os.path.dirname(__file__), "..", "..", "shared",
+                         "omniglot", "all_runs.zip")
 
 
 # --------------------------------------------------------------------------
 # Embeddings.
 # --------------------------------------------------------------------------
-def embed_items(model, variables, images: np.ndarray, groups: groups_lib.Groups,
-                batch_size: int) -> np.ndarray:
-  """Embeddings of every item of `groups`: [I, D] (eval-mode encoder)."""
-  from grouprep.data.sampler import gather_images  # pylint: disable=g-import-not-at-top
+def make_embed_fn(model, variables, batch_size: int):
+  """images [N, S, S, 1] float -> embeddings [N, D], in fixed-size batches."""
   apply = jax.jit(lambda x: model.apply(variables, x, train=False))
+
+  def embed(x: np.ndarray) -> np.ndarray:
+    out = []
+    for lo in range(0, len(x), batch_size):
+      chunk = x[lo:lo + batch_size]
+      pad = batch_size - len(chunk)  # one shape, one compilation
+      if pad:
+        chunk = np.concatenate([chunk, np.zeros((pad,) + chunk.shape[1:],
+                                                chunk.dtype)])
+      out.append(np.asarray(apply(chunk))[:batch_size - pad])
+    return np.concatenate(out)
+
+  return embed
+
+
+def embed_groups(embed, images: np.ndarray,
+                 groups: groups_lib.Groups, batch_size: int) -> np.ndarray:
+  """Embeddings of every item of `groups`, in group order: [I, D]."""
   n = len(groups.item_image)
-  out = []
-  for start in range(0, n, batch_size):
-    idx = np.arange(start, min(start + batch_size, n))
-    x = gather_images(images, groups, idx)
-    pad = batch_size - len(idx)  # a fixed shape: one compilation
-    if pad:
-      x = np.concatenate([x, np.zeros((pad,) + x.shape[1:], x.dtype)])
-    out.append(np.asarray(apply(x))[:len(idx)])
-  return np.concatenate(out)
+  return np.concatenate([
+      embed(gather_images(images, groups,
+                          np.arange(lo, min(lo + batch_size, n))))
+      for lo in range(0, n, batch_size)])
 
 
 def group_embeddings(item_emb: np.ndarray, groups: groups_lib.Groups,
                      pool_name: str) -> np.ndarray:
-  """[I, D] item embeddings -> [G, D] group embeddings."""
+  """[I, D] item embeddings (group order) -> [G, D] group embeddings."""
   pool = jax.jit(pooling.get_pooling(pool_name))
-  return np.stack([np.asarray(pool(jnp.asarray(item_emb[groups.members(g)])))
+  return np.stack([np.asarray(pool(item_emb[groups.members(g)]))
                    for g in range(groups.num_groups)])
 
 
-def evaluate_variables(config, model, variables) -> Dict:
-  """All metrics of one set of encoder variables, per evaluation split."""
-  out = {}
+def sample_per_group(groups: groups_lib.Groups, per_group: int,
+                     seed: int) -> np.ndarray:
+  """Seeded subset of each group's items (all if per_group == 0), group order."""
+  rng = np.random.default_rng(seed)
+  keep = []
+  for g in range(groups.num_groups):
+    idx = groups.members(g)
+    if 0 < per_group < len(idx):
+      idx = np.sort(rng.choice(idx, per_group, replace=False))
+    keep.append(idx)
+  return np.concatenate(keep)
+
+
+# --------------------------------------------------------------------------
+# Lake et al.'s 20 one-shot runs.
+# --------------------------------------------------------------------------
+def _strokes(png: bytes, image_size: int) -> np.ndarray:
+  """A run's 1-bit PNG (white background) -> [S, S] uint8, strokes bright,
+  resized exactly as the TFDS images are."""
+  img = np.asarray(Image.open(io.BytesIO(png)).convert("L")) < 128
+  img = Image.fromarray(img.astype(np.uint8) * 255)
+  if image_size != img.size[0]:
+    img = img.resize((image_size, image_size), Image.Resampling.BOX)
+  return np.asarray(img)
+
+
+def load_lake_runs(path: str, image_size: int):
+  """[(train [20, S, S], test [20, S, S], test_label [20])] for the 20 runs.
+
+  Row j of train is class j; test_label gives each test image's class.
+  """
+  runs = []
+  with zipfile.ZipFile(path) as z:
+    names = sorted({n.split("/")[0] for n in z.namelist() if "/" in n})
+    for run in names:
+      pairs = [l.split() for l in z.read(f"{run}/class_labels.txt").decode()
+               .splitlines() if l.strip()]
+      train_files = sorted({p[1] for p in pairs})
+      label = np.array([train_files.index(p[1]) for p in pairs])
+      train = np.stack([_strokes(z.read(f), image_size) for f in train_files])
+      test = np.stack([_strokes(z.read(p[0]), image_size) for p in pairs])
+      runs.append((train, test, label))
+  return runs
+
+
+def lake_error(runs, featurize) -> float:
+  """Mean over runs of the 1-nearest-neighbour error (Lake et al.'s rule)."""
+  return float(np.mean([metrics.nearest_neighbour_error(
+      featurize(test), featurize(train), label) for train, test, label in runs]))
+
+
+def _as_input(images: np.ndarray) -> np.ndarray:
+  return images[..., None].astype(np.float32) / 255.0
+
+
+# --------------------------------------------------------------------------
+# Evaluating one encoder.
+# --------------------------------------------------------------------------
+def evaluate_split(config, embed, split: str, keep_embeddings: bool = False):
+  data, groups = pipeline.eval_groups(config, split)
+  ev = config.eval
+  items = embed_groups(embed, data.images, groups, ev.batch_size)
+  g_emb = group_embeddings(items, groups, config.loss.pooling)
+  labels = groups.group_class
+  out = {
+      "distance": metrics.distance_stats(g_emb, labels),
+      "distance_per_alphabet": metrics.distance_stats_per_label(
+          g_emb, labels, data.alphabet_names),
+      "retrieval": metrics.group_retrieval(g_emb, labels),
+      "item_to_group_accuracy": metrics.item_to_group_accuracy(
+          items, groups.item_group, g_emb, labels, config.loss.pooling),
+      "num_groups": int(groups.num_groups),
+      "num_items": int(len(items)),
+  }
+  # Theorem 1 is stated for centroids: measured on a seeded sample of each
+  # group, with the sample's centroids as the group embeddings.
+  sub = sample_per_group(groups, ev.theorem1_items_per_group, config.seed)
+  sizes = np.bincount(groups.item_group[sub], minlength=groups.num_groups)
+  offsets = np.r_[0, np.cumsum(sizes)]
+  centroids = np.stack([items[sub][offsets[g]:offsets[g + 1]].mean(0)
+                        for g in range(groups.num_groups)])
+  out["theorem1"] = metrics.theorem1(centroids, labels, items[sub], offsets)
+  # Few-shot over the split's characters, upright drawings only.
+  upright = np.flatnonzero(groups.item_rotation == 0)
+  chars = data.character[groups.item_image[upright]]
+  out["fewshot"] = {
+      f"{n}way_{k}shot": metrics.fewshot_accuracy(
+          items[upright], chars, n, k, queries=ev.fewshot_queries,
+          episodes=ev.fewshot_episodes, seed=config.seed)
+      for n, k in FEWSHOT}
+  extra = {"items": items, "groups": groups, "group_emb": g_emb,
+           "data": data} if keep_embeddings else None
+  return out, extra
+
+
+def evaluate_encoder(config, model, variables, lake_runs=None,
+                     keep_embeddings: bool = False):
+  embed = make_embed_fn(model, variables, config.eval.batch_size)
+  out, extras = {}, {}
   for split in EVAL_SPLITS:
-    data, groups = pipeline.eval_groups(config, split)
-    items = embed_items(model, variables, data.images, groups,
-                        config.eval.batch_size)
-    g_emb = group_embeddings(items, groups, config.loss.pooling)
-    out[split] = {
-        "distance": distance_stats(g_emb, groups.group_class),
-        "distance_per_alphabet": distance_stats_per_label(
-            g_emb, groups.group_class, data.alphabet_names),
-        "num_groups": int(groups.num_groups),
-        "num_items": int(len(groups.item_image)),
-    }
-  return out
+    out[split], extras[split] = evaluate_split(config, embed, split,
+                                               keep_embeddings)
+  if lake_runs:
+    out["lake_one_shot_error"] = lake_error(
+        lake_runs, lambda x: embed(_as_input(x)))
+  return out, extras
+
+
+def _lake_path(config) -> Optional[str]:
+  path = config.eval.lake_runs or LAKE_RUNS
+  return path if os.path.exists(path) else None
 
 
 # --------------------------------------------------------------------------
 # Entry point.
 # --------------------------------------------------------------------------
 def evaluate(config, workdir: str) -> Dict:
-  """Restores the latest checkpoint of workdir; writes metrics.json."""
+  """Restores the latest checkpoint of workdir; writes metrics.json, report.md
+  and the plots there."""
+  from grouprep import report  # pylint: disable=g-import-not-at-top
+  validation.validate(config)
   t0 = time.time()
   model = models.create_model(config.model)
   image_shape = (config.data.image_size, config.data.image_size, 1)
@@ -125,26 +204,31 @@ def evaluate(config, workdir: str) -> Dict:
         f"No checkpoint in {os.path.join(workdir, 'checkpoints')}: train first "
         f"(--mode=train or the default --mode=train_and_eval).")
 
-  def variables(s):
-    return {"params": s.params, "batch_stats": s.batch_stats}
+  lake_path = _lake_path(config)
+  lake_runs = load_lake_runs(lake_path, config.data.image_size) if lake_path \
+      else None
+  trained, extras = evaluate_encoder(
+      config, model, {"params": state.params, "batch_stats": state.batch_stats},
+      lake_runs, keep_embeddings=True)
+  untrained, _ = evaluate_encoder(
+      config, model, {"params": init.params, "batch_stats": init.batch_stats},
+      lake_runs)
+  result = {"config": config.name, "step": int(step), "eval": trained,
+            "untrained": untrained}
+  if lake_path:
+    # Raw pixels at full resolution, as in Lake et al.'s pixel baseline.
+    full = load_lake_runs(lake_path, 105)
+    result["lake_one_shot_error_raw_pixels"] = lake_error(
+        full, lambda x: x.reshape(len(x), -1).astype(np.float32) / 255)
+  else:
+    result["lake_one_shot_error_skipped"] = (
+        f"{LAKE_RUNS} not found; set --config.eval.lake_runs.")
+  result["eval_seconds"] = round(time.time() - t0, 1)
 
-  metrics = {
-      "config": config.name,
-      "step": int(step),
-      "eval": evaluate_variables(config, model, variables(state)),
-      "untrained": evaluate_variables(config, model, variables(init)),
-  }
-  metrics["eval_seconds"] = round(time.time() - t0, 1)
   path = os.path.join(workdir, "metrics.json")
   with open(path + ".tmp", "w") as f:
-    json.dump(metrics, f, indent=2)
+    json.dump(result, f, indent=2)
   os.replace(path + ".tmp", path)
-  for split in EVAL_SPLITS:
-    d, u = metrics["eval"][split]["distance"], metrics["untrained"][split]["distance"]
-    logging.info(
-        "%s %s: same %.4f diff %.4f ratio %.3f (untrained: ratio %.3f)",
-        config.name, split, d["same_label_mean"], d["diff_label_mean"],
-        d["ratio"], u["ratio"])
-  print(json.dumps({"config": config.name, "step": int(step), **{
-      s: metrics["eval"][s]["distance"] for s in EVAL_SPLITS}}))
-  return metrics
+  report.write_run_report(workdir, result, extras["unseen_alphabets"])
+  print(report.headline(result), flush=True)
+  return result

@@ -31,6 +31,8 @@ def main(argv):
   user_errors = (validation.ConfigError, checkpoints.CheckpointError,
                  omniglot.DataError, sampler.BatchShapeError,
                  train.NonFiniteLossError)
+  if not FLAGS["verbosity"].present:
+    logging.set_verbosity(logging.WARNING)  # libraries' INFO chatter off
   config = FLAGS.config
   try:
     if FLAGS.mode in ("train", "train_and_eval"):
@@ -38,7 +40,6 @@ def main(argv):
     if FLAGS.mode in ("eval", "train_and_eval"):
       evaluate.evaluate(config, FLAGS.workdir)
   except user_errors as e:
-    logging.error("%s", e)
     print(f"grouprep: error: {e}", file=sys.stderr)
     sys.exit(2)
 

@@ -115,6 +115,16 @@ def unreplicate(tree):
 # --------------------------------------------------------------------------
 # The loop.
 # --------------------------------------------------------------------------
+def _previous_wall_seconds(workdir: str, step: int) -> float:
+  """Training seconds spent before `step` by earlier (interrupted) runs."""
+  path = os.path.join(workdir, "train_log.jsonl")
+  if not os.path.exists(path):
+    return 0.0
+  rows = [json.loads(l) for l in open(path) if l.strip()]
+  rows = [r for r in rows if r["step"] <= step]
+  return rows[-1].get("wall_s", 0.0) if rows else 0.0
+
+
 def _log_metrics(workdir: str, writer, step: int, metrics: dict) -> None:
   with open(os.path.join(workdir, "train_log.jsonl"), "a") as f:
     f.write(json.dumps({"step": step, **metrics}) + "\n")
@@ -145,11 +155,11 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
   step, restored = checkpoints.restore_latest(mngr, state, config_dict)
   if restored is not None:
     state = restored
-    logging.info("Resumed from the checkpoint at step %d.", step)
+    tqdm.write(f"Resumed from the checkpoint at step {step} in {mngr.directory}.")
   start = int(state.step)
   num_steps = config.train.num_steps
   if start >= num_steps:
-    logging.info("Already trained to step %d of %d.", start, num_steps)
+    tqdm.write(f"Already trained to step {start} of {num_steps}.")
     mngr.close()
     return state
 
@@ -169,9 +179,9 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
     logging.warning("tensorboardX is not installed: no TensorBoard logs.")
 
   # ---- Loop. The next batch is built on the host while the device runs. ----
-  logging.info("Training %s from step %d to %d on %d device(s).", config.name,
-               start, num_steps, n)
-  t0 = time.time()
+  tqdm.write(f"Training {config.name} from step {start} to {num_steps} on {n} "
+             f"{devices[0].platform} device(s); workdir {workdir}.")
+  t0, wall_before = time.time(), _previous_wall_seconds(workdir, start)
   next_batch = batch(start)
   bar = tqdm(total=num_steps, initial=start, desc=config.name,
              dynamic_ncols=True, mininterval=1.0)
@@ -191,6 +201,7 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
               f"last good checkpoint in {mngr.directory} is kept.")
       if log_due:
         metrics["steps_per_s"] = (done - start) / (time.time() - t0)
+        metrics["wall_s"] = wall_before + time.time() - t0
         bar.set_postfix(loss=f"{metrics['loss']:.4f}")
         tqdm.write(f"step {done}: " + ", ".join(
             f"{k}={v:.4g}" for k, v in metrics.items()))
@@ -205,6 +216,5 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
     mngr.close()
     if writer is not None:
       writer.close()
-  logging.info("Trained %d steps in %.1fs.", num_steps - start,
-               time.time() - t0)
+  tqdm.write(f"Trained {num_steps - start} steps in {time.time() - t0:.1f}s.")
   return unreplicate(state)

@@ -7,6 +7,7 @@ averaging and store uint8 (0 = background, 255 = stroke).
 import dataclasses
 import os
 import socket
+import sys
 import time
 from typing import Optional
 
@@ -83,8 +84,8 @@ def get_builder(data_dir: Optional[str] = None, download: bool = True):
     )) from None
   if not _network_reachable():
     raise DataError(_missing_message(data_dir, "the network is unreachable"))
-  logging.info("Preparing TFDS %s under %s (downloads ~10 MB).", DATASET,
-               builder.data_dir)
+  print(f"Preparing TFDS {DATASET} under {builder.data_dir} (downloads ~10 MB).",
+        file=sys.stderr, flush=True)
   builder.download_and_prepare()
   return builder
 
@@ -138,9 +139,11 @@ def load_split(split: str, *, image_size: int = 28,
       logging.warning("Ignoring unreadable cache %s (%s); decoding again.",
                       path, e)
   t0 = time.time()
+  print(f"Decoding omniglot/{split} at {image_size}px once; cache: {path}",
+        file=sys.stderr, flush=True)
   data = _decode_split(split, image_size, data_dir, download)
-  logging.info("Decoded omniglot/%s (%d images, %dpx) in %.1fs.", split,
-               len(data), image_size, time.time() - t0)
+  print(f"Decoded {len(data)} images in {time.time() - t0:.1f}s.",
+        file=sys.stderr, flush=True)
   try:
     os.makedirs(cache_dir, exist_ok=True)
     tmp = f"{path}.{os.getpid()}.tmp.npz"

@@ -1,0 +1,261 @@
+"""report.md and plots of one run; the comparison table over runs.
+
+  python -m grouprep.report --runs=runs --out=results   # results/summary.md
+"""
+import json
+import os
+from typing import Dict, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  pylint: disable=g-import-not-at-top
+import numpy as np  # noqa: E402
+
+from grouprep import metrics  # noqa: E402
+
+ROTATION_MARKERS = ("o", "^", "s", "D")
+
+# (column title, path in metrics.json, format)
+KEY_METRICS = (
+    ("ratio (unseen)", "unseen_alphabets.distance.ratio", "{:.2f}"),
+    ("same (unseen)", "unseen_alphabets.distance.same_label_mean", "{:.3f}"),
+    ("diff (unseen)", "unseen_alphabets.distance.diff_label_mean", "{:.3f}"),
+    ("ratio (held-out)", "heldout_characters.distance.ratio", "{:.2f}"),
+    ("R@1", "unseen_alphabets.retrieval.recall_at_1", "{:.3f}"),
+    ("mAP", "unseen_alphabets.retrieval.map", "{:.3f}"),
+    ("item→group", "unseen_alphabets.item_to_group_accuracy", "{:.3f}"),
+    ("Thm1 m", "unseen_alphabets.theorem1.margin_m", "{:.3f}"),
+    ("Thm1 holds", "unseen_alphabets.theorem1.bound_holds_fraction", "{:.2f}"),
+    ("5w1s", "unseen_alphabets.fewshot.5way_1shot.mean", "{:.3f}"),
+    ("5w5s", "unseen_alphabets.fewshot.5way_5shot.mean", "{:.3f}"),
+    ("20w1s", "unseen_alphabets.fewshot.20way_1shot.mean", "{:.3f}"),
+    ("20w5s", "unseen_alphabets.fewshot.20way_5shot.mean", "{:.3f}"),
+    ("Lake err", "lake_one_shot_error", "{:.3f}"),
+)
+
+
+def _get(d: Dict, dotted: str):
+  for key in dotted.split("."):
+    if not isinstance(d, dict) or key not in d:
+      return None
+    d = d[key]
+  return d
+
+
+def _fmt(value, fmt):
+  return "–" if value is None else fmt.format(value)
+
+
+def metrics_table(rows: Sequence, extra_cols: Sequence[str] = ()) -> str:
+  """rows: (name, eval dict, extras dict) -> a markdown table."""
+  head = ["config"] + [c for c, _, _ in KEY_METRICS] + list(extra_cols)
+  lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+  for name, ev, extra in rows:
+    cells = [name] + [_fmt(_get(ev, p), f) for _, p, f in KEY_METRICS]
+    cells += [str(extra.get(c, "–")) for c in extra_cols]
+    lines.append("| " + " | ".join(cells) + " |")
+  return "\n".join(lines)
+
+
+def headline(result: Dict) -> str:
+  d = result["eval"]["unseen_alphabets"]["distance"]
+  u = result["untrained"]["unseen_alphabets"]["distance"]
+  return json.dumps({"config": result["config"], "step": result["step"],
+                     "unseen_alphabets": d, "untrained_ratio": u["ratio"]})
+
+
+# --------------------------------------------------------------------------
+# Plots.
+# --------------------------------------------------------------------------
+def pca_2d(x: np.ndarray, basis_from: np.ndarray = None) -> np.ndarray:
+  """Projection on the top two principal axes of `basis_from` (default x)."""
+  ref = x if basis_from is None else basis_from
+  mean = ref.mean(0)
+  _, _, vt = np.linalg.svd(ref - mean, full_matrices=False)
+  return (x - mean) @ vt[:2].T
+
+
+def plot_embeddings(path: str, extra: Dict, items_per_group: int = 60,
+                    seed: int = 0) -> None:
+  groups, items, g_emb = extra["groups"], extra["items"], extra["group_emb"]
+  rng = np.random.default_rng(seed)
+  sub = np.concatenate([
+      rng.choice(groups.members(g), min(items_per_group,
+                                        len(groups.members(g))), replace=False)
+      for g in range(groups.num_groups)])
+  p_items = pca_2d(items[sub], items[sub])
+  p_groups = pca_2d(g_emb, items[sub])
+  labels = np.unique(groups.group_class)
+  cmap = plt.get_cmap("tab20", max(len(labels), 1))
+  colour = {k: cmap(i % 20) for i, k in enumerate(labels)}
+  names = extra["data"].alphabet_names
+  fig, ax = plt.subplots(figsize=(9, 7))
+  item_group = groups.item_group[sub]
+  for r, marker in enumerate(ROTATION_MARKERS):
+    sel = groups.item_rotation[sub] == r
+    ax.scatter(p_items[sel, 0], p_items[sel, 1], s=4, alpha=0.25,
+               marker=marker,
+               c=[colour[groups.group_class[g]] for g in item_group[sel]])
+  for g in range(groups.num_groups):
+    k = groups.group_class[g]
+    ax.scatter(p_groups[g, 0], p_groups[g, 1], s=110,
+               marker=ROTATION_MARKERS[groups.group_key[g] % 4],
+               color=colour[k], edgecolors="black", linewidths=0.8)
+  handles = [plt.Line2D([], [], ls="", marker=m, color="gray",
+                        label=f"rotation {90 * r}°")
+             for r, m in enumerate(ROTATION_MARKERS)]
+  handles += [plt.Line2D([], [], ls="", marker="o", color=colour[k],
+                         label=str(names[k])[:22]) for k in labels]
+  ax.legend(handles=handles, fontsize=6, ncol=2, loc="center left",
+            bbox_to_anchor=(1.0, 0.5))
+  ax.set_title("PCA of item (small) and group (large, outlined) embeddings,\n"
+               "unseen alphabets; colour = alphabet, marker = rotation")
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
+
+
+def plot_distance_histograms(path: str, extra: Dict) -> None:
+  g_emb, labels = extra["group_emb"], extra["groups"].group_class
+  dist = metrics.pairwise_distances(g_emb)
+  i, j = np.triu_indices(len(labels), 1)
+  same = labels[i] == labels[j]
+  fig, ax = plt.subplots(figsize=(7, 4))
+  bins = np.linspace(0, dist[i, j].max() * 1.02, 40)
+  ax.hist(dist[i, j][~same], bins=bins, alpha=0.6, density=True,
+          label=f"different alphabet ({(~same).sum()} pairs)")
+  ax.hist(dist[i, j][same], bins=bins, alpha=0.6, density=True,
+          label=f"same alphabet ({same.sum()} pairs)")
+  ax.set_xlabel("||f(G) - f(G')||")
+  ax.set_ylabel("density")
+  ax.set_title("Distances between group embeddings, unseen alphabets")
+  ax.legend()
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
+
+
+def read_train_log(workdir: str) -> Dict[int, Dict]:
+  """{step: row}, the last row per step (a resumed run re-logs some steps)."""
+  path = os.path.join(workdir, "train_log.jsonl")
+  if not os.path.exists(path):
+    return {}
+  rows = [json.loads(l) for l in open(path) if l.strip()]
+  return {r["step"]: r for r in rows}
+
+
+def plot_training_curves(path: str, workdir: str) -> bool:
+  log = read_train_log(workdir)
+  if not log:
+    return False
+  steps = sorted(log)
+  fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
+  axes[0].plot(steps, [log[s]["loss"] for s in steps])
+  axes[0].set_title("training loss")
+  axes[1].plot(steps, [log[s]["grad_norm"] for s in steps])
+  axes[1].set_title("gradient norm")
+  for ax in axes:
+    ax.set_xlabel("step")
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
+  return True
+
+
+# --------------------------------------------------------------------------
+# Reports.
+# --------------------------------------------------------------------------
+def train_seconds(workdir: str):
+  log = read_train_log(workdir)
+  return round(log[max(log)].get("wall_s", 0.0)) if log else None
+
+
+def write_run_report(workdir: str, result: Dict, extra: Dict) -> None:
+  plot_embeddings(os.path.join(workdir, "embeddings.png"), extra)
+  plot_distance_histograms(os.path.join(workdir, "distances.png"), extra)
+  has_curves = plot_training_curves(
+      os.path.join(workdir, "training_curves.png"), workdir)
+  lines = [f"# {result['config']} at step {result['step']}", ""]
+  lines.append(metrics_table([
+      (result["config"], result["eval"], {}),
+      ("untrained encoder", result["untrained"], {})]))
+  lines += ["", "Unseen alphabets = TFDS `test` (20 alphabets x 4 rotations); "
+            "ratio = mean different-alphabet / mean same-alphabet distance "
+            "between group embeddings. Few-shot: centroid prototypes over "
+            "characters, mean of 1000 episodes (95% CI in metrics.json)."]
+  raw = result.get("lake_one_shot_error_raw_pixels")
+  if raw is not None:
+    lines.append(f"Lake's 20 one-shot runs: error {result['eval']['lake_one_shot_error']:.3f} "
+                 f"(raw-pixel nearest neighbour: {raw:.3f}).")
+  for split in ("unseen_alphabets", "heldout_characters"):
+    ev = result["eval"][split]
+    lines += ["", f"## {split}", "",
+              "| metric | value |", "|---|---|"]
+    for k, v in ev["distance"].items():
+      lines.append(f"| distance.{k} | {v:.4f} |")
+    for k, v in ev["theorem1"].items():
+      lines.append(f"| theorem1.{k} | {v:.4g} |")
+    for k, v in ev["fewshot"].items():
+      lines.append(f"| fewshot.{k} | {v['mean']:.4f} ± {v['ci95']:.4f} |")
+  lines += ["", "![embeddings](embeddings.png)", "",
+            "![distances](distances.png)"]
+  if has_curves:
+    lines += ["", "![training curves](training_curves.png)"]
+  with open(os.path.join(workdir, "report.md"), "w") as f:
+    f.write("\n".join(lines) + "\n")
+
+
+def write_summary(run_dirs: Sequence[str], out_dir: str) -> str:
+  """results/summary.md: one row per run, plus the untrained encoder."""
+  import shutil  # pylint: disable=g-import-not-at-top
+  os.makedirs(out_dir, exist_ok=True)
+  rows, untrained, plots = [], None, []
+  for d in run_dirs:
+    path = os.path.join(d, "metrics.json")
+    if not os.path.exists(path):
+      continue
+    res = json.load(open(path))
+    extra = {"steps": res["step"], "train s": train_seconds(d),
+             "eval s": res.get("eval_seconds")}
+    rows.append((res["config"], res["eval"], extra))
+    untrained = untrained or (f"untrained ({res['config']} pooling)",
+                              res["untrained"], {})
+    for plot in ("embeddings.png", "distances.png", "training_curves.png"):
+      if os.path.exists(os.path.join(d, plot)):
+        name = f"{res['config']}_{plot}"
+        shutil.copy(os.path.join(d, plot), os.path.join(out_dir, name))
+        plots.append(name)
+  if untrained:
+    rows.append(untrained)
+  raw = None
+  if run_dirs:
+    last = os.path.join(run_dirs[0], "metrics.json")
+    if os.path.exists(last):
+      raw = json.load(open(last)).get("lake_one_shot_error_raw_pixels")
+  text = ["# grouprep: comparison of configurations", "",
+          metrics_table(rows, ("steps", "train s", "eval s")), ""]
+  if raw is not None:
+    text.append(f"Raw-pixel nearest neighbour on Lake's 20 runs: error {raw:.3f}.")
+  text += ["", "Columns: unseen alphabets unless marked; see each run's "
+           "report.md for both splits and the 95% CIs.", ""]
+  text += [f"![{p}]({p})" for p in plots]
+  path = os.path.join(out_dir, "summary.md")
+  with open(path, "w") as f:
+    f.write("\n".join(text) + "\n")
+  return path
+
+
+def main(argv=None) -> None:
+  import argparse  # pylint: disable=g-import-not-at-top
+  p = argparse.ArgumentParser(description=__doc__)
+  p.add_argument("--runs", default="runs")
+  p.add_argument("--out", default="results")
+  p.add_argument("names", nargs="*", help="run names (default: all in --runs)")
+  args = p.parse_args(argv)
+  names = args.names or sorted(os.listdir(args.runs))
+  print(write_summary([os.path.join(args.runs, n) for n in names], args.out))
+
+
+if __name__ == "__main__":
+  main()

@@ -1,0 +1,82 @@
+"""The command line end to end: a smoke run on the real data, and bad input."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import TFDS_DIR, needs_tfds
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SPLIT_KEYS = {"distance", "theorem1", "retrieval", "item_to_group_accuracy",
+              "fewshot"}
+
+
+def run_main(*args, env=None):
+  env = dict(os.environ, TFDS_DATA_DIR=TFDS_DIR, **(env or {}))
+  return subprocess.run([sys.executable, "-m", "grouprep.main", *args],
+                        cwd=ROOT, env=env, capture_output=True, text=True,
+                        timeout=600)
+
+
+def check_in_unit_interval(d):
+  for k, v in d.items():
+    if isinstance(v, dict):
+      check_in_unit_interval(v)
+    elif k in ("mean", "recall_at_1", "map", "bound_holds_fraction",
+               "item_to_group_accuracy"):
+      assert 0.0 <= v <= 1.0, (k, v)
+
+
+@needs_tfds
+def test_smoke_run_trains_and_writes_every_metric(tmp_path):
+  wd = tmp_path / "wd"
+  r = run_main("--config=configs/gi_centroid.py:smoke", f"--workdir={wd}",
+               env={"GROUPREP_CACHE": os.environ.get(
+                   "GROUPREP_CACHE", str(tmp_path / "cache"))})
+  assert r.returncode == 0, r.stderr[-3000:]
+  m = json.load(open(wd / "metrics.json"))
+  assert m["config"] == "gi_centroid" and m["step"] == 30
+  for split in ("unseen_alphabets", "heldout_characters"):
+    ev = m["eval"][split]
+    assert SPLIT_KEYS <= set(ev)
+    d = ev["distance"]
+    assert d["same_label_mean"] > 0 and d["diff_label_mean"] > 0
+    assert d["ratio"] == pytest.approx(d["diff_label_mean"] / d["same_label_mean"])
+    assert {"margin_m", "bound_holds_fraction",
+            "mean_distance_over_bound"} <= set(ev["theorem1"])
+    assert set(ev["fewshot"]) == {"5way_1shot", "5way_5shot", "20way_1shot",
+                                  "20way_5shot"}
+    assert all(v["episodes"] >= 1000 for v in ev["fewshot"].values())
+    check_in_unit_interval(ev)
+  assert 0.0 <= m["eval"]["lake_one_shot_error"] <= 1.0
+  assert 0.0 <= m["lake_one_shot_error_raw_pixels"] <= 1.0
+  for f in ("report.md", "embeddings.png", "distances.png",
+            "training_curves.png", "train_log.jsonl"):
+    assert (wd / f).exists(), f
+  # Evaluation alone restores the checkpoint and gives the same numbers.
+  r = run_main("--config=configs/gi_centroid.py:smoke", f"--workdir={wd}",
+               "--mode=eval")
+  assert r.returncode == 0, r.stderr[-3000:]
+  again = json.load(open(wd / "metrics.json"))
+  assert again["eval"] == m["eval"]
+
+
+@pytest.mark.parametrize("override,field", [
+    ("--config.loss.name=nope", "loss.name"),
+    ("--config.loss.pooling=nope", "loss.pooling"),
+])
+def test_bad_config_is_one_clear_message(tmp_path, override, field):
+  r = run_main("--config=configs/gi_centroid.py:smoke",
+               f"--workdir={tmp_path}", override)
+  assert r.returncode == 2
+  assert f"grouprep: error: config.{field}" in r.stderr
+  assert "Traceback" not in r.stderr
+
+
+def test_eval_without_checkpoint_says_train_first(tmp_path):
+  r = run_main("--config=configs/gi_centroid.py:smoke",
+               f"--workdir={tmp_path}", "--mode=eval")
+  assert r.returncode == 2
+  assert "No checkpoint" in r.stderr

@@ -1,0 +1,204 @@
+"""Every evaluation metric against an independent computation or a known answer."""
+import io
+import itertools
+import zipfile
+
+import numpy as np
+import pytest
+
+from conftest import SHARED
+from grouprep import evaluate
+from grouprep import metrics
+from grouprep import pooling
+
+
+def dist(a, b):
+  return float(np.linalg.norm(np.asarray(a, float) - np.asarray(b, float)))
+
+
+def test_distance_stats_known_answer():
+  # Two labels; same-label groups 1 apart, labels 10 apart on the x axis.
+  emb = np.array([[0, 0], [1, 0], [10, 0], [11, 0]], float)
+  lab = np.array([0, 0, 1, 1])
+  s = metrics.distance_stats(emb, lab)
+  assert s["same_label_mean"] == pytest.approx(1.0)
+  assert s["diff_label_mean"] == pytest.approx((10 + 11 + 9 + 10) / 4)
+  assert s["ratio"] == pytest.approx(10.0)
+
+
+def test_distance_stats_per_label_matches_loops():
+  rng = np.random.default_rng(0)
+  emb, lab = rng.normal(size=(9, 3)), np.array([0, 0, 0, 1, 1, 2, 2, 2, 2])
+  got = metrics.distance_stats_per_label(emb, lab, ["a", "b", "c"])
+  for k, name in enumerate("abc"):
+    same = [dist(emb[i], emb[j]) for i, j in itertools.combinations(range(9), 2)
+            if lab[i] == lab[j] == k]
+    diff = [dist(emb[i], emb[j]) for i in range(9) for j in range(9)
+            if lab[i] == k and lab[j] != k]
+    assert got[name]["same_label_mean"] == pytest.approx(np.mean(same))
+    assert got[name]["diff_label_mean"] == pytest.approx(np.mean(diff))
+
+
+def test_retrieval_perfect_and_known_ap():
+  emb = np.array([[0, 0], [0.1, 0], [5, 5], [5.1, 5]])
+  lab = np.array([0, 0, 1, 1])
+  r = metrics.group_retrieval(emb, lab)
+  assert r == {"recall_at_1": 1.0, "map": 1.0}
+  # Query 0's same-label partner is ranked 2nd of 3: AP = 1/2, R@1 = 0.
+  emb = np.array([[0.0], [2.0], [1.0], [10.0]])
+  lab = np.array([0, 0, 1, 1])
+  r = metrics.group_retrieval(emb, lab)
+  # queries: 0 -> [2, 1, 3]: AP 1/2, miss; 1 -> [2, 0, 3]: AP 1/2, miss;
+  # 2 -> [0 or 1, ..., 3]: partner last: AP 1/3, miss; 3 -> [1, 2, 0]: AP 1/2.
+  assert r["recall_at_1"] == 0.0
+  assert r["map"] == pytest.approx((0.5 + 0.5 + 1 / 3 + 0.5) / 4)
+
+
+def brute_force_theorem1(group_emb, group_label, items, item_group):
+  labels = group_label[item_group]
+  n = len(items)
+  m = max(dist(items[a], items[p]) - dist(items[a], items[q])
+          for a in range(n) for p in range(n) for q in range(n)
+          if p != a and labels[p] == labels[a] and labels[q] != labels[a])
+  holds, ratios, bounds = [], [], []
+  for g1, g2 in itertools.combinations(range(len(group_label)), 2):
+    if group_label[g1] != group_label[g2]:
+      continue
+    candidates = []
+    for neg in range(len(group_label)):
+      if group_label[neg] == group_label[g1]:
+        continue
+      for first in (g1, g2):
+        md = max(dist(items[i], items[j]) for i in np.flatnonzero(item_group == first)
+                 for j in np.flatnonzero(item_group == neg))
+        candidates.append(2 * max(m, md))
+    bound = min(candidates)
+    d = dist(group_emb[g1], group_emb[g2])
+    holds.append(d <= bound)
+    ratios.append(d / bound)
+    bounds.append(bound)
+  return m, np.mean(holds), np.mean(ratios), np.mean(bounds)
+
+
+def test_theorem1_against_brute_force():
+  rng = np.random.default_rng(3)
+  sizes = [3, 2, 4, 3, 2, 3]
+  group_label = np.array([0, 0, 1, 1, 2, 2])
+  item_group = np.repeat(np.arange(6), sizes)
+  items = rng.normal(size=(len(item_group), 2)) + 3 * group_label[item_group][:, None]
+  offsets = np.r_[0, np.cumsum(sizes)]
+  cents = np.stack([items[item_group == g].mean(0) for g in range(6)])
+  got = metrics.theorem1(cents, group_label, items, offsets)
+  m, holds, ratio, bound = brute_force_theorem1(cents, group_label, items,
+                                                item_group)
+  assert got["margin_m"] == pytest.approx(m, rel=1e-5)
+  assert got["bound_holds_fraction"] == pytest.approx(holds)
+  assert got["mean_distance_over_bound"] == pytest.approx(ratio, rel=1e-5)
+  assert got["bound_mean"] == pytest.approx(bound, rel=1e-5)
+
+
+@pytest.mark.parametrize("pool", ["centroid", "medoid"])
+def test_leave_one_out_pooling_matches_recomputing(pool):
+  x = np.random.default_rng(1).normal(size=(7, 3)).astype(np.float32)
+  got = metrics.leave_one_out_pool(x, pool)
+  fn = pooling.get_pooling(pool)
+  for i in range(7):
+    np.testing.assert_allclose(got[i], np.asarray(fn(np.delete(x, i, 0))),
+                               rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("pool", ["centroid", "medoid"])
+def test_item_to_group_accuracy_matches_brute_force(pool):
+  rng = np.random.default_rng(2)
+  item_group = np.repeat(np.arange(6), 4)
+  group_label = np.array([0, 0, 1, 1, 2, 2])
+  items = rng.normal(size=(24, 2)) + 1.5 * group_label[item_group][:, None]
+  fn = pooling.get_pooling(pool)
+  g_emb = np.stack([np.asarray(fn(items[item_group == g])) for g in range(6)])
+  correct = []
+  for i in range(24):
+    cands = g_emb.copy()
+    own = item_group[i]
+    rest = [j for j in np.flatnonzero(item_group == own) if j != i]
+    cands[own] = np.asarray(fn(items[rest]))
+    pred = group_label[np.argmin([dist(items[i], c) for c in cands])]
+    correct.append(pred == group_label[own])
+  got = metrics.item_to_group_accuracy(items, item_group, g_emb, group_label,
+                                       pool)
+  assert got == pytest.approx(np.mean(correct))
+  assert 0 < got < 1  # the case is not trivial
+
+
+def test_fewshot_trivially_separable_is_perfect_and_chance_is_chance():
+  classes = np.repeat(np.arange(30), 20)
+  sep = np.eye(30)[classes] * 10
+  r = metrics.fewshot_accuracy(sep, classes, ways=20, shots=1, episodes=1000)
+  assert r["mean"] == 1.0 and r["ci95"] == 0.0 and r["episodes"] == 1000
+  noise = np.random.default_rng(0).normal(size=(600, 8))
+  r = metrics.fewshot_accuracy(noise, classes, ways=5, shots=1, episodes=1000)
+  assert abs(r["mean"] - 0.2) < 3 * r["ci95"] + 0.01
+
+
+def test_episodes_have_distinct_classes_and_items():
+  classes = np.repeat(np.arange(10), 8)
+  s, q = metrics.sample_episodes(classes, 5, 2, 3, 50, seed=0)
+  assert s.shape == (50, 5, 2) and q.shape == (50, 5, 3)
+  both = np.concatenate([s, q], axis=2)
+  assert np.all(classes[both] == classes[both][..., :1])
+  for e in range(50):
+    assert len(set(classes[both[e, :, 0]])) == 5
+    assert len(set(both[e].ravel())) == 25
+
+
+def test_lake_rule_on_a_hand_made_run(tmp_path):
+  # Training image j: a bar in row 10 * j; test image i is a noisy copy of
+  # training image (i + 1) % 3, except test 2 which copies training 0.
+  size = 105
+  train = []
+  for j in range(3):
+    img = np.ones((size, size), bool)
+    img[10 * j + 5:10 * j + 8, 20:80] = False
+    train.append(img)
+  truth = [1, 2, 0]
+  test = [train[1], train[2], train[0]]
+  path = tmp_path / "runs.zip"
+  with zipfile.ZipFile(path, "w") as z:
+    lines = []
+    for j, img in enumerate(train):
+      buf = io.BytesIO()
+      from PIL import Image
+      Image.fromarray(img).save(buf, format="PNG")
+      z.writestr(f"run01/training/class{j + 1:02d}.png", buf.getvalue())
+    for i, img in enumerate(test):
+      buf = io.BytesIO()
+      Image.fromarray(img).save(buf, format="PNG")
+      z.writestr(f"run01/test/item{i + 1:02d}.png", buf.getvalue())
+      lines.append(f"run01/test/item{i + 1:02d}.png "
+                   f"run01/training/class{truth[i] + 1:02d}.png")
+    z.writestr("run01/class_labels.txt", "\n".join(lines))
+  runs = evaluate.load_lake_runs(str(path), 105)
+  (tr, te, label), = runs
+  np.testing.assert_array_equal(label, truth)
+  assert tr[0, 6, 30] == 255 and tr[0, 0, 0] == 0  # strokes bright
+  flat = lambda x: x.reshape(len(x), -1).astype(float)
+  assert evaluate.lake_error(runs, flat) == 0.0
+  # A featurizer that sees nothing: every test image ties, argmin picks 0.
+  assert evaluate.lake_error(runs, lambda x: np.zeros((len(x), 1))) == \
+      pytest.approx(2 / 3)
+
+
+def test_nearest_neighbour_error_counts_mistakes():
+  train = np.array([[0.0], [10.0]])
+  test = np.array([[1.0], [9.0], [2.0]])
+  assert metrics.nearest_neighbour_error(test, train, np.array([0, 1, 1])) == \
+      pytest.approx(1 / 3)
+
+
+@pytest.mark.skipif(not __import__("os").path.exists(
+    f"{SHARED}/omniglot/all_runs.zip"), reason="../shared/omniglot absent")
+def test_official_lake_runs_load():
+  runs = evaluate.load_lake_runs(f"{SHARED}/omniglot/all_runs.zip", 28)
+  assert len(runs) == 20
+  for train, test, label in runs:
+    assert train.shape == test.shape == (20, 28, 28)
+    assert sorted(label) == list(range(20))
