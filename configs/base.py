@@ -51,6 +51,7 @@ def get_base_config(arg=None) -> ml_collections.ConfigDict:
   config.eval.fewshot_queries = 5  # Query drawings per class and episode.
   config.eval.theorem1_items_per_group = 256  # Seeded sample; 0: all items.
   config.eval.lake_runs = None  # None: ../shared/omniglot/all_runs.zip.
+  config.eval.max_characters = 0  # Per evaluation split; 0: all characters.
 
   if arg == "smoke":
     config.data.classes_per_batch = 8
@@ -59,6 +60,8 @@ def get_base_config(arg=None) -> ml_collections.ConfigDict:
     config.train.warmup_steps = 5
     config.train.checkpoint_every = 10
     config.train.log_every = 10
+    config.eval.max_characters = 60
+    config.eval.theorem1_items_per_group = 64
   elif arg not in (None, ""):
     raise ValueError(f"Unknown config argument {arg!r}; use ':smoke' or none.")
   return config

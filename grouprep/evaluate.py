@@ -117,9 +117,19 @@ def load_lake_runs(path: str, image_size: int):
 
 
 def lake_error(runs, featurize) -> float:
-  """Mean over runs of the 1-nearest-neighbour error (Lake et al.'s rule)."""
-  return float(np.mean([metrics.nearest_neighbour_error(
-      featurize(test), featurize(train), label) for train, test, label in runs]))
+  """Mean over runs of the 1-nearest-neighbour error (Lake et al.'s rule).
+
+  featurize: images [N, S, S] uint8 -> features [N, F], called once.
+  """
+  feats = featurize(np.concatenate([np.concatenate([tr, te])
+                                    for tr, te, _ in runs]))
+  errors, lo = [], 0
+  for train, test, label in runs:
+    f_train = feats[lo:lo + len(train)]
+    f_test = feats[lo + len(train):lo + len(train) + len(test)]
+    lo += len(train) + len(test)
+    errors.append(metrics.nearest_neighbour_error(f_test, f_train, label))
+  return float(np.mean(errors))
 
 
 def _as_input(images: np.ndarray) -> np.ndarray:

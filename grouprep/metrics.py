@@ -10,10 +10,11 @@ import jax.numpy as jnp
 import numpy as np
 
 
-def pairwise_distances(a: np.ndarray, b: np.ndarray = None) -> np.ndarray:
+def pairwise_distances(a: np.ndarray, b: np.ndarray = None,
+                       dtype=np.float64) -> np.ndarray:
   """Euclidean distances. a: [Na, D], b: [Nb, D] (default a) -> [Na, Nb]."""
-  a = np.asarray(a, np.float64)
-  b = a if b is None else np.asarray(b, np.float64)
+  a = np.asarray(a, dtype)
+  b = a if b is None else np.asarray(b, dtype)
   sq = np.sum(a * a, -1)[:, None] + np.sum(b * b, -1)[None, :] - 2 * a @ b.T
   return np.sqrt(np.maximum(sq, 0.0))
 
@@ -70,7 +71,7 @@ def _distance_extremes(item_emb: np.ndarray, offsets: np.ndarray,
   starts = np.asarray(offsets[:-1])
   far, near = [], []
   for lo in range(0, len(x), chunk):
-    d = pairwise_distances(x[lo:lo + chunk], x).astype(np.float32)
+    d = pairwise_distances(x[lo:lo + chunk], x, dtype=np.float32)
     far.append(np.maximum.reduceat(d, starts, axis=1))
     near.append(np.minimum.reduceat(d, starts, axis=1))
   return np.concatenate(far), np.concatenate(near)

@@ -42,6 +42,14 @@ def validate(config: ml_collections.ConfigDict) -> None:
   for field in ("loss.temperature", "train.learning_rate"):
     section, key = field.split(".")
     _positive(float(config[section][key]), field, float)
+  for field in ("eval.max_characters", "eval.theorem1_items_per_group"):
+    section, key = field.split(".")
+    if not isinstance(config[section][key], int) or config[section][key] < 0:
+      raise ConfigError(f"config.{field}={config[section][key]!r} must be an "
+                        f"integer >= 0 (0: all).")
+  if config.eval.max_characters and config.eval.max_characters < 20:
+    raise ConfigError(f"config.eval.max_characters={config.eval.max_characters}"
+                      f" must be 0 (all) or >= 20 for 20-way episodes.")
   if not 0.0 <= config.data.heldout_fraction < 1.0:
     raise ConfigError(f"config.data.heldout_fraction="
                       f"{config.data.heldout_fraction} must be in [0, 1).")

@@ -43,6 +43,17 @@ def train_data(config) -> Tuple[omniglot.OmniglotSplit, sampler_lib.Sampler]:
   return data, sampler
 
 
+def subsample_characters(character: np.ndarray, images: np.ndarray,
+                         max_characters: int, seed: int) -> np.ndarray:
+  """The images of a seeded subset of max_characters characters (0: all)."""
+  chars = np.unique(character[images])
+  if not 0 < max_characters < len(chars):
+    return images
+  keep = np.random.default_rng([seed, 1]).choice(chars, max_characters,
+                                                 replace=False)
+  return images[np.isin(character[images], keep)]
+
+
 def eval_groups(config, which: str):
   """(data, groups) of an evaluation split: alphabet x rotation groups.
 
@@ -57,5 +68,7 @@ def eval_groups(config, which: str):
     images = np.flatnonzero(heldout_mask(config, data))
   else:
     raise ValueError(f"Unknown evaluation split {which!r}.")
+  images = subsample_characters(data.character, images,
+                                config.eval.max_characters, config.seed)
   return data, groups_lib.build_groups(data.alphabet, images,
                                        group_key="rotation")
