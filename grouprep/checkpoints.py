@@ -1,5 +1,12 @@
-"""Orbax checkpoints of the train state in `WORKDIR/checkpoints`."""
+"""Orbax checkpoints of the train state in `WORKDIR/checkpoints`.
+
+Each checkpoint holds the state and the config that wrote it. Saves are
+synchronous and atomic (Orbax writes a temporary directory and renames it), so
+a failed or interrupted save never replaces the last good checkpoint; an
+unreadable latest checkpoint falls back to the one before it.
+"""
 import os
+import sys
 from typing import Any, Optional, Tuple
 
 import orbax.checkpoint as ocp
@@ -9,49 +16,88 @@ class CheckpointError(RuntimeError):
   """A checkpoint is missing, unreadable or from another configuration."""
 
 
-# Fields that change the shapes or meaning of the saved state: a checkpoint
-# whose values differ cannot be resumed by this config.
-_IDENTITY_FIELDS = ("name", "model", "loss.name")
+# Fields that fix the meaning of the saved state and the batches that follow
+# it: a checkpoint whose values differ cannot be resumed by this config.
+# (train.num_steps may change: that extends or shortens a run.)
+IDENTITY_FIELDS = (
+    "name", "seed", "model", "loss", "data.image_size", "data.label_key",
+    "data.group_key", "data.group_size", "data.heldout_fraction",
+    "data.classes_per_batch", "data.groups_per_class", "data.items_per_group")
+# Evaluation may change how groups are pooled or scored, not what was trained.
+EVAL_IDENTITY_FIELDS = ("name", "model", "data.image_size")
 
 
 def manager(workdir: str, keep: int = 3) -> ocp.CheckpointManager:
   return ocp.CheckpointManager(
       os.path.abspath(os.path.join(workdir, "checkpoints")),
-      options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=True))
+      options=ocp.CheckpointManagerOptions(
+          max_to_keep=keep, create=True, enable_async_checkpointing=False))
 
 
 def save(mngr: ocp.CheckpointManager, step: int, state: Any,
          config_dict: dict) -> None:
-  mngr.save(step, args=ocp.args.Composite(
-      state=ocp.args.StandardSave(state),
-      config=ocp.args.JsonSave(config_dict)))
+  """Saves state at step; a clear CheckpointError if the disk refuses."""
+  try:
+    mngr.save(step, args=ocp.args.Composite(
+        state=ocp.args.StandardSave(state),
+        config=ocp.args.JsonSave(config_dict)), force=True)
+  except Exception as e:  # pylint: disable=broad-except
+    good = [s for s in mngr.all_steps() if s != step]
+    raise CheckpointError(
+        f"Could not save the checkpoint of step {step} in {mngr.directory}: "
+        f"{type(e).__name__}: {e}. The last good checkpoint "
+        f"({'step ' + str(max(good)) if good else 'none'}) is untouched; free "
+        f"disk space or fix permissions and rerun the same command to resume."
+    ) from e
 
 
-def _lookup(d: dict, dotted: str):
+def lookup(d: dict, dotted: str):
   for key in dotted.split("."):
     d = d.get(key) if isinstance(d, dict) else None
   return d
 
 
-def restore_latest(mngr: ocp.CheckpointManager, abstract_state: Any,
-                   config_dict: dict) -> Tuple[Optional[int], Any]:
-  """(step, state) of the latest checkpoint, or (None, None) if there is none."""
-  step = mngr.latest_step()
-  if step is None:
-    return None, None
-  saved = mngr.restore(step, args=ocp.args.Composite(
-      config=ocp.args.JsonRestore()))["config"]
-  for field in _IDENTITY_FIELDS:
-    if _lookup(saved, field) != _lookup(config_dict, field):
+def _check_identity(saved, config_dict, step, where, fields) -> None:
+  for field in fields:
+    if lookup(saved, field) != lookup(config_dict, field):
       raise CheckpointError(
-          f"The checkpoint at step {step} in {mngr.directory} was written by "
-          f"another configuration: {field}={_lookup(saved, field)!r} there, "
-          f"{_lookup(config_dict, field)!r} here. Use a fresh --workdir.")
-  try:
-    restored = mngr.restore(step, args=ocp.args.Composite(
-        state=ocp.args.StandardRestore(abstract_state)))
-  except Exception as e:  # pylint: disable=broad-except
+          f"The checkpoint at step {step} in {where} was written by another "
+          f"configuration: config.{field}={lookup(saved, field)!r} there, "
+          f"{lookup(config_dict, field)!r} here. Use a fresh --workdir, or the "
+          f"config that wrote it.")
+
+
+def restore_latest(mngr: ocp.CheckpointManager, abstract_state: Any,
+                   config_dict: dict,
+                   fields=IDENTITY_FIELDS) -> Tuple[Optional[int], Any]:
+  """(step, state) of the newest readable checkpoint; (None, None) if none.
+
+  A checkpoint of another configuration is an error. An unreadable one
+  (truncated, corrupt) is skipped with a warning for the one before it.
+  """
+  steps = sorted(mngr.all_steps(), reverse=True)
+  failures = []
+  for step in steps:
+    try:
+      saved = mngr.restore(step, args=ocp.args.Composite(
+          config=ocp.args.JsonRestore()))["config"]
+    except Exception as e:  # pylint: disable=broad-except
+      saved, error = None, e
+    if saved is not None:
+      _check_identity(saved, config_dict, step, mngr.directory, fields)
+      try:
+        restored = mngr.restore(step, args=ocp.args.Composite(
+            state=ocp.args.StandardRestore(abstract_state)))
+        return step, restored["state"]
+      except Exception as e:  # pylint: disable=broad-except
+        error = e
+    failures.append(f"step {step}: {type(error).__name__}: {error}")
+    print(f"grouprep: warning: the checkpoint at step {step} in "
+          f"{mngr.directory} is unreadable ({type(error).__name__}); trying "
+          f"an earlier one.", file=sys.stderr, flush=True)
+  if failures:
     raise CheckpointError(
-        f"Cannot restore the checkpoint at step {step} in {mngr.directory}: "
-        f"{type(e).__name__}: {e}") from e
-  return step, restored["state"]
+        f"No readable checkpoint in {mngr.directory}: " + "; ".join(
+            f[:300] for f in failures) + ". Move the directory away to start "
+        f"afresh.")
+  return None, None

@@ -28,8 +28,7 @@ from grouprep.data.sampler import gather_images
 
 EVAL_SPLITS = ("unseen_alphabets", "heldout_characters")
 FEWSHOT = ((5, 1), (5, 5), (20, 1), (20, 5))  # (ways, shots)
-LAKE_RUNS = os.path.join(os.path.dirname(__file__), "..", "..", "shared",
-                         "omniglot", "all_runs.zip")
+LAKE_RUNS = os.path.join("shared", "omniglot", "all_runs.zip")
 
 
 # --------------------------------------------------------------------------
@@ -151,7 +150,8 @@ def evaluate_split(config, embed, split: str, keep_embeddings: bool = False):
           g_emb, labels, data.alphabet_names),
       "retrieval": metrics.group_retrieval(g_emb, labels),
       "item_to_group_accuracy": metrics.item_to_group_accuracy(
-          items, groups.item_group, g_emb, labels, config.loss.pooling),
+          items, groups.item_group, g_emb, labels, config.loss.pooling,
+          config.loss.similarity),
       "num_groups": int(groups.num_groups),
       "num_items": int(len(items)),
   }
@@ -190,8 +190,23 @@ def evaluate_encoder(config, model, variables, lake_runs=None,
 
 
 def _lake_path(config) -> Optional[str]:
-  path = config.eval.lake_runs or LAKE_RUNS
-  return path if os.path.exists(path) else None
+  """config.eval.lake_runs, else shared/omniglot/all_runs.zip beside the
+  checkout, the working directory or the TFDS data dir."""
+  if config.eval.lake_runs:
+    if not os.path.exists(config.eval.lake_runs):
+      raise validation.ConfigError(
+          f"config.eval.lake_runs={config.eval.lake_runs!r} does not exist.")
+    return config.eval.lake_runs
+  roots = [os.path.join(os.path.dirname(__file__), "..", ".."),
+           os.path.join(os.getcwd(), "..")]
+  tfds_dir = config.data.data_dir or os.environ.get("TFDS_DATA_DIR")
+  if tfds_dir:
+    roots.append(os.path.join(tfds_dir, "..", ".."))
+  for root in roots:
+    path = os.path.normpath(os.path.join(root, LAKE_RUNS))
+    if os.path.exists(path):
+      return path
+  return None
 
 
 # --------------------------------------------------------------------------
@@ -207,7 +222,8 @@ def evaluate(config, workdir: str) -> Dict:
   image_shape = (config.data.image_size, config.data.image_size, 1)
   init = train_lib.create_train_state(config, model, image_shape)
   mngr = checkpoints.manager(workdir, config.train.keep_checkpoints)
-  step, state = checkpoints.restore_latest(mngr, init, config.to_dict())
+  step, state = checkpoints.restore_latest(
+      mngr, init, config.to_dict(), checkpoints.EVAL_IDENTITY_FIELDS)
   mngr.close()
   if state is None:
     raise checkpoints.CheckpointError(
@@ -232,7 +248,7 @@ def evaluate(config, workdir: str) -> Dict:
         full, lambda x: x.reshape(len(x), -1).astype(np.float32) / 255)
   else:
     result["lake_one_shot_error_skipped"] = (
-        f"{LAKE_RUNS} not found; set --config.eval.lake_runs.")
+        f"../{LAKE_RUNS} not found; set --config.eval.lake_runs.")
   result["eval_seconds"] = round(time.time() - t0, 1)
 
   path = os.path.join(workdir, "metrics.json")

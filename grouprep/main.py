@@ -2,6 +2,7 @@
 
   python -m grouprep.main --config=configs/gi_centroid.py --workdir=DIR
 """
+import os
 import sys
 
 from absl import app
@@ -19,7 +20,29 @@ config_flags.DEFINE_config_file(
 flags.DEFINE_string("workdir", None, "Checkpoints, logs and metrics go here.")
 flags.DEFINE_enum("mode", "train_and_eval", ["train_and_eval", "train", "eval"],
                   "What to run.")
+flags.DEFINE_string(
+    "coordinator_address", os.environ.get("GROUPREP_COORDINATOR_ADDRESS"),
+    "Multi-host: host:port of process 0 for jax.distributed.initialize "
+    "(default $GROUPREP_COORDINATOR_ADDRESS; unset: one process).")
+flags.DEFINE_integer("num_processes",
+                     int(os.environ.get("GROUPREP_NUM_PROCESSES", "1")),
+                     "Multi-host: number of processes.")
+flags.DEFINE_integer("process_id",
+                     int(os.environ.get("GROUPREP_PROCESS_ID", "0")),
+                     "Multi-host: this process's index.")
 flags.mark_flags_as_required(["config", "workdir"])
+
+
+def initialize_distributed(coordinator_address, num_processes, process_id):
+  """jax.distributed.initialize for several processes; a no-op for one."""
+  if num_processes <= 1 and not coordinator_address:
+    return
+  import jax  # pylint: disable=g-import-not-at-top
+  # Cross-process collectives on CPU devices go through gloo.
+  jax.config.update("jax_cpu_collectives_implementation", "gloo")
+  jax.distributed.initialize(coordinator_address=coordinator_address,
+                             num_processes=num_processes,
+                             process_id=process_id)
 
 
 
@@ -34,10 +57,14 @@ def main(argv):
   if not FLAGS["verbosity"].present:
     logging.set_verbosity(logging.WARNING)  # libraries' INFO chatter off
   config = FLAGS.config
+  initialize_distributed(FLAGS.coordinator_address, FLAGS.num_processes,
+                         FLAGS.process_id)
+  import jax  # pylint: disable=g-import-not-at-top
   try:
     if FLAGS.mode in ("train", "train_and_eval"):
       train.train(config, FLAGS.workdir)
-    if FLAGS.mode in ("eval", "train_and_eval"):
+    # Evaluation needs no collectives: process 0 does it alone.
+    if FLAGS.mode in ("eval", "train_and_eval") and jax.process_index() == 0:
       evaluate.evaluate(config, FLAGS.workdir)
   except user_errors as e:
     print(f"grouprep: error: {e}", file=sys.stderr)

@@ -144,19 +144,26 @@ def leave_one_out_pool(members: np.ndarray, pooling: str) -> np.ndarray:
   raise ValueError(f"No leave-one-out rule for pooling {pooling!r}.")
 
 
+def _unit(x):
+  return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
+
+
 def item_to_group_accuracy(item_emb: np.ndarray, item_group: np.ndarray,
                            group_emb: np.ndarray, group_label: np.ndarray,
-                           pooling: str) -> float:
+                           pooling: str, similarity: str = "cosine") -> float:
   """Fraction of items whose nearest group embedding has the item's label.
 
-  The item's own group is re-pooled without the item (leave-one-out); the other
-  groups are as given. item_emb: [I, D], item_group: [I], group_emb: [G, D].
+  Nearest by the training similarity: largest cosine, or smallest Euclidean
+  distance for "neg_sq_euclidean". The item's own group is re-pooled without
+  the item (leave-one-out); the other groups are as given.
+  item_emb: [I, D], item_group: [I], group_emb: [G, D], group_label: [G].
   """
-  dist = pairwise_distances(item_emb, group_emb)  # [I, G]
+  prep = _unit if similarity == "cosine" else (lambda x: x)
+  dist = pairwise_distances(prep(item_emb), prep(group_emb))  # [I, G]
   for g in range(len(group_emb)):
     idx = np.flatnonzero(item_group == g)
-    loo = leave_one_out_pool(item_emb[idx], pooling)
-    dist[idx, g] = np.linalg.norm(item_emb[idx] - loo, axis=1)
+    loo = prep(leave_one_out_pool(item_emb[idx], pooling))
+    dist[idx, g] = np.linalg.norm(prep(item_emb[idx]) - loo, axis=1)
   pred = group_label[np.argmin(dist, axis=1)]
   return float(np.mean(pred == group_label[item_group]))
 

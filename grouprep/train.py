@@ -94,22 +94,32 @@ def train_step(state: TrainState, images: jax.Array,
 
 
 def make_p_train_step(loss_fn: Callable, devices=None):
+  """The pmapped train step over `devices` (default: every device of every
+  process, so with jax.distributed the gather and the mean span all hosts)."""
   return jax.pmap(lambda s, x: train_step(s, x, loss_fn), axis_name=AXIS,
                   devices=devices, donate_argnums=(0,))
+
+
+def local_rows(devices) -> np.ndarray:
+  """Positions of this process's devices in the pmapped axis over `devices`."""
+  return np.array([i for i, d in enumerate(devices)
+                   if d.process_index == jax.process_index()])
 
 
 def replicate(tree, devices=None):
   """Copies of `tree` on each device, laid out exactly as the pmapped step's
   outputs (jax_utils.replicate's layout differs and costs a second compile)."""
-  devices = devices or jax.local_devices()
-  stacked = jax.tree.map(lambda x: np.stack([np.asarray(x)] * len(devices)),
-                         tree)
+  devices = devices or jax.devices()
+  n_local = len(local_rows(devices))
+  stacked = jax.tree.map(lambda x: np.stack([np.asarray(x)] * n_local), tree)
   return jax.pmap(lambda x: x, axis_name=AXIS, devices=devices)(stacked)
 
 
 def unreplicate(tree):
-  """The first replica of a pmapped tree, on the host."""
-  return jax.tree.map(lambda x: np.asarray(x[0]), tree)
+  """The replica on this process's first device, on the host."""
+  return jax.tree.map(
+      lambda x: np.asarray(x.addressable_shards[0].data).reshape(x.shape[1:]),
+      tree)
 
 
 # --------------------------------------------------------------------------
@@ -137,12 +147,13 @@ def _log_metrics(workdir: str, writer, step: int, metrics: dict) -> None:
 def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
   """Trains config in workdir, resuming from its latest checkpoint."""
   validation.validate(config)
-  devices = jax.local_devices()
-  n = len(devices)
+  devices = jax.devices()  # all processes' devices; this one feeds its own
+  n, rows = len(devices), local_rows(devices)
+  lead = jax.process_index() == 0  # the one process that writes logs
   if config.data.classes_per_batch % n:
     raise validation.ConfigError(
         f"config.data.classes_per_batch={config.data.classes_per_batch} is not "
-        f"divisible by the {n} local devices.")
+        f"divisible by the {n} devices ({jax.process_count()} process(es)).")
   data, sampler = pipeline.train_data(config)
   os.makedirs(workdir, exist_ok=True)
 
@@ -155,6 +166,9 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
   step, restored = checkpoints.restore_latest(mngr, state, config_dict)
   if restored is not None:
     state = restored
+    for newer in [s for s in mngr.all_steps() if s > step]:
+      tqdm.write(f"Removing the unreadable checkpoint of step {newer}.")
+      mngr.delete(newer)
     tqdm.write(f"Resumed from the checkpoint at step {step} in {mngr.directory}.")
   start = int(state.step)
   num_steps = config.train.num_steps
@@ -167,16 +181,17 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
   state = replicate(state, devices)
 
   def batch(step):
-    images = sampler_lib.gather_images(data.images, sampler.groups,
-                                       sampler.indices(step))
-    return sampler_lib.shard(images, n)
+    """This process's rows of the global batch: [n_local, C / n, V, M, S, S, 1]."""
+    indices = sampler_lib.shard(sampler.indices(step), n)[rows]
+    return sampler_lib.gather_images(data.images, sampler.groups, indices)
 
   writer = None
-  try:
-    import tensorboardX  # pylint: disable=g-import-not-at-top
-    writer = tensorboardX.SummaryWriter(os.path.join(workdir, "tensorboard"))
-  except ImportError:
-    logging.warning("tensorboardX is not installed: no TensorBoard logs.")
+  if lead:
+    try:
+      import tensorboardX  # pylint: disable=g-import-not-at-top
+      writer = tensorboardX.SummaryWriter(os.path.join(workdir, "tensorboard"))
+    except ImportError:
+      logging.warning("tensorboardX is not installed: no TensorBoard logs.")
 
   # ---- Loop. The next batch is built on the host while the device runs. ----
   tqdm.write(f"Training {config.name} from step {start} to {num_steps} on {n} "
@@ -184,7 +199,7 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
   t0, wall_before = time.time(), _previous_wall_seconds(workdir, start)
   next_batch = batch(start)
   bar = tqdm(total=num_steps, initial=start, desc=config.name,
-             dynamic_ncols=True, mininterval=1.0)
+             dynamic_ncols=True, mininterval=1.0, disable=not lead)
   try:
     for step in range(start, num_steps):
       state, metrics = p_train_step(state, next_batch)
@@ -194,7 +209,7 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
       save_due = done % config.train.checkpoint_every == 0 or done == num_steps
       if log_due or save_due:
         # Also before every save: a non-finite state is never checkpointed.
-        metrics = {k: float(v[0]) for k, v in jax.device_get(metrics).items()}
+        metrics = {k: float(v) for k, v in unreplicate(metrics).items()}
         if not all(np.isfinite(v) for v in metrics.values()):
           raise NonFiniteLossError(
               f"Non-finite training metrics at step {done}: {metrics}. The "
@@ -202,10 +217,11 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
       if log_due:
         metrics["steps_per_s"] = (done - start) / (time.time() - t0)
         metrics["wall_s"] = wall_before + time.time() - t0
-        bar.set_postfix(loss=f"{metrics['loss']:.4f}")
-        tqdm.write(f"step {done}: " + ", ".join(
-            f"{k}={v:.4g}" for k, v in metrics.items()))
-        _log_metrics(workdir, writer, done, metrics)
+        if lead:
+          bar.set_postfix(loss=f"{metrics['loss']:.4f}")
+          tqdm.write(f"step {done}: " + ", ".join(
+              f"{k}={v:.4g}" for k, v in metrics.items()))
+          _log_metrics(workdir, writer, done, metrics)
       if save_due:
         checkpoints.save(mngr, done, unreplicate(state), config_dict)
       if done < num_steps:

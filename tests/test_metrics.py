@@ -107,8 +107,9 @@ def test_leave_one_out_pooling_matches_recomputing(pool):
                                rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("sim", ["cosine", "neg_sq_euclidean"])
 @pytest.mark.parametrize("pool", ["centroid", "medoid"])
-def test_item_to_group_accuracy_matches_brute_force(pool):
+def test_item_to_group_accuracy_matches_brute_force(pool, sim):
   rng = np.random.default_rng(2)
   item_group = np.repeat(np.arange(6), 4)
   group_label = np.array([0, 0, 1, 1, 2, 2])
@@ -121,10 +122,15 @@ def test_item_to_group_accuracy_matches_brute_force(pool):
     own = item_group[i]
     rest = [j for j in np.flatnonzero(item_group == own) if j != i]
     cands[own] = np.asarray(fn(items[rest]))
-    pred = group_label[np.argmin([dist(items[i], c) for c in cands])]
+    if sim == "cosine":
+      scores = [-(items[i] @ c) / np.linalg.norm(items[i]) / np.linalg.norm(c)
+                for c in cands]
+    else:
+      scores = [dist(items[i], c) for c in cands]
+    pred = group_label[np.argmin(scores)]
     correct.append(pred == group_label[own])
   got = metrics.item_to_group_accuracy(items, item_group, g_emb, group_label,
-                                       pool)
+                                       pool, sim)
   assert got == pytest.approx(np.mean(correct))
   assert 0 < got < 1  # the case is not trivial
 

@@ -12,41 +12,31 @@ from grouprep import losses
 from grouprep import pooling
 
 
-def _view_pairs(v: int):
-  if v < 2:
-    raise ValueError("group-contrastive losses need data.groups_per_class >= 2.")
-  return list(itertools.permutations(range(v), 2))
+def _over_view_pairs(cfg, term):
+  """loss_fn(z [C, V, M, D]) = mean over view pairs (a, b) of term(...)."""
+  pool = pooling.get_pooling(cfg.pooling)
+  losses.check_similarity(cfg.similarity)
+  kwargs = dict(temperature=cfg.temperature, similarity=cfg.similarity)
+
+  def loss_fn(z):
+    if z.shape[1] < 2:
+      raise ValueError("group-contrastive losses need data.groups_per_class >= 2.")
+    groups = pool(z)  # [C, V, D]
+    pairs = itertools.permutations(range(z.shape[1]), 2)
+    loss = jnp.mean(jnp.stack([term(z, groups, a, b, **kwargs)
+                               for a, b in pairs]))
+    return loss, {"loss": loss}
+
+  return loss_fn
 
 
 def group_item_loss(cfg):
-  """Items of view a against the group embeddings of view b. z: [C, V, M, D]."""
-  pool = pooling.get_pooling(cfg.pooling)
-  losses.check_similarity(cfg.similarity)
-
-  def loss_fn(z):
-    groups = pool(z)  # [C, V, D]
-    terms = [losses.group_item_infonce(z[:, a], groups[:, b],
-                                       temperature=cfg.temperature,
-                                       similarity=cfg.similarity)
-             for a, b in _view_pairs(z.shape[1])]
-    loss = jnp.mean(jnp.stack(terms))
-    return loss, {"loss": loss}
-
-  return loss_fn
+  """Items of view a against the group embeddings of view b (seed eq. 3)."""
+  return _over_view_pairs(cfg, lambda z, g, a, b, **kw: losses.group_item_infonce(
+      z[:, a], g[:, b], **kw))
 
 
 def group_group_loss(cfg):
-  """Group embedding of view a against those of view b. z: [C, V, M, D]."""
-  pool = pooling.get_pooling(cfg.pooling)
-  losses.check_similarity(cfg.similarity)
-
-  def loss_fn(z):
-    groups = pool(z)  # [C, V, D]
-    terms = [losses.group_group_infonce(groups[:, a], groups[:, b],
-                                        temperature=cfg.temperature,
-                                        similarity=cfg.similarity)
-             for a, b in _view_pairs(z.shape[1])]
-    loss = jnp.mean(jnp.stack(terms))
-    return loss, {"loss": loss}
-
-  return loss_fn
+  """Group embeddings of view a against those of view b (seed eq. 2)."""
+  return _over_view_pairs(cfg, lambda z, g, a, b, **kw: losses.group_group_infonce(
+      g[:, a], g[:, b], **kw))

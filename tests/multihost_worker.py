@@ -1,0 +1,38 @@
+"""One process of the multi-host test: trains the tiny config on fake data.
+
+  python tests/multihost_worker.py WORKDIR NUM_PROCESSES PROCESS_ID PORT DEVICES
+DEVICES CPU devices per process. With NUM_PROCESSES=1 it is a plain
+single-process run. Process 0 prints one JSON line: the logged losses.
+"""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def main():
+  workdir, num_processes, process_id, port, devices = sys.argv[1:6]
+  from grouprep import main as main_lib
+  main_lib.initialize_distributed(
+      f"127.0.0.1:{port}" if int(num_processes) > 1 else None,
+      int(num_processes), int(process_id))
+  import jax
+  import conftest  # sets XLA_FLAGS for the test suite's 2 devices: override
+  os.environ["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
+  from grouprep import train
+  from grouprep.data import pipeline
+  splits = {"train": conftest.fake_split(seed=0)}
+  pipeline.load = lambda config, split: splits[split]
+  config = conftest.tiny_config()
+  train.train(config, workdir)
+  if jax.process_index() == 0:
+    log = [json.loads(l) for l in open(os.path.join(workdir, "train_log.jsonl"))]
+    print(json.dumps({"devices": jax.device_count(),
+                      "processes": jax.process_count(),
+                      "losses": [r["loss"] for r in log]}), flush=True)
+
+
+if __name__ == "__main__":
+  main()

@@ -1,0 +1,213 @@
+"""Crashes, corrupt and foreign checkpoints, failed saves, NaNs, determinism."""
+import glob
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import jax
+import numpy as np
+import pytest
+
+from conftest import TFDS_DIR, needs_tfds, tiny_config
+from grouprep import checkpoints
+from grouprep import evaluate
+from grouprep import models
+from grouprep import train
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def leaves(tree):
+  return [np.asarray(x) for x in jax.tree.leaves(tree)]
+
+
+def restore(config, workdir):
+  model = models.create_model(config.model)
+  fresh = train.create_train_state(config, model, (16, 16, 1))
+  return checkpoints.restore_latest(checkpoints.manager(workdir), fresh,
+                                    config.to_dict())
+
+
+def corrupt(workdir, step):
+  files = [f for f in glob.glob(f"{workdir}/checkpoints/{step}/state/**/*",
+                                recursive=True) if os.path.isfile(f)]
+  assert files
+  for f in files:
+    with open(f, "wb") as fh:
+      fh.write(b"\0garbage")
+
+
+def test_corrupt_latest_checkpoint_falls_back_to_the_previous(tmp_path,
+                                                              fake_data, capfd):
+  config = tiny_config()
+  full = train.train(config, str(tmp_path / "full"))
+  wd = str(tmp_path / "wd")
+  train.train(config, wd)
+  corrupt(wd, 6)
+  step, _ = restore(config, wd)
+  assert step == 4
+  assert "step 6" in capfd.readouterr().err
+  resumed = train.train(config, wd)  # redoes steps 5-6 over the bad one
+  for a, b in zip(leaves(full), leaves(resumed)):
+    np.testing.assert_array_equal(a, b)
+  assert restore(config, wd)[0] == 6
+
+
+def test_no_readable_checkpoint_is_a_clear_error(tmp_path, fake_data):
+  config = tiny_config()
+  config.train.keep_checkpoints = 1
+  train.train(config, str(tmp_path))
+  corrupt(str(tmp_path), 6)
+  with pytest.raises(checkpoints.CheckpointError, match="No readable checkpoint"):
+    train.train(config, str(tmp_path))
+
+
+def test_checkpoint_of_another_seed_names_the_field(tmp_path, fake_data):
+  train.train(tiny_config(), str(tmp_path))
+  other = tiny_config()
+  other.seed = 1
+  with pytest.raises(checkpoints.CheckpointError, match="config.seed=0 there"):
+    train.train(other, str(tmp_path))
+
+
+def test_failed_save_keeps_the_last_good_checkpoint(tmp_path, fake_data,
+                                                    monkeypatch):
+  config = tiny_config()
+  real_save = checkpoints.ocp.CheckpointManager.save
+
+  def disk_full(self, step, *args, **kwargs):
+    if step == 4:
+      raise OSError(28, "No space left on device")
+    return real_save(self, step, *args, **kwargs)
+
+  monkeypatch.setattr(checkpoints.ocp.CheckpointManager, "save", disk_full)
+  with pytest.raises(checkpoints.CheckpointError,
+                     match=r"step 4.*No space left.*\(step 2\) is untouched"):
+    train.train(config, str(tmp_path))
+  monkeypatch.undo()
+  step, state = restore(config, str(tmp_path))
+  assert step == 2 and int(state.step) == 2
+
+
+def test_non_finite_loss_stops_and_keeps_the_good_checkpoint(
+    tmp_path, fake_data, monkeypatch):
+  config = tiny_config()
+  real = train.make_p_train_step
+
+  def poisoned(loss_fn, devices=None):
+    step, calls = real(loss_fn, devices), []
+
+    def run(state, batch):
+      calls.append(1)
+      state, metrics = step(state, batch)
+      if len(calls) >= 3:
+        metrics = dict(metrics, loss=metrics["loss"] * np.nan)
+      return state, metrics
+
+    return run
+
+  monkeypatch.setattr(train, "make_p_train_step", poisoned)
+  with pytest.raises(train.NonFiniteLossError, match="at step 4"):
+    train.train(config, str(tmp_path))
+  assert checkpoints.manager(str(tmp_path)).all_steps() == [2]
+
+
+def test_same_config_twice_gives_identical_metrics(tmp_path, fake_data):
+  config = tiny_config()
+  config.eval.fewshot_episodes = 50
+  results = []
+  for run in ("a", "b"):
+    train.train(config, str(tmp_path / run))
+    m = evaluate.evaluate(config, str(tmp_path / run))
+    m.pop("eval_seconds")
+    results.append(m)
+  assert results[0] == results[1]
+
+
+# --------------------------------------------------------------------------
+# kill -9 on the real command line.
+# --------------------------------------------------------------------------
+def main_cmd(workdir, *extra):
+  return [sys.executable, "-m", "grouprep.main",
+          "--config=configs/gi_centroid.py:smoke", f"--workdir={workdir}",
+          "--config.train.num_steps=40", "--config.train.checkpoint_every=5",
+          *extra]
+
+
+@needs_tfds
+def test_sigkill_then_rerun_matches_an_uninterrupted_run(tmp_path):
+  env = dict(os.environ, TFDS_DATA_DIR=TFDS_DIR)
+  full, cut = tmp_path / "full", tmp_path / "cut"
+  subprocess.run(main_cmd(full), cwd=ROOT, env=env, check=True,
+                 capture_output=True, timeout=600)
+  proc = subprocess.Popen(main_cmd(cut, "--mode=train"), cwd=ROOT, env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+  deadline = time.time() + 300
+  while time.time() < deadline and not os.path.isdir(cut / "checkpoints" / "15"):
+    time.sleep(0.2)
+  assert proc.poll() is None, "the run finished before it could be killed"
+  proc.send_signal(signal.SIGKILL)
+  proc.wait()
+  steps = [int(s) for s in os.listdir(cut / "checkpoints") if s.isdigit()]
+  assert 15 <= max(steps) < 40
+  r = subprocess.run(main_cmd(cut), cwd=ROOT, env=env, capture_output=True,
+                     text=True, timeout=600)
+  assert r.returncode == 0, r.stderr[-3000:]
+  assert "Resumed from the checkpoint at step" in r.stdout + r.stderr
+  # Same parameters, bit for bit, and the same metrics.
+  config = __import__("configs.gi_centroid", fromlist=["x"]).get_config("smoke")
+  model = models.create_model(config.model)
+  fresh = train.create_train_state(config, model, (28, 28, 1))
+  states = [checkpoints.restore_latest(checkpoints.manager(str(d)), fresh,
+                                       config.to_dict(),
+                                       checkpoints.EVAL_IDENTITY_FIELDS)
+            for d in (full, cut)]
+  assert states[0][0] == states[1][0] == 40
+  for a, b in zip(leaves(states[0][1]), leaves(states[1][1])):
+    np.testing.assert_array_equal(a, b)
+  m = [json.load(open(d / "metrics.json")) for d in (full, cut)]
+  for x in m:
+    x.pop("eval_seconds")
+  assert m[0] == m[1]
+
+
+# --------------------------------------------------------------------------
+# Multi-host through jax.distributed, two processes on localhost.
+# --------------------------------------------------------------------------
+def _free_port():
+  import socket
+  with socket.socket() as s:
+    s.bind(("127.0.0.1", 0))
+    return s.getsockname()[1]
+
+
+def test_two_processes_match_one_process_with_two_devices(tmp_path):
+  worker = os.path.join(ROOT, "tests", "multihost_worker.py")
+  env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+
+  def losses(out):
+    lines = [l for l in out.splitlines() if l.startswith("{")]
+    assert lines, out[-2000:]
+    return json.loads(lines[-1])
+
+  one = subprocess.run([sys.executable, worker, str(tmp_path / "one"), "1", "0",
+                        "0", "2"], env=env, capture_output=True, text=True,
+                       timeout=300)
+  assert one.returncode == 0, one.stderr[-3000:]
+  port = str(_free_port())
+  procs = [subprocess.Popen([sys.executable, worker, str(tmp_path / "two"), "2",
+                             str(i), port, "1"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True) for i in range(2)]
+  outs = [p.communicate(timeout=300) for p in procs]
+  assert all(p.returncode == 0 for p in procs), [o[1][-2000:] for o in outs]
+  a, b = losses(one.stdout), losses(outs[0][0])
+  assert (a["devices"], a["processes"]) == (2, 1)
+  assert (b["devices"], b["processes"]) == (2, 2)
+  assert len(a["losses"]) == 3
+  np.testing.assert_allclose(a["losses"], b["losses"], rtol=1e-6)
+  # Only process 0 writes the training log.
+  assert not outs[1][0].strip().startswith("{")
