@@ -155,7 +155,14 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
         f"config.data.classes_per_batch={config.data.classes_per_batch} is not "
         f"divisible by the {n} devices ({jax.process_count()} process(es)).")
   data, sampler = pipeline.train_data(config)
-  os.makedirs(workdir, exist_ok=True)
+  try:
+    os.makedirs(workdir, exist_ok=True)
+    with open(os.path.join(workdir, ".write_test"), "w"):
+      pass
+    os.remove(os.path.join(workdir, ".write_test"))
+  except OSError as e:
+    raise checkpoints.CheckpointError(
+        f"Cannot write to --workdir={workdir}: {e}") from e
 
   # ---- State, restored from the latest checkpoint when there is one. ----
   model = models.create_model(config.model, axis_name=AXIS)
@@ -200,21 +207,26 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
   next_batch = batch(start)
   bar = tqdm(total=num_steps, initial=start, desc=config.name,
              dynamic_ncols=True, mininterval=1.0, disable=not lead)
+  pending = []  # per-step metrics (on device) since the last log line
   try:
     for step in range(start, num_steps):
-      state, metrics = p_train_step(state, next_batch)
+      state, step_metrics = p_train_step(state, next_batch)
+      pending.append(step_metrics)
       done = step + 1
       bar.update(1)
       log_due = done % config.train.log_every == 0 or done == num_steps
       save_due = done % config.train.checkpoint_every == 0 or done == num_steps
       if log_due or save_due:
-        # Also before every save: a non-finite state is never checkpointed.
-        metrics = {k: float(v) for k, v in unreplicate(metrics).items()}
+        # Means over the steps since the last log line. Checked before every
+        # save too: a non-finite state is never checkpointed.
+        host = [unreplicate(m) for m in pending]
+        metrics = {k: float(np.mean([h[k] for h in host])) for k in host[0]}
         if not all(np.isfinite(v) for v in metrics.values()):
           raise NonFiniteLossError(
               f"Non-finite training metrics at step {done}: {metrics}. The "
               f"last good checkpoint in {mngr.directory} is kept.")
       if log_due:
+        pending = []
         metrics["steps_per_s"] = (done - start) / (time.time() - t0)
         metrics["wall_s"] = wall_before + time.time() - t0
         if lead:

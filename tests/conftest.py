@@ -38,7 +38,9 @@ def fake_split(num_alphabets=6, chars_per_alphabet=5, drawers=4, size=16,
 def fake_data(monkeypatch):
   """Routes every Omniglot load to fake splits (train and test differ)."""
   from grouprep.data import pipeline
-  splits = {"train": fake_split(seed=0), "test": fake_split(4, seed=1)}
+  # Enough characters and drawers for 20-way 5-shot episodes on both splits.
+  splits = {"train": fake_split(chars_per_alphabet=20, drawers=7, seed=0),
+            "test": fake_split(4, drawers=7, seed=1)}
   monkeypatch.setattr(pipeline, "load", lambda config, split: splits[split])
   return splits
 
@@ -56,4 +58,7 @@ def tiny_config(name="gi_centroid"):
   config.train.checkpoint_every = 2
   config.train.log_every = 2
   config.eval.batch_size = 64
+  config.eval.fewshot_queries = 2
+  config.eval.max_characters = 0
+  config.eval.theorem1_items_per_group = 16
   return config

@@ -98,6 +98,17 @@ def test_interrupted_run_resumes_at_the_right_step(tmp_path, fake_data,
     ("loss.similarity", "dot", "loss.similarity"),
     ("data.items_per_group", 0, "data.items_per_group"),
     ("loss.temperature", -1.0, "loss.temperature"),
+    ("data.image_size", 0, "data.image_size"),
+    ("data.label_key", "stroke", "data.label_key"),
+    ("data.group_key", "colour", "data.group_key"),
+    ("data.heldout_fraction", 1.5, "data.heldout_fraction"),
+    ("data.groups_per_class", 1, "data.groups_per_class"),
+    ("model.name", "resnet", "model.name"),
+    ("train.schedule", "linear", "train.schedule"),
+    ("train.num_steps", 0, "train.num_steps"),
+    ("train.learning_rate", 0.0, "train.learning_rate"),
+    ("eval.max_characters", 5, "eval.max_characters"),
+    ("eval.theorem1_items_per_group", -1, "eval.theorem1_items_per_group"),
 ])
 def test_bad_config_values_are_named(field, value, match, tmp_path, fake_data):
   config = tiny_config()
@@ -118,6 +129,13 @@ def test_impossible_batch_shapes_fail_before_training(tmp_path, fake_data):
   with pytest.raises(validation.ConfigError, match="divisible"):
     train.train(config, str(tmp_path))
   assert not os.path.exists(tmp_path / "checkpoints")
+
+
+def test_unwritable_workdir_is_a_clear_error(tmp_path, fake_data):
+  blocker = tmp_path / "file"
+  blocker.write_text("not a directory")
+  with pytest.raises(checkpoints.CheckpointError, match="Cannot write"):
+    train.train(tiny_config(), str(blocker / "wd"))
 
 
 def test_missing_data_fails_before_training(tmp_path):
