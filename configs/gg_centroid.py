@@ -1,4 +1,23 @@
-"""Group-group InfoNCE, centroid groups (seed eq. 2): the note's 1st configuration."""
+"""Group-group InfoNCE, centroid groups (seed eq. 2): the note's 1st configuration.
+
+Classes are the 30 background alphabets (20% of each one's characters held
+out), groups their rotated copies (0/90/180/270). Each step draws C=16
+alphabets x V=2 rotations x M=8 drawings; the centroid of rotation a is pulled
+to the centroid of rotation b of its alphabet and pushed from the other
+alphabets' centroids (cosine / 0.1, symmetric). Adam 1e-3, cosine decay.
+
+Command (from the repository root):
+  TFDS_DATA_DIR=../shared/tensorflow_datasets \
+  python -m grouprep.main --config=configs/gg_centroid.py --workdir=runs/gg_centroid
+
+Measured on the 2-core CPU (2026-11-28, jax 0.10.2): 500 steps in 234 s, then
+evaluation in 55 s. Unseen alphabets (80 groups of 20 evaluation alphabets):
+  same-alphabet 0.262, different-alphabet 1.638, ratio 6.25
+  (untrained encoder: 0.167, 0.211, ratio 1.26);
+held-out characters: ratio 6.39 (untrained 1.25); group recall@1 1.00,
+mAP 0.99; 20-way 1-shot 0.354 ± 0.004; Lake's runs error 0.765.
+Smoke (--config=configs/gg_centroid.py:smoke): 31-34 s end to end (measured).
+"""
 from configs import base
 
 

@@ -1,8 +1,23 @@
-"""Group-item InfoNCE, centroid groups (seed eq. 3): the note's 2nd configuration.
+"""Group-item InfoNCE, centroid groups (seed eq. 3): the note's 2nd configuration
+and grouprep's default.
 
-Classes are background alphabets, groups their rotated copies (0/90/180/270);
-each item of rotation a is pulled to the centroid of rotation b of its alphabet
-and pushed from the centroids of the other alphabets in the batch.
+Classes are the 30 background alphabets (20% of each one's characters held
+out), groups their rotated copies (0/90/180/270). Each step draws C=16
+alphabets x V=2 rotations x M=8 drawings; every drawing of rotation a is pulled
+to the centroid of rotation b of its alphabet and pushed from the other
+alphabets' centroids (cosine / 0.1, symmetric). Adam 1e-3, cosine decay.
+
+Command (from the repository root):
+  TFDS_DATA_DIR=../shared/tensorflow_datasets \
+  python -m grouprep.main --config=configs/gi_centroid.py --workdir=runs/gi_centroid
+
+Measured on the 2-core CPU (2026-11-28, jax 0.10.2): 500 steps in 251 s, then
+evaluation in 57 s. Unseen alphabets (80 groups of 20 evaluation alphabets):
+  same-alphabet 0.447, different-alphabet 2.367, ratio 5.29
+  (untrained encoder: 0.167, 0.211, ratio 1.26);
+held-out characters: ratio 5.13 (untrained 1.25); group recall@1 1.00,
+mAP 1.00; 20-way 1-shot 0.439 ± 0.004; Lake's runs error 0.723.
+Smoke (--config=configs/gi_centroid.py:smoke): 31-34 s end to end (measured).
 """
 from configs import base
 

@@ -239,7 +239,8 @@ def evaluate(config, workdir: str) -> Dict:
   untrained, _ = evaluate_encoder(
       config, model, {"params": init.params, "batch_stats": init.batch_stats},
       lake_runs)
-  result = {"config": config.name, "step": int(step), "eval": trained,
+  result = {"config": config.name, "step": int(step),
+            "pooling": config.loss.pooling, "eval": trained,
             "untrained": untrained}
   if lake_path:
     # Raw pixels at full resolution, as in Lake et al.'s pixel baseline.

@@ -210,7 +210,7 @@ def write_summary(run_dirs: Sequence[str], out_dir: str) -> str:
   """results/summary.md: one row per run, plus the untrained encoder."""
   import shutil  # pylint: disable=g-import-not-at-top
   os.makedirs(out_dir, exist_ok=True)
-  rows, untrained, plots = [], None, []
+  rows, untrained, plots = [], {}, []
   for d in run_dirs:
     path = os.path.join(d, "metrics.json")
     if not os.path.exists(path):
@@ -219,15 +219,15 @@ def write_summary(run_dirs: Sequence[str], out_dir: str) -> str:
     extra = {"steps": res["step"], "train s": train_seconds(d),
              "eval s": res.get("eval_seconds")}
     rows.append((res["config"], res["eval"], extra))
-    untrained = untrained or (f"untrained ({res['config']} pooling)",
-                              res["untrained"], {})
+    pool = res.get("pooling", "?")
+    untrained.setdefault(pool, (f"untrained encoder, {pool} groups",
+                                res["untrained"], {}))
     for plot in ("embeddings.png", "distances.png", "training_curves.png"):
       if os.path.exists(os.path.join(d, plot)):
         name = f"{res['config']}_{plot}"
         shutil.copy(os.path.join(d, plot), os.path.join(out_dir, name))
         plots.append(name)
-  if untrained:
-    rows.append(untrained)
+  rows.extend(untrained.values())
   raw = None
   if run_dirs:
     last = os.path.join(run_dirs[0], "metrics.json")
