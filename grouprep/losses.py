@@ -2,8 +2,11 @@
 
 Shapes: C classes, M items per group, D embedding dim, N items.
 """
+import functools
+
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 SIMILARITIES = ("cosine", "neg_sq_euclidean")
 
@@ -81,3 +84,100 @@ def item_item_infonce(items_a: jax.Array, items_b: jax.Array, *,
   """
   return _infonce(items_a, items_b, jnp.arange(items_a.shape[0]), temperature,
                   similarity)
+
+
+# --------------------------------------------------------------------------
+# Streaming group-item InfoNCE for many groups.
+# --------------------------------------------------------------------------
+def _affine_logits_parts(items, groups, temperature, similarity):
+  """(a, b, alpha, col_bias): logits = alpha * a @ b.T + col_bias, up to a
+  per-row constant that cancels in the loss."""
+  check_similarity(similarity)
+  if similarity == "cosine":
+    return (_l2_normalize(items), _l2_normalize(groups), 1.0 / temperature,
+            jnp.zeros(groups.shape[0], items.dtype))
+  # -||a - b||^2 = 2 a.b - ||b||^2 - ||a||^2; the last term is the same for
+  # every candidate of a row, so it cancels between the log-sum-exp and the
+  # positive.
+  return (items, groups, 2.0 / temperature,
+          -jnp.sum(groups * groups, -1) / temperature)
+
+
+def _chunks(a, positives, chunk):
+  n = a.shape[0]
+  pad = (-n) % chunk
+  a = jnp.pad(a, ((0, pad), (0, 0)))
+  positives = jnp.pad(positives, (0, pad))
+  weight = jnp.pad(jnp.ones(n, a.dtype), (0, pad))
+  k = a.shape[0] // chunk
+  return (a.reshape(k, chunk, -1), positives.reshape(k, chunk),
+          weight.reshape(k, chunk)), n, pad
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(4, 5))
+def _streaming_nce(a, b, col_bias, positives, alpha, chunk):
+  """Mean over rows of logsumexp(l) - l[pos], l = alpha a b^T + col_bias.
+
+  a: [N, D], b: [C, D], col_bias: [C], positives: [N]. Rows are processed in
+  chunks of `chunk`, so no [N, C] array is ever held.
+  """
+  (ac, pc, wc), n, _ = _chunks(a, positives, chunk)
+
+  def body(total, xs):
+    a_i, p_i, w_i = xs
+    logits = alpha * a_i @ b.T + col_bias
+    lse = jax.nn.logsumexp(logits, axis=-1)
+    pos = jnp.take_along_axis(logits, p_i[:, None], -1)[:, 0]
+    return total + jnp.sum(w_i * (lse - pos)), None
+
+  total, _ = jax.lax.scan(body, jnp.zeros((), a.dtype), (ac, pc, wc))
+  return total / n
+
+
+def _streaming_nce_fwd(a, b, col_bias, positives, alpha, chunk):
+  """Loss and its gradients in one pass: each chunk's logits are made once."""
+  (ac, pc, wc), n, pad = _chunks(a, positives, chunk)
+
+  def body(carry, xs):
+    total, g_b, g_bias = carry
+    a_i, p_i, w_i = xs
+    logits = alpha * a_i @ b.T + col_bias
+    lse = jax.nn.logsumexp(logits, axis=-1)
+    pos = jnp.take_along_axis(logits, p_i[:, None], -1)[:, 0]
+    g = jnp.exp(logits - lse[:, None])
+    g = (g - jax.nn.one_hot(p_i, b.shape[0], dtype=g.dtype)) * (w_i / n)[:, None]
+    return ((total + jnp.sum(w_i * (lse - pos)), g_b + alpha * g.T @ a_i,
+             g_bias + jnp.sum(g, 0)), alpha * g @ b)
+
+  init = (jnp.zeros((), a.dtype), jnp.zeros_like(b), jnp.zeros_like(col_bias))
+  (total, g_b, g_bias), g_a = jax.lax.scan(body, init, (ac, pc, wc))
+  g_a = g_a.reshape(-1, a.shape[1])[:a.shape[0]]
+  return total / n, (g_a, g_b, g_bias, positives)
+
+
+def _streaming_nce_bwd(alpha, chunk, res, ct):
+  g_a, g_b, g_bias, positives = res
+  return (ct * g_a, ct * g_b, ct * g_bias,
+          np.zeros(positives.shape, jax.dtypes.float0))
+
+
+_streaming_nce.defvjp(_streaming_nce_fwd, _streaming_nce_bwd)
+
+
+def group_item_infonce_streaming(items: jax.Array, groups: jax.Array, *,
+                                 temperature: float = 0.1,
+                                 similarity: str = "cosine",
+                                 chunk_size: int = 2048) -> jax.Array:
+  """group_item_infonce for many groups, in O(chunk_size * C) memory.
+
+  Same value and gradients as group_item_infonce (items: [C, M, D], groups:
+  [C, D]); the log-sum-exp streams over chunks of anchors and the gradient is
+  formed in the same pass, so forward + backward costs three matmuls of the
+  [C*M, C] similarity shape and never materialises it.
+  """
+  c, m, d = items.shape
+  a, b, alpha, col_bias = _affine_logits_parts(
+      items.reshape(c * m, d), groups, temperature, similarity)
+  positives = jnp.repeat(jnp.arange(c), m)
+  return _streaming_nce(a, b, col_bias, positives, alpha,
+                        min(chunk_size, c * m))

@@ -87,3 +87,25 @@ def test_perfect_separation_gives_small_loss():
 def test_unknown_similarity_is_named():
   with pytest.raises(ValueError, match="loss.similarity"):
     losses.pairwise_similarity(np.ones((2, 2)), np.ones((2, 2)), kind="dot")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("shape,chunk", [((3, 4, 5), 5), ((7, 1, 16), 2),
+                                         ((5, 3, 4), 64)])
+def test_streaming_group_item_matches_loop_and_dense_gradients(kind, shape,
+                                                               chunk):
+  c, m, d = shape
+  rng = np.random.default_rng(5)
+  items = rng.normal(size=(c, m, d)).astype(np.float32)
+  groups = rng.normal(size=(c, d)).astype(np.float32)
+  stream = lambda i, g: losses.group_item_infonce_streaming(
+      i, g, temperature=0.5, similarity=kind, chunk_size=chunk)
+  want = np.mean([naive_nce(items[i, j], groups[i], groups, kind, 0.5)
+                  for i in range(c) for j in range(m)])
+  assert float(jax.jit(stream)(items, groups)) == pytest.approx(want, rel=1e-4)
+  dense = lambda i, g: losses.group_item_infonce(i, g, temperature=0.5,
+                                                 similarity=kind)
+  for a, b in zip(jax.grad(dense, (0, 1))(items, groups),
+                  jax.jit(jax.grad(stream, (0, 1)))(items, groups)):
+    np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4,
+                               atol=1e-6)
