@@ -178,7 +178,12 @@ def main(argv=None):
   p.add_argument("--chunk", type=int, default=2048)
   p.add_argument("--loss-repeats", type=int, default=3)
   p.add_argument("--dense-limit-gb", type=float, default=4.0)
+  p.add_argument("--no-split-cpu", action="store_true",
+                 help="one multi-threaded CPU device instead of one per core")
   args = p.parse_args(argv)
+  if not args.no_split_cpu:
+    from grouprep import platform  # pylint: disable=g-import-not-at-top
+    platform.split_cpu_into_devices(args.classes)
   if args.what == "step":
     print(json.dumps(bench_step(args)))
   elif args.what == "loss":
