@@ -10,12 +10,15 @@ Command (from the repository root):
   TFDS_DATA_DIR=../shared/tensorflow_datasets \
   python -m grouprep.main --config=configs/gg_centroid.py --workdir=runs/gg_centroid
 
-Measured on the 2-core CPU (2026-11-28, jax 0.10.2): 500 steps in 234 s, then
-evaluation in 55 s. Unseen alphabets (80 groups of 20 evaluation alphabets):
-  same-alphabet 0.262, different-alphabet 1.638, ratio 6.25
+Measured on the 2-core CPU (2026-11-28, jax 0.10.2, the CPU split into 2
+devices): 500 steps in 166 s, then evaluation in 51 s. Unseen alphabets
+(80 groups of 20 evaluation alphabets):
+  same-alphabet 0.203, different-alphabet 1.508, ratio 7.43
   (untrained encoder: 0.167, 0.211, ratio 1.26);
-held-out characters: ratio 6.39 (untrained 1.25); group recall@1 1.00,
-mAP 0.99; 20-way 1-shot 0.354 ± 0.004; Lake's runs error 0.765.
+held-out characters: ratio 6.61 (untrained 1.25); group recall@1 1.00,
+mAP 1.00; 20-way 1-shot 0.352 ± 0.004; Lake's runs error 0.760.
+The same seed on one CPU device (--nosplit_cpu; floating-point order differs,
+so the trajectory does): 234 s, same 0.262, different 1.638, ratio 6.25.
 Smoke (--config=configs/gg_centroid.py:smoke): 31-34 s end to end (measured).
 """
 from configs import base

@@ -11,12 +11,15 @@ Command (from the repository root):
   TFDS_DATA_DIR=../shared/tensorflow_datasets \
   python -m grouprep.main --config=configs/gi_centroid.py --workdir=runs/gi_centroid
 
-Measured on the 2-core CPU (2026-11-28, jax 0.10.2): 500 steps in 251 s, then
-evaluation in 57 s. Unseen alphabets (80 groups of 20 evaluation alphabets):
-  same-alphabet 0.447, different-alphabet 2.367, ratio 5.29
+Measured on the 2-core CPU (2026-11-28, jax 0.10.2, the CPU split into 2
+devices): 500 steps in 175 s, then evaluation in 50 s. Unseen alphabets
+(80 groups of 20 evaluation alphabets):
+  same-alphabet 0.482, different-alphabet 2.331, ratio 4.84
   (untrained encoder: 0.167, 0.211, ratio 1.26);
-held-out characters: ratio 5.13 (untrained 1.25); group recall@1 1.00,
-mAP 1.00; 20-way 1-shot 0.439 ± 0.004; Lake's runs error 0.723.
+held-out characters: ratio 4.87 (untrained 1.25); group recall@1 1.00,
+mAP 0.995; 20-way 1-shot 0.436 ± 0.004; Lake's runs error 0.685.
+The same seed on one CPU device (--nosplit_cpu; floating-point order differs,
+so the trajectory does): 251 s, same 0.447, different 2.367, ratio 5.29.
 Smoke (--config=configs/gi_centroid.py:smoke): 31-34 s end to end (measured).
 """
 from configs import base
