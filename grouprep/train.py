@@ -157,9 +157,10 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
   data, sampler = pipeline.train_data(config)
   try:
     os.makedirs(workdir, exist_ok=True)
-    with open(os.path.join(workdir, ".write_test"), "w"):
+    probe = os.path.join(workdir, f".write_test.{os.getpid()}")  # per process
+    with open(probe, "w"):
       pass
-    os.remove(os.path.join(workdir, ".write_test"))
+    os.remove(probe)
   except OSError as e:
     raise checkpoints.CheckpointError(
         f"Cannot write to --workdir={workdir}: {e}") from e
