@@ -16,6 +16,10 @@ def get_base_config(arg=None) -> ml_collections.ConfigDict:
   config.data.cache_dir = None  # None: $GROUPREP_CACHE or ~/.cache/grouprep.
   config.data.download = True  # Prepare via TFDS when absent (needs network).
   config.data.image_size = 28
+  # What training reads: background (the note's 30 alphabets minus held-out
+  # characters) | vinyals_train | vinyals_trainval (ProtoNet's split).
+  config.data.train_split = "background"
+  config.data.vinyals_dir = None  # None: shared/omniglot/splits/vinyals.
   config.data.label_key = "alphabet"  # What a class is: alphabet | character.
   config.data.group_key = "rotation"  # What a group is: rotation | random.
   config.data.group_size = 0  # Items per group for group_key="random".
@@ -38,8 +42,10 @@ def get_base_config(arg=None) -> ml_collections.ConfigDict:
   config.train = ml_collections.ConfigDict()
   config.train.num_steps = 500
   config.train.learning_rate = 1e-3
-  config.train.schedule = "cosine"  # constant | cosine
+  config.train.schedule = "cosine"  # constant | cosine | step
   config.train.warmup_steps = 50
+  config.train.decay_every = 2000  # schedule="step": lr x decay_factor every N.
+  config.train.decay_factor = 0.5
   config.train.weight_decay = 0.0
   config.train.checkpoint_every = 100
   config.train.keep_checkpoints = 3
@@ -52,6 +58,10 @@ def get_base_config(arg=None) -> ml_collections.ConfigDict:
   config.eval.theorem1_items_per_group = 256  # Seeded sample; 0: all items.
   config.eval.lake_runs = None  # None: ../shared/omniglot/all_runs.zip.
   config.eval.max_characters = 0  # Per evaluation split; 0: all characters.
+  # Few-shot accuracy during training (every N steps; 0: never), logged to
+  # eval_log.jsonl against training wall time: the accuracy-vs-time curve.
+  config.eval.every = 0
+  config.eval.during_training_episodes = 200
 
   if arg == "smoke":
     config.data.classes_per_batch = 8

@@ -24,19 +24,28 @@ from grouprep import train as train_lib
 from grouprep import validation
 from grouprep.data import groups as groups_lib
 from grouprep.data import pipeline
+from grouprep.data import shared
 from grouprep.data.sampler import gather_images
 
 EVAL_SPLITS = ("unseen_alphabets", "heldout_characters")
 FEWSHOT = ((5, 1), (5, 5), (20, 1), (20, 5))  # (ways, shots)
-LAKE_RUNS = os.path.join("shared", "omniglot", "all_runs.zip")
+LAKE_RUNS = os.path.join("omniglot", "all_runs.zip")
 
 
 # --------------------------------------------------------------------------
 # Embeddings.
 # --------------------------------------------------------------------------
-def make_embed_fn(model, variables, batch_size: int):
-  """images [N, S, S, 1] float -> embeddings [N, D], in fixed-size batches."""
-  apply = jax.jit(lambda x: model.apply(variables, x, train=False))
+def make_apply_fn(model):
+  """jit((variables, images [B, S, S, 1]) -> [B, D]), the encoder in eval mode."""
+  return jax.jit(lambda v, x: model.apply(v, x, train=False))
+
+
+def make_embed_fn(model, variables, batch_size: int, apply=None):
+  """images [N, S, S, 1] float -> embeddings [N, D], in fixed-size batches.
+
+  apply: a make_apply_fn(model) to reuse (one compilation across variables).
+  """
+  apply = apply or make_apply_fn(model)
 
   def embed(x: np.ndarray) -> np.ndarray:
     out = []
@@ -46,7 +55,7 @@ def make_embed_fn(model, variables, batch_size: int):
       if pad:
         chunk = np.concatenate([chunk, np.zeros((pad,) + chunk.shape[1:],
                                                 chunk.dtype)])
-      out.append(np.asarray(apply(chunk))[:batch_size - pad])
+      out.append(np.asarray(apply(variables, chunk))[:batch_size - pad])
     return np.concatenate(out)
 
   return embed
@@ -138,8 +147,59 @@ def _as_input(images: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------
 # Evaluating one encoder.
 # --------------------------------------------------------------------------
+def fewshot_items(data, groups, split: str):
+  """(positions into the split's items, their few-shot class) per split:
+  characters, upright drawings only, on the alphabet splits; the (character,
+  rotation) classes on vinyals_test (rotations are classes there)."""
+  if split == "vinyals_test":
+    return np.arange(len(groups.item_image)), groups.item_group
+  upright = np.flatnonzero(groups.item_rotation == 0)
+  return upright, data.character[groups.item_image[upright]]
+
+
+def fewshot(config, items, data, groups, split: str, episodes: int) -> Dict:
+  """N-way K-shot accuracy of item embeddings [I, D] for each (N, K) of FEWSHOT."""
+  pos, classes = fewshot_items(data, groups, split)
+  return {f"{n}way_{k}shot": metrics.fewshot_accuracy(
+      items[pos], classes, n, k, queries=config.eval.fewshot_queries,
+      episodes=episodes, seed=config.seed) for n, k in FEWSHOT}
+
+
+def eval_splits(config):
+  """The splits evaluated for config: both alphabet splits, plus the Vinyals
+  test split for encoders trained on the Vinyals split."""
+  if config.data.train_split.startswith("vinyals"):
+    return EVAL_SPLITS + ("vinyals_test",)
+  return EVAL_SPLITS
+
+
+def make_periodic_eval(config, model):
+  """fn(variables) -> {"5way_1shot": mean, ...}: few-shot accuracy on the
+  Vinyals test split (Vinyals-trained configs) or unseen alphabets, with
+  config.eval.during_training_episodes episodes. Data are loaded once."""
+  split = "vinyals_test" if "vinyals_test" in eval_splits(config) \
+      else "unseen_alphabets"
+  data, groups = pipeline.eval_groups(config, split)
+  apply = make_apply_fn(model)
+
+  def periodic_eval(variables) -> Dict:
+    embed = make_embed_fn(model, variables, config.eval.batch_size, apply)
+    items = embed_groups(embed, data.images, groups, config.eval.batch_size)
+    acc = fewshot(config, items, data, groups, split,
+                  config.eval.during_training_episodes)
+    return {f"{split}/{k}": v["mean"] for k, v in acc.items()}
+
+  return periodic_eval
+
+
 def evaluate_split(config, embed, split: str, keep_embeddings: bool = False):
   data, groups = pipeline.eval_groups(config, split)
+  if split == "vinyals_test":  # one group per class: only few-shot applies
+    items = embed_groups(embed, data.images, groups, config.eval.batch_size)
+    return {"fewshot": fewshot(config, items, data, groups, split,
+                               config.eval.fewshot_episodes),
+            "num_classes": int(groups.num_groups),
+            "num_items": int(len(items))}, None
   ev = config.eval
   items = embed_groups(embed, data.images, groups, ev.batch_size)
   g_emb = group_embeddings(items, groups, config.loss.pooling)
@@ -163,14 +223,8 @@ def evaluate_split(config, embed, split: str, keep_embeddings: bool = False):
   centroids = np.stack([items[sub][offsets[g]:offsets[g + 1]].mean(0)
                         for g in range(groups.num_groups)])
   out["theorem1"] = metrics.theorem1(centroids, labels, items[sub], offsets)
-  # Few-shot over the split's characters, upright drawings only.
-  upright = np.flatnonzero(groups.item_rotation == 0)
-  chars = data.character[groups.item_image[upright]]
-  out["fewshot"] = {
-      f"{n}way_{k}shot": metrics.fewshot_accuracy(
-          items[upright], chars, n, k, queries=ev.fewshot_queries,
-          episodes=ev.fewshot_episodes, seed=config.seed)
-      for n, k in FEWSHOT}
+  out["fewshot"] = fewshot(config, items, data, groups, split,
+                           ev.fewshot_episodes)
   extra = {"items": items, "groups": groups, "group_emb": g_emb,
            "data": data} if keep_embeddings else None
   return out, extra
@@ -180,7 +234,7 @@ def evaluate_encoder(config, model, variables, lake_runs=None,
                      keep_embeddings: bool = False):
   embed = make_embed_fn(model, variables, config.eval.batch_size)
   out, extras = {}, {}
-  for split in EVAL_SPLITS:
+  for split in eval_splits(config):
     out[split], extras[split] = evaluate_split(config, embed, split,
                                                keep_embeddings)
   if lake_runs:
@@ -192,21 +246,8 @@ def evaluate_encoder(config, model, variables, lake_runs=None,
 def _lake_path(config) -> Optional[str]:
   """config.eval.lake_runs, else shared/omniglot/all_runs.zip beside the
   checkout, the working directory or the TFDS data dir."""
-  if config.eval.lake_runs:
-    if not os.path.exists(config.eval.lake_runs):
-      raise validation.ConfigError(
-          f"config.eval.lake_runs={config.eval.lake_runs!r} does not exist.")
-    return config.eval.lake_runs
-  roots = [os.path.join(os.path.dirname(__file__), "..", ".."),
-           os.path.join(os.getcwd(), "..")]
-  tfds_dir = config.data.data_dir or os.environ.get("TFDS_DATA_DIR")
-  if tfds_dir:
-    roots.append(os.path.join(tfds_dir, "..", ".."))
-  for root in roots:
-    path = os.path.normpath(os.path.join(root, LAKE_RUNS))
-    if os.path.exists(path):
-      return path
-  return None
+  return shared.find(LAKE_RUNS, config.eval.lake_runs, "eval.lake_runs",
+                     config.data.data_dir)
 
 
 # --------------------------------------------------------------------------
@@ -249,7 +290,7 @@ def evaluate(config, workdir: str) -> Dict:
         full, lambda x: x.reshape(len(x), -1).astype(np.float32) / 255)
   else:
     result["lake_one_shot_error_skipped"] = (
-        f"../{LAKE_RUNS} not found; set --config.eval.lake_runs.")
+        f"../shared/{LAKE_RUNS} not found; set --config.eval.lake_runs.")
   result["eval_seconds"] = round(time.time() - t0, 1)
 
   path = os.path.join(workdir, "metrics.json")

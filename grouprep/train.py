@@ -39,6 +39,9 @@ def create_learning_rate_fn(config) -> optax.Schedule:
   t = config.train
   if t.schedule == "constant":
     return optax.constant_schedule(t.learning_rate)
+  if t.schedule == "step":  # Snell et al.: halve every 2000 episodes.
+    return optax.exponential_decay(t.learning_rate, t.decay_every,
+                                   t.decay_factor, staircase=True)
   warmup = min(t.warmup_steps, t.num_steps - 1)
   return optax.warmup_cosine_decay_schedule(
       0.0, t.learning_rate, max(warmup, 1), t.num_steps, end_value=0.0)
@@ -135,12 +138,13 @@ def _previous_wall_seconds(workdir: str, step: int) -> float:
   return rows[-1].get("wall_s", 0.0) if rows else 0.0
 
 
-def _log_metrics(workdir: str, writer, step: int, metrics: dict) -> None:
-  with open(os.path.join(workdir, "train_log.jsonl"), "a") as f:
+def _log_metrics(workdir: str, writer, step: int, metrics: dict,
+                 kind: str = "train") -> None:
+  with open(os.path.join(workdir, f"{kind}_log.jsonl"), "a") as f:
     f.write(json.dumps({"step": step, **metrics}) + "\n")
   if writer is not None:
     for k, v in metrics.items():
-      writer.add_scalar(f"train/{k}", v, step)
+      writer.add_scalar(f"{kind}/{k}", v, step)
     writer.flush()
 
 
@@ -201,10 +205,28 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
     except ImportError:
       logging.warning("tensorboardX is not installed: no TensorBoard logs.")
 
+  # ---- Few-shot accuracy during training (process 0): the time curve. ----
+  periodic_eval, eval_s = None, 0.0
+  if config.eval.every and lead:
+    from grouprep import evaluate  # pylint: disable=g-import-not-at-top
+    periodic_eval = evaluate.make_periodic_eval(
+        config, models.create_model(config.model))
+
+  def run_periodic_eval(step, host_state, wall_s):
+    accuracy = periodic_eval({"params": host_state.params,
+                              "batch_stats": host_state.batch_stats})
+    tqdm.write(f"step {step} ({wall_s:.0f}s of training): " + ", ".join(
+        f"{k}={v:.4f}" for k, v in accuracy.items()))
+    _log_metrics(workdir, writer, step, dict(accuracy, wall_s=wall_s), "eval")
+
   # ---- Loop. The next batch is built on the host while the device runs. ----
   tqdm.write(f"Training {config.name} from step {start} to {num_steps} on {n} "
              f"{devices[0].platform} device(s); workdir {workdir}.")
   t0, wall_before = time.time(), _previous_wall_seconds(workdir, start)
+  if periodic_eval and start == 0:
+    te = time.time()
+    run_periodic_eval(0, unreplicate(state), 0.0)
+    eval_s += time.time() - te
   next_batch = batch(start)
   bar = tqdm(total=num_steps, initial=start, desc=config.name,
              dynamic_ncols=True, mininterval=1.0, disable=not lead)
@@ -228,8 +250,9 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
               f"last good checkpoint in {mngr.directory} is kept.")
       if log_due:
         pending = []
-        metrics["steps_per_s"] = (done - start) / (time.time() - t0)
-        metrics["wall_s"] = wall_before + time.time() - t0
+        train_s = time.time() - t0 - eval_s
+        metrics["steps_per_s"] = (done - start) / train_s
+        metrics["wall_s"] = wall_before + train_s
         if lead:
           bar.set_postfix(loss=f"{metrics['loss']:.4f}")
           tqdm.write(f"step {done}: " + ", ".join(
@@ -237,6 +260,11 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
           _log_metrics(workdir, writer, done, metrics)
       if save_due:
         checkpoints.save(mngr, done, unreplicate(state), config_dict)
+      if periodic_eval and (done % config.eval.every == 0 or done == num_steps):
+        te = time.time()
+        run_periodic_eval(done, unreplicate(state),
+                          wall_before + te - t0 - eval_s)
+        eval_s += time.time() - te
       if done < num_steps:
         next_batch = batch(done)
   finally:

@@ -32,7 +32,10 @@ def validate(config: ml_collections.ConfigDict) -> None:
   _choice(config.model.name, models.MODELS, "model.name")
   _choice(config.data.label_key, groups_lib.LABEL_KEYS, "data.label_key")
   _choice(config.data.group_key, groups_lib.GROUP_KEYS, "data.group_key")
-  _choice(config.train.schedule, ("constant", "cosine"), "train.schedule")
+  _choice(config.data.train_split, ("background", "vinyals_train",
+                                    "vinyals_trainval"), "data.train_split")
+  _choice(config.train.schedule, ("constant", "cosine", "step"),
+          "train.schedule")
   for field in ("data.classes_per_batch", "data.groups_per_class",
                 "data.items_per_group", "data.image_size", "model.width",
                 "train.num_steps", "train.checkpoint_every", "train.log_every",
@@ -53,7 +56,15 @@ def validate(config: ml_collections.ConfigDict) -> None:
   if not 0.0 <= config.data.heldout_fraction < 1.0:
     raise ConfigError(f"config.data.heldout_fraction="
                       f"{config.data.heldout_fraction} must be in [0, 1).")
-  if config.loss.name in ("group_item", "group_group") and \
+  if config.loss.name == "protonet" and (
+      config.loss.pooling, config.loss.similarity) != ("centroid",
+                                                        "neg_sq_euclidean"):
+    raise ConfigError(
+        f"loss.name='protonet' is group_item with loss.pooling='centroid' and "
+        f"loss.similarity='neg_sq_euclidean'; got config.loss.pooling="
+        f"{config.loss.pooling!r}, config.loss.similarity="
+        f"{config.loss.similarity!r}.")
+  if config.loss.name in ("group_item", "group_group", "protonet") and \
       config.data.groups_per_class < 2:
     raise ConfigError("config.data.groups_per_class must be >= 2 for "
                       f"loss.name={config.loss.name!r} (it pairs two groups).")

@@ -6,6 +6,9 @@ import numpy as np
 from grouprep.data import groups as groups_lib
 from grouprep.data import omniglot
 from grouprep.data import sampler as sampler_lib
+from grouprep.data import vinyals
+
+TRAIN_SPLITS = ("background", "vinyals_train", "vinyals_trainval")
 
 
 def load(config, split: str) -> omniglot.OmniglotSplit:
@@ -31,12 +34,37 @@ def make_groups(config, data, images: np.ndarray) -> groups_lib.Groups:
       group_size=d.group_size, seed=config.seed)
 
 
+def load_all(config) -> omniglot.OmniglotSplit:
+  """Both TFDS splits as one (the Vinyals split spans all 50 alphabets)."""
+  return vinyals.combine(load(config, "train"), load(config, "test"))
+
+
+def train_groups(config) -> Tuple[omniglot.OmniglotSplit, groups_lib.Groups]:
+  """The training data and its groups, by config.data.train_split:
+
+  "background": the 30 background alphabets minus the held-out characters,
+  grouped by config.data.label_key / group_key (the note's experiment);
+  "vinyals_train" / "vinyals_trainval": the Vinyals split's (character,
+  rotation) classes, each cut into groups of data.group_size drawings.
+  """
+  d = config.data
+  if d.train_split == "background":
+    data = load(config, "train")
+    keep = np.flatnonzero(~heldout_mask(config, data))
+    return data, make_groups(config, data, keep)
+  if d.train_split in ("vinyals_train", "vinyals_trainval"):
+    data = load_all(config)
+    entries = vinyals.read_split(config, d.train_split[len("vinyals_"):])
+    return data, vinyals.class_groups(data, entries, d.group_size, config.seed)
+  raise ValueError(f"config.data.train_split={d.train_split!r} is not one of "
+                   f"{TRAIN_SPLITS}.")
+
+
 def train_data(config) -> Tuple[omniglot.OmniglotSplit, sampler_lib.Sampler]:
-  """Background alphabets minus the held-out characters, and their sampler."""
-  data = load(config, "train")
-  keep = np.flatnonzero(~heldout_mask(config, data))
+  """The training data and its C x V x M sampler."""
+  data, groups = train_groups(config)
   sampler = sampler_lib.Sampler(
-      make_groups(config, data, keep),
+      groups,
       classes_per_batch=config.data.classes_per_batch,
       groups_per_class=config.data.groups_per_class,
       items_per_group=config.data.items_per_group, seed=config.seed)
@@ -58,8 +86,13 @@ def eval_groups(config, which: str):
   """(data, groups) of an evaluation split: alphabet x rotation groups.
 
   which="unseen_alphabets": the TFDS test split (evaluation alphabets);
-  which="heldout_characters": the held-out characters of the train split.
+  which="heldout_characters": the held-out characters of the train split;
+  which="vinyals_test": the Vinyals test split, one group per (character,
+  rotation) class holding its 20 drawings.
   """
+  if which == "vinyals_test":
+    data = load_all(config)
+    return data, vinyals.class_groups(data, vinyals.read_split(config, "test"))
   if which == "unseen_alphabets":
     data = load(config, "test")
     images = np.arange(len(data))

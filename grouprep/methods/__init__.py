@@ -5,10 +5,12 @@ class c, V groups of M items each) into a scalar loss and a dict of metrics.
 Register a new method by adding its module's `loss_fn` to `METHODS`.
 """
 from grouprep.methods import group_contrastive
+from grouprep.methods import protonet
 
 METHODS = {
     "group_item": group_contrastive.group_item_loss,
     "group_group": group_contrastive.group_group_loss,
+    "protonet": protonet.protonet_loss,
 }
 
 
