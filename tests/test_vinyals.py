@@ -1,0 +1,113 @@
+"""The Vinyals split: parsing, (character, rotation) classes, ProtoNet training
+with the accuracy-vs-time log; the real lists where ../shared has them."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from conftest import SHARED, fake_split, needs_tfds, tiny_config
+from grouprep import train
+from grouprep import validation
+from grouprep.data import omniglot
+from grouprep.data import pipeline
+from grouprep.data import vinyals
+
+VINYALS_DIR = os.path.join(SHARED, "omniglot", "splits", "vinyals")
+needs_lists = pytest.mark.skipif(
+    not os.path.isdir(VINYALS_DIR),
+    reason=f"the Vinyals split lists are not at {VINYALS_DIR}")
+
+
+def test_parse_lines():
+  assert vinyals.parse(["Angelic/character01/rot000\n", "\n",
+                        "Korean/character12/rot270"]) == [
+                            ("Angelic", 0, 0), ("Korean", 11, 3)]
+  with pytest.raises(omniglot.DataError, match="Cannot parse"):
+    vinyals.parse(["Angelic/character01"])
+
+
+def test_class_groups_hold_one_character_under_one_rotation():
+  data = fake_split(num_alphabets=3, chars_per_alphabet=4, drawers=6)
+  entries = [("alpha0", 0, 0), ("alpha0", 0, 1), ("alpha2", 3, 3)]
+  g = vinyals.class_groups(data, entries)
+  assert g.num_groups == 3 and list(g.group_sizes) == [6, 6, 6]
+  for c, (name, char, rot) in enumerate(entries):
+    members = g.members(c)
+    img = g.item_image[members]
+    assert np.all(data.alphabet[img] == data.alphabet_names.index(name))
+    assert np.all(data.alphabet_char_id[img] == char)
+    assert np.all(g.item_rotation[members] == rot)
+  # Random halves: disjoint, seeded, within one class.
+  halves = vinyals.class_groups(data, entries, group_size=3, seed=1)
+  assert halves.num_groups == 6 and list(halves.group_class) == [0, 0, 1, 1, 2, 2]
+  for c in range(3):
+    a, b = (set(halves.item_image[halves.members(2 * c + j)]) for j in (0, 1))
+    assert not a & b and a | b == set(g.item_image[g.members(c)])
+  again = vinyals.class_groups(data, entries, group_size=3, seed=1)
+  np.testing.assert_array_equal(halves.item_image, again.item_image)
+  with pytest.raises(omniglot.DataError, match="no drawings"):
+    vinyals.class_groups(data, [("alpha0", 99, 0)])
+
+
+def test_missing_lists_are_a_clear_error(tmp_path):
+  config = tiny_config("protonet")
+  config.data.vinyals_dir = str(tmp_path)
+  with pytest.raises(omniglot.DataError, match="vinyals_dir"):
+    vinyals.read_split(config, "test")
+  config.data.vinyals_dir = str(tmp_path / "absent")
+  with pytest.raises(validation.ConfigError, match="data.vinyals_dir"):
+    vinyals.read_split(config, "test")
+
+
+def test_protonet_requires_centroid_and_squared_euclidean():
+  config = tiny_config("protonet")
+  config.loss.similarity = "cosine"
+  with pytest.raises(validation.ConfigError, match="loss.similarity"):
+    validation.validate(config)
+
+
+@pytest.fixture
+def fake_vinyals(tmp_path, monkeypatch):
+  """Fake data and Vinyals lists: classes of alpha0-3 train, alpha4-5 test."""
+  data = fake_split(num_alphabets=6, chars_per_alphabet=5, drawers=12)
+  monkeypatch.setattr(pipeline, "load_all", lambda config: data)
+  for split, alphabets in (("trainval", range(4)), ("test", (4, 5))):
+    with open(tmp_path / f"{split}.txt", "w") as f:
+      for a in alphabets:
+        for c in range(5):
+          for r in range(4):
+            f.write(f"alpha{a}/character{c + 1:02d}/rot{90 * r:03d}\n")
+  return str(tmp_path)
+
+
+def test_protonet_trains_and_logs_accuracy_against_time(tmp_path, fake_vinyals):
+  config = tiny_config("protonet")
+  config.data.vinyals_dir = fake_vinyals
+  config.data.group_size = 6
+  config.data.classes_per_batch = 20
+  config.data.items_per_group = 3
+  config.eval.every = 3
+  config.eval.during_training_episodes = 10
+  config.eval.fewshot_queries = 2
+  workdir = str(tmp_path / "run")
+  train.train(config, workdir)
+  rows = [json.loads(l) for l in open(os.path.join(workdir, "eval_log.jsonl"))]
+  assert [r["step"] for r in rows] == [0, 3, 6]
+  assert rows[0]["wall_s"] == 0.0 and rows[1]["wall_s"] < rows[2]["wall_s"]
+  for r in rows:
+    assert 0.0 <= r["vinyals_test/20way_1shot"] <= 1.0
+
+
+@needs_lists
+@needs_tfds
+def test_real_vinyals_split_is_disjoint_with_twenty_drawings_per_class():
+  config = tiny_config("protonet")
+  config.data.data_dir = os.path.join(SHARED, "tensorflow_datasets")
+  config.data.image_size = 28
+  sizes = {s: len(vinyals.read_split(config, s)) for s in vinyals.SPLITS}
+  assert sizes == {"train": 4112, "val": 688, "trainval": 4800, "test": 1692}
+  chars = lambda s: {e[:2] for e in vinyals.read_split(config, s)}
+  assert not chars("trainval") & chars("test")
+  data, groups = pipeline.eval_groups(config, "vinyals_test")
+  assert groups.num_groups == 1692 and np.all(groups.group_sizes == 20)
