@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from grouprep import checkpoints
+from grouprep import methods
 from grouprep import metrics
 from grouprep import models
 from grouprep import pooling
@@ -72,9 +73,9 @@ def embed_groups(embed, images: np.ndarray,
 
 
 def group_embeddings(item_emb: np.ndarray, groups: groups_lib.Groups,
-                     pool_name: str) -> np.ndarray:
+                     pool_name: str, pool_params=None) -> np.ndarray:
   """[I, D] item embeddings (group order) -> [G, D] group embeddings."""
-  pool = jax.jit(pooling.get_pooling(pool_name))
+  pool = jax.jit(pooling.get_pooling(pool_name, pool_params))
   return np.stack([np.asarray(pool(item_emb[groups.members(g)]))
                    for g in range(groups.num_groups)])
 
@@ -192,7 +193,8 @@ def make_periodic_eval(config, model):
   return periodic_eval
 
 
-def evaluate_split(config, embed, split: str, keep_embeddings: bool = False):
+def evaluate_split(config, embed, split: str, keep_embeddings: bool = False,
+                   pool_params=None):
   data, groups = pipeline.eval_groups(config, split)
   if split == "vinyals_test":  # one group per class: only few-shot applies
     items = embed_groups(embed, data.images, groups, config.eval.batch_size)
@@ -202,7 +204,7 @@ def evaluate_split(config, embed, split: str, keep_embeddings: bool = False):
             "num_items": int(len(items))}, None
   ev = config.eval
   items = embed_groups(embed, data.images, groups, ev.batch_size)
-  g_emb = group_embeddings(items, groups, config.loss.pooling)
+  g_emb = group_embeddings(items, groups, config.loss.pooling, pool_params)
   labels = groups.group_class
   out = {
       "distance": metrics.distance_stats(g_emb, labels),
@@ -211,7 +213,7 @@ def evaluate_split(config, embed, split: str, keep_embeddings: bool = False):
       "retrieval": metrics.group_retrieval(g_emb, labels),
       "item_to_group_accuracy": metrics.item_to_group_accuracy(
           items, groups.item_group, g_emb, labels, config.loss.pooling,
-          config.loss.similarity),
+          config.loss.similarity, pool_params),
       "num_groups": int(groups.num_groups),
       "num_items": int(len(items)),
   }
@@ -231,12 +233,12 @@ def evaluate_split(config, embed, split: str, keep_embeddings: bool = False):
 
 
 def evaluate_encoder(config, model, variables, lake_runs=None,
-                     keep_embeddings: bool = False):
+                     keep_embeddings: bool = False, pool_params=None):
   embed = make_embed_fn(model, variables, config.eval.batch_size)
   out, extras = {}, {}
   for split in eval_splits(config):
     out[split], extras[split] = evaluate_split(config, embed, split,
-                                               keep_embeddings)
+                                               keep_embeddings, pool_params)
   if lake_runs:
     out["lake_one_shot_error"] = lake_error(
         lake_runs, lambda x: embed(_as_input(x)))
@@ -261,7 +263,9 @@ def evaluate(config, workdir: str) -> Dict:
   t0 = time.time()
   model = models.create_model(config.model)
   image_shape = (config.data.image_size, config.data.image_size, 1)
-  init = train_lib.create_train_state(config, model, image_shape)
+  _, train_groups = pipeline.train_groups(config)
+  init = train_lib.create_train_state(config, model, image_shape,
+                                      train_groups.num_classes)
   mngr = checkpoints.manager(workdir, config.train.keep_checkpoints)
   step, state = checkpoints.restore_latest(
       mngr, init, config.to_dict(), checkpoints.EVAL_IDENTITY_FIELDS)
@@ -274,12 +278,14 @@ def evaluate(config, workdir: str) -> Dict:
   lake_path = _lake_path(config)
   lake_runs = load_lake_runs(lake_path, config.data.image_size) if lake_path \
       else None
+  method = methods.get_method(config.loss)
   trained, extras = evaluate_encoder(
-      config, model, {"params": state.params, "batch_stats": state.batch_stats},
-      lake_runs, keep_embeddings=True)
+      config, model, train_lib.encoder_variables(state), lake_runs,
+      keep_embeddings=True,
+      pool_params=method.pooling_params(state.params["head"]))
   untrained, _ = evaluate_encoder(
-      config, model, {"params": init.params, "batch_stats": init.batch_stats},
-      lake_runs)
+      config, model, train_lib.encoder_variables(init), lake_runs,
+      pool_params=method.pooling_params(init.params["head"]))
   result = {"config": config.name, "step": int(step),
             "pooling": config.loss.pooling, "eval": trained,
             "untrained": untrained}

@@ -181,3 +181,115 @@ def group_item_infonce_streaming(items: jax.Array, groups: jax.Array, *,
   positives = jnp.repeat(jnp.arange(c), m)
   return _streaming_nce(a, b, col_bias, positives, alpha,
                         min(chunk_size, c * m))
+
+
+# --------------------------------------------------------------------------
+# The related systems' losses (SPEC §1). N items, K prototypes or classes.
+# --------------------------------------------------------------------------
+def prototype_infonce(items: jax.Array, prototypes: jax.Array,
+                      targets: jax.Array, *, temperature: float = 0.1,
+                      similarity: str = "cosine") -> jax.Array:
+  """Group-item InfoNCE against K prototypes (SMoG): items [N, D], prototypes
+  [K, D], targets [N] int (each item's group). Mean over the N items of
+  -log softmax_k(sim(item, prototypes[k]))[target]."""
+  return _infonce(items, prototypes, targets, temperature, similarity)
+
+
+def pairwise_distances(a: jax.Array, b: jax.Array) -> jax.Array:
+  """Euclidean distances [Na, Nb]; the gradient at a zero distance is 0."""
+  sq = jnp.maximum(-pairwise_similarity(a, b, kind="neg_sq_euclidean"), 0.0)
+  safe = jnp.where(sq > 1e-12, sq, 1.0)
+  return jnp.where(sq > 1e-12, jnp.sqrt(safe), 0.0)
+
+
+def triplet_batch_hard(embeddings: jax.Array, labels: jax.Array, *,
+                       margin: float = 0.5) -> jax.Array:
+  """Batch-hard triplet loss (Hermans et al., 2017), Euclidean distances.
+
+  embeddings: [N, D], labels: [N]. For each anchor: its farthest positive
+  (same label, not itself) and nearest negative; the mean over anchors that
+  have both of max(0, d(a, p) - d(a, n) + margin) -- Theorem 1's setting.
+  """
+  d = pairwise_distances(embeddings, embeddings)
+  same = labels[:, None] == labels[None, :]
+  pos = same & ~jnp.eye(len(labels), dtype=bool)
+  hardest_pos = jnp.max(jnp.where(pos, d, -jnp.inf), axis=1)
+  hardest_neg = jnp.min(jnp.where(same, jnp.inf, d), axis=1)
+  valid = pos.any(1) & (~same).any(1)
+  per_anchor = jnp.maximum(hardest_pos - hardest_neg + margin, 0.0)
+  return jnp.sum(jnp.where(valid, per_anchor, 0.0)) / jnp.maximum(
+      jnp.sum(valid), 1)
+
+
+def arcface_loss(embeddings: jax.Array, class_weights: jax.Array,
+                 labels: jax.Array, *, scale: float = 32.0,
+                 margin: float = 0.5) -> jax.Array:
+  """ArcFace (Deng et al., 2019): cross-entropy of s * cos(theta_k), with the
+  target's angle increased by the margin: s * cos(theta_y + m).
+
+  embeddings: [N, D], class_weights: [K, D], labels: [N] in [0, K).
+  """
+  cos = pairwise_similarity(embeddings, class_weights, kind="cosine")
+  cos = jnp.clip(cos, -1.0 + 1e-6, 1.0 - 1e-6)
+  target = jax.nn.one_hot(labels, class_weights.shape[0], dtype=bool)
+  theta = jnp.arccos(cos)
+  # Past pi - m, cos(theta + m) would increase again: keep it monotone.
+  with_margin = jnp.where(theta + margin < jnp.pi, jnp.cos(theta + margin),
+                          cos - margin * jnp.sin(margin))
+  logits = scale * jnp.where(target, with_margin, cos)
+  log_p = jax.nn.log_softmax(logits, axis=-1)
+  return -jnp.mean(jnp.take_along_axis(log_p, labels[:, None], axis=-1))
+
+
+def self_distributed_labels(probs: jax.Array) -> jax.Array:
+  """GroupFace's self-distributed labels. probs: [N, K] -> [N] int32.
+
+  argmax_k (p(G_k|x) - E_batch[p(G_k|x)]) / K + 1/K: subtracting the batch
+  mean steers items away from over-used groups, which balances them.
+  """
+  k = probs.shape[-1]
+  centred = (probs - jnp.mean(probs, axis=0, keepdims=True)) / k + 1.0 / k
+  return jnp.argmax(centred, axis=-1).astype(jnp.int32)
+
+
+def pearson_affinity(embeddings: jax.Array) -> jax.Array:
+  """The Group Loss's W: ReLU of the Pearson correlation between embeddings,
+  zero diagonal. [N, D] -> [N, N]."""
+  x = embeddings - jnp.mean(embeddings, axis=1, keepdims=True)
+  x = _l2_normalize(x)
+  w = jax.nn.relu(x @ x.T)
+  return w * (1.0 - jnp.eye(len(w), dtype=w.dtype))
+
+
+def replicator_dynamics(affinity: jax.Array, priors: jax.Array,
+                        iterations: int) -> jax.Array:
+  """X <- X * (W X), each row renormalised to sum to 1, `iterations` times.
+
+  affinity: [N, N] non-negative, priors: [N, K] rows on the simplex -> [N, K].
+  """
+  def body(x, _):
+    x = x * (affinity @ x)
+    return x / jnp.maximum(jnp.sum(x, -1, keepdims=True), 1e-12), None
+
+  x, _ = jax.lax.scan(body, priors, None, length=iterations)
+  return x
+
+
+def group_loss(embeddings: jax.Array, logits: jax.Array, labels: jax.Array,
+               anchors: jax.Array, *, temperature: float = 10.0,
+               iterations: int = 2) -> jax.Array:
+  """The Group Loss (Elezi et al., 2020).
+
+  embeddings: [N, D]; logits: [N, K] a classifier's; labels: [N]; anchors: [N]
+  bool, the items whose prior is their one-hot label. Priors are
+  softmax(logits / T) elsewhere; `iterations` of replicator dynamics over the
+  Pearson affinity refine them; the loss is NLL(log X, y) + CE(logits, y).
+  """
+  k = logits.shape[-1]
+  one_hot = jax.nn.one_hot(labels, k, dtype=logits.dtype)
+  priors = jnp.where(anchors[:, None], one_hot,
+                     jax.nn.softmax(logits / temperature, axis=-1))
+  x = replicator_dynamics(pearson_affinity(embeddings), priors, iterations)
+  nll = -jnp.mean(jnp.sum(one_hot * jnp.log(jnp.maximum(x, 1e-12)), -1))
+  ce = -jnp.mean(jnp.sum(one_hot * jax.nn.log_softmax(logits, -1), -1))
+  return nll + ce

@@ -9,6 +9,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from grouprep.pooling import SOFT_MEDOID_TEMPERATURE
+
 
 def pairwise_distances(a: np.ndarray, b: np.ndarray = None,
                        dtype=np.float64) -> np.ndarray:
@@ -128,19 +130,36 @@ def group_retrieval(group_emb: np.ndarray, group_label: np.ndarray) -> Dict:
           "map": float(ap[valid].mean())}
 
 
-def leave_one_out_pool(members: np.ndarray, pooling: str) -> np.ndarray:
+def _softmax_rows(logits: np.ndarray) -> np.ndarray:
+  e = np.exp(logits - logits.max(1, keepdims=True))
+  return e / e.sum(1, keepdims=True)
+
+
+def leave_one_out_pool(members: np.ndarray, pooling: str,
+                       params=None) -> np.ndarray:
   """Pooling of a group without each member in turn. members: [M, D] -> [M, D].
 
-  Row i is the centroid or medoid (ties: lowest index) of the other M-1.
+  Row i is the pooling (pooling.py's definitions; params for a learned one) of
+  the other M-1 members, computed exactly from M x M quantities.
   """
   m = len(members)
   if pooling == "centroid":
     return (members.sum(0)[None] - members) / (m - 1)
-  if pooling == "medoid":
+  if pooling in ("medoid", "soft_medoid"):
     dist = pairwise_distances(members)
     cost = dist.sum(1)[None, :] - dist  # [i, j]: j's cost without i
     np.fill_diagonal(cost, np.inf)
-    return members[np.argmin(cost, axis=1)]
+    if pooling == "medoid":
+      return members[np.argmin(cost, axis=1)]
+    finite = np.where(np.isinf(cost), 0.0, cost)
+    scale = finite.sum(1, keepdims=True) / (m - 1) + 1e-12
+    return _softmax_rows(-cost / (SOFT_MEDOID_TEMPERATURE * scale)) @ members
+  if pooling == "attention":
+    logits = (members @ np.asarray(params["key"])) @ np.asarray(
+        params["query"]) / np.sqrt(members.shape[1])
+    w = np.exp(logits - logits.max())
+    return ((w @ members)[None] - w[:, None] * members) / (
+        w.sum() - w)[:, None]
   raise ValueError(f"No leave-one-out rule for pooling {pooling!r}.")
 
 
@@ -150,7 +169,8 @@ def _unit(x):
 
 def item_to_group_accuracy(item_emb: np.ndarray, item_group: np.ndarray,
                            group_emb: np.ndarray, group_label: np.ndarray,
-                           pooling: str, similarity: str = "cosine") -> float:
+                           pooling: str, similarity: str = "cosine",
+                           pool_params=None) -> float:
   """Fraction of items whose nearest group embedding has the item's label.
 
   Nearest by the training similarity: largest cosine, or smallest Euclidean
@@ -162,7 +182,7 @@ def item_to_group_accuracy(item_emb: np.ndarray, item_group: np.ndarray,
   dist = pairwise_distances(prep(item_emb), prep(group_emb))  # [I, G]
   for g in range(len(group_emb)):
     idx = np.flatnonzero(item_group == g)
-    loo = prep(leave_one_out_pool(item_emb[idx], pooling))
+    loo = prep(leave_one_out_pool(item_emb[idx], pooling, pool_params))
     dist[idx, g] = np.linalg.norm(prep(item_emb[idx]) - loo, axis=1)
   pred = group_label[np.argmin(dist, axis=1)]
   return float(np.mean(pred == group_label[item_group]))

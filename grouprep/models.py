@@ -47,7 +47,35 @@ class Conv4(nn.Module):
     return x
 
 
-MODELS = {"conv4": Conv4}
+class GroupFaceConv4(nn.Module):
+  """Conv-4 followed by GroupFace's group-aware head (Kim et al., 2020).
+
+  With v the Conv-4 feature: instance embedding v_x = Dense(v); K latent
+  group embeddings v_{G_k} = Dense_k(v); the group-decision network (an MLP)
+  gives p(G_k|x) = softmax(MLP(v)); the output is
+  v_x + sum_k p(G_k|x) v_{G_k}: [B, D]. In training, p [B, K] is sown into the
+  "intermediates" collection as "group_probs" for the loss.
+  """
+  width: int = 64
+  num_groups: int = 32
+  embed_dim: Optional[int] = None
+  axis_name: Optional[str] = None
+
+  @nn.compact
+  def __call__(self, x: jnp.ndarray, train: bool = True) -> jnp.ndarray:
+    v = Conv4(self.width, axis_name=self.axis_name)(x, train)
+    d = self.embed_dim or v.shape[-1]
+    instance = nn.Dense(d, name="instance")(v)
+    groups = nn.Dense(self.num_groups * d, name="groups")(v)
+    groups = groups.reshape(v.shape[0], self.num_groups, d)  # [B, K, D]
+    hidden = nn.relu(nn.Dense(d, name="decision_hidden")(v))
+    probs = nn.softmax(nn.Dense(self.num_groups, name="decision")(hidden))
+    if train:
+      self.sow("intermediates", "group_probs", probs)
+    return instance + jnp.einsum("bk,bkd->bd", probs, groups)
+
+
+MODELS = {"conv4": Conv4, "conv4_groupface": GroupFaceConv4}
 
 
 def create_model(model_config, axis_name: Optional[str] = None) -> nn.Module:
@@ -55,6 +83,8 @@ def create_model(model_config, axis_name: Optional[str] = None) -> nn.Module:
   if model_config.name not in MODELS:
     raise ValueError(f"config.model.name={model_config.name!r} is not one of "
                      f"{sorted(MODELS)}.")
-  return MODELS[model_config.name](
-      width=model_config.width, embed_dim=model_config.embed_dim or None,
-      axis_name=axis_name)
+  kwargs = dict(width=model_config.width,
+                embed_dim=model_config.embed_dim or None, axis_name=axis_name)
+  if model_config.name == "conv4_groupface":
+    kwargs["num_groups"] = model_config.num_groups
+  return MODELS[model_config.name](**kwargs)

@@ -35,13 +35,72 @@ def medoid(items: jax.Array) -> jax.Array:
   return jnp.take_along_axis(items, idx[..., None, None], axis=-2)[..., 0, :]
 
 
-POOLINGS = {"centroid": centroid, "medoid": medoid}
+SOFT_MEDOID_TEMPERATURE = 0.1
 
 
-def get_pooling(name: str):
-  """The pooling function called `name`; a clear error for unknown names."""
+def soft_medoid(items: jax.Array,
+                temperature: float = SOFT_MEDOID_TEMPERATURE) -> jax.Array:
+  """A differentiable medoid (Geisler et al., 2020). [..., M, D] -> [..., D].
+
+  The weighted mean of the members with weights softmax(-s_m / (T * mean s)),
+  s_m the summed Euclidean distance of member m to the others. Dividing by the
+  mean makes T scale-free: T -> 0 gives the medoid, T -> inf the centroid.
+  """
+  norms = jnp.sum(items * items, axis=-1)
+  gram = jnp.einsum("...md,...nd->...mn", items, items)
+  sq = norms[..., :, None] + norms[..., None, :] - 2.0 * gram
+  # sqrt'(0) is infinite: the diagonal (exactly 0) is masked out first.
+  eye = jnp.eye(items.shape[-2], dtype=bool)
+  dist = jnp.where(eye, 0.0, jnp.sqrt(jnp.where(eye, 1.0, jnp.maximum(sq, 1e-12))))
+  s = jnp.sum(dist, axis=-1)  # [..., M]
+  scale = jnp.mean(s, axis=-1, keepdims=True) + 1e-12
+  w = jax.nn.softmax(-s / (temperature * scale), axis=-1)
+  return jnp.einsum("...m,...md->...d", w, items)
+
+
+def init_attention(rng: jax.Array, dim: int) -> dict:
+  """Parameters of `attention`: a query [D] and a key map [D, D]; the key map
+  starts at zero, so the pooling starts as the centroid."""
+  return {"query": jax.random.normal(rng, (dim,)) / jnp.sqrt(dim),
+          "key": jnp.zeros((dim, dim))}
+
+
+def attention(items: jax.Array, params: dict) -> jax.Array:
+  """Attention pooling with one learned query (Set Transformer's PMA with one
+  seed, one head, no value map). [..., M, D] -> [..., D].
+
+  Weights softmax_m(q . (W_k z_m) / sqrt(D)) over the members; the output is
+  their weighted mean, so it stays in the item space that group_item compares
+  it with.
+  """
+  keys = items @ params["key"]  # [..., M, D]
+  logits = keys @ params["query"] / jnp.sqrt(items.shape[-1])  # [..., M]
+  w = jax.nn.softmax(logits, axis=-1)
+  return jnp.einsum("...m,...md->...d", w, items)
+
+
+# name -> fn(items [..., M, D], params) -> [..., D]; params is None unless the
+# pooling is learned (then LEARNED[name](rng, D) initialises them).
+POOLINGS = {
+    "centroid": lambda items, params: centroid(items),
+    "medoid": lambda items, params: medoid(items),
+    "soft_medoid": lambda items, params: soft_medoid(items),
+    "attention": attention,
+}
+LEARNED = {"attention": init_attention}
+
+
+def init_params(name: str, rng: jax.Array, dim: int):
+  """The initial parameters of pooling `name` (None if it has none)."""
+  return LEARNED[name](rng, dim) if name in LEARNED else None
+
+
+def get_pooling(name: str, params=None):
+  """`fn(items [..., M, D]) -> [..., D]` for pooling `name` (with its params)."""
   if name not in POOLINGS:
     raise ValueError(
         f"config.loss.pooling={name!r} is not a known pooling; choose one of "
         f"{sorted(POOLINGS)}.")
-  return POOLINGS[name]
+  if name in LEARNED and params is None:
+    raise ValueError(f"pooling {name!r} is learned: pass its parameters.")
+  return lambda items: POOLINGS[name](items, params)

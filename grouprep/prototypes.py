@@ -37,3 +37,38 @@ def ema_update(prototypes: jax.Array, items: jax.Array,
   means = sums / jnp.maximum(counts, 1.0)[:, None]
   updated = momentum * prototypes + (1.0 - momentum) * means
   return jnp.where((counts > 0)[:, None], updated, prototypes)
+
+
+def kmeans(points: jax.Array, valid: jax.Array, init: jax.Array,
+           iterations: int = 10) -> jax.Array:
+  """Spherical k-means re-grouping (SMoG): `iterations` rounds of assigning
+  the valid points to the most cosine-similar centre and moving each centre to
+  the normalised mean of its points; a centre with no points stays put.
+
+  points: [Q, D], valid: [Q] bool, init: [K, D] -> centres [K, D].
+  """
+  k = init.shape[0]
+
+  def body(centres, _):
+    one_hot = jax.nn.one_hot(assign(points, centres), k,
+                             dtype=points.dtype) * valid[:, None]
+    sums, counts = one_hot.T @ points, jnp.sum(one_hot, axis=0)
+    moved = sums * jax.lax.rsqrt(jnp.maximum(
+        jnp.sum(sums * sums, -1, keepdims=True), 1e-12))
+    return jnp.where((counts > 0)[:, None], moved, centres), None
+
+  centres, _ = jax.lax.scan(body, init, None, length=iterations)
+  return centres
+
+
+def usage(assignments: jax.Array, num_prototypes: int,
+          weights: Optional[jax.Array] = None):
+  """Collapse monitors: (number of non-empty groups, assignment entropy / log K).
+
+  assignments: [N] int; weights: [N] (default 1) -- e.g. a validity mask.
+  """
+  w = jnp.ones(assignments.shape, jnp.float32) if weights is None else weights
+  counts = jnp.zeros(num_prototypes).at[assignments].add(w)
+  p = counts / jnp.maximum(jnp.sum(counts), 1.0)
+  entropy = -jnp.sum(jnp.where(p > 0, p * jnp.log(jnp.where(p > 0, p, 1.0)), 0.0))
+  return jnp.sum(counts > 0), entropy / jnp.log(num_prototypes)

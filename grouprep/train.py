@@ -17,6 +17,7 @@ from grouprep import checkpoints
 from grouprep import methods
 from grouprep import models
 from grouprep import validation
+from grouprep.data import augment
 from grouprep.data import pipeline
 from grouprep.data import sampler as sampler_lib
 
@@ -28,8 +29,12 @@ class NonFiniteLossError(FloatingPointError):
 
 
 class TrainState(train_state.TrainState):
+  """params = {"encoder": the model's, "head": the method's trainable head};
+  extra: the method's state that gradients do not train (SMoG's prototypes and
+  memory; "momentum_encoder" for methods with one)."""
   batch_stats: Any
   rng: jax.Array
+  extra: Any
 
 
 # --------------------------------------------------------------------------
@@ -54,52 +59,111 @@ def create_optimizer(config) -> optax.GradientTransformation:
   return optax.adam(lr)
 
 
-def create_train_state(config, model, image_shape) -> TrainState:
-  """Fresh state on the host. image_shape: (S, S, 1)."""
+def create_train_state(config, model, image_shape,
+                       num_classes: int = 1) -> TrainState:
+  """Fresh state on the host. image_shape: (S, S, 1); num_classes: training
+  classes (the size of a classifier head, for methods that have one)."""
   init_rng, state_rng = jax.random.split(jax.random.PRNGKey(config.seed))
-  variables = jax.jit(lambda r: model.init(
-      r, jnp.zeros((1,) + tuple(image_shape), jnp.float32), train=False))(
-          init_rng)
+  head_rng = jax.random.fold_in(init_rng, 1)
+  x = jnp.zeros((1,) + tuple(image_shape), jnp.float32)
+  variables = jax.jit(lambda r: model.init(r, x, train=False))(init_rng)
+  dim = jax.eval_shape(lambda v: model.apply(v, x, train=False),
+                       variables).shape[-1]
+  method = methods.get_method(config.loss)
+  head, extra = method.init(head_rng, dim, num_classes)
+  batch_stats = variables.get("batch_stats", {})
+  if method.momentum is not None:
+    extra = dict(extra, momentum_encoder={"params": variables["params"],
+                                          "batch_stats": batch_stats})
   return TrainState.create(
-      apply_fn=model.apply, params=variables["params"],
-      batch_stats=variables.get("batch_stats", {}),
-      tx=create_optimizer(config), rng=state_rng)
+      apply_fn=model.apply, params={"encoder": variables["params"],
+                                    "head": head},
+      batch_stats=batch_stats, tx=create_optimizer(config), rng=state_rng,
+      extra=extra)
 
 
-def train_step(state: TrainState, images: jax.Array,
-               loss_fn: Callable) -> tuple:
+def encoder_variables(state: TrainState) -> dict:
+  """The variables model.apply takes (encoder params and BatchNorm stats)."""
+  return {"params": state.params["encoder"], "batch_stats": state.batch_stats}
+
+
+def _augment(rng, images, views: int, axis_name: str):
+  """[B, S, S, 1] -> [views, B, S, S, 1]. The random draws are made for the
+  global batch and sliced, so they do not depend on the number of devices."""
+  if views == 1:
+    return images[None]
+  b, n = images.shape[0], jax.lax.psum(1, axis_name)
+  lo = jax.lax.axis_index(axis_name) * b
+  out = []
+  for key in jax.random.split(rng, views):
+    scale, shift = augment.random_affine_params(key, b * n)
+    out.append(augment.random_affine(
+        images, jax.lax.dynamic_slice_in_dim(scale, lo, b),
+        jax.lax.dynamic_slice_in_dim(shift, lo, b)))
+  return jnp.stack(out)
+
+
+def train_step(state: TrainState, images: jax.Array, labels: jax.Array,
+               method: methods.Method) -> tuple:
   """One step on this device's share of the global batch (inside pmap).
 
-  images: [C / n, V, M, S, S, 1]. Embeddings are gathered over the devices so
-  the loss sees the whole [C, V, M, D] batch; the gradients of that loss are
-  averaged, and BatchNorm statistics are synchronised by the model.
+  images: [C / n, V, M, S, S, 1]; labels: [C] class ids of the global rows.
+  Embeddings are gathered over the devices so the method's loss sees the whole
+  [A, C, V, M, D] batch; the gradients of that loss are averaged, and
+  BatchNorm statistics are synchronised by the model.
   """
   c, v, m = images.shape[:3]
+  rng = jax.random.fold_in(state.rng, state.step)
+  x = _augment(rng, images.reshape((c * v * m,) + images.shape[3:]),
+               method.views, AXIS)
+  a = x.shape[0]
+  x = x.reshape((a * c * v * m,) + x.shape[2:])
+  as_batch = lambda t: t.reshape((a, c, v, m) + t.shape[1:])
+  gather = lambda t: jax.lax.all_gather(t, AXIS, axis=1, tiled=True)
+
+  z_momentum = z_momentum_local = None
+  if method.momentum is not None:
+    enc = state.extra["momentum_encoder"]
+    zm, momentum_updates = state.apply_fn(enc, x, train=True,
+                                          mutable=["batch_stats"])
+    z_momentum_local = jax.lax.stop_gradient(as_batch(zm))
+    z_momentum = gather(z_momentum_local)
 
   def compute_loss(params):
     z, updates = state.apply_fn(
-        {"params": params, "batch_stats": state.batch_stats},
-        images.reshape((c * v * m,) + images.shape[3:]), train=True,
-        mutable=["batch_stats"])
-    z = z.reshape(c, v, m, -1)
-    z_all = jax.lax.all_gather(z, AXIS, axis=0, tiled=True)  # [C, V, M, D]
-    loss, metrics = loss_fn(z_all)
-    return loss, (updates["batch_stats"], metrics)
+        {"params": params["encoder"], "batch_stats": state.batch_stats}, x,
+        train=True, mutable=["batch_stats", "intermediates"])
+    aux = {k: gather(as_batch(val[0])) for k, val in
+           updates.get("intermediates", {}).items()}
+    z_local = as_batch(z)
+    batch = methods.Batch(
+        z=gather(z_local), z_local=z_local, labels=labels, aux=aux,
+        z_momentum=z_momentum, z_momentum_local=z_momentum_local,
+        step=state.step, axis_name=AXIS)
+    loss, (extra, metrics) = method.loss(params["head"], state.extra, batch)
+    return loss, (updates["batch_stats"], extra, metrics)
 
-  grads, (batch_stats, metrics) = jax.grad(compute_loss, has_aux=True)(
-      state.params)
+  grads, (batch_stats, extra, metrics) = jax.grad(
+      compute_loss, has_aux=True)(state.params)
   # Each device holds d(L)/d(its share) times n (all_gather's transpose sums
   # the n identical losses); the mean over devices is exactly dL/dparams.
   grads = jax.lax.pmean(grads, AXIS)
   state = state.apply_gradients(grads=grads, batch_stats=batch_stats)
+  if method.momentum is not None:
+    beta = method.momentum
+    extra = dict(extra, momentum_encoder={
+        "params": jax.tree.map(lambda mo, p: beta * mo + (1 - beta) * p,
+                               enc["params"], state.params["encoder"]),
+        "batch_stats": momentum_updates["batch_stats"]})
+  state = state.replace(extra=extra)
   metrics = dict(metrics, grad_norm=optax.tree.norm(grads))
   return state, metrics
 
 
-def make_p_train_step(loss_fn: Callable, devices=None):
+def make_p_train_step(method: methods.Method, devices=None):
   """The pmapped train step over `devices` (default: every device of every
   process, so with jax.distributed the gather and the mean span all hosts)."""
-  return jax.pmap(lambda s, x: train_step(s, x, loss_fn), axis_name=AXIS,
+  return jax.pmap(lambda s, x, y: train_step(s, x, y, method), axis_name=AXIS,
                   devices=devices, donate_argnums=(0,))
 
 
@@ -172,7 +236,8 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
   # ---- State, restored from the latest checkpoint when there is one. ----
   model = models.create_model(config.model, axis_name=AXIS)
   image_shape = (config.data.image_size, config.data.image_size, 1)
-  state = create_train_state(config, model, image_shape)
+  state = create_train_state(config, model, image_shape,
+                             sampler.groups.num_classes)
   config_dict = config.to_dict()
   mngr = checkpoints.manager(workdir, config.train.keep_checkpoints)
   step, restored = checkpoints.restore_latest(mngr, state, config_dict)
@@ -189,13 +254,19 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
     mngr.close()
     return state
 
-  p_train_step = make_p_train_step(methods.get_loss_fn(config.loss), devices)
+  p_train_step = make_p_train_step(methods.get_method(config.loss), devices)
   state = replicate(state, devices)
+  item_class = sampler.groups.group_class[sampler.groups.item_group]
 
   def batch(step):
-    """This process's rows of the global batch: [n_local, C / n, V, M, S, S, 1]."""
-    indices = sampler_lib.shard(sampler.indices(step), n)[rows]
-    return sampler_lib.gather_images(data.images, sampler.groups, indices)
+    """This process's rows of the global batch, [n_local, C / n, V, M, S, S, 1],
+    and the class ids of all C rows, [n_local, C]."""
+    indices = sampler.indices(step)
+    images = sampler_lib.gather_images(
+        data.images, sampler.groups, sampler_lib.shard(indices, n)[rows])
+    labels = np.broadcast_to(item_class[indices[:, 0, 0]],
+                             (len(rows), len(indices)))
+    return images, labels
 
   writer = None
   if lead:
@@ -213,8 +284,7 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
         config, models.create_model(config.model))
 
   def run_periodic_eval(step, host_state, wall_s):
-    accuracy = periodic_eval({"params": host_state.params,
-                              "batch_stats": host_state.batch_stats})
+    accuracy = periodic_eval(encoder_variables(host_state))
     tqdm.write(f"step {step} ({wall_s:.0f}s of training): " + ", ".join(
         f"{k}={v:.4f}" for k, v in accuracy.items()))
     _log_metrics(workdir, writer, step, dict(accuracy, wall_s=wall_s), "eval")
@@ -233,7 +303,7 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
   pending = []  # per-step metrics (on device) since the last log line
   try:
     for step in range(start, num_steps):
-      state, step_metrics = p_train_step(state, next_batch)
+      state, step_metrics = p_train_step(state, *next_batch)
       pending.append(step_metrics)
       done = step + 1
       bar.update(1)

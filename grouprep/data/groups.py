@@ -9,7 +9,7 @@ from typing import Sequence
 
 import numpy as np
 
-LABEL_KEYS = ("alphabet", "character")
+LABEL_KEYS = ("alphabet", "character", "image")  # image: no labels at all
 GROUP_KEYS = ("rotation", "random")
 
 
@@ -31,6 +31,11 @@ class Groups:
   @property
   def num_groups(self) -> int:
     return len(self.group_class)
+
+  @property
+  def num_classes(self) -> int:
+    """1 + the largest class id (class ids index a classifier's rows)."""
+    return int(self.group_class.max()) + 1
 
   @property
   def group_sizes(self) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 Each of the V groups of a class is pooled into a group embedding; every ordered
 pair of distinct views (a, b) contributes one InfoNCE term, so V = 2 gives the
-symmetric a<->b loss.
+symmetric a<->b loss. A learned pooling's parameters are the method's head.
 """
 import itertools
 
@@ -10,33 +10,43 @@ import jax.numpy as jnp
 
 from grouprep import losses
 from grouprep import pooling
+from grouprep.methods import Method
 
 
-def _over_view_pairs(cfg, term):
-  """loss_fn(z [C, V, M, D]) = mean over view pairs (a, b) of term(...)."""
-  pool = pooling.get_pooling(cfg.pooling)
+def _over_view_pairs(cfg, term) -> Method:
+  """loss = mean over view pairs (a, b) of term(z [C, V, M, D], groups, a, b)."""
+  pooling.get_pooling(cfg.pooling, params={})  # unknown names fail here
   losses.check_similarity(cfg.similarity)
   kwargs = dict(temperature=cfg.temperature, similarity=cfg.similarity)
 
-  def loss_fn(z):
+  def init(rng, dim, num_classes):
+    del num_classes
+    params = pooling.init_params(cfg.pooling, rng, dim)
+    return ({"pool": params} if params is not None else {}), {}
+
+  def loss(head, extra, batch):
+    z = batch.z[0]  # [C, V, M, D]
     if z.shape[1] < 2:
       raise ValueError("group-contrastive losses need data.groups_per_class >= 2.")
-    groups = pool(z)  # [C, V, D]
+    groups = pooling.get_pooling(cfg.pooling, head.get("pool"))(z)  # [C, V, D]
     pairs = itertools.permutations(range(z.shape[1]), 2)
-    loss = jnp.mean(jnp.stack([term(z, groups, a, b, **kwargs)
-                               for a, b in pairs]))
-    return loss, {"loss": loss}
+    value = jnp.mean(jnp.stack([term(z, groups, a, b, **kwargs)
+                                for a, b in pairs]))
+    return value, (extra, {"loss": value})
 
-  return loss_fn
+  return Method(loss=loss, init=init,
+                pooling_params=lambda head: head.get("pool"))
 
 
-def group_item_loss(cfg):
+def make_group_item(cfg) -> Method:
   """Items of view a against the group embeddings of view b (seed eq. 3)."""
   return _over_view_pairs(cfg, lambda z, g, a, b, **kw: losses.group_item_infonce(
       z[:, a], g[:, b], **kw))
 
 
-def group_group_loss(cfg):
+def make_group_group(cfg) -> Method:
   """Group embeddings of view a against those of view b (seed eq. 2)."""
   return _over_view_pairs(cfg, lambda z, g, a, b, **kw: losses.group_group_infonce(
       g[:, a], g[:, b], **kw))
+
+

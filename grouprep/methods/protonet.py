@@ -9,5 +9,5 @@ squared-Euclidean similarity (temperature 1). validation.py enforces that.
 from grouprep.methods import group_contrastive
 
 
-def protonet_loss(cfg):
-  return group_contrastive.group_item_loss(cfg)
+def make(cfg):
+  return group_contrastive.make_group_item(cfg)

@@ -1,0 +1,40 @@
+"""SMoG, Synchronous Momentum Grouping (Pang et al., ECCV 2022). Unsupervised.
+
+A batch is 128 training images drawn uniformly (labels unused), each augmented
+twice on the device. K=256 prototypes, assignment by the momentum encoder
+(EMA 0.99), prototypes moved by momentum beta=0.99 within the step and
+synchronously over the devices, group-item InfoNCE against them (cosine / 0.1),
+k-means re-grouping over a memory of the last 4096 momentum embeddings every
+100 steps (the paper: every 300 of a much longer run). Collapse monitors in
+train_log.jsonl: groups_used_in_batch, assignment_entropy,
+groups_used_in_memory. Groups are evaluated as centroids.
+
+Command:
+  TFDS_DATA_DIR=../shared/tensorflow_datasets \
+  python -m grouprep.main --config=configs/smog.py --workdir=runs/smog
+"""
+from configs import base
+
+
+def get_config(arg=None):
+  config = base.get_base_config(arg)
+  config.name = "smog"
+  config.data.label_key = "image"
+  config.data.classes_per_batch = 128
+  config.data.groups_per_class = 1
+  config.data.items_per_group = 1
+  config.loss.name = "smog"
+  config.loss.pooling = "centroid"
+  config.loss.temperature = 0.1
+  config.loss.num_prototypes = 256
+  config.loss.prototype_momentum = 0.99
+  config.loss.encoder_momentum = 0.99
+  config.loss.memory_size = 4096
+  config.loss.regroup_every = 100
+  config.loss.kmeans_iterations = 10
+  if arg == "smoke":
+    config.data.classes_per_batch = 64
+    config.loss.num_prototypes = 64
+    config.loss.memory_size = 512
+    config.loss.regroup_every = 10
+  return config

@@ -1,0 +1,34 @@
+"""The Group Loss (Elezi et al., ECCV 2020).
+
+Batches of C classes x (V * M) items. A linear classifier (the head) gives
+priors softmax(logits / T); loss.anchors items of each class get their one-hot
+label as prior; replicator dynamics over W = ReLU(Pearson correlation) refine
+the priors for loss.iterations steps; loss = NLL(refined, y) + CE(logits, y).
+"""
+import jax
+import jax.numpy as jnp
+
+from grouprep import losses
+from grouprep.methods import Method
+
+
+def make(cfg) -> Method:
+
+  def init(rng, dim, num_classes):
+    kernel = jax.random.normal(rng, (dim, num_classes)) / jnp.sqrt(dim)
+    return {"kernel": kernel, "bias": jnp.zeros((num_classes,))}, {}
+
+  def loss(head, extra, batch):
+    z = batch.z[0]  # [C, V, M, D]
+    c, v, m, d = z.shape
+    emb = z.reshape(-1, d)
+    labels = jnp.repeat(batch.labels, v * m)  # [N] global class ids
+    anchors = (jnp.arange(v * m) < cfg.anchors)[None, :].repeat(c, 0).reshape(-1)
+    logits = emb @ head["kernel"] + head["bias"]
+    value = losses.group_loss(emb, logits, labels, anchors,
+                              temperature=cfg.prior_temperature,
+                              iterations=cfg.iterations)
+    accuracy = jnp.mean(jnp.argmax(logits, -1) == labels)
+    return value, (extra, {"loss": value, "classifier_accuracy": accuracy})
+
+  return Method(loss=loss, init=init)
