@@ -41,6 +41,7 @@ def get_base_config(arg=None) -> ml_collections.ConfigDict:
 
   config.train = ml_collections.ConfigDict()
   config.train.num_steps = 500
+  config.train.optimizer = "adam"  # adam | sgd (momentum 0.9)
   config.train.learning_rate = 1e-3
   config.train.schedule = "cosine"  # constant | cosine | step
   config.train.warmup_steps = 50

@@ -45,17 +45,18 @@ def bench_step(args) -> dict:
   model = models.create_model(config.model, axis_name=train.AXIS)
   s = args.image_size
   state = train.replicate(train.create_train_state(config, model, (s, s, 1)))
-  step = train.make_p_train_step(methods.get_loss_fn(config.loss))
+  step = train.make_p_train_step(methods.get_method(config.loss))
   x = np.random.default_rng(0).random(
       (args.classes, 2, args.items, s, s, 1), np.float32)
   x = sampler.shard(x, len(devices))
+  labels = np.broadcast_to(np.arange(args.classes), (len(devices), args.classes))
   for _ in range(args.warmup):
-    state, metrics = step(state, x)
+    state, metrics = step(state, x, labels)
   jax.block_until_ready(metrics)
   times = []
   for _ in range(args.steps):
     t = time.perf_counter()
-    state, metrics = step(state, x)
+    state, metrics = step(state, x, labels)
     jax.block_until_ready(metrics)
     times.append(time.perf_counter() - t)
   med = statistics.median(times)

@@ -54,6 +54,8 @@ def create_learning_rate_fn(config) -> optax.Schedule:
 
 def create_optimizer(config) -> optax.GradientTransformation:
   lr = create_learning_rate_fn(config)
+  if config.train.optimizer == "sgd":
+    return optax.sgd(lr, momentum=0.9)
   if config.train.weight_decay:
     return optax.adamw(lr, weight_decay=config.train.weight_decay)
   return optax.adam(lr)

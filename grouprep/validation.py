@@ -34,6 +34,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
   _choice(config.data.group_key, groups_lib.GROUP_KEYS, "data.group_key")
   _choice(config.data.train_split, ("background", "vinyals_train",
                                     "vinyals_trainval"), "data.train_split")
+  _choice(config.train.optimizer, ("adam", "sgd"), "train.optimizer")
   _choice(config.train.schedule, ("constant", "cosine", "step"),
           "train.schedule")
   for field in ("data.classes_per_batch", "data.groups_per_class",

@@ -97,12 +97,12 @@ def test_non_finite_loss_stops_and_keeps_the_good_checkpoint(
   config = tiny_config()
   real = train.make_p_train_step
 
-  def poisoned(loss_fn, devices=None):
-    step, calls = real(loss_fn, devices), []
+  def poisoned(method, devices=None):
+    step, calls = real(method, devices), []
 
-    def run(state, batch):
+    def run(state, images, labels):
       calls.append(1)
-      state, metrics = step(state, batch)
+      state, metrics = step(state, images, labels)
       if len(calls) >= 3:
         metrics = dict(metrics, loss=metrics["loss"] * np.nan)
       return state, metrics

@@ -20,21 +20,35 @@ def leaves(tree):
   return [np.asarray(x) for x in jax.tree.leaves(tree)]
 
 
-@pytest.mark.parametrize("name", ["gi_centroid", "gg_medoid"])
+def run_steps_on(n, config, state, batch, labels, steps=2):
+  """`steps` pmapped steps on the first n devices -> (metrics, replicated state)."""
+  devices = jax.local_devices()[:n]
+  step = train.make_p_train_step(methods.get_method(config.loss), devices)
+  s = train.replicate(state, devices)
+  for _ in range(steps):
+    s, metrics = step(s, sampler_lib.shard(batch, n),
+                      np.broadcast_to(labels, (n, len(labels))))
+  return metrics, s
+
+
+@pytest.mark.parametrize("name", ["gi_centroid", "gg_medoid", "triplet",
+                                  "item_item", "groupface", "group_loss",
+                                  "gi_attention"])
 def test_pmap_on_two_devices_equals_one_device(name):
   config = tiny_config(name)
-  devices = jax.local_devices()
-  assert len(devices) >= 2, "conftest asks XLA for 2 CPU devices"
+  if name == "triplet":
+    # Distances ignore a shift of every embedding, so the last BatchNorm's
+    # bias has a gradient of ~0: float noise that Adam would scale to +-lr.
+    config.train.optimizer = "sgd"
+  assert len(jax.local_devices()) >= 2, "conftest asks XLA for 2 CPU devices"
+  v = config.data.groups_per_class
   model = models.create_model(config.model, axis_name=train.AXIS)
-  state = train.create_train_state(config, model, (16, 16, 1))
-  loss_fn = methods.get_loss_fn(config.loss)
-  batch = np.random.default_rng(0).random((4, 2, 4, 16, 16, 1), np.float32)
+  state = train.create_train_state(config, model, (16, 16, 1), num_classes=9)
+  batch = np.random.default_rng(0).random((4, v, 4, 16, 16, 1), np.float32)
+  labels = np.array([3, 0, 8, 5])
   results = []
   for n in (1, 2):
-    step = train.make_p_train_step(loss_fn, devices[:n])
-    s = train.replicate(state, devices[:n])
-    for _ in range(2):
-      s, metrics = step(s, sampler_lib.shard(batch, n))
+    metrics, s = run_steps_on(n, config, state, batch, labels)
     results.append((float(metrics["loss"][0]), train.unreplicate(s)))
     if n == 2:  # replicas agree
       for leaf in jax.tree.leaves(s.params):
@@ -49,6 +63,33 @@ def test_pmap_on_two_devices_equals_one_device(name):
   # The update moved the parameters (the comparison is not vacuous).
   assert any(not np.allclose(a, b) for a, b in
              zip(leaves(state.params), leaves(s1.params)))
+
+
+def test_smog_prototypes_are_synchronous_across_devices():
+  """SMoG's prototypes after a step: identical on both replicas and equal to
+  one device's on the same global batch (sums and counts span the devices)."""
+  config = tiny_config("smog")
+  config.loss.regroup_every = 2  # k-means runs inside the three steps
+  model = models.create_model(config.model, axis_name=train.AXIS)
+  state = train.create_train_state(config, model, (16, 16, 1))
+  batch = np.random.default_rng(1).random((8, 1, 1, 16, 16, 1), np.float32)
+  labels = np.arange(8)
+  out = {}
+  for n in (1, 2):
+    metrics, s = run_steps_on(n, config, state, batch, labels, steps=3)
+    protos = np.asarray(s.extra["prototypes"])
+    if n == 2:
+      np.testing.assert_array_equal(protos[0], protos[1])
+    out[n] = (protos[0], train.unreplicate(s), float(metrics["loss"][0]))
+  np.testing.assert_allclose(out[1][0], out[2][0], rtol=1e-5, atol=1e-6)
+  assert out[1][2] == pytest.approx(out[2][2], rel=1e-5)
+  for a, b in zip(leaves(out[1][1].params), leaves(out[2][1].params)):
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+  for a, b in zip(leaves(out[1][1].extra["momentum_encoder"]),
+                  leaves(out[2][1].extra["momentum_encoder"])):
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+  # The prototypes moved: the test is not vacuous.
+  assert not np.allclose(out[1][0], np.asarray(state.extra["prototypes"]))
 
 
 def test_checkpoint_restores_the_identical_state(tmp_path, fake_data):
