@@ -97,11 +97,17 @@ def test_theorem1_against_brute_force():
   assert got["bound_mean"] == pytest.approx(bound, rel=1e-5)
 
 
-@pytest.mark.parametrize("pool", ["centroid", "medoid"])
+ATTENTION = {"query": np.array([0.5, -1.0, 2.0], np.float32),
+             "key": np.arange(9, dtype=np.float32).reshape(3, 3) / 9}
+
+
+@pytest.mark.parametrize("pool", ["centroid", "medoid", "soft_medoid",
+                                  "attention"])
 def test_leave_one_out_pooling_matches_recomputing(pool):
   x = np.random.default_rng(1).normal(size=(7, 3)).astype(np.float32)
-  got = metrics.leave_one_out_pool(x, pool)
-  fn = pooling.get_pooling(pool)
+  params = ATTENTION if pool == "attention" else None
+  got = metrics.leave_one_out_pool(x, pool, params)
+  fn = pooling.get_pooling(pool, params)
   for i in range(7):
     np.testing.assert_allclose(got[i], np.asarray(fn(np.delete(x, i, 0))),
                                rtol=1e-5, atol=1e-6)

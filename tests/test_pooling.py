@@ -47,3 +47,46 @@ def test_medoid_gradient_reaches_only_the_selected_member():
 def test_unknown_pooling_is_named():
   with pytest.raises(ValueError, match="loss.pooling"):
     pooling.get_pooling("max")
+
+
+def naive_soft_medoid(items, t):
+  m = len(items)
+  s = np.array([sum(np.linalg.norm(items[i] - items[j]) for j in range(m))
+                for i in range(m)])
+  w = np.exp(-s / (t * s.mean()) - np.max(-s / (t * s.mean())))
+  return (w / w.sum()) @ items
+
+
+def test_soft_medoid_matches_loop_and_its_limits():
+  x = np.random.default_rng(1).normal(size=(3, 6, 4)).astype(np.float32)
+  for t in (0.1, 1.0):
+    np.testing.assert_allclose(
+        np.asarray(pooling.soft_medoid(x, t)),
+        [naive_soft_medoid(g.astype(np.float64), t) for g in x], rtol=1e-4,
+        atol=1e-5)
+  np.testing.assert_allclose(np.asarray(pooling.soft_medoid(x, 1e-4)),
+                             np.asarray(pooling.medoid(x)), atol=1e-4)
+  np.testing.assert_allclose(np.asarray(pooling.soft_medoid(x, 1e4)),
+                             x.mean(1), atol=1e-4)
+  g = jax.grad(lambda v: jnp.sum(pooling.soft_medoid(v)))(jnp.asarray(x))
+  assert np.all(np.isfinite(g)) and np.all(np.asarray(g) != 0)
+
+
+def test_attention_pooling_matches_loop_and_starts_at_the_centroid():
+  rng = np.random.default_rng(2)
+  x = rng.normal(size=(2, 5, 3)).astype(np.float32)
+  params = pooling.init_attention(jax.random.PRNGKey(0), 3)
+  np.testing.assert_allclose(np.asarray(pooling.attention(x, params)),
+                             x.mean(1), rtol=1e-5, atol=1e-6)
+  params = {"query": rng.normal(size=3).astype(np.float32),
+            "key": rng.normal(size=(3, 3)).astype(np.float32)}
+  want = []
+  for g in x:
+    logits = [float(params["query"] @ (m @ params["key"])) / np.sqrt(3)
+              for m in g]
+    w = np.exp(np.array(logits) - max(logits))
+    want.append((w / w.sum()) @ g)
+  np.testing.assert_allclose(np.asarray(pooling.attention(x, params)), want,
+                             rtol=1e-4, atol=1e-5)
+  with pytest.raises(ValueError, match="learned"):
+    pooling.get_pooling("attention")

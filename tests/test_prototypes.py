@@ -1,5 +1,6 @@
 """assign and ema_update against loops; the synchronous update across devices."""
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -49,3 +50,37 @@ def test_ema_update_synchronous_equals_global_batch():
   np.testing.assert_allclose(np.asarray(got[0]), want, rtol=1e-5)
   np.testing.assert_array_equal(np.asarray(got[0]), np.asarray(got[1]))
   np.testing.assert_array_equal(np.asarray(got[0][4]), protos[4])
+
+
+def naive_kmeans(points, valid, centres, iterations):
+  centres = np.array(centres, np.float64)
+  for _ in range(iterations):
+    unit = lambda v: v / np.linalg.norm(v)
+    groups = {}
+    for p, ok in zip(points, valid):
+      if ok:
+        k = int(np.argmax([unit(p) @ unit(c) for c in centres]))
+        groups.setdefault(k, []).append(p)
+    for k, members in groups.items():
+      centres[k] = unit(np.sum(members, 0))
+  return centres
+
+
+def test_kmeans_matches_loop_and_ignores_invalid_rows():
+  rng = np.random.default_rng(0)
+  points = rng.normal(size=(40, 3)).astype(np.float32)
+  valid = np.arange(40) < 30
+  points[30:] = 100.0  # invalid rows would drag a centre if they counted
+  init = rng.normal(size=(5, 3)).astype(np.float32)
+  got = prototypes.kmeans(jnp.asarray(points), jnp.asarray(valid),
+                          jnp.asarray(init), iterations=4)
+  np.testing.assert_allclose(np.asarray(got),
+                             naive_kmeans(points, valid, init, 4), atol=1e-5)
+
+
+def test_usage_counts_groups_and_entropy():
+  used, entropy = prototypes.usage(jnp.array([0, 0, 1, 3]), 4)
+  assert int(used) == 3
+  p = np.array([0.5, 0.25, 0.25])
+  assert float(entropy) == pytest.approx(-(p * np.log(p)).sum() / np.log(4),
+                                         rel=1e-5)
