@@ -13,7 +13,7 @@ Command (from the repository root; rerun the same command to resume):
   TFDS_DATA_DIR=../shared/tensorflow_datasets \
   python -m grouprep.main --config=configs/protonet.py --workdir=runs/protonet
 
-Note: the Vinyals training classes include characters of 13 of the 20 TFDS
+Note: the Vinyals training classes include characters of 8 of the 20 TFDS
 evaluation alphabets, so this encoder's "unseen_alphabets" rows are not
 unseen; its comparable numbers are the vinyals_test rows.
 """

@@ -287,7 +287,8 @@ def evaluate(config, workdir: str) -> Dict:
       config, model, train_lib.encoder_variables(init), lake_runs,
       pool_params=method.pooling_params(init.params["head"]))
   result = {"config": config.name, "step": int(step),
-            "pooling": config.loss.pooling, "eval": trained,
+            "model": config.model.name, "pooling": config.loss.pooling,
+            "fewshot_queries": config.eval.fewshot_queries, "eval": trained,
             "untrained": untrained}
   if lake_path:
     # Raw pixels at full resolution, as in Lake et al.'s pixel baseline.

@@ -4,7 +4,7 @@
 """
 import json
 import os
-from typing import Dict, Sequence
+from typing import Dict, List, Sequence
 
 import matplotlib
 
@@ -163,6 +163,43 @@ def plot_training_curves(path: str, workdir: str) -> bool:
   return True
 
 
+PAPER_VINYALS = {"vinyals_test/20way_1shot": 0.960, "vinyals_test/5way_1shot": 0.988}
+
+
+def read_eval_log(workdir: str) -> List[Dict]:
+  """Rows of eval_log.jsonl (few-shot during training), last row per step."""
+  path = os.path.join(workdir, "eval_log.jsonl")
+  if not os.path.exists(path):
+    return []
+  rows = {r["step"]: r for r in (json.loads(l) for l in open(path) if l.strip())}
+  return [rows[s] for s in sorted(rows)]
+
+
+def plot_accuracy_vs_time(path: str, workdir: str) -> bool:
+  """Few-shot accuracy against training wall time (eval_log.jsonl)."""
+  rows = read_eval_log(workdir)
+  if len(rows) < 2:
+    return False
+  keys = [k for k in rows[0] if k not in ("step", "wall_s")]
+  minutes = [r["wall_s"] / 60 for r in rows]
+  fig, ax = plt.subplots(figsize=(7, 4))
+  for k in keys:
+    line, = ax.plot(minutes, [r[k] for r in rows], marker=".", label=k)
+    if k in PAPER_VINYALS:
+      ax.axhline(PAPER_VINYALS[k], color=line.get_color(), ls="--", lw=0.8)
+  ax.set_xlabel("training wall time on this machine (minutes)")
+  ax.set_ylabel("accuracy")
+  ax.set_title("Few-shot accuracy during training"
+               + (" (dashed: Snell et al.)" if any(k in PAPER_VINYALS
+                                                   for k in keys) else ""))
+  ax.grid(alpha=0.3)
+  ax.legend(fontsize=7)
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
+  return True
+
+
 # --------------------------------------------------------------------------
 # Reports.
 # --------------------------------------------------------------------------
@@ -176,6 +213,8 @@ def write_run_report(workdir: str, result: Dict, extra: Dict) -> None:
   plot_distance_histograms(os.path.join(workdir, "distances.png"), extra)
   has_curves = plot_training_curves(
       os.path.join(workdir, "training_curves.png"), workdir)
+  has_time_curve = plot_accuracy_vs_time(
+      os.path.join(workdir, "accuracy_vs_time.png"), workdir)
   lines = [f"# {result['config']} at step {result['step']}", ""]
   lines.append(metrics_table([
       (result["config"], result["eval"], {}),
@@ -200,8 +239,17 @@ def write_run_report(workdir: str, result: Dict, extra: Dict) -> None:
       lines.append(f"| fewshot.{k} | {v['mean']:.4f} ± {v['ci95']:.4f} |")
   lines += ["", "![embeddings](embeddings.png)", "",
             "![distances](distances.png)"]
+  vinyals = result["eval"].get("vinyals_test")
+  if vinyals:
+    lines += ["", "## vinyals_test (ProtoNet protocol: (character, rotation) "
+              f"classes, {result.get('fewshot_queries', '?')} queries per class)", "",
+              "| metric | value |", "|---|---|"]
+    for k, v in vinyals["fewshot"].items():
+      lines.append(f"| fewshot.{k} | {v['mean']:.4f} ± {v['ci95']:.4f} |")
   if has_curves:
     lines += ["", "![training curves](training_curves.png)"]
+  if has_time_curve:
+    lines += ["", "![accuracy vs time](accuracy_vs_time.png)"]
   with open(os.path.join(workdir, "report.md"), "w") as f:
     f.write("\n".join(lines) + "\n")
 
@@ -210,7 +258,7 @@ def write_summary(run_dirs: Sequence[str], out_dir: str) -> str:
   """results/summary.md: one row per run, plus the untrained encoder."""
   import shutil  # pylint: disable=g-import-not-at-top
   os.makedirs(out_dir, exist_ok=True)
-  rows, untrained, plots = [], {}, []
+  rows, untrained, plots, vinyals, notes = [], {}, [], [], []
   for d in run_dirs:
     path = os.path.join(d, "metrics.json")
     if not os.path.exists(path):
@@ -219,10 +267,20 @@ def write_summary(run_dirs: Sequence[str], out_dir: str) -> str:
     extra = {"steps": res["step"], "train s": train_seconds(d),
              "eval s": res.get("eval_seconds")}
     rows.append((res["config"], res["eval"], extra))
-    pool = res.get("pooling", "?")
-    untrained.setdefault(pool, (f"untrained encoder, {pool} groups",
-                                res["untrained"], {}))
-    for plot in ("embeddings.png", "distances.png", "training_curves.png"):
+    pool, model = res.get("pooling", "?"), res.get("model", "conv4")
+    untrained.setdefault((model, pool), (
+        f"untrained {model}, {pool} groups", res["untrained"], {}))
+    if "vinyals_test" in res["eval"]:
+      vinyals.append((res["config"], res["eval"]["vinyals_test"], extra))
+    log = read_train_log(d)
+    monitors = {k: v for k, v in (log[max(log)] if log else {}).items()
+                if k.startswith("groups_used") or k.endswith("entropy")
+                or k == "latent_groups_used"}
+    if monitors:
+      notes.append(f"{res['config']} at step {max(log)}: " + ", ".join(
+          f"{k} {v:.4g}" for k, v in monitors.items()))
+    for plot in ("embeddings.png", "distances.png", "training_curves.png",
+                 "accuracy_vs_time.png"):
       if os.path.exists(os.path.join(d, plot)):
         name = f"{res['config']}_{plot}"
         shutil.copy(os.path.join(d, plot), os.path.join(out_dir, name))
@@ -238,7 +296,23 @@ def write_summary(run_dirs: Sequence[str], out_dir: str) -> str:
   if raw is not None:
     text.append(f"Raw-pixel nearest neighbour on Lake's 20 runs: error {raw:.3f}.")
   text += ["", "Columns: unseen alphabets unless marked; see each run's "
-           "report.md for both splits and the 95% CIs.", ""]
+           "report.md for both splits and the 95% CIs. Encoders trained on "
+           "the Vinyals split (protonet) have seen characters of 8 of the 20 "
+           "unseen alphabets: their comparable rows are below.", ""]
+  if vinyals:
+    text += ["## Vinyals test split (1,692 (character, rotation) classes)", "",
+             "| config | 5w1s | 5w5s | 20w1s | 20w5s | steps | train s |",
+             "|---|---|---|---|---|---|---|"]
+    for name, ev, extra in vinyals:
+      f = ev["fewshot"]
+      text.append(f"| {name} | " + " | ".join(
+          f"{f[k]['mean']:.4f} ± {f[k]['ci95']:.4f}" for k in
+          ("5way_1shot", "5way_5shot", "20way_1shot", "20way_5shot")) +
+          f" | {extra['steps']} | {extra['train s']} |")
+    text += ["", "Snell et al. (2017): 98.8 / 99.7 / 96.0 / 98.9 %.", ""]
+  if notes:
+    text += ["Collapse monitors (last training log line): " + "; ".join(notes)
+             + ".", ""]
   text += [f"![{p}]({p})" for p in plots]
   path = os.path.join(out_dir, "summary.md")
   with open(path, "w") as f:
