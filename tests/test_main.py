@@ -80,3 +80,33 @@ def test_eval_without_checkpoint_says_train_first(tmp_path):
                f"--workdir={tmp_path}", "--mode=eval")
   assert r.returncode == 2
   assert "No checkpoint" in r.stderr
+
+
+CONFIGS = sorted(f[:-3] for f in os.listdir(os.path.join(ROOT, "configs"))
+                 if f.endswith(".py") and f not in ("__init__.py", "base.py"))
+
+
+def test_every_method_has_a_config():
+  from grouprep import methods  # pylint: disable=g-import-not-at-top
+  import importlib  # pylint: disable=g-import-not-at-top
+  names = {importlib.import_module(f"configs.{c}").get_config().loss.name
+           for c in CONFIGS}
+  assert names == set(methods.METHODS)
+
+
+@pytest.mark.parametrize("name", [c for c in CONFIGS if c != "protonet"])
+def test_every_config_trains_and_evaluates(name, tmp_path, fake_data):
+  """Each config (shrunk, on fake data): train, then the full evaluation."""
+  from conftest import tiny_config  # pylint: disable=g-import-not-at-top
+  from grouprep import evaluate, train  # pylint: disable=g-import-not-at-top
+  config = tiny_config(name)
+  config.eval.fewshot_episodes = 20
+  if config.data.label_key == "image":  # one image per class: C x 1 x 1
+    config.data.items_per_group = 1
+    config.data.classes_per_batch = 16
+  train.train(config, str(tmp_path))
+  m = evaluate.evaluate(config, str(tmp_path))
+  assert m["config"] == name and m["step"] == config.train.num_steps
+  for split in ("unseen_alphabets", "heldout_characters"):
+    assert SPLIT_KEYS <= set(m["eval"][split])
+    check_in_unit_interval(m["eval"][split])

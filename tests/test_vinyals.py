@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import SHARED, fake_split, needs_tfds, tiny_config
+from grouprep import evaluate
 from grouprep import train
 from grouprep import validation
 from grouprep.data import omniglot
@@ -68,8 +69,9 @@ def test_protonet_requires_centroid_and_squared_euclidean():
 
 
 @pytest.fixture
-def fake_vinyals(tmp_path, monkeypatch):
-  """Fake data and Vinyals lists: classes of alpha0-3 train, alpha4-5 test."""
+def fake_vinyals(tmp_path, monkeypatch, fake_data):
+  """Fake data and Vinyals lists: classes of alpha0-3 train, alpha4-5 test
+  (fake_data stands in for the alphabet splits of the evaluation)."""
   data = fake_split(num_alphabets=6, chars_per_alphabet=5, drawers=12)
   monkeypatch.setattr(pipeline, "load_all", lambda config: data)
   for split, alphabets in (("trainval", range(4)), ("test", (4, 5))):
@@ -97,6 +99,12 @@ def test_protonet_trains_and_logs_accuracy_against_time(tmp_path, fake_vinyals):
   assert rows[0]["wall_s"] == 0.0 and rows[1]["wall_s"] < rows[2]["wall_s"]
   for r in rows:
     assert 0.0 <= r["vinyals_test/20way_1shot"] <= 1.0
+  m = evaluate.evaluate(config, workdir)
+  fewshot = m["eval"]["vinyals_test"]["fewshot"]
+  assert set(fewshot) == {"5way_1shot", "5way_5shot", "20way_1shot",
+                          "20way_5shot"}
+  assert m["eval"]["vinyals_test"]["num_classes"] == 40  # 2 alphabets x 5 x 4
+  assert os.path.exists(os.path.join(workdir, "accuracy_vs_time.png"))
 
 
 @needs_lists

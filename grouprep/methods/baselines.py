@@ -1,4 +1,5 @@
 """Item-level baselines: instance discrimination and the batch-hard triplet loss."""
+import jax
 import jax.numpy as jnp
 
 from grouprep import losses
@@ -23,11 +24,17 @@ def make_item_item(cfg) -> Method:
 
 def make_triplet(cfg) -> Method:
   """Batch-hard triplet loss with margin loss.margin over all C*V*M items,
-  labelled by class: the triplet-optimal setting of Theorem 1."""
+  labelled by class: the triplet-optimal setting of Theorem 1. With
+  loss.normalize the distances are taken between unit-norm embeddings
+  (FaceNet): unnormalised, the encoder can shrink every distance towards 0,
+  where the loss is the margin and batch-hard mining stalls."""
 
   def loss(head, extra, batch):
     del head
     z = batch.z[0]  # [C, V, M, D]
+    if cfg.normalize:
+      z = z * jax.lax.rsqrt(jnp.maximum(jnp.sum(z * z, -1, keepdims=True),
+                                        1e-12))
     c = z.shape[0]
     labels = jnp.broadcast_to(jnp.arange(c)[:, None, None], z.shape[:3])
     value = losses.triplet_batch_hard(z.reshape(-1, z.shape[-1]),
