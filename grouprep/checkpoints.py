@@ -20,7 +20,8 @@ class CheckpointError(RuntimeError):
 # it: a checkpoint whose values differ cannot be resumed by this config.
 # (train.num_steps may change: that extends or shortens a run.)
 IDENTITY_FIELDS = (
-    "name", "seed", "model", "loss", "data.image_size", "data.label_key",
+    "name", "seed", "model", "loss", "train.optimizer", "data.train_split",
+    "data.image_size", "data.label_key",
     "data.group_key", "data.group_size", "data.heldout_fraction",
     "data.classes_per_batch", "data.groups_per_class", "data.items_per_group")
 # Evaluation may change how groups are pooled or scored, not what was trained.
@@ -59,6 +60,9 @@ def lookup(d: dict, dotted: str):
 
 def _check_identity(saved, config_dict, step, where, fields) -> None:
   for field in fields:
+    if lookup(saved, field) is None and "." in field and isinstance(
+        lookup(saved, field.split(".")[0]), dict):
+      continue  # a field newer than the checkpoint: it had the default then
     if lookup(saved, field) != lookup(config_dict, field):
       raise CheckpointError(
           f"The checkpoint at step {step} in {where} was written by another "
