@@ -1,11 +1,11 @@
 """SMoG, Synchronous Momentum Grouping (Pang et al., ECCV 2022). Unsupervised.
 
 A batch is 128 training images drawn uniformly (labels unused), each augmented
-twice on the device. K=256 prototypes, assignment by the momentum encoder
+twice on the device; Conv-4 with an MLP projection head (64-d). K=256 prototypes, assignment by the momentum encoder
 (EMA 0.99), prototypes moved by momentum beta=0.99 within the step and
 synchronously over the devices, group-item InfoNCE against them (cosine / 0.1),
-k-means re-grouping over a memory of the last 4096 momentum embeddings every
-100 steps (the paper: every 300 of a much longer run). Collapse monitors in
+k-means re-grouping over a memory of the last 4096 momentum embeddings at
+step 20 and every 100 steps (the paper: every 300 of a much longer run). Collapse monitors in
 train_log.jsonl: groups_used_in_batch, assignment_entropy,
 groups_used_in_memory. Groups are evaluated as centroids.
 
@@ -23,6 +23,9 @@ def get_config(arg=None):
   config.data.classes_per_batch = 128
   config.data.groups_per_class = 1
   config.data.items_per_group = 1
+  # An MLP projection head: Conv-4's ReLU features all lie in the positive
+  # orthant, where random prototypes leave most groups empty.
+  config.model.embed_dim = 64
   config.loss.name = "smog"
   config.loss.pooling = "centroid"
   config.loss.temperature = 0.1
@@ -31,10 +34,12 @@ def get_config(arg=None):
   config.loss.encoder_momentum = 0.99
   config.loss.memory_size = 4096
   config.loss.regroup_every = 100
+  config.loss.regroup_first = 20  # the first grouping, once memory fills
   config.loss.kmeans_iterations = 10
   if arg == "smoke":
     config.data.classes_per_batch = 64
     config.loss.num_prototypes = 64
     config.loss.memory_size = 512
     config.loss.regroup_every = 10
+    config.loss.regroup_first = 5
   return config

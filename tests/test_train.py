@@ -70,6 +70,7 @@ def test_smog_prototypes_are_synchronous_across_devices():
   one device's on the same global batch (sums and counts span the devices)."""
   config = tiny_config("smog")
   config.loss.regroup_every = 2  # k-means runs inside the three steps
+  config.loss.num_prototypes = 4  # <= the 8 remembered embeddings by then
   model = models.create_model(config.model, axis_name=train.AXIS)
   state = train.create_train_state(config, model, (16, 16, 1))
   batch = np.random.default_rng(1).random((8, 1, 1, 16, 16, 1), np.float32)

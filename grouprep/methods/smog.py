@@ -7,7 +7,8 @@ items, g_k <- beta g_k + (1 - beta) mean f(x_t), in the same step and
 synchronously over the devices (prototypes.ema_update with the pmapped axis),
 so gradients flow through the updated prototypes into the group-item loss:
 each view's online embedding must pick out the group of the other view.
-Every loss.regroup_every steps the prototypes are re-grouped by k-means over
+At step loss.regroup_first and every loss.regroup_every steps the prototypes
+are re-grouped by k-means (started from K distinct remembered embeddings) over
 a memory of the last loss.memory_size momentum embeddings (against collapse).
 Labels are not used.
 """
@@ -54,9 +55,15 @@ def make(cfg) -> Method:
     slots = (extra["memory_written"] + jnp.arange(n)) % q  # a ring buffer
     memory = extra["memory"].at[slots].set(zm[0])
     valid = jnp.arange(q) < extra["memory_written"] + n
-    regroup = (batch.step + 1) % cfg.regroup_every == 0
+    done = batch.step + 1
+    regroup = ((done % cfg.regroup_every == 0) | (done == cfg.regroup_first)
+               ) & (jnp.sum(valid) >= k)
+    # k-means from K distinct remembered embeddings (seeded by the step, the
+    # same on every device): every group starts non-empty.
+    seeds = jax.random.choice(jax.random.PRNGKey(done), q, (k,), replace=False,
+                              p=valid / jnp.sum(valid))
     g_next = jax.lax.cond(
-        regroup, lambda: protos.kmeans(memory, valid, g_next,
+        regroup, lambda: protos.kmeans(memory, valid, memory[seeds],
                                        cfg.kmeans_iterations),
         lambda: g_next)
     batch_used, entropy = protos.usage(a.reshape(-1), k)
