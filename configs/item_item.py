@@ -9,6 +9,13 @@ pulled to the other view of its image and pushed from the other images'
 Command:
   TFDS_DATA_DIR=../shared/tensorflow_datasets \
   python -m grouprep.main --config=configs/item_item.py --workdir=runs/item_item
+
+Measured on the 2-core CPU (2026-11-28, jax 0.10.2, the CPU split into 2
+devices): 500 steps in 197 s, evaluation 60 s. Unseen alphabets: same-alphabet
+1.070, different 1.402, ratio 1.31 (untrained 1.26): instance discrimination
+does not group alphabets; but it separates characters best of the 500-step
+runs: 20-way 1-shot 0.591 +- 0.004 (untrained 0.318), 5-way 1-shot 0.762,
+Lake's runs error 0.552. Held-out characters ratio 1.21; recall@1 0.550.
 """
 from configs import base
 
