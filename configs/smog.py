@@ -12,6 +12,17 @@ groups_used_in_memory. Groups are evaluated as centroids.
 Command:
   TFDS_DATA_DIR=../shared/tensorflow_datasets \
   python -m grouprep.main --config=configs/smog.py --workdir=runs/smog
+
+Measured on the 2-core CPU (2026-11-28, jax 0.10.2, the CPU split into 2
+devices): 500 steps in 306 s, evaluation 61 s. No collapse: over the last 25
+steps 255.0 of the 256 groups held remembered embeddings, 134.6 were used by
+a batch's 256 views, assignment entropy 0.856 of the maximum. Unseen
+alphabets: 20-way 1-shot 0.512 +- 0.005, 5-way 1-shot 0.768 +- 0.008 (the
+untrained encoder with its head: 0.209 +- 0.003, 0.448 +- 0.008); Lake's runs
+error 0.628 (untrained 0.828); group ratio 1.46 (untrained 1.25), recall@1
+0.537 -- unsupervised, it separates characters, not alphabets.
+(Without the head and with k-means started from the current prototypes the
+first run used 10 of the 256 groups from step 100 on.)
 """
 from configs import base
 

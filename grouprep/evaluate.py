@@ -287,7 +287,9 @@ def evaluate(config, workdir: str) -> Dict:
       config, model, train_lib.encoder_variables(init), lake_runs,
       pool_params=method.pooling_params(init.params["head"]))
   result = {"config": config.name, "step": int(step),
-            "model": config.model.name, "pooling": config.loss.pooling,
+            "model": config.model.name + (
+                f"+head{config.model.embed_dim}" if config.model.embed_dim
+                else ""), "pooling": config.loss.pooling,
             "fewshot_queries": config.eval.fewshot_queries, "eval": trained,
             "untrained": untrained}
   if lake_path:
