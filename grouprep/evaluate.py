@@ -193,9 +193,10 @@ def make_periodic_eval(config, model):
   return periodic_eval
 
 
-def evaluate_split(config, embed, split: str, keep_embeddings: bool = False,
-                   pool_params=None):
-  data, groups = pipeline.eval_groups(config, split)
+def evaluate_split(config, embed, split: str, data, groups,
+                   keep_embeddings: bool = False, pool_params=None):
+  """The metrics of one encoder on one split; (data, groups) from
+  pipeline.eval_groups(config, split)."""
   if split == "vinyals_test":  # one group per class: only few-shot applies
     items = embed_groups(embed, data.images, groups, config.eval.batch_size)
     return {"fewshot": fewshot(config, items, data, groups, split,
@@ -232,13 +233,14 @@ def evaluate_split(config, embed, split: str, keep_embeddings: bool = False,
   return out, extra
 
 
-def evaluate_encoder(config, model, variables, lake_runs=None,
+def evaluate_encoder(config, model, variables, splits, lake_runs=None,
                      keep_embeddings: bool = False, pool_params=None):
+  """splits: {name: (data, groups)}, loaded once for every encoder."""
   embed = make_embed_fn(model, variables, config.eval.batch_size)
   out, extras = {}, {}
-  for split in eval_splits(config):
-    out[split], extras[split] = evaluate_split(config, embed, split,
-                                               keep_embeddings, pool_params)
+  for split, (data, groups) in splits.items():
+    out[split], extras[split] = evaluate_split(
+        config, embed, split, data, groups, keep_embeddings, pool_params)
   if lake_runs:
     out["lake_one_shot_error"] = lake_error(
         lake_runs, lambda x: embed(_as_input(x)))
@@ -279,12 +281,13 @@ def evaluate(config, workdir: str) -> Dict:
   lake_runs = load_lake_runs(lake_path, config.data.image_size) if lake_path \
       else None
   method = methods.get_method(config.loss)
+  splits = {s: pipeline.eval_groups(config, s) for s in eval_splits(config)}
   trained, extras = evaluate_encoder(
-      config, model, train_lib.encoder_variables(state), lake_runs,
+      config, model, train_lib.encoder_variables(state), splits, lake_runs,
       keep_embeddings=True,
       pool_params=method.pooling_params(state.params["head"]))
   untrained, _ = evaluate_encoder(
-      config, model, train_lib.encoder_variables(init), lake_runs,
+      config, model, train_lib.encoder_variables(init), splits, lake_runs,
       pool_params=method.pooling_params(init.params["head"]))
   result = {"config": config.name, "step": int(step),
             "model": config.model.name + (

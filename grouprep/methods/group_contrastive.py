@@ -15,7 +15,9 @@ from grouprep.methods import Method
 
 def _over_view_pairs(cfg, term) -> Method:
   """loss = mean over view pairs (a, b) of term(z [C, V, M, D], groups, a, b)."""
-  pooling.get_pooling(cfg.pooling, params={})  # unknown names fail here
+  if cfg.pooling not in pooling.POOLINGS:
+    raise ValueError(f"config.loss.pooling={cfg.pooling!r} is not one of "
+                     f"{sorted(pooling.POOLINGS)}.")
   losses.check_similarity(cfg.similarity)
   kwargs = dict(temperature=cfg.temperature, similarity=cfg.similarity)
 
