@@ -16,8 +16,8 @@ Command (from the repository root; rerun the same command to resume):
 Status (2026-11-29; the run is not finished, so no final numbers yet): the
 run in runs/protonet, resumed twice with the command above, logged on the
 Vinyals test split (200 episodes, 15 queries): step 0: 20-way 1-shot 0.323,
-5-way 1-shot 0.559; step 500: 0.885, 0.959; step 1000: 0.907, 0.966 (paper:
-0.960, 0.988). Uncontended it ran at 1.2 steps/s (10,000 steps ~2.3 h); most
+5-way 1-shot 0.559; step 500: 0.885, 0.959; step 1000: 0.907, 0.966; step 1500:
+0.918, 0.971 (paper: 0.960, 0.988). Uncontended it ran at 1.2 steps/s (10,000 steps ~2.3 h); most
 of this run so far shared the CPU with other jobs (0.3-1.2 steps/s), so its
 wall_s axis is inflated.
 Smoke (--config=configs/protonet.py:smoke): 71 s end to end (measured).
