@@ -4,7 +4,7 @@
 """
 import json
 import os
-from typing import Dict, List, Sequence
+from typing import Dict, Sequence
 
 import matplotlib
 
@@ -136,9 +136,10 @@ def plot_distance_histograms(path: str, extra: Dict) -> None:
   plt.close(fig)
 
 
-def read_train_log(workdir: str) -> Dict[int, Dict]:
-  """{step: row}, the last row per step (a resumed run re-logs some steps)."""
-  path = os.path.join(workdir, "train_log.jsonl")
+def read_train_log(workdir: str, kind: str = "train") -> Dict[int, Dict]:
+  """{step: row} of WORKDIR/{kind}_log.jsonl, the last row per step (a
+  resumed run re-logs some steps)."""
+  path = os.path.join(workdir, f"{kind}_log.jsonl")
   if not os.path.exists(path):
     return {}
   rows = [json.loads(l) for l in open(path) if l.strip()]
@@ -166,18 +167,10 @@ def plot_training_curves(path: str, workdir: str) -> bool:
 PAPER_VINYALS = {"vinyals_test/20way_1shot": 0.960, "vinyals_test/5way_1shot": 0.988}
 
 
-def read_eval_log(workdir: str) -> List[Dict]:
-  """Rows of eval_log.jsonl (few-shot during training), last row per step."""
-  path = os.path.join(workdir, "eval_log.jsonl")
-  if not os.path.exists(path):
-    return []
-  rows = {r["step"]: r for r in (json.loads(l) for l in open(path) if l.strip())}
-  return [rows[s] for s in sorted(rows)]
-
-
 def plot_accuracy_vs_time(path: str, workdir: str) -> bool:
   """Few-shot accuracy against training wall time (eval_log.jsonl)."""
-  rows = read_eval_log(workdir)
+  log = read_train_log(workdir, "eval")  # few-shot during training
+  rows = [log[s] for s in sorted(log)]
   if len(rows) < 2:
     return False
   keys = [k for k in rows[0] if k not in ("step", "wall_s")]

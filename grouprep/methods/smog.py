@@ -58,14 +58,15 @@ def make(cfg) -> Method:
     done = batch.step + 1
     regroup = ((done % cfg.regroup_every == 0) | (done == cfg.regroup_first)
                ) & (jnp.sum(valid) >= k)
-    # k-means from K distinct remembered embeddings (seeded by the step, the
-    # same on every device): every group starts non-empty.
-    seeds = jax.random.choice(jax.random.PRNGKey(done), q, (k,), replace=False,
-                              p=valid / jnp.sum(valid))
-    g_next = jax.lax.cond(
-        regroup, lambda: protos.kmeans(memory, valid, memory[seeds],
-                                       cfg.kmeans_iterations),
-        lambda: g_next)
+
+    def regroup_fn():
+      # k-means from K distinct remembered embeddings (seeded by the step, the
+      # same on every device): every group starts non-empty.
+      seeds = jax.random.choice(jax.random.PRNGKey(done), q, (k,),
+                                replace=False, p=valid / jnp.sum(valid))
+      return protos.kmeans(memory, valid, memory[seeds], cfg.kmeans_iterations)
+
+    g_next = jax.lax.cond(regroup, regroup_fn, lambda: g_next)
     batch_used, entropy = protos.usage(a.reshape(-1), k)
     memory_used, _ = protos.usage(protos.assign(memory, g_next), k,
                                   valid.astype(jnp.float32))
