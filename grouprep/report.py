@@ -4,7 +4,7 @@
 """
 import json
 import os
-from typing import Dict, Sequence
+from typing import Dict, List, Sequence
 
 import matplotlib
 
@@ -146,22 +146,34 @@ def read_train_log(workdir: str, kind: str = "train") -> Dict[int, Dict]:
   return {r["step"]: r for r in rows}
 
 
-def plot_training_curves(path: str, workdir: str) -> bool:
+NOT_CURVES = ("step", "steps_per_s", "wall_s")
+
+
+def plot_training_curves(path: str, workdir: str) -> List[str]:
+  """One panel per logged training metric: loss, gradient norm and whatever a
+  method adds (SMoG's collapse monitors: groups used, assignment entropy).
+  Returns the metrics plotted ([] and no file when there is no log)."""
   log = read_train_log(workdir)
   if not log:
-    return False
+    return []
   steps = sorted(log)
-  fig, axes = plt.subplots(1, 2, figsize=(9, 3.5))
-  axes[0].plot(steps, [log[s]["loss"] for s in steps])
-  axes[0].set_title("training loss")
-  axes[1].plot(steps, [log[s]["grad_norm"] for s in steps])
-  axes[1].set_title("gradient norm")
-  for ax in axes:
+  keys = sorted({k for s in steps for k in log[s] if k not in NOT_CURVES},
+                key=lambda k: (k not in ("loss", "grad_norm"), k))
+  cols = min(len(keys), 3)
+  rows = -(-len(keys) // cols)
+  fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows),
+                           squeeze=False)
+  for ax, key in zip(axes.flat, keys):
+    have = [s for s in steps if key in log[s]]
+    ax.plot(have, [log[s][key] for s in have])
+    ax.set_title(key.replace("_", " "))
     ax.set_xlabel("step")
+  for ax in list(axes.flat)[len(keys):]:
+    ax.axis("off")
   fig.tight_layout()
   fig.savefig(path, dpi=110)
   plt.close(fig)
-  return True
+  return keys
 
 
 PAPER_VINYALS = {"vinyals_test/20way_1shot": 0.960, "vinyals_test/5way_1shot": 0.988}
