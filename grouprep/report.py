@@ -284,6 +284,9 @@ def write_summary(run_dirs: Sequence[str], out_dir: str) -> str:
     if monitors:
       notes.append(f"{res['config']} at step {max(log)}: " + ", ".join(
           f"{k} {v:.4g}" for k, v in monitors.items()))
+    # The curves come from the logs alone: redraw them with this code.
+    plot_training_curves(os.path.join(d, "training_curves.png"), d)
+    plot_accuracy_vs_time(os.path.join(d, "accuracy_vs_time.png"), d)
     for plot in ("embeddings.png", "distances.png", "training_curves.png",
                  "accuracy_vs_time.png"):
       if os.path.exists(os.path.join(d, plot)):
