@@ -1,6 +1,7 @@
 """Training: the train state, the pmapped step, the loop and its checkpoints."""
 import json
 import os
+import sys
 import time
 from typing import Any, Callable
 
@@ -300,8 +301,10 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
     run_periodic_eval(0, unreplicate(state), 0.0)
     eval_s += time.time() - te
   next_batch = batch(start)
+  # Redrawn every second on a terminal; in a log file (nohup, CI) every 30 s.
   bar = tqdm(total=num_steps, initial=start, desc=config.name,
-             dynamic_ncols=True, mininterval=1.0, disable=not lead)
+             dynamic_ncols=True, disable=not lead,
+             mininterval=1.0 if sys.stderr.isatty() else 30.0)
   pending = []  # per-step metrics (on device) since the last log line
   try:
     for step in range(start, num_steps):

@@ -86,9 +86,9 @@ def fake_vinyals(tmp_path, monkeypatch, fake_data):
 def test_protonet_trains_and_logs_accuracy_against_time(tmp_path, fake_vinyals):
   config = tiny_config("protonet")
   config.data.vinyals_dir = fake_vinyals
-  config.data.group_size = 6
+  config.data.group_size = 1  # the config's 1-shot episodes: C x 6 x 1
   config.data.classes_per_batch = 20
-  config.data.items_per_group = 3
+  config.data.items_per_group = 1
   config.eval.every = 3
   config.eval.during_training_episodes = 10
   config.eval.fewshot_queries = 2
