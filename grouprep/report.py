@@ -1,6 +1,7 @@
 """report.md and plots of one run; the comparison table over runs.
 
   python -m grouprep.report --runs=runs --out=results   # results/summary.md
+  python -m grouprep.report --compare=curves.png RUN1 RUN2  # accuracy by step
 """
 import json
 import os
@@ -205,6 +206,38 @@ def plot_accuracy_vs_time(path: str, workdir: str) -> bool:
   return True
 
 
+def plot_runs_by_step(path: str, workdirs: Sequence[str],
+                      keys: Sequence[str] = tuple(PAPER_VINYALS)) -> bool:
+  """Few-shot accuracy of several runs against the training step (their
+  eval_log.jsonl), one colour per run, one line style per metric: recipes
+  compared at equal work even when their wall clocks are not comparable."""
+  runs = {os.path.basename(os.path.normpath(d)): read_train_log(d, "eval")
+          for d in workdirs}
+  runs = {name: log for name, log in runs.items() if len(log) >= 2}
+  if not runs:
+    return False
+  fig, ax = plt.subplots(figsize=(7, 4))
+  for color, (name, log) in zip(plt.rcParams["axes.prop_cycle"].by_key()["color"],
+                                runs.items()):
+    steps = sorted(log)
+    for key, style in zip(keys, ("-", ":", "-.", "--")):
+      have = [s for s in steps if key in log[s]]
+      ax.plot(have, [log[s][key] for s in have], style, color=color,
+              marker=".", label=f"{name}: {key.split('/')[-1]}")
+  for key in keys:
+    if key in PAPER_VINYALS:
+      ax.axhline(PAPER_VINYALS[key], color="grey", ls="--", lw=0.8)
+  ax.set_xlabel("training step")
+  ax.set_ylabel("accuracy")
+  ax.set_title("Few-shot accuracy during training (grey: Snell et al.)")
+  ax.grid(alpha=0.3)
+  ax.legend(fontsize=7)
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
+  return True
+
+
 # --------------------------------------------------------------------------
 # Reports.
 # --------------------------------------------------------------------------
@@ -334,7 +367,16 @@ def main(argv=None) -> None:
   p.add_argument("--runs", default="runs")
   p.add_argument("--out", default="results")
   p.add_argument("names", nargs="*", help="run names (default: all in --runs)")
+  p.add_argument("--compare", metavar="PNG",
+                 help="instead, plot the named runs' few-shot accuracy "
+                      "against the step into PNG")
   args = p.parse_args(argv)
+  if args.compare:
+    dirs = [os.path.join(args.runs, n) for n in args.names]
+    if not plot_runs_by_step(args.compare, dirs):
+      raise SystemExit(f"None of {dirs} has two rows in eval_log.jsonl.")
+    print(args.compare)
+    return
   names = args.names or sorted(os.listdir(args.runs))
   print(write_summary([os.path.join(args.runs, n) for n in names], args.out))
 

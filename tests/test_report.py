@@ -2,6 +2,8 @@
 import json
 import os
 
+import pytest
+
 from grouprep import report
 
 
@@ -47,3 +49,17 @@ def test_accuracy_vs_time_needs_two_evaluations(tmp_path):
                                           **{"vinyals_test/20way_1shot": 0.9})])
   assert report.plot_accuracy_vs_time(path, str(tmp_path))
   assert os.path.getsize(path) > 0
+
+
+def test_compare_runs_by_step(tmp_path, capsys):
+  for name, acc in (("a", 0.9), ("b", 0.8)):
+    os.makedirs(tmp_path / name)
+    _write_log(tmp_path / name, "eval", [
+        {"step": s, "wall_s": 10.0 * s, "vinyals_test/20way_1shot": acc,
+         "vinyals_test/5way_1shot": acc} for s in (0, 500)])
+  os.makedirs(tmp_path / "empty")
+  path = str(tmp_path / "cmp.png")
+  report.main(["--runs", str(tmp_path), "--compare", path, "a", "b", "empty"])
+  assert os.path.getsize(path) > 0 and path in capsys.readouterr().out
+  with pytest.raises(SystemExit, match="eval_log"):
+    report.main(["--runs", str(tmp_path), "--compare", path, "empty"])
