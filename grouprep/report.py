@@ -69,6 +69,12 @@ def headline(result: Dict) -> str:
 # --------------------------------------------------------------------------
 # Plots.
 # --------------------------------------------------------------------------
+def _save(fig, path: str) -> None:
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
+
+
 def pca_2d(x: np.ndarray, basis_from: np.ndarray = None) -> np.ndarray:
   """Projection on the top two principal axes of `basis_from` (default x)."""
   ref = x if basis_from is None else basis_from
@@ -112,9 +118,7 @@ def plot_embeddings(path: str, extra: Dict, items_per_group: int = 60,
             bbox_to_anchor=(1.0, 0.5))
   ax.set_title("PCA of item (small) and group (large, outlined) embeddings,\n"
                "unseen alphabets; colour = alphabet, marker = rotation")
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+  _save(fig, path)
 
 
 def plot_distance_histograms(path: str, extra: Dict) -> None:
@@ -132,9 +136,7 @@ def plot_distance_histograms(path: str, extra: Dict) -> None:
   ax.set_ylabel("density")
   ax.set_title("Distances between group embeddings, unseen alphabets")
   ax.legend()
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+  _save(fig, path)
 
 
 def read_train_log(workdir: str, kind: str = "train") -> Dict[int, Dict]:
@@ -171,9 +173,7 @@ def plot_training_curves(path: str, workdir: str) -> List[str]:
     ax.set_xlabel("step")
   for ax in list(axes.flat)[len(keys):]:
     ax.axis("off")
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+  _save(fig, path)
   return keys
 
 
@@ -200,9 +200,7 @@ def plot_accuracy_vs_time(path: str, workdir: str) -> bool:
                                                    for k in keys) else ""))
   ax.grid(alpha=0.3)
   ax.legend(fontsize=7)
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+  _save(fig, path)
   return True
 
 
@@ -232,9 +230,7 @@ def plot_runs_by_step(path: str, workdirs: Sequence[str],
   ax.set_title("Few-shot accuracy during training (grey: Snell et al.)")
   ax.grid(alpha=0.3)
   ax.legend(fontsize=7)
-  fig.tight_layout()
-  fig.savefig(path, dpi=110)
-  plt.close(fig)
+  _save(fig, path)
   return True
 
 
