@@ -10,6 +10,9 @@ def get_base_config(arg=None) -> ml_collections.ConfigDict:
   config = ml_collections.ConfigDict()
   config.name = "base"
   config.seed = 0
+  # Devices of the pmapped step (per process). 0: 2 virtual devices on CPU,
+  # whatever its core count; every accelerator on GPU/TPU. Config, not host.
+  config.num_devices = 0
 
   config.data = ml_collections.ConfigDict()
   config.data.data_dir = None  # None: TFDS_DATA_DIR or ~/tensorflow_datasets.
@@ -21,8 +24,11 @@ def get_base_config(arg=None) -> ml_collections.ConfigDict:
   config.data.train_split = "background"
   config.data.vinyals_dir = None  # None: shared/omniglot/splits/vinyals.
   config.data.label_key = "alphabet"  # What a class is: alphabet | character.
-  config.data.group_key = "rotation"  # What a group is: rotation | random.
+  # What a group is: rotation | random | charset (disjoint character sets of
+  # a class, upright drawings: the disjoint-character protocol, for training).
+  config.data.group_key = "rotation"
   config.data.group_size = 0  # Items per group for group_key="random".
+  config.data.charsets_per_alphabet = 4  # Groups per class, group_key="charset".
   config.data.heldout_fraction = 0.2  # Characters of each training alphabet kept out.
   config.data.classes_per_batch = 16  # C
   config.data.groups_per_class = 2  # V
@@ -59,6 +65,14 @@ def get_base_config(arg=None) -> ml_collections.ConfigDict:
   config.eval.theorem1_items_per_group = 256  # Seeded sample; 0: all items.
   config.eval.lake_runs = None  # None: ../shared/omniglot/all_runs.zip.
   config.eval.max_characters = 0  # Per evaluation split; 0: all characters.
+  # The disjoint-character protocol: each alphabet's characters cut into this
+  # many disjoint sets, a group = the upright drawings of one set; the size
+  # curve pools n drawings per group over seeded resamples.
+  config.eval.charsets_per_alphabet = 2
+  config.eval.size_curve = (1, 2, 5, 10, 20, 50, 0)  # 0: all drawings.
+  config.eval.size_curve_resamples = 20
+  # Theorem 1's margin m is a property of f: measured on training groups.
+  config.eval.theorem1_triplets = 1_000_000  # Sampled evaluation triplets.
   # Few-shot accuracy during training (every N steps; 0: never), logged to
   # eval_log.jsonl against training wall time: the accuracy-vs-time curve.
   config.eval.every = 0
@@ -73,6 +87,8 @@ def get_base_config(arg=None) -> ml_collections.ConfigDict:
     config.train.log_every = 10
     config.eval.max_characters = 60
     config.eval.theorem1_items_per_group = 64
+    config.eval.theorem1_triplets = 100_000
+    config.eval.size_curve_resamples = 3
   elif arg not in (None, ""):
     raise ValueError(f"Unknown config argument {arg!r}; use ':smoke' or none.")
   return config

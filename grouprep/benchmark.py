@@ -38,14 +38,15 @@ def _config(args):
 
 def bench_step(args) -> dict:
   import jax  # pylint: disable=g-import-not-at-top
-  from grouprep import methods, models, train  # pylint: disable=g-import-not-at-top
+  from grouprep import methods, models, platform, train  # pylint: disable=g-import-not-at-top
   from grouprep.data import sampler  # pylint: disable=g-import-not-at-top
   config = _config(args)
-  devices = jax.local_devices()
+  devices = platform.training_devices(args.num_devices)
   model = models.create_model(config.model, axis_name=train.AXIS)
   s = args.image_size
-  state = train.replicate(train.create_train_state(config, model, (s, s, 1)))
-  step = train.make_p_train_step(methods.get_method(config.loss))
+  state = train.replicate(train.create_train_state(config, model, (s, s, 1)),
+                          devices)
+  step = train.make_p_train_step(methods.get_method(config.loss), devices)
   x = np.random.default_rng(0).random(
       (args.classes, 2, args.items, s, s, 1), np.float32)
   x = sampler.shard(x, len(devices))
@@ -179,12 +180,16 @@ def main(argv=None):
   p.add_argument("--chunk", type=int, default=2048)
   p.add_argument("--loss-repeats", type=int, default=3)
   p.add_argument("--dense-limit-gb", type=float, default=4.0)
+  p.add_argument("--num-devices", type=int, default=0,
+                 help="devices of the step (0: 2 on CPU, all accelerators), "
+                 "as config.num_devices")
   p.add_argument("--no-split-cpu", action="store_true",
-                 help="one multi-threaded CPU device instead of one per core")
+                 help="one multi-threaded CPU device (--num-devices=1)")
   args = p.parse_args(argv)
-  if not args.no_split_cpu:
-    from grouprep import platform  # pylint: disable=g-import-not-at-top
-    platform.split_cpu_into_devices(args.classes)
+  if args.no_split_cpu:
+    args.num_devices = 1
+  from grouprep import platform  # pylint: disable=g-import-not-at-top
+  platform.configure_cpu_devices(args.num_devices)
   if args.what == "step":
     print(json.dumps(bench_step(args)))
   elif args.what == "loss":

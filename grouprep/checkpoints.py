@@ -24,8 +24,11 @@ IDENTITY_FIELDS = (
     "data.image_size", "data.label_key",
     "data.group_key", "data.group_size", "data.heldout_fraction",
     "data.classes_per_batch", "data.groups_per_class", "data.items_per_group")
-# Evaluation may change how groups are pooled or scored, not what was trained.
-EVAL_IDENTITY_FIELDS = ("name", "model", "data.image_size")
+# Evaluation may change how groups are pooled or scored, not what was trained
+# nor which characters were held out of training (the seed and the fraction
+# define them).
+EVAL_IDENTITY_FIELDS = ("name", "seed", "model", "data.image_size",
+                        "data.heldout_fraction")
 
 
 def manager(workdir: str, keep: int = 3) -> ocp.CheckpointManager:

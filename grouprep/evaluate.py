@@ -2,8 +2,12 @@
 same encoder at initialisation) on both evaluation splits and writes
 `metrics.json`, `report.md` and the plots. The metrics are in `metrics.py`.
 
-A group's embedding is f(G) = pool({f(x) : x in G}) over all its items, with
-the config's pooling, the encoder in eval mode.
+Every metric is taken in the space the method's loss compares embeddings in
+(`Method.embedding_space`): "unit" or "raw". An item is unit(f(x)) or f(x).
+A group is what the loss computes: unit(pool(raw items)) for methods that
+pool in the loss (the group-contrastive family), pool(items in the space) for
+methods that pool only here, with the config's pooling, the encoder in eval
+mode.
 """
 import io
 import json
@@ -20,6 +24,7 @@ from grouprep import checkpoints
 from grouprep import methods
 from grouprep import metrics
 from grouprep import models
+from grouprep import platform
 from grouprep import pooling
 from grouprep import train as train_lib
 from grouprep import validation
@@ -29,8 +34,13 @@ from grouprep.data import shared
 from grouprep.data.sampler import gather_images
 
 EVAL_SPLITS = ("unseen_alphabets", "heldout_characters")
+VINYALS_EVAL_SPLITS = ("unseen_alphabets", "vinyals_val", "vinyals_test")
 FEWSHOT = ((5, 1), (5, 5), (20, 1), (20, 5))  # (ways, shots)
 LAKE_RUNS = os.path.join("omniglot", "all_runs.zip")
+# Lake's runs 01-08 draw on evaluation alphabets whose characters the Vinyals
+# trainval split holds (156 of their 160 classes): Vinyals-trained encoders
+# are scored on runs 09-20 alone.
+LAKE_RUNS_TRAINED_BY_VINYALS = tuple(f"run{i:02d}" for i in range(1, 9))
 
 
 # --------------------------------------------------------------------------
@@ -106,14 +116,16 @@ def _strokes(png: bytes, image_size: int) -> np.ndarray:
   return np.asarray(img)
 
 
-def load_lake_runs(path: str, image_size: int):
-  """[(train [20, S, S], test [20, S, S], test_label [20])] for the 20 runs.
+def load_lake_runs(path: str, image_size: int, exclude=()):
+  """[(train [20, S, S], test [20, S, S], test_label [20])] for the 20 runs
+  (less the run names in `exclude`).
 
   Row j of train is class j; test_label gives each test image's class.
   """
   runs = []
   with zipfile.ZipFile(path) as z:
-    names = sorted({n.split("/")[0] for n in z.namelist() if "/" in n})
+    names = sorted({n.split("/")[0] for n in z.namelist() if "/" in n}
+                   - set(exclude))
     for run in names:
       pairs = [l.split() for l in z.read(f"{run}/class_labels.txt").decode()
                .splitlines() if l.strip()]
@@ -146,13 +158,64 @@ def _as_input(images: np.ndarray) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------
+# The method's embedding space.
+# --------------------------------------------------------------------------
+def unit(x: np.ndarray) -> np.ndarray:
+  """Rows scaled to norm 1 (as losses.pairwise_similarity's cosine does)."""
+  x = np.asarray(x, np.float32)
+  return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
+
+
+class Space:
+  """Items and groups as the method's loss sees them.
+
+  items(raw [I, D]) -> [I, D] in the space; pool_input(raw) -> what the
+  pooling reads (raw items if the loss pools raw items, else items in the
+  space); groups(pool_input, member lists) -> [G, D] in the space;
+  leave_out(members [M, D] of pool_input) -> [M, D], row k the group pooled
+  without member k, in the space.
+  """
+
+  def __init__(self, method, pool_name: str, pool_params=None):
+    self.name = method.embedding_space
+    self.pools_in_loss = method.pools_in_loss
+    self.pool_name, self.pool_params = pool_name, pool_params
+    self._pool = jax.jit(pooling.get_pooling(pool_name, pool_params))
+
+  def items(self, raw):
+    return unit(raw) if self.name == "unit" else np.asarray(raw, np.float32)
+
+  def pool_input(self, raw):
+    return np.asarray(raw, np.float32) if self.pools_in_loss \
+        else self.items(raw)
+
+  def _post(self, pooled):
+    return self.items(pooled) if self.pools_in_loss else pooled
+
+  def groups(self, pool_input, members) -> np.ndarray:
+    """Groups of equal size are pooled in one call ([G_n, n, D])."""
+    out = np.zeros((len(members), pool_input.shape[1]), np.float32)
+    sizes = np.array([len(m) for m in members])
+    for n in np.unique(sizes):
+      rows = np.flatnonzero(sizes == n)
+      stack = pool_input[np.stack([members[r] for r in rows])]
+      out[rows] = np.asarray(self._pool(stack))
+    return self._post(out)
+
+  def leave_out(self, members_emb):
+    return self._post(metrics.leave_one_out_pool(
+        np.asarray(members_emb, np.float64), self.pool_name,
+        self.pool_params).astype(np.float32))
+
+
+# --------------------------------------------------------------------------
 # Evaluating one encoder.
 # --------------------------------------------------------------------------
 def fewshot_items(data, groups, split: str):
   """(positions into the split's items, their few-shot class) per split:
   characters, upright drawings only, on the alphabet splits; the (character,
-  rotation) classes on vinyals_test (rotations are classes there)."""
-  if split == "vinyals_test":
+  rotation) classes on the Vinyals splits (rotations are classes there)."""
+  if split.startswith("vinyals"):
     return np.arange(len(groups.item_image)), groups.item_group
   upright = np.flatnonzero(groups.item_rotation == 0)
   return upright, data.character[groups.item_image[upright]]
@@ -167,25 +230,30 @@ def fewshot(config, items, data, groups, split: str, episodes: int) -> Dict:
 
 
 def eval_splits(config):
-  """The splits evaluated for config: both alphabet splits, plus the Vinyals
-  test split for encoders trained on the Vinyals split."""
+  """The splits evaluated for config. Vinyals-trained encoders: the Vinyals
+  val and test splits, and the evaluation alphabets they never saw; no
+  held-out characters (the Vinyals split trains on every background one)."""
   if config.data.train_split.startswith("vinyals"):
-    return EVAL_SPLITS + ("vinyals_test",)
+    return VINYALS_EVAL_SPLITS
   return EVAL_SPLITS
 
 
 def make_periodic_eval(config, model):
   """fn(variables) -> {"5way_1shot": mean, ...}: few-shot accuracy on the
-  Vinyals test split (Vinyals-trained configs) or unseen alphabets, with
-  config.eval.during_training_episodes episodes. Data are loaded once."""
-  split = "vinyals_test" if "vinyals_test" in eval_splits(config) \
-      else "unseen_alphabets"
+  Vinyals val split (Vinyals-trained configs: recipes are chosen on it) or
+  the held-out characters of the training alphabets (the validation split of
+  the alphabet-trained ones), with config.eval.during_training_episodes
+  episodes, in the method's space. Data are loaded once."""
+  split = "vinyals_val" if "vinyals_val" in eval_splits(config) \
+      else "heldout_characters"
   data, groups = pipeline.eval_groups(config, split)
   apply = make_apply_fn(model)
+  space = methods.get_method(config.loss).embedding_space
 
   def periodic_eval(variables) -> Dict:
     embed = make_embed_fn(model, variables, config.eval.batch_size, apply)
     items = embed_groups(embed, data.images, groups, config.eval.batch_size)
+    items = unit(items) if space == "unit" else items
     acc = fewshot(config, items, data, groups, split,
                   config.eval.during_training_episodes)
     return {f"{split}/{k}": v["mean"] for k, v in acc.items()}
@@ -193,19 +261,74 @@ def make_periodic_eval(config, model):
   return periodic_eval
 
 
-def evaluate_split(config, embed, split: str, data, groups,
-                   keep_embeddings: bool = False, pool_params=None):
-  """The metrics of one encoder on one split; (data, groups) from
-  pipeline.eval_groups(config, split)."""
-  if split == "vinyals_test":  # one group per class: only few-shot applies
-    items = embed_groups(embed, data.images, groups, config.eval.batch_size)
+def train_margin(config, embed, space: Space, train_data) -> Dict:
+  """Theorem 1's triplet margin m on the training groups: the note's
+  alphabet x rotation groups of the training characters (a seeded sample of
+  eval.theorem1_items_per_group items each), in the method's space."""
+  data, images = train_data
+  groups = groups_lib.build_groups(data.alphabet, images, group_key="rotation")
+  sub = sample_per_group(groups, config.eval.theorem1_items_per_group,
+                         config.seed)
+  items = space.items(embed(gather_images(data.images, groups, sub)))
+  sizes = np.bincount(groups.item_group[sub], minlength=groups.num_groups)
+  return {"margin_m": metrics.triplet_margin(
+      items, groups.group_class[groups.item_group[sub]],
+      np.r_[0, np.cumsum(sizes)]),
+          "num_groups": int(groups.num_groups), "num_items": int(len(sub))}
+
+
+def disjoint_characters(config, raw, space: Space, data, groups) -> Dict:
+  """The disjoint-character protocol on the upright drawings of a split:
+  the note's metric and retrieval for one seeded character split with every
+  drawing, and the group-size curve over eval.size_curve_resamples
+  resamples."""
+  ev = config.eval
+  upright = np.flatnonzero(groups.item_rotation == 0)
+  image = groups.item_image[upright]
+  # An alphabet with fewer characters than sets (possible on a subsample of
+  # characters) cannot be split: it is left out, and the count reported.
+  chars = {a: len(np.unique(data.character[image][data.alphabet[image] == a]))
+           for a in np.unique(data.alphabet[image])}
+  splittable = [a for a, n in chars.items() if n >= ev.charsets_per_alphabet]
+  upright = upright[np.isin(data.alphabet[image], splittable)]
+  image = groups.item_image[upright]
+  alphabet, character = data.alphabet[image], data.character[image]
+  pool_in = space.pool_input(raw[upright])
+  embed = lambda members: space.groups(pool_in, members)
+  charset = groups_lib.character_sets(
+      alphabet, character, np.arange(len(upright)),
+      ev.charsets_per_alphabet, (config.seed, 0))
+  key = alphabet.astype(np.int64) * ev.charsets_per_alphabet + charset
+  members = [np.flatnonzero(key == k) for k in np.unique(key)]
+  labels = np.array([alphabet[m[0]] for m in members])
+  g_emb = embed(members)
+  return {
+      "distance": metrics.distance_stats(g_emb, labels),
+      "retrieval": metrics.group_retrieval(g_emb, labels),
+      "size_curve": metrics.group_size_curve(
+          alphabet, character, tuple(ev.size_curve), ev.size_curve_resamples,
+          ev.charsets_per_alphabet, config.seed, embed),
+      "num_groups": len(members), "num_alphabets": len(splittable),
+      "alphabets_left_out": len(chars) - len(splittable),
+      "charsets_per_alphabet": int(ev.charsets_per_alphabet)}
+
+
+def evaluate_split(config, embed, split: str, data, groups, space: Space,
+                   margin_m: float = None, keep_embeddings: bool = False):
+  """The metrics of one encoder on one split, in the method's space;
+  (data, groups) from pipeline.eval_groups(config, split); margin_m: Theorem
+  1's m measured on the training groups."""
+  ev = config.eval
+  raw = embed_groups(embed, data.images, groups, ev.batch_size)
+  items = space.items(raw)
+  if split.startswith("vinyals"):  # one group per class: only few-shot applies
     return {"fewshot": fewshot(config, items, data, groups, split,
-                               config.eval.fewshot_episodes),
+                               ev.fewshot_episodes),
             "num_classes": int(groups.num_groups),
             "num_items": int(len(items))}, None
-  ev = config.eval
-  items = embed_groups(embed, data.images, groups, ev.batch_size)
-  g_emb = group_embeddings(items, groups, config.loss.pooling, pool_params)
+  pool_in = space.pool_input(raw)
+  members = [groups.members(g) for g in range(groups.num_groups)]
+  g_emb = space.groups(pool_in, members)
   labels = groups.group_class
   out = {
       "distance": metrics.distance_stats(g_emb, labels),
@@ -213,19 +336,24 @@ def evaluate_split(config, embed, split: str, data, groups,
           g_emb, labels, data.alphabet_names),
       "retrieval": metrics.group_retrieval(g_emb, labels),
       "item_to_group_accuracy": metrics.item_to_group_accuracy(
-          items, groups.item_group, g_emb, labels, config.loss.pooling,
-          config.loss.similarity, pool_params),
+          items, groups.item_group, groups.item_image, g_emb, labels,
+          lambda g: space.leave_out(pool_in[members[g]])),
       "num_groups": int(groups.num_groups),
       "num_items": int(len(items)),
+      "num_alphabets": int(len(np.unique(labels))),
   }
   # Theorem 1 is stated for centroids: measured on a seeded sample of each
-  # group, with the sample's centroids as the group embeddings.
+  # group, with the sample's centroids (in the space) as the group embeddings.
   sub = sample_per_group(groups, ev.theorem1_items_per_group, config.seed)
   sizes = np.bincount(groups.item_group[sub], minlength=groups.num_groups)
   offsets = np.r_[0, np.cumsum(sizes)]
   centroids = np.stack([items[sub][offsets[g]:offsets[g + 1]].mean(0)
                         for g in range(groups.num_groups)])
-  out["theorem1"] = metrics.theorem1(centroids, labels, items[sub], offsets)
+  out["theorem1"] = metrics.theorem1(
+      centroids, labels, items[sub], offsets, margin_m=margin_m,
+      num_triplets=ev.theorem1_triplets, seed=config.seed)
+  out["disjoint_characters"] = disjoint_characters(config, raw, space, data,
+                                                   groups)
   out["fewshot"] = fewshot(config, items, data, groups, split,
                            ev.fewshot_episodes)
   extra = {"items": items, "groups": groups, "group_emb": g_emb,
@@ -233,17 +361,25 @@ def evaluate_split(config, embed, split: str, data, groups,
   return out, extra
 
 
-def evaluate_encoder(config, model, variables, splits, lake_runs=None,
-                     keep_embeddings: bool = False, pool_params=None):
-  """splits: {name: (data, groups)}, loaded once for every encoder."""
+def evaluate_encoder(config, model, variables, splits, space: Space,
+                     train_data=None, lake_runs=None,
+                     keep_embeddings: bool = False,
+                     lake_key: str = "lake_one_shot_error"):
+  """splits: {name: (data, groups)}, loaded once for every encoder;
+  train_data: (data, image indices) of the training characters for Theorem
+  1's margin."""
   embed = make_embed_fn(model, variables, config.eval.batch_size)
   out, extras = {}, {}
+  margin = train_margin(config, embed, space, train_data) if train_data \
+      else None
   for split, (data, groups) in splits.items():
     out[split], extras[split] = evaluate_split(
-        config, embed, split, data, groups, keep_embeddings, pool_params)
+        config, embed, split, data, groups, space,
+        margin["margin_m"] if margin else None, keep_embeddings)
+  if margin:
+    out["theorem1_train_groups"] = margin
   if lake_runs:
-    out["lake_one_shot_error"] = lake_error(
-        lake_runs, lambda x: embed(_as_input(x)))
+    out[lake_key] = lake_error(lake_runs, lambda x: space.items(embed(_as_input(x))))
   return out, extras
 
 
@@ -257,6 +393,16 @@ def _lake_path(config) -> Optional[str]:
 # --------------------------------------------------------------------------
 # Entry point.
 # --------------------------------------------------------------------------
+def train_devices(workdir: str, config) -> int:
+  """The number of devices the run trained on (train_log.jsonl), else the
+  config's resolved count."""
+  from grouprep import report  # pylint: disable=g-import-not-at-top
+  rows = report.read_train_log(workdir)
+  if rows and "num_devices" in rows[max(rows)]:
+    return int(rows[max(rows)]["num_devices"])
+  return platform.resolve_num_devices(config.num_devices)
+
+
 def evaluate(config, workdir: str) -> Dict:
   """Restores the latest checkpoint of workdir; writes metrics.json, report.md
   and the plots there."""
@@ -277,27 +423,49 @@ def evaluate(config, workdir: str) -> Dict:
         f"No checkpoint in {os.path.join(workdir, 'checkpoints')}: train first "
         f"(--mode=train or the default --mode=train_and_eval).")
 
+  vinyals_trained = config.data.train_split.startswith("vinyals")
+  exclude = LAKE_RUNS_TRAINED_BY_VINYALS if vinyals_trained else ()
+  lake_key = ("lake_one_shot_error_runs09_20" if vinyals_trained
+              else "lake_one_shot_error")
   lake_path = _lake_path(config)
-  lake_runs = load_lake_runs(lake_path, config.data.image_size) if lake_path \
-      else None
+  lake_runs = load_lake_runs(lake_path, config.data.image_size, exclude) \
+      if lake_path else None
   method = methods.get_method(config.loss)
   splits = {s: pipeline.eval_groups(config, s) for s in eval_splits(config)}
+  train_split = pipeline.load(config, "train")
+  train_chars = (train_split,
+                 np.flatnonzero(~pipeline.heldout_mask(config, train_split)))
   trained, extras = evaluate_encoder(
-      config, model, train_lib.encoder_variables(state), splits, lake_runs,
-      keep_embeddings=True,
-      pool_params=method.pooling_params(state.params["head"]))
+      config, model, train_lib.encoder_variables(state), splits,
+      Space(method, config.loss.pooling,
+            method.pooling_params(state.params["head"])),
+      train_chars, lake_runs, keep_embeddings=True, lake_key=lake_key)
   untrained, _ = evaluate_encoder(
-      config, model, train_lib.encoder_variables(init), splits, lake_runs,
-      pool_params=method.pooling_params(init.params["head"]))
+      config, model, train_lib.encoder_variables(init), splits,
+      Space(method, config.loss.pooling,
+            method.pooling_params(init.params["head"])),
+      train_chars, lake_runs, lake_key=lake_key)
   result = {"config": config.name, "step": int(step),
+            "embedding_space": method.embedding_space,
+            "num_devices": train_devices(workdir, config),
             "model": config.model.name + (
                 f"+head{config.model.embed_dim}" if config.model.embed_dim
                 else ""), "pooling": config.loss.pooling,
             "fewshot_queries": config.eval.fewshot_queries, "eval": trained,
             "untrained": untrained}
+  if vinyals_trained:
+    data = splits["unseen_alphabets"][0]
+    result["trained_on"] = {
+        "alphabets_left_out_of_unseen_alphabets": [
+            data.alphabet_names[a]
+            for a in pipeline.trained_alphabets(config, data)
+            if a in set(data.alphabet.tolist())],
+        "lake_runs_left_out": list(exclude),
+        "heldout_characters": "not evaluated: the Vinyals split trains on "
+                              "every background character"}
   if lake_path:
     # Raw pixels at full resolution, as in Lake et al.'s pixel baseline.
-    full = load_lake_runs(lake_path, 105)
+    full = load_lake_runs(lake_path, 105, exclude)
     result["lake_one_shot_error_raw_pixels"] = lake_error(
         full, lambda x: x.reshape(len(x), -1).astype(np.float32) / 255)
   else:

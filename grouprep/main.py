@@ -30,9 +30,6 @@ flags.DEFINE_integer("num_processes",
 flags.DEFINE_integer("process_id",
                      int(os.environ.get("GROUPREP_PROCESS_ID", "0")),
                      "Multi-host: this process's index.")
-flags.DEFINE_boolean(
-    "split_cpu", True, "On CPU, expose one XLA device per core (dividing C) "
-    "so the pmapped step runs data-parallel over the cores.")
 flags.mark_flags_as_required(["config", "workdir"])
 
 
@@ -60,9 +57,8 @@ def main(argv):
   if not FLAGS["verbosity"].present:
     logging.set_verbosity(logging.WARNING)  # libraries' INFO chatter off
   config = FLAGS.config
-  if FLAGS.split_cpu:
-    from grouprep import platform  # pylint: disable=g-import-not-at-top
-    platform.split_cpu_into_devices(config.data.classes_per_batch)
+  from grouprep import platform  # pylint: disable=g-import-not-at-top
+  platform.configure_cpu_devices(config.num_devices)
   initialize_distributed(FLAGS.coordinator_address, FLAGS.num_processes,
                          FLAGS.process_id)
   import jax  # pylint: disable=g-import-not-at-top

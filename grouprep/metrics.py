@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from grouprep.data import groups as groups_lib
 from grouprep.pooling import SOFT_MEDOID_TEMPERATURE
 
 
@@ -79,36 +80,86 @@ def _distance_extremes(item_emb: np.ndarray, offsets: np.ndarray,
   return np.concatenate(far), np.concatenate(near)
 
 
-def theorem1(group_emb: np.ndarray, group_label: np.ndarray,
-             item_emb: np.ndarray, offsets: np.ndarray) -> Dict:
-  """Theorem 1 of the note, measured.
+def triplet_margin(item_emb: np.ndarray, item_label: np.ndarray,
+                   offsets: np.ndarray) -> float:
+  """The empirical triplet margin of Theorem 1's premise,
+  m = max over triplets (a, p, n) of ||a - p|| - ||a - n|| (p shares a's
+  label, n does not), exhaustive over the items. item_emb: [I, D] sorted by
+  group (offsets: [G + 1]); item_label: [I]."""
+  g = len(offsets) - 1
+  item_group = np.repeat(np.arange(g), np.diff(offsets))
+  group_label = item_label[np.asarray(offsets[:-1])]
+  far, near = _distance_extremes(item_emb, offsets)  # [I, G]
+  same = group_label[item_group][:, None] == group_label[None, :]
+  return float(np.max(np.where(same, far, -np.inf).max(1)
+                      - np.where(same, np.inf, near).min(1)))
 
-  m = max over triplets (a, p, n) of ||a - p|| - ||a - n|| (p shares a's label,
-  n does not), exhaustive over the given items. For same-label groups G1, G2
-  and any group N of another label the theorem states
-  ||f(G1) - f(G2)|| <= 2 max{m, max_{s1 in G1, s2 in N} ||s1 - s2||}; it holds
-  for every N, so the bound reported is the tightest: min over N.
-  group_emb: [G, D]; item_emb: [I, D] sorted by group (offsets: [G + 1]).
+
+def ordered_triplet_fraction(item_emb: np.ndarray, item_label: np.ndarray,
+                             num_triplets: int, seed: int) -> float:
+  """Fraction of seeded random triplets (a, p, n) with ||a - p|| < ||a - n||:
+  p a different item of a's label, n an item of another label. 1.0 for an
+  encoder that meets Theorem 1's premise with m < 0. item_emb: [I, D]."""
+  rng = np.random.default_rng(seed)
+  x = np.asarray(item_emb, np.float64)
+  order = np.argsort(item_label, kind="stable")
+  labels, starts, counts = np.unique(item_label[order], return_index=True,
+                                     return_counts=True)
+  ok = counts[np.searchsorted(labels, item_label)] >= 2
+  a = rng.choice(np.flatnonzero(ok), num_triplets)
+  la = np.searchsorted(labels, item_label[a])
+  # p: uniform over the other members of a's label.
+  p = order[starts[la] + rng.integers(0, counts[la] - 1, num_triplets)]
+  p = np.where(p == a, order[starts[la] + counts[la] - 1], p)
+  # n: uniform over the items outside a's label.
+  k = rng.integers(0, len(x) - counts[la], num_triplets)
+  n = order[np.where(k < starts[la], k, k + counts[la])]
+  d_ap = np.linalg.norm(x[a] - x[p], axis=1)
+  d_an = np.linalg.norm(x[a] - x[n], axis=1)
+  return float(np.mean(d_ap < d_an))
+
+
+def theorem1(group_emb: np.ndarray, group_label: np.ndarray,
+             item_emb: np.ndarray, offsets: np.ndarray,
+             margin_m: float = None, num_triplets: int = 100_000,
+             seed: int = 0) -> Dict:
+  """Theorem 1 of the note, tested where it can fail.
+
+  For same-label groups G1, G2 and a group N of another label the theorem
+  states ||f(G1) - f(G2)|| <= 2 max{m, max_{s1 in G1, s2 in N} ||s1 - s2||}
+  for an f whose triplet margin is m. margin_m: m measured elsewhere (on the
+  training groups: the premise is a property of f); None takes m on these
+  items, which makes the bound hold by construction (||c1 - c2|| <= m + D).
+  The bound holds for every N, so the one reported is the tightest: min over N
+  (and over the roles of G1 and G2). group_emb: [G, D] centroids; item_emb:
+  [I, D] sorted by group (offsets: [G + 1]).
   """
   g = len(group_label)
   item_group = np.repeat(np.arange(g), np.diff(offsets))
+  item_label = group_label[item_group]
   far, near = _distance_extremes(item_emb, offsets)  # [I, G]
-  same = group_label[item_group][:, None] == group_label[None, :]  # [I, G]
-  m = float(np.max(np.where(same, far, -np.inf).max(1)
-                   - np.where(same, np.inf, near).min(1)))
+  same = item_label[:, None] == group_label[None, :]  # [I, G]
+  m_here = float(np.max(np.where(same, far, -np.inf).max(1)
+                        - np.where(same, np.inf, near).min(1)))
+  m = m_here if margin_m is None else float(margin_m)
   max_between = np.maximum.reduceat(far, np.asarray(offsets[:-1]), axis=0)
   diff = group_label[:, None] != group_label[None, :]
   tightest = np.where(diff, max_between, np.inf).min(1)  # [G], over N
   i, j = np.triu_indices(g, 1)
   keep = group_label[i] == group_label[j]
   i, j = i[keep], j[keep]
-  # The statement is symmetric in G1, G2: take the tighter of the two bounds.
   bound = 2 * np.maximum(m, np.minimum(tightest[i], tightest[j]))
   d = np.linalg.norm(group_emb[i] - group_emb[j], axis=1)
   return {"margin_m": m,
+          "margin_source": "these_groups" if margin_m is None
+                           else "train_groups",
+          "margin_m_eval_groups": m_here,
           "bound_mean": float(bound.mean()),
           "bound_holds_fraction": float(np.mean(d <= bound)),
           "mean_distance_over_bound": float(np.mean(d / bound)),
+          "ordered_triplet_fraction": ordered_triplet_fraction(
+              item_emb, item_label, num_triplets, seed),
+          "num_triplets": int(num_triplets),
           "num_items": int(len(item_emb))}
 
 
@@ -163,29 +214,77 @@ def leave_one_out_pool(members: np.ndarray, pooling: str,
   raise ValueError(f"No leave-one-out rule for pooling {pooling!r}.")
 
 
-def _unit(x):
-  return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
-
-
 def item_to_group_accuracy(item_emb: np.ndarray, item_group: np.ndarray,
-                           group_emb: np.ndarray, group_label: np.ndarray,
-                           pooling: str, similarity: str = "cosine",
-                           pool_params=None) -> float:
+                           item_image: np.ndarray, group_emb: np.ndarray,
+                           group_label: np.ndarray, leave_out) -> float:
   """Fraction of items whose nearest group embedding has the item's label.
 
-  Nearest by the training similarity: largest cosine, or smallest Euclidean
-  distance for "neg_sq_euclidean". The item's own group is re-pooled without
-  the item (leave-one-out); the other groups are as given.
-  item_emb: [I, D], item_group: [I], group_emb: [G, D], group_label: [G].
+  Everything is in the evaluated embedding space; nearest = smallest
+  Euclidean distance (in the unit space the largest cosine). Every group of
+  the item's label that holds a drawing of the item (its own group, and with
+  rotation groups the groups of its rotated copies) is re-pooled without that
+  drawing: leave_out(g) -> [M_g, D], row k = group g pooled without member k.
+  item_emb: [I, D], item_group / item_image: [I], group_emb: [G, D],
+  group_label: [G].
   """
-  prep = _unit if similarity == "cosine" else (lambda x: x)
-  dist = pairwise_distances(prep(item_emb), prep(group_emb))  # [I, G]
+  dist = pairwise_distances(item_emb, group_emb)  # [I, G]
+  item_label = group_label[item_group]
   for g in range(len(group_emb)):
-    idx = np.flatnonzero(item_group == g)
-    loo = prep(leave_one_out_pool(item_emb[idx], pooling, pool_params))
-    dist[idx, g] = np.linalg.norm(prep(item_emb[idx]) - loo, axis=1)
+    members = np.flatnonzero(item_group == g)
+    by_image = np.argsort(item_image[members], kind="stable")
+    images = item_image[members][by_image]
+    cand = np.flatnonzero(item_label == group_label[g])
+    pos = np.minimum(np.searchsorted(images, item_image[cand]),
+                     len(images) - 1)
+    has = images[pos] == item_image[cand]
+    cand, pos = cand[has], by_image[pos[has]]
+    dist[cand, g] = np.linalg.norm(item_emb[cand] - leave_out(g)[pos], axis=1)
   pred = group_label[np.argmin(dist, axis=1)]
-  return float(np.mean(pred == group_label[item_group]))
+  return float(np.mean(pred == item_label))
+
+
+# --------------------------------------------------------------------------
+# The disjoint-character protocol's group-size curve.
+# --------------------------------------------------------------------------
+def t_interval(values) -> Dict:
+  """Mean and half-width of the 95% t-interval (n - 1 degrees of freedom)."""
+  import scipy.stats  # pylint: disable=g-import-not-at-top
+  v = np.asarray(values, np.float64)
+  half = (float(scipy.stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1)
+                / np.sqrt(len(v))) if len(v) > 1 else float("nan"))
+  return {"mean": float(v.mean()), "ci95": half, "n": int(len(v))}
+
+
+def group_size_curve(item_alphabet: np.ndarray, item_character: np.ndarray,
+                     sizes, resamples: int, sets: int, seed: int,
+                     embed_groups) -> Dict:
+  """Recall@1 and the note's ratio against drawings per group.
+
+  Per resample r: the characters of each alphabet are cut into `sets`
+  disjoint sets (seed (seed, r)); for each n in sizes a group is n drawings of
+  one set drawn at random (seed (seed, r, n); all of them when n == 0 or the
+  set has fewer). embed_groups(list of [n_g] item indices) -> [G, D] group
+  embeddings. item_alphabet / item_character: [I] (upright drawings).
+  Returns {"1": {"recall_at_1": t_interval, "ratio": t_interval}, ..., "all"}.
+  """
+  items = np.arange(len(item_alphabet))
+  per_size = {n: {"recall_at_1": [], "ratio": []} for n in sizes}
+  for r in range(resamples):
+    charset = groups_lib.character_sets(item_alphabet, item_character, items,
+                                        sets, (seed, r))
+    key = item_alphabet.astype(np.int64) * sets + charset
+    members = [np.flatnonzero(key == k) for k in np.unique(key)]
+    labels = np.array([item_alphabet[m[0]] for m in members])
+    for n in sizes:
+      rng = np.random.default_rng([seed, r, n])
+      chosen = [m if n == 0 or len(m) <= n
+                else np.sort(rng.choice(m, n, replace=False)) for m in members]
+      emb = embed_groups(chosen)
+      per_size[n]["recall_at_1"].append(
+          group_retrieval(emb, labels)["recall_at_1"])
+      per_size[n]["ratio"].append(distance_stats(emb, labels)["ratio"])
+  return {str(n) if n else "all": {k: t_interval(v) for k, v in vals.items()}
+          for n, vals in per_size.items()}
 
 
 # --------------------------------------------------------------------------

@@ -1,23 +1,69 @@
-"""Host-platform settings that must precede JAX's backend start-up."""
+"""How many devices the pmapped step uses: config, never the host's core count.
+
+`config.num_devices` (per process): 0 means 2 virtual XLA devices on CPU
+(whatever its core count, so the same command gives the same numbers on any
+CPU machine) and every accelerator on GPU/TPU (the hardware the user chose).
+"""
 import os
 import re
 
+CPU_DEFAULT_DEVICES = 2
+_FORCE = r"--xla_force_host_platform_device_count=(\d+)"
 
-def split_cpu_into_devices(classes_per_batch: int, cores: int = None) -> int:
-  """Exposes the CPU as several XLA devices, one per core, so the pmapped step
-  runs data-parallel over the cores (on this 2-core machine 1.4x the images/s
-  of one multi-threaded device). Picks the largest count <= cores that divides
-  the C classes of a batch. Keeps an explicit
-  --xla_force_host_platform_device_count in XLA_FLAGS. Returns the count.
-  Call before JAX creates its backend (before any jax.devices() or jit call).
+
+def _accelerator_requested() -> bool:
+  platforms = os.environ.get("JAX_PLATFORMS", "")
+  return bool(platforms) and not platforms.startswith("cpu")
+
+
+def configure_cpu_devices(num_devices: int) -> int:
+  """Exposes the CPU as `num_devices` XLA devices (0: CPU_DEFAULT_DEVICES) so
+  the pmapped step runs data-parallel over them; an explicit
+  --xla_force_host_platform_device_count in XLA_FLAGS is kept. Affects only
+  the CPU platform. Call before JAX creates its backend. Returns the count of
+  CPU devices that XLA will expose.
   """
   flags = os.environ.get("XLA_FLAGS", "")
-  found = re.search(r"--xla_force_host_platform_device_count=(\d+)", flags)
+  found = re.search(_FORCE, flags)
   if found:
     return int(found.group(1))
-  cores = cores or len(os.sched_getaffinity(0))
-  count = max(d for d in range(1, max(cores, 1) + 1)
-              if classes_per_batch % d == 0)
+  count = num_devices or CPU_DEFAULT_DEVICES
   os.environ["XLA_FLAGS"] = (
       f"{flags} --xla_force_host_platform_device_count={count}").strip()
   return count
+
+
+def resolve_num_devices(num_devices: int, platform: str = None,
+                        available: int = None) -> int:
+  """config.num_devices -> the count used: itself when set, else 2 on CPU and
+  `available` (every local device) on an accelerator."""
+  if num_devices:
+    return int(num_devices)
+  if platform is None:
+    import jax  # pylint: disable=g-import-not-at-top
+    platform = jax.default_backend()
+    available = jax.local_device_count()
+  return CPU_DEFAULT_DEVICES if platform == "cpu" else int(available)
+
+
+def training_devices(num_devices: int):
+  """The devices of the pmapped step: the first resolve_num_devices(...) local
+  devices of every process, in jax.devices() order. A clear error when a
+  process has fewer."""
+  import jax  # pylint: disable=g-import-not-at-top
+  from grouprep import validation  # pylint: disable=g-import-not-at-top
+  local = jax.local_devices()
+  n = resolve_num_devices(num_devices, local[0].platform, len(local))
+  if len(local) < n:
+    hint = ("set --config.num_devices to at most that" if local[0].platform
+            != "cpu" else "XLA_FLAGS forces fewer CPU devices; unset it")
+    raise validation.ConfigError(
+        f"config.num_devices={num_devices} asks for {n} devices per process, "
+        f"but this process has {len(local)} {local[0].platform} device(s): "
+        f"{hint}.")
+  taken, out = {}, []
+  for d in jax.devices():
+    if taken.get(d.process_index, 0) < n:
+      taken[d.process_index] = taken.get(d.process_index, 0) + 1
+      out.append(d)
+  return out

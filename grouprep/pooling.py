@@ -21,7 +21,10 @@ def medoid_index(items: jax.Array) -> jax.Array:
   norms = jnp.sum(items * items, axis=-1)
   gram = jnp.einsum("...md,...nd->...mn", items, items)
   sq = norms[..., :, None] + norms[..., None, :] - 2.0 * gram
-  dist = jnp.sqrt(jnp.maximum(sq, 0.0))  # [..., M, M], without an M*M*D tensor
+  # The diagonal is exactly 0: in float32 the expansion leaves |x|^2 rounding
+  # there (a spurious self-distance ~0.016 at norm ~40, enough to flip a tie).
+  eye = jnp.eye(items.shape[-2], dtype=bool)
+  dist = jnp.where(eye, 0.0, jnp.sqrt(jnp.maximum(sq, 0.0)))  # [..., M, M]
   return jnp.argmin(jnp.sum(dist, axis=-1), axis=-1)
 
 

@@ -17,6 +17,7 @@ from tqdm import tqdm
 from grouprep import checkpoints
 from grouprep import methods
 from grouprep import models
+from grouprep import platform
 from grouprep import validation
 from grouprep.data import augment
 from grouprep.data import pipeline
@@ -218,7 +219,8 @@ def _log_metrics(workdir: str, writer, step: int, metrics: dict,
 def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
   """Trains config in workdir, resuming from its latest checkpoint."""
   validation.validate(config)
-  devices = jax.devices()  # all processes' devices; this one feeds its own
+  # config.num_devices of every process's devices; this one feeds its own.
+  devices = platform.training_devices(config.num_devices)
   n, rows = len(devices), local_rows(devices)
   lead = jax.process_index() == 0  # the one process that writes logs
   if config.data.classes_per_batch % n:
@@ -328,6 +330,7 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
         train_s = time.time() - t0 - eval_s
         metrics["steps_per_s"] = (done - start) / train_s
         metrics["wall_s"] = wall_before + train_s
+        metrics["num_devices"] = n
         if lead:
           bar.set_postfix(loss=f"{metrics['loss']:.4f}")
           tqdm.write(f"step {done}: " + ", ".join(

@@ -57,6 +57,31 @@ def validate(config: ml_collections.ConfigDict) -> None:
   if not 0.0 <= config.data.heldout_fraction < 1.0:
     raise ConfigError(f"config.data.heldout_fraction="
                       f"{config.data.heldout_fraction} must be in [0, 1).")
+  if not isinstance(config.num_devices, int) or config.num_devices < 0:
+    raise ConfigError(f"config.num_devices={config.num_devices!r} must be an "
+                      f"integer >= 0 (0: 2 on CPU, every accelerator).")
+  if config.num_devices and config.data.classes_per_batch % config.num_devices:
+    raise ConfigError(
+        f"config.data.classes_per_batch={config.data.classes_per_batch} is not "
+        f"divisible by config.num_devices={config.num_devices}.")
+  if config.data.group_key == "charset" and (
+      config.data.charsets_per_alphabet < config.data.groups_per_class):
+    raise ConfigError(
+        f"config.data.charsets_per_alphabet={config.data.charsets_per_alphabet}"
+        f" must be >= config.data.groups_per_class="
+        f"{config.data.groups_per_class} (the groups of a class are its "
+        f"character sets).")
+  if config.eval.charsets_per_alphabet < 2:
+    raise ConfigError(f"config.eval.charsets_per_alphabet="
+                      f"{config.eval.charsets_per_alphabet} must be >= 2 (a "
+                      f"group needs a same-alphabet group to be compared with).")
+  if config.eval.size_curve_resamples < 2:
+    raise ConfigError(f"config.eval.size_curve_resamples="
+                      f"{config.eval.size_curve_resamples} must be >= 2 (the "
+                      f"curve reports a spread).")
+  if not all(isinstance(n, int) and n >= 0 for n in config.eval.size_curve):
+    raise ConfigError(f"config.eval.size_curve={config.eval.size_curve!r} must "
+                      f"hold integers >= 0 (0: every drawing).")
   if config.loss.name == "protonet" and (
       config.loss.pooling, config.loss.similarity) != ("centroid",
                                                         "neg_sq_euclidean"):

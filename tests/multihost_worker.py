@@ -26,6 +26,7 @@ def main():
   splits = {"train": conftest.fake_split(seed=0)}
   pipeline.load = lambda config, split: splits[split]
   config = conftest.tiny_config()
+  config.num_devices = int(devices)  # per process
   train.train(config, workdir)
   if jax.process_index() == 0:
     log = [json.loads(l) for l in open(os.path.join(workdir, "train_log.jsonl"))]

@@ -42,6 +42,54 @@ def test_random_groups_are_disjoint_and_seeded():
   assert not np.array_equal(make(1).item_image, g.item_image)
 
 
+@pytest.mark.parametrize("sets", [2, 3])
+def test_disjoint_character_groups_share_no_character_or_drawing(sets):
+  from grouprep.data import pipeline
+  data = fake_split(num_alphabets=4, chars_per_alphabet=7, drawers=3)
+  images = np.arange(len(data))
+  g = pipeline.disjoint_character_groups(data, images, sets, seed=5)
+  assert g.num_groups == 4 * sets
+  assert np.all(g.item_rotation == 0)  # upright drawings
+  assert sorted(g.item_image.tolist()) == images.tolist()  # each drawing once
+  for a in range(4):
+    chars, drawings = [], []
+    for k in np.flatnonzero(g.group_class == a):
+      members = g.item_image[g.members(k)]
+      assert np.all(data.alphabet[members] == a)
+      chars.append(set(data.character[members].tolist()))
+      drawings.append(set(members.tolist()))
+    for i in range(sets):
+      for j in range(i + 1, sets):
+        assert not chars[i] & chars[j] and not drawings[i] & drawings[j]
+    sizes = sorted(len(c) for c in chars)
+    assert sizes[-1] - sizes[0] <= 1 and sum(sizes) == 7  # near-equal split
+  # Seeded: the same seed gives the same sets, another seed other sets.
+  again = pipeline.disjoint_character_groups(data, images, sets, seed=5)
+  np.testing.assert_array_equal(again.item_image, g.item_image)
+  other = pipeline.disjoint_character_groups(data, images, sets, seed=6)
+  assert not np.array_equal(other.item_image, g.item_image)
+
+
+def test_charset_training_groups_exclude_heldout_characters():
+  from conftest import tiny_config
+  from grouprep.data import pipeline
+  config = tiny_config()
+  config.data.group_key = "charset"
+  config.data.charsets_per_alphabet = 3
+  data = fake_split(num_alphabets=4, chars_per_alphabet=10, drawers=3)
+  held = pipeline.heldout_mask(config, data)
+  g = pipeline.make_groups(config, data, np.flatnonzero(~held))
+  assert g.num_groups == 4 * 3
+  assert not np.any(held[g.item_image])
+  for a in range(4):
+    sets = [set(data.character[g.item_image[g.members(k)]].tolist())
+            for k in np.flatnonzero(g.group_class == a)]
+    assert not (sets[0] & sets[1] or sets[0] & sets[2] or sets[1] & sets[2])
+  with pytest.raises(ValueError, match="fewer than the 9 disjoint"):
+    config.data.charsets_per_alphabet = 9
+    pipeline.make_groups(config, data, np.flatnonzero(~held))
+
+
 def test_heldout_characters_are_a_seeded_fraction_of_each_alphabet():
   data = fake_split(num_alphabets=4, chars_per_alphabet=10)
   held = groups_lib.heldout_character_mask(data.alphabet, data.character, 0.2, 0)

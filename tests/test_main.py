@@ -10,7 +10,8 @@ from conftest import TFDS_DIR, needs_tfds
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SPLIT_KEYS = {"distance", "theorem1", "retrieval", "item_to_group_accuracy",
-              "fewshot"}
+              "fewshot", "disjoint_characters"}
+SIZE_CURVE_KEYS = {"1", "2", "5", "10", "20", "50", "all"}
 
 
 def run_main(*args, env=None):
@@ -23,7 +24,8 @@ def run_main(*args, env=None):
 def check_in_unit_interval(d):
   for k, v in d.items():
     if isinstance(v, dict):
-      check_in_unit_interval(v)
+      if k != "ratio":
+        check_in_unit_interval(v)
     elif k in ("mean", "recall_at_1", "map", "bound_holds_fraction",
                "item_to_group_accuracy"):
       assert 0.0 <= v <= 1.0, (k, v)
@@ -38,21 +40,29 @@ def test_smoke_run_trains_and_writes_every_metric(tmp_path):
   assert r.returncode == 0, r.stderr[-3000:]
   m = json.load(open(wd / "metrics.json"))
   assert m["config"] == "gi_centroid" and m["step"] == 30
+  assert m["embedding_space"] == "unit" and m["num_devices"] == 2
   for split in ("unseen_alphabets", "heldout_characters"):
     ev = m["eval"][split]
     assert SPLIT_KEYS <= set(ev)
     d = ev["distance"]
     assert d["same_label_mean"] > 0 and d["diff_label_mean"] > 0
     assert d["ratio"] == pytest.approx(d["diff_label_mean"] / d["same_label_mean"])
-    assert {"margin_m", "bound_holds_fraction",
-            "mean_distance_over_bound"} <= set(ev["theorem1"])
+    assert {"margin_m", "bound_holds_fraction", "mean_distance_over_bound",
+            "ordered_triplet_fraction",
+            "margin_m_eval_groups"} <= set(ev["theorem1"])
+    assert ev["theorem1"]["margin_source"] == "train_groups"
+    dc = ev["disjoint_characters"]
+    assert set(dc["size_curve"]) == SIZE_CURVE_KEYS
+    assert {"recall_at_1", "map"} == set(dc["retrieval"])
+    for cell in dc["size_curve"].values():
+      assert cell["recall_at_1"]["n"] == 3 and cell["ratio"]["ci95"] >= 0
     assert set(ev["fewshot"]) == {"5way_1shot", "5way_5shot", "20way_1shot",
                                   "20way_5shot"}
     assert all(v["episodes"] >= 1000 for v in ev["fewshot"].values())
     check_in_unit_interval(ev)
   assert 0.0 <= m["eval"]["lake_one_shot_error"] <= 1.0
   assert 0.0 <= m["lake_one_shot_error_raw_pixels"] <= 1.0
-  for f in ("report.md", "embeddings.png", "distances.png",
+  for f in ("report.md", "embeddings.png", "distances.png", "size_curve.png",
             "training_curves.png", "train_log.jsonl"):
     assert (wd / f).exists(), f
   # Evaluation alone restores the checkpoint and gives the same numbers.
@@ -61,6 +71,14 @@ def test_smoke_run_trains_and_writes_every_metric(tmp_path):
   assert r.returncode == 0, r.stderr[-3000:]
   again = json.load(open(wd / "metrics.json"))
   assert again["eval"] == m["eval"]
+  # Another seed or held-out fraction would redefine the held-out
+  # characters: evaluation refuses it, naming the field.
+  for override, field in (("--config.seed=1", "seed"),
+                          ("--config.data.heldout_fraction=0.3",
+                           "data.heldout_fraction")):
+    r = run_main("--config=configs/gi_centroid.py:smoke", f"--workdir={wd}",
+                 "--mode=eval", override)
+    assert r.returncode == 2 and field in r.stderr, r.stderr[-2000:]
 
 
 @pytest.mark.parametrize("override,field", [

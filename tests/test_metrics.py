@@ -80,7 +80,7 @@ def brute_force_theorem1(group_emb, group_label, items, item_group):
   return m, np.mean(holds), np.mean(ratios), np.mean(bounds)
 
 
-def test_theorem1_against_brute_force():
+def _theorem1_case():
   rng = np.random.default_rng(3)
   sizes = [3, 2, 4, 3, 2, 3]
   group_label = np.array([0, 0, 1, 1, 2, 2])
@@ -88,13 +88,82 @@ def test_theorem1_against_brute_force():
   items = rng.normal(size=(len(item_group), 2)) + 3 * group_label[item_group][:, None]
   offsets = np.r_[0, np.cumsum(sizes)]
   cents = np.stack([items[item_group == g].mean(0) for g in range(6)])
+  return cents, group_label, items, offsets, item_group
+
+
+def test_theorem1_against_brute_force():
+  cents, group_label, items, offsets, item_group = _theorem1_case()
   got = metrics.theorem1(cents, group_label, items, offsets)
   m, holds, ratio, bound = brute_force_theorem1(cents, group_label, items,
                                                 item_group)
   assert got["margin_m"] == pytest.approx(m, rel=1e-5)
+  assert got["margin_source"] == "these_groups"
   assert got["bound_holds_fraction"] == pytest.approx(holds)
   assert got["mean_distance_over_bound"] == pytest.approx(ratio, rel=1e-5)
   assert got["bound_mean"] == pytest.approx(bound, rel=1e-5)
+  assert metrics.triplet_margin(items, group_label[item_group], offsets) == \
+      pytest.approx(m, rel=1e-5)
+
+
+def test_theorem1_with_a_margin_from_elsewhere_matches_brute_force():
+  cents, group_label, items, offsets, item_group = _theorem1_case()
+  for m_train in (-1.0, 0.5, 3.0):
+    got = metrics.theorem1(cents, group_label, items, offsets,
+                           margin_m=m_train)
+    bounds, holds = [], []
+    for g1, g2 in itertools.combinations(range(6), 2):
+      if group_label[g1] != group_label[g2]:
+        continue
+      bound = min(2 * max(m_train, max(
+          dist(items[i], items[j]) for i in np.flatnonzero(item_group == first)
+          for j in np.flatnonzero(item_group == neg)))
+                  for neg in range(6) if group_label[neg] != group_label[g1]
+                  for first in (g1, g2))
+      bounds.append(bound)
+      holds.append(dist(cents[g1], cents[g2]) <= bound)
+    assert got["margin_source"] == "train_groups"
+    assert got["bound_mean"] == pytest.approx(np.mean(bounds), rel=1e-5)
+    assert got["bound_holds_fraction"] == pytest.approx(np.mean(holds))
+
+
+def test_theorem1_as_evaluate_calls_it_can_fail():
+  # Training groups: tight, well separated (m < 0). Evaluation: label 0's two
+  # groups lie far apart while a group of label 1 sits on top of the first,
+  # so the bound 2 max{m, D} with the small D is violated.
+  rng = np.random.default_rng(0)
+  tr_label = np.repeat([0, 0, 1, 1], 10)
+  tr = rng.normal(scale=0.01, size=(40, 2)) + 10 * tr_label[:, None]
+  m_train = metrics.triplet_margin(tr, tr_label, np.arange(0, 41, 10))
+  assert m_train < 0
+  centres = np.array([[0, 0], [50, 0], [0.1, 0], [0, 30]], float)
+  group_label = np.array([0, 0, 1, 1])
+  items = np.repeat(centres, 10, axis=0) + rng.normal(scale=0.01, size=(40, 2))
+  offsets = np.arange(0, 41, 10)
+  cents = np.stack([items[o:o + 10].mean(0) for o in offsets[:-1]])
+  got = metrics.theorem1(cents, group_label, items, offsets, margin_m=m_train)
+  assert got["bound_holds_fraction"] < 1.0
+  # Measured on the evaluation items themselves it holds by construction.
+  assert metrics.theorem1(cents, group_label, items,
+                          offsets)["bound_holds_fraction"] == 1.0
+  # 200 random embedding sets: with m from the same items, never below 1.
+  for seed in range(200):
+    r = np.random.default_rng(seed)
+    x = r.normal(size=(12, 3))
+    c = np.stack([x[o:o + 3].mean(0) for o in range(0, 12, 3)])
+    assert metrics.theorem1(c, np.array([0, 0, 1, 1]), x,
+                            np.arange(0, 13, 3))["bound_holds_fraction"] == 1.0
+
+
+def test_ordered_triplet_fraction_matches_exhaustive_count():
+  rng = np.random.default_rng(5)
+  label = np.repeat(np.arange(4), 6)
+  x = rng.normal(size=(24, 3)) + 0.8 * label[:, None]
+  ordered = [dist(x[a], x[p]) < dist(x[a], x[n])
+             for a in range(24) for p in range(24) for n in range(24)
+             if p != a and label[p] == label[a] and label[n] != label[a]]
+  got = metrics.ordered_triplet_fraction(x, label, 400_000, seed=0)
+  assert 0.05 < np.mean(ordered) < 0.95
+  assert got == pytest.approx(np.mean(ordered), abs=0.005)
 
 
 ATTENTION = {"query": np.array([0.5, -1.0, 2.0], np.float32),
@@ -113,32 +182,93 @@ def test_leave_one_out_pooling_matches_recomputing(pool):
                                rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("sim", ["cosine", "neg_sq_euclidean"])
+class _FakeMethod:
+  def __init__(self, space, pools_in_loss):
+    self.embedding_space, self.pools_in_loss = space, pools_in_loss
+
+
+@pytest.mark.parametrize("space,pools_in_loss", [("unit", True),
+                                                 ("unit", False),
+                                                 ("raw", True)])
 @pytest.mark.parametrize("pool", ["centroid", "medoid"])
-def test_item_to_group_accuracy_matches_brute_force(pool, sim):
+def test_item_to_group_accuracy_matches_brute_force(pool, space,
+                                                    pools_in_loss):
+  # Rotation-style groups: 3 labels x 2 groups; the two groups of a label hold
+  # "rotated copies" of the same 4 drawings (images 4k..4k+3).
   rng = np.random.default_rng(2)
   item_group = np.repeat(np.arange(6), 4)
   group_label = np.array([0, 0, 1, 1, 2, 2])
-  items = rng.normal(size=(24, 2)) + 1.5 * group_label[item_group][:, None]
-  fn = pooling.get_pooling(pool)
-  g_emb = np.stack([np.asarray(fn(items[item_group == g])) for g in range(6)])
+  item_image = 4 * group_label[item_group] + np.tile(np.arange(4), 6)
+  raw = rng.normal(size=(24, 2)) + 1.5 * group_label[item_group][:, None]
+  unit = lambda v: v / np.linalg.norm(v, axis=-1, keepdims=True)
+  fn = lambda v: np.asarray(pooling.get_pooling(pool)(np.asarray(v, np.float32)))
+  to_space = unit if space == "unit" else (lambda v: v)
+  pool_in = raw if pools_in_loss else to_space(raw)
+  post = to_space if pools_in_loss else (lambda v: v)
+  group = lambda rows: post(fn(pool_in[rows]))
+  items = to_space(raw)
+  g_emb = np.stack([group(np.flatnonzero(item_group == g)) for g in range(6)])
   correct = []
   for i in range(24):
-    cands = g_emb.copy()
-    own = item_group[i]
-    rest = [j for j in np.flatnonzero(item_group == own) if j != i]
-    cands[own] = np.asarray(fn(items[rest]))
-    if sim == "cosine":
-      scores = [-(items[i] @ c) / np.linalg.norm(items[i]) / np.linalg.norm(c)
-                for c in cands]
-    else:
-      scores = [dist(items[i], c) for c in cands]
-    pred = group_label[np.argmin(scores)]
-    correct.append(pred == group_label[own])
-  got = metrics.item_to_group_accuracy(items, item_group, g_emb, group_label,
-                                       pool, sim)
+    scores = []
+    for g in range(6):
+      rows = [j for j in np.flatnonzero(item_group == g)
+              if item_image[j] != item_image[i]]  # every copy of the drawing
+      scores.append(dist(items[i], group(rows) if len(rows) < 4 else g_emb[g]))
+    correct.append(group_label[np.argmin(scores)] == group_label[item_group[i]])
+  sp = evaluate.Space(_FakeMethod(space, pools_in_loss), pool)
+  members = [np.flatnonzero(item_group == g) for g in range(6)]
+  np.testing.assert_allclose(sp.groups(sp.pool_input(raw), members), g_emb,
+                             rtol=1e-5, atol=1e-6)
+  got = metrics.item_to_group_accuracy(
+      sp.items(raw), item_group, item_image, g_emb, group_label,
+      lambda g: sp.leave_out(sp.pool_input(raw)[members[g]]))
   assert got == pytest.approx(np.mean(correct))
   assert 0 < got < 1  # the case is not trivial
+
+
+def test_size_curve_matches_a_brute_force_loop():
+  rng = np.random.default_rng(4)
+  alphabet = np.repeat(np.arange(3), 5 * 4)           # 3 alphabets
+  character = np.repeat(np.arange(15), 4)             # 5 characters each
+  emb = rng.normal(size=(60, 3)) + 0.7 * alphabet[:, None]
+  centroid = lambda members: np.stack([emb[m].mean(0) for m in members])
+  sizes, resamples, sets, seed = (1, 3, 0), 4, 2, 7
+  got = metrics.group_size_curve(alphabet, character, sizes, resamples, sets,
+                                 seed, centroid)
+  want = {n: {"recall_at_1": [], "ratio": []} for n in sizes}
+  for r in range(resamples):
+    groups = []  # (alphabet, item list) in (alphabet, set) order
+    for a in range(3):
+      chars = np.unique(character[alphabet == a])
+      perm = np.random.default_rng([seed, r, a]).permutation(chars)
+      for part in np.array_split(perm, sets):
+        groups.append((a, [i for i in range(60) if character[i] in part]))
+    for n in sizes:
+      pick = np.random.default_rng([seed, r, n])
+      chosen = [(a, m if n == 0 or len(m) <= n else
+                 sorted(pick.choice(m, n, replace=False))) for a, m in groups]
+      c = [np.mean(emb[m], axis=0) for _, m in chosen]
+      lab = [a for a, _ in chosen]
+      hits, same, diff = [], [], []
+      for i in range(len(c)):
+        d = [dist(c[i], c[j]) if j != i else np.inf for j in range(len(c))]
+        hits.append(lab[int(np.argmin(d))] == lab[i])
+        for j in range(i + 1, len(c)):
+          (same if lab[i] == lab[j] else diff).append(dist(c[i], c[j]))
+      want[n]["recall_at_1"].append(np.mean(hits))
+      want[n]["ratio"].append(np.mean(diff) / np.mean(same))
+  assert set(got) == {"1", "3", "all"}
+  t = 3.182446305284263  # t_{0.975, 3}
+  for n in sizes:
+    for k in ("recall_at_1", "ratio"):
+      v = np.array(want[n][k])
+      cell = got[str(n) if n else "all"][k]
+      assert cell["mean"] == pytest.approx(v.mean())
+      assert cell["ci95"] == pytest.approx(t * v.std(ddof=1) / 2)
+      assert cell["n"] == resamples
+  # "all" still has a spread: the character split is redrawn.
+  assert got["all"]["ratio"]["ci95"] > 0
 
 
 def test_fewshot_trivially_separable_is_perfect_and_chance_is_chance():

@@ -1,17 +1,41 @@
-"""The CPU device split chosen before JAX starts."""
+"""The device count is config, never the host's core count."""
+import os
+
+import pytest
+
 from grouprep import platform
 
 
-def test_split_picks_the_largest_divisor_of_c_up_to_the_cores(monkeypatch):
-  for c, cores, want in [(16, 2, 2), (15, 2, 1), (30, 8, 6), (7, 1, 1)]:
+@pytest.mark.parametrize("cores", [1, 2, 8, 64])
+def test_the_same_config_uses_the_same_devices_on_any_core_count(
+    monkeypatch, cores):
+  # Fake the host: whatever its cores, the CPU exposes the config's count.
+  monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)))
+  monkeypatch.setattr(os, "cpu_count", lambda: cores)
+  for num_devices, want in [(0, 2), (1, 1), (4, 4)]:
     monkeypatch.setenv("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=true")
-    assert platform.split_cpu_into_devices(c, cores=cores) == want
-    import os
+    assert platform.configure_cpu_devices(num_devices) == want
     assert os.environ["XLA_FLAGS"] == (
         "--xla_cpu_multi_thread_eigen=true "
         f"--xla_force_host_platform_device_count={want}")
+    assert platform.resolve_num_devices(num_devices, "cpu", cores) == want
+
+
+def test_accelerators_default_to_all_of_them():
+  assert platform.resolve_num_devices(0, "gpu", 8) == 8
+  assert platform.resolve_num_devices(2, "gpu", 8) == 2
 
 
 def test_an_explicit_device_count_is_kept(monkeypatch):
   monkeypatch.setenv("XLA_FLAGS", "--xla_force_host_platform_device_count=3")
-  assert platform.split_cpu_into_devices(16, cores=8) == 3
+  assert platform.configure_cpu_devices(0) == 3
+
+
+def test_training_devices_take_the_configured_count():
+  import jax
+  assert len(jax.local_devices()) >= 2, "conftest asks XLA for 2 CPU devices"
+  assert platform.training_devices(1) == jax.local_devices()[:1]
+  assert platform.training_devices(0) == jax.local_devices()[:2]
+  from grouprep import validation
+  with pytest.raises(validation.ConfigError, match="config.num_devices=64"):
+    platform.training_devices(64)

@@ -90,3 +90,12 @@ def test_attention_pooling_matches_loop_and_starts_at_the_centroid():
                              rtol=1e-4, atol=1e-5)
   with pytest.raises(ValueError, match="learned"):
     pooling.get_pooling("attention")
+
+
+def test_medoid_ties_go_to_the_lowest_index_far_from_the_origin():
+  # Two members always tie (each is the other's only distance). In float32 at
+  # norm ~40 an unmasked diagonal of |x|^2 + |x|^2 - 2 x.x is not 0, and its
+  # square root (~0.016) decided such ties before the diagonal was masked.
+  x = np.random.default_rng(0).normal(size=(500, 2, 64)).astype(np.float32)
+  x = 5.0 * x + 40.0 / 8.0
+  np.testing.assert_array_equal(np.asarray(pooling.medoid_index(x)), 0)

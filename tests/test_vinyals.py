@@ -70,11 +70,14 @@ def test_protonet_requires_centroid_and_squared_euclidean():
 
 @pytest.fixture
 def fake_vinyals(tmp_path, monkeypatch, fake_data):
-  """Fake data and Vinyals lists: classes of alpha0-3 train, alpha4-5 test
-  (fake_data stands in for the alphabet splits of the evaluation)."""
+  """Fake data and Vinyals lists: classes of alpha0-3 trainval (alpha0-2
+  train, alpha3 val), alpha4-5 test. The alphabet split of the evaluation is
+  6 alphabets of which alpha4-5 (20 characters) were never trained on."""
   data = fake_split(num_alphabets=6, chars_per_alphabet=5, drawers=12)
   monkeypatch.setattr(pipeline, "load_all", lambda config: data)
-  for split, alphabets in (("trainval", range(4)), ("test", (4, 5))):
+  fake_data["test"] = fake_split(6, chars_per_alphabet=10, drawers=7, seed=1)
+  for split, alphabets in (("trainval", range(4)), ("train", range(3)),
+                           ("val", (3,)), ("test", (4, 5))):
     with open(tmp_path / f"{split}.txt", "w") as f:
       for a in alphabets:
         for c in range(5):
@@ -97,9 +100,20 @@ def test_protonet_trains_and_logs_accuracy_against_time(tmp_path, fake_vinyals):
   rows = [json.loads(l) for l in open(os.path.join(workdir, "eval_log.jsonl"))]
   assert [r["step"] for r in rows] == [0, 3, 6]
   assert rows[0]["wall_s"] == 0.0 and rows[1]["wall_s"] < rows[2]["wall_s"]
-  for r in rows:
-    assert 0.0 <= r["vinyals_test/20way_1shot"] <= 1.0
+  for r in rows:  # recipes are chosen on val, never on test
+    assert 0.0 <= r["vinyals_val/20way_1shot"] <= 1.0
+    assert not any(k.startswith("vinyals_test") for k in r)
   m = evaluate.evaluate(config, workdir)
+  # Nothing it trained on: no held-out characters (the Vinyals split trains
+  # on every background character), only the alphabets it never saw, and
+  # Lake's runs 09-20 alone.
+  assert set(m["eval"]) >= {"unseen_alphabets", "vinyals_val", "vinyals_test"}
+  assert "heldout_characters" not in m["eval"]
+  assert "lake_one_shot_error" not in m["eval"]
+  assert m["eval"]["unseen_alphabets"]["num_alphabets"] == 2
+  assert m["trained_on"]["alphabets_left_out_of_unseen_alphabets"] == [
+      "alpha0", "alpha1", "alpha2", "alpha3"]
+  assert m["embedding_space"] == "raw"
   fewshot = m["eval"]["vinyals_test"]["fewshot"]
   assert set(fewshot) == {"5way_1shot", "5way_5shot", "20way_1shot",
                           "20way_5shot"}

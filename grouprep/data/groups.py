@@ -10,7 +10,7 @@ from typing import Sequence
 import numpy as np
 
 LABEL_KEYS = ("alphabet", "character", "image")  # image: no labels at all
-GROUP_KEYS = ("rotation", "random")
+GROUP_KEYS = ("rotation", "random", "charset")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,17 +67,64 @@ def heldout_character_mask(alphabet: np.ndarray, character: np.ndarray,
   return held
 
 
+def character_sets(labels: np.ndarray, characters: np.ndarray,
+                   images: np.ndarray, sets_per_class: int,
+                   seed) -> np.ndarray:
+  """[n] the character set (0..sets_per_class-1) of each of `images`.
+
+  The characters of each class among `images` are shuffled by a generator
+  seeded with (*seed, class) (seed: an int or a sequence of ints) and cut into `sets_per_class` disjoint sets of
+  near-equal size (np.array_split), so two sets of a class share no character
+  and so no drawing.
+  """
+  images = np.asarray(images)
+  out = np.zeros(len(images), np.int32)
+  for c in np.unique(labels[images]):
+    rows = np.flatnonzero(labels[images] == c)
+    chars = np.unique(characters[images[rows]])
+    if len(chars) < sets_per_class:
+      raise ValueError(
+          f"class {int(c)} has {len(chars)} character(s), fewer than the "
+          f"{sets_per_class} disjoint character sets asked for "
+          f"(data.charsets_per_alphabet / eval.charsets_per_alphabet).")
+    perm = np.random.default_rng([*np.atleast_1d(seed), int(c)]).permutation(
+        chars)
+    for j, part in enumerate(np.array_split(perm, sets_per_class)):
+      out[rows[np.isin(characters[images[rows]], part)]] = j
+  return out
+
+
+def _contiguous(item_image, item_rotation, item_class, item_key) -> Groups:
+  """Groups = the distinct (class, key) pairs, items sorted by (class, key,
+  rotation, image)."""
+  order = np.lexsort((item_image, item_rotation, item_key, item_class))
+  cls, key = item_class[order], item_key[order]
+  new = np.r_[True, (cls[1:] != cls[:-1]) | (key[1:] != key[:-1])]
+  starts = np.flatnonzero(new)
+  return Groups(item_image=item_image[order],
+                item_rotation=item_rotation[order],
+                group_offsets=np.r_[starts, len(order)].astype(np.int64),
+                group_class=cls[starts].astype(np.int32),
+                group_key=key[starts].astype(np.int32))
+
+
 def build_groups(labels: np.ndarray, images: np.ndarray, *,
                  group_key: str = "rotation",
                  rotations: Sequence[int] = (0, 1, 2, 3),
-                 group_size: int = 0, seed: int = 0) -> Groups:
+                 group_size: int = 0, seed: int = 0,
+                 characters: np.ndarray = None,
+                 charsets: int = 0) -> Groups:
   """Groups of the items (images[i], r) for r in `rotations`.
 
   labels: [N] class of each image; images: [n] the image indices to use.
   group_key="rotation": group (class, r) = every item of that class rotated by r.
   group_key="random": the items of each class are shuffled by a generator
-  seeded with (seed, class) and cut into disjoint groups of `group_size`
+  seeded with (*seed, class) (seed: an int or a sequence of ints) and cut into disjoint groups of `group_size`
   (a remainder smaller than group_size is dropped).
+  group_key="charset": the characters of each class are cut into `charsets`
+  disjoint sets (character_sets, seeded); group (class, j) = the items of the
+  characters of set j (characters: [N] character of each image). Groups of
+  one class share no character and no drawing.
   """
   images = np.asarray(images)
   rotations = np.asarray(rotations, np.int32)
@@ -85,16 +132,14 @@ def build_groups(labels: np.ndarray, images: np.ndarray, *,
   item_rotation = np.repeat(rotations, len(images))
   item_class = labels[item_image]
   if group_key == "rotation":
-    # Sort by (class, rotation, image): each (class, rotation) is a group.
-    order = np.lexsort((item_image, item_rotation, item_class))
-    cls, rot = item_class[order], item_rotation[order]
-    new = np.r_[True, (cls[1:] != cls[:-1]) | (rot[1:] != rot[:-1])]
-    starts = np.flatnonzero(new)
-    return Groups(item_image=item_image[order],
-                  item_rotation=item_rotation[order],
-                  group_offsets=np.r_[starts, len(order)].astype(np.int64),
-                  group_class=cls[starts].astype(np.int32),
-                  group_key=rot[starts].astype(np.int32))
+    return _contiguous(item_image, item_rotation, item_class, item_rotation)
+  if group_key == "charset":
+    if characters is None or charsets < 1:
+      raise ValueError("group_key='charset' needs the characters and "
+                       "charsets >= 1.")
+    sets = character_sets(labels, characters, images, charsets, seed)
+    return _contiguous(item_image, item_rotation, item_class,
+                       np.tile(sets, len(rotations)))
   if group_key == "random":
     if group_size < 1:
       raise ValueError("group_key='random' needs data.group_size >= 1.")

@@ -31,9 +31,33 @@ def heldout_mask(config, data: omniglot.OmniglotSplit) -> np.ndarray:
 
 def make_groups(config, data, images: np.ndarray) -> groups_lib.Groups:
   d = config.data
+  # Character-set groups are the disjoint-character protocol's: upright only.
+  rotations = (0,) if d.group_key == "charset" else (0, 1, 2, 3)
   return groups_lib.build_groups(
       class_labels(data, d.label_key), images, group_key=d.group_key,
-      group_size=d.group_size, seed=config.seed)
+      rotations=rotations, group_size=d.group_size, seed=config.seed,
+      characters=data.character, charsets=d.charsets_per_alphabet)
+
+
+def disjoint_character_groups(data, images: np.ndarray, sets: int,
+                              seed: int) -> groups_lib.Groups:
+  """The disjoint-character protocol: each alphabet's characters among
+  `images` cut (seeded) into `sets` disjoint sets; a group = the upright
+  drawings of one set, so same-alphabet groups share no character or drawing."""
+  return groups_lib.build_groups(
+      data.alphabet, np.unique(images), group_key="charset", rotations=(0,),
+      seed=seed, characters=data.character, charsets=sets)
+
+
+def trained_alphabets(config, data) -> np.ndarray:
+  """Alphabet ids any of whose characters the training split holds: the
+  Vinyals split's trainval spans 8 of the 20 evaluation alphabets."""
+  if not config.data.train_split.startswith("vinyals"):
+    return np.arange(len(data.alphabet_names))[:0]
+  names = {e[0] for e in vinyals.read_split(
+      config, config.data.train_split[len("vinyals_"):])}
+  return np.array([i for i, n in enumerate(data.alphabet_names) if n in names],
+                  np.int64)
 
 
 def load_all(config) -> omniglot.OmniglotSplit:
@@ -87,17 +111,21 @@ def subsample_characters(character: np.ndarray, images: np.ndarray,
 def eval_groups(config, which: str):
   """(data, groups) of an evaluation split: alphabet x rotation groups.
 
-  which="unseen_alphabets": the TFDS test split (evaluation alphabets);
+  which="unseen_alphabets": the TFDS test split (evaluation alphabets), less
+  any alphabet the training split holds characters of (Vinyals-trained
+  encoders: 12 of the 20 remain);
   which="heldout_characters": the held-out characters of the train split;
-  which="vinyals_test": the Vinyals test split, one group per (character,
-  rotation) class holding its 20 drawings.
+  which="vinyals_test" / "vinyals_val": a Vinyals split, one group per
+  (character, rotation) class holding its 20 drawings.
   """
-  if which == "vinyals_test":
+  if which in ("vinyals_test", "vinyals_val"):
     data = load_all(config)
-    return data, vinyals.class_groups(data, vinyals.read_split(config, "test"))
+    return data, vinyals.class_groups(
+        data, vinyals.read_split(config, which[len("vinyals_"):]))
   if which == "unseen_alphabets":
     data = load(config, "test")
-    images = np.arange(len(data))
+    images = np.flatnonzero(~np.isin(data.alphabet,
+                                     trained_alphabets(config, data)))
   elif which == "heldout_characters":
     data = load(config, "train")
     images = np.flatnonzero(heldout_mask(config, data))

@@ -48,12 +48,28 @@ class Method:
   step; head: the method's trainable parameters, extra: its untrained state.
   init(rng, D, num_classes) -> (head, extra). views: images encoded per sampled
   image (2: two random augmentations). momentum: EMA rate of a momentum copy of
-  the encoder (SMoG), None for none."""
+  the encoder (SMoG), None for none.
+
+  embedding_space: the space the loss compares embeddings in, and so the one
+  evaluation measures: "unit" (cosine, ArcFace, Pearson, unit-norm triplet) or
+  "raw" (-||.||^2). pools_in_loss: the loss pools raw item embeddings into
+  groups (then, in the unit space, normalises the pooled vector); otherwise
+  groups exist only at evaluation and are pooled from items in the space."""
   loss: Callable
   init: Callable = _no_head
   views: int = 1
   momentum: Optional[float] = None
   pooling_params: Callable = lambda head: None  # head -> learned pooling's
+  embedding_space: str = "unit"
+  pools_in_loss: bool = False
+
+
+EMBEDDING_SPACES = ("unit", "raw")
+
+
+def space_of_similarity(similarity: str) -> str:
+  """The embedding space a pairwise similarity compares vectors in."""
+  return "unit" if similarity == "cosine" else "raw"
 
 
 # Imported after Method and Batch, which the modules use.

@@ -3,6 +3,7 @@ import jax
 import jax.numpy as jnp
 
 from grouprep import losses
+from grouprep import methods
 from grouprep.methods import Method
 
 
@@ -19,7 +20,8 @@ def make_item_item(cfg) -> Method:
                    losses.item_item_infonce(b, a, **kw))
     return value, (extra, {"loss": value})
 
-  return Method(loss=loss, views=2)
+  return Method(loss=loss, views=2,
+                embedding_space=methods.space_of_similarity(cfg.similarity))
 
 
 def make_triplet(cfg) -> Method:
@@ -41,4 +43,4 @@ def make_triplet(cfg) -> Method:
                                       labels.reshape(-1), margin=cfg.margin)
     return value, (extra, {"loss": value})
 
-  return Method(loss=loss)
+  return Method(loss=loss, embedding_space="unit" if cfg.normalize else "raw")

@@ -10,6 +10,7 @@ import jax.numpy as jnp
 
 from grouprep import losses
 from grouprep import pooling
+from grouprep import methods
 from grouprep.methods import Method
 
 
@@ -37,7 +38,9 @@ def _over_view_pairs(cfg, term) -> Method:
     return value, (extra, {"loss": value})
 
   return Method(loss=loss, init=init,
-                pooling_params=lambda head: head.get("pool"))
+                pooling_params=lambda head: head.get("pool"),
+                embedding_space=methods.space_of_similarity(cfg.similarity),
+                pools_in_loss=True)
 
 
 def make_group_item(cfg) -> Method:
