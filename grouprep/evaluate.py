@@ -82,14 +82,6 @@ def embed_groups(embed, images: np.ndarray,
       for lo in range(0, n, batch_size)])
 
 
-def group_embeddings(item_emb: np.ndarray, groups: groups_lib.Groups,
-                     pool_name: str, pool_params=None) -> np.ndarray:
-  """[I, D] item embeddings (group order) -> [G, D] group embeddings."""
-  pool = jax.jit(pooling.get_pooling(pool_name, pool_params))
-  return np.stack([np.asarray(pool(item_emb[groups.members(g)]))
-                   for g in range(groups.num_groups)])
-
-
 def sample_per_group(groups: groups_lib.Groups, per_group: int,
                      seed: int) -> np.ndarray:
   """Seeded subset of each group's items (all if per_group == 0), group order."""

@@ -344,3 +344,40 @@ def test_official_lake_runs_load():
   for train, test, label in runs:
     assert train.shape == test.shape == (20, 28, 28)
     assert sorted(label) == list(range(20))
+
+
+@pytest.mark.parametrize("name,space", [("gi_centroid", "unit"),
+                                        ("gg_medoid", "unit"),
+                                        ("protonet", "raw"),
+                                        ("triplet", "unit"),
+                                        ("smog", "unit")])
+def test_evaluation_space_is_the_one_the_loss_computes(name, space):
+  """Distances between evaluated items and groups order candidates exactly as
+  the method's loss scores them."""
+  import importlib
+  import jax.numpy as jnp
+  from grouprep import losses
+  from grouprep import methods
+  config = importlib.import_module(f"configs.{name}").get_config()
+  method = methods.get_method(config.loss)
+  assert method.embedding_space == space
+  rng = np.random.default_rng(0)
+  raw = (rng.normal(size=(12, 5)) * rng.uniform(0.5, 9, size=(12, 1))).astype(
+      np.float32)
+  members = [np.arange(0, 4), np.arange(4, 8), np.arange(8, 12)]
+  sp = evaluate.Space(method, config.loss.pooling)
+  items, groups = sp.items(raw), sp.groups(sp.pool_input(raw), members)
+  if method.pools_in_loss:  # the loss pools raw items, then compares
+    pooled = pooling.get_pooling(config.loss.pooling)(
+        jnp.asarray(raw).reshape(3, 4, 5))
+    sim = np.asarray(losses.pairwise_similarity(
+        jnp.asarray(raw), pooled, kind=config.loss.similarity))
+    d = metrics.pairwise_distances(items, groups)
+    if space == "unit":  # ||u - v||^2 = 2 - 2 cos
+      np.testing.assert_allclose(d ** 2, 2 - 2 * sim, atol=1e-5)
+    else:
+      np.testing.assert_allclose(d ** 2, -sim, rtol=1e-4, atol=1e-4)
+  else:  # items compared on the unit sphere; groups pooled from them there
+    np.testing.assert_allclose(np.linalg.norm(items, axis=1), 1, rtol=1e-6)
+    np.testing.assert_allclose(
+        groups, np.stack([items[m].mean(0) for m in members]), rtol=1e-6)

@@ -133,3 +133,35 @@ def test_real_vinyals_split_is_disjoint_with_twenty_drawings_per_class():
   assert not chars("trainval") & chars("test")
   data, groups = pipeline.eval_groups(config, "vinyals_test")
   assert groups.num_groups == 1692 and np.all(groups.group_sizes == 20)
+
+
+@needs_lists
+@needs_tfds
+def test_lake_runs_left_out_are_exactly_those_vinyals_trainval_holds(tmp_path):
+  # Each run's 20 training drawings matched pixel for pixel to the TFDS test
+  # split at 105 px; a run is trained on if any of its characters is a
+  # Vinyals trainval class (measured: 156 of runs 01-08's 160 classes).
+  import hashlib
+  lake = os.path.join(SHARED, "omniglot", "all_runs.zip")
+  if not os.path.exists(lake):
+    pytest.skip("../shared/omniglot/all_runs.zip absent")
+  test = omniglot.load_split("test", image_size=105,
+                             data_dir=os.path.join(SHARED,
+                                                   "tensorflow_datasets"),
+                             cache_dir=str(tmp_path), download=False)
+  digest = lambda img: hashlib.md5(np.ascontiguousarray(img).tobytes()).digest()
+  where = {digest(img): i for i, img in enumerate(test.images)}
+  config = tiny_config("protonet")
+  config.data.vinyals_dir = VINYALS_DIR
+  trainval = {e[:2] for e in vinyals.read_split(config, "trainval")}
+  trained, classes = [], 0
+  for k, (train_images, _, _) in enumerate(
+      evaluate.load_lake_runs(lake, 105)):
+    rows = [where[digest(img)] for img in train_images]  # all must match
+    hits = sum((test.alphabet_names[test.alphabet[i]],
+                int(test.alphabet_char_id[i])) in trainval for i in rows)
+    classes += hits
+    if hits:
+      trained.append(f"run{k + 1:02d}")
+  assert tuple(trained) == evaluate.LAKE_RUNS_TRAINED_BY_VINYALS
+  assert classes == 156
