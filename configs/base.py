@@ -62,7 +62,10 @@ def get_base_config(arg=None) -> ml_collections.ConfigDict:
   config.eval.batch_size = 2048  # Images per forward pass.
   config.eval.fewshot_episodes = 1000
   config.eval.fewshot_queries = 5  # Query drawings per class and episode.
-  config.eval.theorem1_items_per_group = 256  # Seeded sample; 0: all items.
+  # Theorem 1: a seeded sample of this many items in all, spread evenly over
+  # the groups, on the training groups (m) and on each evaluation split (the
+  # same count, as m is a maximum that grows with the sample); 0: all items.
+  config.eval.theorem1_items = 20480
   config.eval.lake_runs = None  # None: ../shared/omniglot/all_runs.zip.
   config.eval.max_characters = 0  # Per evaluation split; 0: all characters.
   # The disjoint-character protocol: each alphabet's characters cut into this
@@ -86,7 +89,7 @@ def get_base_config(arg=None) -> ml_collections.ConfigDict:
     config.train.checkpoint_every = 10
     config.train.log_every = 10
     config.eval.max_characters = 60
-    config.eval.theorem1_items_per_group = 64
+    config.eval.theorem1_items = 5120
     config.eval.theorem1_triplets = 100_000
     config.eval.size_curve_resamples = 3
   elif arg not in (None, ""):

@@ -24,11 +24,15 @@ IDENTITY_FIELDS = (
     "data.image_size", "data.label_key",
     "data.group_key", "data.group_size", "data.heldout_fraction",
     "data.classes_per_batch", "data.groups_per_class", "data.items_per_group")
-# Evaluation may change how groups are pooled or scored, not what was trained
-# nor which characters were held out of training (the seed and the fraction
-# define them).
-EVAL_IDENTITY_FIELDS = ("name", "seed", "model", "data.image_size",
-                        "data.heldout_fraction")
+# Evaluation may change how groups are pooled, not what was trained, which
+# characters were held out (the seed and the fraction define them), nor what
+# decides the embedding space and what the encoder saw (so what is left out
+# of its evaluation as trained on).
+EVAL_IDENTITY_FIELDS = (
+    "name", "seed", "model", "data.image_size", "data.heldout_fraction",
+    "data.train_split", "data.label_key", "data.group_key",
+    "data.charsets_per_alphabet", "loss.name", "loss.similarity",
+    "loss.normalize")
 
 
 def manager(workdir: str, keep: int = 3) -> ocp.CheckpointManager:

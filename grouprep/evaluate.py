@@ -82,6 +82,16 @@ def embed_groups(embed, images: np.ndarray,
       for lo in range(0, n, batch_size)])
 
 
+def sample_items(groups: groups_lib.Groups, total: int, seed: int):
+  """A seeded sample of about `total` items spread evenly over the groups
+  (all items if total == 0), in group order: (positions [I'], offsets
+  [G + 1] of the groups within the sample)."""
+  per_group = max(1, total // groups.num_groups) if total else 0
+  sub = sample_per_group(groups, per_group, seed)
+  sizes = np.bincount(groups.item_group[sub], minlength=groups.num_groups)
+  return sub, np.r_[0, np.cumsum(sizes)]
+
+
 def sample_per_group(groups: groups_lib.Groups, per_group: int,
                      seed: int) -> np.ndarray:
   """Seeded subset of each group's items (all if per_group == 0), group order."""
@@ -222,22 +232,35 @@ def fewshot(config, items, data, groups, split: str, episodes: int) -> Dict:
 
 
 def eval_splits(config):
-  """The splits evaluated for config. Vinyals-trained encoders: the Vinyals
-  val and test splits, and the evaluation alphabets they never saw; no
-  held-out characters (the Vinyals split trains on every background one)."""
+  """The splits evaluated for config. Vinyals-trained encoders: the
+  evaluation alphabets they never saw, Vinyals val (only when trained on
+  vinyals_train: trainval holds it) and test; no held-out characters (the
+  Vinyals split trains on every background one)."""
+  if config.data.train_split == "vinyals_trainval":
+    return tuple(s for s in VINYALS_EVAL_SPLITS if s != "vinyals_val")
   if config.data.train_split.startswith("vinyals"):
     return VINYALS_EVAL_SPLITS
   return EVAL_SPLITS
 
 
+def periodic_split(config) -> str:
+  """What the evaluation during training reads: a validation split, where
+  recipes are compared (Vinyals val for vinyals_train, the held-out
+  characters for the alphabet-trained configs). A recipe retrained on
+  vinyals_trainval, which holds val, logs its curve on Vinyals test: read
+  after the recipe was chosen, nothing is selected on it."""
+  if config.data.train_split == "vinyals_train":
+    return "vinyals_val"
+  if config.data.train_split == "vinyals_trainval":
+    return "vinyals_test"
+  return "heldout_characters"
+
+
 def make_periodic_eval(config, model):
-  """fn(variables) -> {"5way_1shot": mean, ...}: few-shot accuracy on the
-  Vinyals val split (Vinyals-trained configs: recipes are chosen on it) or
-  the held-out characters of the training alphabets (the validation split of
-  the alphabet-trained ones), with config.eval.during_training_episodes
-  episodes, in the method's space. Data are loaded once."""
-  split = "vinyals_val" if "vinyals_val" in eval_splits(config) \
-      else "heldout_characters"
+  """fn(variables) -> {"SPLIT/5way_1shot": mean, ...}: few-shot accuracy on
+  periodic_split(config) with config.eval.during_training_episodes episodes,
+  in the method's space. Data are loaded once."""
+  split = periodic_split(config)
   data, groups = pipeline.eval_groups(config, split)
   apply = make_apply_fn(model)
   space = methods.get_method(config.loss).embedding_space
@@ -254,19 +277,24 @@ def make_periodic_eval(config, model):
 
 
 def train_margin(config, embed, space: Space, train_data) -> Dict:
-  """Theorem 1's triplet margin m on the training groups: the note's
-  alphabet x rotation groups of the training characters (a seeded sample of
-  eval.theorem1_items_per_group items each), in the method's space."""
+  """Theorem 1's triplet margin m, a property of the encoder, on its training
+  groups with alphabet labels (a seeded sample of eval.theorem1_items items
+  spread over them), in the method's space. Methods whose classes are not
+  alphabets (unsupervised, or the Vinyals split's characters) are measured on
+  the note's alphabet x rotation groups of the training characters."""
   data, images = train_data
-  groups = groups_lib.build_groups(data.alphabet, images, group_key="rotation")
-  sub = sample_per_group(groups, config.eval.theorem1_items_per_group,
-                         config.seed)
+  if config.data.label_key == "alphabet" and \
+      config.data.train_split == "background":
+    groups, source = pipeline.make_groups(config, data, images), "train_groups"
+  else:
+    groups = groups_lib.build_groups(data.alphabet, images)
+    source = "train_characters_rotation_groups"
+  sub, offsets = sample_items(groups, config.eval.theorem1_items, config.seed)
   items = space.items(embed(gather_images(data.images, groups, sub)))
-  sizes = np.bincount(groups.item_group[sub], minlength=groups.num_groups)
   return {"margin_m": metrics.triplet_margin(
-      items, groups.group_class[groups.item_group[sub]],
-      np.r_[0, np.cumsum(sizes)]),
-          "num_groups": int(groups.num_groups), "num_items": int(len(sub))}
+      items, groups.group_class[groups.item_group[sub]], offsets),
+          "source": source, "num_groups": int(groups.num_groups),
+          "num_items": int(len(sub))}
 
 
 def disjoint_characters(config, raw, space: Space, data, groups) -> Dict:
@@ -306,10 +334,10 @@ def disjoint_characters(config, raw, space: Space, data, groups) -> Dict:
 
 
 def evaluate_split(config, embed, split: str, data, groups, space: Space,
-                   margin_m: float = None, keep_embeddings: bool = False):
+                   margin: Dict = None, keep_embeddings: bool = False):
   """The metrics of one encoder on one split, in the method's space;
-  (data, groups) from pipeline.eval_groups(config, split); margin_m: Theorem
-  1's m measured on the training groups."""
+  (data, groups) from pipeline.eval_groups(config, split); margin: Theorem
+  1's m measured on the training groups (train_margin)."""
   ev = config.eval
   raw = embed_groups(embed, data.images, groups, ev.batch_size)
   items = space.items(raw)
@@ -336,14 +364,16 @@ def evaluate_split(config, embed, split: str, data, groups, space: Space,
   }
   # Theorem 1 is stated for centroids: measured on a seeded sample of each
   # group, with the sample's centroids (in the space) as the group embeddings.
-  sub = sample_per_group(groups, ev.theorem1_items_per_group, config.seed)
-  sizes = np.bincount(groups.item_group[sub], minlength=groups.num_groups)
-  offsets = np.r_[0, np.cumsum(sizes)]
+  sub, offsets = sample_items(groups, ev.theorem1_items, config.seed)
   centroids = np.stack([items[sub][offsets[g]:offsets[g + 1]].mean(0)
                         for g in range(groups.num_groups)])
   out["theorem1"] = metrics.theorem1(
-      centroids, labels, items[sub], offsets, margin_m=margin_m,
-      num_triplets=ev.theorem1_triplets, seed=config.seed)
+      centroids, labels, items[sub], offsets,
+      margin_m=None if margin is None else margin["margin_m"],
+      num_triplets=ev.theorem1_triplets, seed=config.seed,
+      item_drawing=groups.item_image[sub])
+  if margin is not None:
+    out["theorem1"]["margin_source"] = margin["source"]
   out["disjoint_characters"] = disjoint_characters(config, raw, space, data,
                                                    groups)
   out["fewshot"] = fewshot(config, items, data, groups, split,
@@ -366,8 +396,7 @@ def evaluate_encoder(config, model, variables, splits, space: Space,
       else None
   for split, (data, groups) in splits.items():
     out[split], extras[split] = evaluate_split(
-        config, embed, split, data, groups, space,
-        margin["margin_m"] if margin else None, keep_embeddings)
+        config, embed, split, data, groups, space, margin, keep_embeddings)
   if margin:
     out["theorem1_train_groups"] = margin
   if lake_runs:
@@ -455,10 +484,12 @@ def evaluate(config, workdir: str) -> Dict:
         "lake_runs_left_out": list(exclude),
         "heldout_characters": "not evaluated: the Vinyals split trains on "
                               "every background character"}
+    if config.data.train_split == "vinyals_trainval":
+      result["trained_on"]["vinyals_val"] = "not evaluated: part of trainval"
   if lake_path:
     # Raw pixels at full resolution, as in Lake et al.'s pixel baseline.
     full = load_lake_runs(lake_path, 105, exclude)
-    result["lake_one_shot_error_raw_pixels"] = lake_error(
+    result[lake_key + "_raw_pixels"] = lake_error(
         full, lambda x: x.reshape(len(x), -1).astype(np.float32) / 255)
   else:
     result["lake_one_shot_error_skipped"] = (

@@ -96,23 +96,36 @@ def triplet_margin(item_emb: np.ndarray, item_label: np.ndarray,
 
 
 def ordered_triplet_fraction(item_emb: np.ndarray, item_label: np.ndarray,
-                             num_triplets: int, seed: int) -> float:
-  """Fraction of seeded random triplets (a, p, n) with ||a - p|| < ||a - n||:
-  p a different item of a's label, n an item of another label. 1.0 for an
-  encoder that meets Theorem 1's premise with m < 0. item_emb: [I, D]."""
+                             num_triplets: int, seed: int,
+                             item_drawing: np.ndarray = None) -> float:
+  """Fraction of evaluation triplets (a, p, n) with ||a - p|| < ||a - n||,
+  estimated from `num_triplets` drawn uniformly from all triplets: p another
+  item of a's label that is not a copy of a's drawing (with rotation groups a
+  rotated copy would reward rotation invariance, not the label), n an item of
+  another label. 1.0 for an encoder that meets Theorem 1's premise with m < 0;
+  0.5 is chance. item_emb: [I, D]; item_label, item_drawing: [I]."""
   rng = np.random.default_rng(seed)
   x = np.asarray(item_emb, np.float64)
+  drawing = np.arange(len(x)) if item_drawing is None else np.asarray(
+      item_drawing)
   order = np.argsort(item_label, kind="stable")
   labels, starts, counts = np.unique(item_label[order], return_index=True,
                                      return_counts=True)
-  ok = counts[np.searchsorted(labels, item_label)] >= 2
-  a = rng.choice(np.flatnonzero(ok), num_triplets)
-  la = np.searchsorted(labels, item_label[a])
-  # p: uniform over the other members of a's label.
-  p = order[starts[la] + rng.integers(0, counts[la] - 1, num_triplets)]
-  p = np.where(p == a, order[starts[la] + counts[la] - 1], p)
+  la_all = np.searchsorted(labels, item_label)
+  _, pair, copies = np.unique(np.stack([item_label, drawing]), axis=1,
+                              return_inverse=True, return_counts=True)
+  positives = counts[la_all] - copies[pair.ravel()]
+  weight = positives * (len(x) - counts[la_all]).astype(np.float64)
+  a = rng.choice(len(x), num_triplets, p=weight / weight.sum())
+  la = la_all[a]
+  # p: uniform over a's label, redrawn while it is a copy of a's drawing.
+  p = order[starts[la] + rng.integers(0, counts[la])]
+  bad = np.flatnonzero(drawing[p] == drawing[a])
+  while len(bad):
+    p[bad] = order[starts[la[bad]] + rng.integers(0, counts[la[bad]])]
+    bad = bad[drawing[p[bad]] == drawing[a[bad]]]
   # n: uniform over the items outside a's label.
-  k = rng.integers(0, len(x) - counts[la], num_triplets)
+  k = rng.integers(0, len(x) - counts[la])
   n = order[np.where(k < starts[la], k, k + counts[la])]
   d_ap = np.linalg.norm(x[a] - x[p], axis=1)
   d_an = np.linalg.norm(x[a] - x[n], axis=1)
@@ -122,7 +135,7 @@ def ordered_triplet_fraction(item_emb: np.ndarray, item_label: np.ndarray,
 def theorem1(group_emb: np.ndarray, group_label: np.ndarray,
              item_emb: np.ndarray, offsets: np.ndarray,
              margin_m: float = None, num_triplets: int = 100_000,
-             seed: int = 0) -> Dict:
+             seed: int = 0, item_drawing: np.ndarray = None) -> Dict:
   """Theorem 1 of the note, tested where it can fail.
 
   For same-label groups G1, G2 and a group N of another label the theorem
@@ -132,7 +145,8 @@ def theorem1(group_emb: np.ndarray, group_label: np.ndarray,
   items, which makes the bound hold by construction (||c1 - c2|| <= m + D).
   The bound holds for every N, so the one reported is the tightest: min over N
   (and over the roles of G1 and G2). group_emb: [G, D] centroids; item_emb:
-  [I, D] sorted by group (offsets: [G + 1]).
+  [I, D] sorted by group (offsets: [G + 1]); item_drawing: [I] drawing ids
+  for ordered_triplet_fraction.
   """
   g = len(group_label)
   item_group = np.repeat(np.arange(g), np.diff(offsets))
@@ -158,7 +172,7 @@ def theorem1(group_emb: np.ndarray, group_label: np.ndarray,
           "bound_holds_fraction": float(np.mean(d <= bound)),
           "mean_distance_over_bound": float(np.mean(d / bound)),
           "ordered_triplet_fraction": ordered_triplet_fraction(
-              item_emb, item_label, num_triplets, seed),
+              item_emb, item_label, num_triplets, seed, item_drawing),
           "num_triplets": int(num_triplets),
           "num_items": int(len(item_emb))}
 
@@ -220,7 +234,7 @@ def item_to_group_accuracy(item_emb: np.ndarray, item_group: np.ndarray,
   """Fraction of items whose nearest group embedding has the item's label.
 
   Everything is in the evaluated embedding space; nearest = smallest
-  Euclidean distance (in the unit space the largest cosine). Every group of
+  Euclidean distance there. Every group of
   the item's label that holds a drawing of the item (its own group, and with
   rotation groups the groups of its rotated copies) is re-pooled without that
   drawing: leave_out(g) -> [M_g, D], row k = group g pooled without member k.

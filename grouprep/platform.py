@@ -11,11 +11,6 @@ CPU_DEFAULT_DEVICES = 2
 _FORCE = r"--xla_force_host_platform_device_count=(\d+)"
 
 
-def _accelerator_requested() -> bool:
-  platforms = os.environ.get("JAX_PLATFORMS", "")
-  return bool(platforms) and not platforms.startswith("cpu")
-
-
 def configure_cpu_devices(num_devices: int) -> int:
   """Exposes the CPU as `num_devices` XLA devices (0: CPU_DEFAULT_DEVICES) so
   the pmapped step runs data-parallel over them; an explicit

@@ -46,7 +46,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
   for field in ("loss.temperature", "train.learning_rate"):
     section, key = field.split(".")
     _positive(float(config[section][key]), field, float)
-  for field in ("eval.max_characters", "eval.theorem1_items_per_group"):
+  for field in ("eval.max_characters", "eval.theorem1_items"):
     section, key = field.split(".")
     if not isinstance(config[section][key], int) or config[section][key] < 0:
       raise ConfigError(f"config.{field}={config[section][key]!r} must be an "

@@ -60,5 +60,5 @@ def tiny_config(name="gi_centroid"):
   config.eval.batch_size = 64
   config.eval.fewshot_queries = 2
   config.eval.max_characters = 0
-  config.eval.theorem1_items_per_group = 16
+  config.eval.theorem1_items = 256
   return config

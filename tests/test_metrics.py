@@ -155,15 +155,24 @@ def test_theorem1_as_evaluate_calls_it_can_fail():
 
 
 def test_ordered_triplet_fraction_matches_exhaustive_count():
+  # Unequal labels, and drawings present twice (rotated copies): a copy of
+  # the anchor's drawing is never its positive; triplets weigh equally.
   rng = np.random.default_rng(5)
-  label = np.repeat(np.arange(4), 6)
-  x = rng.normal(size=(24, 3)) + 0.8 * label[:, None]
+  label = np.repeat(np.arange(4), [4, 6, 10, 16])
+  drawing = np.arange(36) // 2
+  x = rng.normal(size=(36, 3)) + 0.8 * label[:, None]
+  x[1::2] = x[::2] + 0.05 * rng.normal(size=(18, 3))  # near-identical copies
   ordered = [dist(x[a], x[p]) < dist(x[a], x[n])
-             for a in range(24) for p in range(24) for n in range(24)
-             if p != a and label[p] == label[a] and label[n] != label[a]]
-  got = metrics.ordered_triplet_fraction(x, label, 400_000, seed=0)
+             for a in range(36) for p in range(36) for n in range(36)
+             if drawing[p] != drawing[a] and label[p] == label[a]
+             and label[n] != label[a]]
+  got = metrics.ordered_triplet_fraction(x, label, 400_000, seed=0,
+                                         item_drawing=drawing)
   assert 0.05 < np.mean(ordered) < 0.95
-  assert got == pytest.approx(np.mean(ordered), abs=0.005)
+  assert got == pytest.approx(np.mean(ordered), abs=0.004)
+  # Counting the copies as positives would inflate it.
+  with_copies = metrics.ordered_triplet_fraction(x, label, 400_000, seed=0)
+  assert with_copies > got + 0.01
 
 
 ATTENTION = {"query": np.array([0.5, -1.0, 2.0], np.float32),
@@ -350,7 +359,10 @@ def test_official_lake_runs_load():
                                         ("gg_medoid", "unit"),
                                         ("protonet", "raw"),
                                         ("triplet", "unit"),
-                                        ("smog", "unit")])
+                                        ("smog", "unit"),
+                                        ("item_item", "unit"),
+                                        ("groupface", "unit"),
+                                        ("group_loss", "unit")])
 def test_evaluation_space_is_the_one_the_loss_computes(name, space):
   """Distances between evaluated items and groups order candidates exactly as
   the method's loss scores them."""

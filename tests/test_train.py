@@ -150,7 +150,7 @@ def test_interrupted_run_resumes_at_the_right_step(tmp_path, fake_data,
     ("train.num_steps", 0, "train.num_steps"),
     ("train.learning_rate", 0.0, "train.learning_rate"),
     ("eval.max_characters", 5, "eval.max_characters"),
-    ("eval.theorem1_items_per_group", -1, "eval.theorem1_items_per_group"),
+    ("eval.theorem1_items", -1, "eval.theorem1_items"),
 ])
 def test_bad_config_values_are_named(field, value, match, tmp_path, fake_data):
   config = tiny_config()

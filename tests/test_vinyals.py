@@ -100,15 +100,16 @@ def test_protonet_trains_and_logs_accuracy_against_time(tmp_path, fake_vinyals):
   rows = [json.loads(l) for l in open(os.path.join(workdir, "eval_log.jsonl"))]
   assert [r["step"] for r in rows] == [0, 3, 6]
   assert rows[0]["wall_s"] == 0.0 and rows[1]["wall_s"] < rows[2]["wall_s"]
-  for r in rows:  # recipes are chosen on val, never on test
-    assert 0.0 <= r["vinyals_val/20way_1shot"] <= 1.0
-    assert not any(k.startswith("vinyals_test") for k in r)
+  for r in rows:  # trainval holds val: the chosen recipe's curve is on test
+    assert 0.0 <= r["vinyals_test/20way_1shot"] <= 1.0
+    assert not any(k.startswith("vinyals_val") for k in r)
   m = evaluate.evaluate(config, workdir)
   # Nothing it trained on: no held-out characters (the Vinyals split trains
   # on every background character), only the alphabets it never saw, and
   # Lake's runs 09-20 alone.
-  assert set(m["eval"]) >= {"unseen_alphabets", "vinyals_val", "vinyals_test"}
+  assert set(m["eval"]) >= {"unseen_alphabets", "vinyals_test"}
   assert "heldout_characters" not in m["eval"]
+  assert "vinyals_val" not in m["eval"] and "vinyals_val" in m["trained_on"]
   assert "lake_one_shot_error" not in m["eval"]
   assert m["eval"]["unseen_alphabets"]["num_alphabets"] == 2
   assert m["trained_on"]["alphabets_left_out_of_unseen_alphabets"] == [
@@ -119,6 +120,18 @@ def test_protonet_trains_and_logs_accuracy_against_time(tmp_path, fake_vinyals):
                           "20way_5shot"}
   assert m["eval"]["vinyals_test"]["num_classes"] == 40  # 2 alphabets x 5 x 4
   assert os.path.exists(os.path.join(workdir, "accuracy_vs_time.png"))
+
+
+def test_recipes_are_compared_on_val_and_val_is_never_reported_when_trained():
+  config = tiny_config("protonet")
+  config.data.train_split = "vinyals_train"
+  assert evaluate.periodic_split(config) == "vinyals_val"
+  assert "vinyals_val" in evaluate.eval_splits(config)
+  config.data.train_split = "vinyals_trainval"
+  assert evaluate.periodic_split(config) == "vinyals_test"
+  assert "vinyals_val" not in evaluate.eval_splits(config)
+  assert "heldout_characters" not in evaluate.eval_splits(config)
+  assert evaluate.periodic_split(tiny_config()) == "heldout_characters"
 
 
 @needs_lists

@@ -37,6 +37,9 @@ class Batch(NamedTuple):
   axis_name: str
 
 
+EMBEDDING_SPACES = ("unit", "raw")
+
+
 def _no_head(rng, dim, num_classes):
   del rng, dim, num_classes
   return {}, {}
@@ -59,12 +62,14 @@ class Method:
   init: Callable = _no_head
   views: int = 1
   momentum: Optional[float] = None
+  embedding_space: str = None  # required: "unit" | "raw"
   pooling_params: Callable = lambda head: None  # head -> learned pooling's
-  embedding_space: str = "unit"
   pools_in_loss: bool = False
 
-
-EMBEDDING_SPACES = ("unit", "raw")
+  def __post_init__(self):
+    if self.embedding_space not in EMBEDDING_SPACES:
+      raise ValueError(f"A Method states its embedding_space, one of "
+                       f"{EMBEDDING_SPACES}; got {self.embedding_space!r}.")
 
 
 def space_of_similarity(similarity: str) -> str:

@@ -31,4 +31,7 @@ def make(cfg) -> Method:
     accuracy = jnp.mean(jnp.argmax(logits, -1) == labels)
     return value, (extra, {"loss": value, "classifier_accuracy": accuracy})
 
-  return Method(loss=loss, init=init)
+  # W is the Pearson correlation, the cosine of embeddings centred over their
+  # dimensions; the classifier reads raw embeddings. Evaluated on the unit
+  # sphere, the space of the affinity that defines the groups.
+  return Method(loss=loss, init=init, embedding_space="unit")

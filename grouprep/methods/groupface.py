@@ -39,4 +39,5 @@ def make(cfg) -> Method:
                            "group_ce": group_ce,
                            "latent_groups_used": jnp.sum(used)})
 
-  return Method(loss=loss, init=init)
+  return Method(loss=loss, init=init,
+                embedding_space="unit")  # ArcFace: cosine to class weights

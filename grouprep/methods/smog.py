@@ -76,4 +76,5 @@ def make(cfg) -> Method:
                            "assignment_entropy": entropy,
                            "groups_used_in_memory": memory_used})
 
-  return Method(loss=loss, init=init, views=2, momentum=cfg.encoder_momentum)
+  return Method(loss=loss, init=init, views=2, momentum=cfg.encoder_momentum,
+                embedding_space="unit")  # cosine to the prototypes
