@@ -10,16 +10,19 @@ Command (from the repository root):
   TFDS_DATA_DIR=../shared/tensorflow_datasets \
   python -m grouprep.main --config=configs/gg_centroid.py --workdir=runs/gg_centroid
 
-Measured on the 2-core CPU (2026-11-28, jax 0.10.2, the CPU split into 2
-devices): 500 steps in 166 s, then evaluation in 51 s. Unseen alphabets
-(80 groups of 20 evaluation alphabets):
-  same-alphabet 0.203, different-alphabet 1.508, ratio 7.43
-  (untrained encoder: 0.167, 0.211, ratio 1.26);
-held-out characters: ratio 6.61 (untrained 1.25); group recall@1 1.00,
-mAP 1.00; 20-way 1-shot 0.352 ± 0.004; Lake's runs error 0.760.
-The same seed on one CPU device (--nosplit_cpu; floating-point order differs,
-so the trajectory does): 234 s, same 0.262, different 1.638, ratio 6.25.
-Smoke (--config=configs/gg_centroid.py:smoke): 31-34 s end to end (measured).
+Measured on the 2-core CPU (2026-11-29, jax 0.10.2, 2 devices, seed 0):
+500 steps in 142 s, evaluation 182 s. In the unit space,
+unseen alphabets (test): rotation groups ratio 7.50 (untrained 1.09);
+disjoint characters ratio 3.13 (untrained 3.01), group recall@1
+at 5 drawings 0.236 ± 0.031 (untrained 0.225 ± 0.036),
+at all drawings 0.720 ± 0.030 (untrained 0.891 ± 0.017);
+20-way 1-shot 0.354 ± 0.004; Lake's runs error 0.760;
+Theorem 1: m 1.41 on training groups, 1.41 on these;
+ordered triplets 0.662 (untrained 0.540).
+Held-out characters (validation): rotation ratio 5.75, disjoint-character
+recall@1 at all drawings 0.263 ± 0.025 (untrained 0.279 ± 0.019).
+Training shared the 2 cores with other runs and evaluations, so its
+seconds are an upper bound.
 """
 from configs import base
 

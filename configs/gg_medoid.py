@@ -7,20 +7,19 @@ Command (from the repository root):
   TFDS_DATA_DIR=../shared/tensorflow_datasets \
   python -m grouprep.main --config=configs/gg_medoid.py --workdir=runs/gg_medoid
 
-Measured on the 2-core CPU (2026-11-28, jax 0.10.2, the CPU split into 2
-devices): 500 steps in 164 s, then evaluation in 48 s. Unseen alphabets
-(80 groups, medoid of each):
-  same-alphabet 2.171, different-alphabet 4.111, ratio 1.89
-  (untrained encoder, medoid groups: 0.365, 0.393, ratio 1.08);
-held-out characters: ratio 1.89 (untrained 1.09); group recall@1 0.44,
-mAP 0.53; 20-way 1-shot 0.327 ± 0.004; Lake's runs error 0.768.
-On one CPU device (--nosplit_cpu): 263 s, ratio 1.87.
-Why the ratio is lower than with centroids: a medoid is one drawing, so two
-same-alphabet medoids are two individual characters, about as far apart as
-items are. The encoder itself did learn the groups: the same checkpoint
-evaluated with centroid groups (--mode=eval --config.loss.pooling=centroid)
-gives same 0.703, different 3.102, ratio 4.41.
-Smoke (--config=configs/gg_medoid.py:smoke): 31-34 s end to end (measured).
+Measured on the 2-core CPU (2026-11-29, jax 0.10.2, 2 devices, seed 0):
+500 steps in 269 s, evaluation 134 s. In the unit space,
+unseen alphabets (test): rotation groups ratio 1.80 (untrained 1.04);
+disjoint characters ratio 1.82 (untrained 1.19), group recall@1
+at 5 drawings 0.109 ± 0.027 (untrained 0.071 ± 0.023),
+at all drawings 0.359 ± 0.039 (untrained 0.211 ± 0.027);
+20-way 1-shot 0.330 ± 0.004; Lake's runs error 0.763;
+Theorem 1: m 1.33 on training groups, 1.32 on these;
+ordered triplets 0.626 (untrained 0.540).
+Held-out characters (validation): rotation ratio 1.93, disjoint-character
+recall@1 at all drawings 0.152 ± 0.016 (untrained 0.056 ± 0.014).
+Training shared the 2 cores with other runs and evaluations, so its
+seconds are an upper bound.
 """
 from configs import base
 

@@ -11,19 +11,19 @@ Command (from the repository root):
   TFDS_DATA_DIR=../shared/tensorflow_datasets \
   python -m grouprep.main --config=configs/gi_centroid.py --workdir=runs/gi_centroid
 
-Measured on the 2-core CPU (2026-11-28, jax 0.10.2, the CPU split into 2
-devices): 500 steps in 175 s, then evaluation in 50 s. Unseen alphabets
-(80 groups of 20 evaluation alphabets):
-  same-alphabet 0.482, different-alphabet 2.331, ratio 4.84
-  (untrained encoder: 0.167, 0.211, ratio 1.26);
-held-out characters: ratio 4.87 (untrained 1.25); group recall@1 1.00,
-mAP 0.995; 20-way 1-shot 0.436 ± 0.004; Lake's runs error 0.685.
-The same seed on one CPU device (--nosplit_cpu; floating-point order differs,
-so the trajectory does): 251 s, same 0.447, different 2.367, ratio 5.29.
-Seeds 1 and 2 (--config.seed=N, measured 2026-11-29): unseen ratio 5.25 and
-5.01, 20-way 1-shot 0.448 and 0.439: run-to-run sd of the ratio ~0.2.
-Smoke (--config=configs/gi_centroid.py:smoke): 31-34 s end to end (measured
-on one CPU device, before the split).
+Measured on the 2-core CPU (2026-11-29, jax 0.10.2, 2 devices, seed 0):
+500 steps in 122 s, evaluation 186 s. In the unit space,
+unseen alphabets (test): rotation groups ratio 4.84 (untrained 1.09);
+disjoint characters ratio 3.43 (untrained 3.01), group recall@1
+at 5 drawings 0.329 ± 0.043 (untrained 0.225 ± 0.036),
+at all drawings 0.851 ± 0.024 (untrained 0.891 ± 0.017);
+20-way 1-shot 0.458 ± 0.004; Lake's runs error 0.660;
+Theorem 1: m 1.30 on training groups, 1.25 on these;
+ordered triplets 0.695 (untrained 0.540).
+Held-out characters (validation): rotation ratio 4.71, disjoint-character
+recall@1 at all drawings 0.412 ± 0.023 (untrained 0.279 ± 0.019).
+Training shared the 2 cores with other runs and evaluations, so its
+seconds are an upper bound.
 """
 from configs import base
 

@@ -7,18 +7,19 @@ Command (from the repository root):
   TFDS_DATA_DIR=../shared/tensorflow_datasets \
   python -m grouprep.main --config=configs/gi_medoid.py --workdir=runs/gi_medoid
 
-Measured on the 2-core CPU (2026-11-28, jax 0.10.2, the CPU split into 2
-devices): 500 steps in 161 s, then evaluation in 41 s. Unseen alphabets
-(80 groups, medoid of each):
-  same-alphabet 2.513, different-alphabet 4.268, ratio 1.70
-  (untrained encoder, medoid groups: 0.365, 0.393, ratio 1.08);
-held-out characters: ratio 1.89 (untrained 1.09); group recall@1 0.60,
-mAP 0.62; 20-way 1-shot 0.438 ± 0.004; Lake's runs error 0.698.
-On one CPU device (--nosplit_cpu): 248 s, ratio 1.73.
-As for gg_medoid, the low ratio is the medoid itself (one drawing per group);
-the same checkpoint with centroid groups gives same 0.630, different 3.187,
-ratio 5.06.
-Smoke (--config=configs/gi_medoid.py:smoke): 31-34 s end to end (measured).
+Measured on the 2-core CPU (2026-11-29, jax 0.10.2, 2 devices, seed 0):
+500 steps in 335 s, evaluation 141 s. In the unit space,
+unseen alphabets (test): rotation groups ratio 1.68 (untrained 1.04);
+disjoint characters ratio 1.59 (untrained 1.19), group recall@1
+at 5 drawings 0.119 ± 0.030 (untrained 0.071 ± 0.023),
+at all drawings 0.467 ± 0.030 (untrained 0.211 ± 0.027);
+20-way 1-shot 0.445 ± 0.004; Lake's runs error 0.703;
+Theorem 1: m 1.25 on training groups, 1.24 on these;
+ordered triplets 0.684 (untrained 0.540).
+Held-out characters (validation): rotation ratio 1.91, disjoint-character
+recall@1 at all drawings 0.221 ± 0.023 (untrained 0.056 ± 0.014).
+Training shared the 2 cores with other runs and evaluations, so its
+seconds are an upper bound.
 """
 from configs import base
 

@@ -11,14 +11,20 @@ Command:
   TFDS_DATA_DIR=../shared/tensorflow_datasets \
   python -m grouprep.main --config=configs/groupface.py --workdir=runs/groupface
 
-Measured on the 2-core CPU (2026-11-28, jax 0.10.2, the CPU split into 2
-devices; a test run shared the CPU part of the time): 500 steps in 217 s,
-evaluation 74 s. Unseen alphabets: same-alphabet 1.748, different 6.536,
-ratio 3.74 (untrained GroupFace model 0.211 / 0.253 / 1.20); held-out
-characters ratio 3.50; recall@1 0.975, mAP 0.949; 20-way 1-shot
-0.465 +- 0.004 (untrained 0.286), 5-way 1-shot 0.700; Lake's runs error 0.683.
-About 5 of the 16 latent groups take the argmax in a batch at the end
-(train_log latent_groups_used 4.76).
+Measured on the 2-core CPU (2026-11-29, jax 0.10.2, 2 devices, seed 0):
+500 steps in 239 s, evaluation 125 s. In the unit space,
+unseen alphabets (test): rotation groups ratio 3.64 (untrained 1.04);
+disjoint characters ratio 3.63 (untrained 2.74), group recall@1
+at 5 drawings 0.350 ± 0.047 (untrained 0.167 ± 0.027),
+at all drawings 0.841 ± 0.021 (untrained 0.858 ± 0.028);
+20-way 1-shot 0.481 ± 0.004; Lake's runs error 0.662;
+Theorem 1: m 1.46 on training groups, 1.47 on these;
+ordered triplets 0.682 (untrained 0.531).
+Held-out characters (validation): rotation ratio 3.41, disjoint-character
+recall@1 at all drawings 0.383 ± 0.027 (untrained 0.279 ± 0.027).
+Collapse monitors at the last log line (step 500): latent_groups_used 4.76.
+Training shared the 2 cores with other runs and evaluations, so its
+seconds are an upper bound.
 """
 from configs import base
 
