@@ -256,15 +256,23 @@ def plot_accuracy_vs_time(path: str, workdir: str) -> bool:
 
 
 def plot_runs_by_step(path: str, workdirs: Sequence[str],
-                      keys: Sequence[str] = tuple(PAPER_VINYALS)) -> bool:
+                      keys: Sequence[str] = None) -> bool:
   """Few-shot accuracy of several runs against the training step (their
   eval_log.jsonl), one colour per run, one line style per metric: recipes
-  compared at equal work even when their wall clocks are not comparable."""
+  compared at equal work even when their wall clocks are not comparable.
+  keys: default the 20-way and 5-way 1-shot accuracy of whichever split the
+  logs hold (Vinyals val for recipes on vinyals_train)."""
   runs = {os.path.basename(os.path.normpath(d)): read_train_log(d, "eval")
           for d in workdirs}
   runs = {name: log for name, log in runs.items() if len(log) >= 2}
   if not runs:
     return False
+  if keys is None:
+    logged = set().union(*(row for log in runs.values()
+                           for row in log.values()))
+    keys = sorted((k for k in logged if k.endswith(("20way_1shot",
+                                                    "5way_1shot"))),
+                  key=lambda k: ("5way" in k, k))
   fig, ax = plt.subplots(figsize=(7, 4))
   for color, (name, log) in zip(plt.rcParams["axes.prop_cycle"].by_key()["color"],
                                 runs.items()):
@@ -273,12 +281,14 @@ def plot_runs_by_step(path: str, workdirs: Sequence[str],
       have = [s for s in steps if key in log[s]]
       ax.plot(have, [log[s][key] for s in have], style, color=color,
               marker=".", label=f"{name}: {key.split('/')[-1]}")
-  for key in keys:
-    if key in PAPER_VINYALS:
-      ax.axhline(PAPER_VINYALS[key], color="grey", ls="--", lw=0.8)
+  paper = [k for k in keys if k in PAPER_VINYALS]
+  for key in paper:
+    ax.axhline(PAPER_VINYALS[key], color="grey", ls="--", lw=0.8)
   ax.set_xlabel("training step")
   ax.set_ylabel("accuracy")
-  ax.set_title("Few-shot accuracy during training (grey: Snell et al.)")
+  split = keys[0].split("/")[0] if keys else ""
+  ax.set_title(f"Few-shot accuracy during training, {split}"
+               + (" (grey: Snell et al.)" if paper else ""))
   ax.grid(alpha=0.3)
   ax.legend(fontsize=7)
   _save(fig, path)
