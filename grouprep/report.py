@@ -438,8 +438,16 @@ def write_summary(run_dirs: Sequence[str], out_dir: str) -> str:
     rows.append((res["config"], res, extra))
     pool, model = res.get("pooling", "?"), res.get("model", "conv4")
     space = res.get("embedding_space", "?")
-    untrained.setdefault((model, pool, space), (
-        f"untrained {model}, {pool} groups, {space}", untrained_row(res), {}))
+    # One row per distinct baseline: the same initial encoder gives other
+    # numbers where groups are pooled otherwise (unit(pool(raw)) against
+    # pool(unit)) or m is taken on other training groups.
+    key = (model, pool, space) + tuple(
+        json.dumps(_lookup(untrained_row(res), paths)[0], sort_keys=True)
+        for _, paths, _ in KEY_METRICS)
+    if key not in untrained:
+      untrained[key] = (f"untrained {model}, {pool} groups", [],
+                        untrained_row(res))
+    untrained[key][1].append(res["config"])
     if "vinyals_test" in res["eval"]:
       vinyals.append((res["config"], res["eval"]["vinyals_test"], extra))
     log = read_train_log(d)
@@ -458,7 +466,8 @@ def write_summary(run_dirs: Sequence[str], out_dir: str) -> str:
         name = f"{res['config']}_{plot}"
         shutil.copy(os.path.join(d, plot), os.path.join(out_dir, name))
         plots.append(name)
-  rows.extend(untrained.values())
+  rows.extend((f"{label} (as for {', '.join(names)})", row, {})
+              for label, names, row in untrained.values())
   raw = None  # on all 20 runs: from any run not trained on the Vinyals split
   for d in run_dirs:
     path = os.path.join(d, "metrics.json")
