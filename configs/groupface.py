@@ -25,6 +25,8 @@ recall@1 at all drawings 0.383 ± 0.027 (untrained 0.279 ± 0.027).
 Collapse monitors at the last log line (step 500): latent_groups_used 4.76.
 Training shared the 2 cores with other runs and evaluations, so its
 seconds are an upper bound.
+Smoke (--config=configs/groupface.py:smoke): 70 s end to end (measured while
+other jobs shared the cores).
 """
 from configs import base
 
