@@ -6,6 +6,12 @@ to a ~1 minute end-to-end check (few steps, small batch).
 import ml_collections
 
 
+def _path():
+  """A path field: None until set, typed str so the command line can set it
+  (a bare None default cannot be overridden by ml_collections' flags)."""
+  return ml_collections.config_dict.placeholder(str)
+
+
 def get_base_config(arg=None) -> ml_collections.ConfigDict:
   config = ml_collections.ConfigDict()
   config.name = "base"
@@ -15,14 +21,14 @@ def get_base_config(arg=None) -> ml_collections.ConfigDict:
   config.num_devices = 0
 
   config.data = ml_collections.ConfigDict()
-  config.data.data_dir = None  # None: TFDS_DATA_DIR or ~/tensorflow_datasets.
-  config.data.cache_dir = None  # None: $GROUPREP_CACHE or ~/.cache/grouprep.
+  config.data.data_dir = _path()  # None: TFDS_DATA_DIR or ~/tensorflow_datasets.
+  config.data.cache_dir = _path()  # None: $GROUPREP_CACHE or ~/.cache/grouprep.
   config.data.download = True  # Prepare via TFDS when absent (needs network).
   config.data.image_size = 28
   # What training reads: background (the note's 30 alphabets minus held-out
   # characters) | vinyals_train | vinyals_trainval (ProtoNet's split).
   config.data.train_split = "background"
-  config.data.vinyals_dir = None  # None: shared/omniglot/splits/vinyals.
+  config.data.vinyals_dir = _path()  # None: shared/omniglot/splits/vinyals.
   config.data.label_key = "alphabet"  # What a class is: alphabet | character.
   # What a group is: rotation | random | charset (disjoint character sets of
   # a class, upright drawings: the disjoint-character protocol, for training).
@@ -66,7 +72,7 @@ def get_base_config(arg=None) -> ml_collections.ConfigDict:
   # the groups, on the training groups (m) and on each evaluation split (the
   # same count, as m is a maximum that grows with the sample); 0: all items.
   config.eval.theorem1_items = 20480
-  config.eval.lake_runs = None  # None: ../shared/omniglot/all_runs.zip.
+  config.eval.lake_runs = _path()  # None: ../shared/omniglot/all_runs.zip.
   config.eval.max_characters = 0  # Per evaluation split; 0: all characters.
   # The disjoint-character protocol: each alphabet's characters cut into this
   # many disjoint sets, a group = the upright drawings of one set; the size

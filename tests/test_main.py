@@ -15,7 +15,7 @@ SIZE_CURVE_KEYS = {"1", "2", "5", "10", "20", "50", "all"}
 
 
 def run_main(*args, env=None):
-  env = dict(os.environ, TFDS_DATA_DIR=TFDS_DIR, **(env or {}))
+  env = {**os.environ, "TFDS_DATA_DIR": TFDS_DIR, **(env or {})}
   return subprocess.run([sys.executable, "-m", "grouprep.main", *args],
                         cwd=ROOT, env=env, capture_output=True, text=True,
                         timeout=600)
@@ -98,6 +98,41 @@ def test_eval_without_checkpoint_says_train_first(tmp_path):
                f"--workdir={tmp_path}", "--mode=eval")
   assert r.returncode == 2
   assert "No checkpoint" in r.stderr
+
+
+def test_path_fields_are_set_from_the_command_line(tmp_path):
+  # Each documented path override reaches the code that reads it: a path
+  # that does not exist is named in the one-line error (data_dir, vinyals_dir,
+  # lake_runs), and the cache is written where cache_dir says. (An empty
+  # cache: a decoded copy in the cache is read without the data dir.)
+  missing = str(tmp_path / "nowhere")
+  r = run_main("--config=configs/gi_centroid.py:smoke",
+               f"--workdir={tmp_path / 'a'}", f"--config.data.data_dir={missing}",
+               "--config.data.download=false",
+               env={"TFDS_DATA_DIR": missing + "_env",
+                    "GROUPREP_CACHE": str(tmp_path / "empty_cache")})
+  assert r.returncode == 2 and missing in r.stderr and "_env" not in r.stderr, \
+      r.stderr[-2000:]
+  r = run_main("--config=configs/protonet.py:smoke",
+               f"--workdir={tmp_path / 'b'}",
+               f"--config.data.vinyals_dir={missing}")
+  assert r.returncode == 2 and "config.data.vinyals_dir" in r.stderr, \
+      r.stderr[-2000:]
+  cache = tmp_path / "cache"
+  r = run_main("--config=configs/gi_centroid.py:smoke",
+               f"--workdir={tmp_path / 'c'}", "--mode=eval",
+               f"--config.data.cache_dir={cache}",
+               f"--config.eval.lake_runs={missing}.zip")
+  assert r.returncode == 2 and "No checkpoint" in r.stderr, r.stderr[-2000:]
+  assert any(cache.glob("omniglot-*-train-28.npz"))  # read before restoring
+  # lake_runs is read after the restore: the path the flag set is the one
+  # evaluation looks up.
+  from grouprep import evaluate, validation
+  import configs.gi_centroid as gi
+  config = gi.get_config()
+  config.eval.lake_runs = f"{missing}.zip"
+  with pytest.raises(validation.ConfigError, match="config.eval.lake_runs"):
+    evaluate._lake_path(config)
 
 
 CONFIGS = sorted(f[:-3] for f in os.listdir(os.path.join(ROOT, "configs"))
