@@ -168,6 +168,11 @@ def unit(x: np.ndarray) -> np.ndarray:
   return x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)
 
 
+def in_space(raw: np.ndarray, space: str) -> np.ndarray:
+  """Item embeddings [I, D] in the embedding space "unit" or "raw"."""
+  return unit(raw) if space == "unit" else np.asarray(raw, np.float32)
+
+
 class Space:
   """Items and groups as the method's loss sees them.
 
@@ -185,7 +190,7 @@ class Space:
     self._pool = jax.jit(pooling.get_pooling(pool_name, pool_params))
 
   def items(self, raw):
-    return unit(raw) if self.name == "unit" else np.asarray(raw, np.float32)
+    return in_space(raw, self.name)
 
   def pool_input(self, raw):
     return np.asarray(raw, np.float32) if self.pools_in_loss \
@@ -268,7 +273,7 @@ def make_periodic_eval(config, model):
   def periodic_eval(variables) -> Dict:
     embed = make_embed_fn(model, variables, config.eval.batch_size, apply)
     items = embed_groups(embed, data.images, groups, config.eval.batch_size)
-    items = unit(items) if space == "unit" else items
+    items = in_space(items, space)
     acc = fewshot(config, items, data, groups, split,
                   config.eval.during_training_episodes)
     return {f"{split}/{k}": v["mean"] for k, v in acc.items()}
@@ -315,12 +320,9 @@ def disjoint_characters(config, raw, space: Space, data, groups) -> Dict:
   alphabet, character = data.alphabet[image], data.character[image]
   pool_in = space.pool_input(raw[upright])
   embed = lambda members: space.groups(pool_in, members)
-  charset = groups_lib.character_sets(
-      alphabet, character, np.arange(len(upright)),
-      ev.charsets_per_alphabet, (config.seed, 0))
-  key = alphabet.astype(np.int64) * ev.charsets_per_alphabet + charset
-  members = [np.flatnonzero(key == k) for k in np.unique(key)]
-  labels = np.array([alphabet[m[0]] for m in members])
+  # The size curve's first resample with every drawing.
+  members, labels = metrics.charset_groups(
+      alphabet, character, ev.charsets_per_alphabet, (config.seed, 0))
   g_emb = embed(members)
   return {
       "distance": metrics.distance_stats(g_emb, labels),
@@ -369,11 +371,10 @@ def evaluate_split(config, embed, split: str, data, groups, space: Space,
                         for g in range(groups.num_groups)])
   out["theorem1"] = metrics.theorem1(
       centroids, labels, items[sub], offsets,
-      margin_m=None if margin is None else margin["margin_m"],
       num_triplets=ev.theorem1_triplets, seed=config.seed,
-      item_drawing=groups.item_image[sub])
-  if margin is not None:
-    out["theorem1"]["margin_source"] = margin["source"]
+      item_drawing=groups.item_image[sub],
+      **({} if margin is None else {"margin_m": margin["margin_m"],
+                                    "margin_source": margin["source"]}))
   out["disjoint_characters"] = disjoint_characters(config, raw, space, data,
                                                    groups)
   out["fewshot"] = fewshot(config, items, data, groups, split,

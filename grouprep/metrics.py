@@ -135,14 +135,16 @@ def ordered_triplet_fraction(item_emb: np.ndarray, item_label: np.ndarray,
 def theorem1(group_emb: np.ndarray, group_label: np.ndarray,
              item_emb: np.ndarray, offsets: np.ndarray,
              margin_m: float = None, num_triplets: int = 100_000,
-             seed: int = 0, item_drawing: np.ndarray = None) -> Dict:
+             seed: int = 0, item_drawing: np.ndarray = None,
+             margin_source: str = "train_groups") -> Dict:
   """Theorem 1 of the note, tested where it can fail.
 
   For same-label groups G1, G2 and a group N of another label the theorem
   states ||f(G1) - f(G2)|| <= 2 max{m, max_{s1 in G1, s2 in N} ||s1 - s2||}
   for an f whose triplet margin is m. margin_m: m measured elsewhere (on the
-  training groups: the premise is a property of f); None takes m on these
-  items, which makes the bound hold by construction (||c1 - c2|| <= m + D).
+  training groups: the premise is a property of f; margin_source says which
+  groups); None takes m on these items, which makes the bound hold by
+  construction (||c1 - c2|| <= m + D).
   The bound holds for every N, so the one reported is the tightest: min over N
   (and over the roles of G1 and G2). group_emb: [G, D] centroids; item_emb:
   [I, D] sorted by group (offsets: [G + 1]); item_drawing: [I] drawing ids
@@ -166,7 +168,7 @@ def theorem1(group_emb: np.ndarray, group_label: np.ndarray,
   d = np.linalg.norm(group_emb[i] - group_emb[j], axis=1)
   return {"margin_m": m,
           "margin_source": "these_groups" if margin_m is None
-                           else "train_groups",
+                           else margin_source,
           "margin_m_eval_groups": m_here,
           "bound_mean": float(bound.mean()),
           "bound_holds_fraction": float(np.mean(d <= bound)),
@@ -269,6 +271,19 @@ def t_interval(values) -> Dict:
   return {"mean": float(v.mean()), "ci95": half, "n": int(len(v))}
 
 
+def charset_groups(item_alphabet: np.ndarray, item_character: np.ndarray,
+                   sets: int, seed) -> tuple:
+  """The disjoint-character groups of the items: each alphabet's characters
+  cut into `sets` disjoint sets (groups_lib.character_sets, seeded).
+  item_alphabet / item_character: [I]. Returns (members: a list of [n_g]
+  item indices in (alphabet, set) order, labels: [G] their alphabets)."""
+  charset = groups_lib.character_sets(item_alphabet, item_character,
+                                      np.arange(len(item_alphabet)), sets, seed)
+  key = item_alphabet.astype(np.int64) * sets + charset
+  members = [np.flatnonzero(key == k) for k in np.unique(key)]
+  return members, np.array([item_alphabet[m[0]] for m in members])
+
+
 def group_size_curve(item_alphabet: np.ndarray, item_character: np.ndarray,
                      sizes, resamples: int, sets: int, seed: int,
                      embed_groups) -> Dict:
@@ -281,14 +296,10 @@ def group_size_curve(item_alphabet: np.ndarray, item_character: np.ndarray,
   embeddings. item_alphabet / item_character: [I] (upright drawings).
   Returns {"1": {"recall_at_1": t_interval, "ratio": t_interval}, ..., "all"}.
   """
-  items = np.arange(len(item_alphabet))
   per_size = {n: {"recall_at_1": [], "ratio": []} for n in sizes}
   for r in range(resamples):
-    charset = groups_lib.character_sets(item_alphabet, item_character, items,
-                                        sets, (seed, r))
-    key = item_alphabet.astype(np.int64) * sets + charset
-    members = [np.flatnonzero(key == k) for k in np.unique(key)]
-    labels = np.array([item_alphabet[m[0]] for m in members])
+    members, labels = charset_groups(item_alphabet, item_character, sets,
+                                     (seed, r))
     for n in sizes:
       rng = np.random.default_rng([seed, r, n])
       chosen = [m if n == 0 or len(m) <= n

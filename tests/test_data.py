@@ -44,10 +44,15 @@ def test_random_groups_are_disjoint_and_seeded():
 
 @pytest.mark.parametrize("sets", [2, 3])
 def test_disjoint_character_groups_share_no_character_or_drawing(sets):
-  from grouprep.data import pipeline
+  # The groups of data.group_key="charset" (training), and the evaluation's
+  # metrics.charset_groups, which must cut the same sets for the same seed.
+  from grouprep import metrics
   data = fake_split(num_alphabets=4, chars_per_alphabet=7, drawers=3)
   images = np.arange(len(data))
-  g = pipeline.disjoint_character_groups(data, images, sets, seed=5)
+  charsets = lambda seed: groups_lib.build_groups(
+      data.alphabet, images, group_key="charset", rotations=(0,), seed=seed,
+      characters=data.character, charsets=sets)
+  g = charsets(5)
   assert g.num_groups == 4 * sets
   assert np.all(g.item_rotation == 0)  # upright drawings
   assert sorted(g.item_image.tolist()) == images.tolist()  # each drawing once
@@ -64,10 +69,15 @@ def test_disjoint_character_groups_share_no_character_or_drawing(sets):
     sizes = sorted(len(c) for c in chars)
     assert sizes[-1] - sizes[0] <= 1 and sum(sizes) == 7  # near-equal split
   # Seeded: the same seed gives the same sets, another seed other sets.
-  again = pipeline.disjoint_character_groups(data, images, sets, seed=5)
+  again = charsets(5)
   np.testing.assert_array_equal(again.item_image, g.item_image)
-  other = pipeline.disjoint_character_groups(data, images, sets, seed=6)
+  other = charsets(6)
   assert not np.array_equal(other.item_image, g.item_image)
+  members, labels = metrics.charset_groups(data.alphabet, data.character,
+                                           sets, 5)
+  np.testing.assert_array_equal(labels, g.group_class)
+  for k, m in enumerate(members):
+    assert sorted(m.tolist()) == sorted(g.item_image[g.members(k)].tolist())
 
 
 def test_charset_training_groups_exclude_heldout_characters():

@@ -39,16 +39,6 @@ def make_groups(config, data, images: np.ndarray) -> groups_lib.Groups:
       characters=data.character, charsets=d.charsets_per_alphabet)
 
 
-def disjoint_character_groups(data, images: np.ndarray, sets: int,
-                              seed: int) -> groups_lib.Groups:
-  """The disjoint-character protocol: each alphabet's characters among
-  `images` cut (seeded) into `sets` disjoint sets; a group = the upright
-  drawings of one set, so same-alphabet groups share no character or drawing."""
-  return groups_lib.build_groups(
-      data.alphabet, np.unique(images), group_key="charset", rotations=(0,),
-      seed=seed, characters=data.character, charsets=sets)
-
-
 def trained_alphabets(config, data) -> np.ndarray:
   """Alphabet ids any of whose characters the training split holds: the
   Vinyals split's trainval spans 8 of the 20 evaluation alphabets."""
