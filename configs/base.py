@@ -64,6 +64,11 @@ def get_base_config(arg=None) -> ml_collections.ConfigDict:
   config.train.keep_checkpoints = 3
   config.train.log_every = 25
 
+  # The evaluators run at the end (grouprep/evaluators/registry.py), on each
+  # split whose spec lists them (grouprep/data/splits.py).
+  config.evals = ("distance", "retrieval", "item_to_group", "theorem1",
+                  "disjoint_characters", "fewshot", "lake")
+
   config.eval = ml_collections.ConfigDict()
   config.eval.batch_size = 2048  # Images per forward pass.
   config.eval.fewshot_episodes = 1000
@@ -82,9 +87,11 @@ def get_base_config(arg=None) -> ml_collections.ConfigDict:
   config.eval.size_curve_resamples = 20
   # Theorem 1's margin m is a property of f: measured on training groups.
   config.eval.theorem1_triplets = 1_000_000  # Sampled evaluation triplets.
-  # Few-shot accuracy during training (every N steps; 0: never), logged to
-  # eval_log.jsonl against training wall time: the accuracy-vs-time curve.
+  # Evaluation during training, every N steps (0: never), on the training
+  # split's validation split, logged to eval_log.jsonl against training
+  # wall time: these evaluators, few-shot with fewer episodes.
   config.eval.every = 0
+  config.eval.during_training = ("fewshot",)
   config.eval.during_training_episodes = 200
 
   if arg == "smoke":

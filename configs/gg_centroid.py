@@ -1,30 +1,25 @@
-"""Group-group InfoNCE, centroid groups (seed eq. 2): the note's 1st configuration.
+"""Group-group InfoNCE on centroids (seed eq. 2): the note's 1st configuration.
 
-Classes are the 30 background alphabets (20% of each one's characters held
-out), groups their rotated copies (0/90/180/270). Each step draws C=16
-alphabets x V=2 rotations x M=8 drawings; the centroid of rotation a is pulled
-to the centroid of rotation b of its alphabet and pushed from the other
-alphabets' centroids (cosine / 0.1, symmetric). Adam 1e-3, cosine decay.
+Groups are the rotated copies (0/90/180/270) of the 30 background alphabets;
+each group's centroid is pulled to the centroid of another rotation of its
+alphabet and pushed from the other alphabets' centroids.
 
 Command (from the repository root):
   TFDS_DATA_DIR=../shared/tensorflow_datasets \
   python -m grouprep.main --config=configs/gg_centroid.py --workdir=runs/gg_centroid
-
-Measured on the 2-core CPU (2026-11-29, jax 0.10.2, 2 devices, seed 0):
-500 steps in 142 s, evaluation 182 s. In the unit space,
-unseen alphabets (test): rotation groups ratio 7.50 (untrained 1.09);
-disjoint characters ratio 3.13 (untrained 3.01), group recall@1
-at 5 drawings 0.236 ± 0.031 (untrained 0.225 ± 0.036),
-at all drawings 0.720 ± 0.030 (untrained 0.891 ± 0.017);
-20-way 1-shot 0.354 ± 0.004; Lake's runs error 0.760;
-Theorem 1: m 1.41 on training groups, 1.41 on these;
-ordered triplets 0.662 (untrained 0.540).
-Held-out characters (validation): rotation ratio 5.75, disjoint-character
-recall@1 at all drawings 0.263 ± 0.025 (untrained 0.279 ± 0.019).
-Training shared the 2 cores with other runs and evaluations, so its
-seconds are an upper bound.
 Smoke (--config=configs/gg_centroid.py:smoke): 43 s end to end (measured while
 other jobs shared the cores).
+
+Measured on the 2-core CPU (2026-11-29, jax 0.10.2, 2 devices, seed 0): 500
+steps in 142 s, evaluation 182 s. In the unit space, unseen alphabets (test):
+rotation groups ratio 7.50 (untrained 1.09); disjoint characters ratio 3.13
+(untrained 3.01), group recall@1 at 5 drawings 0.236 ± 0.031 (untrained
+0.225 ± 0.036), at all drawings 0.720 ± 0.030 (untrained 0.891 ± 0.017); 20-way
+1-shot 0.354 ± 0.004; Lake's runs error 0.760; Theorem 1: m 1.41 on training
+groups, 1.41 on these; ordered triplets 0.662 (untrained 0.540). Held-out
+characters (validation): rotation ratio 5.75, disjoint-character recall@1 at all
+drawings 0.263 ± 0.025 (untrained 0.279 ± 0.019). Training shared the 2 cores
+with other runs and evaluations, so its seconds are an upper bound.
 """
 from configs import base
 

@@ -1,34 +1,25 @@
 """gg_centroid trained on disjoint-character groups (seed eq. 2).
 
-The note's groups (an alphabet's rotated copies) share every drawing, so a
-rotation-invariant encoder solves them. Here the groups of an alphabet are
-data.charsets_per_alphabet=4 disjoint sets of its characters (seeded; 20% of
-the characters held out as before), each group the upright drawings of one
-set: same-alphabet groups share no character and no drawing, as in the
-evaluation's disjoint-character protocol. Each step draws C=16 alphabets x
-V=2 character sets x M=8 drawings; the centroid of set a is pulled to the centroid of set b
-of its alphabet and pushed from the other alphabets' centroids (cosine / 0.1, symmetric).
-Adam 1e-3, cosine decay.
+As gg_centroid, but an alphabet's groups are data.charsets_per_alphabet=4
+disjoint sets of its characters (upright drawings): same-alphabet groups share
+no character and no drawing.
 
 Command (from the repository root):
   TFDS_DATA_DIR=../shared/tensorflow_datasets \
   python -m grouprep.main --config=configs/gg_centroid_charsets.py --workdir=runs/gg_centroid_charsets
+Smoke (--config=configs/gg_centroid_charsets.py:smoke): 45 s end to end
+(measured while another run trained on the cores).
 
-Measured on the 2-core CPU (2026-11-29, jax 0.10.2, 2 devices, seed 0):
-500 steps in 341 s, evaluation 112 s. In the unit space,
-unseen alphabets (test): rotation groups ratio 1.23 (untrained 1.09);
-disjoint characters ratio 2.65 (untrained 3.01), group recall@1
-at 5 drawings 0.226 ± 0.027 (untrained 0.225 ± 0.036),
-at all drawings 0.855 ± 0.032 (untrained 0.891 ± 0.017);
-20-way 1-shot 0.308 ± 0.004; Lake's runs error 0.785;
-Theorem 1: m 1.41 on training groups, 1.41 on these;
-ordered triplets 0.563 (untrained 0.540).
-Held-out characters (validation): rotation ratio 1.17, disjoint-character
-recall@1 at all drawings 0.598 ± 0.024 (untrained 0.279 ± 0.019).
-Training shared the 2 cores with other runs and evaluations, so its
-seconds are an upper bound.
-Smoke (--config=configs/gg_centroid_charsets.py:smoke): 45 s end to end (measured
-while another run trained on the cores).
+Measured on the 2-core CPU (2026-11-29, jax 0.10.2, 2 devices, seed 0): 500
+steps in 341 s, evaluation 112 s. In the unit space, unseen alphabets (test):
+rotation groups ratio 1.23 (untrained 1.09); disjoint characters ratio 2.65
+(untrained 3.01), group recall@1 at 5 drawings 0.226 ± 0.027 (untrained
+0.225 ± 0.036), at all drawings 0.855 ± 0.032 (untrained 0.891 ± 0.017); 20-way
+1-shot 0.308 ± 0.004; Lake's runs error 0.785; Theorem 1: m 1.41 on training
+groups, 1.41 on these; ordered triplets 0.563 (untrained 0.540). Held-out
+characters (validation): rotation ratio 1.17, disjoint-character recall@1 at all
+drawings 0.598 ± 0.024 (untrained 0.279 ± 0.019). Training shared the 2 cores
+with other runs and evaluations, so its seconds are an upper bound.
 """
 from configs import base
 

@@ -1,28 +1,25 @@
 """Group-item InfoNCE with attention pooling (beyond the note).
 
-As gi_centroid, but a group's embedding is its attention pooling: a learned query
-scores each member (weights softmax(q . W_k z / sqrt(D)), W_k starting at
-zero, i.e. at the centroid) and the group is their weighted mean.
+As gi_centroid, but a group's embedding is its attention pooling: a learned
+query scores each member (weights softmax(q . W_k z / sqrt(D)), W_k starting
+at zero, i.e. at the centroid) and the group is their weighted mean.
 
 Command:
   TFDS_DATA_DIR=../shared/tensorflow_datasets \
   python -m grouprep.main --config=configs/gi_attention.py --workdir=runs/gi_attention
-
-Measured on the 2-core CPU (2026-11-29, jax 0.10.2, 2 devices, seed 0):
-500 steps in 191 s, evaluation 133 s. In the unit space,
-unseen alphabets (test): rotation groups ratio 5.24 (untrained 1.09);
-disjoint characters ratio 3.58 (untrained 3.01), group recall@1
-at 5 drawings 0.315 ± 0.035 (untrained 0.225 ± 0.036),
-at all drawings 0.859 ± 0.026 (untrained 0.891 ± 0.017);
-20-way 1-shot 0.455 ± 0.004; Lake's runs error 0.710;
-Theorem 1: m 1.31 on training groups, 1.25 on these;
-ordered triplets 0.691 (untrained 0.540).
-Held-out characters (validation): rotation ratio 4.89, disjoint-character
-recall@1 at all drawings 0.403 ± 0.022 (untrained 0.279 ± 0.019).
-Training shared the 2 cores with other runs and evaluations, so its
-seconds are an upper bound.
 Smoke (--config=configs/gi_attention.py:smoke): 70 s end to end (measured while
 other jobs shared the cores).
+
+Measured on the 2-core CPU (2026-11-29, jax 0.10.2, 2 devices, seed 0): 500
+steps in 191 s, evaluation 133 s. In the unit space, unseen alphabets (test):
+rotation groups ratio 5.24 (untrained 1.09); disjoint characters ratio 3.58
+(untrained 3.01), group recall@1 at 5 drawings 0.315 ± 0.035 (untrained
+0.225 ± 0.036), at all drawings 0.859 ± 0.026 (untrained 0.891 ± 0.017); 20-way
+1-shot 0.455 ± 0.004; Lake's runs error 0.710; Theorem 1: m 1.31 on training
+groups, 1.25 on these; ordered triplets 0.691 (untrained 0.540). Held-out
+characters (validation): rotation ratio 4.89, disjoint-character recall@1 at all
+drawings 0.403 ± 0.022 (untrained 0.279 ± 0.019). Training shared the 2 cores
+with other runs and evaluations, so its seconds are an upper bound.
 """
 from configs import base
 

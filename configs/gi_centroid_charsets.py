@@ -1,35 +1,25 @@
 """gi_centroid trained on disjoint-character groups (seed eq. 3).
 
-The note's groups (an alphabet's rotated copies) share every drawing, so a
-rotation-invariant encoder solves them. Here the groups of an alphabet are
-data.charsets_per_alphabet=4 disjoint sets of its characters (seeded; 20% of
-the characters held out as before), each group the upright drawings of one
-set: same-alphabet groups share no character and no drawing, as in the
-evaluation's disjoint-character protocol. Each step draws C=16 alphabets x
-V=2 character sets x M=8 drawings; every drawing of set a is pulled
-to the centroid of set b of its alphabet and pushed from the other alphabets'
-centroids (cosine / 0.1, symmetric).
-Adam 1e-3, cosine decay.
+As gi_centroid, but an alphabet's groups are data.charsets_per_alphabet=4
+disjoint sets of its characters (upright drawings): same-alphabet groups share
+no character and no drawing.
 
 Command (from the repository root):
   TFDS_DATA_DIR=../shared/tensorflow_datasets \
   python -m grouprep.main --config=configs/gi_centroid_charsets.py --workdir=runs/gi_centroid_charsets
+Smoke (--config=configs/gi_centroid_charsets.py:smoke): 43 s end to end
+(measured while another run trained on the cores).
 
-Measured on the 2-core CPU (2026-11-29, jax 0.10.2, 2 devices, seed 0):
-500 steps in 328 s, evaluation 126 s. In the unit space,
-unseen alphabets (test): rotation groups ratio 1.31 (untrained 1.09);
-disjoint characters ratio 3.24 (untrained 3.01), group recall@1
-at 5 drawings 0.340 ± 0.041 (untrained 0.225 ± 0.036),
-at all drawings 0.936 ± 0.019 (untrained 0.891 ± 0.017);
-20-way 1-shot 0.420 ± 0.004; Lake's runs error 0.720;
-Theorem 1: m 1.34 on training groups, 1.40 on these;
-ordered triplets 0.589 (untrained 0.540).
-Held-out characters (validation): rotation ratio 1.29, disjoint-character
-recall@1 at all drawings 0.634 ± 0.019 (untrained 0.279 ± 0.019).
-Training shared the 2 cores with other runs and evaluations, so its
-seconds are an upper bound.
-Smoke (--config=configs/gi_centroid_charsets.py:smoke): 43 s end to end (measured
-while another run trained on the cores).
+Measured on the 2-core CPU (2026-11-29, jax 0.10.2, 2 devices, seed 0): 500
+steps in 328 s, evaluation 126 s. In the unit space, unseen alphabets (test):
+rotation groups ratio 1.31 (untrained 1.09); disjoint characters ratio 3.24
+(untrained 3.01), group recall@1 at 5 drawings 0.340 ± 0.041 (untrained
+0.225 ± 0.036), at all drawings 0.936 ± 0.019 (untrained 0.891 ± 0.017); 20-way
+1-shot 0.420 ± 0.004; Lake's runs error 0.720; Theorem 1: m 1.34 on training
+groups, 1.40 on these; ordered triplets 0.589 (untrained 0.540). Held-out
+characters (validation): rotation ratio 1.29, disjoint-character recall@1 at all
+drawings 0.634 ± 0.019 (untrained 0.279 ± 0.019). Training shared the 2 cores
+with other runs and evaluations, so its seconds are an upper bound.
 """
 from configs import base
 

@@ -7,22 +7,19 @@ weighted by softmax(-summed distance / (0.1 * its mean)), between the medoid
 Command:
   TFDS_DATA_DIR=../shared/tensorflow_datasets \
   python -m grouprep.main --config=configs/gi_soft_medoid.py --workdir=runs/gi_soft_medoid
+Smoke (--config=configs/gi_soft_medoid.py:smoke): 85 s end to end (measured
+while other jobs shared the cores).
 
-Measured on the 2-core CPU (2026-11-29, jax 0.10.2, 2 devices, seed 0):
-500 steps in 141 s, evaluation 150 s. In the unit space,
-unseen alphabets (test): rotation groups ratio 4.92 (untrained 1.08);
-disjoint characters ratio 3.41 (untrained 2.80), group recall@1
-at 5 drawings 0.220 ± 0.036 (untrained 0.176 ± 0.028),
-at all drawings 0.789 ± 0.036 (untrained 0.853 ± 0.023);
-20-way 1-shot 0.451 ± 0.004; Lake's runs error 0.657;
-Theorem 1: m 1.28 on training groups, 1.24 on these;
-ordered triplets 0.690 (untrained 0.540).
-Held-out characters (validation): rotation ratio 4.35, disjoint-character
-recall@1 at all drawings 0.374 ± 0.022 (untrained 0.277 ± 0.014).
-Training shared the 2 cores with other runs and evaluations, so its
-seconds are an upper bound.
-Smoke (--config=configs/gi_soft_medoid.py:smoke): 85 s end to end (measured while
-other jobs shared the cores).
+Measured on the 2-core CPU (2026-11-29, jax 0.10.2, 2 devices, seed 0): 500
+steps in 141 s, evaluation 150 s. In the unit space, unseen alphabets (test):
+rotation groups ratio 4.92 (untrained 1.08); disjoint characters ratio 3.41
+(untrained 2.80), group recall@1 at 5 drawings 0.220 ± 0.036 (untrained
+0.176 ± 0.028), at all drawings 0.789 ± 0.036 (untrained 0.853 ± 0.023); 20-way
+1-shot 0.451 ± 0.004; Lake's runs error 0.657; Theorem 1: m 1.28 on training
+groups, 1.24 on these; ordered triplets 0.690 (untrained 0.540). Held-out
+characters (validation): rotation ratio 4.35, disjoint-character recall@1 at all
+drawings 0.374 ± 0.022 (untrained 0.277 ± 0.014). Training shared the 2 cores
+with other runs and evaluations, so its seconds are an upper bound.
 """
 from configs import base
 

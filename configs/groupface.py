@@ -1,32 +1,26 @@
 """GroupFace (Kim et al., CVPR 2020) on the note's batches.
 
-Conv-4 followed by GroupFace's head (model conv4_groupface: K=16 latent
-groups, a group-decision MLP, the group-aware embedding v_x + sum_k p_k v_Gk).
-Loss: ArcFace (s=16, m=0.2) over the 30 training alphabets + 0.1 * CE of the
-group probabilities against the self-distributed labels of the global batch.
-The note's batch (C=16 alphabets x V=2 rotations x M=8). Groups are evaluated
-as centroids of the group-aware embeddings.
+Conv-4 with GroupFace's head (K=16 latent groups), trained with ArcFace over
+the 30 training alphabets + 0.1 * CE towards self-distributed (balanced)
+latent-group labels. Groups are evaluated as centroids of its embeddings.
 
 Command:
   TFDS_DATA_DIR=../shared/tensorflow_datasets \
   python -m grouprep.main --config=configs/groupface.py --workdir=runs/groupface
-
-Measured on the 2-core CPU (2026-11-29, jax 0.10.2, 2 devices, seed 0):
-500 steps in 239 s, evaluation 125 s. In the unit space,
-unseen alphabets (test): rotation groups ratio 3.64 (untrained 1.04);
-disjoint characters ratio 3.63 (untrained 2.74), group recall@1
-at 5 drawings 0.350 ± 0.047 (untrained 0.167 ± 0.027),
-at all drawings 0.841 ± 0.021 (untrained 0.858 ± 0.028);
-20-way 1-shot 0.481 ± 0.004; Lake's runs error 0.662;
-Theorem 1: m 1.46 on training groups, 1.47 on these;
-ordered triplets 0.682 (untrained 0.531).
-Held-out characters (validation): rotation ratio 3.41, disjoint-character
-recall@1 at all drawings 0.383 ± 0.027 (untrained 0.279 ± 0.027).
-Collapse monitors at the last log line (step 500): latent_groups_used 4.76.
-Training shared the 2 cores with other runs and evaluations, so its
-seconds are an upper bound.
 Smoke (--config=configs/groupface.py:smoke): 70 s end to end (measured while
 other jobs shared the cores).
+
+Measured on the 2-core CPU (2026-11-29, jax 0.10.2, 2 devices, seed 0): 500
+steps in 239 s, evaluation 125 s. In the unit space, unseen alphabets (test):
+rotation groups ratio 3.64 (untrained 1.04); disjoint characters ratio 3.63
+(untrained 2.74), group recall@1 at 5 drawings 0.350 ± 0.047 (untrained
+0.167 ± 0.027), at all drawings 0.841 ± 0.021 (untrained 0.858 ± 0.028); 20-way
+1-shot 0.481 ± 0.004; Lake's runs error 0.662; Theorem 1: m 1.46 on training
+groups, 1.47 on these; ordered triplets 0.682 (untrained 0.531). Held-out
+characters (validation): rotation ratio 3.41, disjoint-character recall@1 at all
+drawings 0.383 ± 0.027 (untrained 0.279 ± 0.027). Collapse monitors at the last
+log line (step 500): latent_groups_used 4.76. Training shared the 2 cores with
+other runs and evaluations, so its seconds are an upper bound.
 """
 from configs import base
 

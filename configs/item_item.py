@@ -1,30 +1,25 @@
 """Item-item InfoNCE (seed eq. 1): instance discrimination, unsupervised.
 
-Labels are not used: a batch is 128 training images drawn uniformly (each
-image its own class: data.label_key="image", under a random rotation), each
-augmented twice on the device (random zoom +-15%, shift +-10%); each view is
-pulled to the other view of its image and pushed from the other images'
-(cosine / 0.1, symmetric). Groups are evaluated as centroids.
+Every training image is its own class (128 a batch, labels unused): its two
+augmented views are pulled together and pushed from the other images' views.
+Groups are evaluated as centroids.
 
 Command:
   TFDS_DATA_DIR=../shared/tensorflow_datasets \
   python -m grouprep.main --config=configs/item_item.py --workdir=runs/item_item
-
-Measured on the 2-core CPU (2026-11-29, jax 0.10.2, 2 devices, seed 0):
-500 steps in 227 s, evaluation 176 s. In the unit space,
-unseen alphabets (test): rotation groups ratio 1.25 (untrained 1.09);
-disjoint characters ratio 2.59 (untrained 2.99), group recall@1
-at 5 drawings 0.341 ± 0.041 (untrained 0.221 ± 0.035),
-at all drawings 0.930 ± 0.017 (untrained 0.900 ± 0.020);
-20-way 1-shot 0.666 ± 0.004; Lake's runs error 0.465;
-Theorem 1: m 1.33 on training groups, 1.31 on these;
-ordered triplets 0.586 (untrained 0.540).
-Held-out characters (validation): rotation ratio 1.16, disjoint-character
-recall@1 at all drawings 0.314 ± 0.018 (untrained 0.266 ± 0.018).
-Training shared the 2 cores with other runs and evaluations, so its
-seconds are an upper bound.
 Smoke (--config=configs/item_item.py:smoke): 74 s end to end (measured while
 other jobs shared the cores).
+
+Measured on the 2-core CPU (2026-11-29, jax 0.10.2, 2 devices, seed 0): 500
+steps in 227 s, evaluation 176 s. In the unit space, unseen alphabets (test):
+rotation groups ratio 1.25 (untrained 1.09); disjoint characters ratio 2.59
+(untrained 2.99), group recall@1 at 5 drawings 0.341 ± 0.041 (untrained
+0.221 ± 0.035), at all drawings 0.930 ± 0.017 (untrained 0.900 ± 0.020); 20-way
+1-shot 0.666 ± 0.004; Lake's runs error 0.465; Theorem 1: m 1.33 on training
+groups, 1.31 on these; ordered triplets 0.586 (untrained 0.540). Held-out
+characters (validation): rotation ratio 1.16, disjoint-character recall@1 at all
+drawings 0.314 ± 0.018 (untrained 0.266 ± 0.018). Training shared the 2 cores
+with other runs and evaluations, so its seconds are an upper bound.
 """
 from configs import base
 

@@ -1,35 +1,28 @@
 """SMoG, Synchronous Momentum Grouping (Pang et al., ECCV 2022). Unsupervised.
 
-A batch is 128 training images drawn uniformly (labels unused), each augmented
-twice on the device; Conv-4 with an MLP projection head (64-d). K=256 prototypes, assignment by the momentum encoder
-(EMA 0.99), prototypes moved by momentum beta=0.99 within the step and
-synchronously over the devices, group-item InfoNCE against them (cosine / 0.1),
-k-means re-grouping over a memory of the last 4096 momentum embeddings at
-step 20 and every 100 steps (the paper: every 300 of a much longer run). Collapse monitors in
-train_log.jsonl: groups_used_in_batch, assignment_entropy,
-groups_used_in_memory. Groups are evaluated as centroids.
+A momentum encoder assigns each of two augmentations of 128 unlabelled images
+to one of K=256 prototypes (moved by momentum, re-grouped by k-means), which
+the other augmentation must pick out by group-item InfoNCE. Groups are
+evaluated as centroids.
 
 Command:
   TFDS_DATA_DIR=../shared/tensorflow_datasets \
   python -m grouprep.main --config=configs/smog.py --workdir=runs/smog
+Smoke (--config=configs/smog.py:smoke): 85 s end to end (measured while other
+jobs shared the cores).
 
-Measured on the 2-core CPU (2026-11-29, jax 0.10.2, 2 devices, seed 0):
-500 steps in 192 s, evaluation 120 s. In the unit space,
-unseen alphabets (test): rotation groups ratio 1.40 (untrained 1.08);
-disjoint characters ratio 3.20 (untrained 2.97), group recall@1
-at 5 drawings 0.247 ± 0.029 (untrained 0.113 ± 0.022),
-at all drawings 0.782 ± 0.027 (untrained 0.740 ± 0.034);
-20-way 1-shot 0.496 ± 0.005; Lake's runs error 0.635;
-Theorem 1: m 1.87 on training groups, 1.86 on these;
-ordered triplets 0.584 (untrained 0.526).
-Held-out characters (validation): rotation ratio 1.30, disjoint-character
-recall@1 at all drawings 0.273 ± 0.018 (untrained 0.200 ± 0.022).
-Collapse monitors at the last log line (step 500): assignment_entropy 0.8557,
-groups_used_in_batch 134.6, groups_used_in_memory 255.
-Training shared the 2 cores with other runs and evaluations, so its
-seconds are an upper bound.
-Smoke (--config=configs/smog.py:smoke): 85 s end to end (measured while
-other jobs shared the cores).
+Measured on the 2-core CPU (2026-11-29, jax 0.10.2, 2 devices, seed 0): 500
+steps in 192 s, evaluation 120 s. In the unit space, unseen alphabets (test):
+rotation groups ratio 1.40 (untrained 1.08); disjoint characters ratio 3.20
+(untrained 2.97), group recall@1 at 5 drawings 0.247 ± 0.029 (untrained
+0.113 ± 0.022), at all drawings 0.782 ± 0.027 (untrained 0.740 ± 0.034); 20-way
+1-shot 0.496 ± 0.005; Lake's runs error 0.635; Theorem 1: m 1.87 on training
+groups, 1.86 on these; ordered triplets 0.584 (untrained 0.526). Held-out
+characters (validation): rotation ratio 1.30, disjoint-character recall@1 at all
+drawings 0.273 ± 0.018 (untrained 0.200 ± 0.022). Collapse monitors at the last
+log line (step 500): assignment_entropy 0.8557, groups_used_in_batch 134.6,
+groups_used_in_memory 255. Training shared the 2 cores with other runs and
+evaluations, so its seconds are an upper bound.
 """
 from configs import base
 

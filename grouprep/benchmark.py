@@ -38,7 +38,8 @@ def _config(args):
 
 def bench_step(args) -> dict:
   import jax  # pylint: disable=g-import-not-at-top
-  from grouprep import methods, models, platform, train  # pylint: disable=g-import-not-at-top
+  from grouprep import models, platform, train  # pylint: disable=g-import-not-at-top
+  from grouprep.methods.registry import get_method  # pylint: disable=g-import-not-at-top
   from grouprep.data import sampler  # pylint: disable=g-import-not-at-top
   config = _config(args)
   devices = platform.training_devices(args.num_devices)
@@ -46,7 +47,7 @@ def bench_step(args) -> dict:
   s = args.image_size
   state = train.replicate(train.create_train_state(config, model, (s, s, 1)),
                           devices)
-  step = train.make_p_train_step(methods.get_method(config.loss), devices)
+  step = train.make_p_train_step(get_method(config.loss), devices)
   x = np.random.default_rng(0).random(
       (args.classes, 2, args.items, s, s, 1), np.float32)
   x = sampler.shard(x, len(devices))

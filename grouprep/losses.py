@@ -4,6 +4,7 @@ Shapes: C classes, M items per group, D embedding dim, N items.
 """
 import functools
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -11,7 +12,10 @@ import numpy as np
 SIMILARITIES = ("cosine", "neg_sq_euclidean")
 
 
-def _l2_normalize(x: jax.Array, eps: float = 1e-12) -> jax.Array:
+def l2_normalize(x: jax.Array, eps: float = 1e-12) -> jax.Array:
+  """Rows scaled to norm 1 (zero rows stay 0): [..., D] -> [..., D]. The one
+  normalisation of grouprep: the cosine losses, SMoG, the unit-norm triplet
+  loss and the evaluation's unit space."""
   return x * jax.lax.rsqrt(jnp.maximum(jnp.sum(x * x, -1, keepdims=True), eps))
 
 
@@ -27,8 +31,10 @@ def pairwise_similarity(a: jax.Array, b: jax.Array, *, kind: str = "cosine",
 
   kind="cosine": cosine similarity; kind="neg_sq_euclidean": -||a_i - b_j||^2.
   """
+  chex.assert_rank([a, b], 2)
+  chex.assert_equal_shape_suffix([a, b], 1)  # D
   if kind == "cosine":
-    sim = _l2_normalize(a) @ _l2_normalize(b).T
+    sim = l2_normalize(a) @ l2_normalize(b).T
   elif kind == "neg_sq_euclidean":
     sim = (2.0 * a @ b.T - jnp.sum(a * a, -1)[:, None]
            - jnp.sum(b * b, -1)[None, :])
@@ -58,6 +64,9 @@ def group_item_infonce(items: jax.Array, groups: jax.Array, *,
   group embedding of class c. Every item is an anchor, its positive is
   groups[c], its candidates all C groups. Returns the mean over the C*M anchors.
   """
+  chex.assert_rank([items, groups], [3, 2])
+  chex.assert_equal_shape_prefix([items, groups], 1)  # C
+  chex.assert_equal_shape_suffix([items, groups], 1)  # D
   c, m, d = items.shape
   positives = jnp.repeat(jnp.arange(c), m)
   return _infonce(items.reshape(c * m, d), groups, positives, temperature,
@@ -71,6 +80,8 @@ def group_group_infonce(groups_a: jax.Array, groups_b: jax.Array, *,
 
   Anchor groups_a[c], positive groups_b[c], candidates all rows of groups_b.
   """
+  chex.assert_rank(groups_a, 2)
+  chex.assert_equal_shape([groups_a, groups_b])
   return _infonce(groups_a, groups_b, jnp.arange(groups_a.shape[0]),
                   temperature, similarity)
 
@@ -82,6 +93,8 @@ def item_item_infonce(items_a: jax.Array, items_b: jax.Array, *,
 
   Anchor items_a[i], positive items_b[i], candidates all rows of items_b.
   """
+  chex.assert_rank(items_a, 2)
+  chex.assert_equal_shape([items_a, items_b])
   return _infonce(items_a, items_b, jnp.arange(items_a.shape[0]), temperature,
                   similarity)
 
@@ -94,7 +107,7 @@ def _affine_logits_parts(items, groups, temperature, similarity):
   per-row constant that cancels in the loss."""
   check_similarity(similarity)
   if similarity == "cosine":
-    return (_l2_normalize(items), _l2_normalize(groups), 1.0 / temperature,
+    return (l2_normalize(items), l2_normalize(groups), 1.0 / temperature,
             jnp.zeros(groups.shape[0], items.dtype))
   # -||a - b||^2 = 2 a.b - ||b||^2 - ||a||^2; the last term is the same for
   # every candidate of a row, so it cancels between the log-sum-exp and the
@@ -175,6 +188,9 @@ def group_item_infonce_streaming(items: jax.Array, groups: jax.Array, *,
   formed in the same pass, so forward + backward costs three matmuls of the
   [C*M, C] similarity shape and never materialises it.
   """
+  chex.assert_rank([items, groups], [3, 2])
+  chex.assert_equal_shape_prefix([items, groups], 1)  # C
+  chex.assert_equal_shape_suffix([items, groups], 1)  # D
   c, m, d = items.shape
   a, b, alpha, col_bias = _affine_logits_parts(
       items.reshape(c * m, d), groups, temperature, similarity)
@@ -192,11 +208,17 @@ def prototype_infonce(items: jax.Array, prototypes: jax.Array,
   """Group-item InfoNCE against K prototypes (SMoG): items [N, D], prototypes
   [K, D], targets [N] int (each item's group). Mean over the N items of
   -log softmax_k(sim(item, prototypes[k]))[target]."""
+  chex.assert_rank([items, prototypes, targets], [2, 2, 1])
+  chex.assert_equal_shape_suffix([items, prototypes], 1)  # D
+  chex.assert_equal_shape_prefix([items, targets], 1)  # N
   return _infonce(items, prototypes, targets, temperature, similarity)
 
 
-def pairwise_distances(a: jax.Array, b: jax.Array) -> jax.Array:
-  """Euclidean distances [Na, Nb]; the gradient at a zero distance is 0."""
+def euclidean_distances(a: jax.Array, b: jax.Array) -> jax.Array:
+  """Euclidean distances [Na, Nb], differentiable (the gradient at a zero
+  distance is 0); metrics.pairwise_distances is the evaluation's (numpy)."""
+  chex.assert_rank([a, b], 2)
+  chex.assert_equal_shape_suffix([a, b], 1)  # D
   sq = jnp.maximum(-pairwise_similarity(a, b, kind="neg_sq_euclidean"), 0.0)
   safe = jnp.where(sq > 1e-12, sq, 1.0)
   return jnp.where(sq > 1e-12, jnp.sqrt(safe), 0.0)
@@ -210,7 +232,9 @@ def triplet_batch_hard(embeddings: jax.Array, labels: jax.Array, *,
   (same label, not itself) and nearest negative; the mean over anchors that
   have both of max(0, d(a, p) - d(a, n) + margin) -- Theorem 1's setting.
   """
-  d = pairwise_distances(embeddings, embeddings)
+  chex.assert_rank([embeddings, labels], [2, 1])
+  chex.assert_equal_shape_prefix([embeddings, labels], 1)  # N
+  d = euclidean_distances(embeddings, embeddings)
   same = labels[:, None] == labels[None, :]
   pos = same & ~jnp.eye(len(labels), dtype=bool)
   hardest_pos = jnp.max(jnp.where(pos, d, -jnp.inf), axis=1)
@@ -229,6 +253,9 @@ def arcface_loss(embeddings: jax.Array, class_weights: jax.Array,
 
   embeddings: [N, D], class_weights: [K, D], labels: [N] in [0, K).
   """
+  chex.assert_rank([embeddings, class_weights, labels], [2, 2, 1])
+  chex.assert_equal_shape_suffix([embeddings, class_weights], 1)  # D
+  chex.assert_equal_shape_prefix([embeddings, labels], 1)  # N
   cos = pairwise_similarity(embeddings, class_weights, kind="cosine")
   cos = jnp.clip(cos, -1.0 + 1e-6, 1.0 - 1e-6)
   target = jax.nn.one_hot(labels, class_weights.shape[0], dtype=bool)
@@ -247,6 +274,7 @@ def self_distributed_labels(probs: jax.Array) -> jax.Array:
   argmax_k (p(G_k|x) - E_batch[p(G_k|x)]) / K + 1/K: subtracting the batch
   mean steers items away from over-used groups, which balances them.
   """
+  chex.assert_rank(probs, 2)
   k = probs.shape[-1]
   centred = (probs - jnp.mean(probs, axis=0, keepdims=True)) / k + 1.0 / k
   return jnp.argmax(centred, axis=-1).astype(jnp.int32)
@@ -255,8 +283,9 @@ def self_distributed_labels(probs: jax.Array) -> jax.Array:
 def pearson_affinity(embeddings: jax.Array) -> jax.Array:
   """The Group Loss's W: ReLU of the Pearson correlation between embeddings,
   zero diagonal. [N, D] -> [N, N]."""
+  chex.assert_rank(embeddings, 2)
   x = embeddings - jnp.mean(embeddings, axis=1, keepdims=True)
-  x = _l2_normalize(x)
+  x = l2_normalize(x)
   w = jax.nn.relu(x @ x.T)
   return w * (1.0 - jnp.eye(len(w), dtype=w.dtype))
 
@@ -267,6 +296,9 @@ def replicator_dynamics(affinity: jax.Array, priors: jax.Array,
 
   affinity: [N, N] non-negative, priors: [N, K] rows on the simplex -> [N, K].
   """
+  chex.assert_rank([affinity, priors], 2)
+  chex.assert_equal_shape_prefix([affinity, priors], 1)  # N
+  chex.assert_axis_dimension(affinity, 1, priors.shape[0])  # N
   def body(x, _):
     x = x * (affinity @ x)
     return x / jnp.maximum(jnp.sum(x, -1, keepdims=True), 1e-12), None
@@ -285,6 +317,8 @@ def group_loss(embeddings: jax.Array, logits: jax.Array, labels: jax.Array,
   softmax(logits / T) elsewhere; `iterations` of replicator dynamics over the
   Pearson affinity refine them; the loss is NLL(log X, y) + CE(logits, y).
   """
+  chex.assert_rank([embeddings, logits, labels, anchors], [2, 2, 1, 1])
+  chex.assert_equal_shape_prefix([embeddings, logits, labels, anchors], 1)  # N
   k = logits.shape[-1]
   one_hot = jax.nn.one_hot(labels, k, dtype=logits.dtype)
   priors = jnp.where(anchors[:, None], one_hot,

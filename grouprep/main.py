@@ -49,9 +49,9 @@ def initialize_distributed(coordinator_address, num_processes, process_id):
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-  from grouprep import checkpoints, validation  # pylint: disable=g-import-not-at-top
+  from grouprep import checkpoints, errors  # pylint: disable=g-import-not-at-top
   from grouprep.data import omniglot, sampler  # pylint: disable=g-import-not-at-top
-  user_errors = (validation.ConfigError, checkpoints.CheckpointError,
+  user_errors = (errors.ConfigError, checkpoints.CheckpointError,
                  omniglot.DataError, sampler.BatchShapeError,
                  train.NonFiniteLossError)
   if not FLAGS["verbosity"].present:

@@ -10,7 +10,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from grouprep.data import groups as groups_lib
-from grouprep.pooling import SOFT_MEDOID_TEMPERATURE
 
 
 def pairwise_distances(a: np.ndarray, b: np.ndarray = None,
@@ -195,39 +194,6 @@ def group_retrieval(group_emb: np.ndarray, group_label: np.ndarray) -> Dict:
   valid = rel.sum(1) > 0
   return {"recall_at_1": float(rel[valid, 0].mean()),
           "map": float(ap[valid].mean())}
-
-
-def _softmax_rows(logits: np.ndarray) -> np.ndarray:
-  e = np.exp(logits - logits.max(1, keepdims=True))
-  return e / e.sum(1, keepdims=True)
-
-
-def leave_one_out_pool(members: np.ndarray, pooling: str,
-                       params=None) -> np.ndarray:
-  """Pooling of a group without each member in turn. members: [M, D] -> [M, D].
-
-  Row i is the pooling (pooling.py's definitions; params for a learned one) of
-  the other M-1 members, computed exactly from M x M quantities.
-  """
-  m = len(members)
-  if pooling == "centroid":
-    return (members.sum(0)[None] - members) / (m - 1)
-  if pooling in ("medoid", "soft_medoid"):
-    dist = pairwise_distances(members)
-    cost = dist.sum(1)[None, :] - dist  # [i, j]: j's cost without i
-    np.fill_diagonal(cost, np.inf)
-    if pooling == "medoid":
-      return members[np.argmin(cost, axis=1)]
-    finite = np.where(np.isinf(cost), 0.0, cost)
-    scale = finite.sum(1, keepdims=True) / (m - 1) + 1e-12
-    return _softmax_rows(-cost / (SOFT_MEDOID_TEMPERATURE * scale)) @ members
-  if pooling == "attention":
-    logits = (members @ np.asarray(params["key"])) @ np.asarray(
-        params["query"]) / np.sqrt(members.shape[1])
-    w = np.exp(logits - logits.max())
-    return ((w @ members)[None] - w[:, None] * members) / (
-        w.sum() - w)[:, None]
-  raise ValueError(f"No leave-one-out rule for pooling {pooling!r}.")
 
 
 def item_to_group_accuracy(item_emb: np.ndarray, item_group: np.ndarray,

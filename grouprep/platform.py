@@ -46,13 +46,13 @@ def training_devices(num_devices: int):
   devices of every process, in jax.devices() order. A clear error when a
   process has fewer."""
   import jax  # pylint: disable=g-import-not-at-top
-  from grouprep import validation  # pylint: disable=g-import-not-at-top
+  from grouprep import errors  # pylint: disable=g-import-not-at-top
   local = jax.local_devices()
   n = resolve_num_devices(num_devices, local[0].platform, len(local))
   if len(local) < n:
     hint = ("set --config.num_devices to at most that" if local[0].platform
             != "cpu" else "XLA_FLAGS forces fewer CPU devices; unset it")
-    raise validation.ConfigError(
+    raise errors.ConfigError(
         f"config.num_devices={num_devices} asks for {n} devices per process, "
         f"but this process has {len(local)} {local[0].platform} device(s): "
         f"{hint}.")

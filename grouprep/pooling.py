@@ -1,47 +1,88 @@
 """Group embeddings from item embeddings: `[..., M, D] -> [..., D]`.
 
-A pooling maps the M member embeddings of a group to one vector. Add a new one
-by writing a function here and naming it in `POOLINGS`.
+A pooling maps the M member embeddings of a group to one vector. Every pooling
+takes an optional `mask [..., M]` (True: the member is in the group), so one
+function pools a whole group, a padded group and the leave-one-out groups that
+evaluation needs (`leave_one_out`). Add a pooling by writing one function
+`fn(items, mask, params)` here and naming it in `POOLINGS` (with its
+initialiser in `LEARNED` if it is learned): training, `leave_one_out` and every
+evaluator then use it.
 """
+from typing import Callable, Optional
+
+import chex
 import jax
 import jax.numpy as jnp
 
 
-def centroid(items: jax.Array) -> jax.Array:
-  """Mean of the members. items: [..., M, D] -> [..., D]."""
-  return jnp.mean(items, axis=-2)
+def _check(items: jax.Array, mask: Optional[jax.Array]) -> None:
+  chex.assert_rank(items, {2, 3, 4, 5, 6})
+  if mask is not None:
+    chex.assert_shape(mask, items.shape[:-1])
 
 
-def medoid_index(items: jax.Array) -> jax.Array:
-  """Index of the medoid. items: [..., M, D] -> [...] int32.
+def _pairwise_euclidean(items: jax.Array, safe_gradient: bool) -> jax.Array:
+  """[..., M, D] -> [..., M, M] member distances, the diagonal exactly 0.
 
-  The medoid is the member whose summed Euclidean distance to the other members
-  is smallest; ties go to the lowest index (argmin's rule).
+  In float32 the expansion leaves |x|^2 rounding on the diagonal (a spurious
+  self-distance ~0.016 at norm ~40, enough to flip a medoid tie); with
+  safe_gradient the sqrt never sees 0 (sqrt'(0) is infinite).
   """
   norms = jnp.sum(items * items, axis=-1)
   gram = jnp.einsum("...md,...nd->...mn", items, items)
   sq = norms[..., :, None] + norms[..., None, :] - 2.0 * gram
-  # The diagonal is exactly 0: in float32 the expansion leaves |x|^2 rounding
-  # there (a spurious self-distance ~0.016 at norm ~40, enough to flip a tie).
   eye = jnp.eye(items.shape[-2], dtype=bool)
-  dist = jnp.where(eye, 0.0, jnp.sqrt(jnp.maximum(sq, 0.0)))  # [..., M, M]
-  return jnp.argmin(jnp.sum(dist, axis=-1), axis=-1)
+  if safe_gradient:
+    return jnp.where(eye, 0.0,
+                     jnp.sqrt(jnp.where(eye, 1.0, jnp.maximum(sq, 1e-12))))
+  return jnp.where(eye, 0.0, jnp.sqrt(jnp.maximum(sq, 0.0)))
 
 
-def medoid(items: jax.Array) -> jax.Array:
-  """The medoid member. items: [..., M, D] -> [..., D].
+def _summed_distances(dist: jax.Array, mask: Optional[jax.Array]) -> jax.Array:
+  """[..., M]: each member's summed distance to the (present) others."""
+  if mask is None:
+    return jnp.sum(dist, axis=-1)
+  return jnp.sum(jnp.where(mask[..., None, :], dist, 0.0), axis=-1)
+
+
+def centroid(items: jax.Array, mask: Optional[jax.Array] = None) -> jax.Array:
+  """Mean of the members. items: [..., M, D], mask: [..., M] -> [..., D]."""
+  _check(items, mask)
+  if mask is None:
+    return jnp.mean(items, axis=-2)
+  w = mask.astype(items.dtype)
+  return (jnp.einsum("...m,...md->...d", w, items)
+          / jnp.sum(w, axis=-1)[..., None])
+
+
+def medoid_index(items: jax.Array,
+                 mask: Optional[jax.Array] = None) -> jax.Array:
+  """Index of the medoid. items: [..., M, D], mask: [..., M] -> [...] int32.
+
+  The medoid is the member whose summed Euclidean distance to the other members
+  is smallest; ties go to the lowest index (argmin's rule).
+  """
+  _check(items, mask)
+  cost = _summed_distances(_pairwise_euclidean(items, False), mask)
+  if mask is not None:
+    cost = jnp.where(mask, cost, jnp.inf)
+  return jnp.argmin(cost, axis=-1)
+
+
+def medoid(items: jax.Array, mask: Optional[jax.Array] = None) -> jax.Array:
+  """The medoid member. items: [..., M, D], mask: [..., M] -> [..., D].
 
   The selection is not differentiated; the gradient flows only into the
   selected member.
   """
-  idx = medoid_index(jax.lax.stop_gradient(items))
+  idx = medoid_index(jax.lax.stop_gradient(items), mask)
   return jnp.take_along_axis(items, idx[..., None, None], axis=-2)[..., 0, :]
 
 
 SOFT_MEDOID_TEMPERATURE = 0.1
 
 
-def soft_medoid(items: jax.Array,
+def soft_medoid(items: jax.Array, mask: Optional[jax.Array] = None,
                 temperature: float = SOFT_MEDOID_TEMPERATURE) -> jax.Array:
   """A differentiable medoid (Geisler et al., 2020). [..., M, D] -> [..., D].
 
@@ -49,15 +90,16 @@ def soft_medoid(items: jax.Array,
   s_m the summed Euclidean distance of member m to the others. Dividing by the
   mean makes T scale-free: T -> 0 gives the medoid, T -> inf the centroid.
   """
-  norms = jnp.sum(items * items, axis=-1)
-  gram = jnp.einsum("...md,...nd->...mn", items, items)
-  sq = norms[..., :, None] + norms[..., None, :] - 2.0 * gram
-  # sqrt'(0) is infinite: the diagonal (exactly 0) is masked out first.
-  eye = jnp.eye(items.shape[-2], dtype=bool)
-  dist = jnp.where(eye, 0.0, jnp.sqrt(jnp.where(eye, 1.0, jnp.maximum(sq, 1e-12))))
-  s = jnp.sum(dist, axis=-1)  # [..., M]
-  scale = jnp.mean(s, axis=-1, keepdims=True) + 1e-12
-  w = jax.nn.softmax(-s / (temperature * scale), axis=-1)
+  _check(items, mask)
+  s = _summed_distances(_pairwise_euclidean(items, True), mask)  # [..., M]
+  if mask is None:
+    scale = jnp.mean(s, axis=-1, keepdims=True) + 1e-12
+    logits = -s / (temperature * scale)
+  else:
+    scale = (jnp.sum(jnp.where(mask, s, 0.0), -1, keepdims=True)
+             / jnp.sum(mask, -1, keepdims=True) + 1e-12)
+    logits = jnp.where(mask, -s / (temperature * scale), -jnp.inf)
+  w = jax.nn.softmax(logits, axis=-1)
   return jnp.einsum("...m,...md->...d", w, items)
 
 
@@ -68,7 +110,8 @@ def init_attention(rng: jax.Array, dim: int) -> dict:
           "key": jnp.zeros((dim, dim))}
 
 
-def attention(items: jax.Array, params: dict) -> jax.Array:
+def attention(items: jax.Array, params: dict,
+              mask: Optional[jax.Array] = None) -> jax.Array:
   """Attention pooling with one learned query (Set Transformer's PMA with one
   seed, one head, no value map). [..., M, D] -> [..., D].
 
@@ -76,19 +119,22 @@ def attention(items: jax.Array, params: dict) -> jax.Array:
   their weighted mean, so it stays in the item space that group_item compares
   it with.
   """
+  _check(items, mask)
   keys = items @ params["key"]  # [..., M, D]
   logits = keys @ params["query"] / jnp.sqrt(items.shape[-1])  # [..., M]
+  if mask is not None:
+    logits = jnp.where(mask, logits, -jnp.inf)
   w = jax.nn.softmax(logits, axis=-1)
   return jnp.einsum("...m,...md->...d", w, items)
 
 
-# name -> fn(items [..., M, D], params) -> [..., D]; params is None unless the
-# pooling is learned (then LEARNED[name](rng, D) initialises them).
+# name -> fn(items [..., M, D], mask [..., M] | None, params) -> [..., D];
+# params is None unless the pooling is learned (LEARNED[name](rng, D)).
 POOLINGS = {
-    "centroid": lambda items, params: centroid(items),
-    "medoid": lambda items, params: medoid(items),
-    "soft_medoid": lambda items, params: soft_medoid(items),
-    "attention": attention,
+    "centroid": lambda items, mask, params: centroid(items, mask),
+    "medoid": lambda items, mask, params: medoid(items, mask),
+    "soft_medoid": lambda items, mask, params: soft_medoid(items, mask),
+    "attention": lambda items, mask, params: attention(items, params, mask),
 }
 LEARNED = {"attention": init_attention}
 
@@ -98,12 +144,32 @@ def init_params(name: str, rng: jax.Array, dim: int):
   return LEARNED[name](rng, dim) if name in LEARNED else None
 
 
-def get_pooling(name: str, params=None):
-  """`fn(items [..., M, D]) -> [..., D]` for pooling `name` (with its params)."""
+def get_pooling(name: str, params=None) -> Callable:
+  """`fn(items [..., M, D], mask [..., M] = None) -> [..., D]` for pooling
+  `name` with its params."""
   if name not in POOLINGS:
     raise ValueError(
         f"config.loss.pooling={name!r} is not a known pooling; choose one of "
         f"{sorted(POOLINGS)}.")
   if name in LEARNED and params is None:
     raise ValueError(f"pooling {name!r} is learned: pass its parameters.")
-  return lambda items: POOLINGS[name](items, params)
+  return lambda items, mask=None: POOLINGS[name](items, mask, params)
+
+
+def leave_one_out(name: str, params=None) -> Callable:
+  """`fn(members [..., M, D], mask [..., M] = None) -> [..., M, D]`: row k is
+  the group pooled without member k (the same pooling, member k masked out).
+
+  The quantities that do not depend on the mask (distances, attention
+  logits) are computed once for all M rows.
+  """
+  pool = get_pooling(name, params)
+
+  def loo(members, mask=None):
+    _check(members, mask)
+    m = members.shape[-2]
+    present = (jnp.ones(members.shape[:-1], bool) if mask is None else mask)
+    masks = present[..., None, :] & ~jnp.eye(m, dtype=bool)  # [..., M, M]
+    return jax.vmap(lambda k: pool(members, k), in_axes=-2, out_axes=-2)(masks)
+
+  return loo

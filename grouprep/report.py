@@ -13,7 +13,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  pylint: disable=g-import-not-at-top
 import numpy as np  # noqa: E402
 
+from grouprep import logs  # noqa: E402
 from grouprep import metrics  # noqa: E402
+from grouprep.data import splits  # noqa: E402
 
 ROTATION_MARKERS = ("o", "^", "s", "D")
 
@@ -134,9 +136,9 @@ def pca_2d(x: np.ndarray, basis_from: np.ndarray = None) -> np.ndarray:
   return (x - mean) @ vt[:2].T
 
 
-def plot_embeddings(path: str, extra: Dict, items_per_group: int = 60,
+def plot_embeddings(path: str, split, items_per_group: int = 60,
                     seed: int = 0) -> None:
-  groups, items, g_emb = extra["groups"], extra["items"], extra["group_emb"]
+  groups, items, g_emb = split.groups, split.items, split.group_emb
   rng = np.random.default_rng(seed)
   sub = np.concatenate([
       rng.choice(groups.members(g), min(items_per_group,
@@ -147,7 +149,7 @@ def plot_embeddings(path: str, extra: Dict, items_per_group: int = 60,
   labels = np.unique(groups.group_class)
   cmap = plt.get_cmap("tab20", max(len(labels), 1))
   colour = {k: cmap(i % 20) for i, k in enumerate(labels)}
-  names = extra["data"].alphabet_names
+  names = split.data.alphabet_names
   fig, ax = plt.subplots(figsize=(9, 7))
   item_group = groups.item_group[sub]
   for r, marker in enumerate(ROTATION_MARKERS):
@@ -172,8 +174,8 @@ def plot_embeddings(path: str, extra: Dict, items_per_group: int = 60,
   _save(fig, path)
 
 
-def plot_distance_histograms(path: str, extra: Dict) -> None:
-  g_emb, labels = extra["group_emb"], extra["groups"].group_class
+def plot_distance_histograms(path: str, split) -> None:
+  g_emb, labels = split.group_emb, split.groups.group_class
   dist = metrics.pairwise_distances(g_emb)
   i, j = np.triu_indices(len(labels), 1)
   same = labels[i] == labels[j]
@@ -190,16 +192,6 @@ def plot_distance_histograms(path: str, extra: Dict) -> None:
   _save(fig, path)
 
 
-def read_train_log(workdir: str, kind: str = "train") -> Dict[int, Dict]:
-  """{step: row} of WORKDIR/{kind}_log.jsonl, the last row per step (a
-  resumed run re-logs some steps)."""
-  path = os.path.join(workdir, f"{kind}_log.jsonl")
-  if not os.path.exists(path):
-    return {}
-  rows = [json.loads(l) for l in open(path) if l.strip()]
-  return {r["step"]: r for r in rows}
-
-
 NOT_CURVES = ("step", "steps_per_s", "wall_s", "num_devices")
 
 
@@ -207,7 +199,7 @@ def plot_training_curves(path: str, workdir: str) -> List[str]:
   """One panel per logged training metric: loss, gradient norm and whatever a
   method adds (SMoG's collapse monitors: groups used, assignment entropy).
   Returns the metrics plotted ([] and no file when there is no log)."""
-  log = read_train_log(workdir)
+  log = logs.read(workdir)
   if not log:
     return []
   steps = sorted(log)
@@ -233,7 +225,7 @@ PAPER_VINYALS = {"vinyals_test/20way_1shot": 0.960, "vinyals_test/5way_1shot": 0
 
 def plot_accuracy_vs_time(path: str, workdir: str) -> bool:
   """Few-shot accuracy against training wall time (eval_log.jsonl)."""
-  log = read_train_log(workdir, "eval")  # few-shot during training
+  log = logs.read(workdir, "eval")  # few-shot during training
   rows = [log[s] for s in sorted(log)]
   if len(rows) < 2:
     return False
@@ -262,7 +254,7 @@ def plot_runs_by_step(path: str, workdirs: Sequence[str],
   compared at equal work even when their wall clocks are not comparable.
   keys: default the 20-way and 5-way 1-shot accuracy of whichever split the
   logs hold (Vinyals val for recipes on vinyals_train)."""
-  runs = {os.path.basename(os.path.normpath(d)): read_train_log(d, "eval")
+  runs = {os.path.basename(os.path.normpath(d)): logs.read(d, "eval")
           for d in workdirs}
   runs = {name: log for name, log in runs.items() if len(log) >= 2}
   if not runs:
@@ -299,7 +291,7 @@ def plot_runs_by_step(path: str, workdirs: Sequence[str],
 # Reports.
 # --------------------------------------------------------------------------
 def train_seconds(workdir: str):
-  log = read_train_log(workdir)
+  log = logs.read(workdir)
   return round(log[max(log)].get("wall_s", 0.0)) if log else None
 
 
@@ -367,9 +359,10 @@ def _split_lines(name: str, ev: Dict) -> List[str]:
   return lines
 
 
-def write_run_report(workdir: str, result: Dict, extra: Dict) -> None:
-  plot_embeddings(os.path.join(workdir, "embeddings.png"), extra)
-  plot_distance_histograms(os.path.join(workdir, "distances.png"), extra)
+def write_run_report(workdir: str, result: Dict, split) -> None:
+  """split: the unseen alphabets' evaluators.common.SplitView (the plots)."""
+  plot_embeddings(os.path.join(workdir, "embeddings.png"), split)
+  plot_distance_histograms(os.path.join(workdir, "distances.png"), split)
   has_size_curve = plot_size_curve(os.path.join(workdir, "size_curve.png"),
                                    result)
   has_curves = plot_training_curves(
@@ -407,8 +400,7 @@ def write_run_report(workdir: str, result: Dict, extra: Dict) -> None:
     lines.append(f"Theorem 1's m on the training groups: "
                  f"{margin['margin_m']:.4g} ({margin['num_groups']} groups, "
                  f"{margin['num_items']} items).")
-  for split in ("unseen_alphabets", "heldout_characters", "vinyals_val",
-                "vinyals_test"):
+  for split in splits.EVAL_SPLITS:
     if split in result["eval"]:
       lines += _split_lines(split, result["eval"][split])
   lines += ["", "![embeddings](embeddings.png)", "",
@@ -450,7 +442,7 @@ def write_summary(run_dirs: Sequence[str], out_dir: str) -> str:
     untrained[key][1].append(res["config"])
     if "vinyals_test" in res["eval"]:
       vinyals.append((res["config"], res["eval"]["vinyals_test"], extra))
-    log = read_train_log(d)
+    log = logs.read(d)
     monitors = {k: v for k, v in (log[max(log)] if log else {}).items()
                 if k.startswith("groups_used") or k.endswith("entropy")
                 or k == "latent_groups_used"}

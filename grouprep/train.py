@@ -1,5 +1,4 @@
 """Training: the train state, the pmapped step, the loop and its checkpoints."""
-import json
 import os
 import sys
 import time
@@ -11,32 +10,28 @@ import ml_collections
 import numpy as np
 import optax
 from absl import logging
-from flax.training import train_state
 from tqdm import tqdm
 
 from grouprep import checkpoints
-from grouprep import methods
+from grouprep import evaluate
+from grouprep import logs
 from grouprep import models
 from grouprep import platform
+from grouprep import state as state_lib
 from grouprep import validation
 from grouprep.data import augment
 from grouprep.data import pipeline
 from grouprep.data import sampler as sampler_lib
+from grouprep.methods.interface import Batch
+from grouprep.methods.interface import Method
+from grouprep.methods.registry import get_method
+from grouprep.state import TrainState
 
 AXIS = "batch"  # The pmapped device axis.
 
 
 class NonFiniteLossError(FloatingPointError):
   """The training loss became NaN or infinite."""
-
-
-class TrainState(train_state.TrainState):
-  """params = {"encoder": the model's, "head": the method's trainable head};
-  extra: the method's state that gradients do not train (SMoG's prototypes and
-  memory; "momentum_encoder" for methods with one)."""
-  batch_stats: Any
-  rng: jax.Array
-  extra: Any
 
 
 # --------------------------------------------------------------------------
@@ -49,6 +44,8 @@ def create_learning_rate_fn(config) -> optax.Schedule:
   if t.schedule == "step":  # Snell et al.: halve every 2000 episodes.
     return optax.exponential_decay(t.learning_rate, t.decay_every,
                                    t.decay_factor, staircase=True)
+  if t.num_steps < 2:  # no room for a warmup and a decay
+    return optax.constant_schedule(t.learning_rate)
   warmup = min(t.warmup_steps, t.num_steps - 1)
   return optax.warmup_cosine_decay_schedule(
       0.0, t.learning_rate, max(warmup, 1), t.num_steps, end_value=0.0)
@@ -67,28 +64,17 @@ def create_train_state(config, model, image_shape,
                        num_classes: int = 1) -> TrainState:
   """Fresh state on the host. image_shape: (S, S, 1); num_classes: training
   classes (the size of a classifier head, for methods that have one)."""
-  init_rng, state_rng = jax.random.split(jax.random.PRNGKey(config.seed))
-  head_rng = jax.random.fold_in(init_rng, 1)
-  x = jnp.zeros((1,) + tuple(image_shape), jnp.float32)
-  variables = jax.jit(lambda r: model.init(r, x, train=False))(init_rng)
-  dim = jax.eval_shape(lambda v: model.apply(v, x, train=False),
-                       variables).shape[-1]
-  method = methods.get_method(config.loss)
-  head, extra = method.init(head_rng, dim, num_classes)
-  batch_stats = variables.get("batch_stats", {})
-  if method.momentum is not None:
-    extra = dict(extra, momentum_encoder={"params": variables["params"],
-                                          "batch_stats": batch_stats})
+  start = state_lib.initial(config.seed, model,
+                            get_method(config.loss), image_shape,
+                            num_classes)
   return TrainState.create(
-      apply_fn=model.apply, params={"encoder": variables["params"],
-                                    "head": head},
-      batch_stats=batch_stats, tx=create_optimizer(config), rng=state_rng,
-      extra=extra)
+      apply_fn=model.apply, params={"encoder": start.encoder["params"],
+                                    "head": start.head},
+      batch_stats=start.encoder["batch_stats"], tx=create_optimizer(config),
+      rng=start.rng, extra=start.method_state)
 
 
-def encoder_variables(state: TrainState) -> dict:
-  """The variables model.apply takes (encoder params and BatchNorm stats)."""
-  return {"params": state.params["encoder"], "batch_stats": state.batch_stats}
+encoder_variables = state_lib.encoder_variables
 
 
 def _augment(rng, images, views: int, axis_name: str):
@@ -108,7 +94,7 @@ def _augment(rng, images, views: int, axis_name: str):
 
 
 def train_step(state: TrainState, images: jax.Array, labels: jax.Array,
-               method: methods.Method) -> tuple:
+               method: Method) -> tuple:
   """One step on this device's share of the global batch (inside pmap).
 
   images: [C / n, V, M, S, S, 1]; labels: [C] class ids of the global rows.
@@ -119,19 +105,18 @@ def train_step(state: TrainState, images: jax.Array, labels: jax.Array,
   c, v, m = images.shape[:3]
   rng = jax.random.fold_in(state.rng, state.step)
   x = _augment(rng, images.reshape((c * v * m,) + images.shape[3:]),
-               method.views, AXIS)
+               method.augmentations, AXIS)
   a = x.shape[0]
   x = x.reshape((a * c * v * m,) + x.shape[2:])
   as_batch = lambda t: t.reshape((a, c, v, m) + t.shape[1:])
   gather = lambda t: jax.lax.all_gather(t, AXIS, axis=1, tiled=True)
 
-  z_momentum = z_momentum_local = None
-  if method.momentum is not None:
-    enc = state.extra["momentum_encoder"]
-    zm, momentum_updates = state.apply_fn(enc, x, train=True,
-                                          mutable=["batch_stats"])
-    z_momentum_local = jax.lax.stop_gradient(as_batch(zm))
-    z_momentum = gather(z_momentum_local)
+  def encode(variables):
+    """This step's images through other variables (no gradient)."""
+    z, updates = state.apply_fn(variables, x, train=True,
+                                mutable=["batch_stats"])
+    z_local = jax.lax.stop_gradient(as_batch(z))
+    return gather(z_local), z_local, updates["batch_stats"]
 
   def compute_loss(params):
     z, updates = state.apply_fn(
@@ -140,10 +125,8 @@ def train_step(state: TrainState, images: jax.Array, labels: jax.Array,
     aux = {k: gather(as_batch(val[0])) for k, val in
            updates.get("intermediates", {}).items()}
     z_local = as_batch(z)
-    batch = methods.Batch(
-        z=gather(z_local), z_local=z_local, labels=labels, aux=aux,
-        z_momentum=z_momentum, z_momentum_local=z_momentum_local,
-        step=state.step, axis_name=AXIS)
+    batch = Batch(z=gather(z_local), z_local=z_local, labels=labels, aux=aux,
+                  encode=encode, step=state.step, axis_name=AXIS)
     loss, (extra, metrics) = method.loss(params["head"], state.extra, batch)
     return loss, (updates["batch_stats"], extra, metrics)
 
@@ -153,18 +136,12 @@ def train_step(state: TrainState, images: jax.Array, labels: jax.Array,
   # the n identical losses); the mean over devices is exactly dL/dparams.
   grads = jax.lax.pmean(grads, AXIS)
   state = state.apply_gradients(grads=grads, batch_stats=batch_stats)
-  if method.momentum is not None:
-    beta = method.momentum
-    extra = dict(extra, momentum_encoder={
-        "params": jax.tree.map(lambda mo, p: beta * mo + (1 - beta) * p,
-                               enc["params"], state.params["encoder"]),
-        "batch_stats": momentum_updates["batch_stats"]})
-  state = state.replace(extra=extra)
+  state = state.replace(extra=method.after_step(extra, state.params["encoder"]))
   metrics = dict(metrics, grad_norm=optax.tree.norm(grads))
   return state, metrics
 
 
-def make_p_train_step(method: methods.Method, devices=None):
+def make_p_train_step(method: Method, devices=None):
   """The pmapped train step over `devices` (default: every device of every
   process, so with jax.distributed the gather and the mean span all hosts)."""
   return jax.pmap(lambda s, x, y: train_step(s, x, y, method), axis_name=AXIS,
@@ -196,20 +173,9 @@ def unreplicate(tree):
 # --------------------------------------------------------------------------
 # The loop.
 # --------------------------------------------------------------------------
-def _previous_wall_seconds(workdir: str, step: int) -> float:
-  """Training seconds spent before `step` by earlier (interrupted) runs."""
-  path = os.path.join(workdir, "train_log.jsonl")
-  if not os.path.exists(path):
-    return 0.0
-  rows = [json.loads(l) for l in open(path) if l.strip()]
-  rows = [r for r in rows if r["step"] <= step]
-  return rows[-1].get("wall_s", 0.0) if rows else 0.0
-
-
 def _log_metrics(workdir: str, writer, step: int, metrics: dict,
                  kind: str = "train") -> None:
-  with open(os.path.join(workdir, f"{kind}_log.jsonl"), "a") as f:
-    f.write(json.dumps({"step": step, **metrics}) + "\n")
+  logs.append(workdir, kind, step, metrics)
   if writer is not None:
     for k, v in metrics.items():
       writer.add_scalar(f"{kind}/{k}", v, step)
@@ -223,10 +189,7 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
   devices = platform.training_devices(config.num_devices)
   n, rows = len(devices), local_rows(devices)
   lead = jax.process_index() == 0  # the one process that writes logs
-  if config.data.classes_per_batch % n:
-    raise validation.ConfigError(
-        f"config.data.classes_per_batch={config.data.classes_per_batch} is not "
-        f"divisible by the {n} devices ({jax.process_count()} process(es)).")
+  validation.validate_devices(config, n)
   data, sampler = pipeline.train_data(config)
   try:
     os.makedirs(workdir, exist_ok=True)
@@ -259,7 +222,7 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
     mngr.close()
     return state
 
-  p_train_step = make_p_train_step(methods.get_method(config.loss), devices)
+  p_train_step = make_p_train_step(get_method(config.loss), devices)
   state = replicate(state, devices)
   item_class = sampler.groups.group_class[sampler.groups.item_group]
 
@@ -284,12 +247,12 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
   # ---- Few-shot accuracy during training (process 0): the time curve. ----
   periodic_eval, eval_s = None, 0.0
   if config.eval.every and lead:
-    from grouprep import evaluate  # pylint: disable=g-import-not-at-top
     periodic_eval = evaluate.make_periodic_eval(
         config, models.create_model(config.model))
 
   def run_periodic_eval(step, host_state, wall_s):
-    accuracy = periodic_eval(encoder_variables(host_state))
+    accuracy = periodic_eval(encoder_variables(host_state),
+                             host_state.params["head"])
     tqdm.write(f"step {step} ({wall_s:.0f}s of training): " + ", ".join(
         f"{k}={v:.4f}" for k, v in accuracy.items()))
     _log_metrics(workdir, writer, step, dict(accuracy, wall_s=wall_s), "eval")
@@ -297,7 +260,7 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
   # ---- Loop. The next batch is built on the host while the device runs. ----
   tqdm.write(f"Training {config.name} from step {start} to {num_steps} on {n} "
              f"{devices[0].platform} device(s); workdir {workdir}.")
-  t0, wall_before = time.time(), _previous_wall_seconds(workdir, start)
+  t0, wall_before = time.time(), logs.wall_seconds_before(workdir, start)
   if periodic_eval and start == 0:
     te = time.time()
     run_periodic_eval(0, unreplicate(state), 0.0)

@@ -1,15 +1,22 @@
-"""Config checks that run before any data is read or any step is compiled."""
+"""Config checks that run before any data is read or any step is compiled.
+
+Each raises errors.ConfigError naming the field. Field-level checks are
+here; what a method cannot run is its own `Method.validate`.
+"""
 import ml_collections
 
 from grouprep import losses
-from grouprep import methods
 from grouprep import models
 from grouprep import pooling
 from grouprep.data import groups as groups_lib
+from grouprep.data import splits
+from grouprep.errors import ConfigError
+from grouprep.evaluators.registry import EVALUATORS
+from grouprep.methods.registry import METHODS
+from grouprep.methods.registry import get_method
 
-
-class ConfigError(ValueError):
-  """A config field has a value grouprep cannot run."""
+# Drawings per Omniglot character (every character has 20).
+DRAWINGS_PER_CHARACTER = 20
 
 
 def _choice(value, choices, field):
@@ -24,19 +31,41 @@ def _positive(value, field, kind=int):
                       f"{kind.__name__}.")
 
 
+def largest_possible_group(config):
+  """(size, why): an upper bound on the training groups' size that the config
+  alone fixes, or (None, "") when only the data can tell (the sampler checks
+  then, naming the same field)."""
+  d = config.data
+  if splits.trains_on_vinyals(d.train_split):
+    return (d.group_size or DRAWINGS_PER_CHARACTER,
+            f"the Vinyals split's groups hold data.group_size={d.group_size} "
+            f"drawings (0: all {DRAWINGS_PER_CHARACTER})")
+  if d.group_key == "random":
+    return d.group_size, f"data.group_key='random' with data.group_size=" \
+                         f"{d.group_size}"
+  if d.label_key == "character":
+    return DRAWINGS_PER_CHARACTER, (
+        f"a character has {DRAWINGS_PER_CHARACTER} drawings per rotation")
+  return None, ""
+
+
 def validate(config: ml_collections.ConfigDict) -> None:
   """Raises ConfigError naming the first bad field."""
-  _choice(config.loss.name, methods.METHODS, "loss.name")
+  _choice(config.loss.name, METHODS, "loss.name")
   _choice(config.loss.pooling, pooling.POOLINGS, "loss.pooling")
   _choice(config.loss.similarity, losses.SIMILARITIES, "loss.similarity")
   _choice(config.model.name, models.MODELS, "model.name")
   _choice(config.data.label_key, groups_lib.LABEL_KEYS, "data.label_key")
   _choice(config.data.group_key, groups_lib.GROUP_KEYS, "data.group_key")
-  _choice(config.data.train_split, ("background", "vinyals_train",
-                                    "vinyals_trainval"), "data.train_split")
+  _choice(config.data.train_split, splits.TRAIN_SPLITS, "data.train_split")
   _choice(config.train.optimizer, ("adam", "sgd"), "train.optimizer")
   _choice(config.train.schedule, ("constant", "cosine", "step"),
           "train.schedule")
+  for field in ("evals", "eval.during_training"):
+    section, key = (None, field) if "." not in field else field.split(".")
+    names = config[key] if section is None else config[section][key]
+    for name in names:
+      _choice(name, EVALUATORS, field)
   for field in ("data.classes_per_batch", "data.groups_per_class",
                 "data.items_per_group", "data.image_size", "model.width",
                 "train.num_steps", "train.checkpoint_every", "train.log_every",
@@ -46,7 +75,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
   for field in ("loss.temperature", "train.learning_rate"):
     section, key = field.split(".")
     _positive(float(config[section][key]), field, float)
-  for field in ("eval.max_characters", "eval.theorem1_items"):
+  for field in ("eval.max_characters", "eval.theorem1_items",
+                "data.group_size"):
     section, key = field.split(".")
     if not isinstance(config[section][key], int) or config[section][key] < 0:
       raise ConfigError(f"config.{field}={config[section][key]!r} must be an "
@@ -60,10 +90,14 @@ def validate(config: ml_collections.ConfigDict) -> None:
   if not isinstance(config.num_devices, int) or config.num_devices < 0:
     raise ConfigError(f"config.num_devices={config.num_devices!r} must be an "
                       f"integer >= 0 (0: 2 on CPU, every accelerator).")
-  if config.num_devices and config.data.classes_per_batch % config.num_devices:
+  if config.num_devices:
+    validate_devices(config, config.num_devices)
+
+  # ---- Combinations of fields. ----
+  if config.data.group_key == "random" and not config.data.group_size:
     raise ConfigError(
-        f"config.data.classes_per_batch={config.data.classes_per_batch} is not "
-        f"divisible by config.num_devices={config.num_devices}.")
+        "config.data.group_key='random' cuts each class into groups of "
+        "config.data.group_size items; set it (it is 0).")
   if config.data.group_key == "charset" and (
       config.data.charsets_per_alphabet < config.data.groups_per_class):
     raise ConfigError(
@@ -71,6 +105,11 @@ def validate(config: ml_collections.ConfigDict) -> None:
         f" must be >= config.data.groups_per_class="
         f"{config.data.groups_per_class} (the groups of a class are its "
         f"character sets).")
+  largest, why = largest_possible_group(config)
+  if largest and config.data.items_per_group > largest:
+    raise ConfigError(
+        f"config.data.items_per_group={config.data.items_per_group} is larger "
+        f"than the training groups can be: {largest} items ({why}).")
   if config.eval.charsets_per_alphabet < 2:
     raise ConfigError(f"config.eval.charsets_per_alphabet="
                       f"{config.eval.charsets_per_alphabet} must be >= 2 (a "
@@ -82,15 +121,13 @@ def validate(config: ml_collections.ConfigDict) -> None:
   if not all(isinstance(n, int) and n >= 0 for n in config.eval.size_curve):
     raise ConfigError(f"config.eval.size_curve={config.eval.size_curve!r} must "
                       f"hold integers >= 0 (0: every drawing).")
-  if config.loss.name == "protonet" and (
-      config.loss.pooling, config.loss.similarity) != ("centroid",
-                                                        "neg_sq_euclidean"):
+  get_method(config.loss).validate(config)
+
+
+def validate_devices(config, num_devices: int) -> None:
+  """The global batch's C classes split evenly over the devices."""
+  if config.data.classes_per_batch % num_devices:
     raise ConfigError(
-        f"loss.name='protonet' is group_item with loss.pooling='centroid' and "
-        f"loss.similarity='neg_sq_euclidean'; got config.loss.pooling="
-        f"{config.loss.pooling!r}, config.loss.similarity="
-        f"{config.loss.similarity!r}.")
-  if config.loss.name in ("group_item", "group_group", "protonet") and \
-      config.data.groups_per_class < 2:
-    raise ConfigError("config.data.groups_per_class must be >= 2 for "
-                      f"loss.name={config.loss.name!r} (it pairs two groups).")
+        f"config.data.classes_per_batch={config.data.classes_per_batch} is not "
+        f"divisible by the {num_devices} devices (config.num_devices="
+        f"{config.num_devices}).")

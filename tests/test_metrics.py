@@ -7,9 +7,11 @@ import numpy as np
 import pytest
 
 from conftest import SHARED
-from grouprep import evaluate
 from grouprep import metrics
 from grouprep import pooling
+from grouprep.data import lake as lake_data
+from grouprep.evaluators import common
+from grouprep.evaluators import lake as lake_eval
 
 
 def dist(a, b):
@@ -175,27 +177,6 @@ def test_ordered_triplet_fraction_matches_exhaustive_count():
   assert with_copies > got + 0.01
 
 
-ATTENTION = {"query": np.array([0.5, -1.0, 2.0], np.float32),
-             "key": np.arange(9, dtype=np.float32).reshape(3, 3) / 9}
-
-
-@pytest.mark.parametrize("pool", ["centroid", "medoid", "soft_medoid",
-                                  "attention"])
-def test_leave_one_out_pooling_matches_recomputing(pool):
-  x = np.random.default_rng(1).normal(size=(7, 3)).astype(np.float32)
-  params = ATTENTION if pool == "attention" else None
-  got = metrics.leave_one_out_pool(x, pool, params)
-  fn = pooling.get_pooling(pool, params)
-  for i in range(7):
-    np.testing.assert_allclose(got[i], np.asarray(fn(np.delete(x, i, 0))),
-                               rtol=1e-5, atol=1e-6)
-
-
-class _FakeMethod:
-  def __init__(self, space, pools_in_loss):
-    self.embedding_space, self.pools_in_loss = space, pools_in_loss
-
-
 @pytest.mark.parametrize("space,pools_in_loss", [("unit", True),
                                                  ("unit", False),
                                                  ("raw", True)])
@@ -225,7 +206,7 @@ def test_item_to_group_accuracy_matches_brute_force(pool, space,
               if item_image[j] != item_image[i]]  # every copy of the drawing
       scores.append(dist(items[i], group(rows) if len(rows) < 4 else g_emb[g]))
     correct.append(group_label[np.argmin(scores)] == group_label[item_group[i]])
-  sp = evaluate.Space(_FakeMethod(space, pools_in_loss), pool)
+  sp = common.Space(space, pools_in_loss, pool)
   members = [np.flatnonzero(item_group == g) for g in range(6)]
   np.testing.assert_allclose(sp.groups(sp.pool_input(raw), members), g_emb,
                              rtol=1e-5, atol=1e-6)
@@ -327,14 +308,14 @@ def test_lake_rule_on_a_hand_made_run(tmp_path):
       lines.append(f"run01/test/item{i + 1:02d}.png "
                    f"run01/training/class{truth[i] + 1:02d}.png")
     z.writestr("run01/class_labels.txt", "\n".join(lines))
-  runs = evaluate.load_lake_runs(str(path), 105)
+  runs = lake_data.load_runs(str(path), 105)
   (tr, te, label), = runs
   np.testing.assert_array_equal(label, truth)
   assert tr[0, 6, 30] == 255 and tr[0, 0, 0] == 0  # strokes bright
   flat = lambda x: x.reshape(len(x), -1).astype(float)
-  assert evaluate.lake_error(runs, flat) == 0.0
+  assert lake_eval.lake_error(runs, flat) == 0.0
   # A featurizer that sees nothing: every test image ties, argmin picks 0.
-  assert evaluate.lake_error(runs, lambda x: np.zeros((len(x), 1))) == \
+  assert lake_eval.lake_error(runs, lambda x: np.zeros((len(x), 1))) == \
       pytest.approx(2 / 3)
 
 
@@ -348,7 +329,7 @@ def test_nearest_neighbour_error_counts_mistakes():
 @pytest.mark.skipif(not __import__("os").path.exists(
     f"{SHARED}/omniglot/all_runs.zip"), reason="../shared/omniglot absent")
 def test_official_lake_runs_load():
-  runs = evaluate.load_lake_runs(f"{SHARED}/omniglot/all_runs.zip", 28)
+  runs = lake_data.load_runs(f"{SHARED}/omniglot/all_runs.zip", 28)
   assert len(runs) == 20
   for train, test, label in runs:
     assert train.shape == test.shape == (20, 28, 28)
@@ -369,15 +350,15 @@ def test_evaluation_space_is_the_one_the_loss_computes(name, space):
   import importlib
   import jax.numpy as jnp
   from grouprep import losses
-  from grouprep import methods
+  from grouprep.methods.registry import get_method
   config = importlib.import_module(f"configs.{name}").get_config()
-  method = methods.get_method(config.loss)
+  method = get_method(config.loss)
   assert method.embedding_space == space
   rng = np.random.default_rng(0)
   raw = (rng.normal(size=(12, 5)) * rng.uniform(0.5, 9, size=(12, 1))).astype(
       np.float32)
   members = [np.arange(0, 4), np.arange(4, 8), np.arange(8, 12)]
-  sp = evaluate.Space(method, config.loss.pooling)
+  sp = common.Space.of(method, config.loss.pooling)
   items, groups = sp.items(raw), sp.groups(sp.pool_input(raw), members)
   if method.pools_in_loss:  # the loss pools raw items, then compares
     pooled = pooling.get_pooling(config.loss.pooling)(

@@ -4,6 +4,7 @@ import os
 
 import pytest
 
+from grouprep import logs
 from grouprep import report
 
 
@@ -31,7 +32,7 @@ def test_training_curves_plot_every_logged_metric(tmp_path):
   assert keys == ["grad_norm", "loss", "assignment_entropy",
                   "groups_used_in_batch"]
   assert os.path.getsize(path) > 0
-  assert report.read_train_log(str(tmp_path))[20]["loss"] == 2.5
+  assert logs.read(str(tmp_path))[20]["loss"] == 2.5
 
 
 def test_training_curves_without_a_log(tmp_path):

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import tiny_config
 from grouprep import checkpoints
-from grouprep import methods
+from grouprep.methods.registry import get_method
 from grouprep import models
 from grouprep import train
 from grouprep import validation
@@ -23,7 +23,7 @@ def leaves(tree):
 def run_steps_on(n, config, state, batch, labels, steps=2):
   """`steps` pmapped steps on the first n devices -> (metrics, replicated state)."""
   devices = jax.local_devices()[:n]
-  step = train.make_p_train_step(methods.get_method(config.loss), devices)
+  step = train.make_p_train_step(get_method(config.loss), devices)
   s = train.replicate(state, devices)
   for _ in range(steps):
     s, metrics = step(s, sampler_lib.shard(batch, n),

@@ -10,8 +10,10 @@ from conftest import SHARED, fake_split, needs_tfds, tiny_config
 from grouprep import evaluate
 from grouprep import train
 from grouprep import validation
+from grouprep.data import lake as lake_data
 from grouprep.data import omniglot
 from grouprep.data import pipeline
+from grouprep.data import splits
 from grouprep.data import vinyals
 
 VINYALS_DIR = os.path.join(SHARED, "omniglot", "splits", "vinyals")
@@ -125,13 +127,14 @@ def test_protonet_trains_and_logs_accuracy_against_time(tmp_path, fake_vinyals):
 def test_recipes_are_compared_on_val_and_val_is_never_reported_when_trained():
   config = tiny_config("protonet")
   config.data.train_split = "vinyals_train"
-  assert evaluate.periodic_split(config) == "vinyals_val"
-  assert "vinyals_val" in evaluate.eval_splits(config)
+  spec = lambda c: splits.TRAIN_SPLITS[c.data.train_split]
+  assert spec(config).validation == "vinyals_val"
+  assert "vinyals_val" in spec(config).eval_splits
   config.data.train_split = "vinyals_trainval"
-  assert evaluate.periodic_split(config) == "vinyals_test"
-  assert "vinyals_val" not in evaluate.eval_splits(config)
-  assert "heldout_characters" not in evaluate.eval_splits(config)
-  assert evaluate.periodic_split(tiny_config()) == "heldout_characters"
+  assert spec(config).validation == "vinyals_test"
+  assert "vinyals_val" not in spec(config).eval_splits
+  assert "heldout_characters" not in spec(config).eval_splits
+  assert spec(tiny_config()).validation == "heldout_characters"
 
 
 @needs_lists
@@ -169,12 +172,12 @@ def test_lake_runs_left_out_are_exactly_those_vinyals_trainval_holds(tmp_path):
   trainval = {e[:2] for e in vinyals.read_split(config, "trainval")}
   trained, classes = [], 0
   for k, (train_images, _, _) in enumerate(
-      evaluate.load_lake_runs(lake, 105)):
+      lake_data.load_runs(lake, 105)):
     rows = [where[digest(img)] for img in train_images]  # all must match
     hits = sum((test.alphabet_names[test.alphabet[i]],
                 int(test.alphabet_char_id[i])) in trainval for i in rows)
     classes += hits
     if hits:
       trained.append(f"run{k + 1:02d}")
-  assert tuple(trained) == evaluate.LAKE_RUNS_TRAINED_BY_VINYALS
+  assert tuple(trained) == lake_data.RUNS_TRAINED_BY_VINYALS
   assert classes == 156

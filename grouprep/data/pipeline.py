@@ -6,9 +6,8 @@ import numpy as np
 from grouprep.data import groups as groups_lib
 from grouprep.data import omniglot
 from grouprep.data import sampler as sampler_lib
+from grouprep.data import splits
 from grouprep.data import vinyals
-
-TRAIN_SPLITS = ("background", "vinyals_train", "vinyals_trainval")
 
 
 def load(config, split: str) -> omniglot.OmniglotSplit:
@@ -42,10 +41,10 @@ def make_groups(config, data, images: np.ndarray) -> groups_lib.Groups:
 def trained_alphabets(config, data) -> np.ndarray:
   """Alphabet ids any of whose characters the training split holds: the
   Vinyals split's trainval spans 8 of the 20 evaluation alphabets."""
-  if not config.data.train_split.startswith("vinyals"):
+  spec = splits.TRAIN_SPLITS[config.data.train_split]
+  if not spec.vinyals_file:
     return np.arange(len(data.alphabet_names))[:0]
-  names = {e[0] for e in vinyals.read_split(
-      config, config.data.train_split[len("vinyals_"):])}
+  names = {e[0] for e in vinyals.read_split(config, spec.vinyals_file)}
   return np.array([i for i, n in enumerate(data.alphabet_names) if n in names],
                   np.int64)
 
@@ -63,17 +62,15 @@ def train_groups(config) -> Tuple[omniglot.OmniglotSplit, groups_lib.Groups]:
   "vinyals_train" / "vinyals_trainval": the Vinyals split's (character,
   rotation) classes, each cut into groups of data.group_size drawings.
   """
-  d = config.data
-  if d.train_split == "background":
-    data = load(config, "train")
-    keep = np.flatnonzero(~heldout_mask(config, data))
-    return data, make_groups(config, data, keep)
-  if d.train_split in ("vinyals_train", "vinyals_trainval"):
+  spec = splits.TRAIN_SPLITS[config.data.train_split]
+  if spec.vinyals_file:
     data = load_all(config)
-    entries = vinyals.read_split(config, d.train_split[len("vinyals_"):])
-    return data, vinyals.class_groups(data, entries, d.group_size, config.seed)
-  raise ValueError(f"config.data.train_split={d.train_split!r} is not one of "
-                   f"{TRAIN_SPLITS}.")
+    entries = vinyals.read_split(config, spec.vinyals_file)
+    return data, vinyals.class_groups(data, entries, config.data.group_size,
+                                      config.seed)
+  data = load(config, "train")
+  keep = np.flatnonzero(~heldout_mask(config, data))
+  return data, make_groups(config, data, keep)
 
 
 def train_data(config) -> Tuple[omniglot.OmniglotSplit, sampler_lib.Sampler]:
@@ -108,10 +105,11 @@ def eval_groups(config, which: str):
   which="vinyals_test" / "vinyals_val": a Vinyals split, one group per
   (character, rotation) class holding its 20 drawings.
   """
-  if which in ("vinyals_test", "vinyals_val"):
+  spec = splits.EVAL_SPLITS[which]
+  if spec.grouping == "vinyals_class":
     data = load_all(config)
     return data, vinyals.class_groups(
-        data, vinyals.read_split(config, which[len("vinyals_"):]))
+        data, vinyals.read_split(config, spec.vinyals_file))
   if which == "unseen_alphabets":
     data = load(config, "test")
     images = np.flatnonzero(~np.isin(data.alphabet,

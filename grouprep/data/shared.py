@@ -2,7 +2,7 @@
 import os
 from typing import Optional
 
-from grouprep import validation
+from grouprep import errors
 
 
 def find(relative: str, explicit: Optional[str], field: str,
@@ -11,7 +11,7 @@ def find(relative: str, explicit: Optional[str], field: str,
   checkout, the working directory or the TFDS data dir; None if absent."""
   if explicit:
     if not os.path.exists(explicit):
-      raise validation.ConfigError(f"config.{field}={explicit!r} does not exist.")
+      raise errors.ConfigError(f"config.{field}={explicit!r} does not exist.")
     return explicit
   roots = [os.path.join(os.path.dirname(__file__), "..", "..", ".."),
            os.path.join(os.getcwd(), "..")]

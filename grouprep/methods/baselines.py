@@ -3,25 +3,27 @@ import jax
 import jax.numpy as jnp
 
 from grouprep import losses
-from grouprep import methods
-from grouprep.methods import Method
+from grouprep.methods import checks
+from grouprep.methods.interface import Method
+from grouprep.methods.interface import space_of_similarity
 
 
 def make_item_item(cfg) -> Method:
   """Item-item InfoNCE (seed eq. 1) between two augmentations of each image:
-  unsupervised instance discrimination; labels unused. Symmetric in the views."""
-  losses.check_similarity(cfg.similarity)
+  unsupervised instance discrimination; labels unused. Symmetric in the two
+  augmentations."""
   kw = dict(temperature=cfg.temperature, similarity=cfg.similarity)
 
-  def loss(head, extra, batch):
+  def loss(head, state, batch):
     del head
     a, b = (v.reshape(-1, v.shape[-1]) for v in batch.z)  # [N, D] each
     value = 0.5 * (losses.item_item_infonce(a, b, **kw) +
                    losses.item_item_infonce(b, a, **kw))
-    return value, (extra, {"loss": value})
+    return value, (state, {"loss": value})
 
-  return Method(loss=loss, views=2,
-                embedding_space=methods.space_of_similarity(cfg.similarity))
+  return Method(loss=loss, augmentations=2,
+                validate=checks.pools_only_at_evaluation,
+                embedding_space=space_of_similarity(cfg.similarity))
 
 
 def make_triplet(cfg) -> Method:
@@ -31,16 +33,16 @@ def make_triplet(cfg) -> Method:
   (FaceNet): unnormalised, the encoder can shrink every distance towards 0,
   where the loss is the margin and batch-hard mining stalls."""
 
-  def loss(head, extra, batch):
+  def loss(head, state, batch):
     del head
     z = batch.z[0]  # [C, V, M, D]
     if cfg.normalize:
-      z = z * jax.lax.rsqrt(jnp.maximum(jnp.sum(z * z, -1, keepdims=True),
-                                        1e-12))
+      z = losses.l2_normalize(z)
     c = z.shape[0]
     labels = jnp.broadcast_to(jnp.arange(c)[:, None, None], z.shape[:3])
     value = losses.triplet_batch_hard(z.reshape(-1, z.shape[-1]),
                                       labels.reshape(-1), margin=cfg.margin)
-    return value, (extra, {"loss": value})
+    return value, (state, {"loss": value})
 
-  return Method(loss=loss, embedding_space="unit" if cfg.normalize else "raw")
+  return Method(loss=loss, validate=checks.pools_only_at_evaluation,
+                embedding_space="unit" if cfg.normalize else "raw")

@@ -9,16 +9,23 @@ import jax
 import jax.numpy as jnp
 
 from grouprep import losses
-from grouprep.methods import Method
+from grouprep.methods import checks
+from grouprep.methods.interface import Method
+
+
+def validate(config) -> None:
+  checks.pools_only_at_evaluation(config)
+  checks.similarity_unused(config, "its affinity is the Pearson correlation")
 
 
 def make(cfg) -> Method:
 
-  def init(rng, dim, num_classes):
+  def init(rng, encoder, dim, num_classes):
+    del encoder
     kernel = jax.random.normal(rng, (dim, num_classes)) / jnp.sqrt(dim)
     return {"kernel": kernel, "bias": jnp.zeros((num_classes,))}, {}
 
-  def loss(head, extra, batch):
+  def loss(head, state, batch):
     z = batch.z[0]  # [C, V, M, D]
     c, v, m, d = z.shape
     emb = z.reshape(-1, d)
@@ -29,9 +36,10 @@ def make(cfg) -> Method:
                               temperature=cfg.prior_temperature,
                               iterations=cfg.iterations)
     accuracy = jnp.mean(jnp.argmax(logits, -1) == labels)
-    return value, (extra, {"loss": value, "classifier_accuracy": accuracy})
+    return value, (state, {"loss": value, "classifier_accuracy": accuracy})
 
   # W is the Pearson correlation, the cosine of embeddings centred over their
   # dimensions; the classifier reads raw embeddings. Evaluated on the unit
   # sphere, the space of the affinity that defines the groups.
-  return Method(loss=loss, init=init, embedding_space="unit")
+  return Method(loss=loss, init=init, validate=validate,
+                embedding_space="unit")

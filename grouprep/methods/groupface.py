@@ -10,19 +10,28 @@ import jax
 import jax.numpy as jnp
 
 from grouprep import losses
-from grouprep.methods import Method
+from grouprep.methods import checks
+from grouprep.errors import ConfigError
+from grouprep.methods.interface import Method
+
+
+def validate(config) -> None:
+  if config.model.name != "conv4_groupface":
+    raise ConfigError(
+        f"loss.name='groupface' needs config.model.name='conv4_groupface' (the "
+        f"model gives p(G_k|x)); got {config.model.name!r}.")
+  checks.pools_only_at_evaluation(config)
+  checks.similarity_unused(config, "ArcFace is cosine to the class weights")
 
 
 def make(cfg) -> Method:
 
-  def init(rng, dim, num_classes):
+  def init(rng, encoder, dim, num_classes):
+    del encoder
     w = jax.random.normal(rng, (num_classes, dim)) / jnp.sqrt(dim)
     return {"class_weights": w}, {}
 
-  def loss(head, extra, batch):
-    if "group_probs" not in batch.aux:
-      raise ValueError("loss.name='groupface' needs model.name="
-                       "'conv4_groupface' (the model gives p(G_k|x)).")
+  def loss(head, state, batch):
     z = batch.z[0]  # [C, V, M, D]
     c, v, m, d = z.shape
     probs = batch.aux["group_probs"][0].reshape(c * v * m, -1)  # [N, K]
@@ -35,9 +44,9 @@ def make(cfg) -> Method:
         jnp.take_along_axis(probs, sdl[:, None], -1)[:, 0], 1e-12)))
     value = arc + cfg.groupface_lambda * group_ce
     used = jnp.bincount(jnp.argmax(probs, -1), length=probs.shape[-1]) > 0
-    return value, (extra, {"loss": value, "arcface": arc,
+    return value, (state, {"loss": value, "arcface": arc,
                            "group_ce": group_ce,
                            "latent_groups_used": jnp.sum(used)})
 
-  return Method(loss=loss, init=init,
+  return Method(loss=loss, init=init, validate=validate,
                 embedding_space="unit")  # ArcFace: cosine to class weights

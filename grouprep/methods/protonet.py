@@ -4,10 +4,26 @@ An N-way K-shot episode is a C x 2 x M batch: view a of class c is its support
 set, view b its queries (and, symmetrically, the other way round). The class
 prototype is the centroid of the support embeddings and each query is scored by
 -||query - prototype||^2: exactly group_item_infonce with centroid pooling and
-squared-Euclidean similarity (temperature 1). validation.py enforces that.
+squared-Euclidean similarity (temperature 1), which `validate` enforces.
 """
+import dataclasses
+
 from grouprep.methods import group_contrastive
+from grouprep.errors import ConfigError
+from grouprep.methods.interface import Method
 
 
-def make(cfg):
-  return group_contrastive.make_group_item(cfg)
+def validate(config) -> None:
+  if (config.loss.pooling, config.loss.similarity) != ("centroid",
+                                                       "neg_sq_euclidean"):
+    raise ConfigError(
+        f"loss.name='protonet' is group_item with loss.pooling='centroid' and "
+        f"loss.similarity='neg_sq_euclidean'; got config.loss.pooling="
+        f"{config.loss.pooling!r}, config.loss.similarity="
+        f"{config.loss.similarity!r}.")
+  group_contrastive.validate(config)
+
+
+def make(cfg) -> Method:
+  return dataclasses.replace(group_contrastive.make_group_item(cfg),
+                             validate=validate)

@@ -1,0 +1,7 @@
+"""Group retrieval: recall@1 and mAP of same-label groups."""
+from grouprep import metrics
+
+
+def run_split(encoder, split) -> dict:
+  del encoder
+  return {"retrieval": metrics.group_retrieval(split.group_emb, split.labels)}

@@ -1,0 +1,101 @@
+"""The interface between the training step and a method (no implementations).
+
+A method is the part of a training step that differs between systems: its
+trainable head (a classifier, a learned pooling), its state that gradients do
+not train (SMoG's prototypes, memory and momentum encoder), its loss on the
+embeddings of the global batch, and its checks of the config. train.py
+encodes the batch, gathers it across devices, calls `Method.loss`, applies the
+gradients and then `Method.after_step`; it knows no method by name.
+"""
+import dataclasses
+from typing import Callable, Dict, NamedTuple, Optional
+
+import jax
+
+
+EMBEDDING_SPACES = ("unit", "raw")
+
+
+class Batch(NamedTuple):
+  """What a method's loss sees inside the pmapped step (n devices).
+
+  z: [A, C, V, M, D] online embeddings of the global batch: A augmentations
+    of each image (A = Method.augmentations), C classes, V groups per class,
+    M items per group; class c is row c.
+  z_local: [A, C / n, V, M, D] this device's rows of z (for state reduced
+    over the devices, e.g. prototypes.ema_update(..., axis_name)).
+  labels: [C] global class ids of the rows (unsupervised methods ignore them).
+  aux: the model's sown intermediates, gathered like z (e.g. GroupFace's
+    group probabilities [A, C, V, M, K]); {} for plain encoders.
+  encode: fn(variables) -> (z, z_local, batch_stats): this step's images
+    through the encoder with other variables (e.g. a momentum encoder); no
+    gradient reaches those variables.
+  step: the step being taken; axis_name: the pmapped device axis.
+  """
+  z: jax.Array
+  z_local: jax.Array
+  labels: jax.Array
+  aux: Dict
+  encode: Callable
+  step: jax.Array
+  axis_name: str
+
+
+def _no_head(rng, encoder, dim, num_classes):
+  del rng, encoder, dim, num_classes
+  return {}, {}
+
+
+def _unchanged(state, encoder_params):
+  del encoder_params
+  return state
+
+
+def _no_checks(config):
+  del config
+
+
+@dataclasses.dataclass(frozen=True)
+class Method:
+  """One training method.
+
+  loss(head, state, batch) -> (loss, (state, metrics)) inside the pmapped
+    step; head: the method's trainable parameters; state: its untrained
+    state; metrics: scalars logged to train_log.jsonl.
+  init(rng, encoder, dim, num_classes) -> (head, state); encoder: the initial
+    encoder variables {"params", "batch_stats"}; num_classes: the training
+    classes (the size of a classifier head).
+  after_step(state, encoder_params) -> state, once the gradients are applied
+    (e.g. a momentum encoder's EMA of the new encoder params).
+  validate(config) raises ConfigError naming a field the method cannot run.
+  augmentations: random augmentations encoded per sampled image (2: two).
+  embedding_space: the space the loss compares embeddings in, and so the one
+    evaluation measures: "unit" (cosine, ArcFace, Pearson, unit-norm
+    triplet) or "raw" (-||.||^2).
+  pooling: the pooling the loss uses on raw item embeddings (then, in the
+    unit space, the pooled vector is normalised), or None when groups exist
+    only at evaluation (pooled from items in the space with
+    config.loss.pooling). pooling_params(head): a learned pooling's params.
+  """
+  loss: Callable
+  embedding_space: str
+  init: Callable = _no_head
+  after_step: Callable = _unchanged
+  validate: Callable = _no_checks
+  augmentations: int = 1
+  pooling: Optional[str] = None
+  pooling_params: Callable = lambda head: None
+
+  @property
+  def pools_in_loss(self) -> bool:
+    return self.pooling is not None
+
+  def __post_init__(self):
+    if self.embedding_space not in EMBEDDING_SPACES:
+      raise ValueError(f"A Method states its embedding_space, one of "
+                       f"{EMBEDDING_SPACES}; got {self.embedding_space!r}.")
+
+
+def space_of_similarity(similarity: str) -> str:
+  """The embedding space a pairwise similarity compares vectors in."""
+  return "unit" if similarity == "cosine" else "raw"

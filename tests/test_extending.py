@@ -1,0 +1,58 @@
+"""Adding a pooling touches one registry: a pooling defined in this file alone
+trains and is used by every evaluator."""
+import shutil
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from conftest import tiny_config
+from grouprep import evaluate
+from grouprep import pooling
+from grouprep import train
+from grouprep.data import splits
+from grouprep.evaluators.registry import EVALUATORS
+
+
+def norm_weighted(items, mask, params):
+  """Members weighted by their norm. [..., M, D], mask [..., M] -> [..., D]."""
+  del params
+  w = jnp.linalg.norm(items, axis=-1)
+  if mask is not None:
+    w = jnp.where(mask, w, 0.0)
+  return jnp.einsum("...m,...md->...d", w, items) / jnp.sum(w, -1)[..., None]
+
+
+def test_a_new_pooling_trains_and_every_evaluator_uses_it(
+    tmp_path, fake_data, monkeypatch):
+  traced = []  # (rank of items, masked?) each time the pooling is traced
+
+  def toy(items, mask, params):
+    traced.append((items.ndim, mask is not None))
+    return norm_weighted(items, mask, params)
+
+  monkeypatch.setitem(pooling.POOLINGS, "norm_weighted", toy)
+  config = tiny_config("gi_centroid")
+  config.loss.pooling = "norm_weighted"
+  config.eval.fewshot_episodes = 20
+  train.train(config, str(tmp_path / "toy"))
+  assert (4, False) in traced  # the training step pooled [C, V, M, D]
+  traced.clear()
+  m = evaluate.evaluate(config, str(tmp_path / "toy"))
+  assert (3, False) in traced  # evaluation's groups, [G, M, D]
+  assert (2, True) in traced  # item -> group's leave-one-out, masked
+  for split in splits.TRAIN_SPLITS["background"].eval_splits:
+    assert {"distance", "retrieval", "item_to_group_accuracy", "theorem1",
+            "disjoint_characters", "fewshot"} <= set(m["eval"][split])
+  assert set(config.evals) == set(EVALUATORS)  # every evaluator ran
+  assert "lake_one_shot_error" in m["eval"] or \
+      "lake_one_shot_error_skipped" in m
+
+  # The same checkpoint pooled by the centroid instead: the group-level
+  # numbers change, the item-level ones (few-shot) do not.
+  shutil.copytree(tmp_path / "toy", tmp_path / "centroid")
+  config.loss.pooling = "centroid"
+  c = evaluate.evaluate(config, str(tmp_path / "centroid"))
+  for split in ("unseen_alphabets", "heldout_characters"):
+    assert m["eval"][split]["distance"] != c["eval"][split]["distance"]
+    assert m["eval"][split]["fewshot"] == c["eval"][split]["fewshot"]

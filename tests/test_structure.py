@@ -1,0 +1,98 @@
+"""The package's shape: no import cycles among grouprep's modules (function-
+level imports included), and the one-home rules the code relies on."""
+import ast
+import os
+
+import pytest
+
+ROOT = os.path.join(os.path.dirname(__file__), "..")
+PACKAGE = os.path.join(ROOT, "grouprep")
+
+
+def _modules():
+  """{dotted module name: path} of every module in grouprep/."""
+  out = {}
+  for base, _, files in os.walk(PACKAGE):
+    for f in files:
+      if f.endswith(".py"):
+        rel = os.path.relpath(os.path.join(base, f), ROOT)[:-3]
+        name = rel.replace(os.sep, ".")
+        out[name[:-len(".__init__")] if name.endswith(".__init__") else name] = \
+            os.path.join(base, f)
+  return out
+
+
+def import_graph():
+  """{module: set of grouprep modules it imports}, every import statement
+  anywhere in the file (module level or inside functions). Importing
+  a.b.c also imports the package a.b (its __init__ runs first)."""
+  modules = _modules()
+  graph = {}
+  for name, path in modules.items():
+    targets = set()
+    for node in ast.walk(ast.parse(open(path).read(), path)):
+      if isinstance(node, ast.Import):
+        names = [a.name for a in node.names]
+      elif isinstance(node, ast.ImportFrom) and node.module:
+        names = [f"{node.module}.{a.name}" for a in node.names] + [node.module]
+      else:
+        continue
+      for n in names:
+        while n and n not in modules:  # `from pkg import fn`: the module pkg
+          n = n.rpartition(".")[0]
+        while n.startswith("grouprep"):  # the module and its packages
+          if n != name:
+            targets.add(n)
+          n = n.rpartition(".")[0]
+    graph[name] = targets - {"grouprep"}
+  return graph
+
+
+def find_cycle(graph):
+  """One import cycle as a list of modules, or None."""
+  state = {}
+
+  def visit(node, path):
+    state[node] = "open"
+    for nxt in sorted(graph.get(node, ())):
+      if state.get(nxt) == "open":
+        return path[path.index(nxt):] + [nxt]
+      if nxt not in state:
+        found = visit(nxt, path + [nxt])
+        if found:
+          return found
+    state[node] = "done"
+    return None
+
+  for node in sorted(graph):
+    if node not in state:
+      found = visit(node, [node])
+      if found:
+        return found
+  return None
+
+
+def test_no_import_cycles():
+  graph = import_graph()
+  assert "grouprep.train" in graph and "grouprep.evaluate" in graph
+  assert find_cycle(graph) is None, " -> ".join(find_cycle(graph))
+
+
+def test_the_cycle_finder_finds_cycles():
+  assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+  assert find_cycle({"a": {"b"}, "b": set()}) is None
+  # A function-level import counts.
+  graph = import_graph()
+  assert "grouprep.report" in graph["grouprep.evaluate"]
+
+
+def test_one_normalisation_and_one_pooling_implementation():
+  """rsqrt / norm-based normalisation and the pooling rules live in one
+  module each (losses.l2_normalize; pooling.py)."""
+  for name, path in _modules().items():
+    text = open(path).read()
+    if name != "grouprep.losses":
+      assert "rsqrt" not in text, f"{path} normalises on its own"
+    if name != "grouprep.pooling":
+      assert "SOFT_MEDOID_TEMPERATURE" not in text and \
+          "def medoid" not in text and "def centroid" not in text, path

@@ -1,0 +1,87 @@
+"""Invalid combinations of config fields fail in validation, before any data
+is read, with a message naming the field; and every config passes."""
+import importlib
+import os
+
+import pytest
+
+from conftest import tiny_config
+from grouprep import train
+from grouprep import validation
+
+ROOT = os.path.join(os.path.dirname(__file__), "..")
+CONFIGS = sorted(f[:-3] for f in os.listdir(os.path.join(ROOT, "configs"))
+                 if f.endswith(".py") and f not in ("__init__.py", "base.py"))
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+@pytest.mark.parametrize("arg", [None, "smoke"])
+def test_every_config_is_valid(name, arg):
+  validation.validate(importlib.import_module(f"configs.{name}").get_config(arg))
+
+
+def _set(config, dotted, value):
+  *path, key = dotted.split(".")
+  section = config
+  for p in path:
+    section = section[p]
+  section[key] = value
+
+
+@pytest.mark.parametrize("name,changes,match", [
+    # group_key="random" needs a group size.
+    ("gi_centroid", {"data.group_key": "random"}, "data.group_size"),
+    # Group-contrastive losses pair two groups of a class.
+    ("gi_centroid", {"data.groups_per_class": 1}, "data.groups_per_class"),
+    ("gg_medoid", {"data.groups_per_class": 1}, "data.groups_per_class"),
+    ("protonet", {"data.groups_per_class": 1}, "data.groups_per_class"),
+    # M larger than the training groups can be.
+    ("gi_centroid", {"data.group_key": "random", "data.group_size": 3},
+     "data.items_per_group"),
+    ("gi_centroid", {"data.label_key": "character", "data.items_per_group": 21},
+     "data.items_per_group"),
+    ("protonet", {"data.items_per_group": 21}, "data.items_per_group"),
+    # A pooling or similarity the method cannot use.
+    ("triplet", {"loss.pooling": "attention"}, "loss.pooling"),
+    ("smog", {"loss.pooling": "attention"}, "loss.pooling"),
+    ("smog", {"loss.similarity": "neg_sq_euclidean"}, "loss.similarity"),
+    ("groupface", {"loss.similarity": "neg_sq_euclidean"}, "loss.similarity"),
+    ("group_loss", {"loss.similarity": "neg_sq_euclidean"}, "loss.similarity"),
+    ("protonet", {"loss.pooling": "medoid"}, "loss.pooling"),
+    ("protonet", {"loss.similarity": "cosine"}, "loss.similarity"),
+    ("groupface", {"model.name": "conv4"}, "model.name"),
+    # C not divisible by the device count.
+    ("gi_centroid", {"num_devices": 3}, "classes_per_batch"),
+    # Unknown evaluator names.
+    ("gi_centroid", {"evals": ("distance", "nope")}, "evals"),
+    ("gi_centroid", {"eval.during_training": ("nope",)},
+     "eval.during_training"),
+])
+def test_invalid_combinations_are_named_before_any_data(name, changes, match,
+                                                        tmp_path, monkeypatch):
+  from grouprep.data import pipeline  # pylint: disable=g-import-not-at-top
+
+  def no_data(*args, **kwargs):
+    raise AssertionError("data were read before the config was validated")
+
+  monkeypatch.setattr(pipeline, "load", no_data)
+  config = tiny_config(name)
+  for field, value in changes.items():
+    _set(config, field, value)
+  with pytest.raises(validation.ConfigError, match=match):
+    validation.validate(config)
+  with pytest.raises(validation.ConfigError, match=match):
+    train.train(config, str(tmp_path))
+  assert not os.path.exists(tmp_path / "checkpoints")
+
+
+def test_classes_not_divisible_by_the_resolved_devices(tmp_path, monkeypatch):
+  """num_devices=0 resolves to 2 CPU devices here: C=3 is refused by train
+  before any data is read."""
+  from grouprep.data import pipeline  # pylint: disable=g-import-not-at-top
+  monkeypatch.setattr(pipeline, "load", lambda *a, **k: 1 / 0)
+  config = tiny_config()
+  config.data.classes_per_batch = 3
+  validation.validate(config)  # the device count is not known yet
+  with pytest.raises(validation.ConfigError, match="classes_per_batch"):
+    train.train(config, str(tmp_path))
