@@ -23,6 +23,7 @@ def norm_weighted(items, mask, params):
   return jnp.einsum("...m,...md->...d", w, items) / jnp.sum(w, -1)[..., None]
 
 
+@pytest.mark.slow
 def test_a_new_pooling_trains_and_every_evaluator_uses_it(
     tmp_path, fake_data, monkeypatch):
   traced = []  # (rank of items, masked?) each time the pooling is traced

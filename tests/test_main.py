@@ -31,6 +31,7 @@ def check_in_unit_interval(d):
       assert 0.0 <= v <= 1.0, (k, v)
 
 
+@pytest.mark.slow
 @needs_tfds
 def test_smoke_run_trains_and_writes_every_metric(tmp_path):
   wd = tmp_path / "wd"
@@ -100,6 +101,7 @@ def test_eval_without_checkpoint_says_train_first(tmp_path):
   assert "No checkpoint" in r.stderr
 
 
+@pytest.mark.slow
 def test_path_fields_are_set_from_the_command_line(tmp_path):
   # Each documented path override reaches the code that reads it: a path
   # that does not exist is named in the one-line error (data_dir, vinyals_dir,
@@ -130,6 +132,10 @@ def test_path_fields_are_set_from_the_command_line(tmp_path):
       missing in r.stderr, r.stderr[-2000:]
 
 
+CONFIGS = sorted(f[:-3] for f in os.listdir(os.path.join(ROOT, "configs"))
+                 if f.endswith(".py") and f not in ("__init__.py", "base.py"))
+
+
 def test_every_method_has_a_config():
   from grouprep.methods.registry import METHODS  # pylint: disable=g-import-not-at-top
   import importlib  # pylint: disable=g-import-not-at-top
@@ -141,6 +147,7 @@ def test_every_method_has_a_config():
 # The configs whose evaluation differs: a learned pooling's parameters, the
 # soft medoid's leave-one-out, a model with a GroupFace head, a projection head
 # and extra state. (Every method's training step: tests/test_train.py.)
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["gi_attention", "gi_soft_medoid",
                                   "groupface", "smog"])
 def test_configs_train_and_evaluate(name, tmp_path, fake_data):

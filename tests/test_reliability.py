@@ -40,6 +40,7 @@ def corrupt(workdir, step):
       fh.write(b"\0garbage")
 
 
+@pytest.mark.slow
 def test_corrupt_latest_checkpoint_falls_back_to_the_previous(tmp_path,
                                                               fake_data, capfd):
   config = tiny_config()
@@ -115,6 +116,7 @@ def test_non_finite_loss_stops_and_keeps_the_good_checkpoint(
   assert checkpoints.manager(str(tmp_path)).all_steps() == [2]
 
 
+@pytest.mark.slow
 def test_same_config_twice_gives_identical_metrics(tmp_path, fake_data):
   config = tiny_config()
   config.eval.fewshot_episodes = 50
@@ -137,6 +139,7 @@ def main_cmd(workdir, *extra):
           *extra]
 
 
+@pytest.mark.slow
 @needs_tfds
 def test_sigkill_then_rerun_matches_an_uninterrupted_run(tmp_path):
   env = dict(os.environ, TFDS_DATA_DIR=TFDS_DIR)
@@ -184,6 +187,7 @@ def _free_port():
     return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_two_processes_match_one_process_with_two_devices(tmp_path):
   worker = os.path.join(ROOT, "tests", "multihost_worker.py")
   env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}

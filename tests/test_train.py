@@ -31,9 +31,9 @@ def run_steps_on(n, config, state, batch, labels, steps=2):
   return metrics, s
 
 
-@pytest.mark.parametrize("name", ["gi_centroid", "gg_medoid", "triplet",
-                                  "item_item", "groupface", "group_loss",
-                                  "gi_attention"])
+@pytest.mark.parametrize("name", ["gi_centroid", "gg_medoid"] + [
+    pytest.param(n, marks=pytest.mark.slow) for n in
+    ("triplet", "item_item", "groupface", "group_loss", "gi_attention")])
 def test_pmap_on_two_devices_equals_one_device(name):
   config = tiny_config(name)
   if name == "triplet":
@@ -65,6 +65,7 @@ def test_pmap_on_two_devices_equals_one_device(name):
              zip(leaves(state.params), leaves(s1.params)))
 
 
+@pytest.mark.slow
 def test_smog_prototypes_are_synchronous_across_devices():
   """SMoG's prototypes after a step: identical on both replicas and equal to
   one device's on the same global batch (sums and counts span the devices)."""
@@ -106,6 +107,7 @@ def test_checkpoint_restores_the_identical_state(tmp_path, fake_data):
   assert sorted(mngr.all_steps()) == [2, 4, 6]
 
 
+@pytest.mark.slow
 def test_interrupted_run_resumes_at_the_right_step(tmp_path, fake_data,
                                                    monkeypatch):
   config = tiny_config()

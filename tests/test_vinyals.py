@@ -88,6 +88,7 @@ def fake_vinyals(tmp_path, monkeypatch, fake_data):
   return str(tmp_path)
 
 
+@pytest.mark.slow
 def test_protonet_trains_and_logs_accuracy_against_time(tmp_path, fake_vinyals):
   config = tiny_config("protonet")
   config.data.vinyals_dir = fake_vinyals
@@ -151,6 +152,7 @@ def test_real_vinyals_split_is_disjoint_with_twenty_drawings_per_class():
   assert groups.num_groups == 1692 and np.all(groups.group_sizes == 20)
 
 
+@pytest.mark.slow
 @needs_lists
 @needs_tfds
 def test_lake_runs_left_out_are_exactly_those_vinyals_trainval_holds(tmp_path):
