@@ -31,7 +31,6 @@ def get_config(arg=None):
   config.name = "triplet"
   config.loss.name = "triplet"
   config.loss.pooling = "centroid"
-  config.loss.similarity = "neg_sq_euclidean"  # evaluation's nearest-group rule
   config.loss.margin = 0.2
   config.loss.normalize = True  # unit-norm embeddings (FaceNet)
   return config

@@ -9,6 +9,8 @@ import os
 import sys
 from typing import Any, Optional, Tuple
 
+import jax
+import numpy as np
 import orbax.checkpoint as ocp
 
 
@@ -76,6 +78,21 @@ def _check_identity(saved, config_dict, step, where, fields) -> None:
           f"configuration: config.{field}={lookup(saved, field)!r} there, "
           f"{lookup(config_dict, field)!r} here. Use a fresh --workdir, or the "
           f"config that wrote it.")
+
+
+def check_shapes(restored: Any, expected: Any, where: str, step: int) -> None:
+  """A CheckpointError if a tree restored without a target (evaluation) does
+  not have the shapes the config's model gives."""
+  shapes = lambda tree: {jax.tree_util.keystr(p): np.shape(x) for p, x in
+                         jax.tree_util.tree_leaves_with_path(tree)}
+  got, want = shapes(restored), shapes(expected)
+  if got != want:
+    diff = [f"{p}: {got.get(p)} there, {want.get(p)} here"
+            for p in sorted(set(got) | set(want)) if got.get(p) != want.get(p)]
+    raise CheckpointError(
+        f"The checkpoint at step {step} in {where} holds an encoder of other "
+        f"shapes than config.model builds ({'; '.join(diff[:3])}); use the "
+        f"config that wrote it.")
 
 
 def restore_latest(mngr: ocp.CheckpointManager, abstract_state: Any,

@@ -100,11 +100,11 @@ def evaluate_encoder(encoder: common.EncoderView, split_names,
 
 
 def make_periodic_eval(config, model):
-  """fn(variables) -> {"SPLIT/5way_1shot": mean, ...}: the evaluators
-  config.eval.during_training names, on the training split's validation
-  split, few-shot with config.eval.during_training_episodes episodes. Data
-  are loaded once."""
-  split_name = splits.TRAIN_SPLITS[config.data.train_split].validation
+  """fn(encoder variables, head) -> {"SPLIT/5way_1shot": mean, ...}: the
+  evaluators config.eval.during_training names, on the split the training
+  split's spec names (splits.TrainSplit.during_training), few-shot with
+  config.eval.during_training_episodes episodes. Data are loaded once."""
+  split_name = splits.TRAIN_SPLITS[config.data.train_split].during_training
   inputs = Inputs(config)
   apply = common.make_apply_fn(model)
   method = get_method(config.loss)
@@ -149,6 +149,8 @@ def evaluate(config, workdir: str) -> Dict:
   # The untrained encoder; the class count only sizes heads, which no
   # evaluator reads (a learned pooling's parameters do not depend on it).
   start = state_lib.initial(config.seed, model, method, image_shape)
+  checkpoints.check_shapes(state_lib.encoder_variables(trained), start.encoder,
+                           mngr.directory, step)
   inputs = Inputs(config)
   apply = common.make_apply_fn(model)
   split_names = splits.TRAIN_SPLITS[config.data.train_split].eval_splits
@@ -161,7 +163,7 @@ def evaluate(config, workdir: str) -> Dict:
 
   result_trained, plotted = evaluate_encoder(
       encoder(state_lib.encoder_variables(trained), trained["params"]["head"]),
-      split_names, keep="unseen_alphabets")
+      split_names, keep=splits.PLOTTED)
   result_untrained, _ = evaluate_encoder(encoder(start.encoder, start.head),
                                          split_names)
   result = {"config": config.name, "step": int(step),

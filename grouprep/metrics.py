@@ -9,6 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from grouprep import pooling
 from grouprep.data import groups as groups_lib
 
 
@@ -309,7 +310,7 @@ def sample_episodes(item_class: np.ndarray, ways: int, shots: int,
 @jax.jit
 def _episode_accuracy(support: jax.Array, query: jax.Array) -> jax.Array:
   """support: [E, N, K, D], query: [E, N, Q, D] -> [E] accuracy."""
-  protos = support.mean(axis=2)  # [E, N, D]
+  protos = pooling.centroid(support)  # [E, N, D]
   d = (jnp.sum(query**2, -1)[..., None]
        - 2 * jnp.einsum("enqd,ekd->enqk", query, protos)
        + jnp.sum(protos**2, -1)[:, None, None, :])

@@ -42,7 +42,9 @@ def _summed_distances(dist: jax.Array, mask: Optional[jax.Array]) -> jax.Array:
   """[..., M]: each member's summed distance to the (present) others."""
   if mask is None:
     return jnp.sum(dist, axis=-1)
-  return jnp.sum(jnp.where(mask[..., None, :], dist, 0.0), axis=-1)
+  # A matrix-vector product: under leave_one_out's vmap over masks it stays
+  # [..., M, M] (a where() would make an [M, M, M] array).
+  return jnp.einsum("...mn,...n->...m", dist, mask.astype(dist.dtype))
 
 
 def centroid(items: jax.Array, mask: Optional[jax.Array] = None) -> jax.Array:

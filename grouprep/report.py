@@ -113,10 +113,14 @@ def untrained_row(result: Dict) -> Dict:
 
 
 def headline(result: Dict) -> str:
-  d = result["eval"]["unseen_alphabets"]["distance"]
-  u = result["untrained"]["unseen_alphabets"]["distance"]
-  return json.dumps({"config": result["config"], "step": result["step"],
-                     "unseen_alphabets": d, "untrained_ratio": u["ratio"]})
+  """One line: the note's metric on the plotted split (when evaluated)."""
+  line = {"config": result["config"], "step": result["step"]}
+  d = _get(result["eval"], f"{splits.PLOTTED}.distance")
+  if d:
+    line[splits.PLOTTED] = d
+    line["untrained_ratio"] = _get(result["untrained"],
+                                   f"{splits.PLOTTED}.distance.ratio")
+  return json.dumps(line)
 
 
 # --------------------------------------------------------------------------
@@ -299,13 +303,13 @@ def plot_size_curve(path: str, result: Dict) -> bool:
   """Recall@1 and the note's ratio of the disjoint-character protocol against
   drawings per group, trained vs untrained encoder, per split (mean and 95%
   t-interval over resamples)."""
-  splits = [s for s in ("unseen_alphabets", "heldout_characters")
-            if _get(result["eval"], f"{s}.disjoint_characters.size_curve")]
-  if not splits:
+  names = [s for s in splits.EVAL_SPLITS
+           if _get(result["eval"], f"{s}.disjoint_characters.size_curve")]
+  if not names:
     return False
-  fig, axes = plt.subplots(len(splits), 2, figsize=(10, 3.6 * len(splits)),
+  fig, axes = plt.subplots(len(names), 2, figsize=(10, 3.6 * len(names)),
                            squeeze=False)
-  for row, split in enumerate(splits):
+  for row, split in enumerate(names):
     for col, metric in enumerate(("recall_at_1", "ratio")):
       ax = axes[row, col]
       for label, ev, style in (("trained", result["eval"], "-o"),

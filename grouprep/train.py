@@ -77,15 +77,16 @@ def create_train_state(config, model, image_shape,
 encoder_variables = state_lib.encoder_variables
 
 
-def _augment(rng, images, views: int, axis_name: str):
-  """[B, S, S, 1] -> [views, B, S, S, 1]. The random draws are made for the
-  global batch and sliced, so they do not depend on the number of devices."""
-  if views == 1:
+def _augment(rng, images, augmentations: int, axis_name: str):
+  """[B, S, S, 1] -> [A, B, S, S, 1], A = augmentations. The random draws are
+  made for the global batch and sliced, so they do not depend on the number
+  of devices."""
+  if augmentations == 1:
     return images[None]
   b, n = images.shape[0], jax.lax.psum(1, axis_name)
   lo = jax.lax.axis_index(axis_name) * b
   out = []
-  for key in jax.random.split(rng, views):
+  for key in jax.random.split(rng, augmentations):
     scale, shift = augment.random_affine_params(key, b * n)
     out.append(augment.random_affine(
         images, jax.lax.dynamic_slice_in_dim(scale, lo, b),

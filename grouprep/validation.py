@@ -3,6 +3,8 @@
 Each raises errors.ConfigError naming the field. Field-level checks are
 here; what a method cannot run is its own `Method.validate`.
 """
+import os
+
 import ml_collections
 
 from grouprep import losses
@@ -61,11 +63,20 @@ def validate(config: ml_collections.ConfigDict) -> None:
   _choice(config.train.optimizer, ("adam", "sgd"), "train.optimizer")
   _choice(config.train.schedule, ("constant", "cosine", "step"),
           "train.schedule")
-  for field in ("evals", "eval.during_training"):
-    section, key = (None, field) if "." not in field else field.split(".")
-    names = config[key] if section is None else config[section][key]
-    for name in names:
-      _choice(name, EVALUATORS, field)
+  for name in config.evals:
+    _choice(name, EVALUATORS, "evals")
+  watched = splits.EVAL_SPLITS[
+      splits.TRAIN_SPLITS[config.data.train_split].during_training]
+  for name in config.eval.during_training:
+    loggable = [n for n in EVALUATORS if EVALUATORS[n].scalars and
+                n in watched.evaluators]
+    _choice(name, loggable, "eval.during_training")
+  for field in ("data.vinyals_dir", "eval.lake_runs"):  # data_dir: TFDS may
+    # create it and prepare the dataset there.
+    section, key = field.split(".")
+    path = config[section][key]
+    if path and not os.path.exists(path):
+      raise ConfigError(f"config.{field}={path!r} does not exist.")
   for field in ("data.classes_per_batch", "data.groups_per_class",
                 "data.items_per_group", "data.image_size", "model.width",
                 "train.num_steps", "train.checkpoint_every", "train.log_every",

@@ -120,16 +120,17 @@ def test_path_fields_are_set_from_the_command_line(tmp_path):
                f"--config.data.vinyals_dir={missing}")
   assert r.returncode == 2 and "config.data.vinyals_dir" in r.stderr, \
       r.stderr[-2000:]
-  cache = tmp_path / "cache"
   r = run_main("--config=configs/gi_centroid.py:smoke",
-               f"--workdir={tmp_path / 'c'}", "--config.train.num_steps=1",
-               f"--config.data.cache_dir={cache}",
+               f"--workdir={tmp_path / 'c'}", "--mode=eval",
                f"--config.eval.lake_runs={missing}.zip")
-  # Trained (the decoded data cached where cache_dir says), then evaluation
-  # looks up the Lake runs where lake_runs says.
-  assert any(cache.glob("omniglot-*-train-28.npz"))
   assert r.returncode == 2 and "config.eval.lake_runs" in r.stderr and \
       missing in r.stderr, r.stderr[-2000:]
+  cache = tmp_path / "cache"
+  r = run_main("--config=configs/gi_centroid.py:smoke",
+               f"--workdir={tmp_path / 'd'}", "--mode=train",
+               "--config.train.num_steps=1", f"--config.data.cache_dir={cache}")
+  assert r.returncode == 0, r.stderr[-2000:]
+  assert any(cache.glob("omniglot-*-train-28.npz"))
 
 
 CONFIGS = sorted(f[:-3] for f in os.listdir(os.path.join(ROOT, "configs"))

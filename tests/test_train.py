@@ -196,3 +196,12 @@ def test_foreign_checkpoint_is_refused(tmp_path, fake_data):
   other = tiny_config("gg_centroid")
   with pytest.raises(checkpoints.CheckpointError, match="another configuration"):
     train.train(other, str(tmp_path))
+
+
+def test_a_checkpoint_of_other_shapes_is_named():
+  restored = {"params": {"Conv_0": {"kernel": np.zeros((3, 3, 1, 8))}}}
+  expected = {"params": {"Conv_0": {"kernel": np.zeros((3, 3, 1, 64))}}}
+  with pytest.raises(checkpoints.CheckpointError,
+                     match=r"Conv_0.*\(3, 3, 1, 8\) there, \(3, 3, 1, 64\) here"):
+    checkpoints.check_shapes(restored, expected, "somewhere", 7)
+  checkpoints.check_shapes(expected, expected, "somewhere", 7)

@@ -129,13 +129,13 @@ def test_recipes_are_compared_on_val_and_val_is_never_reported_when_trained():
   config = tiny_config("protonet")
   config.data.train_split = "vinyals_train"
   spec = lambda c: splits.TRAIN_SPLITS[c.data.train_split]
-  assert spec(config).validation == "vinyals_val"
+  assert spec(config).during_training == "vinyals_val"
   assert "vinyals_val" in spec(config).eval_splits
   config.data.train_split = "vinyals_trainval"
-  assert spec(config).validation == "vinyals_test"
+  assert spec(config).during_training == "vinyals_test"
   assert "vinyals_val" not in spec(config).eval_splits
   assert "heldout_characters" not in spec(config).eval_splits
-  assert spec(tiny_config()).validation == "heldout_characters"
+  assert spec(tiny_config()).during_training == "heldout_characters"
 
 
 @needs_lists

@@ -1,5 +1,5 @@
-"""On-device augmentation for the methods that contrast two views of an item
-(item-item InfoNCE, SMoG). Pure and jittable."""
+"""On-device augmentation for the methods that contrast two augmentations of
+an item (item-item InfoNCE, SMoG). Pure and jittable."""
 import jax
 import jax.numpy as jnp
 

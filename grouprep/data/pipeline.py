@@ -106,19 +106,17 @@ def eval_groups(config, which: str):
   (character, rotation) class holding its 20 drawings.
   """
   spec = splits.EVAL_SPLITS[which]
-  if spec.grouping == "vinyals_class":
+  if spec.source == "vinyals":
     data = load_all(config)
     return data, vinyals.class_groups(
         data, vinyals.read_split(config, spec.vinyals_file))
-  if which == "unseen_alphabets":
+  if spec.source == "tfds_test":
     data = load(config, "test")
     images = np.flatnonzero(~np.isin(data.alphabet,
                                      trained_alphabets(config, data)))
-  elif which == "heldout_characters":
+  else:  # "tfds_train_heldout"
     data = load(config, "train")
     images = np.flatnonzero(heldout_mask(config, data))
-  else:
-    raise ValueError(f"Unknown evaluation split {which!r}.")
   images = subsample_characters(data.character, images,
                                 config.eval.max_characters, config.seed)
   return data, groups_lib.build_groups(data.alphabet, images,

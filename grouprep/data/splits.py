@@ -1,9 +1,10 @@
 """Every split grouprep trains or evaluates on, as data: one table that
 the data pipeline, validation, evaluation and the report read.
 
-A training split names what the sampler draws from and which splits its
-encoder is evaluated on (none it saw), and which of them is its validation
-split (read during training; recipes are compared there). An evaluation
+A training split names what the sampler draws from, which splits its encoder
+is evaluated on (none it saw), and which one the evaluation during training
+reads (a validation split where recipes are compared; for a recipe retrained
+on vinyals_trainval, which holds val, the test split, read after the choice). An evaluation
 split names the TFDS split it reads, which characters, how they are grouped,
 and which evaluators apply to it.
 """
@@ -16,7 +17,9 @@ class TrainSplit:
   name: str
   description: str
   eval_splits: Tuple[str, ...]  # evaluated at the end, in this order
-  validation: str  # read during training (config.eval.every)
+  # What the evaluation during training (config.eval.every) reads: the
+  # validation split where recipes are compared.
+  during_training: str
   vinyals_file: str = ""  # the Vinyals split file it trains on, if any
 
 
@@ -24,6 +27,10 @@ class TrainSplit:
 class EvalSplit:
   name: str
   description: str
+  # What it reads: "tfds_test" (every evaluation alphabet the training
+  # split holds no character of), "tfds_train_heldout" (the held-out
+  # characters of the background alphabets), "vinyals" (vinyals_file).
+  source: str
   grouping: str  # "alphabet_rotation" | "vinyals_class"
   # The per-split evaluators that apply: a Vinyals split has one group per
   # (character, rotation) class, so only few-shot classification applies.
@@ -38,37 +45,39 @@ TRAIN_SPLITS = {s.name: s for s in (
     TrainSplit("background", "the 30 background alphabets less the held-out "
                "characters (the note's experiment)",
                eval_splits=("unseen_alphabets", "heldout_characters"),
-               validation="heldout_characters"),
+               during_training="heldout_characters"),
     TrainSplit("vinyals_train", "the Vinyals split's train characters, "
                "rotations as classes", vinyals_file="train",
                eval_splits=("unseen_alphabets", "vinyals_val", "vinyals_test"),
-               validation="vinyals_val"),
+               during_training="vinyals_val"),
     # Retrained on trainval once the recipe was chosen on val: its curve is
     # logged on test, read after the choice, nothing selected on it.
     TrainSplit("vinyals_trainval", "the Vinyals split's train and val "
                "characters", vinyals_file="trainval",
                eval_splits=("unseen_alphabets", "vinyals_test"),
-               validation="vinyals_test"),
+               during_training="vinyals_test"),
 )}
 
 EVAL_SPLITS = {s.name: s for s in (
     EvalSplit("unseen_alphabets", "the 20 evaluation alphabets (TFDS test), "
               "less any the training split holds characters of",
-              grouping="alphabet_rotation", evaluators=ALL_SPLIT_EVALUATORS),
+              source="tfds_test", grouping="alphabet_rotation",
+              evaluators=ALL_SPLIT_EVALUATORS),
     EvalSplit("heldout_characters", "the held-out characters of the "
               "background alphabets (TFDS train)",
-              grouping="alphabet_rotation", evaluators=ALL_SPLIT_EVALUATORS),
-    EvalSplit("vinyals_val", "the Vinyals split's val classes",
+              source="tfds_train_heldout", grouping="alphabet_rotation",
+              evaluators=ALL_SPLIT_EVALUATORS),
+    EvalSplit("vinyals_val", "the Vinyals split's val classes", source="vinyals",
               grouping="vinyals_class", evaluators=("fewshot",),
               vinyals_file="val"),
     EvalSplit("vinyals_test", "the Vinyals split's test classes",
-              grouping="vinyals_class", evaluators=("fewshot",),
+              source="vinyals", grouping="vinyals_class", evaluators=("fewshot",),
               vinyals_file="test"),
 )}
 
 
-def train_split(name: str) -> TrainSplit:
-  return TRAIN_SPLITS[name]
+# The split the report's embedding and distance plots show.
+PLOTTED = "unseen_alphabets"
 
 
 def trains_on_vinyals(name: str) -> bool:

@@ -4,8 +4,10 @@ split's groups (run_split)."""
 import numpy as np
 
 from grouprep import metrics
+from grouprep import pooling
 from grouprep.data import groups as groups_lib
 from grouprep.data import pipeline
+from grouprep.data import splits
 from grouprep.data.sampler import gather_images
 from grouprep.evaluators.common import sample_items
 
@@ -19,7 +21,7 @@ def train_margin(encoder) -> dict:
   config = encoder.config
   data, images = encoder.inputs.train_characters()
   if config.data.label_key == "alphabet" and \
-      config.data.train_split == "background":
+      not splits.trains_on_vinyals(config.data.train_split):
     groups, source = pipeline.make_groups(config, data, images), "train_groups"
   else:
     groups = groups_lib.build_groups(data.alphabet, images)
@@ -45,8 +47,9 @@ def run_split(encoder, split) -> dict:
   margin = encoder.once("train_margin", lambda: train_margin(encoder))
   groups, items = split.groups, split.items
   sub, offsets = sample_items(groups, config.eval.theorem1_items, config.seed)
-  centroids = np.stack([items[sub][offsets[g]:offsets[g + 1]].mean(0)
-                        for g in range(groups.num_groups)])
+  centroids = np.stack([
+      np.asarray(pooling.centroid(items[sub][offsets[g]:offsets[g + 1]]))
+      for g in range(groups.num_groups)])
   return {"theorem1": metrics.theorem1(
       centroids, split.labels, items[sub], offsets,
       num_triplets=config.eval.theorem1_triplets, seed=config.seed,

@@ -44,5 +44,10 @@ def make_triplet(cfg) -> Method:
                                       labels.reshape(-1), margin=cfg.margin)
     return value, (state, {"loss": value})
 
-  return Method(loss=loss, validate=checks.pools_only_at_evaluation,
+  def validate(config):
+    checks.pools_only_at_evaluation(config)
+    checks.similarity_unused(config, "its distance is Euclidean, between "
+                             "unit-norm embeddings if loss.normalize")
+
+  return Method(loss=loss, validate=validate,
                 embedding_space="unit" if cfg.normalize else "raw")
