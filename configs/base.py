@@ -50,6 +50,13 @@ def get_base_config(arg=None) -> ml_collections.ConfigDict:
   config.loss.pooling = "centroid"
   config.loss.similarity = "cosine"
   config.loss.temperature = 0.1
+  # group_item / group_group: contrast with the batch's groups ("batch") or
+  # with EMA prototypes of every training group ("prototypes", the note's
+  # momentum group embeddings, beta = prototype_momentum). Above
+  # streaming_above candidates the loss streams (O(chunk * K) memory).
+  config.loss.candidates = "batch"
+  config.loss.prototype_momentum = 0.9
+  config.loss.streaming_above = 4096
 
   config.train = ml_collections.ConfigDict()
   config.train.num_steps = 500

@@ -52,13 +52,15 @@ def bench_step(args) -> dict:
       (args.classes, 2, args.items, s, s, 1), np.float32)
   x = sampler.shard(x, len(devices))
   labels = np.broadcast_to(np.arange(args.classes), (len(devices), args.classes))
+  group_ids = np.broadcast_to(np.arange(2 * args.classes).reshape(-1, 2),
+                              (len(devices), args.classes, 2))
   for _ in range(args.warmup):
-    state, metrics = step(state, x, labels)
+    state, metrics = step(state, x, labels, group_ids)
   jax.block_until_ready(metrics)
   times = []
   for _ in range(args.steps):
     t = time.perf_counter()
-    state, metrics = step(state, x, labels)
+    state, metrics = step(state, x, labels, group_ids)
     jax.block_until_ready(metrics)
     times.append(time.perf_counter() - t)
   med = statistics.median(times)

@@ -67,17 +67,38 @@ def lookup(d: dict, dotted: str):
   return d
 
 
+# Identity fields added after checkpoints existed, with the value every
+# older checkpoint was written under (absent there = this value).
+ADDED_LATER = {"loss.candidates": "batch"}
+
+
+def _leaves(d, prefix):
+  """{dotted field: value} of a config (sub)dict; a leaf is itself."""
+  if not isinstance(d, dict):
+    return {prefix: list(d) if isinstance(d, tuple) else d}
+  out = {}
+  for k, v in d.items():
+    out.update(_leaves(v, f"{prefix}.{k}"))
+  return out
+
+
 def _check_identity(saved, config_dict, step, where, fields) -> None:
   for field in fields:
-    if lookup(saved, field) is None and "." in field and isinstance(
-        lookup(saved, field.split(".")[0]), dict):
-      continue  # a field newer than the checkpoint: it had the default then
-    if lookup(saved, field) != lookup(config_dict, field):
-      raise CheckpointError(
-          f"The checkpoint at step {step} in {where} was written by another "
-          f"configuration: config.{field}={lookup(saved, field)!r} there, "
-          f"{lookup(config_dict, field)!r} here. Use a fresh --workdir, or the "
-          f"config that wrote it.")
+    here = _leaves(lookup(config_dict, field), field)
+    there = lookup(saved, field)
+    there = {} if there is None else _leaves(there, field)
+    for leaf, value in here.items():
+      if leaf in there:
+        old = there[leaf]
+      elif leaf in ADDED_LATER:
+        old = ADDED_LATER[leaf]
+      else:
+        continue  # newer than the checkpoint and harmless: default then
+      if old != value:
+        raise CheckpointError(
+            f"The checkpoint at step {step} in {where} was written by another "
+            f"configuration: config.{leaf}={old!r} there, {value!r} here. Use "
+            f"a fresh --workdir, or the config that wrote it.")
 
 
 def check_shapes(restored: Any, expected: Any, where: str, step: int) -> None:

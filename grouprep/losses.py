@@ -3,6 +3,7 @@
 Shapes: C classes, M items per group, D embedding dim, N items.
 """
 import functools
+from typing import Optional
 
 import chex
 import jax
@@ -44,13 +45,18 @@ def pairwise_similarity(a: jax.Array, b: jax.Array, *, kind: str = "cosine",
 
 
 def _infonce(anchors: jax.Array, candidates: jax.Array, positives: jax.Array,
-             temperature: float, similarity: str) -> jax.Array:
+             temperature: float, similarity: str,
+             mask: Optional[jax.Array] = None) -> jax.Array:
   """Mean of -log softmax(sim(anchor, candidates))[positive].
 
-  anchors: [N, D], candidates: [C, D], positives: [N] int in [0, C).
+  anchors: [N, D], candidates: [K, D], positives: [N] int in [0, K);
+  mask: [N, K] bool, False drops a candidate from an anchor's softmax (its
+  positive must stay True); None keeps every candidate.
   """
   logits = pairwise_similarity(anchors, candidates, kind=similarity,
                                temperature=temperature)
+  if mask is not None:
+    logits = jnp.where(mask, logits, -jnp.inf)
   log_p = jax.nn.log_softmax(logits, axis=-1)
   return -jnp.mean(jnp.take_along_axis(log_p, positives[:, None], axis=-1))
 
@@ -116,45 +122,47 @@ def _affine_logits_parts(items, groups, temperature, similarity):
           -jnp.sum(groups * groups, -1) / temperature)
 
 
-def _chunks(a, positives, chunk):
+def _chunks(a, positives, mask, chunk):
   n = a.shape[0]
   pad = (-n) % chunk
   a = jnp.pad(a, ((0, pad), (0, 0)))
   positives = jnp.pad(positives, (0, pad))
+  mask = jnp.pad(mask, ((0, pad), (0, 0)), constant_values=True)
   weight = jnp.pad(jnp.ones(n, a.dtype), (0, pad))
   k = a.shape[0] // chunk
   return (a.reshape(k, chunk, -1), positives.reshape(k, chunk),
-          weight.reshape(k, chunk)), n, pad
+          mask.reshape(k, chunk, -1), weight.reshape(k, chunk)), n, pad
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(4, 5))
-def _streaming_nce(a, b, col_bias, positives, alpha, chunk):
-  """Mean over rows of logsumexp(l) - l[pos], l = alpha a b^T + col_bias.
+@functools.partial(jax.custom_vjp, nondiff_argnums=(5, 6))
+def _streaming_nce(a, b, col_bias, positives, mask, alpha, chunk):
+  """Mean over rows of logsumexp(l) - l[pos], l = alpha a b^T + col_bias,
+  where mask [N, K] is False: l = -inf.
 
-  a: [N, D], b: [C, D], col_bias: [C], positives: [N]. Rows are processed in
-  chunks of `chunk`, so no [N, C] array is ever held.
+  a: [N, D], b: [K, D], col_bias: [K], positives: [N]. Rows are processed in
+  chunks of `chunk`, so no [N, K] float array is ever held.
   """
-  (ac, pc, wc), n, _ = _chunks(a, positives, chunk)
+  (ac, pc, mc, wc), n, _ = _chunks(a, positives, mask, chunk)
 
   def body(total, xs):
-    a_i, p_i, w_i = xs
-    logits = alpha * a_i @ b.T + col_bias
+    a_i, p_i, m_i, w_i = xs
+    logits = jnp.where(m_i, alpha * a_i @ b.T + col_bias, -jnp.inf)
     lse = jax.nn.logsumexp(logits, axis=-1)
     pos = jnp.take_along_axis(logits, p_i[:, None], -1)[:, 0]
     return total + jnp.sum(w_i * (lse - pos)), None
 
-  total, _ = jax.lax.scan(body, jnp.zeros((), a.dtype), (ac, pc, wc))
+  total, _ = jax.lax.scan(body, jnp.zeros((), a.dtype), (ac, pc, mc, wc))
   return total / n
 
 
-def _streaming_nce_fwd(a, b, col_bias, positives, alpha, chunk):
+def _streaming_nce_fwd(a, b, col_bias, positives, mask, alpha, chunk):
   """Loss and its gradients in one pass: each chunk's logits are made once."""
-  (ac, pc, wc), n, pad = _chunks(a, positives, chunk)
+  (ac, pc, mc, wc), n, pad = _chunks(a, positives, mask, chunk)
 
   def body(carry, xs):
     total, g_b, g_bias = carry
-    a_i, p_i, w_i = xs
-    logits = alpha * a_i @ b.T + col_bias
+    a_i, p_i, m_i, w_i = xs
+    logits = jnp.where(m_i, alpha * a_i @ b.T + col_bias, -jnp.inf)
     lse = jax.nn.logsumexp(logits, axis=-1)
     pos = jnp.take_along_axis(logits, p_i[:, None], -1)[:, 0]
     g = jnp.exp(logits - lse[:, None])
@@ -163,15 +171,16 @@ def _streaming_nce_fwd(a, b, col_bias, positives, alpha, chunk):
              g_bias + jnp.sum(g, 0)), alpha * g @ b)
 
   init = (jnp.zeros((), a.dtype), jnp.zeros_like(b), jnp.zeros_like(col_bias))
-  (total, g_b, g_bias), g_a = jax.lax.scan(body, init, (ac, pc, wc))
+  (total, g_b, g_bias), g_a = jax.lax.scan(body, init, (ac, pc, mc, wc))
   g_a = g_a.reshape(-1, a.shape[1])[:a.shape[0]]
-  return total / n, (g_a, g_b, g_bias, positives)
+  return total / n, (g_a, g_b, g_bias, positives, mask)
 
 
 def _streaming_nce_bwd(alpha, chunk, res, ct):
-  g_a, g_b, g_bias, positives = res
+  g_a, g_b, g_bias, positives, mask = res
   return (ct * g_a, ct * g_b, ct * g_bias,
-          np.zeros(positives.shape, jax.dtypes.float0))
+          np.zeros(positives.shape, jax.dtypes.float0),
+          np.zeros(mask.shape, jax.dtypes.float0))
 
 
 _streaming_nce.defvjp(_streaming_nce_fwd, _streaming_nce_bwd)
@@ -195,8 +204,36 @@ def group_item_infonce_streaming(items: jax.Array, groups: jax.Array, *,
   a, b, alpha, col_bias = _affine_logits_parts(
       items.reshape(c * m, d), groups, temperature, similarity)
   positives = jnp.repeat(jnp.arange(c), m)
-  return _streaming_nce(a, b, col_bias, positives, alpha,
+  return _streaming_nce(a, b, col_bias, positives,
+                        jnp.ones((c * m, c), bool), alpha,
                         min(chunk_size, c * m))
+
+
+def candidates_infonce(anchors: jax.Array, candidates: jax.Array,
+                       positives: jax.Array, mask: jax.Array, *,
+                       temperature: float = 0.1, similarity: str = "cosine",
+                       streaming: bool = False,
+                       chunk_size: int = 2048) -> jax.Array:
+  """InfoNCE of N anchors against any K candidates (K need not be C).
+
+  anchors: [N, D]; candidates: [K, D]; positives: [N] int, each anchor's
+  positive candidate; mask: [N, K] bool, False drops a candidate from that
+  anchor's softmax (the positive must stay True). Returns the mean over the
+  anchors of -log softmax over the kept candidates, at the positive.
+  streaming=True gives the same value and gradients in O(chunk_size * K)
+  memory (the group_item_infonce_streaming computation, masked).
+  """
+  chex.assert_rank([anchors, candidates, positives, mask], [2, 2, 1, 2])
+  chex.assert_equal_shape_suffix([anchors, candidates], 1)  # D
+  chex.assert_shape(mask, (anchors.shape[0], candidates.shape[0]))
+  chex.assert_shape(positives, (anchors.shape[0],))
+  if not streaming:
+    return _infonce(anchors, candidates, positives, temperature, similarity,
+                    mask)
+  a, b, alpha, col_bias = _affine_logits_parts(anchors, candidates,
+                                               temperature, similarity)
+  return _streaming_nce(a, b, col_bias, positives, mask, alpha,
+                        min(chunk_size, anchors.shape[0]))
 
 
 # --------------------------------------------------------------------------

@@ -1,10 +1,13 @@
 """The train state and the initial variables that training and evaluation
 both build (evaluation measures the encoder at initialisation too)."""
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Optional
 
 import jax
 import jax.numpy as jnp
 from flax.training import train_state
+
+from grouprep.methods.interface import TrainingGroups
+from grouprep.methods.interface import no_training_groups
 
 
 class TrainState(train_state.TrainState):
@@ -26,10 +29,11 @@ class Initial(NamedTuple):
 
 
 def initial(seed: int, model, method, image_shape,
-            num_classes: int = 1) -> Initial:
+            training: Optional[TrainingGroups] = None) -> Initial:
   """The variables a run starts from: model.init and method.init, seeded by
-  `seed`. image_shape: (S, S, 1); num_classes: training classes (the size of
-  a classifier head, for methods that have one)."""
+  `seed`. image_shape: (S, S, 1); training: what the method may know of the
+  training groups (default: one class, no data; enough for the encoder and
+  the head)."""
   init_rng, state_rng = jax.random.split(jax.random.PRNGKey(seed))
   head_rng = jax.random.fold_in(init_rng, 1)
   x = jnp.zeros((1,) + tuple(image_shape), jnp.float32)
@@ -38,7 +42,8 @@ def initial(seed: int, model, method, image_shape,
                        variables).shape[-1]
   encoder = {"params": variables["params"],
              "batch_stats": variables.get("batch_stats", {})}
-  head, method_state = method.init(head_rng, encoder, dim, num_classes)
+  head, method_state = method.init(head_rng, encoder, dim,
+                                   training or no_training_groups())
   return Initial(encoder, head, method_state, state_rng)
 
 

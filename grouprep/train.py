@@ -22,8 +22,11 @@ from grouprep import validation
 from grouprep.data import augment
 from grouprep.data import pipeline
 from grouprep.data import sampler as sampler_lib
+from grouprep.evaluators import common
 from grouprep.methods.interface import Batch
 from grouprep.methods.interface import Method
+from grouprep.methods.interface import TrainingGroups
+from grouprep.methods.interface import no_training_groups
 from grouprep.methods.registry import get_method
 from grouprep.state import TrainState
 
@@ -60,13 +63,34 @@ def create_optimizer(config) -> optax.GradientTransformation:
   return optax.adam(lr)
 
 
+def training_groups(config, data, groups) -> TrainingGroups:
+  """What a method may know of the training groups (methods.interface):
+  their classes, and their pooled embeddings on demand."""
+  method = get_method(config.loss)
+
+  def pooled(encoder, pool_params):
+    embed = common.make_embed_fn(models.create_model(config.model), encoder,
+                                 config.eval.batch_size)
+    raw = common.embed_groups(embed, data.images, groups,
+                              config.eval.batch_size)
+    space = common.Space(method.embedding_space, method.pools_in_loss,
+                         config.loss.pooling, pool_params)
+    return space.groups(space.pool_input(raw), [
+        groups.members(g) for g in range(groups.num_groups)])
+
+  return TrainingGroups(groups.num_classes, groups.group_class, pooled)
+
+
 def create_train_state(config, model, image_shape,
-                       num_classes: int = 1) -> TrainState:
+                       num_classes: int = 1,
+                       training: TrainingGroups = None) -> TrainState:
   """Fresh state on the host. image_shape: (S, S, 1); num_classes: training
-  classes (the size of a classifier head, for methods that have one)."""
+  classes (the size of a classifier head, for methods that have one);
+  training: the training groups (training_groups), for methods whose state
+  starts from them (default: num_classes and no data)."""
   start = state_lib.initial(config.seed, model,
                             get_method(config.loss), image_shape,
-                            num_classes)
+                            training or no_training_groups(num_classes))
   return TrainState.create(
       apply_fn=model.apply, params={"encoder": start.encoder["params"],
                                     "head": start.head},
@@ -95,10 +119,11 @@ def _augment(rng, images, augmentations: int, axis_name: str):
 
 
 def train_step(state: TrainState, images: jax.Array, labels: jax.Array,
-               method: Method) -> tuple:
+               group_ids: jax.Array, method: Method) -> tuple:
   """One step on this device's share of the global batch (inside pmap).
 
-  images: [C / n, V, M, S, S, 1]; labels: [C] class ids of the global rows.
+  images: [C / n, V, M, S, S, 1]; labels: [C] class ids of the global rows;
+  group_ids: [C, V] their training-group ids.
   Embeddings are gathered over the devices so the method's loss sees the whole
   [A, C, V, M, D] batch; the gradients of that loss are averaged, and
   BatchNorm statistics are synchronised by the model.
@@ -126,7 +151,8 @@ def train_step(state: TrainState, images: jax.Array, labels: jax.Array,
     aux = {k: gather(as_batch(val[0])) for k, val in
            updates.get("intermediates", {}).items()}
     z_local = as_batch(z)
-    batch = Batch(z=gather(z_local), z_local=z_local, labels=labels, aux=aux,
+    batch = Batch(z=gather(z_local), z_local=z_local, labels=labels,
+                  group_ids=group_ids, aux=aux,
                   encode=encode, step=state.step, axis_name=AXIS)
     loss, (extra, metrics) = method.loss(params["head"], state.extra, batch)
     return loss, (updates["batch_stats"], extra, metrics)
@@ -145,7 +171,8 @@ def train_step(state: TrainState, images: jax.Array, labels: jax.Array,
 def make_p_train_step(method: Method, devices=None):
   """The pmapped train step over `devices` (default: every device of every
   process, so with jax.distributed the gather and the mean span all hosts)."""
-  return jax.pmap(lambda s, x, y: train_step(s, x, y, method), axis_name=AXIS,
+  return jax.pmap(lambda s, x, y, g: train_step(s, x, y, g, method),
+                  axis_name=AXIS,
                   devices=devices, donate_argnums=(0,))
 
 
@@ -205,8 +232,9 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
   # ---- State, restored from the latest checkpoint when there is one. ----
   model = models.create_model(config.model, axis_name=AXIS)
   image_shape = (config.data.image_size, config.data.image_size, 1)
-  state = create_train_state(config, model, image_shape,
-                             sampler.groups.num_classes)
+  state = create_train_state(
+      config, model, image_shape,
+      training=training_groups(config, data, sampler.groups))
   config_dict = config.to_dict()
   mngr = checkpoints.manager(workdir, config.train.keep_checkpoints)
   step, restored = checkpoints.restore_latest(mngr, state, config_dict)
@@ -229,13 +257,16 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
 
   def batch(step):
     """This process's rows of the global batch, [n_local, C / n, V, M, S, S, 1],
-    and the class ids of all C rows, [n_local, C]."""
+    the class ids of all C rows, [n_local, C], and their group ids,
+    [n_local, C, V]."""
     indices = sampler.indices(step)
     images = sampler_lib.gather_images(
         data.images, sampler.groups, sampler_lib.shard(indices, n)[rows])
     labels = np.broadcast_to(item_class[indices[:, 0, 0]],
                              (len(rows), len(indices)))
-    return images, labels
+    group_ids = sampler.groups.item_group[indices[:, :, 0]]
+    return images, labels, np.broadcast_to(group_ids,
+                                           (len(rows),) + group_ids.shape)
 
   writer = None
   if lead:

@@ -101,9 +101,9 @@ def test_non_finite_loss_stops_and_keeps_the_good_checkpoint(
   def poisoned(method, devices=None):
     step, calls = real(method, devices), []
 
-    def run(state, images, labels):
+    def run(state, images, labels, group_ids):
       calls.append(1)
-      state, metrics = step(state, images, labels)
+      state, metrics = step(state, images, labels, group_ids)
       if len(calls) >= 3:
         metrics = dict(metrics, loss=metrics["loss"] * np.nan)
       return state, metrics
@@ -132,21 +132,23 @@ def test_same_config_twice_gives_identical_metrics(tmp_path, fake_data):
 # --------------------------------------------------------------------------
 # kill -9 on the real command line.
 # --------------------------------------------------------------------------
-def main_cmd(workdir, *extra):
+def main_cmd(workdir, *extra, name="gi_centroid"):
   return [sys.executable, "-m", "grouprep.main",
-          "--config=configs/gi_centroid.py:smoke", f"--workdir={workdir}",
+          f"--config=configs/{name}.py:smoke", f"--workdir={workdir}",
           "--config.train.num_steps=40", "--config.train.checkpoint_every=5",
           *extra]
 
 
 @pytest.mark.slow
 @needs_tfds
-def test_sigkill_then_rerun_matches_an_uninterrupted_run(tmp_path):
+@pytest.mark.parametrize("name", ["gi_centroid", "gi_centroid_prototypes"])
+def test_sigkill_then_rerun_matches_an_uninterrupted_run(tmp_path, name):
   env = dict(os.environ, TFDS_DATA_DIR=TFDS_DIR)
   full, cut = tmp_path / "full", tmp_path / "cut"
-  subprocess.run(main_cmd(full), cwd=ROOT, env=env, check=True,
+  subprocess.run(main_cmd(full, name=name), cwd=ROOT, env=env, check=True,
                  capture_output=True, timeout=600)
-  proc = subprocess.Popen(main_cmd(cut, "--mode=train"), cwd=ROOT, env=env,
+  proc = subprocess.Popen(main_cmd(cut, "--mode=train", name=name), cwd=ROOT,
+                          env=env,
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
   deadline = time.time() + 300
   while time.time() < deadline and not os.path.isdir(cut / "checkpoints" / "15"):
@@ -156,19 +158,21 @@ def test_sigkill_then_rerun_matches_an_uninterrupted_run(tmp_path):
   proc.wait()
   steps = [int(s) for s in os.listdir(cut / "checkpoints") if s.isdigit()]
   assert 15 <= max(steps) < 40
-  r = subprocess.run(main_cmd(cut), cwd=ROOT, env=env, capture_output=True,
-                     text=True, timeout=600)
+  r = subprocess.run(main_cmd(cut, name=name), cwd=ROOT, env=env,
+                     capture_output=True, text=True, timeout=600)
   assert r.returncode == 0, r.stderr[-3000:]
   assert "Resumed from the checkpoint at step" in r.stdout + r.stderr
-  # Same parameters, bit for bit, and the same metrics.
-  config = __import__("configs.gi_centroid", fromlist=["x"]).get_config("smoke")
-  model = models.create_model(config.model)
-  fresh = train.create_train_state(config, model, (28, 28, 1))
-  states = [checkpoints.restore_latest(checkpoints.manager(str(d)), fresh,
+  # The same state (parameters, optimizer, the method's state such as the
+  # prototype table), bit for bit, and the same metrics.
+  config = __import__(f"configs.{name}", fromlist=["x"]).get_config("smoke")
+  states = [checkpoints.restore_latest(checkpoints.manager(str(d)), None,
                                        config.to_dict(),
                                        checkpoints.EVAL_IDENTITY_FIELDS)
             for d in (full, cut)]
   assert states[0][0] == states[1][0] == 40
+  assert jax.tree.structure(states[0][1]) == jax.tree.structure(states[1][1])
+  if name.endswith("prototypes"):
+    assert states[0][1]["extra"]["prototypes"].shape == (120, 64)
   for a, b in zip(leaves(states[0][1]), leaves(states[1][1])):
     np.testing.assert_array_equal(a, b)
   m = [json.load(open(d / "metrics.json")) for d in (full, cut)]

@@ -20,14 +20,19 @@ def leaves(tree):
   return [np.asarray(x) for x in jax.tree.leaves(tree)]
 
 
-def run_steps_on(n, config, state, batch, labels, steps=2):
-  """`steps` pmapped steps on the first n devices -> (metrics, replicated state)."""
+def run_steps_on(n, config, state, batch, labels, steps=2, group_ids=None):
+  """`steps` pmapped steps on the first n devices -> (metrics, replicated state).
+  group_ids: [C, V] (default: class c's views are groups V*c .. V*c+V-1)."""
   devices = jax.local_devices()[:n]
   step = train.make_p_train_step(get_method(config.loss), devices)
   s = train.replicate(state, devices)
+  c, v = batch.shape[:2]
+  if group_ids is None:
+    group_ids = np.arange(c * v).reshape(c, v)
   for _ in range(steps):
     s, metrics = step(s, sampler_lib.shard(batch, n),
-                      np.broadcast_to(labels, (n, len(labels))))
+                      np.broadcast_to(labels, (n, len(labels))),
+                      np.broadcast_to(group_ids, (n, c, v)))
   return metrics, s
 
 

@@ -4,16 +4,36 @@ Each of the V groups (views) of a class is pooled into a group embedding;
 every ordered pair of distinct views (a, b) contributes one InfoNCE term, so
 V = 2 gives the symmetric a<->b loss. A learned pooling's parameters are the
 method's head.
+
+loss.candidates selects what an anchor is contrasted with:
+- "batch": the C groups of view b pooled from the current batch (one per
+  class); the positive is its own class's.
+- "prototypes": the note's momentum group embeddings. The state holds one
+  prototype per training group, P [K, D] (K = 120 for alphabet x rotation),
+  initialised from the untrained encoder's pooled groups. Every step, each
+  batch group's pooled embedding (in the loss's space) enters the EMA,
+  P_k <- beta P_k + (1 - beta) pooled_k (prototypes.ema_update, summed over
+  the devices: every replica holds the same table). An anchor of class c
+  (group_item: an item of view a; group_group: the pooled group of view a)
+  has one positive, the freshly updated prototype of its class's view-b
+  group, differentiable in the batch embeddings (the note's point); its
+  negatives are the prototypes of every group of another class, constant;
+  the other groups of its own class are masked out. Candidates: [K + C, D] =
+  the constant table and the C differentiable positives; mask [N, K + C].
 """
 import itertools
 
+import jax
 import jax.numpy as jnp
 
 from grouprep import losses
 from grouprep import pooling
+from grouprep import prototypes as protos
 from grouprep.errors import ConfigError
 from grouprep.methods.interface import Method
 from grouprep.methods.interface import space_of_similarity
+
+CANDIDATES = ("batch", "prototypes")
 
 
 def validate(config) -> None:
@@ -23,24 +43,100 @@ def validate(config) -> None:
         f"config.data.groups_per_class={config.data.groups_per_class} must be "
         f">= 2 for loss.name={config.loss.name!r} (it pairs two groups of a "
         f"class).")
+  if config.loss.candidates not in CANDIDATES:
+    raise ConfigError(f"config.loss.candidates={config.loss.candidates!r} is "
+                      f"not one of {list(CANDIDATES)}.")
+  if config.loss.candidates == "prototypes" and \
+      not 0.0 <= config.loss.prototype_momentum < 1.0:
+    raise ConfigError(f"config.loss.prototype_momentum="
+                      f"{config.loss.prototype_momentum} must be in [0, 1).")
 
 
-def _over_view_pairs(cfg, term) -> Method:
-  """loss = mean over view pairs (a, b) of term(z [C, V, M, D], groups, a, b)."""
+def _in_space(x, similarity):
+  """Pooled groups as the loss compares them (unit for cosine)."""
+  return losses.l2_normalize(x) if similarity == "cosine" else x
+
+
+def prototype_contrast_terms(anchors, anchor_class, positive_ids, table,
+                             group_class, *, temperature, similarity,
+                             streaming_above):
+  """One view pair's loss against the prototype table.
+
+  anchors: [C, M, D] (group_item) or [C, 1, D] (group_group), row c of class
+  anchor_class[c]; positive_ids: [C] the view-b group of each row; table:
+  [K, D] the updated prototypes (differentiable); group_class: [K].
+  """
+  c, m, d = anchors.shape
+  k = table.shape[0]
+  cands = jnp.concatenate([jax.lax.stop_gradient(table), table[positive_ids]])
+  cls = jnp.repeat(anchor_class, m)  # [N]
+  row = jnp.repeat(jnp.arange(c), m)  # [N]
+  negatives = group_class[None, :] != cls[:, None]  # [N, K]
+  own = jnp.arange(c)[None, :] == row[:, None]  # [N, C]: the positive
+  mask = jnp.concatenate([negatives, own], axis=1)  # [N, K + C]
+  return losses.candidates_infonce(
+      anchors.reshape(c * m, d), cands, k + row, mask,
+      temperature=temperature, similarity=similarity,
+      streaming=k + c > streaming_above)
+
+
+def _over_view_pairs(cfg, anchors_of, batch_term) -> Method:
+  """loss = mean over view pairs (a, b): anchors_of(z [C, V, M, D], groups
+  [C, V, D], a) -> [C, M', D] against view b's candidates: batch_term(
+  anchors, groups_b [C, D]) for "batch", the prototype table otherwise."""
   kwargs = dict(temperature=cfg.temperature, similarity=cfg.similarity)
+  prototypes = cfg.candidates == "prototypes"
 
-  def init(rng, encoder, dim, num_classes):
-    del encoder, num_classes
+  def init(rng, encoder, dim, training):
     params = pooling.init_params(cfg.pooling, rng, dim)
-    return ({"pool": params} if params is not None else {}), {}
+    head = {"pool": params} if params is not None else {}
+    if not prototypes:
+      return head, {}
+    if not len(training.group_class):  # no data (evaluation): no table
+      return head, {"prototypes": jnp.zeros((0, dim)),
+                    "group_class": jnp.zeros((0,), jnp.int32)}
+    return head, {"prototypes": jnp.asarray(training.pooled(encoder, params)),
+                  "group_class": jnp.asarray(training.group_class, jnp.int32)}
 
   def loss(head, state, batch):
     z = batch.z[0]  # [C, V, M, D]
-    groups = pooling.get_pooling(cfg.pooling, head.get("pool"))(z)  # [C, V, D]
-    pairs = itertools.permutations(range(z.shape[1]), 2)
-    value = jnp.mean(jnp.stack([term(z, groups, a, b, **kwargs)
-                                for a, b in pairs]))
-    return value, (state, {"loss": value})
+    pool = pooling.get_pooling(cfg.pooling, head.get("pool"))
+    groups = pool(z)  # [C, V, D]
+    pairs = list(itertools.permutations(range(z.shape[1]), 2))
+    if not prototypes:
+      value = jnp.mean(jnp.stack([
+          batch_term(anchors_of(z, groups, a), groups[:, b], **kwargs)
+          for a, b in pairs]))
+      return value, (state, {"loss": value})
+
+    # The EMA of each batch group's pooled embedding, over every device.
+    table = state["prototypes"]
+    rows = batch.z_local.shape[1]
+    lo = jax.lax.axis_index(batch.axis_name) * rows
+    local_ids = jax.lax.dynamic_slice_in_dim(batch.group_ids, lo, rows)
+    local = _in_space(pool(batch.z_local[0]), cfg.similarity)  # [C/n, V, D]
+    updated = protos.ema_update(table, local.reshape(-1, local.shape[-1]),
+                                local_ids.reshape(-1), cfg.prototype_momentum,
+                                axis_name=batch.axis_name)
+    value = jnp.mean(jnp.stack([prototype_contrast_terms(
+        anchors_of(z, groups, a), batch.labels, batch.group_ids[:, b],
+        updated, state["group_class"], streaming_above=cfg.streaming_above,
+        **kwargs) for a, b in pairs]))
+
+    # Monitors: how far the batch's prototypes moved, and how close each
+    # one was to its group's current pooled embedding before moving.
+    ids = batch.group_ids.reshape(-1)
+    new = jax.lax.stop_gradient(updated)
+    if cfg.similarity == "cosine":  # the moved rows back on the sphere
+      moved = jnp.zeros(new.shape[0], bool).at[ids].set(True)
+      new = jnp.where(moved[:, None], losses.l2_normalize(new), new)
+    pooled = jax.lax.stop_gradient(groups).reshape(-1, groups.shape[-1])
+    drift = jnp.mean(jnp.linalg.norm(new[ids] - table[ids], axis=-1))
+    cosine = jnp.mean(jnp.sum(losses.l2_normalize(table[ids]) *
+                              losses.l2_normalize(pooled), -1))
+    return value, (dict(state, prototypes=new),
+                   {"loss": value, "prototype_drift": drift,
+                    "prototype_batch_cosine": cosine})
 
   return Method(loss=loss, init=init, validate=validate,
                 pooling=cfg.pooling,
@@ -49,12 +145,14 @@ def _over_view_pairs(cfg, term) -> Method:
 
 
 def make_group_item(cfg) -> Method:
-  """Items of view a against the group embeddings of view b (seed eq. 3)."""
-  return _over_view_pairs(cfg, lambda z, g, a, b, **kw: losses.group_item_infonce(
-      z[:, a], g[:, b], **kw))
+  """Items of view a against view b's group embeddings (seed eq. 3)."""
+  return _over_view_pairs(cfg, lambda z, g, a: z[:, a],
+                          losses.group_item_infonce)
 
 
 def make_group_group(cfg) -> Method:
-  """Group embeddings of view a against those of view b (seed eq. 2)."""
-  return _over_view_pairs(cfg, lambda z, g, a, b, **kw: losses.group_group_infonce(
-      g[:, a], g[:, b], **kw))
+  """Group embeddings of view a against view b's (seed eq. 2)."""
+  return _over_view_pairs(
+      cfg, lambda z, g, a: g[:, a][:, None],
+      lambda anchors, groups_b, **kw: losses.group_group_infonce(
+          anchors[:, 0], groups_b, **kw))

@@ -20,10 +20,10 @@ def validate(config) -> None:
 
 def make(cfg) -> Method:
 
-  def init(rng, encoder, dim, num_classes):
+  def init(rng, encoder, dim, training):
     del encoder
-    kernel = jax.random.normal(rng, (dim, num_classes)) / jnp.sqrt(dim)
-    return {"kernel": kernel, "bias": jnp.zeros((num_classes,))}, {}
+    kernel = jax.random.normal(rng, (dim, training.num_classes)) / jnp.sqrt(dim)
+    return {"kernel": kernel, "bias": jnp.zeros((training.num_classes,))}, {}
 
   def loss(head, state, batch):
     z = batch.z[0]  # [C, V, M, D]

@@ -26,9 +26,9 @@ def validate(config) -> None:
 
 def make(cfg) -> Method:
 
-  def init(rng, encoder, dim, num_classes):
+  def init(rng, encoder, dim, training):
     del encoder
-    w = jax.random.normal(rng, (num_classes, dim)) / jnp.sqrt(dim)
+    w = jax.random.normal(rng, (training.num_classes, dim)) / jnp.sqrt(dim)
     return {"class_weights": w}, {}
 
   def loss(head, state, batch):

@@ -11,6 +11,7 @@ import dataclasses
 from typing import Callable, Dict, NamedTuple, Optional
 
 import jax
+import numpy as np
 
 
 EMBEDDING_SPACES = ("unit", "raw")
@@ -25,6 +26,8 @@ class Batch(NamedTuple):
   z_local: [A, C / n, V, M, D] this device's rows of z (for state reduced
     over the devices, e.g. prototypes.ema_update(..., axis_name)).
   labels: [C] global class ids of the rows (unsupervised methods ignore them).
+  group_ids: [C, V] the training-group id of each group of the batch
+    (rows of TrainingGroups.group_class).
   aux: the model's sown intermediates, gathered like z (e.g. GroupFace's
     group probabilities [A, C, V, M, K]); {} for plain encoders.
   encode: fn(variables) -> (z, z_local, batch_stats): this step's images
@@ -35,14 +38,37 @@ class Batch(NamedTuple):
   z: jax.Array
   z_local: jax.Array
   labels: jax.Array
+  group_ids: jax.Array
   aux: Dict
   encode: Callable
   step: jax.Array
   axis_name: str
 
 
-def _no_head(rng, encoder, dim, num_classes):
-  del rng, encoder, dim, num_classes
+class TrainingGroups(NamedTuple):
+  """What a method may know of the training groups when it initialises.
+
+  num_classes: training classes (the size of a classifier head);
+  group_class: [K] the class of each of the K training groups;
+  pooled(encoder, pool_params) -> [K, D]: each training group pooled (the
+    config's pooling, with pool_params if learned) from the embeddings of
+    all its items by the encoder variables `encoder` (eval mode), in the
+    loss's space: one pass over the training split, made only when called.
+  """
+  num_classes: int
+  group_class: np.ndarray
+  pooled: Callable
+
+
+def no_training_groups(num_classes: int = 1) -> TrainingGroups:
+  """For a state whose method state is not needed (evaluation, tests)."""
+  def pooled(encoder, pool_params):
+    raise ValueError("These TrainingGroups carry no data to pool.")
+  return TrainingGroups(num_classes, np.zeros((0,), np.int32), pooled)
+
+
+def _no_head(rng, encoder, dim, training):
+  del rng, encoder, dim, training
   return {}, {}
 
 
@@ -62,9 +88,8 @@ class Method:
   loss(head, state, batch) -> (loss, (state, metrics)) inside the pmapped
     step; head: the method's trainable parameters; state: its untrained
     state; metrics: scalars logged to train_log.jsonl.
-  init(rng, encoder, dim, num_classes) -> (head, state); encoder: the initial
-    encoder variables {"params", "batch_stats"}; num_classes: the training
-    classes (the size of a classifier head).
+  init(rng, encoder, dim, training) -> (head, state); encoder: the initial
+    encoder variables {"params", "batch_stats"}; training: TrainingGroups.
   after_step(state, encoder_params) -> state, once the gradients are applied
     (e.g. a momentum encoder's EMA of the new encoder params).
   validate(config) raises ConfigError naming a field the method cannot run.

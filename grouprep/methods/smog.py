@@ -35,8 +35,8 @@ def make(cfg) -> Method:
   k, q = cfg.num_prototypes, cfg.memory_size
   beta = cfg.encoder_momentum
 
-  def init(rng, encoder, dim, num_classes):
-    del num_classes
+  def init(rng, encoder, dim, training):
+    del training
     return {}, {"prototypes": losses.l2_normalize(
                     jax.random.normal(rng, (k, dim))),
                 "memory": jnp.zeros((q, dim)),

@@ -1,0 +1,28 @@
+"""Group-item InfoNCE on centroids against EMA prototypes of every training group
+(seed eq. 3 with the note's momentum group embeddings).
+
+As gi_centroid, but the candidates are not the batch's 16 groups: the
+state holds one prototype per training group (120 = 30 alphabets x 4
+rotations), initialised from the untrained encoder's centroids and moved by
+momentum (beta = loss.prototype_momentum = 0.9) towards each batch group's
+centroid every step; every drawing of rotation a is pulled to the freshly updated prototype of
+rotation b of its alphabet and pushed from the 116 prototypes of the other
+alphabets (grouprep/methods/group_contrastive.py).
+
+Command (from the repository root):
+  TFDS_DATA_DIR=../shared/tensorflow_datasets \
+  python -m grouprep.main --config=configs/gi_centroid_prototypes.py --workdir=runs/gi_centroid_prototypes
+Smoke (--config=configs/gi_centroid_prototypes.py:smoke): MEASURE_SMOKE
+
+MEASURED
+"""
+from configs import base
+
+
+def get_config(arg=None):
+  config = base.get_base_config(arg)
+  config.name = "gi_centroid_prototypes"
+  config.loss.name = "group_item"
+  config.loss.pooling = "centroid"
+  config.loss.candidates = "prototypes"
+  return config
