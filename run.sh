@@ -6,12 +6,14 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 export TFDS_DATA_DIR="${TFDS_DATA_DIR:-$(cd .. && pwd)/shared/tensorflow_datasets}"
-# The note's four, the same losses on disjoint-character groups, the
+# The note's four, the same losses on disjoint-character groups and
+# against EMA prototypes of every training group, the
 # item-level baselines, the related systems, the learned poolings, then
 # ProtoNet (hours on a 2-core CPU; rerun to resume it).
 CONFIGS=(gg_centroid gi_centroid gg_medoid gi_medoid gi_centroid_charsets
-         gg_centroid_charsets triplet item_item smog groupface group_loss
-         gi_attention gi_soft_medoid protonet)
+         gg_centroid_charsets gi_centroid_prototypes gg_centroid_prototypes
+         triplet item_item smog groupface group_loss gi_attention
+         gi_soft_medoid protonet)
 for name in "${CONFIGS[@]}"; do
   python -m grouprep.main --config="configs/${name}.py" --workdir="runs/${name}" "$@"
 done

@@ -119,6 +119,7 @@ def test_initial_table_is_the_untrained_encoders_pooled_groups(fake_data):
   np.testing.assert_array_equal(state.extra["group_class"], groups.group_class)
 
 
+@pytest.mark.slow
 def test_table_after_k_steps_equals_a_python_loop(fake_data):
   """Each step's table: beta * P + (1 - beta) * unit(centroid of the batch
   group) for each batch group, by hand, from the embeddings of that step's
@@ -154,6 +155,7 @@ def test_table_after_k_steps_equals_a_python_loop(fake_data):
   assert not np.allclose(table, np.asarray(state.extra["prototypes"]))
 
 
+@pytest.mark.slow
 def test_two_devices_equal_one_and_replicas_hold_identical_tables():
   from test_train import run_steps_on  # pylint: disable=g-import-not-at-top
   config = tiny_config("gi_centroid_prototypes")
@@ -191,6 +193,7 @@ def test_two_devices_equal_one_and_replicas_hold_identical_tables():
   assert sorted(moved) == sorted(group_ids.reshape(-1))  # only batch groups
 
 
+@pytest.mark.slow
 def test_a_batch_checkpoint_is_refused_under_prototypes(tmp_path, fake_data):
   config = tiny_config("gi_centroid")
   config.train.num_steps = 2
