@@ -213,3 +213,20 @@ def test_a_checkpoint_older_than_candidates_counts_as_batch():
   here["loss"]["candidates"] = "prototypes"
   with pytest.raises(checkpoints.CheckpointError, match="loss.candidates"):
     checkpoints._check_identity(saved, here, 5, "w", ("loss",))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("group_key", ["charset", "rotation"])
+def test_any_group_protocol_trains_with_prototypes(group_key, tmp_path,
+                                                   fake_data):
+  """One prototype per training group of whatever protocol: disjoint
+  character sets (upright) or rotations."""
+  config = tiny_config("gg_centroid_prototypes")
+  config.data.group_key = group_key
+  data, sampler = pipeline.train_data(config)
+  state = train.train(config, str(tmp_path))
+  table = np.asarray(state.extra["prototypes"])
+  assert table.shape[0] == sampler.groups.num_groups
+  np.testing.assert_array_equal(state.extra["group_class"],
+                                sampler.groups.group_class)
+  np.testing.assert_allclose(np.linalg.norm(table, axis=1), 1, rtol=1e-5)
