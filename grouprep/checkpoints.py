@@ -25,6 +25,7 @@ IDENTITY_FIELDS = (
     "name", "seed", "model", "loss", "train.optimizer", "data.train_split",
     "data.image_size", "data.label_key",
     "data.group_key", "data.group_size", "data.heldout_fraction",
+    "data.charsets_per_alphabet",
     "data.classes_per_batch", "data.groups_per_class", "data.items_per_group")
 # Evaluation may change how groups are pooled, not what was trained, which
 # characters were held out (the seed and the fraction define them), nor what
@@ -70,6 +71,8 @@ def lookup(d: dict, dotted: str):
 # Identity fields added after checkpoints existed, with the value every
 # older checkpoint was written under (absent there = this value).
 ADDED_LATER = {"loss.candidates": "batch"}
+# Leaves of identity sections that change no saved quantity (memory only).
+IGNORED = ("loss.streaming_above",)
 
 
 def _leaves(d, prefix):
@@ -88,12 +91,16 @@ def _check_identity(saved, config_dict, step, where, fields) -> None:
     there = lookup(saved, field)
     there = {} if there is None else _leaves(there, field)
     for leaf, value in here.items():
+      if leaf in IGNORED:
+        continue
       if leaf in there:
         old = there[leaf]
       elif leaf in ADDED_LATER:
         old = ADDED_LATER[leaf]
+      elif isinstance(lookup(saved, leaf.rpartition(".")[0]), dict):
+        continue  # a field newer than the checkpoint: it had the default then
       else:
-        continue  # newer than the checkpoint and harmless: default then
+        old = None  # the checkpoint's config lacks the whole section
       if old != value:
         raise CheckpointError(
             f"The checkpoint at step {step} in {where} was written by another "

@@ -220,8 +220,9 @@ def candidates_infonce(anchors: jax.Array, candidates: jax.Array,
   positive candidate; mask: [N, K] bool, False drops a candidate from that
   anchor's softmax (the positive must stay True). Returns the mean over the
   anchors of -log softmax over the kept candidates, at the positive.
-  streaming=True gives the same value and gradients in O(chunk_size * K)
-  memory (the group_item_infonce_streaming computation, masked).
+  streaming=True gives the same value and gradients without the [N, K]
+  float logits: O(chunk_size * K) floats (the group_item_infonce_streaming
+  computation, masked), plus the [N, K] boolean mask the caller passes.
   """
   chex.assert_rank([anchors, candidates, positives, mask], [2, 2, 1, 2])
   chex.assert_equal_shape_suffix([anchors, candidates], 1)  # D

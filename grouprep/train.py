@@ -63,14 +63,21 @@ def create_optimizer(config) -> optax.GradientTransformation:
   return optax.adam(lr)
 
 
-def training_groups(config, data, groups) -> TrainingGroups:
+def training_groups(config, data, groups,
+                    placeholder: bool = False) -> TrainingGroups:
   """What a method may know of the training groups (methods.interface):
-  their classes, and their pooled embeddings on demand."""
+  their classes, and their pooled embeddings on demand (zeros of the right
+  shape with `placeholder`, when a checkpoint will replace them)."""
   method = get_method(config.loss)
+  model = models.create_model(config.model)
 
   def pooled(encoder, pool_params):
-    embed = common.make_embed_fn(models.create_model(config.model), encoder,
-                                 config.eval.batch_size)
+    if placeholder:
+      x = jnp.zeros((1, config.data.image_size, config.data.image_size, 1))
+      dim = jax.eval_shape(lambda v: model.apply(v, x, train=False),
+                           encoder).shape[-1]
+      return np.zeros((groups.num_groups, dim), np.float32)
+    embed = common.make_embed_fn(model, encoder, config.eval.batch_size)
     raw = common.embed_groups(embed, data.images, groups,
                               config.eval.batch_size)
     space = common.Space(method.embedding_space, method.pools_in_loss,
@@ -232,11 +239,14 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
   # ---- State, restored from the latest checkpoint when there is one. ----
   model = models.create_model(config.model, axis_name=AXIS)
   image_shape = (config.data.image_size, config.data.image_size, 1)
-  state = create_train_state(
-      config, model, image_shape,
-      training=training_groups(config, data, sampler.groups))
   config_dict = config.to_dict()
   mngr = checkpoints.manager(workdir, config.train.keep_checkpoints)
+  # A method's data-dependent start (the prototype table's pass over the
+  # training split) only when there is no checkpoint to restore.
+  state = create_train_state(
+      config, model, image_shape,
+      training=training_groups(config, data, sampler.groups,
+                               placeholder=bool(mngr.all_steps())))
   step, restored = checkpoints.restore_latest(mngr, state, config_dict)
   if restored is not None:
     state = restored

@@ -15,6 +15,7 @@ from grouprep import train
 from grouprep.data import pipeline
 from grouprep.data import sampler as sampler_lib
 from grouprep.methods import group_contrastive
+from grouprep.methods.interface import Batch
 from grouprep.methods.interface import TrainingGroups
 
 KINDS = ("cosine", "neg_sq_euclidean")
@@ -159,6 +160,7 @@ def test_table_after_k_steps_equals_a_python_loop(fake_data):
 def test_two_devices_equal_one_and_replicas_hold_identical_tables():
   from test_train import run_steps_on  # pylint: disable=g-import-not-at-top
   config = tiny_config("gi_centroid_prototypes")
+  config.train.optimizer = "sgd"  # updates proportional to the gradients
   model = models.create_model(config.model, axis_name=train.AXIS)
   rng = np.random.default_rng(3)
   group_class = np.repeat(np.arange(6), 2)  # 6 classes x 2 groups
@@ -179,8 +181,10 @@ def test_two_devices_equal_one_and_replicas_hold_identical_tables():
     if n == 2:
       table = np.asarray(s.extra["prototypes"])
       np.testing.assert_array_equal(table[0], table[1])  # bit-identical
-    out[n] = (float(metrics["loss"][0]), train.unreplicate(s))
+    out[n] = (float(metrics["loss"][0]), train.unreplicate(s),
+              float(metrics["grad_norm"][0]))
   np.testing.assert_allclose(out[1][0], out[2][0], rtol=1e-5)
+  np.testing.assert_allclose(out[1][2], out[2][2], rtol=1e-5)
   np.testing.assert_allclose(out[1][1].extra["prototypes"],
                              out[2][1].extra["prototypes"], rtol=1e-5,
                              atol=1e-6)
@@ -213,6 +217,9 @@ def test_a_checkpoint_older_than_candidates_counts_as_batch():
   here["loss"]["candidates"] = "prototypes"
   with pytest.raises(checkpoints.CheckpointError, match="loss.candidates"):
     checkpoints._check_identity(saved, here, 5, "w", ("loss",))
+  # A checkpoint whose config lacks a whole identity section is foreign.
+  with pytest.raises(checkpoints.CheckpointError, match="config.seed=None"):
+    checkpoints._check_identity({}, {"seed": 0}, 5, "w", ("seed",))
 
 
 @pytest.mark.slow
@@ -230,3 +237,71 @@ def test_any_group_protocol_trains_with_prototypes(group_key, tmp_path,
   np.testing.assert_array_equal(state.extra["group_class"],
                                 sampler.groups.group_class)
   np.testing.assert_allclose(np.linalg.norm(table, axis=1), 1, rtol=1e-5)
+
+
+def naive_medoid(x):
+  costs = [sum(np.linalg.norm(x[i] - x[j]) for j in range(len(x)))
+           for i in range(len(x))]
+  return x[int(np.argmin(costs))]
+
+
+@pytest.mark.parametrize("kind", ["group_item", "group_group"])
+@pytest.mark.parametrize("pool", ["centroid", "medoid"])
+def test_the_methods_loss_and_table_equal_a_numpy_loop(kind, pool):
+  """The whole method on a hand-made batch (one device): the EMA of each
+  batch group's unit pooled embedding, then every view pair's anchors
+  against the updated view-b prototype and the other classes' prototypes."""
+  config = tiny_config("gi_centroid_prototypes")
+  config.loss.name, config.loss.pooling = kind, pool
+  cfg = config.loss
+  method = (group_contrastive.make_group_item if kind == "group_item" else
+            group_contrastive.make_group_group)(cfg)
+  rng = np.random.default_rng(7)
+  c, v, m, d, k = 3, 2, 3, 4, 10
+  z = rng.normal(size=(1, c, v, m, d)).astype(np.float32)
+  group_class = np.array([0, 0, 1, 1, 2, 2, 3, 3, 4, 4])
+  labels = np.array([4, 1, 2])
+  ids = np.stack([2 * labels + 1, 2 * labels], axis=1)  # [C, V]
+  table = rng.normal(size=(k, d)).astype(np.float32)
+  table /= np.linalg.norm(table, axis=1, keepdims=True)
+  state = {"prototypes": jnp.asarray(table),
+           "group_class": jnp.asarray(group_class)}
+
+  def run(z):
+    batch = Batch(z=z, z_local=z, labels=jnp.asarray(labels),
+                  group_ids=jnp.asarray(ids), aux={}, encode=None,
+                  step=jnp.zeros((), jnp.int32), axis_name="batch")
+    value, (new_state, _) = method.loss({}, state, batch)
+    return value, new_state["prototypes"]
+
+  value, new_table = jax.pmap(run, axis_name="batch",
+                              devices=jax.local_devices()[:1])(z[None])
+  # NumPy.
+  zz = z[0].astype(np.float64)
+  pooled = np.array([[zz[i, j].mean(0) if pool == "centroid" else
+                      naive_medoid(zz[i, j]) for j in range(v)]
+                     for i in range(c)])  # [C, V, D]
+  unit = lambda x: x / np.linalg.norm(x, axis=-1, keepdims=True)
+  upd = table.astype(np.float64).copy()
+  beta = cfg.prototype_momentum
+  for i in range(c):
+    for j in range(v):
+      upd[ids[i, j]] = beta * upd[ids[i, j]] + (1 - beta) * unit(pooled[i, j])
+  sim = lambda a, b: unit(a) @ unit(b) / cfg.temperature
+  terms = []
+  for a, b in ((0, 1), (1, 0)):
+    per_anchor = []
+    for i in range(c):
+      anchors = zz[i, a] if kind == "group_item" else pooled[i, a][None]
+      for x in anchors:
+        pos = sim(x, upd[ids[i, b]])
+        neg = [sim(x, upd[g]) for g in range(k)
+               if group_class[g] != labels[i]]
+        per_anchor.append(np.log(np.exp(pos) + np.sum(np.exp(neg))) - pos)
+    terms.append(np.mean(per_anchor))
+  np.testing.assert_allclose(float(value[0]), np.mean(terms), rtol=1e-5)
+  want = table.astype(np.float64).copy()
+  moved = ids.reshape(-1)
+  want[moved] = unit(upd[moved])
+  np.testing.assert_allclose(np.asarray(new_table[0]), want, rtol=1e-5,
+                             atol=1e-6)

@@ -21,8 +21,11 @@ def make_item_item(cfg) -> Method:
                    losses.item_item_infonce(b, a, **kw))
     return value, (state, {"loss": value})
 
-  return Method(loss=loss, augmentations=2,
-                validate=checks.pools_only_at_evaluation,
+  def validate(config):
+    checks.pools_only_at_evaluation(config)
+    checks.batch_candidates_only(config)
+
+  return Method(loss=loss, augmentations=2, validate=validate,
                 embedding_space=space_of_similarity(cfg.similarity))
 
 
@@ -46,6 +49,7 @@ def make_triplet(cfg) -> Method:
 
   def validate(config):
     checks.pools_only_at_evaluation(config)
+    checks.batch_candidates_only(config)
     checks.similarity_unused(config, "its distance is Euclidean, between "
                              "unit-norm embeddings if loss.normalize")
 

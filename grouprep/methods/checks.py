@@ -21,3 +21,12 @@ def similarity_unused(config, why: str) -> None:
     raise ConfigError(
         f"config.loss.similarity={config.loss.similarity!r} has no effect on "
         f"loss.name={config.loss.name!r} ({why}); leave it at 'cosine'.")
+
+
+def batch_candidates_only(config) -> None:
+  """loss.candidates="prototypes" is the group-contrastive losses' option."""
+  if config.loss.candidates != "batch":
+    raise ConfigError(
+        f"config.loss.candidates={config.loss.candidates!r} applies to "
+        f"loss.name='group_item' / 'group_group' only; loss.name="
+        f"{config.loss.name!r} takes 'batch'.")

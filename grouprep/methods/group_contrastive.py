@@ -10,10 +10,14 @@ loss.candidates selects what an anchor is contrasted with:
   class); the positive is its own class's.
 - "prototypes": the note's momentum group embeddings. The state holds one
   prototype per training group, P [K, D] (K = 120 for alphabet x rotation),
-  initialised from the untrained encoder's pooled groups. Every step, each
-  batch group's pooled embedding (in the loss's space) enters the EMA,
-  P_k <- beta P_k + (1 - beta) pooled_k (prototypes.ema_update, summed over
-  the devices: every replica holds the same table). An anchor of class c
+  initialised from the untrained encoder's pooled groups (eval mode: the
+  untrained BatchNorm statistics; the first visits of a group move it
+  towards the train-mode embeddings, see the prototype_batch_cosine
+  monitor). Every step, each batch group's pooled embedding (in the loss's
+  space: unit norm for cosine) enters the EMA, P_k <- beta P_k + (1 - beta)
+  pooled_k (prototypes.ema_update, summed over the devices: every replica
+  holds the same table); with cosine the moved rows are stored back on the
+  unit sphere. Groups the sampler never draws keep their initial prototype. An anchor of class c
   (group_item: an item of view a; group_group: the pooled group of view a)
   has one positive, the freshly updated prototype of its class's view-b
   group, differentiable in the batch embeddings (the note's point); its

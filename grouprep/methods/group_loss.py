@@ -15,6 +15,7 @@ from grouprep.methods.interface import Method
 
 def validate(config) -> None:
   checks.pools_only_at_evaluation(config)
+  checks.batch_candidates_only(config)
   checks.similarity_unused(config, "its affinity is the Pearson correlation")
 
 

@@ -21,6 +21,7 @@ def validate(config) -> None:
         f"loss.name='groupface' needs config.model.name='conv4_groupface' (the "
         f"model gives p(G_k|x)); got {config.model.name!r}.")
   checks.pools_only_at_evaluation(config)
+  checks.batch_candidates_only(config)
   checks.similarity_unused(config, "ArcFace is cosine to the class weights")
 
 

@@ -8,6 +8,7 @@ squared-Euclidean similarity (temperature 1), which `validate` enforces.
 """
 import dataclasses
 
+from grouprep.methods import checks
 from grouprep.methods import group_contrastive
 from grouprep.errors import ConfigError
 from grouprep.methods.interface import Method
@@ -21,6 +22,7 @@ def validate(config) -> None:
         f"loss.similarity='neg_sq_euclidean'; got config.loss.pooling="
         f"{config.loss.pooling!r}, config.loss.similarity="
         f"{config.loss.similarity!r}.")
+  checks.batch_candidates_only(config)  # ProtoNet's prototypes: the support
   group_contrastive.validate(config)
 
 

@@ -92,6 +92,7 @@ def make(cfg) -> Method:
 
   def validate(config):
     checks.pools_only_at_evaluation(config)
+    checks.batch_candidates_only(config)
     checks.similarity_unused(config, "it is cosine to the prototypes")
 
   return Method(loss=loss, init=init, after_step=after_step, augmentations=2,
