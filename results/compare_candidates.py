@@ -14,9 +14,9 @@ from scipy import stats
 METRICS = (
     ("unseen ratio (rotation groups)", "eval.unseen_alphabets.distance.ratio"),
     ("unseen dc recall@1, 5 drawings",
-     "eval.unseen_alphabets.disjoint_characters.size_curve.5.recall_at_1"),
+     "eval.unseen_alphabets.disjoint_characters.size_curve.5.recall_at_1.mean"),
     ("unseen dc recall@1, all drawings",
-     "eval.unseen_alphabets.disjoint_characters.size_curve.all.recall_at_1"),
+     "eval.unseen_alphabets.disjoint_characters.size_curve.all.recall_at_1.mean"),
     ("unseen 20-way 1-shot", "eval.unseen_alphabets.fewshot.20way_1shot.mean"),
     ("Lake error", "eval.lake_one_shot_error"),
     ("held-out ratio (validation)", "eval.heldout_characters.distance.ratio"),
