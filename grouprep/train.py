@@ -2,7 +2,6 @@
 import os
 import sys
 import time
-from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp

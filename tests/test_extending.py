@@ -4,7 +4,6 @@ import os
 import shutil
 
 import jax.numpy as jnp
-import numpy as np
 import pytest
 
 from conftest import SHARED, tiny_config

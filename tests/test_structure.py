@@ -3,7 +3,6 @@ level imports included), and the one-home rules the code relies on."""
 import ast
 import os
 
-import pytest
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
 PACKAGE = os.path.join(ROOT, "grouprep")

@@ -8,7 +8,7 @@ methods that pool only at evaluation, with the config's pooling, the encoder
 in eval mode.
 """
 import functools
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict
 
 import jax
 import numpy as np

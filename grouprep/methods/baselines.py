@@ -1,5 +1,4 @@
 """Item-level baselines: instance discrimination and the batch-hard triplet loss."""
-import jax
 import jax.numpy as jnp
 
 from grouprep import losses
