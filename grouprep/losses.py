@@ -122,47 +122,63 @@ def _affine_logits_parts(items, groups, temperature, similarity):
           -jnp.sum(groups * groups, -1) / temperature)
 
 
-def _chunks(a, positives, mask, chunk):
+def kept_candidates(positives, anchor_class, candidate_class):
+  """[N, K] bool: candidate k stays in anchor n's softmax iff it is the
+  anchor's positive, or it belongs to another class (candidate_class >= 0
+  and != anchor_class[n]); candidate_class -1 marks a candidate that may only
+  be a positive. positives, anchor_class: [N]; candidate_class: [K]."""
+  k = jnp.arange(candidate_class.shape[0])
+  other = (candidate_class[None, :] >= 0) & (
+      candidate_class[None, :] != anchor_class[:, None])
+  return (k[None, :] == positives[:, None]) | other
+
+
+def _chunks(a, positives, anchor_class, chunk):
   n = a.shape[0]
   pad = (-n) % chunk
   a = jnp.pad(a, ((0, pad), (0, 0)))
   positives = jnp.pad(positives, (0, pad))
-  mask = jnp.pad(mask, ((0, pad), (0, 0)), constant_values=True)
+  anchor_class = jnp.pad(anchor_class, (0, pad))
   weight = jnp.pad(jnp.ones(n, a.dtype), (0, pad))
   k = a.shape[0] // chunk
   return (a.reshape(k, chunk, -1), positives.reshape(k, chunk),
-          mask.reshape(k, chunk, -1), weight.reshape(k, chunk)), n, pad
+          anchor_class.reshape(k, chunk), weight.reshape(k, chunk)), n, pad
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(5, 6))
-def _streaming_nce(a, b, col_bias, positives, mask, alpha, chunk):
+@functools.partial(jax.custom_vjp, nondiff_argnums=(6, 7))
+def _streaming_nce(a, b, col_bias, positives, anchor_class, candidate_class,
+                   alpha, chunk):
   """Mean over rows of logsumexp(l) - l[pos], l = alpha a b^T + col_bias,
-  where mask [N, K] is False: l = -inf.
+  l = -inf where kept_candidates(...) is False.
 
-  a: [N, D], b: [K, D], col_bias: [K], positives: [N]. Rows are processed in
-  chunks of `chunk`, so no [N, K] float array is ever held.
+  a: [N, D], b: [K, D], col_bias: [K], positives, anchor_class: [N],
+  candidate_class: [K]. Rows are processed in chunks of `chunk` and each
+  chunk's mask is made from the class ids, so no [N, K] array is ever held.
   """
-  (ac, pc, mc, wc), n, _ = _chunks(a, positives, mask, chunk)
+  (ac, pc, cc, wc), n, _ = _chunks(a, positives, anchor_class, chunk)
 
   def body(total, xs):
-    a_i, p_i, m_i, w_i = xs
-    logits = jnp.where(m_i, alpha * a_i @ b.T + col_bias, -jnp.inf)
+    a_i, p_i, c_i, w_i = xs
+    keep = kept_candidates(p_i, c_i, candidate_class)
+    logits = jnp.where(keep, alpha * a_i @ b.T + col_bias, -jnp.inf)
     lse = jax.nn.logsumexp(logits, axis=-1)
     pos = jnp.take_along_axis(logits, p_i[:, None], -1)[:, 0]
     return total + jnp.sum(w_i * (lse - pos)), None
 
-  total, _ = jax.lax.scan(body, jnp.zeros((), a.dtype), (ac, pc, mc, wc))
+  total, _ = jax.lax.scan(body, jnp.zeros((), a.dtype), (ac, pc, cc, wc))
   return total / n
 
 
-def _streaming_nce_fwd(a, b, col_bias, positives, mask, alpha, chunk):
+def _streaming_nce_fwd(a, b, col_bias, positives, anchor_class,
+                       candidate_class, alpha, chunk):
   """Loss and its gradients in one pass: each chunk's logits are made once."""
-  (ac, pc, mc, wc), n, pad = _chunks(a, positives, mask, chunk)
+  (ac, pc, cc, wc), n, pad = _chunks(a, positives, anchor_class, chunk)
 
   def body(carry, xs):
     total, g_b, g_bias = carry
-    a_i, p_i, m_i, w_i = xs
-    logits = jnp.where(m_i, alpha * a_i @ b.T + col_bias, -jnp.inf)
+    a_i, p_i, c_i, w_i = xs
+    keep = kept_candidates(p_i, c_i, candidate_class)
+    logits = jnp.where(keep, alpha * a_i @ b.T + col_bias, -jnp.inf)
     lse = jax.nn.logsumexp(logits, axis=-1)
     pos = jnp.take_along_axis(logits, p_i[:, None], -1)[:, 0]
     g = jnp.exp(logits - lse[:, None])
@@ -171,16 +187,16 @@ def _streaming_nce_fwd(a, b, col_bias, positives, mask, alpha, chunk):
              g_bias + jnp.sum(g, 0)), alpha * g @ b)
 
   init = (jnp.zeros((), a.dtype), jnp.zeros_like(b), jnp.zeros_like(col_bias))
-  (total, g_b, g_bias), g_a = jax.lax.scan(body, init, (ac, pc, mc, wc))
+  (total, g_b, g_bias), g_a = jax.lax.scan(body, init, (ac, pc, cc, wc))
   g_a = g_a.reshape(-1, a.shape[1])[:a.shape[0]]
-  return total / n, (g_a, g_b, g_bias, positives, mask)
+  return total / n, (g_a, g_b, g_bias, positives, anchor_class,
+                     candidate_class)
 
 
 def _streaming_nce_bwd(alpha, chunk, res, ct):
-  g_a, g_b, g_bias, positives, mask = res
-  return (ct * g_a, ct * g_b, ct * g_bias,
-          np.zeros(positives.shape, jax.dtypes.float0),
-          np.zeros(mask.shape, jax.dtypes.float0))
+  g_a, g_b, g_bias, *ids = res
+  return (ct * g_a, ct * g_b, ct * g_bias) + tuple(
+      np.zeros(x.shape, jax.dtypes.float0) for x in ids)
 
 
 _streaming_nce.defvjp(_streaming_nce_fwd, _streaming_nce_bwd)
@@ -203,37 +219,40 @@ def group_item_infonce_streaming(items: jax.Array, groups: jax.Array, *,
   c, m, d = items.shape
   a, b, alpha, col_bias = _affine_logits_parts(
       items.reshape(c * m, d), groups, temperature, similarity)
-  positives = jnp.repeat(jnp.arange(c), m)
-  return _streaming_nce(a, b, col_bias, positives,
-                        jnp.ones((c * m, c), bool), alpha,
-                        min(chunk_size, c * m))
+  positives = jnp.repeat(jnp.arange(c), m)  # one candidate per class
+  return _streaming_nce(a, b, col_bias, positives, positives, jnp.arange(c),
+                        alpha, min(chunk_size, c * m))
 
 
 def candidates_infonce(anchors: jax.Array, candidates: jax.Array,
-                       positives: jax.Array, mask: jax.Array, *,
+                       positives: jax.Array, anchor_class: jax.Array,
+                       candidate_class: jax.Array, *,
                        temperature: float = 0.1, similarity: str = "cosine",
                        streaming: bool = False,
                        chunk_size: int = 2048) -> jax.Array:
   """InfoNCE of N anchors against any K candidates (K need not be C).
 
   anchors: [N, D]; candidates: [K, D]; positives: [N] int, each anchor's
-  positive candidate; mask: [N, K] bool, False drops a candidate from that
-  anchor's softmax (the positive must stay True). Returns the mean over the
-  anchors of -log softmax over the kept candidates, at the positive.
-  streaming=True gives the same value and gradients without the [N, K]
-  float logits: O(chunk_size * K) floats (the group_item_infonce_streaming
-  computation, masked), plus the [N, K] boolean mask the caller passes.
+  positive candidate; anchor_class: [N], candidate_class: [K] int, the mask:
+  an anchor's softmax keeps its positive and the candidates of other classes
+  (kept_candidates; class -1: a candidate that may only be a positive).
+  Returns the mean over the anchors of -log softmax over the kept
+  candidates, at the positive. streaming=True gives the same value and
+  gradients in O(chunk_size * K) memory (the group_item_infonce_streaming
+  computation, masked chunk by chunk).
   """
-  chex.assert_rank([anchors, candidates, positives, mask], [2, 2, 1, 2])
+  chex.assert_rank([anchors, candidates, positives, anchor_class,
+                    candidate_class], [2, 2, 1, 1, 1])
   chex.assert_equal_shape_suffix([anchors, candidates], 1)  # D
-  chex.assert_shape(mask, (anchors.shape[0], candidates.shape[0]))
-  chex.assert_shape(positives, (anchors.shape[0],))
+  chex.assert_shape([positives, anchor_class], (anchors.shape[0],))
+  chex.assert_shape(candidate_class, (candidates.shape[0],))
   if not streaming:
     return _infonce(anchors, candidates, positives, temperature, similarity,
-                    mask)
+                    kept_candidates(positives, anchor_class, candidate_class))
   a, b, alpha, col_bias = _affine_logits_parts(anchors, candidates,
                                                temperature, similarity)
-  return _streaming_nce(a, b, col_bias, positives, mask, alpha,
+  return _streaming_nce(a, b, col_bias, positives, anchor_class,
+                        candidate_class, alpha,
                         min(chunk_size, anchors.shape[0]))
 
 

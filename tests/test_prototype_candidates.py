@@ -30,20 +30,32 @@ def naive_sim(a, b, kind, t):
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("streaming", [False, True])
 def test_masked_infonce_skips_masked_candidates(kind, streaming):
+  """Candidates of the anchor's own class (other than its positive) and
+  positive-only candidates (class -1) of other anchors are skipped."""
   rng = np.random.default_rng(0)
   a = rng.normal(size=(9, 4)).astype(np.float32)
   b = rng.normal(size=(6, 4)).astype(np.float32)
-  pos = rng.integers(0, 6, 9)
-  mask = rng.random((9, 6)) < 0.5
-  mask[np.arange(9), pos] = True
+  anchor_class = rng.integers(0, 3, 9)
+  cand_class = np.array([0, 1, 2, 0, -1, -1])
+  pos = np.array([np.flatnonzero((cand_class == c) | (cand_class == -1))[
+      rng.integers(0, 3)] for c in anchor_class])
+  kept = np.array([[k == pos[n] or (cand_class[k] >= 0 and
+                                    cand_class[k] != anchor_class[n])
+                    for k in range(6)] for n in range(9)])
+  assert (~kept).any() and kept.sum(1).min() >= 2  # the mask does something
   want = []
   for n in range(9):
-    logits = [naive_sim(a[n], b[k], kind, 0.5) for k in range(6) if mask[n, k]]
+    logits = [naive_sim(a[n], b[k], kind, 0.5) for k in range(6) if kept[n, k]]
     want.append(np.log(np.sum(np.exp(logits)))
                 - naive_sim(a[n], b[pos[n]], kind, 0.5))
-  got = losses.candidates_infonce(a, b, jnp.asarray(pos), jnp.asarray(mask),
-                                  temperature=0.5, similarity=kind,
-                                  streaming=streaming, chunk_size=4)
+  np.testing.assert_array_equal(
+      losses.kept_candidates(jnp.asarray(pos), jnp.asarray(anchor_class),
+                             jnp.asarray(cand_class)), kept)
+  got = losses.candidates_infonce(a, b, jnp.asarray(pos),
+                                  jnp.asarray(anchor_class),
+                                  jnp.asarray(cand_class), temperature=0.5,
+                                  similarity=kind, streaming=streaming,
+                                  chunk_size=4)
   np.testing.assert_allclose(float(got), np.mean(want), rtol=1e-5)
 
 

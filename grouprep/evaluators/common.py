@@ -86,11 +86,6 @@ def unit(x) -> np.ndarray:
   return np.asarray(_unit(np.asarray(x, np.float32)))
 
 
-def in_space(raw: np.ndarray, space: str) -> np.ndarray:
-  """Item embeddings [I, D] in the embedding space "unit" or "raw"."""
-  return unit(raw) if space == "unit" else np.asarray(raw, np.float32)
-
-
 def _bucket(m: int) -> int:
   """Padded group size for leave-one-out: few shapes, few compilations."""
   return max(8, 1 << (m - 1).bit_length())
@@ -119,7 +114,8 @@ class Space:
                method.pooling_params(head if head is not None else {}))
 
   def items(self, raw):
-    return in_space(raw, self.name)
+    """Item embeddings [I, D] in the space ("unit" or "raw")."""
+    return unit(raw) if self.name == "unit" else np.asarray(raw, np.float32)
 
   def pool_input(self, raw):
     return np.asarray(raw, np.float32) if self.pools_in_loss \

@@ -35,4 +35,3 @@ EVALUATORS = {
     "fewshot": Evaluator(fewshot.run_split, scalars=fewshot.scalars),
     "lake": Evaluator(run_encoder=lake.run_encoder),
 }
-DEFAULT = tuple(EVALUATORS)

@@ -23,7 +23,8 @@ loss.candidates selects what an anchor is contrasted with:
   group, differentiable in the batch embeddings (the note's point); its
   negatives are the prototypes of every group of another class, constant;
   the other groups of its own class are masked out. Candidates: [K + C, D] =
-  the constant table and the C differentiable positives; mask [N, K + C].
+  the constant table (classes group_class) and the C differentiable
+  positives (class -1: a positive only), masked by losses.kept_candidates.
 """
 import itertools
 
@@ -73,14 +74,13 @@ def prototype_contrast_terms(anchors, anchor_class, positive_ids, table,
   c, m, d = anchors.shape
   k = table.shape[0]
   cands = jnp.concatenate([jax.lax.stop_gradient(table), table[positive_ids]])
-  cls = jnp.repeat(anchor_class, m)  # [N]
+  # The table's rows are negatives of every other class; the appended
+  # differentiable rows (class -1) only positives, each of its own anchors.
+  cand_class = jnp.concatenate([group_class, -jnp.ones(c, group_class.dtype)])
   row = jnp.repeat(jnp.arange(c), m)  # [N]
-  negatives = group_class[None, :] != cls[:, None]  # [N, K]
-  own = jnp.arange(c)[None, :] == row[:, None]  # [N, C]: the positive
-  mask = jnp.concatenate([negatives, own], axis=1)  # [N, K + C]
   return losses.candidates_infonce(
-      anchors.reshape(c * m, d), cands, k + row, mask,
-      temperature=temperature, similarity=similarity,
+      anchors.reshape(c * m, d), cands, k + row, jnp.repeat(anchor_class, m),
+      cand_class, temperature=temperature, similarity=similarity,
       streaming=k + c > streaming_above)
 
 
