@@ -21,6 +21,15 @@ def get_base_config(arg=None) -> ml_collections.ConfigDict:
   config.num_devices = 0
 
   config.data = ml_collections.ConfigDict()
+  # Where the images come from: omniglot (TFDS) | folder (data.path holds
+  # LABEL/GROUP/IMAGE) | csv (data.path is a file of path,label,group rows).
+  # A folder / CSV dataset trains on its labels less a seeded
+  # heldout_label_fraction of them, which are its evaluation split; its
+  # images are dark strokes on a light background ("dark") or "bright".
+  config.data.source = "omniglot"
+  config.data.path = _path()
+  config.data.heldout_label_fraction = 0.2
+  config.data.strokes = "dark"
   config.data.data_dir = _path()  # None: TFDS_DATA_DIR or ~/tensorflow_datasets.
   config.data.cache_dir = _path()  # None: $GROUPREP_CACHE or ~/.cache/grouprep.
   config.data.download = True  # Prepare via TFDS when absent (needs network).

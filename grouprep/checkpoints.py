@@ -1,13 +1,18 @@
 """Orbax checkpoints of the train state in `WORKDIR/checkpoints`.
 
-Each checkpoint holds the state and the config that wrote it. Saves are
+Each checkpoint holds the state, the config that wrote it and a small JSON
+item of facts about the training data that the config alone does not fix
+(`metadata`: the number of training classes and groups, which size heads
+and tables, and a summary of the dataset), so that grouprep.load needs no
+dataset. Checkpoints written before metadata existed have none. Saves are
 synchronous and atomic (Orbax writes a temporary directory and renames it), so
 a failed or interrupted save never replaces the last good checkpoint; an
 unreadable latest checkpoint falls back to the one before it.
 """
+import logging
 import os
 import sys
-from typing import Any, Optional, Tuple
+from typing import Any, Callable, Optional, Tuple
 
 import jax
 import numpy as np
@@ -22,7 +27,8 @@ class CheckpointError(RuntimeError):
 # it: a checkpoint whose values differ cannot be resumed by this config.
 # (train.num_steps may change: that extends or shortens a run.)
 IDENTITY_FIELDS = (
-    "name", "seed", "model", "loss", "train.optimizer", "data.train_split",
+    "name", "seed", "model", "loss", "train.optimizer", "data.source",
+    "data.heldout_label_fraction", "data.strokes", "data.train_split",
     "data.image_size", "data.label_key",
     "data.group_key", "data.group_size", "data.heldout_fraction",
     "data.charsets_per_alphabet",
@@ -33,6 +39,7 @@ IDENTITY_FIELDS = (
 # of its evaluation as trained on).
 EVAL_IDENTITY_FIELDS = (
     "name", "seed", "model", "data.image_size", "data.heldout_fraction",
+    "data.source", "data.heldout_label_fraction", "data.strokes",
     "data.train_split", "data.label_key", "data.group_key",
     "data.charsets_per_alphabet", "loss.name", "loss.similarity",
     "loss.normalize")
@@ -45,13 +52,35 @@ def manager(workdir: str, keep: int = 3) -> ocp.CheckpointManager:
           max_to_keep=keep, create=True, enable_async_checkpointing=False))
 
 
-def save(mngr: ocp.CheckpointManager, step: int, state: Any,
-         config_dict: dict) -> None:
-  """Saves state at step; a clear CheckpointError if the disk refuses."""
+def read_only_manager(workdir: str) -> ocp.CheckpointManager:
+  """A manager that reads WORKDIR/checkpoints and never writes (a
+  CheckpointError when there is no such folder)."""
+  directory = os.path.abspath(os.path.join(workdir, "checkpoints"))
+  if not os.path.isdir(directory):
+    raise CheckpointError(
+        f"No checkpoints in {workdir}: {directory} does not exist (train "
+        f"first: python -m grouprep.main --config=... --workdir={workdir}).")
+  absl_logger = logging.getLogger("absl")
+  level = absl_logger.level
+  absl_logger.setLevel(logging.ERROR)  # Orbax's notes on read-only mode
   try:
-    mngr.save(step, args=ocp.args.Composite(
-        state=ocp.args.StandardSave(state),
-        config=ocp.args.JsonSave(config_dict)), force=True)
+    return ocp.CheckpointManager(
+        directory, options=ocp.CheckpointManagerOptions(
+            read_only=True, create=False, enable_async_checkpointing=False))
+  finally:
+    absl_logger.setLevel(level)
+
+
+def save(mngr: ocp.CheckpointManager, step: int, state: Any,
+         config_dict: dict, metadata: Optional[dict] = None) -> None:
+  """Saves state at step (with metadata, a JSON-able dict, when given); a
+  clear CheckpointError if the disk refuses."""
+  items = dict(state=ocp.args.StandardSave(state),
+               config=ocp.args.JsonSave(config_dict))
+  if metadata is not None:
+    items["metadata"] = ocp.args.JsonSave(metadata)
+  try:
+    mngr.save(step, args=ocp.args.Composite(**items), force=True)
   except Exception as e:  # pylint: disable=broad-except
     good = [s for s in mngr.all_steps() if s != step]
     raise CheckpointError(
@@ -108,7 +137,8 @@ def _check_identity(saved, config_dict, step, where, fields) -> None:
             f"a fresh --workdir, or the config that wrote it.")
 
 
-def check_shapes(restored: Any, expected: Any, where: str, step: int) -> None:
+def check_shapes(restored: Any, expected: Any, where: str, step: int,
+                 hint: str = "use the config that wrote it") -> None:
   """A CheckpointError if a tree restored without a target (evaluation) does
   not have the shapes the config's model gives."""
   shapes = lambda tree: {jax.tree_util.keystr(p): np.shape(x) for p, x in
@@ -119,18 +149,16 @@ def check_shapes(restored: Any, expected: Any, where: str, step: int) -> None:
             for p in sorted(set(got) | set(want)) if got.get(p) != want.get(p)]
     raise CheckpointError(
         f"The checkpoint at step {step} in {where} holds an encoder of other "
-        f"shapes than config.model builds ({'; '.join(diff[:3])}); use the "
-        f"config that wrote it.")
+        f"shapes than config.model builds ({'; '.join(diff[:3])}); {hint}.")
 
 
-def restore_latest(mngr: ocp.CheckpointManager, abstract_state: Any,
-                   config_dict: dict,
-                   fields=IDENTITY_FIELDS) -> Tuple[Optional[int], Any]:
-  """(step, state) of the newest readable checkpoint; (None, None) if none.
-
-  A checkpoint of another configuration is an error. An unreadable one
-  (truncated, corrupt) is skipped with a warning for the one before it.
-  """
+def _restore_newest(mngr: ocp.CheckpointManager, abstract_state: Any,
+                    check: Callable[[dict, int], None]
+                    ) -> Tuple[Optional[int], Optional[dict], Any]:
+  """(step, saved config, state) of the newest readable checkpoint, (None,
+  None, None) if none; check(saved config, step) raises for one that must
+  not be used. An unreadable checkpoint (truncated, corrupt) is skipped with
+  a warning for the one before it."""
   steps = sorted(mngr.all_steps(), reverse=True)
   failures = []
   for step in steps:
@@ -140,11 +168,11 @@ def restore_latest(mngr: ocp.CheckpointManager, abstract_state: Any,
     except Exception as e:  # pylint: disable=broad-except
       saved, error = None, e
     if saved is not None:
-      _check_identity(saved, config_dict, step, mngr.directory, fields)
+      check(saved, step)
       try:
         restored = mngr.restore(step, args=ocp.args.Composite(
             state=ocp.args.StandardRestore(abstract_state)))
-        return step, restored["state"]
+        return step, saved, restored["state"]
       except Exception as e:  # pylint: disable=broad-except
         error = e
     failures.append(f"step {step}: {type(error).__name__}: {error}")
@@ -156,4 +184,57 @@ def restore_latest(mngr: ocp.CheckpointManager, abstract_state: Any,
         f"No readable checkpoint in {mngr.directory}: " + "; ".join(
             f[:300] for f in failures) + ". Move the directory away to start "
         f"afresh.")
-  return None, None
+  return None, None, None
+
+
+def restore_latest(mngr: ocp.CheckpointManager, abstract_state: Any,
+                   config_dict: dict,
+                   fields=IDENTITY_FIELDS) -> Tuple[Optional[int], Any]:
+  """(step, state) of the newest readable checkpoint; (None, None) if none.
+
+  A checkpoint of another configuration is an error. An unreadable one
+  (truncated, corrupt) is skipped with a warning for the one before it.
+  """
+  step, _, state = _restore_newest(
+      mngr, abstract_state, lambda saved, step: _check_identity(
+          saved, config_dict, step, mngr.directory, fields))
+  return step, state
+
+
+def restore_saved(mngr: ocp.CheckpointManager
+                  ) -> Tuple[Optional[int], Optional[dict], Any]:
+  """(step, the config dict that wrote it, state as saved) of the newest
+  readable checkpoint, for a reader that brings no config (grouprep.load)."""
+  return _restore_newest(mngr, None, lambda saved, step: None)
+
+
+def read_metadata(mngr: ocp.CheckpointManager, step: int) -> Optional[dict]:
+  """The metadata item of the checkpoint at step; None for a checkpoint
+  written before grouprep stored it (or where it is unreadable)."""
+  try:
+    return mngr.restore(step, args=ocp.args.Composite(
+        metadata=ocp.args.JsonRestore()))["metadata"]
+  except Exception:  # pylint: disable=broad-except
+    return None
+
+
+def check_dataset(metadata: Optional[dict], dataset: dict, where: str,
+                  step: int) -> None:
+  """A CheckpointError when the dataset summary a checkpoint recorded
+  (pipeline.dataset_summary) differs from today's in what decides which
+  labels were trained on; nothing to compare for an older checkpoint."""
+  saved = (metadata or {}).get("dataset")
+  if not saved:
+    return
+  for key in ("source", "labels", "heldout_labels"):
+    if saved.get(key) != dataset.get(key):
+      def shown(v):
+        return (f"{len(v)} labels" if isinstance(v, list) and len(v) > 6
+                else repr(v))
+      raise CheckpointError(
+          f"The checkpoint at step {step} in {where} was trained on other "
+          f"data: its dataset's {key} was {shown(saved.get(key))}, now "
+          f"{shown(dataset.get(key))} (the held-out labels are chosen from "
+          f"the labels, so evaluating or resuming would mix labels it was "
+          f"trained on into the evaluation). Use the dataset it was trained "
+          f"on, or a fresh --workdir.")

@@ -68,12 +68,14 @@ class Inputs:
 
 def _split_sizes(split: common.SplitView) -> Dict:
   groups = split.groups
-  if splits.EVAL_SPLITS[split.name].grouping == "vinyals_class":
+  grouping = splits.EVAL_SPLITS[split.name].grouping
+  if grouping == "vinyals_class":
     return {"num_classes": int(groups.num_groups),
             "num_items": int(len(split.items))}
   return {"num_groups": int(groups.num_groups),
           "num_items": int(len(split.items)),
-          "num_alphabets": int(len(np.unique(split.labels)))}
+          ("num_labels" if grouping == "given" else "num_alphabets"):
+              int(len(np.unique(split.labels)))}
 
 
 def evaluate_encoder(encoder: common.EncoderView, split_names,
@@ -82,9 +84,10 @@ def evaluate_encoder(encoder: common.EncoderView, split_names,
   (default config.evals) on `split_names`; the SplitView of split `keep`
   is returned too (for the report's plots)."""
   evals = tuple(evals if evals is not None else encoder.config.evals)
+  skipped = splits.train_split_of(encoder.config).skips
   out, kept = {}, None
   for name in evals:
-    if EVALUATORS[name].run_encoder:
+    if EVALUATORS[name].run_encoder and name not in skipped:
       out.update(EVALUATORS[name].run_encoder(encoder))
   for split_name in split_names:
     split = encoder.split(split_name)
@@ -104,7 +107,7 @@ def make_periodic_eval(config, model):
   evaluators config.eval.during_training names, on the split the training
   split's spec names (splits.TrainSplit.during_training), few-shot with
   config.eval.during_training_episodes episodes. Data are loaded once."""
-  split_name = splits.TRAIN_SPLITS[config.data.train_split].during_training
+  split_name = splits.train_split_of(config).during_training
   inputs = Inputs(config)
   apply = common.make_apply_fn(model)
   method = get_method(config.loss)
@@ -137,6 +140,8 @@ def evaluate(config, workdir: str) -> Dict:
   mngr = checkpoints.manager(workdir, config.train.keep_checkpoints)
   step, trained = checkpoints.restore_latest(
       mngr, None, config.to_dict(), checkpoints.EVAL_IDENTITY_FIELDS)
+  metadata = (checkpoints.read_metadata(mngr, step) if step is not None
+              else None)
   mngr.close()
   if trained is None:
     raise checkpoints.CheckpointError(
@@ -153,7 +158,11 @@ def evaluate(config, workdir: str) -> Dict:
                            mngr.directory, step)
   inputs = Inputs(config)
   apply = common.make_apply_fn(model)
-  split_names = splits.TRAIN_SPLITS[config.data.train_split].eval_splits
+  spec = splits.train_split_of(config)
+  split_names = spec.eval_splits
+  if spec.name == "labels":  # the held-out labels must be those it never saw
+    checkpoints.check_dataset(metadata, pipeline.dataset_summary(config),
+                              mngr.directory, step)
 
   def encoder(variables, head):
     return common.EncoderView(
@@ -163,7 +172,7 @@ def evaluate(config, workdir: str) -> Dict:
 
   result_trained, plotted = evaluate_encoder(
       encoder(state_lib.encoder_variables(trained), trained["params"]["head"]),
-      split_names, keep=splits.PLOTTED)
+      split_names, keep=spec.plotted)
   result_untrained, _ = evaluate_encoder(encoder(start.encoder, start.head),
                                          split_names)
   result = {"config": config.name, "step": int(step),
@@ -187,7 +196,12 @@ def evaluate(config, workdir: str) -> Dict:
                               "every background character"}
     if "vinyals_val" not in split_names:
       result["trained_on"]["vinyals_val"] = "not evaluated: part of trainval"
-  if "lake" in config.evals:
+  skipped = [n for n in config.evals if n in spec.skips]
+  if skipped:
+    result["skipped_evaluators"] = {
+        n: f"needs Omniglot; the training data is a {config.data.source} "
+           f"dataset" for n in skipped}
+  if "lake" in config.evals and "lake" not in spec.skips:
     if inputs.lake_path:
       # Raw pixels at full resolution, as in Lake et al.'s pixel baseline.
       result[inputs.lake_key + "_raw_pixels"] = lake_eval.raw_pixels(

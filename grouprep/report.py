@@ -50,6 +50,19 @@ KEY_METRICS = (
     ("Lake err", ("lake_one_shot_error", "lake_one_shot_error_runs09_20"),
      "{:.3f}"),
 )
+# The columns of a run on a folder / CSV dataset (its held-out labels).
+LABEL_METRICS = (
+    ("space", "/embedding_space", "{}"),
+    ("dev", "/num_devices", "{}"),
+    ("ratio", "heldout_labels.distance.ratio", "{:.2f}"),
+    ("same-label mean", "heldout_labels.distance.same_label_mean", "{:.4f}"),
+    ("diff-label mean", "heldout_labels.distance.diff_label_mean", "{:.4f}"),
+    ("group R@1", "heldout_labels.retrieval.recall_at_1", "{:.3f}"),
+    ("group mAP", "heldout_labels.retrieval.map", "{:.3f}"),
+    ("item→group", "heldout_labels.item_to_group_accuracy", "{:.3f}"),
+    ("5w1s", "heldout_labels.fewshot.5way_1shot.mean", "{:.3f}"),
+    ("5w5s", "heldout_labels.fewshot.5way_5shot.mean", "{:.3f}"),
+)
 # Shown only where it carries information: the bound is loose by design.
 THM1_HOLDS = ("Thm1 holds", "unseen_alphabets.theorem1.bound_holds_fraction",
               "{:.3f}")
@@ -86,12 +99,15 @@ def _fmt(value, fmt, path=None):
                  else "")
 
 
-def metrics_table(rows: Sequence, extra_cols: Sequence[str] = ()) -> str:
+def metrics_table(rows: Sequence, extra_cols: Sequence[str] = (),
+                  columns: Sequence = KEY_METRICS) -> str:
   """rows: (name, result dict with "eval" and top-level keys, extras dict)
-  -> a markdown table."""
-  cols = list(KEY_METRICS)
+  -> a markdown table of `columns` (KEY_METRICS, or LABEL_METRICS for a
+  folder / CSV dataset)."""
+  cols = list(columns)
   holds = [_lookup(r, THM1_HOLDS[1])[0] for _, r, _ in rows]
-  if any(h is not None and h < 1.0 for h in holds):
+  if columns is KEY_METRICS and any(h is not None and h < 1.0
+                                    for h in holds):
     cols.insert(cols.index(next(c for c in cols if c[0] == "dist/bound")),
                 THM1_HOLDS)
   head = ["config"] + [c for c, _, _ in cols] + list(extra_cols)
@@ -115,11 +131,13 @@ def untrained_row(result: Dict) -> Dict:
 def headline(result: Dict) -> str:
   """One line: the note's metric on the plotted split (when evaluated)."""
   line = {"config": result["config"], "step": result["step"]}
-  d = _get(result["eval"], f"{splits.PLOTTED}.distance")
-  if d:
-    line[splits.PLOTTED] = d
-    line["untrained_ratio"] = _get(result["untrained"],
-                                   f"{splits.PLOTTED}.distance.ratio")
+  for split in (splits.PLOTTED, splits.TRAIN_SPLITS["labels"].plotted):
+    d = _get(result["eval"], f"{split}.distance")
+    if d:
+      line[split] = d
+      line["untrained_ratio"] = _get(result["untrained"],
+                                     f"{split}.distance.ratio")
+      break
   return json.dumps(line)
 
 
@@ -154,9 +172,12 @@ def plot_embeddings(path: str, split, items_per_group: int = 60,
   cmap = plt.get_cmap("tab20", max(len(labels), 1))
   colour = {k: cmap(i % 20) for i, k in enumerate(labels)}
   names = split.data.alphabet_names
+  # A folder / CSV dataset's groups are its own: no rotations to mark.
+  given = splits.EVAL_SPLITS[split.name].grouping == "given"
+  markers = ("o",) if given else ROTATION_MARKERS
   fig, ax = plt.subplots(figsize=(9, 7))
   item_group = groups.item_group[sub]
-  for r, marker in enumerate(ROTATION_MARKERS):
+  for r, marker in enumerate(markers):
     sel = groups.item_rotation[sub] == r
     ax.scatter(p_items[sel, 0], p_items[sel, 1], s=4, alpha=0.25,
                marker=marker,
@@ -164,34 +185,39 @@ def plot_embeddings(path: str, split, items_per_group: int = 60,
   for g in range(groups.num_groups):
     k = groups.group_class[g]
     ax.scatter(p_groups[g, 0], p_groups[g, 1], s=110,
-               marker=ROTATION_MARKERS[groups.group_key[g] % 4],
+               marker=markers[groups.group_key[g] % len(markers)],
                color=colour[k], edgecolors="black", linewidths=0.8)
-  handles = [plt.Line2D([], [], ls="", marker=m, color="gray",
-                        label=f"rotation {90 * r}°")
-             for r, m in enumerate(ROTATION_MARKERS)]
+  handles = [] if given else [
+      plt.Line2D([], [], ls="", marker=m, color="gray",
+                 label=f"rotation {90 * r}°")
+      for r, m in enumerate(ROTATION_MARKERS)]
   handles += [plt.Line2D([], [], ls="", marker="o", color=colour[k],
                          label=str(names[k])[:22]) for k in labels]
   ax.legend(handles=handles, fontsize=6, ncol=2, loc="center left",
             bbox_to_anchor=(1.0, 0.5))
   ax.set_title("PCA of item (small) and group (large, outlined) embeddings,\n"
-               "unseen alphabets; colour = alphabet, marker = rotation")
+               + ("held-out labels; colour = label" if given else
+                  "unseen alphabets; colour = alphabet, marker = rotation"))
   _save(fig, path)
 
 
 def plot_distance_histograms(path: str, split) -> None:
   g_emb, labels = split.group_emb, split.groups.group_class
+  given = splits.EVAL_SPLITS[split.name].grouping == "given"
+  label, where = (("label", "held-out labels") if given
+                  else ("alphabet", "unseen alphabets"))
   dist = metrics.pairwise_distances(g_emb)
   i, j = np.triu_indices(len(labels), 1)
   same = labels[i] == labels[j]
   fig, ax = plt.subplots(figsize=(7, 4))
   bins = np.linspace(0, dist[i, j].max() * 1.02, 40)
   ax.hist(dist[i, j][~same], bins=bins, alpha=0.6, density=True,
-          label=f"different alphabet ({(~same).sum()} pairs)")
+          label=f"different {label} ({(~same).sum()} pairs)")
   ax.hist(dist[i, j][same], bins=bins, alpha=0.6, density=True,
-          label=f"same alphabet ({same.sum()} pairs)")
+          label=f"same {label} ({same.sum()} pairs)")
   ax.set_xlabel("||f(G) - f(G')||")
   ax.set_ylabel("density")
-  ax.set_title("Distances between group embeddings, unseen alphabets")
+  ax.set_title(f"Distances between group embeddings, {where}")
   ax.legend()
   _save(fig, path)
 
@@ -337,10 +363,13 @@ def plot_size_curve(path: str, result: Dict) -> bool:
 
 def _split_lines(name: str, ev: Dict) -> List[str]:
   lines = ["", f"## {name}", "", "| metric | value |", "|---|---|"]
+  groups = ("the dataset's groups"
+            if splits.EVAL_SPLITS[name].grouping == "given"
+            else "rotation groups")
   for k, v in ev.get("distance", {}).items():
-    lines.append(f"| distance.{k} (rotation groups) | {v:.4f} |")
+    lines.append(f"| distance.{k} ({groups}) | {v:.4f} |")
   for k, v in ev.get("retrieval", {}).items():
-    lines.append(f"| retrieval.{k} (rotation groups) | {v:.4f} |")
+    lines.append(f"| retrieval.{k} ({groups}) | {v:.4f} |")
   if "item_to_group_accuracy" in ev:
     lines.append(f"| item_to_group_accuracy | "
                  f"{ev['item_to_group_accuracy']:.4f} |")
@@ -360,11 +389,14 @@ def _split_lines(name: str, ev: Dict) -> List[str]:
           f"{_fmt(cell['ratio'], '{:.3f}')} |")
   for k, v in ev.get("fewshot", {}).items():
     lines.append(f"| fewshot.{k} | {v['mean']:.4f} ± {v['ci95']:.4f} |")
+  for k, why in ev.get("fewshot_skipped", {}).items():
+    lines.append(f"| fewshot.{k} | skipped: {why} |")
   return lines
 
 
 def write_run_report(workdir: str, result: Dict, split) -> None:
-  """split: the unseen alphabets' evaluators.common.SplitView (the plots)."""
+  """split: the SplitView of the training split's `plotted` split (the
+  unseen alphabets; a folder / CSV dataset's held-out labels)."""
   plot_embeddings(os.path.join(workdir, "embeddings.png"), split)
   plot_distance_histograms(os.path.join(workdir, "distances.png"), split)
   has_size_curve = plot_size_curve(os.path.join(workdir, "size_curve.png"),
@@ -377,17 +409,29 @@ def write_run_report(workdir: str, result: Dict, split) -> None:
            f"Embedding space: {result.get('embedding_space')} (every metric "
            f"is taken there); trained on {result.get('num_devices')} "
            f"device(s).", ""]
+  custom = splits.TRAIN_SPLITS["labels"].plotted in result["eval"]
   lines.append(metrics_table([(result["config"], result, {}),
                               ("untrained encoder", untrained_row(result),
-                               {})]))
-  lines += ["", "ratio = mean different-alphabet / mean same-alphabet "
-            "distance between group embeddings. rot: the note's groups "
-            "(an alphabet's rotated copies, which share their drawings); dc: "
-            "groups of disjoint character sets (upright drawings, no shared "
-            "character or drawing), mean ± 95% t-interval over resamples. "
-            "Theorem 1: m measured on the training groups, the bound tested "
-            "on evaluation groups. Few-shot: centroid prototypes over "
-            "characters, mean of the episodes (95% CI below)."]
+                               {})],
+                             columns=LABEL_METRICS if custom else KEY_METRICS))
+  if custom:
+    lines += ["", "On the held-out labels of a folder / CSV dataset, in its "
+              "own groups: ratio = mean different-label / mean same-label "
+              "distance between group embeddings; group retrieval (same "
+              "label = relevant); item -> group (nearest group embedding, "
+              "its own group re-pooled without it); few-shot over labels "
+              "with centroid prototypes. Skipped (they need Omniglot): "
+              + ", ".join(result.get("skipped_evaluators", {})) + "."]
+  else:
+    lines += ["", "ratio = mean different-alphabet / mean same-alphabet "
+              "distance between group embeddings. rot: the note's groups "
+              "(an alphabet's rotated copies, which share their drawings); "
+              "dc: groups of disjoint character sets (upright drawings, no "
+              "shared character or drawing), mean ± 95% t-interval over "
+              "resamples. Theorem 1: m measured on the training groups, the "
+              "bound tested on evaluation groups. Few-shot: centroid "
+              "prototypes over characters, mean of the episodes (95% CI "
+              "below)."]
   raw = result.get("lake_one_shot_error_raw_pixels",
                    result.get("lake_one_shot_error_runs09_20_raw_pixels"))
   lake, lake_path = _lookup(result, ("lake_one_shot_error",

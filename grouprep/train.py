@@ -247,7 +247,14 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
       training=training_groups(config, data, sampler.groups,
                                placeholder=bool(mngr.all_steps())))
   step, restored = checkpoints.restore_latest(mngr, state, config_dict)
+  # Saved with every checkpoint: what sizes the heads and tables (the
+  # training classes and groups), so grouprep.load needs no dataset.
+  metadata = {"num_classes": int(sampler.groups.num_classes),
+              "num_training_groups": int(sampler.groups.num_groups),
+              "dataset": pipeline.dataset_summary(config, data)}
   if restored is not None:
+    checkpoints.check_dataset(checkpoints.read_metadata(mngr, step),
+                              metadata["dataset"], mngr.directory, step)
     state = restored
     for newer in [s for s in mngr.all_steps() if s > step]:
       tqdm.write(f"Removing the unreadable checkpoint of step {newer}.")
@@ -341,7 +348,8 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
               f"{k}={v:.4g}" for k, v in metrics.items()))
           _log_metrics(workdir, writer, done, metrics)
       if save_due:
-        checkpoints.save(mngr, done, unreplicate(state), config_dict)
+        checkpoints.save(mngr, done, unreplicate(state), config_dict,
+                         metadata)
       if periodic_eval and (done % config.eval.every == 0 or done == num_steps):
         te = time.time()
         run_periodic_eval(done, unreplicate(state),

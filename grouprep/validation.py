@@ -11,6 +11,7 @@ from grouprep import losses
 from grouprep import models
 from grouprep import pooling
 from grouprep.data import groups as groups_lib
+from grouprep.data import images as images_lib
 from grouprep.data import splits
 from grouprep.errors import ConfigError
 from grouprep.evaluators.registry import EVALUATORS
@@ -65,8 +66,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
           "train.schedule")
   for name in config.evals:
     _choice(name, EVALUATORS, "evals")
-  watched = splits.EVAL_SPLITS[
-      splits.TRAIN_SPLITS[config.data.train_split].during_training]
+  validate_source(config)
+  watched = splits.EVAL_SPLITS[splits.train_split_of(config).during_training]
   for name in config.eval.during_training:
     loggable = [n for n in EVALUATORS if EVALUATORS[n].scalars and
                 n in watched.evaluators]
@@ -133,6 +134,51 @@ def validate(config: ml_collections.ConfigDict) -> None:
     raise ConfigError(f"config.eval.size_curve={config.eval.size_curve!r} must "
                       f"hold integers >= 0 (0: every drawing).")
   get_method(config.loss).validate(config)
+
+
+def validate_source(config) -> None:
+  """data.source and the fields that go with it. A folder or CSV dataset
+  brings its own labels and groups: Omniglot's split, label and group
+  fields keep their defaults; the evaluators that need Omniglot
+  (splits.OMNIGLOT_ONLY_EVALUATORS) are skipped for it."""
+  d = config.data
+  source = d.get("source", "omniglot")
+  _choice(source, splits.SOURCES, "data.source")
+  if source == "omniglot":
+    if d.train_split == "labels":
+      raise ConfigError(
+          "config.data.train_split='labels' is the split of a folder or CSV "
+          "dataset: set config.data.source='folder' or 'csv' (and "
+          "config.data.path) instead.")
+    return
+  if not d.path:
+    raise ConfigError(
+        f"config.data.source={source!r} reads config.data.path (a folder "
+        f"LABEL/GROUP/IMAGE, or a CSV file of path,label,group rows); set it.")
+  if source == "folder" and not os.path.isdir(d.path):
+    raise ConfigError(f"config.data.path={d.path!r} is not a folder "
+                      f"(data.source='folder' reads PATH/LABEL/GROUP/IMAGE).")
+  if source == "csv" and not os.path.isfile(d.path):
+    raise ConfigError(f"config.data.path={d.path!r} is not a file "
+                      f"(data.source='csv' reads path,label,group rows).")
+  _choice(d.strokes, images_lib.STROKES, "data.strokes")
+  for field, default, why in (
+      ("train_split", "background", "Omniglot's training splits"),
+      ("label_key", ("alphabet", "image"), "a dataset's labels are its LABEL "
+       "folders or label column ('alphabet', the default), or every image "
+       "its own class ('image')"),
+      ("group_key", "rotation", "a dataset's groups are its GROUP folders "
+       "or group column")):
+    allowed = default if isinstance(default, tuple) else (default,)
+    if d[field] not in allowed:
+      raise ConfigError(
+          f"config.data.{field}={d[field]!r} does not apply to "
+          f"data.source={source!r} ({why}); leave it at {allowed[0]!r}.")
+  if not 0.0 < d.heldout_label_fraction < 1.0:
+    raise ConfigError(
+        f"config.data.heldout_label_fraction={d.heldout_label_fraction} must "
+        f"be in (0, 1): the held-out labels are the evaluation split of "
+        f"data.source={source!r}.")
 
 
 def validate_devices(config, num_devices: int) -> None:

@@ -62,3 +62,47 @@ def tiny_config(name="gi_centroid"):
   config.eval.max_characters = 0
   config.eval.theorem1_items = 256
   return config
+
+
+def write_folder_dataset(root, labels=6, groups=3, images=5, size=20, seed=0,
+                         mode="L"):
+  """A tiny LABEL/GROUP/IMAGE.png tree of random dark strokes on white:
+  label k draws its strokes in one band of rows, so labels differ."""
+  from PIL import Image
+  rng = np.random.default_rng(seed)
+  paths = []
+  for k in range(labels):
+    for g in range(groups):
+      d = os.path.join(str(root), f"label{k}", f"group{g}")
+      os.makedirs(d, exist_ok=True)
+      for i in range(images):
+        img = np.full((size, size), 255, np.uint8)
+        band = slice(k * size // labels, (k + 1) * size // labels + 2)
+        img[band] = np.where(rng.random((size, size))[band] < 0.5, 0, 255)
+        path = os.path.join(d, f"img{i}.png")
+        Image.fromarray(img).convert(mode).save(path)
+        paths.append(path)
+  return paths
+
+
+def tiny_folder_config(path, name="gi_centroid"):
+  """tiny_config on a folder dataset at `path` (write_folder_dataset's),
+  its decode cache beside it."""
+  config = tiny_config(name)
+  config.data.source = "folder"
+  config.data.path = str(path)
+  config.data.cache_dir = str(path) + "_cache"
+  return config
+
+
+@pytest.fixture(scope="session")
+def folder_run(tmp_path_factory):
+  """(config, workdir, data folder) of a tiny gi_centroid run trained on a
+  6-label folder dataset (2 labels held out), once per session: tests that
+  change them work on copies."""
+  from grouprep import train
+  root = tmp_path_factory.mktemp("folder_run")
+  write_folder_dataset(root / "data")
+  config = tiny_folder_config(root / "data")
+  train.train(config, str(root / "wd"))
+  return config, str(root / "wd"), str(root / "data")

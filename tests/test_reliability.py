@@ -57,6 +57,7 @@ def test_corrupt_latest_checkpoint_falls_back_to_the_previous(tmp_path,
   assert restore(config, wd)[0] == 6
 
 
+@pytest.mark.slow  # fast lane under 2 min
 def test_no_readable_checkpoint_is_a_clear_error(tmp_path, fake_data):
   config = tiny_config()
   config.train.keep_checkpoints = 1
@@ -66,6 +67,7 @@ def test_no_readable_checkpoint_is_a_clear_error(tmp_path, fake_data):
     train.train(config, str(tmp_path))
 
 
+@pytest.mark.slow  # fast lane under 2 min
 def test_checkpoint_of_another_seed_names_the_field(tmp_path, fake_data):
   train.train(tiny_config(), str(tmp_path))
   other = tiny_config()
@@ -74,6 +76,7 @@ def test_checkpoint_of_another_seed_names_the_field(tmp_path, fake_data):
     train.train(other, str(tmp_path))
 
 
+@pytest.mark.slow  # fast lane under 2 min
 def test_failed_save_keeps_the_last_good_checkpoint(tmp_path, fake_data,
                                                     monkeypatch):
   config = tiny_config()

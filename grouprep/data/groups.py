@@ -67,6 +67,31 @@ def heldout_character_mask(alphabet: np.ndarray, character: np.ndarray,
   return held
 
 
+def heldout_label_mask(labels: np.ndarray, fraction: float,
+                       seed: int) -> np.ndarray:
+  """[N] bool: the items of a seeded `fraction` of the labels (a folder or
+  CSV dataset's evaluation split). round(fraction * L) of the L labels, at
+  least 2 (the note's metric compares labels) and at most L - 1, chosen by a
+  generator seeded with `seed`; none when fraction <= 0."""
+  names = np.unique(labels)
+  if fraction <= 0 or len(names) < 2:
+    return np.zeros(len(labels), bool)
+  n = min(max(2, int(round(fraction * len(names)))), len(names) - 1)
+  held = np.random.default_rng(seed).choice(names, n, replace=False)
+  return np.isin(labels, held)
+
+
+def given_groups(labels: np.ndarray, group_ids: np.ndarray,
+                 images: np.ndarray) -> Groups:
+  """Groups a dataset states itself (a folder's LABEL/GROUP, a CSV's group
+  column): group (class, g) = the images of `images` whose group id is g.
+  labels / group_ids: [N] per image; images: [n] the image indices to use.
+  Items are upright (rotation 0); group_key is the dataset's group id."""
+  images = np.asarray(images)
+  return _contiguous(images, np.zeros(len(images), np.int32),
+                     np.asarray(labels)[images], np.asarray(group_ids)[images])
+
+
 def character_sets(labels: np.ndarray, characters: np.ndarray,
                    images: np.ndarray, sets_per_class: int,
                    seed) -> np.ndarray:

@@ -13,16 +13,14 @@ from typing import Optional
 
 import numpy as np
 from absl import logging
-from PIL import Image
+
+from grouprep.data import images as images_lib
+from grouprep.errors import DataError
 
 DATASET = "omniglot"
 VERSION = "3.0.0"
 SPLITS = ("train", "test", "small1", "small2")
 _SOURCE_HOST = ("github.com", 443)  # where TFDS's omniglot builder downloads from
-
-
-class DataError(RuntimeError):
-  """The dataset cannot be found, prepared or read."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,12 +90,10 @@ def get_builder(data_dir: Optional[str] = None, download: bool = True):
 
 def strokes_image(is_stroke: np.ndarray, image_size: int) -> np.ndarray:
   """A drawing [H, W] bool (True: stroke) -> [S, S] uint8, strokes 255 on 0,
-  box-filtered to image_size: the one rule for every Omniglot image (TFDS's
-  and Lake's runs)."""
-  img = Image.fromarray(is_stroke.astype(np.uint8) * 255)
-  if image_size != img.size[0]:
-    img = img.resize((image_size, image_size), Image.Resampling.BOX)
-  return np.asarray(img)
+  box-filtered to image_size by images.resize_strokes: the one rule for
+  every image (TFDS's, Lake's runs, a folder's, grouprep.load's input)."""
+  return images_lib.resize_strokes(is_stroke.astype(np.uint8) * 255,
+                                   image_size)
 
 
 def _decode(examples, image_size: int) -> np.ndarray:

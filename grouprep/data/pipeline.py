@@ -1,13 +1,17 @@
-"""From a config to the arrays and groups that training and evaluation read."""
-from typing import Tuple
+"""From a config to the arrays and groups that training and evaluation read:
+Omniglot through TFDS (data.source="omniglot"), or a folder or CSV dataset
+(data.source="folder" | "csv", data.path; folder.py)."""
+from typing import Dict, Tuple
 
 import numpy as np
 
+from grouprep.data import folder
 from grouprep.data import groups as groups_lib
 from grouprep.data import omniglot
 from grouprep.data import sampler as sampler_lib
 from grouprep.data import splits
 from grouprep.data import vinyals
+from grouprep.errors import DataError
 
 
 def load(config, split: str) -> omniglot.OmniglotSplit:
@@ -15,6 +19,78 @@ def load(config, split: str) -> omniglot.OmniglotSplit:
   return omniglot.load_split(split, image_size=d.image_size,
                              data_dir=d.data_dir, cache_dir=d.cache_dir,
                              download=d.download)
+
+
+def load_labelled(config) -> folder.LabelledImages:
+  """The folder or CSV dataset of config.data, decoded once to disk."""
+  d = config.data
+  return folder.load(d.source, d.path, image_size=d.image_size,
+                     strokes=d.strokes, cache_dir=d.cache_dir)
+
+
+def heldout_labels_mask(config, data: folder.LabelledImages) -> np.ndarray:
+  """[N] bool: the images of the held-out labels (the evaluation split)."""
+  return groups_lib.heldout_label_mask(
+      data.label, config.data.heldout_label_fraction, config.seed)
+
+
+def _check_labels(config, data: folder.LabelledImages,
+                  held: np.ndarray) -> None:
+  """What the sampler and the note's metric need of a folder / CSV dataset,
+  as a DataError naming the labels and the fields."""
+  from grouprep.methods.registry import get_method  # pylint: disable=g-import-not-at-top
+  d, names = config.data, data.label_names
+  where = f"{d.source} dataset {d.path}"
+  groups_of = np.bincount(
+      np.unique(np.stack([data.label, data.group]), axis=1)[0],
+      minlength=len(names))
+  held_labels = np.unique(data.label[held])
+  if len(held_labels) < 2:
+    raise DataError(
+        f"The {where} has {len(names)} label(s); evaluation holds out at "
+        f"least 2 of them (data.heldout_label_fraction="
+        f"{d.heldout_label_fraction}) and training needs the others: give it "
+        f"at least 3 labels.")
+  if d.label_key != "image":
+    training = len(names) - len(held_labels)
+    if training < d.classes_per_batch:
+      raise DataError(
+          f"The {where} has {len(names)} labels; {len(held_labels)} are held "
+          f"out for evaluation (data.heldout_label_fraction="
+          f"{d.heldout_label_fraction}), leaving {training} for training, "
+          f"fewer than config.data.classes_per_batch={d.classes_per_batch}: "
+          f"lower data.classes_per_batch or add labels.")
+  method = get_method(config.loss)
+  need = max(2, d.groups_per_class)
+  if method.pools_in_loss and d.label_key != "image":
+    few = [f"{names[k]!r} ({groups_of[k]} group(s))" for k in range(len(names))
+           if groups_of[k] < need]
+    if few:
+      raise DataError(
+          f"In the {where}, label(s) {folder.first_few(few)} have fewer than "
+          f"{need} groups: loss.name={config.loss.name!r} contrasts "
+          f"data.groups_per_class={d.groups_per_class} groups of a label "
+          f"(and the note's metric compares groups of one label); give "
+          f"each label at least {need} groups, or remove it.")
+  if not (groups_of[held_labels] >= 2).any():
+    raise DataError(
+        f"In the {where}, every held-out label has a single group, so the "
+        f"note's metric has no same-label pair: give the labels at least 2 "
+        f"groups.")
+
+
+def dataset_summary(config, data=None) -> Dict:
+  """What a checkpoint records of its training data (checkpoint metadata),
+  so that evaluation and resuming can tell the dataset changed: the source,
+  and for a folder / CSV dataset its labels and which were held out."""
+  if config.data.get("source", "omniglot") == "omniglot":
+    return {"source": "omniglot"}
+  data = data if data is not None else load_labelled(config)
+  held = np.unique(data.label[heldout_labels_mask(config, data)])
+  return {"source": config.data.source, "path": config.data.path,
+          "num_images": len(data), "num_groups": len(data.group_names),
+          "labels": list(data.label_names),
+          "heldout_labels": [data.label_names[k] for k in held]}
 
 
 def class_labels(data: omniglot.OmniglotSplit, label_key: str) -> np.ndarray:
@@ -60,8 +136,17 @@ def train_groups(config) -> Tuple[omniglot.OmniglotSplit, groups_lib.Groups]:
   "background": the 30 background alphabets minus the held-out characters,
   grouped by config.data.label_key / group_key (the note's experiment);
   "vinyals_train" / "vinyals_trainval": the Vinyals split's (character,
-  rotation) classes, each cut into groups of data.group_size drawings.
+  rotation) classes, each cut into groups of data.group_size drawings;
+  a folder / CSV dataset (split "labels"): the images of its labels less the
+  held-out ones, in the dataset's groups.
   """
+  if splits.train_split_name(config.data) == "labels":
+    data = load_labelled(config)
+    held = heldout_labels_mask(config, data)
+    _check_labels(config, data, held)
+    keep = np.flatnonzero(~held)
+    return data, groups_lib.given_groups(
+        class_labels(data, config.data.label_key), data.group, keep)
   spec = splits.TRAIN_SPLITS[config.data.train_split]
   if spec.vinyals_file:
     data = load_all(config)
@@ -103,9 +188,17 @@ def eval_groups(config, which: str):
   encoders: 12 of the 20 remain);
   which="heldout_characters": the held-out characters of the train split;
   which="vinyals_test" / "vinyals_val": a Vinyals split, one group per
-  (character, rotation) class holding its 20 drawings.
+  (character, rotation) class holding its 20 drawings;
+  which="heldout_labels": a folder / CSV dataset's held-out labels in its
+  own groups.
   """
   spec = splits.EVAL_SPLITS[which]
+  if spec.source == "heldout_labels":
+    data = load_labelled(config)
+    held = heldout_labels_mask(config, data)
+    _check_labels(config, data, held)
+    return data, groups_lib.given_groups(data.label, data.group,
+                                         np.flatnonzero(held))
   if spec.source == "vinyals":
     data = load_all(config)
     return data, vinyals.class_groups(

@@ -8,6 +8,7 @@ import dataclasses
 
 import numpy as np
 
+from grouprep.data import images as images_lib
 from grouprep.data.groups import Groups
 
 
@@ -81,7 +82,7 @@ def gather_images(images: np.ndarray, groups: Groups,
     sel = rot == r
     if sel.any():
       imgs[sel] = np.rot90(imgs[sel], k=r, axes=(1, 2))
-  out = imgs.astype(np.float32) * (1.0 / 255.0)
+  out = images_lib.to_float(imgs)
   return out.reshape(indices.shape + imgs.shape[1:] + (1,))
 
 

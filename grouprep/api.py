@@ -1,0 +1,224 @@
+"""Embed items and groups with a trained checkpoint: `grouprep.load`.
+
+  import grouprep
+  enc = grouprep.load("runs/gi_centroid")        # the latest checkpoint
+  items = enc.embed_items(images)                 # [N, D]
+  groups = enc.embed_groups(images, group_ids)    # [G, D], sorted group ids
+  enc.distances(groups, groups)                   # [G, G]
+  grouprep.note_metric(groups, labels)            # the note's metric
+
+The checkpoint brings its config and the sizes of its heads (checkpoints.py's
+metadata): no config file and no dataset are read. Everything is in the
+method's embedding space, computed by the code `evaluate` measures with
+(evaluators/common.py): an item is unit(f(x)) ("unit" space: cosine-type
+losses) or f(x) ("raw": -||.||^2); a group is what the method's loss pools
+(unit(pool(raw items)) for the group-contrastive losses, their learned
+pooling parameters included), or the config's pooling of the items in the
+space for methods that pool only at evaluation. The encoder runs in eval
+mode (BatchNorm's running statistics), jitted, in batches, on JAX's default
+device (CPU or an accelerator alike).
+
+Images come as a person has them and are converted by the one rule of
+grouprep/data/images.py: uint8 (0..255, or 0/1 as TFDS decodes 1-bit PNGs),
+uint16, bool or float in [0, 1]; [N, H, W] or [N, H, W, C] arrays, or a list
+of arrays of any sizes or of image file paths; gray, gray + alpha, RGB or
+RGBA (luma 0.299 R + 0.587 G + 0.114 B; alpha over the background); dark
+strokes on a light background (strokes="dark", the default) or bright ones
+("bright"); padded to a square and box-filtered to the training size
+(config.data.image_size), exactly as the training data was decoded.
+"""
+import os
+import sys
+import warnings
+from typing import Dict, Optional
+
+import jax
+import ml_collections
+import numpy as np
+
+from grouprep import checkpoints
+from grouprep import metrics
+from grouprep import models
+from grouprep import state as state_lib
+from grouprep.data import images as images_lib
+from grouprep.evaluators import common
+from grouprep.methods.interface import no_training_groups
+from grouprep.methods.registry import get_method
+
+
+def _bucket(n: int, largest: int) -> int:
+  """The padded batch of n images: a power of two in [8, largest], so a few
+  shapes (a few compilations) serve every input size."""
+  return min(largest, max(8, 1 << max(n - 1, 0).bit_length()))
+
+
+class Encoder:
+  """A trained encoder and its group pooling, restored by `load`.
+
+  config: the ConfigDict that trained it; step: the checkpoint's step;
+  embedding_space: "unit" or "raw"; pooling: config.loss.pooling;
+  image_size: S, the side images are resized to; dim: D; num_classes: the
+  training classes its heads were sized for (None for a checkpoint written
+  before grouprep stored it); dataset: what the checkpoint recorded of its
+  training data (None likewise); batch_size: images per forward pass.
+  """
+
+  def __init__(self, config, step: int, variables: dict, head,
+               metadata: Optional[dict], batch_size: int, workdir: str):
+    self.config, self.step, self.workdir = config, step, workdir
+    self.batch_size = batch_size
+    self.num_classes = (metadata or {}).get("num_classes")
+    self.dataset = (metadata or {}).get("dataset")
+    self._model = models.create_model(config.model)
+    self._apply = common.make_apply_fn(self._model)
+    # On the default device once, not with every batch.
+    self._variables = jax.device_put(variables)
+    method = get_method(config.loss)
+    self.embedding_space = method.embedding_space
+    self.pooling = config.loss.pooling
+    self._space = common.Space.of(method, config.loss.pooling, head)
+    self.image_size = int(config.data.image_size)
+    x = jax.ShapeDtypeStruct((1, self.image_size, self.image_size, 1),
+                             np.float32)
+    self.dim = int(jax.eval_shape(self._apply, self._variables, x).shape[-1])
+
+  def __repr__(self) -> str:
+    return (f"Encoder({self.config.name!r} at step {self.step} of "
+            f"{self.workdir!r}: {self.image_size}x{self.image_size} images -> "
+            f"{self.dim}-d, {self.embedding_space} space, {self.pooling} "
+            f"groups)")
+
+  # ---- Embeddings. ----
+  def embed_pixels(self, pixels: np.ndarray) -> np.ndarray:
+    """[n, S, S] uint8 in the training convention (images.Converter's
+    output), n <= batch_size -> raw encoder outputs [n, D]."""
+    x = images_lib.to_float(pixels)[..., None]
+    embed = common.make_embed_fn(self._model, self._variables,
+                                 _bucket(len(x), self.batch_size),
+                                 self._apply)
+    return embed(x)
+
+  def _raw(self, images, strokes: str) -> np.ndarray:
+    """Images -> raw encoder outputs [N, D], batch_size images at a time."""
+    if not isinstance(images, np.ndarray):
+      images = list(images)
+    converter = images_lib.Converter(self.image_size, strokes)
+    out = [self.embed_pixels(converter(images[lo:lo + self.batch_size]))
+           for lo in range(0, len(images), self.batch_size)]
+    note = converter.mixed_note()
+    if note:
+      warnings.warn(note, stacklevel=3)
+    return (np.concatenate(out) if out else
+            np.zeros((0, self.dim), np.float32))
+
+  def items_from_raw(self, raw: np.ndarray) -> np.ndarray:
+    """Raw encoder outputs [N, D] -> item embeddings in the space."""
+    return self._space.items(raw)
+
+  def groups_from_raw(self, raw: np.ndarray, group_ids) -> np.ndarray:
+    """Raw encoder outputs [N, D] and their group ids [N] -> [G, D], one row
+    per distinct id in sorted order (np.unique's), pooled as the method
+    pools."""
+    group_ids = np.asarray(group_ids)
+    if group_ids.shape != (len(raw),):
+      raise ValueError(f"group_ids must hold one id per image: shape "
+                       f"{group_ids.shape} for {len(raw)} images.")
+    _, inverse, counts = np.unique(group_ids, return_inverse=True,
+                                   return_counts=True)
+    members = np.split(np.argsort(inverse, kind="stable"),
+                       np.cumsum(counts)[:-1]) if len(inverse) else []
+    return self._space.groups(self._space.pool_input(raw), members)
+
+  def embed_items(self, images, *, strokes: str = "dark") -> np.ndarray:
+    """Images -> item embeddings [N, D] float32 in the method's space."""
+    return self.items_from_raw(self._raw(images, strokes))
+
+  def embed_groups(self, images, group_ids, *,
+                   strokes: str = "dark") -> np.ndarray:
+    """Images and the group id of each ([N], any sortable ids) -> group
+    embeddings [G, D] float32, row g the group np.unique(group_ids)[g],
+    pooled with the trained pooling (learned parameters included)."""
+    return self.groups_from_raw(self._raw(images, strokes), group_ids)
+
+  @staticmethod
+  def distances(a: np.ndarray, b: Optional[np.ndarray] = None) -> np.ndarray:
+    """Euclidean distances [Ga, Gb] (float64) between rows of a [Ga, D] and
+    b [Gb, D] (default a): the distance every metric of grouprep uses."""
+    return metrics.pairwise_distances(a, b)
+
+
+def load(workdir: str, *, batch_size: Optional[int] = None) -> Encoder:
+  """The encoder of the latest readable checkpoint in WORKDIR/checkpoints.
+
+  batch_size: images per forward pass (default: the config's
+  eval.batch_size); smaller inputs are padded to the next power of two.
+  Raises checkpoints.CheckpointError when there is no checkpoint, none is
+  readable, or its state is not the model its config describes.
+  """
+  mngr = checkpoints.read_only_manager(workdir)
+  try:
+    step, saved, state = checkpoints.restore_saved(mngr)
+    if step is None:
+      raise checkpoints.CheckpointError(
+          f"No checkpoint in {mngr.directory}: train first (python -m "
+          f"grouprep.main --config=... --workdir={workdir}).")
+    metadata = checkpoints.read_metadata(mngr, step)
+  finally:
+    mngr.close()
+  config = ml_collections.ConfigDict(saved)
+  where = str(mngr.directory)
+  try:
+    model = models.create_model(config.model)
+    method = get_method(config.loss)
+  except (ValueError, KeyError, AttributeError) as e:
+    raise checkpoints.CheckpointError(
+        f"The checkpoint at step {step} in {where} names a model or loss "
+        f"this grouprep does not know ({e}); load it with the grouprep "
+        f"version that wrote it.") from None
+  size = int(config.data.image_size)
+  num_classes = (metadata or {}).get("num_classes")
+  if num_classes is None:
+    print(f"grouprep: note: the checkpoint at step {step} in {where} was "
+          f"written before grouprep stored head sizes with its checkpoints; "
+          f"its encoder and pooling are restored as saved and its "
+          f"classifier head (if any) is not checked.", file=sys.stderr,
+          flush=True)
+  # What the config builds, to check the checkpoint holds that model.
+  start = state_lib.initial(config.seed, model, method, (size, size, 1),
+                            no_training_groups(num_classes or 1))
+  expected = {"encoder": start.encoder}
+  got = {"encoder": state_lib.encoder_variables(state)}
+  if num_classes is not None:
+    expected["head"], got["head"] = start.head, state["params"]["head"]
+  checkpoints.check_shapes(
+      got, expected, where, step,
+      hint="it was not written by the model its own config describes "
+           "(another model's state, or an edited checkpoint); retrain it")
+  return Encoder(config, int(step), state_lib.encoder_variables(state),
+                 state["params"]["head"], metadata,
+                 batch_size or int(config.eval.batch_size),
+                 os.path.abspath(workdir))
+
+
+def note_metric(group_embeddings, labels) -> Dict[str, float]:
+  """The note's metric of group embeddings [G, D] with labels [G] (any
+  comparable values): {"same_label_mean", "diff_label_mean", "ratio"}, the
+  mean Euclidean distance over unordered pairs of distinct groups of the
+  same / of different labels and diff / same. The function evaluate's
+  `distance` evaluator reports (metrics.distance_stats)."""
+  emb = np.asarray(group_embeddings)
+  labels = np.asarray(labels)
+  if emb.ndim != 2 or labels.shape != (len(emb),):
+    raise ValueError(f"note_metric takes group embeddings [G, D] and one "
+                     f"label per group [G]; got {emb.shape} and "
+                     f"{labels.shape}.")
+  _, ids, counts = np.unique(labels, return_inverse=True, return_counts=True)
+  same_pairs = int((counts * (counts - 1) // 2).sum())
+  all_pairs = len(emb) * (len(emb) - 1) // 2
+  if not same_pairs or same_pairs == all_pairs:
+    raise ValueError(
+        f"The note's metric compares same-label and different-label group "
+        f"pairs; these {len(emb)} groups of {len(counts)} label(s) have "
+        f"{same_pairs} same-label and {all_pairs - same_pairs} "
+        f"different-label pairs.")
+  return metrics.distance_stats(emb, ids)

@@ -1,0 +1,288 @@
+"""grouprep.load / note_metric: the embeddings evaluate measures, from a
+checkpoint alone, for images as a person has them."""
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import jax
+import numpy as np
+import pytest
+
+from conftest import TFDS_DIR, needs_tfds
+import grouprep
+from grouprep import checkpoints
+from grouprep import evaluate
+from grouprep import losses
+from grouprep import metrics
+from grouprep import models
+from grouprep import pooling
+from grouprep import state as state_lib
+from grouprep import train
+from grouprep.data import images as images_lib
+from grouprep.data import pipeline
+from grouprep.evaluators import common
+from grouprep.evaluators import distance
+from grouprep.methods.registry import get_method
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def evaluate_view(config, workdir) -> common.EncoderView:
+  """The trained encoder as evaluate() builds it (restore, embed, space)."""
+  mngr = checkpoints.manager(workdir)
+  _, trained = checkpoints.restore_latest(mngr, None, config.to_dict(),
+                                          checkpoints.EVAL_IDENTITY_FIELDS)
+  mngr.close()
+  model = models.create_model(config.model)
+  return common.EncoderView(
+      config, common.make_embed_fn(model, state_lib.encoder_variables(trained),
+                                   config.eval.batch_size),
+      common.Space.of(get_method(config.loss), config.loss.pooling,
+                      trained["params"]["head"]), evaluate.Inputs(config))
+
+
+@pytest.fixture(scope="module")
+def heldout(folder_run):
+  """(config, workdir, evaluate's SplitView of the held-out labels, their
+  image files in split order)."""
+  config, workdir, data_dir = folder_run
+  split = evaluate_view(config, workdir).split("heldout_labels")
+  files = [os.path.join(data_dir, split.data.paths[i])
+           for i in split.groups.item_image]
+  return config, workdir, split, files
+
+
+# --------------------------------------------------------------------------
+# The embeddings evaluate measures.
+# --------------------------------------------------------------------------
+def test_items_and_groups_equal_evaluates(heldout):
+  config, workdir, split, files = heldout
+  enc = grouprep.load(workdir)
+  assert (enc.step, enc.image_size, enc.embedding_space, enc.pooling) == (
+      6, 16, "unit", "centroid")
+  assert enc.num_classes == 6 and enc.dataset["source"] == "folder"
+  items = enc.embed_items(files)  # the PNG files, dark strokes on white
+  assert items.shape == (len(files), enc.dim) and items.dtype == np.float32
+  np.testing.assert_allclose(np.linalg.norm(items, axis=1), 1, atol=1e-6)
+  np.testing.assert_allclose(items, split.items, atol=1e-6)
+  ids = split.groups.item_group  # evaluate's groups, in their order
+  np.testing.assert_allclose(enc.embed_groups(files, ids), split.group_emb,
+                             atol=1e-6)
+
+
+def test_group_rows_follow_the_sorted_group_ids(heldout):
+  _, workdir, split, files = heldout
+  enc = grouprep.load(workdir)
+  names = np.array([f"g{g:02d}" for g in split.groups.item_group])
+  perm = np.random.default_rng(0).permutation(len(files))
+  shuffled = enc.embed_groups([files[i] for i in perm], names[perm])
+  np.testing.assert_allclose(shuffled, split.group_emb, atol=1e-6)
+  assert enc.distances(shuffled).shape == (6, 6)
+  np.testing.assert_array_equal(
+      enc.distances(shuffled[:2], shuffled),
+      metrics.pairwise_distances(shuffled[:2], shuffled))
+
+
+def test_note_metric_is_the_distance_evaluators(heldout):
+  _, _, split, _ = heldout
+  reported = distance.run_split(None, split)["distance"]
+  assert grouprep.note_metric(split.group_emb, split.labels) == reported
+  names = np.array(split.data.label_names)[split.labels]
+  assert grouprep.note_metric(split.group_emb, names) == reported
+  with pytest.raises(ValueError, match="0 different-label pairs"):
+    grouprep.note_metric(split.group_emb, np.zeros(6))
+  with pytest.raises(ValueError, match=r"one label per group"):
+    grouprep.note_metric(split.group_emb, np.zeros(5))
+
+
+def test_images_as_a_person_has_them_give_one_embedding(heldout):
+  """One drawing as uint8, float, 0/1, bool, RGB, RGBA (transparent
+  background), strokes bright, or on a non-square canvas: the same pixels
+  after conversion, so the same embedding."""
+  _, workdir, _, files = heldout
+  enc = grouprep.load(workdir)
+  gray = images_lib.read_file(files[0])  # [20, 20] uint8, dark on white
+  dark = gray < 128
+  rgba = np.dstack([np.stack([gray] * 3, -1), np.full_like(gray, 255)])
+  rgba[~dark] = 0  # background: transparent black
+  want = enc.embed_items([gray])
+  for variant, strokes in [
+      (gray.astype(np.float32) / 255, "dark"),
+      (np.stack([gray] * 3, -1), "dark"),
+      (rgba, "dark"),
+      (255 - gray, "bright"),
+  ]:
+    np.testing.assert_array_equal(enc.embed_items([variant], strokes=strokes),
+                                  want)
+  binary = np.where(dark, 0, 1).astype(np.uint8)  # as TFDS gives 1-bit PNGs
+  np.testing.assert_array_equal(enc.embed_items([binary]),
+                                enc.embed_items([~dark]))  # bool: True white
+  # Any size: a 20 x 30 canvas is padded to a square with background.
+  wide = np.pad(gray, ((0, 0), (5, 5)), constant_values=255)
+  np.testing.assert_array_equal(
+      enc.embed_items([wide]),
+      enc.embed_items([np.pad(gray, 5, constant_values=255)]))
+  with pytest.warns(UserWarning, match=r"2 size\(s\) \(20x20, 20x30\)"):
+    enc.embed_items([gray, wide])
+  with pytest.raises(images_lib.ImageReadError, match=r"must lie in \[0, 1\]"):
+    enc.embed_items([gray.astype(np.float32)])
+  with pytest.raises(images_lib.ImageReadError, match="wrap one image"):
+    enc.embed_items(gray)
+
+
+def test_batches_of_any_size_give_the_same_embeddings(heldout):
+  _, workdir, split, files = heldout
+  small = grouprep.load(workdir, batch_size=8)
+  assert small.batch_size == 8
+  np.testing.assert_allclose(small.embed_items(files), split.items, atol=1e-6)
+  assert small.embed_items([]).shape == (0, small.dim)
+
+
+# --------------------------------------------------------------------------
+# Checkpoints: old, foreign, missing.
+# --------------------------------------------------------------------------
+@pytest.mark.slow  # fast lane under 2 min
+def test_a_checkpoint_without_head_sizes_loads_with_a_note(folder_run,
+                                                          tmp_path, capfd):
+  _, workdir, _ = folder_run
+  old = shutil.copytree(workdir, tmp_path / "old")
+  for d in glob.glob(str(old / "checkpoints" / "*" / "metadata")):
+    shutil.rmtree(d)  # as written before grouprep stored them
+  enc = grouprep.load(str(old))
+  assert "written before grouprep stored head sizes" in capfd.readouterr().err
+  assert enc.num_classes is None and enc.dataset is None
+  x = np.zeros((2, 16, 16), np.uint8)
+  np.testing.assert_array_equal(enc.embed_items(x),
+                                grouprep.load(workdir).embed_items(x))
+
+
+def test_a_checkpoint_of_another_model_is_refused(folder_run, tmp_path):
+  _, workdir, _ = folder_run
+  other = shutil.copytree(workdir, tmp_path / "other")
+  for path in glob.glob(str(other / "checkpoints" / "*" / "config" /
+                            "metadata")):
+    saved = json.load(open(path))
+    saved["model"]["width"] = 16  # the state holds width 8
+    json.dump(saved, open(path, "w"))
+  with pytest.raises(checkpoints.CheckpointError,
+                     match=r"holds an encoder of other shapes .* not written "
+                           r"by the model its own config describes"):
+    grouprep.load(str(other))
+
+
+def test_no_checkpoint_is_a_clear_error(tmp_path):
+  with pytest.raises(checkpoints.CheckpointError, match="No checkpoints in"):
+    grouprep.load(str(tmp_path / "nothing"))
+  assert not os.path.exists(tmp_path / "nothing")  # load never writes
+  os.makedirs(tmp_path / "empty" / "checkpoints")
+  with pytest.raises(checkpoints.CheckpointError, match="train first"):
+    grouprep.load(str(tmp_path / "empty"))
+
+
+def test_import_grouprep_is_cheap():
+  code = ("import sys, grouprep; assert callable(grouprep.__getattr__); "
+          "print(sorted(m for m in ('jax', 'flax', 'tensorflow_datasets') "
+          "if m in sys.modules))")
+  out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                       text=True, cwd=ROOT, check=True).stdout
+  assert out.strip() == "[]"
+
+
+@pytest.mark.slow
+def test_load_works_in_a_process_without_tfds(folder_run, tmp_path):
+  """No TFDS data directory anywhere (no TFDS_DATA_DIR, a HOME without
+  ~/tensorflow_datasets): load and embed never touch a dataset."""
+  _, workdir, data_dir = folder_run
+  env = {k: v for k, v in os.environ.items() if k != "TFDS_DATA_DIR"}
+  env["HOME"] = str(tmp_path)
+  code = f"""
+import sys, numpy as np, grouprep
+enc = grouprep.load({workdir!r})
+g = enc.embed_groups([{os.path.join(data_dir, 'label0/group0/img0.png')!r}] * 2
+                     + [np.zeros((9, 12), np.uint8)], ["a", "a", "b"])
+assert g.shape == (2, enc.dim), g.shape
+assert "tensorflow_datasets" not in sys.modules
+print("ok", enc)
+"""
+  r = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                     text=True, cwd=str(tmp_path), env=env, timeout=300)
+  assert r.returncode == 0, r.stderr[-3000:]
+  assert r.stdout.startswith("ok Encoder('gi_centroid' at step 6")
+
+
+# --------------------------------------------------------------------------
+# On Omniglot: TFDS images passed raw, and a learned pooling.
+# --------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def omniglot_runs(tmp_path_factory):
+  """name -> (config, workdir) of a 10-step smoke run, trained on first use."""
+  import importlib
+  runs = {}
+
+  def get(name):
+    if name not in runs:
+      config = importlib.import_module(f"configs.{name}").get_config("smoke")
+      config.data.data_dir = TFDS_DIR
+      config.train.num_steps = 10
+      config.eval.batch_size = 512
+      workdir = str(tmp_path_factory.mktemp(name))
+      train.train(config, workdir)
+      runs[name] = (config, workdir)
+    return runs[name]
+
+  return get
+
+
+@pytest.mark.slow
+@needs_tfds
+def test_raw_tfds_images_embed_as_evaluate_embeds_them(omniglot_runs):
+  """TFDS's own arrays (105 x 105 x 3, 0/1, 1 = white) with strokes="dark"
+  give evaluate's item and group embeddings of the unseen alphabets."""
+  from grouprep.data import omniglot  # pylint: disable=g-import-not-at-top
+  config, workdir = omniglot_runs("gi_centroid")
+  split = evaluate_view(config, workdir).split("unseen_alphabets")
+  groups = split.groups
+  upright = np.flatnonzero(groups.item_rotation == 0)  # rotation-0 groups
+  source = omniglot.get_builder(TFDS_DIR).as_data_source("test")
+  raw = np.stack([e["image"] for e in source.__getitems__(
+      groups.item_image[upright].tolist())])
+  assert raw.shape[1:] == (105, 105, 3) and set(np.unique(raw)) == {0, 1}
+  enc = grouprep.load(workdir)
+  np.testing.assert_allclose(enc.embed_items(raw, strokes="dark"),
+                             split.items[upright], atol=1e-6)
+  rows = np.flatnonzero(groups.group_key == 0)
+  got = enc.embed_groups(raw, groups.item_group[upright])
+  np.testing.assert_allclose(got, split.group_emb[rows], atol=1e-6)
+
+
+@pytest.mark.slow
+@needs_tfds
+def test_attention_groups_are_the_training_steps_pooling(omniglot_runs):
+  """gi_attention: embed_groups pools with the learned query and key map,
+  exactly as the loss pools the batch's raw embeddings (then unit norm)."""
+  config, workdir = omniglot_runs("gi_attention")
+  enc = grouprep.load(workdir)
+  mngr = checkpoints.read_only_manager(workdir)
+  _, _, state = checkpoints.restore_saved(mngr)
+  params = state["params"]["head"]["pool"]
+  assert np.abs(params["key"]).max() > 0  # trained away from the centroid
+  data, sampler = pipeline.train_data(config)
+  idx = sampler.indices(0)[:4]  # [4 classes, V, M] training items
+  c, v, m = idx.shape
+  pixels = (data.images[sampler.groups.item_image[idx.reshape(-1)]])
+  rot = sampler.groups.item_rotation[idx.reshape(-1)]
+  pixels = np.stack([np.rot90(p, k=r) for p, r in zip(pixels, rot)])
+  model = models.create_model(config.model)
+  z = model.apply(state_lib.encoder_variables(state),
+                  images_lib.to_float(pixels)[..., None], train=False)
+  pooled = pooling.get_pooling("attention", params)(z.reshape(c, v, m, -1))
+  want = np.asarray(losses.l2_normalize(pooled)).reshape(c * v, -1)
+  got = enc.embed_groups(pixels, np.repeat(np.arange(c * v), m),
+                         strokes="bright")
+  np.testing.assert_allclose(got, want, atol=1e-6)
+  centroid = np.asarray(losses.l2_normalize(jax.numpy.mean(
+      z.reshape(c * v, m, -1), 1)))
+  assert np.abs(got - centroid).max() > 1e-4  # the comparison is not vacuous
