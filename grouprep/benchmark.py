@@ -9,8 +9,15 @@
 Each prints JSON lines. --what=step times grouprep's own pmapped train step
 (train.make_p_train_step) on the workload of ../shared/bench/torch_peer.py:
 C classes x 2 views x M items of random pixels, Conv-4, cosine / 0.1, Adam 1e-3.
---what=compare alternates the two programs, --rounds times each, and reports
-the medians and their ratio.
+--what=compare alternates the two programs, --rounds times each, on both of
+the issue's settings (group_item + centroid, group_group + medoid) unless
+--loss/--pooling name one, and reports the medians and their ratio.
+
+Every line says which machine it ran on: the device, the CPU model, its
+widest vector ISA, the fp32 peak assumed for it (cores x FLOP/cycle x clock,
+see cpu_peak) and the step's GFLOP/s and % of that peak, counting a Conv-4
+training step as 3 x its forward FLOPs (forward, input and weight
+gradients; every 3x3 tap, padded borders included, as the issue counts).
 """
 import argparse
 import json
@@ -22,6 +29,70 @@ import tempfile
 import time
 
 import numpy as np
+
+SETTINGS = (("group_item", "centroid"), ("group_group", "medoid"))
+
+
+def cpu_info(cpuinfo: str = None, cores: int = None) -> dict:
+  """The CPU as /proc/cpuinfo describes it, and the fp32 peak assumed for it.
+
+  FLOP/cycle per core: 64 on Intel with AVX-512 (two 512-bit FMA units, as
+  on Xeon Scalable), 32 on AVX2 machines and on AMD Zen 3/4 (Zen 4 runs
+  AVX-512 on 256-bit units), 16 with SSE only; x the cores this process may
+  use x the clock /proc/cpuinfo reports (the base clock: turbo is not
+  counted, so the peak is a lower bound where turbo is on).
+  """
+  if cpuinfo is None:
+    try:
+      with open("/proc/cpuinfo") as f:
+        cpuinfo = f.read()
+    except OSError:
+      cpuinfo = ""
+  field = lambda name: next((line.split(":", 1)[1].strip() for line in
+                             cpuinfo.splitlines() if line.startswith(name)), "")
+  flags = set(field("flags").split())
+  model, vendor = field("model name") or "unknown", field("vendor_id")
+  if "avx512f" in flags:
+    isa = "avx512" + ("+bf16" if "avx512_bf16" in flags else "") + (
+        "+amx" if "amx_bf16" in flags else "")
+  elif "avx2" in flags and "fma" in flags:
+    isa = "avx2"
+  else:
+    isa = "sse"
+  per_cycle = {"avx512": 64 if vendor == "GenuineIntel" else 32,
+               "avx2": 32, "sse": 16}[isa.split("+")[0]]
+  mhz = float(field("cpu MHz") or 0)
+  if cores is None:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") \
+        else os.cpu_count()
+  return {"cpu": model, "isa": isa, "cores": cores, "ghz": round(mhz / 1e3, 2),
+          "fp32_flop_per_cycle_per_core": per_cycle,
+          "peak_gflops": round(cores * per_cycle * mhz / 1e3, 1)}
+
+
+def conv4_train_flops(image_size: int, width: int = 64, blocks: int = 4,
+                      in_channels: int = 1) -> float:
+  """FLOPs of one image's Conv-4 training step: 3 x the forward's
+  2 x multiply-adds of the 3x3 convolutions (every tap counted)."""
+  flops, size, cin = 0.0, image_size, in_channels
+  for _ in range(blocks):
+    flops += 2 * size * size * cin * width * 9
+    size, cin = size // 2, width
+  return 3 * flops
+
+
+def _machine(images_per_s: float, image_size: int) -> dict:
+  import jax  # pylint: disable=g-import-not-at-top
+  out = {"device": jax.devices()[0].device_kind,
+         "platform": jax.default_backend()}
+  gflops = images_per_s * conv4_train_flops(image_size) / 1e9
+  out["gflops"] = round(gflops, 1)
+  if out["platform"] == "cpu":
+    cpu = cpu_info()
+    out.update(cpu)
+    if cpu["peak_gflops"]:
+      out["percent_of_peak"] = round(100 * gflops / cpu["peak_gflops"], 1)
+  return out
 
 
 def _config(args):
@@ -68,7 +139,8 @@ def bench_step(args) -> dict:
   return {"peer": "grouprep", "jax": jax.__version__, "devices": len(devices),
           "loss": args.loss, "pooling": args.pooling, "batch_images": images,
           "image_size": s, "median_step_s": round(med, 5),
-          "images_per_s": round(images / med, 1)}
+          "images_per_s": round(images / med, 1),
+          **_machine(images / med, s)}
 
 
 def bench_loss(args) -> list:
@@ -138,28 +210,40 @@ def bench_data(args) -> dict:
   return out
 
 
-def compare(args) -> dict:
+def compare(args, loss: str, pooling: str) -> dict:
   """Alternates the PyTorch peer and grouprep, args.rounds runs each."""
-  peer = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "bench",
-                      "torch_peer.py")
+  peer = args.torch_peer or os.path.join(
+      os.path.dirname(__file__), "..", "..", "shared", "bench", "torch_peer.py")
   flags = ["--classes", str(args.classes), "--items", str(args.items),
-           "--image-size", str(args.image_size), "--loss", args.loss,
-           "--pooling", args.pooling, "--steps", str(args.steps),
+           "--image-size", str(args.image_size), "--loss", loss,
+           "--pooling", pooling, "--steps", str(args.steps),
            "--warmup", str(args.warmup)]
-  ours, theirs = [], []
+  ours, theirs, machine = [], [], {}
   for _ in range(args.rounds):
     for who, cmd, sink in (
         ("torch", [args.torch_python, peer] + flags, theirs),
         ("grouprep", [sys.executable, "-m", "grouprep.benchmark",
-                      "--what=step"] + flags, ours)):
-      out = subprocess.run(cmd, capture_output=True, text=True, check=True)
-      sink.append(json.loads(out.stdout.strip().splitlines()[-1])["images_per_s"])
-  return {"loss": args.loss, "pooling": args.pooling, "classes": args.classes,
-          "items": args.items, "image_size": args.image_size,
-          "grouprep_images_per_s": statistics.median(ours),
-          "torch_images_per_s": statistics.median(theirs),
-          "ratio": round(statistics.median(ours) / statistics.median(theirs), 3),
-          "runs": {"grouprep": ours, "torch": theirs}}
+                      "--what=step", "--num-devices", str(args.num_devices)]
+         + flags, ours)):
+      out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+      if out.returncode:
+        raise SystemExit(f"{who} failed ({' '.join(cmd)}):\n{out.stderr[-2000:]}")
+      line = json.loads(out.stdout.strip().splitlines()[-1])
+      sink.append(line["images_per_s"])
+      if who == "grouprep":
+        machine = {k: line[k] for k in ("device", "cpu", "isa", "cores",
+                                        "peak_gflops") if k in line}
+  ours_med, theirs_med = statistics.median(ours), statistics.median(theirs)
+  gflops = ours_med * conv4_train_flops(args.image_size) / 1e9
+  out = {"loss": loss, "pooling": pooling, "classes": args.classes,
+         "items": args.items, "image_size": args.image_size,
+         "grouprep_images_per_s": ours_med, "torch_images_per_s": theirs_med,
+         "ratio": round(ours_med / theirs_med, 3),
+         "grouprep_gflops": round(gflops, 1), **machine,
+         "runs": {"grouprep": ours, "torch": theirs}}
+  if machine.get("peak_gflops"):
+    out["percent_of_peak"] = round(100 * gflops / machine["peak_gflops"], 1)
+  return out
 
 
 def main(argv=None):
@@ -170,13 +254,16 @@ def main(argv=None):
   p.add_argument("--classes", type=int, default=32)
   p.add_argument("--items", type=int, default=4)
   p.add_argument("--image-size", type=int, default=28)
-  p.add_argument("--loss", choices=["group_item", "group_group"],
-                 default="group_item")
-  p.add_argument("--pooling", choices=["centroid", "medoid"], default="centroid")
+  p.add_argument("--loss", choices=["group_item", "group_group"], default=None,
+                 help="default: group_item (step); both settings (compare)")
+  p.add_argument("--pooling", choices=["centroid", "medoid"], default=None)
   p.add_argument("--steps", type=int, default=20)
   p.add_argument("--warmup", type=int, default=3)
-  p.add_argument("--rounds", type=int, default=5)
-  p.add_argument("--torch-python", default="python")
+  p.add_argument("--rounds", type=int, default=3)
+  p.add_argument("--torch-python", default="python",
+                 help="a Python with torch==2.13.0 (SPEC 6)")
+  p.add_argument("--torch-peer", default=None,
+                 help="path of torch_peer.py (default ../shared/bench/)")
   p.add_argument("--groups", default="1024,4096,16384")
   p.add_argument("--loss-items", type=int, default=4, help="items per group")
   p.add_argument("--dim", type=int, default=128)
@@ -194,6 +281,8 @@ def main(argv=None):
   from grouprep import platform  # pylint: disable=g-import-not-at-top
   platform.configure_cpu_devices(args.num_devices)
   if args.what == "step":
+    args.loss, args.pooling = args.loss or "group_item", args.pooling or \
+        "centroid"
     print(json.dumps(bench_step(args)))
   elif args.what == "loss":
     for row in bench_loss(args):
@@ -201,7 +290,10 @@ def main(argv=None):
   elif args.what == "data":
     print(json.dumps(bench_data(args)))
   else:
-    print(json.dumps(compare(args)))
+    settings = SETTINGS if args.loss is None else (
+        (args.loss, args.pooling or "centroid"),)
+    for loss, pooling in settings:
+      print(json.dumps(compare(args, loss, pooling)), flush=True)
 
 
 if __name__ == "__main__":

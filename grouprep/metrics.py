@@ -3,6 +3,7 @@
 Shapes: G groups, I items, D embedding dim, E episodes, N ways, K shots,
 Q queries per class. Distances are Euclidean, in embedding units.
 """
+from concurrent import futures
 from typing import Dict, Sequence
 
 import jax
@@ -64,20 +65,34 @@ def distance_stats_per_label(group_emb, group_label,
 # Theorem 1.
 # --------------------------------------------------------------------------
 def _distance_extremes(item_emb: np.ndarray, offsets: np.ndarray,
-                       chunk: int = 2048) -> tuple:
+                       chunk: int = 512) -> tuple:
   """Farthest and nearest distance from each item to each group.
 
   item_emb: [I, D] sorted by group, group g = rows offsets[g]:offsets[g+1].
-  Returns ([I, G] max, [I, G] min), computed in row chunks (memory ~chunk * I).
+  Returns ([I, G] max, [I, G] min). The same float32 arithmetic as
+  pairwise_distances; the extremes are taken over squared distances and the
+  square root after (exact: sqrt is monotone and correctly rounded), in row
+  chunks on two threads (numpy releases the GIL), memory ~2 * chunk * I.
   """
   x = np.asarray(item_emb, np.float32)
   starts = np.asarray(offsets[:-1])
-  far, near = [], []
-  for lo in range(0, len(x), chunk):
-    d = pairwise_distances(x[lo:lo + chunk], x, dtype=np.float32)
-    far.append(np.maximum.reduceat(d, starts, axis=1))
-    near.append(np.minimum.reduceat(d, starts, axis=1))
-  return np.concatenate(far), np.concatenate(near)
+  sq, twice = np.sum(x * x, -1), 2 * x
+  far = np.empty((len(x), len(starts)), np.float32)
+  near = np.empty_like(far)
+
+  def rows(bounds):
+    lo, hi = bounds
+    d = sq[lo:hi, None] + sq[None, :]
+    d -= twice[lo:hi] @ x.T
+    far[lo:hi] = np.sqrt(np.maximum(np.maximum.reduceat(d, starts, 1), 0.0))
+    near[lo:hi] = np.sqrt(np.maximum(np.minimum.reduceat(d, starts, 1), 0.0))
+
+  # Even chunks: no single-row remainder, which BLAS would take through
+  # another kernel (a matrix-vector product, rounded differently).
+  cuts = np.linspace(0, len(x), -(-len(x) // chunk) + 1).astype(int)
+  with futures.ThreadPoolExecutor(2) as pool:
+    list(pool.map(rows, zip(cuts[:-1], cuts[1:])))
+  return far, near
 
 
 def triplet_margin(item_emb: np.ndarray, item_label: np.ndarray,
@@ -97,7 +112,8 @@ def triplet_margin(item_emb: np.ndarray, item_label: np.ndarray,
 
 def ordered_triplet_fraction(item_emb: np.ndarray, item_label: np.ndarray,
                              num_triplets: int, seed: int,
-                             item_drawing: np.ndarray = None) -> float:
+                             item_drawing: np.ndarray = None,
+                             chunk: int = 65536) -> float:
   """Fraction of evaluation triplets (a, p, n) with ||a - p|| < ||a - n||,
   estimated from `num_triplets` drawn uniformly from all triplets: p another
   item of a's label that is not a copy of a's drawing (with rotation groups a
@@ -127,9 +143,11 @@ def ordered_triplet_fraction(item_emb: np.ndarray, item_label: np.ndarray,
   # n: uniform over the items outside a's label.
   k = rng.integers(0, len(x) - counts[la])
   n = order[np.where(k < starts[la], k, k + counts[la])]
-  d_ap = np.linalg.norm(x[a] - x[p], axis=1)
-  d_an = np.linalg.norm(x[a] - x[n], axis=1)
-  return float(np.mean(d_ap < d_an))
+  closer = np.concatenate([  # in chunks: x[a] whole would be [T, D] float64
+      np.linalg.norm(x[a[lo:lo + chunk]] - x[p[lo:lo + chunk]], axis=1) <
+      np.linalg.norm(x[a[lo:lo + chunk]] - x[n[lo:lo + chunk]], axis=1)
+      for lo in range(0, num_triplets, chunk)])
+  return float(np.mean(closer))
 
 
 def theorem1(group_emb: np.ndarray, group_label: np.ndarray,

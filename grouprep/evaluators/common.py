@@ -91,6 +91,15 @@ def _bucket(m: int) -> int:
   return max(8, 1 << (m - 1).bit_length())
 
 
+@functools.lru_cache(maxsize=None)
+def _jitted(kind: str, pool_name: str) -> Callable:
+  """The jitted pooling (kind "pool") or leave-one-out (kind "leave_out")
+  with the parameters as an argument: one compilation per shape serves
+  every encoder evaluated in the process (trained, untrained, periodic)."""
+  make = pooling.get_pooling if kind == "pool" else pooling.leave_one_out
+  return jax.jit(lambda x, params, mask=None: make(pool_name, params)(x, mask))
+
+
 class Space:
   """Items and groups as the method's loss sees them.
 
@@ -104,8 +113,16 @@ class Space:
   def __init__(self, name: str, pools_in_loss: bool, pool_name: str,
                pool_params=None):
     self.name, self.pools_in_loss = name, pools_in_loss
-    self._pool = jax.jit(pooling.get_pooling(pool_name, pool_params))
-    self._leave_out = jax.jit(pooling.leave_one_out(pool_name, pool_params))
+    pooling.get_pooling(pool_name, pool_params)  # a clear error up front
+    self._pool_name, self._params = pool_name, pool_params
+
+  # Shapes are not padded to buckets: XLA's row reductions round differently
+  # for different row counts (vectorised across rows or along them).
+  def _pool(self, stack):
+    return _jitted("pool", self._pool_name)(stack, self._params)
+
+  def _leave_out(self, padded, mask):
+    return _jitted("leave_out", self._pool_name)(padded, self._params, mask)
 
   @classmethod
   def of(cls, method, pool_name: str, head=None) -> "Space":

@@ -1,0 +1,53 @@
+"""The benchmark's machine description: CPU, ISA, assumed peak, FLOP count."""
+import jax
+import jax.numpy as jnp
+import pytest
+
+from grouprep import benchmark
+from grouprep import models
+
+SPR = """vendor_id\t: GenuineIntel
+model name\t: Intel(R) Xeon(R) Processor
+cpu MHz\t\t: 2600.000
+flags\t\t: fpu sse2 avx avx2 fma avx512f avx512_bf16 amx_bf16
+"""
+ZEN3 = """vendor_id\t: AuthenticAMD
+model name\t: AMD EPYC 7B13
+cpu MHz\t\t: 2450.000
+flags\t\t: fpu sse2 avx avx2 fma
+"""
+ZEN4 = ZEN3.replace("avx2 fma", "avx2 fma avx512f avx512_bf16").replace(
+    "7B13", "9B14")
+
+
+@pytest.mark.parametrize("text,isa,per_cycle,peak", [
+    (SPR, "avx512+bf16+amx", 64, 2 * 64 * 2.6),
+    (ZEN3, "avx2", 32, 2 * 32 * 2.45),
+    (ZEN4, "avx512+bf16", 32, 2 * 32 * 2.45),
+])
+def test_cpu_peak_follows_the_detected_cpu(text, isa, per_cycle, peak):
+  info = benchmark.cpu_info(text, cores=2)
+  assert info["isa"] == isa
+  assert info["fp32_flop_per_cycle_per_core"] == per_cycle
+  assert info["peak_gflops"] == pytest.approx(peak, abs=0.1)
+
+
+def test_cpu_info_without_proc_cpuinfo():
+  info = benchmark.cpu_info("", cores=2)
+  assert info["peak_gflops"] == 0 and info["isa"] == "sse"
+
+
+def test_conv4_flops_match_the_forward_xla_counts_with_every_tap():
+  """3 x the forward, every tap. XLA's cost analysis skips the taps that
+  fall on SAME padding, so it is smaller, by less than the border share."""
+  ours = benchmark.conv4_train_flops(28) / 3
+  m = models.Conv4()
+  x = jnp.zeros((8, 28, 28, 1))
+  v = m.init(jax.random.PRNGKey(0), x, train=False)
+  cost = jax.jit(lambda v, x: m.apply(v, x, train=False)).lower(
+      v, x).compile().cost_analysis()
+  cost = cost[0] if isinstance(cost, list) else cost
+  xla = cost["flops"] / 8
+  assert 0.85 * ours < xla < ours
+  assert ours == pytest.approx(2 * 9 * 64 * (28**2 + 14**2 * 64 + 7**2 * 64 +
+                                              3**2 * 64))
