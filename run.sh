@@ -1,20 +1,15 @@
 #!/usr/bin/env bash
-# Trains and evaluates every configuration into runs/NAME (resuming any that
-# were interrupted), then writes the comparison table results/summary.md with
-# the plots. Extra arguments go to every run, e.g.
-#   bash run.sh --config.train.num_steps=100
+# The study: every alphabet-trained configuration for seeds 0, 1, 2 at the
+# study's step count (python -m grouprep.study; runs/study/NAME/seedS),
+# resuming whatever was interrupted and skipping what is finished, then
+# results/summary.md, the per-seed and paired tables and the convergence
+# plots; then ProtoNet on the Vinyals split (hours on a 2-core CPU; one seed;
+# rerun to resume it), reported in results/protonet/. Extra arguments go to
+# the study, e.g.
+#   bash run.sh --seeds=0 --configs=gi_centroid,gg_centroid
 set -euo pipefail
 cd "$(dirname "$0")"
 export TFDS_DATA_DIR="${TFDS_DATA_DIR:-$(cd .. && pwd)/shared/tensorflow_datasets}"
-# The note's four, the same losses on disjoint-character groups and
-# against EMA prototypes of every training group, the
-# item-level baselines, the related systems, the learned poolings, then
-# ProtoNet (hours on a 2-core CPU; rerun to resume it).
-CONFIGS=(gg_centroid gi_centroid gg_medoid gi_medoid gi_centroid_charsets
-         gg_centroid_charsets gi_centroid_prototypes gg_centroid_prototypes
-         triplet item_item smog groupface group_loss gi_attention
-         gi_soft_medoid protonet)
-for name in "${CONFIGS[@]}"; do
-  python -m grouprep.main --config="configs/${name}.py" --workdir="runs/${name}" "$@"
-done
-python -m grouprep.report --runs=runs --out=results "${CONFIGS[@]}"
+python -m grouprep.study "$@"
+python -m grouprep.main --config=configs/protonet.py --workdir=runs/protonet
+python -m grouprep.report --runs=runs --out=results/protonet protonet

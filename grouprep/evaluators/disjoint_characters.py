@@ -37,3 +37,13 @@ def run_split(encoder, split) -> dict:
       "num_groups": len(members), "num_alphabets": len(splittable),
       "alphabets_left_out": len(chars) - len(splittable),
       "charsets_per_alphabet": int(ev.charsets_per_alphabet)}}
+
+
+def scalars(result: dict) -> dict:
+  """What the evaluation during training logs: group recall@1 with every
+  drawing (mean over the size curve's resamples) and with 5 drawings."""
+  curve = result["disjoint_characters"]["size_curve"]
+  out = {"dc_recall_at_1": curve["all"]["recall_at_1"]["mean"]}
+  if "5" in curve:
+    out["dc_recall_at_1_n5"] = curve["5"]["recall_at_1"]["mean"]
+  return out

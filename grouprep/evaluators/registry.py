@@ -31,7 +31,8 @@ EVALUATORS = {
     "retrieval": Evaluator(retrieval.run_split),
     "item_to_group": Evaluator(item_to_group.run_split),
     "theorem1": Evaluator(theorem1.run_split, theorem1.run_encoder),
-    "disjoint_characters": Evaluator(disjoint_characters.run_split),
+    "disjoint_characters": Evaluator(disjoint_characters.run_split,
+                                     scalars=disjoint_characters.scalars),
     "fewshot": Evaluator(fewshot.run_split, scalars=fewshot.scalars),
     "lake": Evaluator(run_encoder=lake.run_encoder),
 }

@@ -1,0 +1,413 @@
+"""The note's comparison over seeds: every alphabet-trained configuration,
+trained and evaluated once per seed, then summarised with mean ± sd and n,
+paired differences with 95% t-intervals, and convergence curves.
+
+  python -m grouprep.study --seeds=0,1,2
+
+Each (config, seed) trains into RUNS/CONFIG/seedS (default runs/study) with
+config.seed = S, so the held-out characters (the validation split) follow
+the seed: they are part of the spread. A run whose metrics.json is at the
+study's step count is skipped; an interrupted one resumes from its last
+checkpoint (train.train's own resume path), so the same command continues a
+study that takes many hours, and rerunning a finished study trains nothing
+and rewrites the same tables. A run that fails is named and the others go
+on; the exit status is then 1.
+
+The note's four configurations are also evaluated every --eval-every steps on
+the held-out characters of the training alphabets (the validation split:
+the note's ratio, the disjoint-character recall@1 and few-shot accuracy, in
+eval_log.jsonl); unseen alphabets are read once, at the end. ProtoNet is not
+in the study (hours per run on the Vinyals split).
+
+Writes into --out (default results/): summary.md (mean ± sd, n, per config),
+study_per_seed.md (every seed's row), study_paired.md (paired differences),
+study_metrics.json (mean, sd, n of every numeric leaf of metrics.json) and
+convergence_*.png (one per metric, a line per configuration, band = sd).
+"""
+import argparse
+import dataclasses
+import json
+import math
+import os
+import sys
+import time
+import traceback
+from typing import Callable, Dict, List, Optional, Sequence
+
+import numpy as np
+
+NOTE_FOUR = ("gg_centroid", "gi_centroid", "gg_medoid", "gi_medoid")
+OTHERS = ("item_item", "triplet", "group_loss", "smog", "groupface",
+          "gi_attention", "gi_soft_medoid", "gi_centroid_charsets",
+          "gg_centroid_charsets", "gi_centroid_prototypes",
+          "gg_centroid_prototypes")
+CONFIGS = NOTE_FOUR + OTHERS
+# What the note's four log during training, on the validation split.
+CONVERGENCE_EVALS = ("distance", "disjoint_characters", "fewshot")
+CONVERGENCE_METRICS = (
+    ("heldout_characters/ratio", "note's ratio (rotation groups)"),
+    ("heldout_characters/dc_recall_at_1",
+     "disjoint-character recall@1 (all drawings)"),
+    ("heldout_characters/20way_1shot", "20-way 1-shot accuracy"),
+)
+# The headline metrics of the paired comparison: (label, path in
+# metrics.json's "eval", lower is better).
+HEADLINE = (
+    ("unseen ratio (rotation)", "unseen_alphabets.distance.ratio", False),
+    ("unseen dc recall@1, 5 drawings",
+     "unseen_alphabets.disjoint_characters.size_curve.5.recall_at_1.mean",
+     False),
+    ("unseen dc recall@1, all drawings",
+     "unseen_alphabets.disjoint_characters.size_curve.all.recall_at_1.mean",
+     False),
+    ("unseen 20-way 1-shot", "unseen_alphabets.fewshot.20way_1shot.mean",
+     False),
+    ("Lake error", "lake_one_shot_error", True),
+    ("held-out ratio (validation)", "heldout_characters.distance.ratio",
+     False),
+)
+# The study's further comparisons: (question, a, b), difference = a - b.
+COMPARISONS = tuple(
+    ("the note's four", a, b) for i, a in enumerate(NOTE_FOUR)
+    for b in NOTE_FOUR[i + 1:]) + (
+        ("pooling", "gi_attention", "gi_centroid"),
+        ("pooling", "gi_soft_medoid", "gi_centroid"),
+        ("pooling", "gi_attention", "gi_soft_medoid"),
+        ("training groups", "gi_centroid_charsets", "gi_centroid"),
+        ("training groups", "gg_centroid_charsets", "gg_centroid"),
+        ("candidates", "gi_centroid_prototypes", "gi_centroid"),
+        ("candidates", "gg_centroid_prototypes", "gg_centroid"),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+  """The study's own setting, the same for every run (part of each run's
+  config, so a checkpoint of other settings is refused, not resumed)."""
+  steps: int = 2000
+  eval_every: int = 250  # the note's four only; 0: no convergence curves
+
+
+def default_config(name: str):
+  import importlib  # pylint: disable=g-import-not-at-top
+  return importlib.import_module(f"configs.{name}").get_config()
+
+
+def run_config(name: str, seed: int, settings: Settings,
+               make_config: Callable = default_config):
+  """The config of one study run."""
+  config = make_config(name)
+  with config.unlocked():
+    config.seed = seed
+    config.train.num_steps = settings.steps
+    if name in NOTE_FOUR and settings.eval_every:
+      config.eval.every = settings.eval_every
+      config.eval.during_training = CONVERGENCE_EVALS
+  return config
+
+
+def workdir(runs: str, name: str, seed: int) -> str:
+  return os.path.join(runs, name, f"seed{seed}")
+
+
+def finished(wd: str, steps: int) -> bool:
+  path = os.path.join(wd, "metrics.json")
+  if not os.path.exists(path):
+    return False
+  with open(path) as f:
+    return json.load(f).get("step") == steps
+
+
+def train_and_evaluate(config, wd: str) -> None:
+  from grouprep import evaluate, train  # pylint: disable=g-import-not-at-top
+  train.train(config, wd)
+  evaluate.evaluate(config, wd)
+
+
+def run(names: Sequence[str], seeds: Sequence[int], runs: str,
+        settings: Settings, make_config: Callable = default_config,
+        runner: Callable = train_and_evaluate) -> List[str]:
+  """Trains and evaluates every unfinished (name, seed); returns the runs
+  that failed ("name seedS: error"). The note's four first, seed by seed, so
+  their comparison has n seeds as early as possible."""
+  order = [(n, s) for group in (NOTE_FOUR, OTHERS) for s in seeds
+           for n in names if n in group]
+  order += [(n, s) for s in seeds for n in names if n not in CONFIGS]
+  failed = []
+  for k, (name, seed) in enumerate(order, 1):
+    wd = workdir(runs, name, seed)
+    tag = f"[{k}/{len(order)}] {name} seed {seed}"
+    if finished(wd, settings.steps):
+      print(f"{tag}: finished, skipped ({wd})", flush=True)
+      continue
+    print(f"{tag}: training to step {settings.steps} in {wd}", flush=True)
+    t = time.time()
+    try:
+      runner(run_config(name, seed, settings, make_config), wd)
+    except Exception as e:  # pylint: disable=broad-except
+      traceback.print_exc()
+      failed.append(f"{name} seed {seed}: {type(e).__name__}: {e}")
+      print(f"{tag}: FAILED ({failed[-1]}); going on", flush=True)
+      continue
+    print(f"{tag}: done in {time.time() - t:.0f} s", flush=True)
+  return failed
+
+
+# --------------------------------------------------------------------------
+# Aggregation: pure functions of the run directories.
+# --------------------------------------------------------------------------
+def _get(d: Dict, dotted: str) -> Optional[float]:
+  for k in dotted.split("."):
+    if not isinstance(d, dict) or k not in d:
+      return None
+    d = d[k]
+  if isinstance(d, dict) and "mean" in d:
+    d = d["mean"]
+  return float(d) if isinstance(d, (int, float)) and not isinstance(
+      d, bool) else None
+
+
+def _numeric_leaves(d, prefix="") -> Dict[str, float]:
+  out = {}
+  for k, v in d.items():
+    key = f"{prefix}{k}"
+    if isinstance(v, dict):
+      out.update(_numeric_leaves(v, key + "."))
+    elif isinstance(v, (int, float)) and not isinstance(v, bool):
+      out[key] = float(v)
+  return out
+
+
+def load_results(runs: str, names: Sequence[str], seeds: Sequence[int],
+                 steps: int) -> Dict[str, Dict[int, Dict]]:
+  """{name: {seed: metrics.json + its train_seconds}} of the finished runs."""
+  from grouprep import report  # pylint: disable=g-import-not-at-top
+  out = {}
+  for name in names:
+    for seed in seeds:
+      wd = workdir(runs, name, seed)
+      if finished(wd, steps):
+        with open(os.path.join(wd, "metrics.json")) as f:
+          result = json.load(f)
+        result["train_seconds"] = report.train_seconds(wd)
+        out.setdefault(name, {})[seed] = result
+  return out
+
+
+def mean_sd(values: Sequence[float]) -> Dict:
+  x = np.asarray(values, np.float64)
+  return {"mean": float(x.mean()),
+          "sd": float(x.std(ddof=1)) if len(x) > 1 else float("nan"),
+          "n": int(len(x))}
+
+
+def paired_difference(a: Sequence[float], b: Sequence[float]) -> Dict:
+  """Mean of a - b over paired seeds with its 95% t-interval (n - 1 degrees
+  of freedom); measured = the interval excludes 0."""
+  from scipy import stats  # pylint: disable=g-import-not-at-top
+  d = np.asarray(a, np.float64) - np.asarray(b, np.float64)
+  out = {"mean": float(d.mean()), "n": int(len(d))}
+  if len(d) < 2:
+    return dict(out, low=float("nan"), high=float("nan"), measured=False)
+  half = float(stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) /
+               math.sqrt(len(d)))
+  low, high = out["mean"] - half, out["mean"] + half
+  return dict(out, low=low, high=high, measured=bool(low > 0 or high < 0))
+
+
+def _fmt(x: float, digits: int = 3) -> str:
+  return "–" if x is None or (isinstance(x, float) and math.isnan(x)) \
+      else f"{x:.{digits}f}"
+
+
+def _cell(stat: Dict, digits: int) -> str:
+  if stat is None:
+    return "–"
+  if stat["n"] < 2:
+    return f"{_fmt(stat['mean'], digits)} (n=1)"
+  return f"{_fmt(stat['mean'], digits)} ± {_fmt(stat['sd'], digits)}"
+
+
+def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
+                   settings: Settings) -> Dict[str, str]:
+  """{"summary.md": ..., "study_per_seed.md": ..., "study_paired.md": ...,
+  "study_metrics.json": ...}: the study's text outputs, a pure function of
+  the finished runs' metrics.json."""
+  from grouprep import report  # pylint: disable=g-import-not-at-top
+  cols = [(label, paths, fmt) for label, paths, fmt in report.KEY_METRICS
+          if not (isinstance(paths, str) and paths.startswith("/"))]
+  cols.insert(len(cols) - 4, report.THM1_HOLDS)
+  cols.append(("train s", "/train_seconds", "{:.0f}"))
+  digits = lambda fmt: int(fmt[3]) if fmt.startswith("{:.") else 3
+
+  def value(result, paths):
+    v, _ = report._lookup(result, paths)  # pylint: disable=protected-access
+    if isinstance(v, dict):
+      v = v.get("mean")
+    return None if v is None else float(v)
+
+  present = [n for n in names if n in results]
+  head = ["config", "n", "space"] + [c for c, _, _ in cols]
+  summary = [
+      "# grouprep: the study", "",
+      f"Every configuration trained for {settings.steps} steps per seed "
+      "(`python -m grouprep.study`); mean ± sd over seeds (n seeds), "
+      "unseen alphabets unless marked, each in the space its method trains. "
+      "Paired differences: study_paired.md; each seed: study_per_seed.md; "
+      "every metric's mean, sd and n: study_metrics.json.", "",
+      "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+  per_seed = ["# grouprep: the study, seed by seed", "",
+              "| " + " | ".join(["config", "seed"] + head[3:]) + " |",
+              "|" + "---|" * (len(head) - 1)]
+  aggregate = {}
+  for name in present:
+    by_seed = results[name]
+    cells = [name, str(len(by_seed)),
+             next(iter(by_seed.values())).get("embedding_space", "?")]
+    for label, paths, fmt in cols:
+      vals = [value(r, paths) for r in by_seed.values()]
+      vals = [v for v in vals if v is not None]
+      cells.append(_cell(mean_sd(vals), digits(fmt)) if vals else "–")
+    summary.append("| " + " | ".join(cells) + " |")
+    for seed, r in sorted(by_seed.items()):
+      per_seed.append("| " + " | ".join(
+          [name, str(seed)] + [_fmt(value(r, p), digits(f))
+                               for _, p, f in cols]) + " |")
+    leaves = [_numeric_leaves(r) for r in by_seed.values()]
+    keys = sorted(set().union(*leaves))
+    aggregate[name] = {k: mean_sd([l[k] for l in leaves if k in l])
+                       for k in keys}
+  paired = [
+      "# grouprep: paired comparisons", "",
+      "Difference a − b of each headline metric over the seeds both runs "
+      "have, with its 95% t-interval (n − 1 degrees of freedom). A "
+      "difference is *measured* only where the interval excludes 0; "
+      "otherwise there is no measurable difference at this n. Lake error: "
+      "lower is better; every other metric: higher is better.", "",
+      "| question | a | b | metric | a: mean ± sd | b: mean ± sd | a − b "
+      "[95% CI] | n | measured |", "|---|---|---|---|---|---|---|---|---|"]
+  for question, a, b in COMPARISONS:
+    if a not in results or b not in results:
+      continue
+    seeds = sorted(set(results[a]) & set(results[b]))
+    for label, path, _ in HEADLINE:
+      xa = [_get(results[a][s]["eval"], path) for s in seeds]
+      xb = [_get(results[b][s]["eval"], path) for s in seeds]
+      keep = [i for i in range(len(seeds))
+              if xa[i] is not None and xb[i] is not None]
+      if not keep:
+        continue
+      xa, xb = [xa[i] for i in keep], [xb[i] for i in keep]
+      d = paired_difference(xa, xb)
+      paired.append(
+          f"| {question} | {a} | {b} | {label} | {_cell(mean_sd(xa), 3)} | "
+          f"{_cell(mean_sd(xb), 3)} | {d['mean']:+.3f} "
+          f"[{_fmt(d['low'])}, {_fmt(d['high'])}] | {d['n']} | "
+          f"{'yes' if d['measured'] else 'no'} |")
+  return {"summary.md": "\n".join(summary) + "\n",
+          "study_per_seed.md": "\n".join(per_seed) + "\n",
+          "study_paired.md": "\n".join(paired) + "\n",
+          "study_metrics.json": json.dumps(aggregate, indent=1,
+                                           sort_keys=True) + "\n"}
+
+
+def convergence_curves(runs: str, names: Sequence[str], seeds: Sequence[int]
+                       ) -> Dict[str, Dict[str, Dict[int, List[float]]]]:
+  """{metric: {name: {step: [value per seed]}}} from eval_log.jsonl."""
+  from grouprep import logs  # pylint: disable=g-import-not-at-top
+  out = {m: {} for m, _ in CONVERGENCE_METRICS}
+  for name in names:
+    for seed in seeds:
+      for step, row in logs.read(workdir(runs, name, seed), "eval").items():
+        for metric, _ in CONVERGENCE_METRICS:
+          if metric in row:
+            out[metric].setdefault(name, {}).setdefault(step, []).append(
+                float(row[metric]))
+  return out
+
+
+def plot_convergence(curves, out_dir: str) -> List[str]:
+  """One PNG per metric: mean over seeds per configuration, band = sd."""
+  import matplotlib  # pylint: disable=g-import-not-at-top
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+  written = []
+  for metric, title in CONVERGENCE_METRICS:
+    by_name = curves.get(metric, {})
+    if not by_name:
+      continue
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, by_step in sorted(by_name.items()):
+      steps = sorted(by_step)
+      mean = np.array([np.mean(by_step[s]) for s in steps])
+      sd = np.array([np.std(by_step[s], ddof=1) if len(by_step[s]) > 1
+                     else 0.0 for s in steps])
+      n = min(len(by_step[s]) for s in steps)
+      line, = ax.plot(steps, mean, marker="o", ms=3, label=f"{name} (n={n})")
+      ax.fill_between(steps, mean - sd, mean + sd, color=line.get_color(),
+                      alpha=0.2)
+    ax.set_xlabel("training step")
+    ax.set_ylabel(title)
+    ax.set_title(f"{title}, held-out characters (validation)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    name = "convergence_" + metric.split("/")[-1] + ".png"
+    fig.savefig(os.path.join(out_dir, name), dpi=110)
+    plt.close(fig)
+    written.append(name)
+  return written
+
+
+def write_outputs(runs: str, out_dir: str, names: Sequence[str],
+                  seeds: Sequence[int], settings: Settings) -> List[str]:
+  os.makedirs(out_dir, exist_ok=True)
+  results = load_results(runs, names, seeds, settings.steps)
+  written = []
+  for fname, text in summary_tables(results, names, settings).items():
+    path = os.path.join(out_dir, fname)
+    with open(path + ".tmp", "w") as f:
+      f.write(text)
+    os.replace(path + ".tmp", path)
+    written.append(fname)
+  return written + plot_convergence(
+      convergence_curves(runs, names, seeds), out_dir)
+
+
+def main(argv=None) -> int:
+  p = argparse.ArgumentParser(
+      description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+  p.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
+  p.add_argument("--configs", default=",".join(CONFIGS),
+                 help="comma-separated config names (configs/NAME.py)")
+  p.add_argument("--steps", type=int, default=Settings.steps)
+  p.add_argument("--eval-every", type=int, default=Settings.eval_every)
+  p.add_argument("--runs", default=os.path.join("runs", "study"))
+  p.add_argument("--out", default="results")
+  p.add_argument("--summary-only", action="store_true",
+                 help="write the tables and plots from the finished runs")
+  args = p.parse_args(argv)
+  seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+  names = [n.strip() for n in args.configs.split(",") if n.strip()]
+  unknown = [n for n in names if not os.path.exists(
+      os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
+          __file__))), "configs", f"{n}.py"))]
+  if unknown:
+    p.error(f"unknown config(s) {unknown}: no configs/NAME.py")
+  settings = Settings(args.steps, args.eval_every)
+  failed = []
+  if not args.summary_only:
+    from grouprep import platform  # pylint: disable=g-import-not-at-top
+    platform.configure_cpu_devices(0)
+    failed = run(names, seeds, args.runs, settings)
+  written = write_outputs(args.runs, args.out, names, seeds, settings)
+  print(f"Wrote {', '.join(written)} in {args.out}.", flush=True)
+  if failed:
+    print("Failed runs (rerun the same command to retry):\n  " +
+          "\n  ".join(failed), file=sys.stderr)
+    return 1
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())

@@ -1,0 +1,98 @@
+"""The study command: every (config, seed) once, resumable, and a rerun of a
+finished study trains nothing and rewrites the same tables."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from conftest import tiny_config
+from grouprep import study
+
+NAMES = ("gi_centroid", "gg_centroid")  # a pair of the note's four
+SETTINGS = study.Settings(steps=4, eval_every=2)
+
+
+def test_paired_difference_is_the_t_interval_of_the_differences():
+  a, b = [1.0, 2.0, 4.0], [0.5, 1.0, 1.5]
+  d = study.paired_difference(a, b)
+  diffs = np.subtract(a, b)
+  half = 4.302652729911275 * diffs.std(ddof=1) / np.sqrt(3)  # t(0.975, 2)
+  assert d["mean"] == pytest.approx(diffs.mean())
+  assert (d["low"], d["high"]) == pytest.approx(
+      (diffs.mean() - half, diffs.mean() + half))
+  assert d["measured"] == (d["low"] > 0)
+  same = study.paired_difference([1.0, 2.0, 3.0], [1.1, 1.9, 3.0])
+  assert same["low"] < 0 < same["high"] and not same["measured"]
+  assert not study.paired_difference([1.0], [0.0])["measured"]  # n = 1
+
+
+@pytest.mark.slow
+def test_study_runs_each_seed_once_and_a_rerun_trains_nothing(
+    tmp_path, fake_data):
+  runs, out = str(tmp_path / "runs"), str(tmp_path / "results")
+  make = lambda name: tiny_config(name)
+  calls = []
+
+  def runner(config, wd):
+    calls.append((config.name, config.seed))
+    study.train_and_evaluate(config, wd)
+
+  assert study.run(NAMES, [0, 1], runs, SETTINGS, make, runner) == []
+  assert sorted(calls) == sorted((n, s) for n in NAMES for s in (0, 1))
+  for name in NAMES:
+    for seed in (0, 1):
+      m = json.load(open(os.path.join(runs, name, f"seed{seed}",
+                                      "metrics.json")))
+      assert m["step"] == 4 and m["config"] == name
+  # Different seeds: different held-out characters, different numbers.
+  r = study.load_results(runs, NAMES, [0, 1], 4)
+  assert r["gi_centroid"][0]["eval"] != r["gi_centroid"][1]["eval"]
+  written = study.write_outputs(runs, out, NAMES, [0, 1], SETTINGS)
+  assert {"summary.md", "study_per_seed.md", "study_paired.md",
+          "study_metrics.json", "convergence_ratio.png",
+          "convergence_dc_recall_at_1.png",
+          "convergence_20way_1shot.png"} <= set(written)
+  first = {f: open(os.path.join(out, f)).read() for f in written
+           if not f.endswith(".png")}
+  summary = first["summary.md"]
+  assert "| gi_centroid | 2 | unit |" in summary
+  assert "| gg_centroid | 2 | unit |" in summary
+  paired = first["study_paired.md"]
+  assert "| the note's four | gg_centroid | gi_centroid | unseen ratio" \
+      in paired and "| 2 |" in paired
+  agg = json.loads(first["study_metrics.json"])
+  ratio = agg["gi_centroid"]["eval.unseen_alphabets.distance.ratio"]
+  vals = [r["gi_centroid"][s]["eval"]["unseen_alphabets"]["distance"]["ratio"]
+          for s in (0, 1)]
+  assert ratio["n"] == 2 and ratio["mean"] == pytest.approx(np.mean(vals))
+  assert ratio["sd"] == pytest.approx(np.std(vals, ddof=1))
+  # The convergence curves: the validation split every eval_every steps.
+  curves = study.convergence_curves(runs, NAMES, [0, 1])
+  assert sorted(curves["heldout_characters/ratio"]["gi_centroid"]) == [0, 2, 4]
+  assert all(len(v) == 2 for v in
+             curves["heldout_characters/20way_1shot"]["gg_centroid"].values())
+
+  # A rerun of the finished study trains nothing and writes the same tables.
+  def booby_trap(config, wd):
+    raise AssertionError(f"retrained {config.name} seed {config.seed}")
+
+  assert study.run(NAMES, [0, 1], runs, SETTINGS, make, booby_trap) == []
+  study.write_outputs(runs, out, NAMES, [0, 1], SETTINGS)
+  assert first == {f: open(os.path.join(out, f)).read() for f in first}
+
+  # An unfinished run (its evaluation lost) is the only one run again, and a
+  # failing run is named while the others go on.
+  os.remove(os.path.join(runs, "gg_centroid", "seed1", "metrics.json"))
+  calls.clear()
+  assert study.run(NAMES, [0, 1], runs, SETTINGS, make, runner) == []
+  assert calls == [("gg_centroid", 1)]
+
+  def broken(name):
+    if name == "gg_centroid":
+      raise ValueError("no such thing")
+    return tiny_config(name)
+
+  failed = study.run(NAMES, [2], runs, SETTINGS, broken, runner)
+  assert failed == ["gg_centroid seed 2: ValueError: no such thing"]
+  assert study.finished(os.path.join(runs, "gi_centroid", "seed2"), 4)
