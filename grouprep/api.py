@@ -19,13 +19,17 @@ mode (BatchNorm's running statistics), jitted, in batches, on JAX's default
 device (CPU or an accelerator alike).
 
 Images come as a person has them and are converted by the one rule of
-grouprep/data/images.py: uint8 (0..255, or 0/1 as TFDS decodes 1-bit PNGs),
-uint16, bool or float in [0, 1]; [N, H, W] or [N, H, W, C] arrays, or a list
-of arrays of any sizes or of image file paths; gray, gray + alpha, RGB or
-RGBA (luma 0.299 R + 0.587 G + 0.114 B; alpha over the background); dark
-strokes on a light background (strokes="dark", the default) or bright ones
-("bright"); padded to a square and box-filtered to the training size
-(config.data.image_size), exactly as the training data was decoded.
+grouprep/data/images.py: uint8 (0..255, or 0/1 as TFDS decodes 1-bit PNGs:
+decided once per call, over all its integer arrays), uint16, bool or float
+in [0, 1]; [N, H, W] or [N, H, W, C] arrays (one [H, W, C] image is
+refused: wrap it in a list), or a list of arrays of any sizes or of image
+file paths (a bare path is refused: pass [path]); gray, gray + alpha, RGB
+or RGBA (luma 0.299 R + 0.587 G + 0.114 B; alpha over the background);
+strokes as the checkpoint's training data had them (config.data.strokes,
+"dark" -- dark on a light background -- unless it trained on a "bright"
+folder dataset) or as `strokes=` says; padded to a square and
+box-filtered to the training size (config.data.image_size), exactly as the
+training data was decoded.
 """
 import os
 import sys
@@ -46,12 +50,6 @@ from grouprep.methods.interface import no_training_groups
 from grouprep.methods.registry import get_method
 
 
-def _bucket(n: int, largest: int) -> int:
-  """The padded batch of n images: a power of two in [8, largest], so a few
-  shapes (a few compilations) serve every input size."""
-  return min(largest, max(8, 1 << max(n - 1, 0).bit_length()))
-
-
 class Encoder:
   """A trained encoder and its group pooling, restored by `load`.
 
@@ -60,7 +58,9 @@ class Encoder:
   image_size: S, the side images are resized to; dim: D; num_classes: the
   training classes its heads were sized for (None for a checkpoint written
   before grouprep stored it); dataset: what the checkpoint recorded of its
-  training data (None likewise); batch_size: images per forward pass.
+  training data (None likewise); batch_size: images per forward pass;
+  strokes: the stroke convention of its training data (config.data.strokes),
+  the default of embed_items / embed_groups.
   """
 
   def __init__(self, config, step: int, variables: dict, head,
@@ -78,6 +78,7 @@ class Encoder:
     self.pooling = config.loss.pooling
     self._space = common.Space.of(method, config.loss.pooling, head)
     self.image_size = int(config.data.image_size)
+    self.strokes = config.data.get("strokes") or "dark"  # older configs
     x = jax.ShapeDtypeStruct((1, self.image_size, self.image_size, 1),
                              np.float32)
     self.dim = int(jax.eval_shape(self._apply, self._variables, x).shape[-1])
@@ -93,17 +94,27 @@ class Encoder:
     """[n, S, S] uint8 in the training convention (images.Converter's
     output), n <= batch_size -> raw encoder outputs [n, D]."""
     x = images_lib.to_float(pixels)[..., None]
-    embed = common.make_embed_fn(self._model, self._variables,
-                                 _bucket(len(x), self.batch_size),
+    # A power of two in [8, batch_size]: a few shapes (a few compilations)
+    # serve every input size.
+    bucket = common._bucket  # pylint: disable=protected-access
+    padded = min(self.batch_size, bucket(max(len(x), 1)))
+    embed = common.make_embed_fn(self._model, self._variables, padded,
                                  self._apply)
     return embed(x)
 
-  def _raw(self, images, strokes: str) -> np.ndarray:
-    """Images -> raw encoder outputs [N, D], batch_size images at a time."""
-    if not isinstance(images, np.ndarray):
-      images = list(images)
-    converter = images_lib.Converter(self.image_size, strokes)
-    out = [self.embed_pixels(converter(images[lo:lo + self.batch_size]))
+  @staticmethod
+  def _images(images):
+    """The images argument as an array or a list (ImageReadError for one
+    path or one [H, W, C] array: images.check_images)."""
+    images_lib.check_images(images)
+    return images if isinstance(images, np.ndarray) else list(images)
+
+  def _raw(self, images, strokes: Optional[str]) -> np.ndarray:
+    """Images (_images's) -> raw encoder outputs [N, D], batch_size images
+    at a time, integer arrays read on one scale decided over all of them."""
+    converter = images_lib.Converter(self.image_size, strokes or self.strokes,
+                                     images_lib.integer_scale(images))
+    out = [self.embed_pixels(converter(images[lo:lo + self.batch_size], lo))
            for lo in range(0, len(images), self.batch_size)]
     note = converter.mixed_note()
     if note:
@@ -129,15 +140,21 @@ class Encoder:
                        np.cumsum(counts)[:-1]) if len(inverse) else []
     return self._space.groups(self._space.pool_input(raw), members)
 
-  def embed_items(self, images, *, strokes: str = "dark") -> np.ndarray:
-    """Images -> item embeddings [N, D] float32 in the method's space."""
-    return self.items_from_raw(self._raw(images, strokes))
+  def embed_items(self, images, *,
+                  strokes: Optional[str] = None) -> np.ndarray:
+    """Images -> item embeddings [N, D] float32 in the method's space.
+    strokes: "dark" | "bright" (default: self.strokes, the training data's)."""
+    return self.items_from_raw(self._raw(self._images(images), strokes))
 
   def embed_groups(self, images, group_ids, *,
-                   strokes: str = "dark") -> np.ndarray:
+                   strokes: Optional[str] = None) -> np.ndarray:
     """Images and the group id of each ([N], any sortable ids) -> group
     embeddings [G, D] float32, row g the group np.unique(group_ids)[g],
     pooled with the trained pooling (learned parameters included)."""
+    images = self._images(images)
+    if np.shape(group_ids) != (len(images),):
+      raise ValueError(f"group_ids must hold one id per image: shape "
+                       f"{np.shape(group_ids)} for {len(images)} images.")
     return self.groups_from_raw(self._raw(images, strokes), group_ids)
 
   @staticmethod
@@ -150,11 +167,16 @@ class Encoder:
 def load(workdir: str, *, batch_size: Optional[int] = None) -> Encoder:
   """The encoder of the latest readable checkpoint in WORKDIR/checkpoints.
 
-  batch_size: images per forward pass (default: the config's
+  batch_size: images per forward pass, >= 1 (default: the config's
   eval.batch_size); smaller inputs are padded to the next power of two.
   Raises checkpoints.CheckpointError when there is no checkpoint, none is
-  readable, or its state is not the model its config describes.
+  readable, its state is not a grouprep train state, or not the model its
+  config describes.
   """
+  if batch_size is not None and (
+      not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
+    raise ValueError(f"batch_size={batch_size!r} must be an integer >= 1 "
+                     f"(images per forward pass).")
   mngr = checkpoints.read_only_manager(workdir)
   try:
     step, saved, state = checkpoints.restore_saved(mngr)

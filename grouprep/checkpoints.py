@@ -98,8 +98,9 @@ def lookup(d: dict, dotted: str):
 
 
 # Identity fields added after checkpoints existed, with the value every
-# older checkpoint was written under (absent there = this value).
-ADDED_LATER = {"loss.candidates": "batch"}
+# older checkpoint was written under (absent there = this value): before
+# data.source, every checkpoint was trained on Omniglot.
+ADDED_LATER = {"loss.candidates": "batch", "data.source": "omniglot"}
 # Leaves of identity sections that change no saved quantity (memory only).
 IGNORED = ("loss.streaming_above",)
 
@@ -152,6 +153,29 @@ def check_shapes(restored: Any, expected: Any, where: str, step: int,
         f"shapes than config.model builds ({'; '.join(diff[:3])}); {hint}.")
 
 
+# What a grouprep train state holds that evaluation and grouprep.load read.
+STATE_KEYS = ("params/encoder", "params/head", "batch_stats")
+
+
+def check_state_keys(state: Any, where: str, step: int) -> None:
+  """A CheckpointError naming the keys of STATE_KEYS a state restored
+  without a target lacks (another program's checkpoint, or a damaged one)."""
+  missing = []
+  for key in STATE_KEYS:
+    node = state
+    for part in key.split("/"):
+      node = node.get(part) if isinstance(node, dict) else None
+    if node is None:
+      missing.append(key)
+  if missing:
+    found = sorted(state) if isinstance(state, dict) else type(state).__name__
+    raise CheckpointError(
+        f"The checkpoint at step {step} in {where} is not a grouprep train "
+        f"state: it lacks {', '.join(missing)} (its state holds {found}). It "
+        f"was written by another program or damaged; use a checkpoint "
+        f"written by python -m grouprep.main, or retrain.")
+
+
 def _restore_newest(mngr: ocp.CheckpointManager, abstract_state: Any,
                     check: Callable[[dict, int], None]
                     ) -> Tuple[Optional[int], Optional[dict], Any]:
@@ -172,9 +196,12 @@ def _restore_newest(mngr: ocp.CheckpointManager, abstract_state: Any,
       try:
         restored = mngr.restore(step, args=ocp.args.Composite(
             state=ocp.args.StandardRestore(abstract_state)))
-        return step, saved, restored["state"]
       except Exception as e:  # pylint: disable=broad-except
         error = e
+      else:
+        if abstract_state is None:  # restored as saved: check what it is
+          check_state_keys(restored["state"], mngr.directory, step)
+        return step, saved, restored["state"]
     failures.append(f"step {step}: {type(error).__name__}: {error}")
     print(f"grouprep: warning: the checkpoint at step {step} in "
           f"{mngr.directory} is unreadable ({type(error).__name__}); trying "
@@ -210,12 +237,25 @@ def restore_saved(mngr: ocp.CheckpointManager
 
 def read_metadata(mngr: ocp.CheckpointManager, step: int) -> Optional[dict]:
   """The metadata item of the checkpoint at step; None for a checkpoint
-  written before grouprep stored it (or where it is unreadable)."""
-  try:
-    return mngr.restore(step, args=ocp.args.Composite(
-        metadata=ocp.args.JsonRestore()))["metadata"]
-  except Exception:  # pylint: disable=broad-except
+  written before grouprep stored it (no such item); a CheckpointError when
+  the item is there but unreadable."""
+  item = os.path.join(str(mngr.directory), str(step), "metadata")
+  if not os.path.exists(item):
     return None
+  try:
+    metadata = mngr.restore(step, args=ocp.args.Composite(
+        metadata=ocp.args.JsonRestore()))["metadata"]
+  except Exception as e:  # pylint: disable=broad-except
+    metadata, error = None, f"{type(e).__name__}: {e}"
+  else:
+    error = f"a {type(metadata).__name__}, not a JSON object"
+  if not isinstance(metadata, dict):
+    raise CheckpointError(
+        f"The metadata of the checkpoint at step {step} in {mngr.directory} "
+        f"is unreadable ({str(error)[:300]}): the checkpoint is damaged. Move "
+        f"{os.path.join(str(mngr.directory), str(step))} away to use the one "
+        f"before it, or retrain.")
+  return metadata
 
 
 def check_dataset(metadata: Optional[dict], dataset: dict, where: str,

@@ -102,6 +102,35 @@ def evaluate_encoder(encoder: common.EncoderView, split_names,
   return out, kept
 
 
+def encoder_view(config, model, variables, head, inputs: Inputs,
+                 apply=None) -> common.EncoderView:
+  """The encoder evaluate measures: variables {"params", "batch_stats"} in
+  eval mode, config.eval.batch_size images a batch, in the method's Space
+  with its head; apply: a common.make_apply_fn(model) to share."""
+  return common.EncoderView(
+      config, common.make_embed_fn(model, variables, config.eval.batch_size,
+                                   apply),
+      common.Space.of(get_method(config.loss), config.loss.pooling, head),
+      inputs)
+
+
+def restore_trained(config, workdir: str):
+  """(step, state as saved, metadata or None, checkpoint folder) of the
+  latest checkpoint of workdir that config may evaluate
+  (checkpoints.EVAL_IDENTITY_FIELDS); a CheckpointError when there is none."""
+  mngr = checkpoints.manager(workdir, config.train.keep_checkpoints)
+  step, trained = checkpoints.restore_latest(
+      mngr, None, config.to_dict(), checkpoints.EVAL_IDENTITY_FIELDS)
+  metadata = (checkpoints.read_metadata(mngr, step) if step is not None
+              else None)
+  mngr.close()
+  if trained is None:
+    raise checkpoints.CheckpointError(
+        f"No checkpoint in {os.path.join(workdir, 'checkpoints')}: train first "
+        f"(--mode=train or the default --mode=train_and_eval).")
+  return step, trained, metadata, mngr.directory
+
+
 def make_periodic_eval(config, model):
   """fn(encoder variables, head) -> {"SPLIT/5way_1shot": mean, ...}: the
   evaluators config.eval.during_training names, on the split the training
@@ -110,17 +139,13 @@ def make_periodic_eval(config, model):
   split_name = splits.train_split_of(config).during_training
   inputs = Inputs(config)
   apply = common.make_apply_fn(model)
-  method = get_method(config.loss)
   evals = tuple(config.eval.during_training)
   quick = config.copy_and_resolve_references()
   with quick.unlocked():
     quick.eval.fewshot_episodes = config.eval.during_training_episodes
 
   def periodic_eval(variables, head=None) -> Dict:
-    encoder = common.EncoderView(
-        quick, common.make_embed_fn(model, variables, config.eval.batch_size,
-                                    apply),
-        common.Space.of(method, config.loss.pooling, head), inputs)
+    encoder = encoder_view(quick, model, variables, head, inputs, apply)
     result, _ = evaluate_encoder(encoder, (split_name,), evals)
     scalars = {}
     for name in evals:
@@ -137,16 +162,7 @@ def evaluate(config, workdir: str) -> Dict:
   from grouprep import report  # pylint: disable=g-import-not-at-top
   validation.validate(config)
   t0 = time.time()
-  mngr = checkpoints.manager(workdir, config.train.keep_checkpoints)
-  step, trained = checkpoints.restore_latest(
-      mngr, None, config.to_dict(), checkpoints.EVAL_IDENTITY_FIELDS)
-  metadata = (checkpoints.read_metadata(mngr, step) if step is not None
-              else None)
-  mngr.close()
-  if trained is None:
-    raise checkpoints.CheckpointError(
-        f"No checkpoint in {os.path.join(workdir, 'checkpoints')}: train first "
-        f"(--mode=train or the default --mode=train_and_eval).")
+  step, trained, metadata, where = restore_trained(config, workdir)
 
   model = models.create_model(config.model)
   method = get_method(config.loss)
@@ -155,20 +171,17 @@ def evaluate(config, workdir: str) -> Dict:
   # evaluator reads (a learned pooling's parameters do not depend on it).
   start = state_lib.initial(config.seed, model, method, image_shape)
   checkpoints.check_shapes(state_lib.encoder_variables(trained), start.encoder,
-                           mngr.directory, step)
+                           where, step)
   inputs = Inputs(config)
   apply = common.make_apply_fn(model)
   spec = splits.train_split_of(config)
   split_names = spec.eval_splits
   if spec.name == "labels":  # the held-out labels must be those it never saw
     checkpoints.check_dataset(metadata, pipeline.dataset_summary(config),
-                              mngr.directory, step)
+                              where, step)
 
   def encoder(variables, head):
-    return common.EncoderView(
-        config, common.make_embed_fn(model, variables, config.eval.batch_size,
-                                     apply),
-        common.Space.of(method, config.loss.pooling, head), inputs)
+    return encoder_view(config, model, variables, head, inputs, apply)
 
   result_trained, plotted = evaluate_encoder(
       encoder(state_lib.encoder_variables(trained), trained["params"]["head"]),

@@ -225,6 +225,9 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
   lead = jax.process_index() == 0  # the one process that writes logs
   validation.validate_devices(config, n)
   data, sampler = pipeline.train_data(config)
+  dropped = pipeline.dropped_classes_note(config, data, sampler)
+  if dropped and lead:
+    print(f"grouprep: note: {dropped}", file=sys.stderr, flush=True)
   try:
     os.makedirs(workdir, exist_ok=True)
     probe = os.path.join(workdir, f".write_test.{os.getpid()}")  # per process

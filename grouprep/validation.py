@@ -179,6 +179,11 @@ def validate_source(config) -> None:
         f"config.data.heldout_label_fraction={d.heldout_label_fraction} must "
         f"be in (0, 1): the held-out labels are the evaluation split of "
         f"data.source={source!r}.")
+  if config.eval.every:
+    raise ConfigError(
+        f"config.eval.every={config.eval.every}: data.source={source!r} has "
+        f"no validation split (its held-out labels are its test split, and "
+        f"nothing is selected on a test split); set config.eval.every=0.")
 
 
 def validate_devices(config, num_devices: int) -> None:

@@ -106,3 +106,17 @@ def folder_run(tmp_path_factory):
   config = tiny_folder_config(root / "data")
   train.train(config, str(root / "wd"))
   return config, str(root / "wd"), str(root / "data")
+
+
+def write_foreign_checkpoint(folder_wd, workdir):
+  """An Orbax checkpoint in workdir with the folder run's config but a state
+  that is no grouprep train state (another program's, or a garbled one)."""
+  from grouprep import checkpoints
+  mngr = checkpoints.read_only_manager(folder_wd)
+  _, saved, _ = checkpoints.restore_saved(mngr)
+  mngr.close()
+  mngr = checkpoints.manager(str(workdir))
+  checkpoints.save(mngr, 6, {"weights": np.zeros((3, 4), np.float32),
+                             "params": {"dense": np.ones(4, np.float32)}},
+                   saved)
+  mngr.close()

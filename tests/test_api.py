@@ -11,7 +11,7 @@ import jax
 import numpy as np
 import pytest
 
-from conftest import TFDS_DIR, needs_tfds
+from conftest import TFDS_DIR, needs_tfds, write_foreign_checkpoint
 import grouprep
 from grouprep import checkpoints
 from grouprep import evaluate
@@ -25,23 +25,17 @@ from grouprep.data import images as images_lib
 from grouprep.data import pipeline
 from grouprep.evaluators import common
 from grouprep.evaluators import distance
-from grouprep.methods.registry import get_method
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def evaluate_view(config, workdir) -> common.EncoderView:
-  """The trained encoder as evaluate() builds it (restore, embed, space)."""
-  mngr = checkpoints.manager(workdir)
-  _, trained = checkpoints.restore_latest(mngr, None, config.to_dict(),
-                                          checkpoints.EVAL_IDENTITY_FIELDS)
-  mngr.close()
-  model = models.create_model(config.model)
-  return common.EncoderView(
-      config, common.make_embed_fn(model, state_lib.encoder_variables(trained),
-                                   config.eval.batch_size),
-      common.Space.of(get_method(config.loss), config.loss.pooling,
-                      trained["params"]["head"]), evaluate.Inputs(config))
+  """The trained encoder as evaluate() builds it: its own two functions."""
+  _, trained, _, _ = evaluate.restore_trained(config, workdir)
+  return evaluate.encoder_view(
+      config, models.create_model(config.model),
+      state_lib.encoder_variables(trained), trained["params"]["head"],
+      evaluate.Inputs(config))
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +133,85 @@ def test_batches_of_any_size_give_the_same_embeddings(heldout):
   assert small.batch_size == 8
   np.testing.assert_allclose(small.embed_items(files), split.items, atol=1e-6)
   assert small.embed_items([]).shape == (0, small.dim)
+  with pytest.raises(ValueError, match=r"batch_size=0 must be an integer >= 1"):
+    grouprep.load(workdir, batch_size=0)
+
+
+def test_one_rgb_image_as_a_bare_array_is_refused(heldout):
+  """[H, W, 3] is one RGB image, not H gray images W x 3: refused, where it
+  used to be embedded as H images."""
+  _, workdir, _, files = heldout
+  enc = grouprep.load(workdir)
+  rgb = np.stack([images_lib.read_file(files[0])] * 3, -1)  # [20, 20, 3]
+  with pytest.raises(images_lib.ImageReadError,
+                     match=r"shape \(20, 20, 3\) reads as one RGB image "
+                           r"\[H, W, C\].*wrap one image in a list"):
+    enc.embed_items(rgb)
+  assert enc.embed_items(rgb[None]).shape == (1, enc.dim)
+  np.testing.assert_array_equal(enc.embed_items(rgb[None]),
+                                enc.embed_items([rgb]))
+  narrow = np.zeros((5, 20, 3), np.uint8)  # 5 gray images 20 x 3: said how
+  with pytest.raises(images_lib.ImageReadError,
+                     match=r"images\[\.\.\., None\]"):
+    enc.embed_items(narrow)
+  assert enc.embed_items(narrow[..., None]).shape == (5, enc.dim)
+
+
+def test_bad_images_are_named_by_index_and_checked_first(heldout,
+                                                         monkeypatch):
+  _, workdir, _, files = heldout
+  enc = grouprep.load(workdir, batch_size=8)
+  with pytest.raises(images_lib.ImageReadError,
+                     match=r"one path .*; pass a list of paths: \[path\]"):
+    enc.embed_items(files[0])  # a str, not 40-odd one-character "paths"
+  gray = images_lib.read_file(files[0])
+  with pytest.raises(images_lib.ImageReadError,
+                     match=r"^images\[9\]: float pixel values must lie in"):
+    enc.embed_items([gray] * 9 + [gray.astype(np.float32)])  # 2nd batch
+  with pytest.raises(images_lib.ImageReadError,
+                     match=r"^images\[1\]: .*nowhere.png: no such file"):
+    enc.embed_items([files[0], "nowhere.png"])
+  # group_ids of the wrong length: refused before any image is embedded.
+  monkeypatch.setattr(enc, "embed_pixels", lambda pixels: 1 / 0)
+  with pytest.raises(ValueError, match=r"one id per image: shape \(2,\) for "
+                                       r"3 images"):
+    enc.embed_groups(files[:3], ["a", "b"])
+
+
+def test_integer_images_of_one_call_share_one_scale(heldout):
+  """0/1 or 0..255 is decided once per call, over every batch: eight 0/1
+  images before a 0..255 one are read as 0..255 like it, not as 0/1."""
+  _, workdir, _, files = heldout
+  enc = grouprep.load(workdir, batch_size=8)
+  gray = images_lib.read_file(files[0])
+  binary = (gray > 127).astype(np.uint8)  # 0/1, 1 = white
+  got = enc.embed_items([binary] * 8 + [gray])  # two batches
+  np.testing.assert_array_equal(
+      got[:8], enc.embed_items([binary.astype(np.float32) / 255] * 8))
+  np.testing.assert_array_equal(got[8:], enc.embed_items([gray]))
+  assert np.abs(got[0] - enc.embed_items([binary])[0]).max() > 1e-3
+
+
+def test_strokes_default_to_the_checkpoints_training_data(folder_run,
+                                                          tmp_path):
+  """A checkpoint trained on bright strokes (data.strokes="bright") reads
+  images as bright by default; one trained on dark strokes (and every
+  Omniglot one) as dark."""
+  _, workdir, data = folder_run
+  assert grouprep.load(workdir).strokes == "dark"
+  bright = shutil.copytree(workdir, tmp_path / "bright")
+  for path in glob.glob(str(bright / "checkpoints" / "*" / "config" /
+                            "metadata")):
+    saved = json.load(open(path))
+    saved["data"]["strokes"] = "bright"
+    json.dump(saved, open(path, "w"))
+  enc = grouprep.load(str(bright))
+  assert enc.strokes == "bright"
+  x = [images_lib.read_file(os.path.join(data, "label0/group0/img0.png"))]
+  np.testing.assert_array_equal(enc.embed_items(x),
+                                enc.embed_items(x, strokes="bright"))
+  assert np.abs(enc.embed_items(x) -
+                enc.embed_items(x, strokes="dark")).max() > 1e-3
 
 
 # --------------------------------------------------------------------------
@@ -171,6 +244,40 @@ def test_a_checkpoint_of_another_model_is_refused(folder_run, tmp_path):
                      match=r"holds an encoder of other shapes .* not written "
                            r"by the model its own config describes"):
     grouprep.load(str(other))
+
+
+def test_a_checkpoint_that_is_no_train_state_is_refused(folder_run, tmp_path,
+                                                        capfd):
+  _, workdir, _ = folder_run
+  write_foreign_checkpoint(workdir, tmp_path / "foreign")
+  with pytest.raises(checkpoints.CheckpointError,
+                     match=r"step 6 .* is not a grouprep train state: it lacks "
+                           r"params/encoder, params/head, batch_stats \(its "
+                           r"state holds \['params', 'weights'\]\)"):
+    grouprep.load(str(tmp_path / "foreign"))
+  assert "written before grouprep stored head sizes" not in \
+      capfd.readouterr().err
+
+
+def test_corrupt_metadata_is_an_error_and_absent_metadata_is_none(
+    folder_run, tmp_path):
+  _, workdir, _ = folder_run
+  wd = shutil.copytree(workdir, tmp_path / "wd")
+  meta = sorted(glob.glob(str(wd / "checkpoints" / "*" / "metadata")))
+  for d in meta[:-1]:
+    shutil.rmtree(d)  # the older checkpoints: written before metadata
+  mngr = checkpoints.read_only_manager(str(wd))
+  assert checkpoints.read_metadata(mngr, 2) is None
+  assert checkpoints.read_metadata(mngr, 6)["num_classes"] == 6
+  with open(os.path.join(meta[-1], "metadata"), "w") as f:
+    f.write('{"num_classes": 6, "datas')  # cut short
+  with pytest.raises(checkpoints.CheckpointError,
+                     match=r"metadata of the checkpoint at step 6 .* is "
+                           r"unreadable \(JSONDecodeError.*damaged"):
+    checkpoints.read_metadata(mngr, 6)
+  mngr.close()
+  with pytest.raises(checkpoints.CheckpointError, match="is unreadable"):
+    grouprep.load(str(wd))
 
 
 def test_no_checkpoint_is_a_clear_error(tmp_path):

@@ -13,8 +13,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import write_foreign_checkpoint
 import grouprep
 from grouprep import embed
+from grouprep import tempfiles
 from grouprep.data import folder
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -55,9 +57,117 @@ def test_npz_holds_the_apis_arrays_and_metric(folder_run, tmp_path, capsys):
   np.testing.assert_array_equal(z["group_ids"][z["item_group"]], ids)
   np.testing.assert_array_equal(
       z["group_labels"], [g.split("/")[0] for g in z["group_ids"]])
-  assert json.loads(stdout) == grouprep.note_metric(z["group_embeddings"],
-                                                    z["group_labels"])
+  # The note's metric per set of labels: held out by the checkpoint (never
+  # trained on) apart from those it trained on.
+  stats = json.loads(stdout)
+  assert set(stats) == {"heldout_labels", "trained_labels"}
+  held = np.isin(z["group_labels"], ["label3", "label4"])
+  for key, rows, labels in (("heldout_labels", held, 2),
+                            ("trained_labels", ~held, 4)):
+    assert stats[key] == {
+        **grouprep.note_metric(z["group_embeddings"][rows],
+                               z["group_labels"][rows]),
+        "num_labels": labels, "num_groups": 3 * labels}
+  assert "heldout_labels (held out by the checkpoint: never trained on), " \
+         "trained_labels (trained on: a training-set figure" in stderr
   assert leftovers(out) == [str(out)]
+  assert os.stat(out).st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+  mask = os.umask(0)
+  os.umask(mask)
+  return mask
+
+
+def test_the_npz_has_a_new_files_permissions(folder_run, tmp_path, capsys):
+  _, workdir, data = folder_run
+  mask = os.umask(0o022)
+  try:
+    code, _, err = run_cli(capsys, f"--workdir={workdir}", f"--input={data}",
+                           f"--out={tmp_path / 'emb.npz'}")
+  finally:
+    os.umask(mask)
+  assert code == 0, err
+  assert os.stat(tmp_path / "emb.npz").st_mode & 0o777 == 0o644
+
+
+def test_metric_labels_are_split_by_what_the_checkpoint_trained_on(
+    folder_run, tmp_path, capsys):
+  """Labels new to the checkpoint are their own set; a checkpoint that
+  recorded no labels (written before grouprep stored them) says the
+  trained / held-out status is unknown."""
+  _, workdir, data = folder_run
+  renamed = shutil.copytree(data, tmp_path / "data")
+  os.rename(renamed / "label0", renamed / "zeta")
+  os.rename(renamed / "label1", renamed / "omega")
+  code, out, err = run_cli(capsys, f"--workdir={workdir}",
+                           f"--input={renamed}", f"--out={tmp_path / 'a.npz'}",
+                           "--metric")
+  assert code == 0, err
+  stats = json.loads(out)
+  assert {k: (v["num_labels"], v["num_groups"]) for k, v in stats.items()} == {
+      "heldout_labels": (2, 6), "trained_labels": (2, 6),
+      "new_labels": (2, 6)}
+  old = shutil.copytree(workdir, tmp_path / "old")
+  for d in glob.glob(str(old / "checkpoints" / "*" / "metadata")):
+    shutil.rmtree(d)
+  code, out, err = run_cli(capsys, f"--workdir={old}", f"--input={data}",
+                           f"--out={tmp_path / 'b.npz'}", "--metric")
+  assert code == 0, err
+  stats = json.loads(out)
+  z = np.load(tmp_path / "b.npz")
+  assert stats["all_labels"] == {
+      **grouprep.note_metric(z["group_embeddings"], z["group_labels"]),
+      "num_labels": 6, "num_groups": 18}
+  assert stats["trained_on"].startswith("unknown: the checkpoint records no "
+                                        "label names of its training data")
+  assert "which labels the checkpoint trained on is unknown" in err
+
+
+def test_a_stale_temporary_npz_is_removed(folder_run, tmp_path, capsys):
+  """The hidden temporary .npz a killed run left goes at the next start; a
+  running one's stays."""
+  _, workdir, data = folder_run
+  out = tmp_path / "emb.npz"
+  gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                        capture_output=True, text=True, check=True)
+  stale = tempfiles.temporary_path(str(out), hidden=True, pid=int(gone.stdout))
+  running = tempfiles.temporary_path(str(out), hidden=True, pid=os.getppid())
+  for path in (stale, running):
+    open(path, "wb").write(b"PK half")
+  code, _, err = run_cli(capsys, f"--workdir={workdir}", f"--input={data}",
+                         f"--out={out}")
+  assert code == 0, err
+  assert f"Removed {stale}" in err
+  assert leftovers(out) == sorted([str(out), running])
+
+
+def test_strokes_default_to_the_checkpoints(folder_run, tmp_path, capsys):
+  _, workdir, data = folder_run
+  bright = shutil.copytree(workdir, tmp_path / "bright")
+  for path in glob.glob(str(bright / "checkpoints" / "*" / "config" /
+                            "metadata")):
+    saved = json.load(open(path))
+    saved["data"]["strokes"] = "bright"
+    json.dump(saved, open(path, "w"))
+  code, _, err = run_cli(capsys, f"--workdir={bright}", f"--input={data}",
+                         f"--out={tmp_path / 'emb.npz'}")
+  assert code == 0, err
+  files = [os.path.join(data, p) for p in folder.read_folder(data).paths]
+  np.testing.assert_array_equal(
+      np.load(tmp_path / "emb.npz")["item_embeddings"],
+      grouprep.load(str(bright)).embed_items(files, strokes="bright"))
+
+
+@pytest.mark.parametrize("value", ["0", "-3", "eight"])
+def test_batch_size_must_be_positive(tmp_path, capsys, value):
+  with pytest.raises(SystemExit) as exit_:
+    embed.main([f"--workdir={tmp_path}", f"--input={tmp_path}",
+                f"--out={tmp_path / 'x.npz'}", f"--batch-size={value}"])
+  assert exit_.value.code == 2
+  assert f"--batch-size: {value!r} is not an integer >= 1" in \
+      capsys.readouterr().err
 
 
 @pytest.mark.slow  # fast lane under 2 min
@@ -133,6 +243,11 @@ def _no_checkpoint(data, tmp_path):
   return {"workdir": tmp_path / "untrained"}
 
 
+def _no_train_state(data, tmp_path):
+  write_foreign_checkpoint(tmp_path / "other_wd", tmp_path / "foreign_wd")
+  return {"workdir": tmp_path / "foreign_wd"}
+
+
 @pytest.mark.parametrize("damage,match", [
     (_unreadable, r"1 file\(s\) are not readable images: .*label2/group1/"
                   r"broken.png"),
@@ -143,6 +258,8 @@ def _no_checkpoint(data, tmp_path):
     (_out_is_a_folder, r"Cannot write --out=.*taken.npz: .*Is a directory"),
     (_another_model, r"not written by the model its own config describes"),
     (_no_checkpoint, r"No checkpoints in .*untrained"),
+    (_no_train_state, r"not a grouprep train state: it lacks params/encoder, "
+                      r"params/head, batch_stats"),
 ])
 def test_bad_input_is_one_message_and_leaves_no_output(folder_run, tmp_path,
                                                        capsys, damage, match):
@@ -188,8 +305,10 @@ def test_the_command_line_entry_point(folder_run, tmp_path):
   r = run(f"--workdir={workdir}", f"--input={data}",
           f"--out={tmp_path / 'emb.npz'}", "--metric")
   assert r.returncode == 0, r.stderr[-2000:]
-  assert set(json.loads(r.stdout)) == {"same_label_mean", "diff_label_mean",
-                                       "ratio"}
+  stats = json.loads(r.stdout)
+  assert set(stats) == {"heldout_labels", "trained_labels"}
+  assert set(stats["heldout_labels"]) == {"same_label_mean", "diff_label_mean",
+                                          "ratio", "num_labels", "num_groups"}
   assert np.load(tmp_path / "emb.npz")["item_embeddings"].shape == (90, 8)
   r = run(f"--workdir={workdir}", f"--input={tmp_path / 'nowhere'}",
           f"--out={tmp_path / 'x.npz'}")

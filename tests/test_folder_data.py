@@ -2,8 +2,11 @@
 cache, its held-out labels, and every bad input as one clear message."""
 import csv
 import glob
+import json
 import os
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -12,9 +15,11 @@ from PIL import Image
 from conftest import tiny_config, tiny_folder_config, write_folder_dataset
 from grouprep import checkpoints
 from grouprep import evaluate
+from grouprep import tempfiles
 from grouprep import train
 from grouprep import validation
 from grouprep.data import folder
+from grouprep.data import groups as groups_lib
 from grouprep.data import images as images_lib
 from grouprep.data import pipeline
 from grouprep.errors import DataError
@@ -123,6 +128,82 @@ def test_heldout_labels_are_seeded_and_never_trained_on(dataset):
   assert not np.array_equal(np.unique(data.label[other.item_image]), heldout)
 
 
+@pytest.mark.parametrize("num_labels,fraction,held", [
+    (10, 0.2, 2), (10, 0.01, 2),  # at least 2: the note's metric compares
+    (5, 0.99, 4), (3, 0.5, 2),    # at most L - 1: training needs one
+    (20, 0.25, 5),                # round(fraction x L) between
+    (2, 0.5, 1),                  # 2 labels: 1 ("give it at least 3 labels")
+    (1, 0.5, 0), (10, 0.0, 0),    # none: nothing to hold out
+])
+def test_heldout_label_mask_holds_out_2_to_all_but_one(num_labels, fraction,
+                                                       held):
+  labels = np.repeat(np.arange(num_labels), 3)
+  mask = groups_lib.heldout_label_mask(labels, fraction, seed=0)
+  assert len(np.unique(labels[mask])) == held
+  # Whole labels: every image of a held-out label, none of the others.
+  assert set(np.unique(labels[mask])).isdisjoint(labels[~mask])
+
+
+def test_manifest_paths_are_held_once_in_one_buffer(dataset):
+  m = folder.read_folder(str(dataset))
+  assert isinstance(m.paths, folder.Strings)
+  # UTF-8 bytes + one int64 offset each: no fixed-width unicode copies.
+  assert m.paths.nbytes == sum(len(p.encode()) for p in m.paths) + 8 * (
+      len(m) + 1)
+  assert m.files[0] == os.path.join(str(dataset), "label0/group0/img0.png")
+  assert m.files[1:3] == [os.path.join(str(dataset), p) for p in m.paths[1:3]]
+  assert list(np.asarray(m.paths)) == list(m.paths)
+
+
+def test_exif_orientation_is_applied(dataset, tmp_path):
+  """A photo stored sideways with an EXIF orientation tag is read upright,
+  as a viewer shows it."""
+  pixels = np.full((10, 20), 255, np.uint8)
+  pixels[2:4, :5] = 0  # a bar near the top left corner
+  exif = Image.Exif()
+  exif[0x0112] = 6  # orientation: rotate 90 degrees clockwise to view
+  path = tmp_path / "sideways.png"
+  Image.fromarray(pixels).save(path, exif=exif)
+  upright = np.asarray(Image.fromarray(pixels).transpose(
+      Image.Transpose.ROTATE_270))
+  assert upright.shape == (20, 10)
+  np.testing.assert_array_equal(images_lib.read_file(str(path)), upright)
+
+
+def test_integer_arrays_are_read_on_one_scale_per_call():
+  """0/1 vs 0..255 is decided once over a call's integer arrays, not per
+  image: a 0/1 image next to a 0..255 one is read as 0..255 too."""
+  binary = np.ones((16, 16), np.uint8)
+  binary[4:12, 7:9] = 0  # a dark bar on 1 = white, as TFDS decodes
+  gray = np.full((16, 16), 255, np.uint8)
+  converter = images_lib.Converter(16, "dark")
+  alone, mixed = converter([binary]), converter([binary, gray])
+  np.testing.assert_array_equal(alone[0], images_lib.training_image(
+      binary.astype(np.float64), 16, "dark"))
+  np.testing.assert_array_equal(mixed[0], images_lib.training_image(
+      binary / 255.0, 16, "dark"))
+  assert images_lib.integer_scale([binary, "a.png", gray]) == 255
+  assert images_lib.integer_scale(np.stack([binary, binary])) == 1
+  assert images_lib.integer_scale([np.uint16(300) * binary]) == 65535
+
+
+def test_a_stale_cache_temporary_file_is_removed(dataset, capfd):
+  """A decoding killed mid-way leaves its temporary file; the next start
+  removes it (a running process's is left alone)."""
+  config = tiny_folder_config(dataset)
+  os.makedirs(config.data.cache_dir)
+  gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                        capture_output=True, text=True, check=True)
+  final = os.path.join(config.data.cache_dir, "images-0123abcd-16.npy")
+  stale = tempfiles.temporary_path(final, pid=int(gone.stdout))
+  running = tempfiles.temporary_path(final, pid=os.getppid())
+  for path in (stale, running):
+    open(path, "wb").write(b"\x93NUMPY half")
+  pipeline.load_labelled(config)
+  assert f"Removed {stale}" in capfd.readouterr().err
+  assert not os.path.exists(stale) and os.path.exists(running)
+
+
 # --------------------------------------------------------------------------
 # Bad input: one message naming the file or field, nothing half-written.
 # --------------------------------------------------------------------------
@@ -143,13 +224,24 @@ def _stray_file(root):
   (root / "label2" / "README").write_text("stray")
 
 
-def _single_group(root):
-  shutil.rmtree(root / "label4" / "group1")
-  shutil.rmtree(root / "label4" / "group2")
+def _single_group(root):  # label1 is a training label (3, 4 are held out)
+  shutil.rmtree(root / "label1" / "group1")
+  shutil.rmtree(root / "label1" / "group2")
+
+
+def _heldout_single_groups(root):
+  for k in (3, 4):  # the held-out labels (seed 0)
+    shutil.rmtree(root / f"label{k}" / "group1")
+    shutil.rmtree(root / f"label{k}" / "group2")
 
 
 def _too_few_labels(root):
   for k in (4, 5):
+    shutil.rmtree(root / f"label{k}")
+
+
+def _two_labels(root):
+  for k in (2, 3, 4, 5):
     shutil.rmtree(root / f"label{k}")
 
 
@@ -159,10 +251,14 @@ def _too_few_labels(root):
     (_truncated_png, r"label3/group2/img1.png: not a readable image"),
     (_empty_group, r"empty group\(s\): label1/group3/"),
     (_stray_file, r"not at that depth: label2/README"),
-    (_single_group, r"label\(s\) 'label4' \(1 group\(s\)\) have fewer than 2 "
+    (_single_group, r"label\(s\) 'label1' \(1 group\(s\)\) have fewer than 2 "
                     r"groups: loss.name='group_item'"),
+    (_heldout_single_groups, r"every held-out label has a single group, so "
+                             r"the note's metric has no same-label pair"),
     (_too_few_labels, r"4 labels; 2 are held out .* leaving 2 for training, "
                       r"fewer than config.data.classes_per_batch=4"),
+    (_two_labels, r"has 2 label\(s\); evaluation holds out at least 2 .* "
+                  r"give it at least 3 labels"),
 ])
 def test_bad_folders_are_named_and_leave_no_cache(dataset, damage, match,
                                                   tmp_path):
@@ -213,6 +309,10 @@ def test_a_missing_file_in_a_csv_is_named(dataset, tmp_path):
     ({"data.heldout_label_fraction": 0.0}, r"heldout_label_fraction=0.0 must "
                                            r"be in \(0, 1\)"),
     ({"data.strokes": "grey"}, r"config.data.strokes='grey' is not one of"),
+    ({"eval.every": 5}, r"config.eval.every=5: data.source='folder' has no "
+                        r"validation split \(its held-out labels are its test "
+                        r"split, and nothing is selected on a test split\); "
+                        r"set config.eval.every=0"),
 ])
 def test_folder_config_errors_are_named_before_any_data(dataset, changes,
                                                         match, monkeypatch):
@@ -223,6 +323,36 @@ def test_folder_config_errors_are_named_before_any_data(dataset, changes,
     config[section][key] = value
   with pytest.raises(validation.ConfigError, match=match):
     validation.validate(config)
+
+
+def _one_group_label_config(dataset):
+  """triplet (no pooling in the loss) on the folder, label1 with a single
+  group: the sampler cannot draw V=2 groups of it."""
+  shutil.rmtree(dataset / "label1" / "group1")
+  shutil.rmtree(dataset / "label1" / "group2")
+  config = tiny_folder_config(dataset, "triplet")
+  config.data.classes_per_batch = 2
+  return config
+
+
+def test_labels_left_out_of_training_are_named(dataset):
+  config = _one_group_label_config(dataset)
+  data, sampler = pipeline.train_data(config)
+  assert sampler.dropped_classes.tolist() == [1]
+  assert pipeline.dropped_classes_note(config, data, sampler) == (
+      "1 of the 4 training labels have fewer than data.groups_per_class=2 "
+      "groups of at least data.items_per_group=4 items and are left out of "
+      "training: 'label1'.")
+
+
+@pytest.mark.slow  # trains
+def test_training_says_once_which_labels_it_leaves_out(dataset, tmp_path,
+                                                       capfd):
+  config = _one_group_label_config(dataset)
+  config.train.num_steps = 2
+  train.train(config, str(tmp_path / "wd"))
+  err = capfd.readouterr().err
+  assert err.count("are left out of training: 'label1'") == 1, err
 
 
 # --------------------------------------------------------------------------
@@ -266,9 +396,8 @@ def test_evaluation_refuses_a_dataset_whose_labels_changed(folder_run,
     evaluate.evaluate(config, str(tmp_path / "wd"))
 
 
-def test_a_checkpoint_of_omniglot_is_not_resumed_on_a_folder(folder_run,
-                                                            tmp_path,
-                                                            fake_data):
+def test_a_folder_checkpoint_is_not_resumed_by_an_omniglot_config(
+    folder_run, tmp_path, fake_data):
   _, workdir, _ = folder_run
   shutil.copytree(workdir, tmp_path / "wd")
   config = tiny_config()  # Omniglot (fake) into the folder run's workdir
@@ -277,3 +406,38 @@ def test_a_checkpoint_of_omniglot_is_not_resumed_on_a_folder(folder_run,
                      match=r"config.data.source='folder' there, 'omniglot' "
                            r"here"):
     train.train(config, str(tmp_path / "wd"))
+
+
+def _as_omniglot_checkpoint(workdir, source):
+  """The saved configs of workdir's checkpoints rewritten as an Omniglot
+  run's: data.source="omniglot", or (source None) no data.source at all, as
+  every checkpoint written before folder datasets existed."""
+  for path in glob.glob(os.path.join(workdir, "checkpoints", "*", "config",
+                                     "metadata")):
+    saved = json.load(open(path))
+    if source is None:
+      del saved["data"]["source"]
+    else:
+      saved["data"]["source"] = source
+    json.dump(saved, open(path, "w"))
+
+
+@pytest.mark.parametrize("source", ["omniglot", None])
+def test_an_omniglot_checkpoint_is_not_resumed_on_a_folder(folder_run,
+                                                           tmp_path, source):
+  config, workdir, _ = folder_run
+  wd = str(shutil.copytree(workdir, tmp_path / "wd"))
+  _as_omniglot_checkpoint(wd, source)
+  with pytest.raises(checkpoints.CheckpointError,
+                     match=r"config.data.source='omniglot' there, 'folder' "
+                           r"here"):
+    train.train(config, wd)
+  with pytest.raises(checkpoints.CheckpointError,
+                     match=r"config.data.source='omniglot' there, 'folder' "
+                           r"here"):
+    evaluate.evaluate(config, wd)
+  # ... while an Omniglot config still reads it (as every older one).
+  mngr = checkpoints.read_only_manager(wd)
+  step, _ = checkpoints.restore_latest(mngr, None, tiny_config().to_dict())
+  mngr.close()
+  assert step == 6

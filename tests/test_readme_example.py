@@ -1,8 +1,11 @@
 """The README's "Your own data" example, run as written: its bash block
 (make the folder dataset, train and evaluate on it, embed it with the CLI)
 and its Python block (the API), in a fresh directory beside the checkout's
-configs/ and examples/."""
+configs/ and examples/; and its dataset script, run again."""
 import ast
+import csv
+import glob
+import importlib.util
 import json
 import os
 import re
@@ -45,15 +48,42 @@ def test_the_readme_example_runs_as_written(tmp_path):
                      cwd=tmp_path, env=env, capture_output=True, text=True,
                      timeout=900)
   assert r.returncode == 0, r.stderr[-3000:]
-  metric = json.loads(r.stdout.strip().splitlines()[-1])  # embed --metric
-  assert metric["ratio"] > 0
-  z = np.load(tmp_path / "runs" / "own_data.npz")
+  out = tmp_path / "runs"
+  # The dataset: 2,636 PNGs under LABEL/GROUP/, the same images in the CSV.
+  pngs = sorted(os.path.relpath(p, out) for p in
+                glob.glob(str(out / "own_data_images" / "*" / "*" / "*.png")))
+  assert len(pngs) == 2636
+  with open(out / "own_data_images.csv", newline="") as f:
+    rows = list(csv.reader(f))
+  assert rows[0] == ["path", "label", "group"]
+  assert sorted(r[0] for r in rows[1:]) == pngs
+  assert all(r[0].split(os.sep)[1:3] == r[2].split("/") for r in rows[1:])
+  assert len({r[1] for r in rows[1:]}) == 20
+  assert len({r[2] for r in rows[1:]}) == 60
+  # Training and evaluation: 5 held-out labels in 15 groups.
+  m = json.load(open(out / "own_data" / "metrics.json"))
+  held = m["eval"]["heldout_labels"]
+  assert (held["num_labels"], held["num_groups"]) == (5, 15)
+  assert {"5way_1shot", "5way_5shot"} == set(held["fewshot"])
+  headline = [json.loads(l) for l in r.stdout.splitlines()
+              if l.startswith('{"config": "gi_centroid"')]
+  assert headline == [{"config": "gi_centroid", "step": 30,
+                       "heldout_labels": held["distance"],
+                       "untrained_ratio": m["untrained"]["heldout_labels"][
+                           "distance"]["ratio"]}]
+  # The embedding command: every image and group; the note's metric of the
+  # held-out labels' groups is evaluate's (1e-6), the trained labels' apart.
+  z = np.load(out / "own_data.npz")
   assert z["item_embeddings"].shape == (2636, 64)
   assert z["group_embeddings"].shape == (60, 64)
-  m = json.load(open(tmp_path / "runs" / "own_data" / "metrics.json"))
-  assert m["eval"]["heldout_labels"]["num_labels"] == 5
-  assert {"5way_1shot", "5way_5shot"} == set(
-      m["eval"]["heldout_labels"]["fewshot"])
+  metric = json.loads(r.stdout.strip().splitlines()[-1])  # embed --metric
+  assert set(metric) == {"heldout_labels", "trained_labels"}
+  assert (metric["heldout_labels"]["num_labels"],
+          metric["heldout_labels"]["num_groups"]) == (5, 15)
+  assert (metric["trained_labels"]["num_labels"],
+          metric["trained_labels"]["num_groups"]) == (15, 45)
+  for key, value in held["distance"].items():
+    assert metric["heldout_labels"][key] == pytest.approx(value, abs=1e-6)
 
   # The Python block, with no TFDS data directory at all.
   env.pop("TFDS_DATA_DIR")
@@ -63,7 +93,37 @@ def test_the_readme_example_runs_as_written(tmp_path):
   lines = r.stdout.splitlines()
   assert lines[0].startswith("Encoder('gi_centroid' at step 30")
   api, reported = (ast.literal_eval(l) for l in lines[1:3])
-  assert reported == m["eval"]["heldout_labels"]["distance"]
+  assert reported == held["distance"]
+  assert api.keys() == reported.keys()
   for key in reported:
     assert api[key] == pytest.approx(reported[key], abs=1e-6)
   assert lines[3] == "(1, 64) (15, 15)"
+
+
+@needs_tfds
+def test_the_dataset_script_reruns(tmp_path, capsys):
+  """examples/make_folder_dataset.py a second time: a complete --out with
+  the same arguments is kept and said so; other arguments rewrite it; a
+  folder it did not write is refused."""
+  spec = importlib.util.spec_from_file_location(
+      "make_folder_dataset", os.path.join(ROOT, "examples",
+                                          "make_folder_dataset.py"))
+  script = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(script)
+  out = str(tmp_path / "own")
+  args = [f"--out={out}", "--alphabets=2", "--drawings=1",
+          f"--data-dir={TFDS_DIR}"]
+  script.main(args)
+  assert capsys.readouterr().out.startswith("Wrote ")
+  pngs = glob.glob(os.path.join(out, "*", "*", "*.png"))
+  written = {p: os.stat(p).st_mtime_ns for p in pngs + [out + ".csv"]}
+  script.main(args)
+  assert "already hold this dataset" in capsys.readouterr().out
+  assert {p: os.stat(p).st_mtime_ns for p in written} == written
+  script.main(args[:2] + ["--drawings=2", args[3]])
+  assert "written with other arguments" in capsys.readouterr().err
+  assert len(glob.glob(os.path.join(out, "*", "*", "*.png"))) == 2 * len(pngs)
+  assert not glob.glob(out + "*.partial")
+  os.makedirs(tmp_path / "mine")
+  with pytest.raises(SystemExit, match="was not written by this script"):
+    script.main([f"--out={tmp_path / 'mine'}", f"--data-dir={TFDS_DIR}"])

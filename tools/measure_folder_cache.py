@@ -1,10 +1,19 @@
 """Measures the folder / CSV data path (grouprep/data/folder.py) at scale.
 
-  python tools/measure_folder_cache.py --images 2000000 [--decode DIR]
+  python tools/measure_folder_cache.py --images 1000000 [--decode DIR]
 
-1. host memory per image: the manifest (paths, labels, groups), the groups
-   and the C x V x M sampler of --images synthetic images (RssAnon before
-   and after, from /proc/self/status);
+1. a CSV manifest of --images rows as a large dataset has them: absolute
+   paths ~100 characters long (a temporary folder, then
+   home/researcher/datasets/handwriting-scans-2026-11/writer_LLLLL/
+   session_GGG/scan_KKKKKKKK.png) to files that exist (hard links of a
+   one-byte file, so that each os.stat is a real one); --labels labels of
+   --groups-per-label groups. Measured: folder.read_csv's time; the host
+   memory the manifest holds afterwards and at its peak while reading
+   (RssAnon and VmHWM of /proc/self/status, the peak reset through
+   /proc/self/clear_refs), and the Manifest's own arrays; the cache key
+   (folder.fingerprint: one os.stat per file, file metadata in the page
+   cache as just written); then the groups and the C x V x M sampler of its
+   training labels (RssAnon before and after);
 2. the decoded images as folder.py keeps them, a memory-mapped .npy of
    --images x S x S uint8 (synthetic strokes), and C x V x M batches
    gathered from it as training gathers them: cold (the file's pages
@@ -16,6 +25,7 @@
    the cache), into a fresh temporary cache.
 """
 import argparse
+import gc
 import os
 import sys
 import tempfile
@@ -29,24 +39,48 @@ from grouprep.data import sampler as sampler_lib
 
 
 def rss() -> dict:
-  """{"RssAnon", "RssFile"} of this process in MiB."""
+  """{"RssAnon", "RssFile", "VmRSS", "VmHWM"} of this process in MiB (VmHWM:
+  the peak of VmRSS)."""
   out = {}
   for line in open("/proc/self/status"):
     key, _, value = line.partition(":")
-    if key in ("RssAnon", "RssFile"):
+    if key in ("RssAnon", "RssFile", "VmRSS", "VmHWM"):
       out[key] = int(value.split()[0]) / 1024
   return out
 
 
-def synthetic_manifest(n: int, labels: int, groups_per_label: int):
-  i = np.arange(n)
-  label = i % labels
-  group = (i // labels) % groups_per_label
-  paths = [f"label{l:05d}/group{g}/img{k:08d}.png"
-           for k, l, g in zip(i, label, group)]
-  return folder._manifest(  # pylint: disable=protected-access
-      paths, paths, [f"label{l:05d}" for l in label],
-      [f"label{l:05d}/group{g}" for l, g in zip(label, group)], "synthetic")
+def reset_peak() -> None:
+  """VmHWM := the current RSS (Linux >= 4.0)."""
+  with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")
+
+
+def write_manifest(where: str, n: int, labels: int,
+                   groups_per_label: int) -> str:
+  """A CSV of n path,label,group rows with absolute paths to files that
+  exist (hard links, a new one-byte source file every 50,000: ext4 allows
+  65,000 links per file); returns its path."""
+  root = os.path.join(where, "home", "researcher", "datasets",
+                      "handwriting-scans-2026-11")
+  csv_path = os.path.join(where, "manifest.csv")
+  source = None
+  with open(csv_path, "w") as f:
+    f.write("path,label,group\n")
+    for k in range(n):
+      label, group = k % labels, (k // labels) % groups_per_label
+      folder_of = os.path.join(root, f"writer_{label:05d}",
+                               f"session_{group:03d}")
+      if k < labels * groups_per_label:
+        os.makedirs(folder_of, exist_ok=True)
+      if k % 50000 == 0:
+        source = os.path.join(where, f"source{k}.png")
+        with open(source, "wb") as s:
+          s.write(b"x")
+      path = os.path.join(folder_of, f"scan_{k:08d}.png")
+      os.link(source, path)
+      f.write(f"{path},writer_{label:05d},writer_{label:05d}/"
+              f"session_{group:03d}\n")
+  return csv_path
 
 
 def write_cache(path: str, n: int, size: int, seed: int = 0) -> np.ndarray:
@@ -130,9 +164,9 @@ def main(argv=None):
   p = argparse.ArgumentParser(
       description=__doc__,
       formatter_class=argparse.RawDescriptionHelpFormatter)
-  p.add_argument("--images", type=int, default=2_000_000)
+  p.add_argument("--images", type=int, default=1_000_000)
   p.add_argument("--labels", type=int, default=1000)
-  p.add_argument("--groups-per-label", type=int, default=4)
+  p.add_argument("--groups-per-label", type=int, default=100)
   p.add_argument("--image-size", type=int, default=28)
   p.add_argument("--steps", type=int, default=200)
   p.add_argument("--array-record-images", type=int, default=100_000)
@@ -151,8 +185,37 @@ def main(argv=None):
             f"{len(data) / dt:.0f} images/s", flush=True)
 
     n, s = args.images, args.image_size
-    before = rss()["RssAnon"]
-    manifest = synthetic_manifest(n, args.labels, args.groups_per_label)
+    t0 = time.perf_counter()
+    csv_path = write_manifest(where, n, args.labels, args.groups_per_label)
+    print(f"setup: {n} files and their CSV written in "
+          f"{time.perf_counter() - t0:.1f} s", flush=True)
+    gc.collect()
+    reset_peak()
+    start = rss()
+    before = start["RssAnon"]
+    t0 = time.perf_counter()
+    manifest = folder.read_csv(csv_path)
+    read_s = time.perf_counter() - t0
+    gc.collect()
+    after = rss()
+    own = (manifest.paths.nbytes + manifest.label.nbytes +
+           manifest.group.nbytes + manifest.group_label.nbytes +
+           sum(sys.getsizeof(x) for x in manifest.group_names) +
+           sum(sys.getsizeof(x) for x in manifest.label_names))
+    mean_len = (manifest.paths.nbytes - 8 * (n + 1)) / n
+    print(f"read_csv: {n} rows (absolute paths of {mean_len:.0f} bytes on "
+          f"average, {args.labels} labels, "
+          f"{len(manifest.group_names)} groups) in {read_s:.2f} s; host "
+          f"memory held after: {after['RssAnon'] - before:.0f} MiB "
+          f"({(after['RssAnon'] - before) * 2**20 / n:.0f} B/image; the "
+          f"Manifest's own arrays and names {own / n:.0f} B/image), peak "
+          f"while reading {after['VmHWM'] - start['VmRSS']:.0f} MiB above the"
+          f" start ({(after['VmHWM'] - start['VmRSS']) * 2**20 / n:.0f} "
+          f"B/image)", flush=True)
+    t0 = time.perf_counter()
+    folder.fingerprint(manifest, s, "dark")
+    print(f"fingerprint (the cache key, one os.stat per file): "
+          f"{time.perf_counter() - t0:.2f} s", flush=True)
     after_manifest = rss()["RssAnon"]
     path = os.path.join(where, "images.npy")
     t0 = time.perf_counter()
@@ -165,12 +228,11 @@ def main(argv=None):
     sampler = sampler_lib.Sampler(groups, classes_per_batch=16,
                                   groups_per_class=2, items_per_group=8,
                                   seed=0)
+    gc.collect()
     after_groups = rss()["RssAnon"]
-    print(f"host memory: manifest {after_manifest - before:.0f} MiB "
-          f"({(after_manifest - before) * 2**20 / n:.0f} B/image), groups + "
-          f"sampler {after_groups - after_manifest:.0f} MiB "
-          f"({(after_groups - after_manifest) * 2**20 / n:.0f} B/image)",
-          flush=True)
+    print(f"host memory: groups + sampler {after_groups - after_manifest:.0f}"
+          f" MiB ({(after_groups - after_manifest) * 2**20 / n:.0f} "
+          f"B/image); RssAnon {after_groups:.0f} MiB in all", flush=True)
     drop_pages(path)
     cold = gather_rate(images, sampler, range(args.steps))
     mem = rss()

@@ -25,6 +25,8 @@ GeneratorBasedBuilder does write array_record without tensorflow, but each
 read then deserialises a record, where a fixed-size uint8 array needs none
 (timings in the README's "Your own data").
 """
+import array
+import collections.abc
 import csv
 import dataclasses
 import hashlib
@@ -36,14 +38,59 @@ from typing import List, Optional, Tuple
 import numpy as np
 from tqdm import tqdm
 
+from grouprep import tempfiles
 from grouprep.data import images as images_lib
 from grouprep.data import omniglot
+from grouprep.data import splits
 from grouprep.errors import DataError
 
-SOURCES = ("folder", "csv")
 CSV_COLUMNS = ("path", "label", "group")
-CACHE_FORMAT = 1  # bump when the decoding rule changes
+# 2: files turned upright by their EXIF orientation and read by their
+# decoded mode (images.py rule 1). Bump when the decoding rule changes.
+CACHE_FORMAT = 2
 _SHOWN = 8  # files named in one error message
+
+
+class Strings(collections.abc.Sequence):
+  """N strings held once, in one UTF-8 buffer with [N + 1] offsets: len + 8
+  bytes each, where a numpy unicode array takes 4 x the longest string each
+  and a list of str ~50 + len. strings[i] is a str, strings[a:b] a list;
+  np.asarray(strings) a unicode array. `base`: each string is read as
+  os.path.join(base, string) (an absolute string stays as it is)."""
+
+  def __init__(self, buffer, offsets: np.ndarray, base: str = ""):
+    self._buffer, self._offsets, self.base = buffer, offsets, base
+
+  def joined(self, base: str) -> "Strings":
+    """The same strings read as paths under `base` (no copy)."""
+    return Strings(self._buffer, self._offsets, base)
+
+  @property
+  def nbytes(self) -> int:
+    return len(self._buffer) + self._offsets.nbytes
+
+  def __len__(self) -> int:
+    return len(self._offsets) - 1
+
+  def _decode(self, lo: int, hi: int) -> str:
+    s = self._buffer[lo:hi].decode("utf-8", "surrogateescape")
+    return os.path.join(self.base, s) if self.base else s
+
+  def __getitem__(self, i):
+    if isinstance(i, slice):
+      return [self[j] for j in range(*i.indices(len(self)))]
+    i = range(len(self))[i]  # negative indices, IndexError
+    return self._decode(int(self._offsets[i]), int(self._offsets[i + 1]))
+
+  def __iter__(self):
+    for lo in range(0, len(self), 65536):
+      bounds = self._offsets[lo:lo + 65537].tolist()
+      for a, b in zip(bounds[:-1], bounds[1:]):
+        yield self._decode(a, b)
+
+  def __array__(self, dtype=None, copy=None):
+    del copy  # always a new array
+    return np.array(list(self), dtype or str)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,12 +98,14 @@ class Manifest:
   """N images of a folder tree or CSV manifest, in reading order.
 
   paths: [N] as the input names them (folder: relative to its root; CSV: as
-  written); files: [N] where they are read from; label, group: [N] int32
-  indices into label_names / group_names (sorted); group_label: [G] the
-  label of each group; where: the folder or CSV file, for messages.
+  written), held once (Strings); base: the folder relative paths start at;
+  files: [N] where they are read from (os.path.join(base, path)); label,
+  group: [N] int32 indices into label_names / group_names (sorted);
+  group_label: [G] the label of each group; where: the folder or CSV file,
+  for messages.
   """
-  paths: np.ndarray
-  files: np.ndarray
+  paths: Strings
+  base: str
   label: np.ndarray
   group: np.ndarray
   label_names: Tuple[str, ...]
@@ -66,6 +115,10 @@ class Manifest:
 
   def __len__(self) -> int:
     return len(self.paths)
+
+  @property
+  def files(self) -> Strings:
+    return self.paths.joined(self.base)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,7 +133,7 @@ class LabelledImages:
   images: np.ndarray
   label: np.ndarray
   group: np.ndarray
-  paths: np.ndarray
+  paths: Strings
   label_names: Tuple[str, ...]
   group_names: Tuple[str, ...]
 
@@ -108,24 +161,70 @@ def first_few(items) -> str:
                  if len(items) > _SHOWN else "")
 
 
-def _manifest(paths, files, labels, groups, where) -> Manifest:
-  label_names, label = np.unique(np.asarray(labels, str), return_inverse=True)
-  group_names, group = np.unique(np.asarray(groups, str), return_inverse=True)
-  group_label = np.zeros(len(group_names), np.int64)
-  group_label[group] = label
-  # (group, label) pairs: a group with two labels appears twice.
-  pairs = np.unique(np.stack([group, label]), axis=1)[0]
-  mixed = [str(group_names[g]) for g in
-           np.flatnonzero(np.bincount(pairs, minlength=len(group_names)) > 1)]
-  if mixed:
-    raise DataError(f"{where}: a group belongs to one label, but group(s) "
-                    f"{first_few(repr(g) for g in mixed)} list items of "
-                    f"several labels.")
-  return Manifest(paths=np.asarray(paths, str), files=np.asarray(files, str),
-                  label=label.astype(np.int32), group=group.astype(np.int32),
-                  label_names=tuple(str(n) for n in label_names),
-                  group_names=tuple(str(n) for n in group_names),
-                  group_label=group_label.astype(np.int32), where=where)
+class _Rows:
+  """A manifest's rows as they are read, held compactly (the peak memory of
+  a large manifest): paths in one UTF-8 buffer, labels and groups as ids in
+  order of first appearance, a hash of each path for the duplicate check."""
+
+  def __init__(self):
+    self.buffer, self.ends = bytearray(), array.array("q")
+    self.hashes = array.array("q")
+    self.label, self.group = array.array("i"), array.array("i")
+    self.label_ids, self.group_ids = {}, {}
+
+  def __len__(self) -> int:
+    return len(self.ends)
+
+  def add(self, path: str, label: str, group: str) -> None:
+    self.buffer += path.encode("utf-8", "surrogateescape")
+    self.ends.append(len(self.buffer))
+    self.hashes.append(hash(path))
+    self.label.append(self.label_ids.setdefault(label, len(self.label_ids)))
+    self.group.append(self.group_ids.setdefault(group, len(self.group_ids)))
+
+  def paths(self) -> Strings:
+    offsets = np.zeros(len(self) + 1, np.int64)
+    offsets[1:] = np.frombuffer(self.ends, np.int64)
+    return Strings(self.buffer, offsets)
+
+  def repeated(self) -> Optional[Tuple[int, int]]:
+    """(first, second) rows of the earliest-repeated path, or None."""
+    h = np.frombuffer(self.hashes, np.int64)
+    order = np.argsort(h, kind="stable")  # rows ascending within a hash
+    h = h[order]
+    starts = np.flatnonzero(np.r_[True, h[1:] != h[:-1]])
+    ends = np.r_[starts[1:], len(h)]
+    paths, found = self.paths(), None
+    for lo, hi in zip(starts[ends - starts > 1], ends[ends - starts > 1]):
+      seen = {}  # equal hashes: equal paths, or (rarely) a collision
+      for row in order[lo:hi].tolist():
+        if paths[row] in seen:
+          if found is None or row < found[1]:
+            found = (seen[paths[row]], row)
+          break
+        seen[paths[row]] = row
+    return found
+
+  def manifest(self, base: str, where: str) -> Manifest:
+    """The Manifest: names sorted, label and group ids by sorted name; a
+    DataError for a group listed under two labels."""
+    def ranked(ids: dict, codes: array.array):
+      names = sorted(ids)
+      rank = np.empty(len(names), np.int32)
+      rank[[ids[n] for n in names]] = np.arange(len(names), dtype=np.int32)
+      return tuple(names), rank[np.frombuffer(codes, np.int32)]
+    label_names, label = ranked(self.label_ids, self.label)
+    group_names, group = ranked(self.group_ids, self.group)
+    group_label = np.zeros(len(group_names), np.int32)
+    group_label[group] = label
+    mixed = np.unique(group[group_label[group] != label])
+    if len(mixed):
+      raise DataError(f"{where}: a group belongs to one label, but group(s) "
+                      f"{first_few(repr(group_names[g]) for g in mixed)} "
+                      f"list items of several labels.")
+    return Manifest(paths=self.paths(), base=base, label=label, group=group,
+                    label_names=label_names, group_names=group_names,
+                    group_label=group_label, where=where)
 
 
 def _visible(names):
@@ -137,7 +236,7 @@ def read_folder(root: str) -> Manifest:
   if not os.path.isdir(root):
     raise DataError(f"{root} is not a folder (a folder dataset is "
                     f"PATH/LABEL/GROUP/IMAGE).")
-  paths, labels, groups, stray, empty = [], [], [], [], []
+  rows, stray, empty = _Rows(), [], []
   for label in _visible(os.listdir(root)):
     label_dir = os.path.join(root, label)
     if not os.path.isdir(label_dir):
@@ -159,20 +258,17 @@ def read_folder(root: str) -> Manifest:
         if os.path.isdir(os.path.join(group_dir, f)):
           stray.append(rel + "/")
           continue
-        paths.append(rel)
-        labels.append(label)
-        groups.append(f"{label}/{group}")
+        rows.add(rel, label, f"{label}/{group}")
   if stray:
     raise DataError(f"{root}: expected PATH/LABEL/GROUP/IMAGE, but these are "
                     f"not at that depth: {first_few(stray)}.")
   if empty:
     raise DataError(f"{root}: empty group(s): {first_few(empty)}; every group "
                     f"needs at least one image (remove the folder or fill it).")
-  if not paths:
+  if not len(rows):
     raise DataError(f"{root} holds no images (a folder dataset is "
                     f"PATH/LABEL/GROUP/IMAGE).")
-  files = [os.path.join(root, *p.split("/")) for p in paths]
-  return _manifest(paths, files, labels, groups, root)
+  return rows.manifest(root, root)
 
 
 def read_csv(path: str) -> Manifest:
@@ -181,7 +277,7 @@ def read_csv(path: str) -> Manifest:
     raise DataError(f"{path} is not a file (a CSV dataset is a file of "
                     f"path,label,group rows).")
   base = os.path.dirname(os.path.abspath(path))
-  rows, seen = [], {}
+  rows, lines = _Rows(), array.array("q")
   try:
     with open(path, newline="", encoding="utf-8-sig") as f:
       for line, row in enumerate(csv.reader(f), start=1):
@@ -193,20 +289,21 @@ def read_csv(path: str) -> Manifest:
         if len(cells) != 3 or not all(cells):
           raise DataError(f"{path} line {line}: expected path,label,group "
                           f"(three non-empty fields), got {row!r}.")
-        if cells[0] in seen:
-          raise DataError(f"{path} line {line}: {cells[0]} is listed twice "
-                          f"(first on line {seen[cells[0]]}); an image "
-                          f"belongs to one group.")
-        seen[cells[0]] = line
-        rows.append(cells)
+        rows.add(*cells)
+        lines.append(line)
   except (OSError, UnicodeDecodeError, csv.Error) as e:
     raise DataError(f"Cannot read {path} as a CSV file: {e}") from None
-  if not rows:
+  if not len(rows):
     raise DataError(f"{path} lists no images (expected path,label,group "
                     f"rows).")
-  paths, labels, groups = zip(*rows)
-  files = [p if os.path.isabs(p) else os.path.join(base, p) for p in paths]
-  return _manifest(paths, files, labels, groups, path)
+  repeated = rows.repeated()
+  if repeated:
+    first, again = repeated
+    raise DataError(f"{path} line {lines[again]}: {rows.paths()[first]} is "
+                    f"listed twice (first on line {lines[first]}); an image "
+                    f"belongs to one group.")
+  del lines
+  return rows.manifest(base, path)
 
 
 def read_manifest(source: str, path: str) -> Manifest:
@@ -215,11 +312,11 @@ def read_manifest(source: str, path: str) -> Manifest:
   if not path:
     raise DataError(f"data.source={source!r} reads config.data.path, which "
                     f"is not set.")
-  if source == "folder":
-    return read_folder(path)
-  if source == "csv":
-    return read_csv(path)
-  raise DataError(f"data.source={source!r} is not one of {SOURCES}.")
+  readers = {"folder": read_folder, "csv": read_csv}
+  if source not in readers:
+    raise DataError(f"data.source={source!r} is not a folder or CSV source "
+                    f"(data.source is one of {splits.SOURCES}).")
+  return readers[source](path)
 
 
 def read_images(files, converter: images_lib.Converter, unreadable: List[str],
@@ -260,13 +357,16 @@ def fingerprint(manifest: Manifest, image_size: int, strokes: str) -> str:
   h = hashlib.sha256(json.dumps(
       [CACHE_FORMAT, image_size, strokes, manifest.label_names,
        manifest.group_names]).encode())
-  for f, lab, grp in zip(manifest.files, manifest.label, manifest.group):
+  files = manifest.paths.joined(os.path.abspath(manifest.base))
+  for f, lab, grp in zip(files, manifest.label.tolist(),
+                         manifest.group.tolist()):
     try:
       st = os.stat(f)
       stamp = f"{st.st_size}:{st.st_mtime_ns}"
     except OSError:
       stamp = "missing"  # read_images names it
-    h.update(f"{os.path.abspath(f)}\0{lab}\0{grp}\0{stamp}\n".encode())
+    h.update(f"{f}\0{lab}\0{grp}\0{stamp}\n".encode("utf-8",
+                                                    "surrogateescape"))
   return h.hexdigest()[:20]
 
 
@@ -291,7 +391,10 @@ def decode_to_cache(manifest: Manifest, image_size: int, strokes: str,
   except OSError as e:
     raise DataError(f"Cannot create the cache folder {cache_dir} "
                     f"(config.data.cache_dir): {e}") from None
-  tmp = f"{path}.{os.getpid()}.tmp"
+  for stale in tempfiles.remove_stale(cache_dir, "images-*.npy"):
+    print(f"Removed {stale}, left by a decoding that was killed.",
+          file=sys.stderr, flush=True)
+  tmp = tempfiles.temporary_path(path)
   converter = images_lib.Converter(image_size, strokes)
   print(f"Decoding {len(manifest)} images of {manifest.where} at "
         f"{image_size}px once; cache: {path}", file=sys.stderr, flush=True)

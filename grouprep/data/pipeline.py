@@ -1,7 +1,7 @@
 """From a config to the arrays and groups that training and evaluation read:
 Omniglot through TFDS (data.source="omniglot"), or a folder or CSV dataset
 (data.source="folder" | "csv", data.path; folder.py)."""
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 import numpy as np
 
@@ -63,7 +63,8 @@ def _check_labels(config, data: folder.LabelledImages,
   method = get_method(config.loss)
   need = max(2, d.groups_per_class)
   if method.pools_in_loss and d.label_key != "image":
-    few = [f"{names[k]!r} ({groups_of[k]} group(s))" for k in range(len(names))
+    trained = np.setdiff1d(np.arange(len(names)), held_labels)
+    few = [f"{names[k]!r} ({groups_of[k]} group(s))" for k in trained
            if groups_of[k] < need]
     if few:
       raise DataError(
@@ -156,6 +157,29 @@ def train_groups(config) -> Tuple[omniglot.OmniglotSplit, groups_lib.Groups]:
   data = load(config, "train")
   keep = np.flatnonzero(~heldout_mask(config, data))
   return data, make_groups(config, data, keep)
+
+
+def dropped_classes_note(config, data,
+                         sampler: sampler_lib.Sampler) -> Optional[str]:
+  """A one-line note naming the training classes the sampler never draws
+  (fewer than V groups of at least M items), or None."""
+  dropped = sampler.dropped_classes
+  if not len(dropped):
+    return None
+  d = config.data
+  if d.label_key == "image":
+    kind, shown = "images (label_key='image')", [str(c) for c in dropped]
+  else:
+    names = getattr(data, "label_names", None) or data.alphabet_names
+    if d.label_key == "character":
+      kind, shown = "characters", [str(c) for c in dropped]
+    else:
+      kind, shown = "labels", [repr(names[c]) for c in dropped]
+  total = len(np.unique(sampler.groups.group_class))
+  return (f"{len(dropped)} of the {total} training {kind} have fewer than "
+          f"data.groups_per_class={d.groups_per_class} groups of at least "
+          f"data.items_per_group={d.items_per_group} items and are left out "
+          f"of training: {folder.first_few(shown)}.")
 
 
 def train_data(config) -> Tuple[omniglot.OmniglotSplit, sampler_lib.Sampler]:

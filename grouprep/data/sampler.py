@@ -18,7 +18,10 @@ class BatchShapeError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class Sampler:
-  """Draws item indices [C, V, M] into `groups` for each step."""
+  """Draws item indices [C, V, M] into `groups` for each step.
+
+  A class with fewer than V groups of at least M items is never drawn:
+  `dropped_classes` lists them (sorted class ids)."""
   groups: Groups
   classes_per_batch: int
   groups_per_class: int
@@ -37,6 +40,8 @@ class Sampler:
           f"(largest: {g.group_sizes.max()} items).")
     classes, counts = np.unique(g.group_class[big], return_counts=True)
     eligible = classes[counts >= v]
+    object.__setattr__(self, "dropped_classes", np.setdiff1d(
+        np.unique(g.group_class), eligible))
     if len(eligible) < c:
       raise BatchShapeError(
           f"config.data.classes_per_batch C={c} needs {c} classes with at least "

@@ -52,7 +52,8 @@ ALL_SPLIT_EVALUATORS = ("distance", "retrieval", "item_to_group", "theorem1",
 LABEL_AGNOSTIC_EVALUATORS = ("distance", "retrieval", "item_to_group",
                              "fewshot")
 OMNIGLOT_ONLY_EVALUATORS = ("theorem1", "disjoint_characters", "lake")
-# config.data.source: where the images come from.
+# config.data.source: where the images come from (TFDS's Omniglot, or a
+# folder or CSV dataset read by data/folder.py). Defined here only.
 SOURCES = ("omniglot", "folder", "csv")
 
 TRAIN_SPLITS = {s.name: s for s in (
@@ -70,6 +71,8 @@ TRAIN_SPLITS = {s.name: s for s in (
                "characters", vinyals_file="trainval",
                eval_splits=("unseen_alphabets", "vinyals_test"),
                during_training="vinyals_test"),
+    # No validation split: validation.py refuses config.eval.every for it,
+    # so its during_training split is never read.
     TrainSplit("labels", "a folder or CSV dataset's labels less the "
                "held-out ones (data.heldout_label_fraction)",
                eval_splits=("heldout_labels",),
