@@ -106,8 +106,7 @@ class Encoder:
   def _images(images):
     """The images argument as an array or a list (ImageReadError for one
     path or one [H, W, C] array: images.check_images)."""
-    images_lib.check_images(images)
-    return images if isinstance(images, np.ndarray) else list(images)
+    return images_lib.as_images(images)
 
   def _raw(self, images, strokes: Optional[str]) -> np.ndarray:
     """Images (_images's) -> raw encoder outputs [N, D], batch_size images

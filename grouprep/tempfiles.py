@@ -7,6 +7,7 @@ A temporary name says which host and process write it, NAME.HOST.PID.tmp
 process of this host left (`remove_stale`) and never a running one's.
 """
 import glob
+import re
 import os
 import socket
 from typing import List, Optional
@@ -54,8 +55,14 @@ def remove_stale(folder: str, pattern: str, hidden: bool = False) -> List[str]:
   removed = []
   for path in glob.glob(os.path.join(glob.escape(folder),
                                      f"{prefix}{pattern}.{host}.*.tmp")):
-    pid = path[:-len(".tmp")].rpartition(".")[2]
-    if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+    # Exactly HOST.PID.tmp: the glob's * also matches a host whose name
+    # starts with "HOST." (its PIDs mean nothing here).
+    tail = os.path.basename(path).rpartition(f".{_host()}.")[2]
+    found = re.fullmatch(r"(\d+)\.tmp", tail)
+    if not found:
+      continue
+    pid = found.group(1)
+    if int(pid) == os.getpid() or _alive(int(pid)):
       continue
     try:
       os.remove(path)

@@ -150,6 +150,12 @@ def validate_source(config) -> None:
           "config.data.train_split='labels' is the split of a folder or CSV "
           "dataset: set config.data.source='folder' or 'csv' (and "
           "config.data.path) instead.")
+    if d.get("strokes", "dark") != "dark":
+      raise ConfigError(
+          f"config.data.strokes={d.strokes!r} does not apply to Omniglot "
+          f"(TFDS's images are decoded by their own rule; grouprep.load's "
+          f"default would then read dark-stroked images inverted): leave it "
+          f"'dark'.")
     return
   if not d.path:
     raise ConfigError(

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -147,6 +148,22 @@ def test_one_rgb_image_as_a_bare_array_is_refused(heldout):
                      match=r"shape \(20, 20, 3\) reads as one RGB image "
                            r"\[H, W, C\].*wrap one image in a list"):
     enc.embed_items(rgb)
+
+  class Tensor:  # an array type that is not NumPy's (torch, tf alike)
+    def __init__(self, a):
+      self.a = a
+    def __array__(self, dtype=None, copy=None):
+      return self.a
+    def __len__(self):
+      return len(self.a)
+    def __iter__(self):
+      return iter(self.a)
+
+  for other in (jnp.asarray(rgb), Tensor(rgb)):
+    with pytest.raises(images_lib.ImageReadError, match="reads as one RGB"):
+      enc.embed_items(other)
+  np.testing.assert_array_equal(enc.embed_items(jnp.asarray(rgb[None])),
+                                enc.embed_items(rgb[None]))
   assert enc.embed_items(rgb[None]).shape == (1, enc.dim)
   np.testing.assert_array_equal(enc.embed_items(rgb[None]),
                                 enc.embed_items([rgb]))

@@ -199,9 +199,14 @@ def test_a_stale_cache_temporary_file_is_removed(dataset, capfd):
   running = tempfiles.temporary_path(final, pid=os.getppid())
   for path in (stale, running):
     open(path, "wb").write(b"\x93NUMPY half")
+  # Another host whose name starts with this one's: its PIDs mean nothing.
+  other = os.path.join(config.data.cache_dir, os.path.basename(final) +
+                       f".{tempfiles._host()}.cluster.{int(gone.stdout)}.tmp")  # pylint: disable=protected-access
+  open(other, "wb").write(b"\x93NUMPY half")
   pipeline.load_labelled(config)
   assert f"Removed {stale}" in capfd.readouterr().err
   assert not os.path.exists(stale) and os.path.exists(running)
+  assert os.path.exists(other)
 
 
 # --------------------------------------------------------------------------

@@ -148,9 +148,14 @@ def main_cmd(workdir, *extra, name="gi_centroid"):
 def test_sigkill_then_rerun_matches_an_uninterrupted_run(tmp_path, name):
   env = dict(os.environ, TFDS_DATA_DIR=TFDS_DIR)
   full, cut = tmp_path / "full", tmp_path / "cut"
-  subprocess.run(main_cmd(full, name=name), cwd=ROOT, env=env, check=True,
-                 capture_output=True, timeout=600)
-  proc = subprocess.Popen(main_cmd(cut, "--mode=train", name=name), cwd=ROOT,
+  # Two evaluators: the state is compared bit for bit; metrics.json only
+  # has to follow from it (test_same_config_twice_gives_identical_metrics
+  # covers every evaluator's determinism).
+  evals = "--config.evals=('distance','fewshot')"
+  subprocess.run(main_cmd(full, evals, name=name), cwd=ROOT, env=env,
+                 check=True, capture_output=True, timeout=600)
+  proc = subprocess.Popen(main_cmd(cut, "--mode=train", evals, name=name),
+                          cwd=ROOT,
                           env=env,
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
   deadline = time.time() + 300
@@ -161,7 +166,7 @@ def test_sigkill_then_rerun_matches_an_uninterrupted_run(tmp_path, name):
   proc.wait()
   steps = [int(s) for s in os.listdir(cut / "checkpoints") if s.isdigit()]
   assert 15 <= max(steps) < 40
-  r = subprocess.run(main_cmd(cut, name=name), cwd=ROOT, env=env,
+  r = subprocess.run(main_cmd(cut, evals, name=name), cwd=ROOT, env=env,
                      capture_output=True, text=True, timeout=600)
   assert r.returncode == 0, r.stderr[-3000:]
   assert "Resumed from the checkpoint at step" in r.stdout + r.stderr

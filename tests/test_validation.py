@@ -41,6 +41,9 @@ def _set(config, dotted, value):
     ("gi_centroid", {"data.label_key": "character", "data.items_per_group": 21},
      "data.items_per_group"),
     ("protonet", {"data.items_per_group": 21}, "data.items_per_group"),
+    # Omniglot's images have one stroke convention; "bright" would only
+    # mislead grouprep.load's default.
+    ("gi_centroid", {"data.strokes": "bright"}, "data.strokes"),
     # A pooling or similarity the method cannot use.
     ("triplet", {"loss.pooling": "attention"}, "loss.pooling"),
     ("smog", {"loss.pooling": "attention"}, "loss.pooling"),

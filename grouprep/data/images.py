@@ -184,6 +184,17 @@ def file_scale(pixels: np.ndarray) -> int:
   return 65535 if pixels.dtype == np.uint16 else 255
 
 
+def as_images(images):
+  """images as an array or a list, after check_images: an array-like that
+  is not a list or tuple (a jax.Array, a torch or tf tensor) becomes a
+  NumPy array first, so one [H, W, C] image of any array type is caught."""
+  if not isinstance(images, (list, tuple, str, bytes, os.PathLike,
+                             np.ndarray)) and hasattr(images, "__array__"):
+    images = np.asarray(images)
+  check_images(images)
+  return images if isinstance(images, np.ndarray) else list(images)
+
+
 def check_images(images) -> None:
   """An ImageReadError for what is not several images: a bare path (a str
   would be read character by character), an array that is not [N, H, W]
@@ -238,7 +249,7 @@ class Converter:
     """images: an array [N, H, W] (gray) or [N, H, W, C], or a sequence of
     images of any sizes ([H, W] or [H, W, C] arrays, or file paths).
     offset: the index of images[0] in the caller's input, for messages."""
-    check_images(images)
+    images = as_images(images)
     scale = self.scale if self.scale is not None else integer_scale(images)
     out = np.empty((len(images), self.image_size, self.image_size), np.uint8)
     for i, image in enumerate(images):
