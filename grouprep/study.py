@@ -157,14 +157,12 @@ def run(names: Sequence[str], seeds: Sequence[int], runs: str,
 # Aggregation: pure functions of the run directories.
 # --------------------------------------------------------------------------
 def _get(d: Dict, dotted: str) -> Optional[float]:
-  for k in dotted.split("."):
-    if not isinstance(d, dict) or k not in d:
-      return None
-    d = d[k]
-  if isinstance(d, dict) and "mean" in d:
-    d = d["mean"]
-  return float(d) if isinstance(d, (int, float)) and not isinstance(
-      d, bool) else None
+  """report._get, a size-curve cell's mean for the cell, None if absent."""
+  from grouprep import report  # pylint: disable=g-import-not-at-top
+  d = report._get(d, dotted)  # pylint: disable=protected-access
+  if isinstance(d, dict):
+    d = d.get("mean")
+  return None if d is None else float(d)
 
 
 def _numeric_leaves(d, prefix="") -> Dict[str, float]:
