@@ -227,10 +227,12 @@ def _cell(stat: Dict, digits: int) -> str:
 
 
 def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
-                   settings: Settings) -> Dict[str, str]:
+                   settings: Settings, curves: Optional[Dict] = None
+                   ) -> Dict[str, str]:
   """{"summary.md": ..., "study_per_seed.md": ..., "study_paired.md": ...,
   "study_metrics.json": ...}: the study's text outputs, a pure function of
-  the finished runs' metrics.json."""
+  the finished runs' metrics.json (and of the convergence curves, for
+  summary.md's convergence section)."""
   from grouprep import report  # pylint: disable=g-import-not-at-top
   cols = [(label, paths, fmt) for label, paths, fmt in report.KEY_METRICS
           if not (isinstance(paths, str) and paths.startswith("/"))]
@@ -284,11 +286,34 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
       "lower is better; every other metric: higher is better.", "",
       "| question | a | b | metric | a: mean ± sd | b: mean ± sd | a − b "
       "[95% CI] | n | measured |", "|---|---|---|---|---|---|---|---|---|"]
+  rows = paired_rows(results)
+  for r in rows:
+    d = r["diff"]
+    paired.append(
+        f"| {r['question']} | {r['a']} | {r['b']} | {r['metric']} | "
+        f"{_cell(mean_sd(r['xa']), 3)} | {_cell(mean_sd(r['xb']), 3)} | "
+        f"{d['mean']:+.3f} [{_fmt(d['low'])}, {_fmt(d['high'])}] | "
+        f"{d['n']} | {'yes' if d['measured'] else 'no'} |")
+  summary += [""] + note_question(results) + [""] + findings(rows)
+  if curves:
+    summary += [""] + convergence_section(curves, settings)
+  return {"summary.md": "\n".join(summary) + "\n",
+          "study_per_seed.md": "\n".join(per_seed) + "\n",
+          "study_paired.md": "\n".join(paired) + "\n",
+          "study_metrics.json": json.dumps(aggregate, indent=1,
+                                           sort_keys=True) + "\n"}
+
+
+def paired_rows(results: Dict[str, Dict[int, Dict]]) -> List[Dict]:
+  """Every (comparison, headline metric) both runs have: {"question", "a",
+  "b", "metric", "lower_better", "xa", "xb" (per seed, paired), "diff"
+  (paired_difference(xa, xb))}."""
+  rows = []
   for question, a, b in COMPARISONS:
     if a not in results or b not in results:
       continue
     seeds = sorted(set(results[a]) & set(results[b]))
-    for label, path, _ in HEADLINE:
+    for label, path, lower_better in HEADLINE:
       xa = [_get(results[a][s]["eval"], path) for s in seeds]
       xb = [_get(results[b][s]["eval"], path) for s in seeds]
       keep = [i for i in range(len(seeds))
@@ -296,17 +321,151 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
       if not keep:
         continue
       xa, xb = [xa[i] for i in keep], [xb[i] for i in keep]
-      d = paired_difference(xa, xb)
-      paired.append(
-          f"| {question} | {a} | {b} | {label} | {_cell(mean_sd(xa), 3)} | "
-          f"{_cell(mean_sd(xb), 3)} | {d['mean']:+.3f} "
-          f"[{_fmt(d['low'])}, {_fmt(d['high'])}] | {d['n']} | "
-          f"{'yes' if d['measured'] else 'no'} |")
-  return {"summary.md": "\n".join(summary) + "\n",
-          "study_per_seed.md": "\n".join(per_seed) + "\n",
-          "study_paired.md": "\n".join(paired) + "\n",
-          "study_metrics.json": json.dumps(aggregate, indent=1,
-                                           sort_keys=True) + "\n"}
+      rows.append(dict(question=question, a=a, b=b, metric=label,
+                       lower_better=lower_better, xa=xa, xb=xb,
+                       diff=paired_difference(xa, xb)))
+  return rows
+
+
+def _interval(d: Dict) -> str:
+  if d["n"] < 2:
+    return f"{d['mean']:+.3f}, n=1: no interval"
+  return f"{d['mean']:+.3f} [{_fmt(d['low'])}, {_fmt(d['high'])}], n={d['n']}"
+
+
+def _mean_sd_n(stat: Dict, digits: int = 3) -> str:
+  sd = "" if stat["n"] < 2 else f" ± {_fmt(stat['sd'], digits)}"
+  return f"{_fmt(stat['mean'], digits)}{sd} (n={stat['n']})"
+
+
+def note_question(results: Dict[str, Dict[int, Dict]]) -> List[str]:
+  """The note's question, metric by metric: which of the four is best (by
+  mean) and whether it is measurably better than each of the others (the
+  paired 95% t-interval of best − other excludes 0)."""
+  four = [n for n in NOTE_FOUR if n in results]
+  lines = ["## The note's question: which of the four builds the better "
+           "groups?", ""]
+  if len(four) < 2:
+    return lines + ["Fewer than two of the note's four configurations have "
+                    "finished runs."]
+  for label, path, lower_better in HEADLINE:
+    vals = {n: [(s, _get(r["eval"], path)) for s, r in results[n].items()]
+            for n in four}
+    vals = {n: {s: v for s, v in sv if v is not None} for n, sv in vals.items()}
+    vals = {n: sv for n, sv in vals.items() if sv}
+    if len(vals) < 2:
+      continue
+    sign = -1.0 if lower_better else 1.0
+    best = max(vals, key=lambda n: sign * float(np.mean(list(vals[n].values()))))
+    beaten, not_beaten = [], []
+    for other in vals:
+      if other == best:
+        continue
+      seeds = sorted(set(vals[best]) & set(vals[other]))
+      d = paired_difference([vals[best][s] for s in seeds],
+                            [vals[other][s] for s in seeds])
+      (beaten if d["measured"] else not_beaten).append(
+          f"{other} ({_interval(d)})")
+    stat = mean_sd(list(vals[best].values()))
+    verdict = ("measurably better than " + "; ".join(beaten)
+               if beaten else "")
+    if not_beaten:
+      verdict += ("; " if verdict else "") + (
+          "no measurable difference from " + "; ".join(not_beaten))
+    lines.append(f"- **{label}** ({'lower' if lower_better else 'higher'} is "
+                 f"better): best mean {best} {_mean_sd_n(stat)}; {verdict}.")
+  return lines + ["", "Intervals: best − other, paired over seeds, 95% "
+                  "t-interval with n − 1 degrees of freedom."]
+
+
+def findings(rows: Sequence[Dict]) -> List[str]:
+  """One line per compared pair: the measured differences with their
+  intervals, and the metrics with no measurable difference."""
+  lines = ["## Findings, from study_paired.md", ""]
+  if not rows:
+    return lines + ["No comparison has runs on both sides yet."]
+  pairs = []
+  for r in rows:
+    key = (r["question"], r["a"], r["b"])
+    if key not in pairs:
+      pairs.append(key)
+  for question, a, b in pairs:
+    mine = [r for r in rows if (r["question"], r["a"], r["b"]) ==
+            (question, a, b)]
+    measured = [r for r in mine if r["diff"]["measured"]]
+    rest = [r["metric"] for r in mine if not r["diff"]["measured"]]
+    parts = []
+    for r in measured:
+      d = r["diff"]
+      better = (d["mean"] < 0) == r["lower_better"]
+      parts.append(f"{r['metric']} {_interval(d)} ({a if better else b} "
+                   "better)")
+    if min(r["diff"]["n"] for r in mine) < 2:
+      text = "n=1: no interval, nothing can be measured yet"
+    elif not parts:
+      text = "no measurable difference in any headline metric"
+    else:
+      text = "; ".join(parts)
+      if rest:
+        text += "; no measurable difference in " + ", ".join(rest)
+    lines.append(f"- {question}, {a} − {b}: {text}.")
+  k = len(rows)
+  lines += ["", f"{k} intervals in all, each at 95%: where the true "
+            f"difference is 0, about 1 in 20 excludes 0 by chance (~{k / 20:.1f} "
+            "here), so a lone measured row near 0 is weak evidence."]
+  return lines
+
+
+def convergence_changes(curves: Dict, window: int) -> List[Dict]:
+  """For each (metric, config) curve: the last step every seed logged, the
+  step `window` before it, and the paired change between them over the
+  seeds that logged both ({"metric", "name", "start", "end", "at_start",
+  "at_end", "diff"})."""
+  out = []
+  for metric, _ in CONVERGENCE_METRICS:
+    by_name = curves.get(metric, {})
+    order = [n for n in CONFIGS if n in by_name] + sorted(
+        n for n in by_name if n not in CONFIGS)
+    for name in order:
+      by_step = by_name[name]
+      steps = sorted(by_step)
+      end = steps[-1]
+      start = end - window
+      if start not in by_step:
+        continue
+      n = min(len(by_step[start]), len(by_step[end]))
+      a, b = by_step[end][:n], by_step[start][:n]
+      out.append(dict(metric=metric, name=name, start=start, end=end,
+                      at_start=mean_sd(b), at_end=mean_sd(a),
+                      diff=paired_difference(a, b)))
+  return out
+
+
+def convergence_section(curves: Dict, settings: Settings) -> List[str]:
+  """Why the study's step count: how much each validation curve still moves
+  over its last quarter."""
+  window = settings.steps // 4  # the last quarter, on the logged steps
+  if settings.eval_every:
+    window = max(settings.eval_every,
+                 window // settings.eval_every * settings.eval_every)
+  changes = convergence_changes(curves, window)
+  titles = dict(CONVERGENCE_METRICS)
+  lines = [f"## Convergence (validation split: held-out characters), "
+           f"steps {settings.steps - window} → {settings.steps}", "",
+           "Change over the last quarter of training, paired over seeds "
+           "(95% t-interval); the curves: convergence_*.png.", "",
+           "| metric | config | at start | at end | change [95% CI] | n | "
+           "verdict |", "|---|---|---|---|---|---|---|"]
+  for c in changes:
+    d = c["diff"]
+    verdict = ("n=1: no interval" if d["n"] < 2 else
+               "still rising" if d["measured"] and d["mean"] > 0 else
+               "falling" if d["measured"] else "no measurable change")
+    lines.append(
+        f"| {titles[c['metric']]} | {c['name']} | {_cell(c['at_start'], 3)} | "
+        f"{_cell(c['at_end'], 3)} | {d['mean']:+.3f} [{_fmt(d['low'])}, "
+        f"{_fmt(d['high'])}] | {d['n']} | {verdict} |")
+  return lines
 
 
 def convergence_curves(runs: str, names: Sequence[str], seeds: Sequence[int]
@@ -361,15 +520,16 @@ def write_outputs(runs: str, out_dir: str, names: Sequence[str],
                   seeds: Sequence[int], settings: Settings) -> List[str]:
   os.makedirs(out_dir, exist_ok=True)
   results = load_results(runs, names, seeds, settings.steps)
+  curves = convergence_curves(runs, names, seeds)
   written = []
-  for fname, text in summary_tables(results, names, settings).items():
+  for fname, text in summary_tables(results, names, settings,
+                                    curves).items():
     path = os.path.join(out_dir, fname)
     with open(path + ".tmp", "w") as f:
       f.write(text)
     os.replace(path + ".tmp", path)
     written.append(fname)
-  return written + plot_convergence(
-      convergence_curves(runs, names, seeds), out_dir)
+  return written + plot_convergence(curves, out_dir)
 
 
 def main(argv=None) -> int:

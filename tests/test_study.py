@@ -58,6 +58,10 @@ def test_study_runs_each_seed_once_and_a_rerun_trains_nothing(
   summary = first["summary.md"]
   assert "| gi_centroid | 2 | unit |" in summary
   assert "| gg_centroid | 2 | unit |" in summary
+  for section in ("## The note's question", "## Findings",
+                  "## Convergence (validation split: held-out characters), "
+                  "steps 2 → 4"):
+    assert section in summary
   paired = first["study_paired.md"]
   assert "| the note's four | gg_centroid | gi_centroid | unseen ratio" \
       in paired and "| 2 |" in paired
@@ -96,3 +100,71 @@ def test_study_runs_each_seed_once_and_a_rerun_trains_nothing(
   failed = study.run(NAMES, [2], runs, SETTINGS, broken, runner)
   assert failed == ["gg_centroid seed 2: ValueError: no such thing"]
   assert study.finished(os.path.join(runs, "gi_centroid", "seed2"), 4)
+
+
+def _result(ratio, recall5, lake):
+  """A metrics.json with the headline leaves the study reads."""
+  unseen = {"distance": {"ratio": ratio},
+            "disjoint_characters": {"size_curve": {
+                "5": {"recall_at_1": {"mean": recall5}},
+                "all": {"recall_at_1": {"mean": recall5 + 0.3}}}},
+            "fewshot": {"20way_1shot": {"mean": 0.4}}}
+  return {"eval": {"unseen_alphabets": unseen, "lake_one_shot_error": lake,
+                   "heldout_characters": {"distance": {"ratio": ratio}}},
+          "embedding_space": "unit"}
+
+
+def test_findings_name_each_row_and_interval_and_nothing_else():
+  # gg_centroid's ratio is 1.0 above gi_centroid's on every seed (measured);
+  # its recall differs by noise of both signs (not measured); Lake error is
+  # lower for gi_centroid on every seed (measured, gi_centroid better).
+  results = {
+      "gg_centroid": {s: _result(5.0 + s, 0.30 + 0.01 * (-1) ** s,
+                                 0.70 + 0.01 * s) for s in range(3)},
+      "gi_centroid": {s: _result(4.0 + s + 0.01 * s, 0.30, 0.60 + 0.01 * s)
+                      for s in range(3)}}
+  rows = study.paired_rows(results)
+  by_metric = {r["metric"]: r for r in rows}
+  assert all((r["a"], r["b"]) == ("gg_centroid", "gi_centroid") for r in rows)
+  assert by_metric["unseen ratio (rotation)"]["diff"]["measured"]
+  assert not by_metric["unseen dc recall@1, 5 drawings"]["diff"]["measured"]
+  assert by_metric["Lake error"]["diff"]["measured"]
+  text = "\n".join(study.findings(rows))
+  ratio = by_metric["unseen ratio (rotation)"]["diff"]
+  assert (f"unseen ratio (rotation) +{ratio['mean']:.3f} [{ratio['low']:.3f}"
+          f", {ratio['high']:.3f}], n=3 (gg_centroid better)") in text
+  assert "Lake error +0.100 [0.100, 0.100], n=3 (gi_centroid better)" in text
+  assert "no measurable difference in unseen dc recall@1, 5 drawings" in text
+  assert f"{len(rows)} intervals in all" in text
+  question = "\n".join(study.note_question(results))
+  assert "**unseen ratio (rotation)** (higher is better): best mean " \
+      "gg_centroid 6.000 ± 1.000 (n=3); measurably better than gi_centroid" \
+      in question
+  assert "**Lake error** (lower is better): best mean gi_centroid" in question
+  assert "**unseen dc recall@1, 5 drawings** (higher is better): best mean " \
+      "gg_centroid 0.303 ± 0.012 (n=3); no measurable difference from " \
+      "gi_centroid" in question
+  # One seed: no interval, nothing claimed.
+  one = {n: {0: r[0]} for n, r in results.items()}
+  assert "n=1: no interval, nothing can be measured yet" in "\n".join(
+      study.findings(study.paired_rows(one)))
+
+
+def test_convergence_verdicts_follow_the_paired_change():
+  curves = {"heldout_characters/ratio": {
+      "gi_centroid": {0: [1.0, 1.0, 1.0], 1500: [4.0, 4.5, 5.0],
+                      2000: [4.5, 5.1, 5.4]},  # +0.5, +0.6, +0.4: rising
+      "gg_centroid": {1500: [4.0, 4.5, 5.0],
+                      2000: [4.1, 4.4, 5.0]}},  # +0.1, -0.1, 0: flat
+      "heldout_characters/20way_1shot": {
+          "gi_medoid": {1500: [0.5], 2000: [0.6]}}}
+  changes = {(c["metric"].split("/")[1], c["name"]): c
+             for c in study.convergence_changes(curves, 500)}
+  rising = changes[("ratio", "gi_centroid")]["diff"]
+  assert rising["mean"] == pytest.approx(0.5) and rising["measured"]
+  assert not changes[("ratio", "gg_centroid")]["diff"]["measured"]
+  text = "\n".join(study.convergence_section(curves, study.Settings(2000, 250)))
+  assert "steps 1500 → 2000" in text
+  assert "| gi_centroid | 4.500 ± 0.500 | 5.000 ± 0.458 | +0.500 [" in text
+  assert text.count("still rising") == 1
+  assert "no measurable change" in text and "n=1: no interval" in text
