@@ -357,21 +357,28 @@ def note_question(results: Dict[str, Dict[int, Dict]]) -> List[str]:
       continue
     sign = -1.0 if lower_better else 1.0
     best = max(vals, key=lambda n: sign * float(np.mean(list(vals[n].values()))))
-    beaten, not_beaten = [], []
+    beaten, not_beaten, worse = [], [], []
     for other in vals:
-      if other == best:
-        continue
       seeds = sorted(set(vals[best]) & set(vals[other]))
+      if other == best or not seeds:
+        continue
       d = paired_difference([vals[best][s] for s in seeds],
                             [vals[other][s] for s in seeds])
-      (beaten if d["measured"] else not_beaten).append(
-          f"{other} ({_interval(d)})")
+      # Best by its mean over all its seeds; on the seeds both have the
+      # other can still be measurably better.
+      bucket = (not_beaten if not d["measured"] else
+                beaten if sign * d["mean"] > 0 else worse)
+      bucket.append(f"{other} ({_interval(d)})")
     stat = mean_sd(list(vals[best].values()))
-    verdict = ("measurably better than " + "; ".join(beaten)
-               if beaten else "")
+    parts = []
+    if beaten:
+      parts.append("measurably better than " + "; ".join(beaten))
     if not_beaten:
-      verdict += ("; " if verdict else "") + (
-          "no measurable difference from " + "; ".join(not_beaten))
+      parts.append("no measurable difference from " + "; ".join(not_beaten))
+    if worse:
+      parts.append("measurably worse, on the seeds both have, than "
+                   + "; ".join(worse))
+    verdict = "; ".join(parts)
     lines.append(f"- **{label}** ({'lower' if lower_better else 'higher'} is "
                  f"better): best mean {best} {_mean_sd_n(stat)}; {verdict}.")
   return lines + ["", "Intervals: best − other, paired over seeds, 95% "
