@@ -168,3 +168,17 @@ def test_convergence_verdicts_follow_the_paired_change():
   assert "| gi_centroid | 4.500 ± 0.500 | 5.000 ± 0.458 | +0.500 [" in text
   assert text.count("still rising") == 1
   assert "no measurable change" in text and "n=1: no interval" in text
+
+
+def test_paced_train_seconds_leave_a_pause_out(tmp_path):
+  from grouprep import logs
+  wd = str(tmp_path)
+  os.makedirs(os.path.dirname(logs.path(wd, "train")), exist_ok=True)
+  # 0.5 s per step, except one interval of 25 steps that took 600 s (the
+  # process stopped); the wall clock says 650 s.
+  walls = {25: 12.5, 50: 25.0, 75: 625.0, 100: 637.5, 125: 650.0}
+  with open(logs.path(wd, "train"), "w") as f:
+    for step, wall in walls.items():
+      f.write(json.dumps({"step": step, "loss": 1.0, "wall_s": wall}) + "\n")
+  assert study.paced_train_seconds(wd) == pytest.approx(0.5 * 125)
+  assert study.paced_train_seconds(str(tmp_path / "none")) is None

@@ -16,9 +16,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from grouprep import logs  # pylint: disable=g-import-not-at-top
-
-PAPER = {"20way_1shot": 0.960, "5way_1shot": 0.988}
+from grouprep import logs, report  # pylint: disable=g-import-not-at-top
 
 
 def curve(workdir, key):
@@ -77,8 +75,9 @@ def main(argv=None):
           + ", ".join(f"{k} {m:.4f} ± {c:.4f}" for k, (m, c) in
                       sorted(shots.items())))
   ax.axhline(args.target, color="red", lw=0.8, label=f"target {args.target}")
-  ax.axhline(PAPER["20way_1shot"], color="black", ls=":", lw=0.8,
-             label="Snell et al. 0.960")
+  paper = report.PAPER_VINYALS["vinyals_test/20way_1shot"]
+  ax.axhline(paper, color="black", ls=":", lw=0.8,
+             label=f"Snell et al. {paper:.3f}")
   ax.axvline(args.budget_minutes, color="red", ls="--", lw=0.8)
   ax.set_ylim(0.90, 0.97)
   ax.set_xlabel("training wall time on the 2-core CPU (minutes)")
