@@ -3,7 +3,8 @@ run's curve on Vinyals val, the earlier recipe's curve, and the final runs'
 single reading of Vinyals test (1000 episodes, 95% CI), with the target.
 
   python tools/protonet_time_to_accuracy.py \
-      --val-run runs/protonet15_val --test-run runs/protonet15 \
+      --val-run runs/protonet15_val --val-run runs/protonet15_val_c50 \
+      --test-run runs/protonet15 \
       --earlier-run runs/protonet --out results/protonet_time_to_accuracy.png
 
 Wall time is training time as train_log.jsonl records it (evaluation during
@@ -40,7 +41,9 @@ def final_test(workdir):
 def main(argv=None):
   p = argparse.ArgumentParser(description=__doc__,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
-  p.add_argument("--val-run", required=True)
+  p.add_argument("--val-run", action="append", required=True,
+                 help="a run on vinyals_train with eval.every (its eval_log "
+                 "holds val); repeat")
   p.add_argument("--test-run", action="append", default=[],
                  help="a finished run on trainval (its metrics.json); repeat")
   p.add_argument("--earlier-run", help="a run whose eval_log holds test")
@@ -53,11 +56,12 @@ def main(argv=None):
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
   fig, ax = plt.subplots(figsize=(7.5, 4.5))
-  val = curve(args.val_run, "vinyals_val/20way_1shot")
-  ax.plot(*zip(*val), marker="o", ms=3,
-          label=f"{os.path.basename(args.val_run)}: Vinyals val (tuning)")
-  print(f"{args.val_run} (val, 20-way 1-shot): " + ", ".join(
-      f"{t:.1f} min {a:.4f}" for t, a in val))
+  for run in args.val_run:
+    val = curve(run, "vinyals_val/20way_1shot")
+    ax.plot(*zip(*val), marker="o", ms=3,
+            label=f"{os.path.basename(run)}: Vinyals val (tuning)")
+    print(f"{run} (val, 20-way 1-shot): " + ", ".join(
+        f"{t:.1f} min {a:.4f}" for t, a in val))
   if args.earlier_run:
     earlier = curve(args.earlier_run, "vinyals_test/20way_1shot")
     ax.plot(*zip(*earlier), marker=".", ls="--", color="grey",
