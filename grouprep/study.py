@@ -36,6 +36,8 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 
+# SPEC §5: a difference is claimed only over >= 3 seeds.
+MIN_SEEDS = 3
 NOTE_FOUR = ("gg_centroid", "gi_centroid", "gg_medoid", "gi_medoid")
 OTHERS = ("item_item", "triplet", "group_loss", "smog", "groupface",
           "gi_attention", "gi_soft_medoid", "gi_centroid_charsets",
@@ -215,16 +217,16 @@ def mean_sd(values: Sequence[float]) -> Dict:
 
 def paired_difference(a: Sequence[float], b: Sequence[float]) -> Dict:
   """Mean of a - b over paired seeds with its 95% t-interval (n - 1 degrees
-  of freedom); measured = the interval excludes 0."""
-  from scipy import stats  # pylint: disable=g-import-not-at-top
+  of freedom). testable: n >= MIN_SEEDS (SPEC §5); measured: testable and
+  the interval excludes 0."""
+  from grouprep import metrics  # pylint: disable=g-import-not-at-top
   d = np.asarray(a, np.float64) - np.asarray(b, np.float64)
-  out = {"mean": float(d.mean()), "n": int(len(d))}
-  if len(d) < 2:
-    return dict(out, low=float("nan"), high=float("nan"), measured=False)
-  half = float(stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) /
-               math.sqrt(len(d)))
-  low, high = out["mean"] - half, out["mean"] + half
-  return dict(out, low=low, high=high, measured=bool(low > 0 or high < 0))
+  t = metrics.t_interval(d)
+  low, high = t["mean"] - t["ci95"], t["mean"] + t["ci95"]
+  testable = t["n"] >= MIN_SEEDS
+  return {"mean": t["mean"], "n": t["n"], "low": low, "high": high,
+          "testable": testable,
+          "measured": bool(testable and (low > 0 or high < 0))}
 
 
 def _fmt(x: float, digits: int = 3) -> str:
@@ -270,8 +272,8 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
       "Paired differences: study_paired.md; each seed: study_per_seed.md; "
       "every metric's mean, sd and n: study_metrics.json. *train s "
       "(paced)*: the run's median seconds per step between log rows × its "
-      "steps, on the 2-core CPU (pauses left out; evaluation during "
-      "training excluded).", "",
+      "steps (pauses, start-up and compilation left out; evaluation "
+      "during training excluded).", "",
       "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
   per_seed = ["# grouprep: the study, seed by seed", "",
               "| " + " | ".join(["config", "seed"] + head[3:]) + " |",
@@ -333,8 +335,7 @@ def paired_rows(results: Dict[str, Dict[int, Dict]]) -> List[Dict]:
     for label, path, lower_better in HEADLINE:
       xa = [_get(results[a][s]["eval"], path) for s in seeds]
       xb = [_get(results[b][s]["eval"], path) for s in seeds]
-      keep = [i for i in range(len(seeds))
-              if xa[i] is not None and xb[i] is not None]
+      keep = [i for i in range(len(seeds)) if _finite(xa[i], xb[i])]
       if not keep:
         continue
       xa, xb = [xa[i] for i in keep], [xb[i] for i in keep]
@@ -344,10 +345,15 @@ def paired_rows(results: Dict[str, Dict[int, Dict]]) -> List[Dict]:
   return rows
 
 
+def _finite(*values) -> bool:
+  return all(v is not None and math.isfinite(v) for v in values)
+
+
 def _interval(d: Dict) -> str:
   if d["n"] < 2:
     return f"{d['mean']:+.3f}, n=1: no interval"
-  return f"{d['mean']:+.3f} [{_fmt(d['low'])}, {_fmt(d['high'])}], n={d['n']}"
+  text = f"{d['mean']:+.3f} [{_fmt(d['low'])}, {_fmt(d['high'])}], n={d['n']}"
+  return text if d["testable"] else text + f" < {MIN_SEEDS}: untested"
 
 
 def _mean_sd_n(stat: Dict, digits: int = 3) -> str:
@@ -356,9 +362,10 @@ def _mean_sd_n(stat: Dict, digits: int = 3) -> str:
 
 
 def note_question(results: Dict[str, Dict[int, Dict]]) -> List[str]:
-  """The note's question, metric by metric: which of the four is best (by
-  mean) and whether it is measurably better than each of the others (the
-  paired 95% t-interval of best − other excludes 0)."""
+  """The note's question, metric by metric, on the seeds the four share:
+  which is best by mean, and whether it is measurably better than each of
+  the others (the paired 95% t-interval of best − other excludes 0, with
+  n >= MIN_SEEDS)."""
   four = [n for n in NOTE_FOUR if n in results]
   lines = ["## The note's question: which of the four builds the better "
            "groups?", ""]
@@ -366,45 +373,47 @@ def note_question(results: Dict[str, Dict[int, Dict]]) -> List[str]:
     return lines + ["Fewer than two of the note's four configurations have "
                     "finished runs."]
   for label, path, lower_better in HEADLINE:
-    vals = {n: [(s, _get(r["eval"], path)) for s, r in results[n].items()]
+    vals = {n: {s: _get(r["eval"], path) for s, r in results[n].items()}
             for n in four}
-    vals = {n: {s: v for s, v in sv if v is not None} for n, sv in vals.items()}
+    vals = {n: {s: v for s, v in sv.items() if _finite(v)}
+            for n, sv in vals.items()}
     vals = {n: sv for n, sv in vals.items() if sv}
-    if len(vals) < 2:
+    shared = sorted(set.intersection(*(set(sv) for sv in vals.values()))) \
+        if len(vals) >= 2 else []
+    if not shared:
       continue
     sign = -1.0 if lower_better else 1.0
-    best = max(vals, key=lambda n: sign * float(np.mean(list(vals[n].values()))))
-    beaten, not_beaten, worse = [], [], []
-    for other in vals:
-      seeds = sorted(set(vals[best]) & set(vals[other]))
-      if other == best or not seeds:
+    at = {n: [vals[n][s] for s in shared] for n in vals}
+    best = max(at, key=lambda n: sign * float(np.mean(at[n])))
+    beaten, not_beaten, untested = [], [], []
+    for other in at:
+      if other == best:
         continue
-      d = paired_difference([vals[best][s] for s in seeds],
-                            [vals[other][s] for s in seeds])
-      # Best by its mean over all its seeds; on the seeds both have the
-      # other can still be measurably better.
-      bucket = (not_beaten if not d["measured"] else
-                beaten if sign * d["mean"] > 0 else worse)
+      d = paired_difference(at[best], at[other])
+      bucket = (untested if not d["testable"] else
+                beaten if d["measured"] else not_beaten)
       bucket.append(f"{other} ({_interval(d)})")
-    stat = mean_sd(list(vals[best].values()))
     parts = []
     if beaten:
       parts.append("measurably better than " + "; ".join(beaten))
     if not_beaten:
       parts.append("no measurable difference from " + "; ".join(not_beaten))
-    if worse:
-      parts.append("measurably worse, on the seeds both have, than "
-                   + "; ".join(worse))
-    verdict = "; ".join(parts)
+    if untested:
+      parts.append(f"untested (fewer than {MIN_SEEDS} shared seeds) against "
+                   + "; ".join(untested))
     lines.append(f"- **{label}** ({'lower' if lower_better else 'higher'} is "
-                 f"better): best mean {best} {_mean_sd_n(stat)}; {verdict}.")
+                 f"better), seeds {','.join(map(str, shared))}: best mean "
+                 f"{best} {_mean_sd_n(mean_sd(at[best]))}; "
+                 + "; ".join(parts) + ".")
   return lines + ["", "Intervals: best − other, paired over seeds, 95% "
-                  "t-interval with n − 1 degrees of freedom."]
+                  "t-interval with n − 1 degrees of freedom; a difference is "
+                  f"tested only with n ≥ {MIN_SEEDS} seeds (SPEC §5)."]
 
 
 def findings(rows: Sequence[Dict]) -> List[str]:
   """One line per compared pair: the measured differences with their
-  intervals, and the metrics with no measurable difference."""
+  intervals, the metrics with no measurable difference, and the untested
+  ones (fewer than MIN_SEEDS paired seeds)."""
   lines = ["## Findings, from study_paired.md", ""]
   if not rows:
     return lines + ["No comparison has runs on both sides yet."]
@@ -416,49 +425,47 @@ def findings(rows: Sequence[Dict]) -> List[str]:
   for question, a, b in pairs:
     mine = [r for r in rows if (r["question"], r["a"], r["b"]) ==
             (question, a, b)]
-    measured = [r for r in mine if r["diff"]["measured"]]
-    rest = [r["metric"] for r in mine if not r["diff"]["measured"]]
     parts = []
-    for r in measured:
-      d = r["diff"]
-      better = (d["mean"] < 0) == r["lower_better"]
-      parts.append(f"{r['metric']} {_interval(d)} ({a if better else b} "
-                   "better)")
-    if min(r["diff"]["n"] for r in mine) < 2:
-      text = "n=1: no interval, nothing can be measured yet"
-    elif not parts:
-      text = "no measurable difference in any headline metric"
-    else:
-      text = "; ".join(parts)
-      if rest:
-        text += "; no measurable difference in " + ", ".join(rest)
-    lines.append(f"- {question}, {a} − {b}: {text}.")
-  k = len(rows)
-  lines += ["", f"{k} intervals in all, each at 95%: where the true "
-            f"difference is 0, about 1 in 20 excludes 0 by chance (~{k / 20:.1f} "
-            "here), so a lone measured row near 0 is weak evidence."]
+    for r in mine:
+      if r["diff"]["measured"]:
+        better = (r["diff"]["mean"] < 0) == r["lower_better"]
+        parts.append(f"{r['metric']} {_interval(r['diff'])} "
+                     f"({a if better else b} better)")
+    same = [r["metric"] for r in mine
+            if r["diff"]["testable"] and not r["diff"]["measured"]]
+    untested = [r["metric"] for r in mine if not r["diff"]["testable"]]
+    if same:
+      parts.append("no measurable difference in " + ", ".join(same))
+    if untested:
+      n = min(r["diff"]["n"] for r in mine if not r["diff"]["testable"])
+      parts.append(f"untested (n={n} < {MIN_SEEDS} seeds): "
+                   + ", ".join(untested))
+    lines.append(f"- {question}, {a} − {b}: " + "; ".join(parts) + ".")
+  k = sum(r["diff"]["testable"] for r in rows)
+  lines += ["", f"{k} tested intervals, each at 95%: where the true "
+            f"difference is 0, about 1 in 20 excludes 0 by chance (~{k / 20:.1f}"
+            " here), so a lone measured row near 0 is weak evidence."]
   return lines
 
 
-def convergence_changes(curves: Dict, window: int) -> List[Dict]:
-  """For each (metric, config) curve: the last step every seed logged, the
-  step `window` before it, and the paired change between them over the
-  seeds that logged both ({"metric", "name", "start", "end", "at_start",
-  "at_end", "diff"})."""
+def convergence_changes(curves: Dict, window: int, end: int) -> List[Dict]:
+  """For each (metric, config) curve: its values at step `end` and at
+  `end - window`, and the paired change between them over the seeds that
+  logged both ({"metric", "name", "start", "end", "at_start", "at_end",
+  "diff"})."""
   out = []
+  start = end - window
   for metric, _ in CONVERGENCE_METRICS:
     by_name = curves.get(metric, {})
     order = [n for n in CONFIGS if n in by_name] + sorted(
         n for n in by_name if n not in CONFIGS)
     for name in order:
       by_step = by_name[name]
-      steps = sorted(by_step)
-      end = steps[-1]
-      start = end - window
-      if start not in by_step:
+      seeds = sorted(set(by_step.get(start, {})) & set(by_step.get(end, {})))
+      if not seeds:
         continue
-      n = min(len(by_step[start]), len(by_step[end]))
-      a, b = by_step[end][:n], by_step[start][:n]
+      a = [by_step[end][s] for s in seeds]
+      b = [by_step[start][s] for s in seeds]
       out.append(dict(metric=metric, name=name, start=start, end=end,
                       at_start=mean_sd(b), at_end=mean_sd(a),
                       diff=paired_difference(a, b)))
@@ -472,38 +479,54 @@ def convergence_section(curves: Dict, settings: Settings) -> List[str]:
   if settings.eval_every:
     window = max(settings.eval_every,
                  window // settings.eval_every * settings.eval_every)
-  changes = convergence_changes(curves, window)
+  changes = convergence_changes(curves, window, settings.steps)
   titles = dict(CONVERGENCE_METRICS)
   lines = [f"## Convergence (validation split: held-out characters), "
            f"steps {settings.steps - window} → {settings.steps}", "",
-           "Change over the last quarter of training, paired over seeds "
-           "(95% t-interval); the curves: convergence_*.png.", "",
+           f"Every configuration trains {settings.steps} steps. Change over "
+           "the last quarter of training, paired over seeds (95% "
+           f"t-interval, tested with n ≥ {MIN_SEEDS}); the curves: "
+           "convergence_*.png.", "",
            "| metric | config | at start | at end | change [95% CI] | n | "
            "verdict |", "|---|---|---|---|---|---|---|"]
   for c in changes:
     d = c["diff"]
-    verdict = ("n=1: no interval" if d["n"] < 2 else
+    verdict = (f"untested (n < {MIN_SEEDS})" if not d["testable"] else
                "still rising" if d["measured"] and d["mean"] > 0 else
                "falling" if d["measured"] else "no measurable change")
     lines.append(
         f"| {titles[c['metric']]} | {c['name']} | {_cell(c['at_start'], 3)} | "
         f"{_cell(c['at_end'], 3)} | {d['mean']:+.3f} [{_fmt(d['low'])}, "
         f"{_fmt(d['high'])}] | {d['n']} | {verdict} |")
+  tested = [c for c in changes if c["diff"]["testable"]]
+  moving = [f"{titles[c['metric']]} of {c['name']} "
+            f"({'rising' if c['diff']['mean'] > 0 else 'falling'})"
+            for c in tested if c["diff"]["measured"]]
+  lines += ["", f"{len(tested)} of {len(changes)} curves tested; "
+            + (f"{len(moving)} still change measurably: " + "; ".join(moving)
+               if moving else "none changes measurably")
+            + ". A comparison of a still-changing metric is a comparison at "
+            f"{settings.steps} steps, not at convergence."]
   return lines
 
 
-def convergence_curves(runs: str, names: Sequence[str], seeds: Sequence[int]
-                       ) -> Dict[str, Dict[str, Dict[int, List[float]]]]:
-  """{metric: {name: {step: [value per seed]}}} from eval_log.jsonl."""
+def convergence_curves(runs: str, names: Sequence[str], seeds: Sequence[int],
+                       steps: Optional[int] = None
+                       ) -> Dict[str, Dict[str, Dict[int, Dict[int, float]]]]:
+  """{metric: {name: {step: {seed: value}}}} from eval_log.jsonl; with
+  `steps`, of the runs finished at that step count only (as load_results)."""
   from grouprep import logs  # pylint: disable=g-import-not-at-top
   out = {m: {} for m, _ in CONVERGENCE_METRICS}
   for name in names:
     for seed in seeds:
-      for step, row in logs.read(workdir(runs, name, seed), "eval").items():
+      wd = workdir(runs, name, seed)
+      if steps is not None and not finished(wd, steps):
+        continue
+      for step, row in logs.read(wd, "eval").items():
         for metric, _ in CONVERGENCE_METRICS:
-          if metric in row:
-            out[metric].setdefault(name, {}).setdefault(step, []).append(
-                float(row[metric]))
+          if metric in row and _finite(float(row[metric])):
+            out[metric].setdefault(name, {}).setdefault(step, {})[seed] = \
+                float(row[metric])
   return out
 
 
@@ -520,10 +543,11 @@ def plot_convergence(curves, out_dir: str) -> List[str]:
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, by_step in sorted(by_name.items()):
       steps = sorted(by_step)
-      mean = np.array([np.mean(by_step[s]) for s in steps])
-      sd = np.array([np.std(by_step[s], ddof=1) if len(by_step[s]) > 1
-                     else 0.0 for s in steps])
-      n = min(len(by_step[s]) for s in steps)
+      values = [list(by_step[s].values()) for s in steps]
+      mean = np.array([np.mean(v) for v in values])
+      sd = np.array([np.std(v, ddof=1) if len(v) > 1 else 0.0
+                     for v in values])
+      n = min(len(v) for v in values)
       line, = ax.plot(steps, mean, marker="o", ms=3, label=f"{name} (n={n})")
       ax.fill_between(steps, mean - sd, mean + sd, color=line.get_color(),
                       alpha=0.2)
@@ -544,7 +568,7 @@ def write_outputs(runs: str, out_dir: str, names: Sequence[str],
                   seeds: Sequence[int], settings: Settings) -> List[str]:
   os.makedirs(out_dir, exist_ok=True)
   results = load_results(runs, names, seeds, settings.steps)
-  curves = convergence_curves(runs, names, seeds)
+  curves = convergence_curves(runs, names, seeds, settings.steps)
   written = []
   for fname, text in summary_tables(results, names, settings,
                                     curves).items():

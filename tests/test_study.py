@@ -25,6 +25,9 @@ def test_paired_difference_is_the_t_interval_of_the_differences():
   same = study.paired_difference([1.0, 2.0, 3.0], [1.1, 1.9, 3.0])
   assert same["low"] < 0 < same["high"] and not same["measured"]
   assert not study.paired_difference([1.0], [0.0])["measured"]  # n = 1
+  # n = 2: the interval is computed but nothing is claimed (SPEC §5: >= 3).
+  two = study.paired_difference([2.0, 2.1], [1.0, 1.0])
+  assert two["low"] > 0 and not two["testable"] and not two["measured"]
 
 
 @pytest.mark.slow
@@ -72,9 +75,9 @@ def test_study_runs_each_seed_once_and_a_rerun_trains_nothing(
   assert ratio["n"] == 2 and ratio["mean"] == pytest.approx(np.mean(vals))
   assert ratio["sd"] == pytest.approx(np.std(vals, ddof=1))
   # The convergence curves: the validation split every eval_every steps.
-  curves = study.convergence_curves(runs, NAMES, [0, 1])
+  curves = study.convergence_curves(runs, NAMES, [0, 1], 4)
   assert sorted(curves["heldout_characters/ratio"]["gi_centroid"]) == [0, 2, 4]
-  assert all(len(v) == 2 for v in
+  assert all(sorted(v) == [0, 1] for v in
              curves["heldout_characters/20way_1shot"]["gg_centroid"].values())
 
   # A rerun of the finished study trains nothing and writes the same tables.
@@ -115,59 +118,99 @@ def _result(ratio, recall5, lake):
 
 
 def test_findings_name_each_row_and_interval_and_nothing_else():
-  # gg_centroid's ratio is 1.0 above gi_centroid's on every seed (measured);
-  # its recall differs by noise of both signs (not measured); Lake error is
-  # lower for gi_centroid on every seed (measured, gi_centroid better).
+  # gg_centroid's ratio is ~1.0 above gi_centroid's on every seed
+  # (measured); its recall differs by noise of both signs (not measured);
+  # Lake error is lower for gi_centroid on every seed (measured, gi_centroid
+  # better, lower is better).
   results = {
       "gg_centroid": {s: _result(5.0 + s, 0.30 + 0.01 * (-1) ** s,
                                  0.70 + 0.01 * s) for s in range(3)},
-      "gi_centroid": {s: _result(4.0 + s + 0.01 * s, 0.30, 0.60 + 0.01 * s)
-                      for s in range(3)}}
+      "gi_centroid": {s: _result(4.0 + s + 0.01 * s, 0.30,
+                                 0.60 + 0.02 * s) for s in range(3)}}
   rows = study.paired_rows(results)
   by_metric = {r["metric"]: r for r in rows}
   assert all((r["a"], r["b"]) == ("gg_centroid", "gi_centroid") for r in rows)
   assert by_metric["unseen ratio (rotation)"]["diff"]["measured"]
   assert not by_metric["unseen dc recall@1, 5 drawings"]["diff"]["measured"]
-  assert by_metric["Lake error"]["diff"]["measured"]
+  lake = by_metric["Lake error"]["diff"]
+  assert lake["measured"] and lake["mean"] == pytest.approx(0.09)
   text = "\n".join(study.findings(rows))
   ratio = by_metric["unseen ratio (rotation)"]["diff"]
   assert (f"unseen ratio (rotation) +{ratio['mean']:.3f} [{ratio['low']:.3f}"
           f", {ratio['high']:.3f}], n=3 (gg_centroid better)") in text
-  assert "Lake error +0.100 [0.100, 0.100], n=3 (gi_centroid better)" in text
+  assert (f"Lake error +0.090 [{lake['low']:.3f}, {lake['high']:.3f}], n=3 "
+          "(gi_centroid better)") in text
   assert "no measurable difference in unseen dc recall@1, 5 drawings" in text
-  assert f"{len(rows)} intervals in all" in text
+  assert f"{len(rows)} tested intervals" in text
   question = "\n".join(study.note_question(results))
-  assert "**unseen ratio (rotation)** (higher is better): best mean " \
-      "gg_centroid 6.000 ± 1.000 (n=3); measurably better than gi_centroid" \
-      in question
-  assert "**Lake error** (lower is better): best mean gi_centroid" in question
-  assert "**unseen dc recall@1, 5 drawings** (higher is better): best mean " \
-      "gg_centroid 0.303 ± 0.012 (n=3); no measurable difference from " \
+  assert "**unseen ratio (rotation)** (higher is better), seeds 0,1,2: best " \
+      "mean gg_centroid 6.000 ± 1.000 (n=3); measurably better than " \
       "gi_centroid" in question
-  # One seed: no interval, nothing claimed.
-  one = {n: {0: r[0]} for n, r in results.items()}
-  assert "n=1: no interval, nothing can be measured yet" in "\n".join(
-      study.findings(study.paired_rows(one)))
+  assert "**Lake error** (lower is better), seeds 0,1,2: best mean " \
+      "gi_centroid" in question
+  assert "**unseen dc recall@1, 5 drawings** (higher is better), seeds " \
+      "0,1,2: best mean gg_centroid 0.303 ± 0.012 (n=3); no measurable " \
+      "difference from gi_centroid" in question
+  # Two seeds: an interval that excludes 0 is shown but not claimed (SPEC §5).
+  two = {n: {s: r[s] for s in (0, 1)} for n, r in results.items()}
+  rows2 = study.paired_rows(two)
+  ratio2 = next(r for r in rows2 if r["metric"] == "unseen ratio (rotation)")
+  assert ratio2["diff"]["low"] > 0 and not ratio2["diff"]["measured"]
+  text2 = "\n".join(study.findings(rows2))
+  assert "untested (n=2 < 3 seeds): unseen ratio (rotation)" in text2
+  assert "better)" not in text2 and "0 tested intervals" in text2
+  assert "measurably" not in "\n".join(study.note_question(two))
 
 
-def test_convergence_verdicts_follow_the_paired_change():
+def test_the_note_question_ranks_on_shared_seeds_and_skips_nan():
+  # gi_centroid has a fourth seed on which it is far ahead; the ranking uses
+  # only the seeds both have. A NaN seed is dropped, not counted.
+  results = {
+      "gg_centroid": {s: _result(5.0 + s, 0.3, 0.7) for s in range(3)},
+      "gi_centroid": {s: _result(4.0 + s, 0.3, 0.7) for s in range(3)}}
+  results["gi_centroid"][3] = _result(100.0, 0.3, 0.7)
+  question = "\n".join(study.note_question(results))
+  assert "**unseen ratio (rotation)** (higher is better), seeds 0,1,2: best " \
+      "mean gg_centroid" in question
+  results["gg_centroid"][2] = _result(float("nan"), 0.3, 0.7)
+  rows = study.paired_rows(results)
+  ratio = next(r for r in rows if r["metric"] == "unseen ratio (rotation)")
+  assert ratio["diff"]["n"] == 2 and not ratio["diff"]["testable"]
+  assert "seeds 0,1: best mean gg_centroid" in "\n".join(
+      study.note_question(results))
+
+
+def test_convergence_verdicts_follow_the_paired_change_seed_by_seed():
   curves = {"heldout_characters/ratio": {
-      "gi_centroid": {0: [1.0, 1.0, 1.0], 1500: [4.0, 4.5, 5.0],
-                      2000: [4.5, 5.1, 5.4]},  # +0.5, +0.6, +0.4: rising
-      "gg_centroid": {1500: [4.0, 4.5, 5.0],
-                      2000: [4.1, 4.4, 5.0]}},  # +0.1, -0.1, 0: flat
+      # +0.5, +0.6, +0.4: rising
+      "gi_centroid": {0: {0: 1.0, 1: 1.0, 2: 1.0},
+                      1500: {0: 4.0, 1: 4.5, 2: 5.0},
+                      2000: {0: 4.5, 1: 5.1, 2: 5.4}},
+      # +0.1, -0.1, 0: flat
+      "gg_centroid": {1500: {0: 4.0, 1: 4.5, 2: 5.0},
+                      2000: {0: 4.1, 1: 4.4, 2: 5.0}},
+      # seed 0 stopped before 2000: seeds 1 and 2 are paired, not seed 0's
+      # start with seed 1's end
+      "gg_medoid": {1500: {0: 1.0, 1: 2.0, 2: 3.0},
+                    2000: {1: 2.1, 2: 3.1}}},
       "heldout_characters/20way_1shot": {
-          "gi_medoid": {1500: [0.5], 2000: [0.6]}}}
+          "gi_medoid": {1500: {0: 0.5}, 2000: {0: 0.6}}}}
   changes = {(c["metric"].split("/")[1], c["name"]): c
-             for c in study.convergence_changes(curves, 500)}
+             for c in study.convergence_changes(curves, 500, 2000)}
   rising = changes[("ratio", "gi_centroid")]["diff"]
   assert rising["mean"] == pytest.approx(0.5) and rising["measured"]
   assert not changes[("ratio", "gg_centroid")]["diff"]["measured"]
+  medoid = changes[("ratio", "gg_medoid")]
+  assert medoid["diff"]["n"] == 2
+  assert medoid["diff"]["mean"] == pytest.approx(0.1)
+  assert medoid["at_start"]["mean"] == pytest.approx(2.5)
   text = "\n".join(study.convergence_section(curves, study.Settings(2000, 250)))
   assert "steps 1500 → 2000" in text
   assert "| gi_centroid | 4.500 ± 0.500 | 5.000 ± 0.458 | +0.500 [" in text
   assert text.count("still rising") == 1
-  assert "no measurable change" in text and "n=1: no interval" in text
+  assert "no measurable change" in text and "untested (n < 3)" in text
+  assert "2 of 4 curves tested; 1 still change measurably: note's ratio " \
+      "(rotation groups) of gi_centroid (rising)" in text
 
 
 def test_paced_train_seconds_leave_a_pause_out(tmp_path):
