@@ -19,10 +19,14 @@ the note's ratio, the disjoint-character recall@1 and few-shot accuracy, in
 eval_log.jsonl); unseen alphabets are read once, at the end. ProtoNet is not
 in the study (hours per run on the Vinyals split).
 
-Writes into --out (default results/): summary.md (mean ± sd, n, per config),
-study_per_seed.md (every seed's row), study_paired.md (paired differences),
-study_metrics.json (mean, sd, n of every numeric leaf of metrics.json) and
-convergence_*.png (one per metric, a line per configuration, band = sd).
+Writes into --out (default results/): summary.md (mean ± sd, n, per config;
+then, written from the tables, the note's question metric by metric, one
+finding per compared pair and the convergence table), study_per_seed.md
+(every seed's row), study_paired.md (paired differences with 95%
+t-intervals), study_metrics.json (mean, sd, n of every numeric leaf of
+metrics.json) and convergence_*.png (one per metric, a line per
+configuration, band = sd). A difference is tested only over >= 3 paired
+seeds (SPEC §5) and claimed only where its interval excludes 0.
 """
 import argparse
 import dataclasses
