@@ -73,6 +73,12 @@ HEADLINE = (
      False),
 )
 # The study's further comparisons: (question, a, b), difference = a - b.
+def untrained_name(name: str) -> str:
+  """The row of `name`'s encoder at initialisation (same seed, same way of
+  forming groups): the baseline its training is measured against."""
+  return f"{name} (untrained)"
+
+
 COMPARISONS = tuple(
     ("the note's four", a, b) for i, a in enumerate(NOTE_FOUR)
     for b in NOTE_FOUR[i + 1:]) + (
@@ -83,7 +89,7 @@ COMPARISONS = tuple(
         ("training groups", "gg_centroid_charsets", "gg_centroid"),
         ("candidates", "gi_centroid_prototypes", "gi_centroid"),
         ("candidates", "gg_centroid_prototypes", "gg_centroid"),
-    )
+    ) + tuple(("training", n, untrained_name(n)) for n in NOTE_FOUR)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -282,7 +288,7 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
   per_seed = ["# grouprep: the study, seed by seed", "",
               "| " + " | ".join(["config", "seed"] + head[3:]) + " |",
               "|" + "---|" * (len(head) - 1)]
-  aggregate = {}
+  aggregate, untrained_rows = {}, []
   for name in present:
     by_seed = results[name]
     cells = [name, str(len(by_seed)),
@@ -292,6 +298,15 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
       vals = [v for v in vals if v is not None]
       cells.append(_cell(mean_sd(vals), digits(fmt)) if vals else "–")
     summary.append("| " + " | ".join(cells) + " |")
+    untrained = {s: report.untrained_row(r) for s, r in by_seed.items()
+                 if "untrained" in r}
+    if untrained:
+      ucells = [untrained_name(name), str(len(untrained)), cells[2]]
+      for label, paths, fmt in cols:
+        vals = [value(r, paths) for r in untrained.values()]
+        vals = [v for v in vals if v is not None]
+        ucells.append(_cell(mean_sd(vals), digits(fmt)) if vals else "–")
+      untrained_rows.append("| " + " | ".join(ucells) + " |")
     for seed, r in sorted(by_seed.items()):
       per_seed.append("| " + " | ".join(
           [name, str(seed)] + [_fmt(value(r, p), digits(f))
@@ -309,7 +324,13 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
       "lower is better; every other metric: higher is better.", "",
       "| question | a | b | metric | a: mean ± sd | b: mean ± sd | a − b "
       "[95% CI] | n | measured |", "|---|---|---|---|---|---|---|---|---|"]
-  rows = paired_rows(results)
+  summary += untrained_rows + [
+      "", "*(untrained)*: the same encoder at initialisation (its seed), "
+      "evaluated as the configuration evaluates (its pooling, its groups)."]
+  rows = paired_rows(dict(results, **{
+      untrained_name(n): {s: report.untrained_row(r)
+                          for s, r in by_seed.items() if "untrained" in r}
+      for n, by_seed in results.items()}))
   for r in rows:
     d = r["diff"]
     paired.append(

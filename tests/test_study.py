@@ -61,6 +61,7 @@ def test_study_runs_each_seed_once_and_a_rerun_trains_nothing(
   summary = first["summary.md"]
   assert "| gi_centroid | 2 | unit |" in summary
   assert "| gg_centroid | 2 | unit |" in summary
+  assert "| gi_centroid (untrained) | 2 | unit |" in summary
   for section in ("## The note's question", "## Findings",
                   "## Convergence (validation split: held-out characters), "
                   "steps 2 → 4"):
@@ -68,6 +69,8 @@ def test_study_runs_each_seed_once_and_a_rerun_trains_nothing(
   paired = first["study_paired.md"]
   assert "| the note's four | gg_centroid | gi_centroid | unseen ratio" \
       in paired and "| 2 |" in paired
+  assert "| training | gi_centroid | gi_centroid (untrained) | unseen ratio" \
+      in paired
   agg = json.loads(first["study_metrics.json"])
   ratio = agg["gi_centroid"]["eval.unseen_alphabets.distance.ratio"]
   vals = [r["gi_centroid"][s]["eval"]["unseen_alphabets"]["distance"]["ratio"]
