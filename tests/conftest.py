@@ -129,3 +129,19 @@ def write_foreign_checkpoint(folder_wd, workdir):
                              "params": {"dense": np.ones(4, np.float32)}},
                    saved)
   mngr.close()
+
+
+def copy_run_with_strokes(workdir, dest, strokes):
+  """A copy of a run whose saved configs say data.strokes = strokes."""
+  import glob
+  import json
+  import shutil
+  shutil.copytree(workdir, dest)
+  for path in glob.glob(os.path.join(str(dest), "checkpoints", "*", "config",
+                                     "metadata")):
+    with open(path) as f:
+      saved = json.load(f)
+    saved["data"]["strokes"] = strokes
+    with open(path, "w") as f:
+      json.dump(saved, f)
+  return dest

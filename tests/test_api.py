@@ -12,7 +12,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from conftest import TFDS_DIR, needs_tfds, write_foreign_checkpoint
+from conftest import TFDS_DIR, copy_run_with_strokes, needs_tfds, \
+    write_foreign_checkpoint
 import grouprep
 from grouprep import checkpoints
 from grouprep import evaluate
@@ -216,12 +217,7 @@ def test_strokes_default_to_the_checkpoints_training_data(folder_run,
   Omniglot one) as dark."""
   _, workdir, data = folder_run
   assert grouprep.load(workdir).strokes == "dark"
-  bright = shutil.copytree(workdir, tmp_path / "bright")
-  for path in glob.glob(str(bright / "checkpoints" / "*" / "config" /
-                            "metadata")):
-    saved = json.load(open(path))
-    saved["data"]["strokes"] = "bright"
-    json.dump(saved, open(path, "w"))
+  bright = copy_run_with_strokes(workdir, tmp_path / "bright", "bright")
   enc = grouprep.load(str(bright))
   assert enc.strokes == "bright"
   x = [images_lib.read_file(os.path.join(data, "label0/group0/img0.png"))]

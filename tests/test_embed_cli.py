@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import write_foreign_checkpoint
+from conftest import copy_run_with_strokes, write_foreign_checkpoint
 import grouprep
 from grouprep import embed
 from grouprep import tempfiles
@@ -145,12 +145,7 @@ def test_a_stale_temporary_npz_is_removed(folder_run, tmp_path, capsys):
 
 def test_strokes_default_to_the_checkpoints(folder_run, tmp_path, capsys):
   _, workdir, data = folder_run
-  bright = shutil.copytree(workdir, tmp_path / "bright")
-  for path in glob.glob(str(bright / "checkpoints" / "*" / "config" /
-                            "metadata")):
-    saved = json.load(open(path))
-    saved["data"]["strokes"] = "bright"
-    json.dump(saved, open(path, "w"))
+  bright = copy_run_with_strokes(workdir, tmp_path / "bright", "bright")
   code, _, err = run_cli(capsys, f"--workdir={bright}", f"--input={data}",
                          f"--out={tmp_path / 'emb.npz'}")
   assert code == 0, err
