@@ -288,25 +288,24 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
   per_seed = ["# grouprep: the study, seed by seed", "",
               "| " + " | ".join(["config", "seed"] + head[3:]) + " |",
               "|" + "---|" * (len(head) - 1)]
-  aggregate, untrained_rows = {}, []
-  for name in present:
-    by_seed = results[name]
+  def table_row(name, by_seed):
     cells = [name, str(len(by_seed)),
              next(iter(by_seed.values())).get("embedding_space", "?")]
-    for label, paths, fmt in cols:
-      vals = [value(r, paths) for r in by_seed.values()]
-      vals = [v for v in vals if v is not None]
+    for _, paths, fmt in cols:
+      vals = [v for v in (value(r, paths) for r in by_seed.values())
+              if v is not None]
       cells.append(_cell(mean_sd(vals), digits(fmt)) if vals else "–")
-    summary.append("| " + " | ".join(cells) + " |")
-    untrained = {s: report.untrained_row(r) for s, r in by_seed.items()
-                 if "untrained" in r}
-    if untrained:
-      ucells = [untrained_name(name), str(len(untrained)), cells[2]]
-      for label, paths, fmt in cols:
-        vals = [value(r, paths) for r in untrained.values()]
-        vals = [v for v in vals if v is not None]
-        ucells.append(_cell(mean_sd(vals), digits(fmt)) if vals else "–")
-      untrained_rows.append("| " + " | ".join(ucells) + " |")
+    return "| " + " | ".join(cells) + " |"
+
+  # Each configuration's encoder at initialisation, shaped like its runs.
+  untrained = {untrained_name(n): {s: report.untrained_row(r)
+                                   for s, r in results[n].items()
+                                   if "untrained" in r} for n in present}
+  untrained = {n: by_seed for n, by_seed in untrained.items() if by_seed}
+  aggregate = {}
+  for name in present:
+    by_seed = results[name]
+    summary.append(table_row(name, by_seed))
     for seed, r in sorted(by_seed.items()):
       per_seed.append("| " + " | ".join(
           [name, str(seed)] + [_fmt(value(r, p), digits(f))
@@ -324,20 +323,16 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
       "lower is better; every other metric: higher is better.", "",
       "| question | a | b | metric | a: mean ± sd | b: mean ± sd | a − b "
       "[95% CI] | n | measured |", "|---|---|---|---|---|---|---|---|---|"]
-  summary += untrained_rows + [
+  summary += [table_row(n, by_seed) for n, by_seed in untrained.items()] + [
       "", "*(untrained)*: the same encoder at initialisation (its seed), "
       "evaluated as the configuration evaluates (its pooling, its groups)."]
-  rows = paired_rows(dict(results, **{
-      untrained_name(n): {s: report.untrained_row(r)
-                          for s, r in by_seed.items() if "untrained" in r}
-      for n, by_seed in results.items()}))
+  rows = paired_rows(dict(results, **untrained))
   for r in rows:
     d = r["diff"]
     paired.append(
         f"| {r['question']} | {r['a']} | {r['b']} | {r['metric']} | "
         f"{_cell(mean_sd(r['xa']), 3)} | {_cell(mean_sd(r['xb']), 3)} | "
-        f"{d['mean']:+.3f} [{_fmt(d['low'])}, {_fmt(d['high'])}] | "
-        f"{d['n']} | {'yes' if d['measured'] else 'no'} |")
+        f"{_ci(d)} | {d['n']} | {'yes' if d['measured'] else 'no'} |")
   summary += [""] + note_question(results) + [""] + findings(rows)
   if curves:
     summary += [""] + convergence_section(curves, settings)
@@ -374,10 +369,15 @@ def _finite(*values) -> bool:
   return all(v is not None and math.isfinite(v) for v in values)
 
 
+def _ci(d: Dict) -> str:
+  """A paired difference as "+mean [low, high]"."""
+  return f"{d['mean']:+.3f} [{_fmt(d['low'])}, {_fmt(d['high'])}]"
+
+
 def _interval(d: Dict) -> str:
   if d["n"] < 2:
     return f"{d['mean']:+.3f}, n=1: no interval"
-  text = f"{d['mean']:+.3f} [{_fmt(d['low'])}, {_fmt(d['high'])}], n={d['n']}"
+  text = f"{_ci(d)}, n={d['n']}"
   return text if d["testable"] else text + f" < {MIN_SEEDS}: untested"
 
 
@@ -521,8 +521,7 @@ def convergence_section(curves: Dict, settings: Settings) -> List[str]:
                "falling" if d["measured"] else "no measurable change")
     lines.append(
         f"| {titles[c['metric']]} | {c['name']} | {_cell(c['at_start'], 3)} | "
-        f"{_cell(c['at_end'], 3)} | {d['mean']:+.3f} [{_fmt(d['low'])}, "
-        f"{_fmt(d['high'])}] | {d['n']} | {verdict} |")
+        f"{_cell(c['at_end'], 3)} | {_ci(d)} | {d['n']} | {verdict} |")
   tested = [c for c in changes if c["diff"]["testable"]]
   moving = [f"{titles[c['metric']]} of {c['name']} "
             f"({'rising' if c['diff']['mean'] > 0 else 'falling'})"
