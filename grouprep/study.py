@@ -43,11 +43,13 @@ import numpy as np
 # SPEC §5: a difference is claimed only over >= 3 seeds.
 MIN_SEEDS = 3
 NOTE_FOUR = ("gg_centroid", "gi_centroid", "gg_medoid", "gi_medoid")
+# The baselines, related systems and other poolings, then the note's
+# configurations trained on charset groups or against prototypes.
 OTHERS = ("item_item", "triplet", "group_loss", "smog", "groupface",
-          "gi_attention", "gi_soft_medoid", "gi_centroid_charsets",
-          "gg_centroid_charsets", "gi_centroid_prototypes",
-          "gg_centroid_prototypes")
-CONFIGS = NOTE_FOUR + OTHERS
+          "gi_attention", "gi_soft_medoid")
+VARIANTS = ("gi_centroid_charsets", "gg_centroid_charsets",
+            "gi_centroid_prototypes", "gg_centroid_prototypes")
+CONFIGS = NOTE_FOUR + OTHERS + VARIANTS
 # What the note's four log during training, on the validation split.
 CONVERGENCE_EVALS = ("distance", "disjoint_characters", "fewshot")
 CONVERGENCE_METRICS = (
@@ -141,10 +143,14 @@ def run(names: Sequence[str], seeds: Sequence[int], runs: str,
         runner: Callable = train_and_evaluate) -> List[str]:
   """Trains and evaluates every unfinished (name, seed); returns the runs
   that failed ("name seedS: error"). The note's four first, seed by seed, so
-  their comparison has n seeds as early as possible."""
-  order = [(n, s) for group in (NOTE_FOUR, OTHERS) for s in seeds
-           for n in names if n in group]
-  order += [(n, s) for s in seeds for n in names if n not in CONFIGS]
+  their comparison has n seeds as early as possible; then every other
+  configuration name by name (OTHERS, VARIANTS, then any other name), so
+  each of its rows reaches n seeds before the next starts: a study stopped
+  part way leaves complete rows, not rows at n < 3 that nothing can claim."""
+  order = [(n, s) for s in seeds for n in NOTE_FOUR if n in names]
+  rest = [n for n in OTHERS + VARIANTS if n in names]
+  rest += [n for n in names if n not in CONFIGS]
+  order += [(n, s) for n in rest for s in seeds]
   failed = []
   for k, (name, seed) in enumerate(order, 1):
     wd = workdir(runs, name, seed)

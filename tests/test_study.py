@@ -228,3 +228,26 @@ def test_paced_train_seconds_leave_a_pause_out(tmp_path):
       f.write(json.dumps({"step": step, "loss": 1.0, "wall_s": wall}) + "\n")
   assert study.paced_train_seconds(wd) == pytest.approx(0.5 * 125)
   assert study.paced_train_seconds(str(tmp_path / "none")) is None
+
+
+def test_a_stopped_study_leaves_complete_rows(tmp_path):
+  """The note's four seed by seed (their pairs gain n together), then every
+  other configuration name by name (each row reaches n seeds in turn)."""
+  import ml_collections
+  trained = []
+
+  def make_config(name):
+    return ml_collections.ConfigDict(
+        {"seed": 0, "train": {"num_steps": 1}, "eval": {}})
+
+  names = ["smog", "gi_medoid", "my_config", "item_item", "gg_centroid"]
+  failed = study.run(names, [0, 1], str(tmp_path), study.Settings(2, 0),
+                     make_config, lambda c, wd: trained.append(wd))
+  assert not failed
+  rel = [os.path.relpath(wd, tmp_path) for wd in trained]
+  assert rel == [os.path.join(*p) for p in (
+      ("gg_centroid", "seed0"), ("gi_medoid", "seed0"),
+      ("gg_centroid", "seed1"), ("gi_medoid", "seed1"),
+      ("item_item", "seed0"), ("item_item", "seed1"),
+      ("smog", "seed0"), ("smog", "seed1"),
+      ("my_config", "seed0"), ("my_config", "seed1"))]
