@@ -91,7 +91,9 @@ COMPARISONS = tuple(
         ("training groups", "gg_centroid_charsets", "gg_centroid"),
         ("candidates", "gi_centroid_prototypes", "gi_centroid"),
         ("candidates", "gg_centroid_prototypes", "gg_centroid"),
-    ) + tuple(("training", n, untrained_name(n)) for n in NOTE_FOUR)
+    ) + tuple(("training", n, untrained_name(n)) for n in NOTE_FOUR) + tuple(
+        # Do the group losses beat the note's item-level baseline (eq. 1)?
+        ("item-level baseline", n, "item_item") for n in NOTE_FOUR)
 
 
 @dataclasses.dataclass(frozen=True)
