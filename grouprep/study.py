@@ -93,7 +93,10 @@ COMPARISONS = tuple(
         ("candidates", "gg_centroid_prototypes", "gg_centroid"),
     ) + tuple(("training", n, untrained_name(n)) for n in NOTE_FOUR) + tuple(
         # Do the group losses beat the note's item-level baseline (eq. 1)?
-        ("item-level baseline", n, "item_item") for n in NOTE_FOUR)
+        ("item-level baseline", n, "item_item") for n in NOTE_FOUR) + tuple(
+        # The related systems against the default configuration.
+        ("related systems", n, "gi_centroid")
+        for n in ("triplet", "group_loss", "smog", "groupface"))
 
 
 @dataclasses.dataclass(frozen=True)
