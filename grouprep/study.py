@@ -24,8 +24,9 @@ then, written from the tables, the note's question metric by metric, one
 finding per compared pair and the convergence table), study_per_seed.md
 (every seed's row), study_paired.md (paired differences with 95%
 t-intervals), study_metrics.json (mean, sd, n of every numeric leaf of
-metrics.json) and convergence_*.png (one per metric, a line per
-configuration, band = sd). A difference is tested only over >= 3 paired
+metrics.json), convergence_*.png (one per metric, a line per
+configuration, band = sd) and study_configs.png (every configuration's
+seeds, mean ± sd and untrained encoder, a panel per headline metric). A difference is tested only over >= 3 paired
 seeds (SPEC §5) and claimed only where its interval excludes 0.
 """
 import argparse
@@ -599,6 +600,54 @@ def plot_convergence(curves, out_dir: str) -> List[str]:
   return written
 
 
+def plot_configs(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
+                 out_dir: str) -> List[str]:
+  """study_configs.png: a panel per headline metric, a row per
+  configuration; each seed a dot, its mean ± sd a bar, the same seeds'
+  untrained encoder a hollow diamond (the baseline training must beat)."""
+  present = [n for n in names if n in results]
+  if not present:
+    return []
+  import matplotlib  # pylint: disable=g-import-not-at-top
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+  cols = 3
+  rows = -(-len(HEADLINE) // cols)
+  fig, axes = plt.subplots(rows, cols, sharey=True, squeeze=False,
+                           figsize=(4.2 * cols, 0.9 + 0.3 * len(present) * rows))
+  ys = np.arange(len(present))[::-1]
+  for ax, (label, path, lower_better) in zip(axes.flat, HEADLINE):
+    for y, name in zip(ys, present):
+      by_seed = results[name]
+      vals = [v for v in (_get(r["eval"], path) for r in by_seed.values())
+              if v is not None and math.isfinite(v)]
+      base = [v for v in (_get(r.get("untrained", {}), path)
+                          for r in by_seed.values())
+              if v is not None and math.isfinite(v)]
+      if base:
+        ax.plot(np.mean(base), y, "D", mfc="none", color="0.5", ms=6)
+      if vals:
+        sd = np.std(vals, ddof=1) if len(vals) > 1 else 0.0
+        ax.errorbar(np.mean(vals), y, xerr=sd, fmt="|", color="C0",
+                    ms=12, capsize=3)
+        ax.plot(vals, [y] * len(vals), "o", color="C0", ms=3, alpha=0.6)
+    ax.set_title(label + (" (lower is better)" if lower_better else ""),
+                 fontsize=9)
+    ax.grid(alpha=0.3, axis="x")
+  for ax in axes.flat[len(HEADLINE):]:
+    ax.axis("off")
+  for ax in axes[:, 0]:
+    ax.set_yticks(ys)
+    ax.set_yticklabels([f"{n} (n={len(results[n])})" for n in present],
+                       fontsize=8)
+  fig.suptitle("The study: each seed (dot), mean ± sd (bar), untrained "
+               "encoder (hollow diamond)", fontsize=10)
+  fig.tight_layout()
+  fig.savefig(os.path.join(out_dir, "study_configs.png"), dpi=110)
+  plt.close(fig)
+  return ["study_configs.png"]
+
+
 def write_outputs(runs: str, out_dir: str, names: Sequence[str],
                   seeds: Sequence[int], settings: Settings) -> List[str]:
   os.makedirs(out_dir, exist_ok=True)
@@ -612,7 +661,8 @@ def write_outputs(runs: str, out_dir: str, names: Sequence[str],
       f.write(text)
     os.replace(path + ".tmp", path)
     written.append(fname)
-  return written + plot_convergence(curves, out_dir)
+  return (written + plot_convergence(curves, out_dir)
+          + plot_configs(results, names, out_dir))
 
 
 def main(argv=None) -> int:

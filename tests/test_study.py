@@ -55,7 +55,7 @@ def test_study_runs_each_seed_once_and_a_rerun_trains_nothing(
   assert {"summary.md", "study_per_seed.md", "study_paired.md",
           "study_metrics.json", "convergence_ratio.png",
           "convergence_dc_recall_at_1.png",
-          "convergence_20way_1shot.png"} <= set(written)
+          "convergence_20way_1shot.png", "study_configs.png"} <= set(written)
   first = {f: open(os.path.join(out, f)).read() for f in written
            if not f.endswith(".png")}
   summary = first["summary.md"]
@@ -251,3 +251,15 @@ def test_a_stopped_study_leaves_complete_rows(tmp_path):
       ("item_item", "seed0"), ("item_item", "seed1"),
       ("smog", "seed0"), ("smog", "seed1"),
       ("my_config", "seed0"), ("my_config", "seed1"))]
+
+
+def test_configs_plot_draws_every_finished_configuration(tmp_path):
+  def result(ratio):
+    return {"eval": {"unseen_alphabets": {"distance": {"ratio": ratio}}},
+            "untrained": {"unseen_alphabets": {"distance": {"ratio": 1.0}}}}
+  results = {"gi_centroid": {s: result(5.0 + s) for s in range(3)},
+             "item_item": {0: result(float("nan"))}}
+  assert study.plot_configs(results, ["gi_centroid", "item_item", "absent"],
+                            str(tmp_path)) == ["study_configs.png"]
+  assert (tmp_path / "study_configs.png").stat().st_size > 0
+  assert study.plot_configs({}, ["gi_centroid"], str(tmp_path / "x")) == []
