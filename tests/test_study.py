@@ -253,12 +253,24 @@ def test_a_stopped_study_leaves_complete_rows(tmp_path):
       ("my_config", "seed0"), ("my_config", "seed1"))]
 
 
-def test_configs_plot_draws_every_finished_configuration(tmp_path):
-  def result(ratio):
+def test_config_points_pair_each_seed_with_its_untrained_encoder(tmp_path):
+  def result(ratio, untrained):
     return {"eval": {"unseen_alphabets": {"distance": {"ratio": ratio}}},
-            "untrained": {"unseen_alphabets": {"distance": {"ratio": 1.0}}}}
-  results = {"gi_centroid": {s: result(5.0 + s) for s in range(3)},
-             "item_item": {0: result(float("nan"))}}
+            "untrained": {"unseen_alphabets": {"distance": {
+                "ratio": untrained}}}}
+  nan = float("nan")
+  results = {"gi_centroid": {0: result(5.0, 1.0), 1: result(6.0, 1.2),
+                             2: result(nan, 1.4), 3: result(8.0, 1.6)},
+             "item_item": {0: result(2.0, nan)},
+             "smog": {4: result(3.0, 1.1)}}
+  points = study.config_points(results, "unseen_alphabets.distance.ratio")
+  # seed 2 (trained NaN) leaves both its values out; item_item has none.
+  assert set(points) == {"gi_centroid", "smog"}
+  gi = points["gi_centroid"]
+  assert gi["seeds"] == [0, 1, 3] and gi["untrained"] == [1.0, 1.2, 1.6]
+  assert gi["mean"] == pytest.approx(19 / 3)
+  assert gi["sd"] == pytest.approx(np.std([5.0, 6.0, 8.0], ddof=1))
+  assert points["smog"]["sd"] is None  # one seed: no spread to draw
   assert study.plot_configs(results, ["gi_centroid", "item_item", "absent"],
                             str(tmp_path)) == ["study_configs.png"]
   assert (tmp_path / "study_configs.png").stat().st_size > 0
