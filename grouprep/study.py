@@ -93,7 +93,7 @@ COMPARISONS = tuple(
         ("training groups", "gg_centroid_charsets", "gg_centroid"),
         ("candidates", "gi_centroid_prototypes", "gi_centroid"),
         ("candidates", "gg_centroid_prototypes", "gg_centroid"),
-    ) + tuple(("training", n, untrained_name(n)) for n in NOTE_FOUR) + tuple(
+    ) + tuple(("training", n, untrained_name(n)) for n in CONFIGS) + tuple(
         # Do the group losses beat the note's item-level baseline (eq. 1)?
         # Centroids only: item_item's groups are evaluated as centroids, and
         # a medoid's ratio and retrieval differ by pooling before training.
