@@ -76,13 +76,13 @@ HEADLINE = (
     ("held-out ratio (validation)", "heldout_characters.distance.ratio",
      False),
 )
-# The study's further comparisons: (question, a, b), difference = a - b.
 def untrained_name(name: str) -> str:
   """The row of `name`'s encoder at initialisation (same seed, same way of
   forming groups): the baseline its training is measured against."""
   return f"{name} (untrained)"
 
 
+# The study's comparisons: (question, a, b), difference = a - b.
 COMPARISONS = tuple(
     ("the note's four", a, b) for i, a in enumerate(NOTE_FOUR)
     for b in NOTE_FOUR[i + 1:]) + (
@@ -611,17 +611,16 @@ def config_points(results: Dict[str, Dict[int, Dict]], path: str
   and the untrained value are finite; sd is None below 2 seeds."""
   out = {}
   for name, by_seed in results.items():
-    seeds, vals, base = [], [], []
-    for seed, r in sorted(by_seed.items()):
-      v = _get(r["eval"], path)
-      b = _get(r.get("untrained", {}), path)
-      if _finite(v, b):
-        seeds.append(seed), vals.append(v), base.append(b)
-    if seeds:
+    pairs = [(seed, _get(r["eval"], path),
+              _get(r.get("untrained", {}), path))
+             for seed, r in sorted(by_seed.items())]
+    pairs = [p for p in pairs if _finite(p[1], p[2])]
+    if pairs:
+      seeds, vals, base = map(list, zip(*pairs))
+      stat = mean_sd(vals)
       out[name] = dict(seeds=seeds, values=vals, untrained=base,
-                       mean=float(np.mean(vals)),
-                       sd=float(np.std(vals, ddof=1)) if len(vals) > 1
-                       else None)
+                       mean=stat["mean"],
+                       sd=stat["sd"] if stat["n"] > 1 else None)
   return out
 
 
