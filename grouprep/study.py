@@ -23,7 +23,8 @@ Writes into --out (default results/): summary.md (mean ± sd, n, per config;
 then, written from the tables, the note's question metric by metric, one
 finding per compared pair and the convergence table), study_per_seed.md
 (every seed's row), study_paired.md (paired differences with 95%
-t-intervals), study_metrics.json (mean, sd, n of every numeric leaf of
+t-intervals: between configurations, each against its untrained encoder,
+and what training adds under each pooling), study_metrics.json (mean, sd, n of every numeric leaf of
 metrics.json), convergence_*.png (one per metric, a line per
 configuration, band = sd) and study_configs.png (every configuration's
 seeds, mean ± sd and untrained encoder, a panel per headline metric). A
@@ -82,6 +83,12 @@ def untrained_name(name: str) -> str:
   return f"{name} (untrained)"
 
 
+def gain_name(name: str) -> str:
+  """The row of what training adds to `name`: trained − untrained, seed by
+  seed (training_gains)."""
+  return f"{name} (trained − untrained)"
+
+
 # The study's comparisons: (question, a, b), difference = a - b.
 COMPARISONS = tuple(
     ("the note's four", a, b) for i, a in enumerate(NOTE_FOUR)
@@ -101,7 +108,27 @@ COMPARISONS = tuple(
         for n in ("gg_centroid", "gi_centroid")) + tuple(
         # The related systems against the default configuration.
         ("related systems", n, "gi_centroid")
-        for n in ("triplet", "group_loss", "smog", "groupface"))
+        for n in ("triplet", "group_loss", "smog", "groupface")) + (
+        # A pooling gap in the group metrics exists before any training;
+        # is it there at initialisation, and does training widen or close it?
+        ("pooling before training", untrained_name("gi_centroid"),
+         untrained_name("gi_medoid")),
+        ("pooling before training", untrained_name("gi_centroid"),
+         untrained_name("gi_soft_medoid")),
+        ("training gain by pooling", gain_name("gi_centroid"),
+         gain_name("gi_medoid")),
+        ("training gain by pooling", gain_name("gg_centroid"),
+         gain_name("gg_medoid")),
+        ("training gain by pooling", gain_name("gi_centroid"),
+         gain_name("gi_soft_medoid")))
+# The metrics that evaluate groups by the configuration's pooling; few-shot
+# and Lake's runs build centroid prototypes whatever the pooling, so their
+# untrained values are the same and their gains repeat the trained rows.
+GROUP_METRICS = ("unseen ratio (rotation)", "unseen dc recall@1, 5 drawings",
+                 "unseen dc recall@1, all drawings",
+                 "held-out ratio (validation)")
+QUESTION_METRICS = {"pooling before training": GROUP_METRICS,
+                    "training gain by pooling": GROUP_METRICS}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -342,7 +369,8 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
   summary += [table_row(n, by_seed) for n, by_seed in untrained.items()] + [
       "", "*(untrained)*: the same encoder at initialisation (its seed), "
       "evaluated as the configuration evaluates (its pooling, its groups)."]
-  rows = paired_rows(dict(results, **untrained))
+  rows = paired_rows(dict(results, **untrained,
+                          **training_gains(results, untrained)))
   for r in rows:
     d = r["diff"]
     paired.append(
@@ -359,16 +387,46 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
                                            sort_keys=True) + "\n"}
 
 
+def training_gains(results: Dict[str, Dict[int, Dict]],
+                   untrained: Dict[str, Dict[int, Dict]]
+                   ) -> Dict[str, Dict[int, Dict]]:
+  """{gain_name(n): {seed: {"eval": trained − untrained}}} on the headline
+  metrics, for every configuration and seed with both rows."""
+  gains = {}
+  for name, by_seed in results.items():
+    base = untrained.get(untrained_name(name), {})
+    for seed in sorted(set(by_seed) & set(base)):
+      gain = {}
+      for _, path, _ in HEADLINE:
+        a, b = (_get(by_seed[seed]["eval"], path),
+                _get(base[seed]["eval"], path))
+        if _finite(a, b):
+          _set(gain, path, a - b)
+      gains.setdefault(gain_name(name), {})[seed] = {"eval": gain}
+  return gains
+
+
+def _set(d: Dict, dotted: str, value: float) -> None:
+  *parents, leaf = dotted.split(".")
+  for key in parents:
+    d = d.setdefault(key, {})
+  d[leaf] = value
+
+
 def paired_rows(results: Dict[str, Dict[int, Dict]]) -> List[Dict]:
   """Every (comparison, headline metric) both runs have: {"question", "a",
   "b", "metric", "lower_better", "xa", "xb" (per seed, paired), "diff"
-  (paired_difference(xa, xb))}."""
+  (paired_difference(xa, xb))}; a question of QUESTION_METRICS only on its
+  metrics."""
   rows = []
   for question, a, b in COMPARISONS:
     if a not in results or b not in results:
       continue
     seeds = sorted(set(results[a]) & set(results[b]))
+    metrics = QUESTION_METRICS.get(question)
     for label, path, lower_better in HEADLINE:
+      if metrics is not None and label not in metrics:
+        continue
       xa = [_get(results[a][s]["eval"], path) for s in seeds]
       xb = [_get(results[b][s]["eval"], path) for s in seeds]
       keep = [i for i in range(len(seeds)) if _finite(xa[i], xb[i])]

@@ -165,6 +165,34 @@ def test_findings_name_each_row_and_interval_and_nothing_else():
   assert "measurably" not in "\n".join(study.note_question(two))
 
 
+def test_training_gains_pair_each_seed_with_its_untrained_encoder():
+  # Centroid gains +2 ratio on every seed, medoid +1 (+ noise): the gain
+  # difference is measured; recall gains are equal (no measurable
+  # difference); few-shot and Lake's error are not asked of these questions.
+  trained = {"gi_centroid": {s: _result(3.0 + s, 0.5, 0.6) for s in range(3)},
+             "gi_medoid": {s: _result(2.0 + s + 0.01 * s, 0.3, 0.6)
+                           for s in range(3)}}
+  untrained = {study.untrained_name("gi_centroid"):
+                   {s: _result(1.0 + s, 0.4, 0.8) for s in range(3)},
+               study.untrained_name("gi_medoid"):
+                   {s: _result(1.0 + s, 0.2, 0.8) for s in range(3)}}
+  gains = study.training_gains(trained, untrained)
+  ratio = "unseen_alphabets.distance.ratio"
+  assert [study._get(gains[study.gain_name("gi_medoid")][s]["eval"], ratio)
+          for s in range(3)] == pytest.approx([1.0, 1.01, 1.02])
+  rows = study.paired_rows(dict(trained, **untrained, **gains))
+  gain = {r["metric"]: r["diff"] for r in rows
+          if r["question"] == "training gain by pooling"}
+  assert set(gain) == set(study.GROUP_METRICS)
+  assert gain["unseen ratio (rotation)"]["measured"]
+  assert gain["unseen ratio (rotation)"]["mean"] == pytest.approx(0.99)
+  assert gain["unseen dc recall@1, 5 drawings"]["mean"] == pytest.approx(0)
+  before = {r["metric"]: r["diff"] for r in rows
+            if r["question"] == "pooling before training"}
+  assert set(before) == set(study.GROUP_METRICS)
+  assert before["unseen dc recall@1, 5 drawings"]["mean"] == pytest.approx(0.2)
+
+
 def test_the_note_question_ranks_on_shared_seeds_and_skips_nan():
   # gi_centroid has a fourth seed on which it is far ahead; the ranking uses
   # only the seeds both have. A NaN seed is dropped, not counted.
