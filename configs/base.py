@@ -66,6 +66,10 @@ def get_base_config(arg=None) -> ml_collections.ConfigDict:
   config.loss.candidates = "batch"
   config.loss.prototype_momentum = 0.9
   config.loss.streaming_above = 4096
+  # Train on one random affine view of each image (zoom +-15 %, shift +-10 %,
+  # data/augment.py) instead of the image; item_item and SMoG always
+  # contrast two such views.
+  config.loss.augment = False
 
   config.train = ml_collections.ConfigDict()
   config.train.num_steps = 500

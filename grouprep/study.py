@@ -51,7 +51,8 @@ NOTE_FOUR = ("gg_centroid", "gi_centroid", "gg_medoid", "gi_medoid")
 OTHERS = ("item_item", "triplet", "group_loss", "smog", "groupface",
           "gi_attention", "gi_soft_medoid")
 VARIANTS = ("gi_centroid_charsets", "gg_centroid_charsets",
-            "gi_centroid_prototypes", "gg_centroid_prototypes")
+            "gi_centroid_prototypes", "gg_centroid_prototypes",
+            "gi_centroid_augmented")
 CONFIGS = NOTE_FOUR + OTHERS + VARIANTS
 # What the note's four log during training, on the validation split.
 CONVERGENCE_EVALS = ("distance", "disjoint_characters", "fewshot")
@@ -100,6 +101,10 @@ COMPARISONS = tuple(
         ("training groups", "gg_centroid_charsets", "gg_centroid"),
         ("candidates", "gi_centroid_prototypes", "gi_centroid"),
         ("candidates", "gg_centroid_prototypes", "gg_centroid"),
+        # item_item trains on random affine views, the note's four on the
+        # images: is its lead the objective's or the augmentation's?
+        ("augmentation", "gi_centroid_augmented", "gi_centroid"),
+        ("augmentation", "gi_centroid_augmented", "item_item"),
     ) + tuple(("training", n, untrained_name(n)) for n in CONFIGS) + tuple(
         # Do the group losses beat the note's item-level baseline (eq. 1)?
         # Centroids only: item_item's groups are evaluated as centroids, and

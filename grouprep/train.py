@@ -108,10 +108,11 @@ encoder_variables = state_lib.encoder_variables
 
 
 def _augment(rng, images, augmentations: int, axis_name: str):
-  """[B, S, S, 1] -> [A, B, S, S, 1], A = augmentations. The random draws are
-  made for the global batch and sliced, so they do not depend on the number
-  of devices."""
-  if augmentations == 1:
+  """[B, S, S, 1] -> [A, B, S, S, 1]: A = augmentations random views, or the
+  images themselves (A = 1) for augmentations = 0. The random draws are made
+  for the global batch and sliced, so they do not depend on the number of
+  devices."""
+  if augmentations == 0:
     return images[None]
   b, n = images.shape[0], jax.lax.psum(1, axis_name)
   lo = jax.lax.axis_index(axis_name) * b

@@ -57,6 +57,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
   _choice(config.loss.name, METHODS, "loss.name")
   _choice(config.loss.pooling, pooling.POOLINGS, "loss.pooling")
   _choice(config.loss.similarity, losses.SIMILARITIES, "loss.similarity")
+  _choice(config.loss.get("augment", False), (False, True), "loss.augment")
   _choice(config.model.name, models.MODELS, "model.name")
   _choice(config.data.label_key, groups_lib.LABEL_KEYS, "data.label_key")
   _choice(config.data.group_key, groups_lib.GROUP_KEYS, "data.group_key")

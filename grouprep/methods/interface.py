@@ -20,8 +20,8 @@ EMBEDDING_SPACES = ("unit", "raw")
 class Batch(NamedTuple):
   """What a method's loss sees inside the pmapped step (n devices).
 
-  z: [A, C, V, M, D] online embeddings of the global batch: A augmentations
-    of each image (A = Method.augmentations), C classes, V groups per class,
+  z: [A, C, V, M, D] online embeddings of the global batch: A views of each
+    image (A = max(1, Method.augmentations)), C classes, V groups per class,
     M items per group; class c is row c.
   z_local: [A, C / n, V, M, D] this device's rows of z (for state reduced
     over the devices, e.g. prototypes.ema_update(..., axis_name)).
@@ -93,7 +93,8 @@ class Method:
   after_step(state, encoder_params) -> state, once the gradients are applied
     (e.g. a momentum encoder's EMA of the new encoder params).
   validate(config) raises ConfigError naming a field the method cannot run.
-  augmentations: random augmentations encoded per sampled image (2: two).
+  augmentations: random affine views encoded per sampled image (2: two);
+    0, the image itself (one view, unaugmented).
   embedding_space: the space the loss compares embeddings in, and so the one
     evaluation measures: "unit" (cosine, ArcFace, Pearson, unit-norm
     triplet) or "raw" (-||.||^2).
@@ -107,7 +108,7 @@ class Method:
   init: Callable = _no_head
   after_step: Callable = _unchanged
   validate: Callable = _no_checks
-  augmentations: int = 1
+  augmentations: int = 0
   pooling: Optional[str] = None
   pooling_params: Callable = lambda head: None
 

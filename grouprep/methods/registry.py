@@ -4,6 +4,7 @@ The interface (`Method`, `Batch`) is in interface.py, each method in its own
 module. Add a method by writing a module with a `make(loss_config) -> Method`
 and naming it in `METHODS`.
 """
+import dataclasses
 from typing import Callable, Dict
 
 from grouprep.methods import baselines
@@ -31,4 +32,9 @@ def get_method(loss_config) -> Method:
   if loss_config.name not in METHODS:
     raise ValueError(f"config.loss.name={loss_config.name!r} is not one of "
                      f"{sorted(METHODS)}.")
-  return METHODS[loss_config.name](loss_config)
+  method = METHODS[loss_config.name](loss_config)
+  if loss_config.get("augment", False) and method.augmentations == 0:
+    # One random view of each image instead of the image (methods that
+    # contrast two views augment already).
+    method = dataclasses.replace(method, augmentations=1)
+  return method
