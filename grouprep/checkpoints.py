@@ -99,8 +99,10 @@ def lookup(d: dict, dotted: str):
 
 # Identity fields added after checkpoints existed, with the value every
 # older checkpoint was written under (absent there = this value): before
-# data.source, every checkpoint was trained on Omniglot.
-ADDED_LATER = {"loss.candidates": "batch", "data.source": "omniglot"}
+# data.source, every checkpoint was trained on Omniglot; before loss.augment,
+# on the images themselves.
+ADDED_LATER = {"loss.candidates": "batch", "data.source": "omniglot",
+               "loss.augment": False}
 # Leaves of identity sections that change no saved quantity (memory only).
 IGNORED = ("loss.streaming_above",)
 

@@ -47,12 +47,13 @@ import numpy as np
 MIN_SEEDS = 3
 NOTE_FOUR = ("gg_centroid", "gi_centroid", "gg_medoid", "gi_medoid")
 # The baselines, related systems and other poolings, then the note's
-# configurations trained on charset groups or against prototypes.
+# configurations trained on charset groups, on augmented images or against
+# prototypes.
 OTHERS = ("item_item", "triplet", "group_loss", "smog", "groupface",
           "gi_attention", "gi_soft_medoid")
 VARIANTS = ("gi_centroid_charsets", "gg_centroid_charsets",
-            "gi_centroid_prototypes", "gg_centroid_prototypes",
-            "gi_centroid_augmented")
+            "gi_centroid_augmented", "gi_centroid_prototypes",
+            "gg_centroid_prototypes")
 CONFIGS = NOTE_FOUR + OTHERS + VARIANTS
 # What the note's four log during training, on the validation split.
 CONVERGENCE_EVALS = ("distance", "disjoint_characters", "fewshot")
@@ -514,6 +515,14 @@ def note_question(results: Dict[str, Dict[int, Dict]]) -> List[str]:
                   f"tested only with n ≥ {MIN_SEEDS} seeds (SPEC §5)."]
 
 
+def _winner(name: str) -> str:
+  """How a findings line names the better side of a measured difference."""
+  for config in CONFIGS:
+    if name == gain_name(config):
+      return f"training adds more to {config}"
+  return f"{name} better"
+
+
 def findings(rows: Sequence[Dict]) -> List[str]:
   """One line per compared pair: the measured differences with their
   intervals, the metrics with no measurable difference, and the untested
@@ -534,7 +543,7 @@ def findings(rows: Sequence[Dict]) -> List[str]:
       if r["diff"]["measured"]:
         better = (r["diff"]["mean"] < 0) == r["lower_better"]
         parts.append(f"{r['metric']} {_interval(r['diff'])} "
-                     f"({a if better else b} better)")
+                     f"({_winner(a if better else b)})")
     same = [r["metric"] for r in mine
             if r["diff"]["testable"] and not r["diff"]["measured"]]
     untested = [r["metric"] for r in mine if not r["diff"]["testable"]]

@@ -58,6 +58,11 @@ def validate(config: ml_collections.ConfigDict) -> None:
   _choice(config.loss.pooling, pooling.POOLINGS, "loss.pooling")
   _choice(config.loss.similarity, losses.SIMILARITIES, "loss.similarity")
   _choice(config.loss.get("augment", False), (False, True), "loss.augment")
+  if config.loss.get("augment", False) and METHODS[config.loss.name](
+      config.loss).augmentations:
+    raise ConfigError(
+        f"config.loss.augment=True: loss.name={config.loss.name!r} already "
+        "trains on random views of each image; leave loss.augment False.")
   _choice(config.model.name, models.MODELS, "model.name")
   _choice(config.data.label_key, groups_lib.LABEL_KEYS, "data.label_key")
   _choice(config.data.group_key, groups_lib.GROUP_KEYS, "data.group_key")

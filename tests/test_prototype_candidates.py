@@ -229,6 +229,14 @@ def test_a_checkpoint_older_than_candidates_counts_as_batch():
   here["loss"]["candidates"] = "prototypes"
   with pytest.raises(checkpoints.CheckpointError, match="loss.candidates"):
     checkpoints._check_identity(saved, here, 5, "w", ("loss",))
+  # Before loss.augment, every checkpoint trained on the images themselves.
+  here["loss"]["candidates"] = "batch"
+  here["loss"]["augment"] = False
+  checkpoints._check_identity(saved, here, 5, "w", ("loss",))
+  here["loss"]["augment"] = True
+  with pytest.raises(checkpoints.CheckpointError,
+                     match=r"config\.loss\.augment=False there, True here"):
+    checkpoints._check_identity(saved, here, 5, "w", ("loss",))
   # A checkpoint whose config lacks a whole identity section is foreign.
   with pytest.raises(checkpoints.CheckpointError, match="config.seed=None"):
     checkpoints._check_identity({}, {"seed": 0}, 5, "w", ("seed",))

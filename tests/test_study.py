@@ -191,6 +191,8 @@ def test_training_gains_pair_each_seed_with_its_untrained_encoder():
             if r["question"] == "pooling before training"}
   assert set(before) == set(study.GROUP_METRICS)
   assert before["unseen dc recall@1, 5 drawings"]["mean"] == pytest.approx(0.2)
+  assert ("(training adds more to gi_centroid)" in
+          "\n".join(study.findings(rows)))
 
 
 def test_the_note_question_ranks_on_shared_seeds_and_skips_nan():

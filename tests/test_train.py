@@ -71,33 +71,37 @@ def test_pmap_on_two_devices_equals_one_device(name):
              zip(leaves(state.params), leaves(s1.params)))
 
 
-@pytest.mark.slow
-def test_loss_augment_trains_on_one_random_view_of_each_image():
+def test_loss_augment_gives_one_random_view_of_each_image():
   """config.loss.augment: the step encodes one random affine view of each
-  image (data/augment.py) instead of the image; methods of two views keep
-  theirs."""
+  image (data/augment.py) instead of the image; a method of two views
+  refuses it."""
   from grouprep.data import augment  # pylint: disable=g-import-not-at-top
-  plain, augmented = tiny_config("gi_centroid"), tiny_config(
-      "gi_centroid_augmented")
-  assert get_method(plain.loss).augmentations == 0
-  assert get_method(augmented.loss).augmentations == 1
+  assert get_method(tiny_config("gi_centroid").loss).augmentations == 0
+  assert get_method(tiny_config(
+      "gi_centroid_augmented").loss).augmentations == 1
   two_views = tiny_config("item_item")
   two_views.loss.augment = True
-  assert get_method(two_views.loss).augmentations == 2
-  # The step's view is augment.random_affine of the image, drawn from the
-  # step's key exactly as for the two-view methods.
+  with pytest.raises(validation.ConfigError, match="already trains on random"):
+    validation.validate(two_views)
+  # The view is augment.random_affine of the image, drawn from the step's
+  # key exactly as for the two-view methods.
   images = np.random.default_rng(0).random((6, 16, 16, 1), np.float32)
   rng = jax.random.PRNGKey(3)
-  one_device = lambda a: jax.pmap(
+  views = lambda a: jax.pmap(
       lambda x: train._augment(rng, x, a, train.AXIS),  # pylint: disable=protected-access
-      axis_name=train.AXIS)(images[None])[0]
-  np.testing.assert_array_equal(one_device(0), images[None])
+      axis_name=train.AXIS, devices=jax.local_devices()[:1])(images[None])[0]
+  np.testing.assert_array_equal(views(0), images[None])
   scale, shift = augment.random_affine_params(jax.random.split(rng, 1)[0], 6)
   np.testing.assert_allclose(
-      one_device(1), augment.random_affine(images, scale, shift)[None],
+      views(1), augment.random_affine(images, scale, shift)[None],
       rtol=1e-6, atol=1e-6)
-  assert not np.allclose(one_device(1)[0], images, atol=1e-2)
-  # And so the same state and batch train to other parameters.
+  assert not np.allclose(views(1)[0], images, atol=1e-2)
+
+
+@pytest.mark.slow
+def test_loss_augment_changes_what_a_step_trains():
+  plain, augmented = tiny_config("gi_centroid"), tiny_config(
+      "gi_centroid_augmented")
   model = models.create_model(plain.model, axis_name=train.AXIS)
   state = train.create_train_state(plain, model, (16, 16, 1), num_classes=9)
   batch = np.random.default_rng(1).random(
@@ -110,6 +114,7 @@ def test_loss_augment_trains_on_one_random_view_of_each_image():
       leaves(train.unreplicate(s_aug).params)))
 
 
+@pytest.mark.slow
 def test_smog_prototypes_are_synchronous_across_devices():
   """SMoG's prototypes after a step: identical on both replicas and equal to
   one device's on the same global batch (sums and counts span the devices)."""
