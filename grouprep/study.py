@@ -24,12 +24,12 @@ then, written from the tables, the note's question metric by metric, one
 finding per compared pair and the convergence table), study_per_seed.md
 (every seed's row), study_paired.md (paired differences with 95%
 t-intervals: between configurations, each against its untrained encoder,
-and what training adds under each pooling), study_metrics.json (mean, sd, n of every numeric leaf of
-metrics.json), convergence_*.png (one per metric, a line per
-configuration, band = sd) and study_configs.png (every configuration's
-seeds, mean ± sd and untrained encoder, a panel per headline metric). A
-difference is tested only over >= 3 paired seeds (SPEC §5) and claimed only
-where its interval excludes 0.
+and what training adds under each pooling), study_metrics.json (mean, sd,
+n of every numeric leaf of metrics.json), convergence_*.png (one per
+metric, a line per configuration, band = sd) and study_configs.png (every
+configuration's seeds, mean ± sd and untrained encoder, a panel per
+headline metric). A difference is tested only over >= 3 paired seeds (SPEC
+§5) and claimed only where its interval excludes 0.
 """
 import argparse
 import dataclasses
@@ -82,6 +82,8 @@ HEADLINE = (
      "heldout_characters.disjoint_characters.size_curve.all.recall_at_1.mean",
      False),
 )
+
+
 def untrained_name(name: str) -> str:
   """The row of `name`'s encoder at initialisation (same seed, same way of
   forming groups): the baseline its training is measured against."""
