@@ -90,10 +90,13 @@ def untrained_name(name: str) -> str:
   return f"{name} (untrained)"
 
 
+GAIN_SUFFIX = " (trained − untrained)"
+
+
 def gain_name(name: str) -> str:
   """The row of what training adds to `name`: trained − untrained, seed by
   seed (training_gains)."""
-  return f"{name} (trained − untrained)"
+  return name + GAIN_SUFFIX
 
 
 # The study's comparisons: (question, a, b), difference = a - b.
@@ -381,8 +384,7 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
   summary += [table_row(n, by_seed) for n, by_seed in untrained.items()] + [
       "", "*(untrained)*: the same encoder at initialisation (its seed), "
       "evaluated as the configuration evaluates (its pooling, its groups)."]
-  rows = paired_rows(dict(results, **untrained,
-                          **training_gains(results, untrained)))
+  rows = paired_rows(dict(results, **untrained, **training_gains(results)))
   for r in rows:
     d = r["diff"]
     paired.append(
@@ -399,22 +401,18 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
                                            sort_keys=True) + "\n"}
 
 
-def training_gains(results: Dict[str, Dict[int, Dict]],
-                   untrained: Dict[str, Dict[int, Dict]]
+def training_gains(results: Dict[str, Dict[int, Dict]]
                    ) -> Dict[str, Dict[int, Dict]]:
   """{gain_name(n): {seed: {"eval": trained − untrained}}} on the headline
-  metrics, for every configuration and seed with both rows."""
+  metrics, seed by seed as config_points pairs them."""
   gains = {}
-  for name, by_seed in results.items():
-    base = untrained.get(untrained_name(name), {})
-    for seed in sorted(set(by_seed) & set(base)):
-      gain = {}
-      for _, path, _ in HEADLINE:
-        a, b = (_get(by_seed[seed]["eval"], path),
-                _get(base[seed]["eval"], path))
-        if _finite(a, b):
-          _set(gain, path, a - b)
-      gains.setdefault(gain_name(name), {})[seed] = {"eval": gain}
+  for _, path, _ in HEADLINE:
+    for name, p in config_points(results, path).items():
+      for seed, trained, untrained in zip(p["seeds"], p["values"],
+                                          p["untrained"]):
+        by_seed = gains.setdefault(gain_name(name), {})
+        _set(by_seed.setdefault(seed, {"eval": {}})["eval"], path,
+             trained - untrained)
   return gains
 
 
@@ -523,9 +521,8 @@ def note_question(results: Dict[str, Dict[int, Dict]]) -> List[str]:
 
 def _winner(name: str) -> str:
   """How a findings line names the better side of a measured difference."""
-  for config in CONFIGS:
-    if name == gain_name(config):
-      return f"training adds more to {config}"
+  if name.endswith(GAIN_SUFFIX):
+    return f"training adds more to {name[:-len(GAIN_SUFFIX)]}"
   return f"{name} better"
 
 

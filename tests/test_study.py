@@ -179,7 +179,10 @@ def test_training_gains_pair_each_seed_with_its_untrained_encoder():
                    {s: _result(1.0 + s, 0.4, 0.8) for s in range(3)},
                study.untrained_name("gi_medoid"):
                    {s: _result(1.0 + s, 0.2, 0.8) for s in range(3)}}
-  gains = study.training_gains(trained, untrained)
+  for name, by_seed in trained.items():  # each run carries its untrained eval
+    for s, r in by_seed.items():
+      r["untrained"] = untrained[study.untrained_name(name)][s]["eval"]
+  gains = study.training_gains(trained)
   ratio = "unseen_alphabets.distance.ratio"
   assert [study._get(gains[study.gain_name("gi_medoid")][s]["eval"], ratio)
           for s in range(3)] == pytest.approx([1.0, 1.01, 1.02])
