@@ -45,11 +45,38 @@ EVAL_IDENTITY_FIELDS = (
     "loss.normalize")
 
 
-def manager(workdir: str, keep: int = 3) -> ocp.CheckpointManager:
+def _processes(all_processes: bool) -> ocp.options.MultiprocessingOptions:
+  """Which processes a manager's barriers wait for: every process (training,
+  where all of them save and restore together), or only this one (a reader
+  such as evaluation, which process 0 runs alone: a barrier over every
+  process would wait for processes that are not reading)."""
+  if all_processes or jax.process_count() == 1:
+    return ocp.options.MultiprocessingOptions()
+  me = jax.process_index()
+  return ocp.options.MultiprocessingOptions(
+      primary_host=me, active_processes={me},
+      barrier_sync_key_prefix=f"reader{me}")
+
+
+def no_checkpoint(directory: str) -> CheckpointError:
+  return CheckpointError(
+      f"No checkpoint in {directory}: train first (--mode=train or the "
+      f"default --mode=train_and_eval).")
+
+
+def manager(workdir: str, keep: int = 3,
+            all_processes: bool = True) -> ocp.CheckpointManager:
+  """The checkpoints of WORKDIR/checkpoints; all_processes=False for a
+  manager only this process uses (see _processes), which does not create the
+  folder (a CheckpointError when it is missing)."""
+  directory = os.path.abspath(os.path.join(workdir, "checkpoints"))
+  if not all_processes and not os.path.isdir(directory):
+    raise no_checkpoint(directory)
   return ocp.CheckpointManager(
-      os.path.abspath(os.path.join(workdir, "checkpoints")),
-      options=ocp.CheckpointManagerOptions(
-          max_to_keep=keep, create=True, enable_async_checkpointing=False))
+      directory, options=ocp.CheckpointManagerOptions(
+          max_to_keep=keep, create=all_processes,
+          enable_async_checkpointing=False,
+          multiprocessing_options=_processes(all_processes)))
 
 
 def read_only_manager(workdir: str) -> ocp.CheckpointManager:
@@ -66,7 +93,8 @@ def read_only_manager(workdir: str) -> ocp.CheckpointManager:
   try:
     return ocp.CheckpointManager(
         directory, options=ocp.CheckpointManagerOptions(
-            read_only=True, create=False, enable_async_checkpointing=False))
+            read_only=True, create=False, enable_async_checkpointing=False,
+            multiprocessing_options=_processes(False)))
   finally:
     absl_logger.setLevel(level)
 

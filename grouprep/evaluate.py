@@ -118,16 +118,15 @@ def restore_trained(config, workdir: str):
   """(step, state as saved, metadata or None, checkpoint folder) of the
   latest checkpoint of workdir that config may evaluate
   (checkpoints.EVAL_IDENTITY_FIELDS); a CheckpointError when there is none."""
-  mngr = checkpoints.manager(workdir, config.train.keep_checkpoints)
+  mngr = checkpoints.manager(workdir, config.train.keep_checkpoints,
+                             all_processes=False)  # process 0 alone
   step, trained = checkpoints.restore_latest(
       mngr, None, config.to_dict(), checkpoints.EVAL_IDENTITY_FIELDS)
   metadata = (checkpoints.read_metadata(mngr, step) if step is not None
               else None)
   mngr.close()
   if trained is None:
-    raise checkpoints.CheckpointError(
-        f"No checkpoint in {os.path.join(workdir, 'checkpoints')}: train first "
-        f"(--mode=train or the default --mode=train_and_eval).")
+    raise checkpoints.no_checkpoint(mngr.directory)
   return step, trained, metadata, mngr.directory
 
 

@@ -33,6 +33,12 @@ flags.DEFINE_integer("process_id",
 flags.mark_flags_as_required(["config", "workdir"])
 
 
+# How long a process that is done waits at jax.distributed's shutdown for
+# the others: process 0 evaluates alone after training (minutes), and a
+# process that died is noticed by the heartbeat (100 s), not by this timeout.
+SHUTDOWN_TIMEOUT_S = 6 * 3600
+
+
 def initialize_distributed(coordinator_address, num_processes, process_id):
   """jax.distributed.initialize for several processes; a no-op for one."""
   if num_processes <= 1 and not coordinator_address:
@@ -42,8 +48,20 @@ def initialize_distributed(coordinator_address, num_processes, process_id):
   jax.config.update("jax_cpu_collectives_implementation", "gloo")
   jax.distributed.initialize(coordinator_address=coordinator_address,
                              num_processes=num_processes,
-                             process_id=process_id)
+                             process_id=process_id,
+                             shutdown_timeout_seconds=SHUTDOWN_TIMEOUT_S)
 
+
+def run(config, workdir: str, mode: str = "train_and_eval"):
+  """Trains (every process) and/or evaluates (process 0 alone: evaluation
+  needs no collectives, and nothing it calls waits for another process).
+  Returns the metrics on the process that evaluated, else None."""
+  import jax  # pylint: disable=g-import-not-at-top
+  if mode in ("train", "train_and_eval"):
+    train.train(config, workdir)
+  if mode in ("eval", "train_and_eval") and jax.process_index() == 0:
+    return evaluate.evaluate(config, workdir)
+  return None
 
 
 def main(argv):
@@ -61,13 +79,8 @@ def main(argv):
   platform.configure_cpu_devices(config.num_devices)
   initialize_distributed(FLAGS.coordinator_address, FLAGS.num_processes,
                          FLAGS.process_id)
-  import jax  # pylint: disable=g-import-not-at-top
   try:
-    if FLAGS.mode in ("train", "train_and_eval"):
-      train.train(config, FLAGS.workdir)
-    # Evaluation needs no collectives: process 0 does it alone.
-    if FLAGS.mode in ("eval", "train_and_eval") and jax.process_index() == 0:
-      evaluate.evaluate(config, FLAGS.workdir)
+    run(config, FLAGS.workdir, FLAGS.mode)
   except user_errors as e:
     print(f"grouprep: error: {e}", file=sys.stderr)
     sys.exit(2)

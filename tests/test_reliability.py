@@ -199,36 +199,68 @@ def _free_port():
     return s.getsockname()[1]
 
 
-@pytest.mark.slow
-def test_two_processes_match_one_process_with_two_devices(tmp_path):
+def _run_workers(tmp_path, name, num_processes, devices, mode):
+  """Runs tests/multihost_worker.py as num_processes processes of `devices`
+  CPU devices each; (process 0's JSON line, every process's stdout)."""
   worker = os.path.join(ROOT, "tests", "multihost_worker.py")
   env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
-
-  def losses(out):
-    lines = [l for l in out.splitlines() if l.startswith("{")]
-    assert lines, out[-2000:]
-    return json.loads(lines[-1])
-
-  one = subprocess.run([sys.executable, worker, str(tmp_path / "one"), "1", "0",
-                        "0", "2"], env=env, capture_output=True, text=True,
-                       timeout=300)
-  assert one.returncode == 0, one.stderr[-3000:]
   # Two launches at most: the free port can be taken between probe and bind.
   for attempt in range(2):
     port = str(_free_port())
-    procs = [subprocess.Popen([sys.executable, worker, str(tmp_path / f"two{attempt}"),
-                               "2", str(i), port, "1"], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True) for i in range(2)]
-    outs = [p.communicate(timeout=300) for p in procs]
+    procs = [subprocess.Popen(
+        [sys.executable, worker, str(tmp_path / f"{name}{attempt}"),
+         str(num_processes), str(i), port, str(devices), mode], env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i in range(num_processes)]
+    outs = [p.communicate(timeout=400) for p in procs]
     if all(p.returncode == 0 for p in procs):
       break
-    print("two-process attempt failed:", [o[1][-3000:] for o in outs])
-  assert all(p.returncode == 0 for p in procs), [o[1][-2000:] for o in outs]
-  a, b = losses(one.stdout), losses(outs[0][0])
+    print("multi-process attempt failed:", [o[1][-3000:] for o in outs])
+  assert all(p.returncode == 0 for p in procs), [
+      (p.returncode, o[1][-2000:]) for p, o in zip(procs, outs)]
+  lines = [l for l in outs[0][0].splitlines() if l.startswith("{")]
+  assert lines, outs[0][0][-2000:]
+  return json.loads(lines[-1]), [o[0] for o in outs]
+
+
+def _numbers(tree, prefix=""):
+  """{path: float} of every number in a metrics tree (timings dropped)."""
+  if isinstance(tree, dict):
+    out = {}
+    for k, v in tree.items():
+      if k != "eval_seconds":
+        out.update(_numbers(v, f"{prefix}/{k}"))
+    return out
+  if isinstance(tree, list):
+    out = {}
+    for i, v in enumerate(tree):
+      out.update(_numbers(v, f"{prefix}[{i}]"))
+    return out
+  if isinstance(tree, (int, float)) and not isinstance(tree, bool):
+    return {prefix: float(tree)}
+  return {}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["train", "train_and_eval"])
+def test_two_processes_match_one_process_with_two_devices(tmp_path, mode):
+  """main.run on 2 jax.distributed processes x 1 device: every process exits
+  0, process 0 alone writes the logs and (train_and_eval) metrics.json,
+  and the numbers equal 1 process x 2 devices."""
+  a, _ = _run_workers(tmp_path, "one", 1, 2, mode)
+  b, stdouts = _run_workers(tmp_path, "two", 2, 1, mode)
   assert (a["devices"], a["processes"]) == (2, 1)
   assert (b["devices"], b["processes"]) == (2, 2)
   assert len(a["losses"]) == 3
   np.testing.assert_allclose(a["losses"], b["losses"], rtol=1e-6)
-  # Only process 0 writes the training log.
-  assert not outs[1][0].strip().startswith("{")
+  # Only process 0 writes the training log and evaluates.
+  assert not stdouts[1].strip().startswith("{")
+  if mode == "train":
+    assert a["metrics"] is None and b["metrics"] is None
+    return
+  one, two = _numbers(a["metrics"]), _numbers(b["metrics"])
+  assert one.keys() == two.keys() and len(one) > 50
+  for key in one:
+    np.testing.assert_allclose(two[key], one[key], rtol=1e-6, atol=1e-9,
+                               err_msg=key)
+  assert b["metrics"]["num_devices"] == 2
