@@ -129,35 +129,40 @@ def train_step(state: TrainState, images: jax.Array, labels: jax.Array,
                group_ids: jax.Array, method: Method) -> tuple:
   """One step on this device's share of the global batch (inside pmap).
 
-  images: [C / n, V, M, S, S, 1]; labels: [C] class ids of the global rows;
-  group_ids: [C, V] their training-group ids.
+  images: [C * V * M / n, S, S, 1], this device's rows of the global batch
+  [C, V, M] flattened in row-major order (sampler.shard; any leading shape
+  that flattens to those rows is accepted); labels: [C] class ids of the
+  global rows; group_ids: [C, V] their training-group ids.
   Embeddings are gathered over the devices so the method's loss sees the whole
   [A, C, V, M, D] batch; the gradients of that loss are averaged, and
-  BatchNorm statistics are synchronised by the model.
+  BatchNorm statistics are synchronised by the model. When n divides C the
+  shares are whole classes, as they were before the batch was split by image.
   """
-  c, v, m = images.shape[:3]
+  images = images.reshape((-1,) + images.shape[-3:])
+  (c, v), b = group_ids.shape, images.shape[0]
+  m = b * jax.lax.psum(1, AXIS) // (c * v)
   rng = jax.random.fold_in(state.rng, state.step)
-  x = _augment(rng, images.reshape((c * v * m,) + images.shape[3:]),
-               method.augmentations, AXIS)
+  x = _augment(rng, images, method.augmentations, AXIS)
   a = x.shape[0]
-  x = x.reshape((a * c * v * m,) + x.shape[2:])
-  as_batch = lambda t: t.reshape((a, c, v, m) + t.shape[1:])
-  gather = lambda t: jax.lax.all_gather(t, AXIS, axis=1, tiled=True)
+  x = x.reshape((a * b,) + x.shape[2:])
+  as_local = lambda t: t.reshape((a, b) + t.shape[1:])  # [A, C*V*M/n, ...]
+  gather = lambda t: jax.lax.all_gather(t, AXIS, axis=1, tiled=True).reshape(
+      (a, c, v, m) + t.shape[2:])  # [A, C, V, M, ...]
 
   def encode(variables):
     """This step's images through other variables (no gradient)."""
     z, updates = state.apply_fn(variables, x, train=True,
                                 mutable=["batch_stats"])
-    z_local = jax.lax.stop_gradient(as_batch(z))
+    z_local = jax.lax.stop_gradient(as_local(z))
     return gather(z_local), z_local, updates["batch_stats"]
 
   def compute_loss(params):
     z, updates = state.apply_fn(
         {"params": params["encoder"], "batch_stats": state.batch_stats}, x,
         train=True, mutable=["batch_stats", "intermediates"])
-    aux = {k: gather(as_batch(val[0])) for k, val in
+    aux = {k: gather(as_local(val[0])) for k, val in
            updates.get("intermediates", {}).items()}
-    z_local = as_batch(z)
+    z_local = as_local(z)
     batch = Batch(z=gather(z_local), z_local=z_local, labels=labels,
                   group_ids=group_ids, aux=aux,
                   encode=encode, step=state.step, axis_name=AXIS)
@@ -276,9 +281,9 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
   item_class = sampler.groups.group_class[sampler.groups.item_group]
 
   def batch(step):
-    """This process's rows of the global batch, [n_local, C / n, V, M, S, S, 1],
-    the class ids of all C rows, [n_local, C], and their group ids,
-    [n_local, C, V]."""
+    """This process's shares of the global batch, [n_local, C*V*M / n, S, S,
+    1] (sampler.shard), the class ids of all C rows, [n_local, C], and their
+    group ids, [n_local, C, V]."""
     indices = sampler.indices(step)
     images = sampler_lib.gather_images(
         data.images, sampler.groups, sampler_lib.shard(indices, n)[rows])

@@ -199,9 +199,23 @@ def validate_source(config) -> None:
 
 
 def validate_devices(config, num_devices: int) -> None:
-  """The global batch's C classes split evenly over the devices."""
-  if config.data.classes_per_batch % num_devices:
+  """The global batch's C*V*M images split evenly over the devices (each
+  device encodes C*V*M/n of them, train.train_step), and whatever the
+  method needs of its share (Method.whole_groups_per_device)."""
+  d = config.data
+  c, v, m = d.classes_per_batch, d.groups_per_class, d.items_per_group
+  shape = (f"config.data.classes_per_batch={c} x config.data.groups_per_class="
+           f"{v}")
+  if (c * v * m) % num_devices:
     raise ConfigError(
-        f"config.data.classes_per_batch={config.data.classes_per_batch} is not "
-        f"divisible by the {num_devices} devices (config.num_devices="
-        f"{config.num_devices}).")
+        f"{shape} x config.data.items_per_group={m} = {c * v * m} images per "
+        f"batch is not divisible by the {num_devices} devices "
+        f"(config.num_devices={config.num_devices}): each device encodes an "
+        f"equal share of the batch's images.")
+  if get_method(config.loss).whole_groups_per_device and (c * v) % num_devices:
+    raise ConfigError(
+        f"{shape} = {c * v} groups per batch is not divisible by the "
+        f"{num_devices} devices (config.num_devices={config.num_devices}): "
+        f"loss.name={config.loss.name!r} with loss.candidates="
+        f"{config.loss.get('candidates', None)!r} pools each device's share "
+        f"of the batch by group, so every device needs whole groups.")

@@ -151,7 +151,22 @@ def test_sampler_rejects_impossible_shapes():
   with pytest.raises(sampler_lib.BatchShapeError, match="classes_per_batch"):
     make_sampler(v=5)  # only 4 rotation groups per class
   with pytest.raises(sampler_lib.BatchShapeError, match="divisible"):
-    sampler_lib.shard(np.zeros((3, 2)), 2)
+    sampler_lib.shard(np.zeros((3, 3, 1)), 2)  # 9 images on 2 devices
+
+
+def test_shard_splits_the_flattened_batch_in_row_major_order():
+  """Device d holds rows d * C*V*M/n .. of the flattened batch: whole
+  classes when n divides C, otherwise classes cut between devices."""
+  batch = np.arange(3 * 2 * 4 * 5).reshape(3, 2, 4, 5)  # [C, V, M, pixels]
+  for n in (1, 2, 3, 4, 6, 8, 12, 24):
+    out = sampler_lib.shard(batch, n)
+    assert out.shape == (n, 24 // n, 5)
+    np.testing.assert_array_equal(out.reshape(-1, 5), batch.reshape(-1, 5))
+  # n divides C: the old split by classes, unchanged.
+  np.testing.assert_array_equal(sampler_lib.shard(batch, 3).reshape(3, 2, 4, 5),
+                                batch)
+  np.testing.assert_array_equal(sampler_lib.shard(np.arange(24).reshape(
+      3, 2, 4), 8)[1], [3, 4, 5])  # indices alone: no trailing axes
 
 
 def test_gather_images_rotates_and_scales():

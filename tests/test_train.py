@@ -8,6 +8,7 @@ import pytest
 
 from conftest import tiny_config
 from grouprep import checkpoints
+from grouprep.methods.interface import TrainingGroups
 from grouprep.methods.registry import get_method
 from grouprep import models
 from grouprep import train
@@ -36,39 +37,83 @@ def run_steps_on(n, config, state, batch, labels, steps=2, group_ids=None):
   return metrics, s
 
 
-@pytest.mark.parametrize("name", ["gi_centroid", "gg_medoid"] + [
-    pytest.param(n, marks=pytest.mark.slow) for n in
-    ("triplet", "item_item", "groupface", "group_loss", "gi_attention",
-     "gi_centroid_augmented")])
-def test_pmap_on_two_devices_equals_one_device(name):
+def assert_n_devices_equal_one(name, c=4, m=None, n=2, training=None):
+  """Two steps of tiny config `name` on a random [C, V, M] batch give the same
+  loss, params and BatchNorm statistics on n devices as on one; the replicas
+  agree. m: items per group (at most the config's: protonet keeps 1).
+  training: TrainingGroups for methods whose state starts from them
+  (group ids then 2 * label + view)."""
   config = tiny_config(name)
-  if name == "triplet":
+  config.data.classes_per_batch = c
+  if m is not None:
+    config.data.items_per_group = min(m, config.data.items_per_group)
+  if name in ("triplet", "protonet", "gi_centroid_prototypes"):
     # Distances ignore a shift of every embedding, so the last BatchNorm's
-    # bias has a gradient of ~0: float noise that Adam would scale to +-lr.
+    # bias has a gradient of ~0: float noise that Adam would scale to +-lr
+    # (prototype candidates: updates proportional to the gradients).
     config.train.optimizer = "sgd"
-  assert len(jax.local_devices()) >= 2, "conftest asks XLA for 2 CPU devices"
-  v = config.data.groups_per_class
+  assert len(jax.local_devices()) >= n, "conftest asks XLA for 2 CPU devices"
+  v, m = config.data.groups_per_class, config.data.items_per_group
   model = models.create_model(config.model, axis_name=train.AXIS)
-  state = train.create_train_state(config, model, (16, 16, 1), num_classes=9)
-  batch = np.random.default_rng(0).random((4, v, 4, 16, 16, 1), np.float32)
-  labels = np.array([3, 0, 8, 5])
+  state = train.create_train_state(config, model, (16, 16, 1), num_classes=9,
+                                   training=training)
+  batch = np.random.default_rng(0).random((c, v, m, 16, 16, 1), np.float32)
+  labels = np.array([3, 0, 8, 5, 1, 7, 2, 6][:c])
+  group_ids = None if training is None else np.stack(
+      [2 * labels + j for j in range(v)], axis=1)
   results = []
-  for n in (1, 2):
-    metrics, s = run_steps_on(n, config, state, batch, labels)
+  for devices in (1, n):
+    metrics, s = run_steps_on(devices, config, state, batch, labels,
+                              group_ids=group_ids)
     results.append((float(metrics["loss"][0]), train.unreplicate(s)))
-    if n == 2:  # replicas agree
+    if devices == n:  # replicas agree
       for leaf in jax.tree.leaves(s.params):
-        np.testing.assert_allclose(leaf[0], leaf[1], rtol=1e-6, atol=1e-7)
+        for r in range(1, n):
+          np.testing.assert_allclose(leaf[0], leaf[r], rtol=1e-6, atol=1e-7)
   (loss1, s1), (loss2, s2) = results
   assert loss1 == pytest.approx(loss2, rel=1e-5)
   for a, b in zip(leaves(s1.params), leaves(s2.params)):
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
   for a, b in zip(leaves(s1.batch_stats), leaves(s2.batch_stats)):
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+  for a, b in zip(leaves(s1.extra), leaves(s2.extra)):
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
   assert int(s1.step) == int(s2.step) == 2
   # The update moved the parameters (the comparison is not vacuous).
   assert any(not np.allclose(a, b) for a, b in
              zip(leaves(state.params), leaves(s1.params)))
+
+
+@pytest.mark.parametrize("name", ["gi_centroid", "gg_medoid"] + [
+    pytest.param(n, marks=pytest.mark.slow) for n in
+    ("triplet", "item_item", "groupface", "group_loss", "gi_attention",
+     "gi_centroid_augmented")])
+def test_pmap_on_two_devices_equals_one_device(name):
+  assert_n_devices_equal_one(name)
+
+
+def prototype_training_groups():
+  """9 classes x 2 groups (ids 2k, 2k + 1), random unit start prototypes."""
+  rng = np.random.default_rng(3)
+  table = rng.normal(size=(18, 8)).astype(np.float32)  # D = width 8
+  table /= np.linalg.norm(table, axis=1, keepdims=True)
+  return TrainingGroups(9, np.repeat(np.arange(9), 2),
+                        lambda encoder, pool_params: table)
+
+
+@pytest.mark.parametrize("name", ["gi_centroid", "protonet"] + [
+    pytest.param(n, marks=pytest.mark.slow) for n in
+    ("gg_medoid", "triplet", "groupface", "group_loss", "gi_attention",
+     "gi_centroid_augmented", "gi_centroid_prototypes")])
+def test_classes_cut_between_devices_equal_one_device(name):
+  """C = 3 classes on 2 devices: the batch is split by image, C*V*M/2 each,
+  so class 1 straddles the devices, and with M = 3 (C*V*M/2 = 9) so does
+  its first group; the step equals one device's. Prototype candidates pool
+  each device's groups, so they keep M = 4 (whole groups, 12 images each)."""
+  prototypes = name == "gi_centroid_prototypes"
+  training = prototype_training_groups() if prototypes else None
+  m = 4 if prototypes else None
+  assert_n_devices_equal_one(name, c=3, m=m or 3, training=training)
 
 
 def test_loss_augment_gives_one_random_view_of_each_image():
@@ -218,7 +263,9 @@ def test_impossible_batch_shapes_fail_before_training(tmp_path, fake_data):
   with pytest.raises(sampler_lib.BatchShapeError, match="items_per_group"):
     train.train(config, str(tmp_path))
   config = tiny_config()
-  config.data.classes_per_batch = 3  # 2 devices
+  # 3 x 3 x 1 = 9 images on 2 devices.
+  config.data.classes_per_batch = config.data.groups_per_class = 3
+  config.data.items_per_group = 1
   with pytest.raises(validation.ConfigError, match="divisible"):
     train.train(config, str(tmp_path))
   assert not os.path.exists(tmp_path / "checkpoints")

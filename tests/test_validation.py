@@ -20,6 +20,18 @@ def test_every_config_is_valid(name, arg):
   validation.validate(importlib.import_module(f"configs.{name}").get_config(arg))
 
 
+@pytest.mark.parametrize("name", CONFIGS)
+@pytest.mark.parametrize("arg", [None, "smoke"])
+@pytest.mark.parametrize("num_devices", [1, 2, 4, 8])
+def test_every_config_splits_over_1_2_4_and_8_devices(name, arg, num_devices):
+  """Every shipped config trains unchanged on 1, 2, 4 and 8 devices (the
+  batch's C*V*M images are split evenly, train.train_step)."""
+  config = importlib.import_module(f"configs.{name}").get_config(arg)
+  validation.validate_devices(config, num_devices)
+  config.num_devices = num_devices
+  validation.validate(config)
+
+
 def _set(config, dotted, value):
   *path, key = dotted.split(".")
   section = config
@@ -53,8 +65,13 @@ def _set(config, dotted, value):
     ("protonet", {"loss.pooling": "medoid"}, "loss.pooling"),
     ("protonet", {"loss.similarity": "cosine"}, "loss.similarity"),
     ("groupface", {"model.name": "conv4"}, "model.name"),
-    # C not divisible by the device count.
+    # C * V * M (4 * 2 * 4) not divisible by the device count.
     ("gi_centroid", {"num_devices": 3}, "classes_per_batch"),
+    ("gi_centroid", {"num_devices": 3}, "groups_per_class"),
+    ("gi_centroid", {"num_devices": 3}, "items_per_group"),
+    # Prototype candidates pool each device's groups: C * V = 8 groups on
+    # 16 devices would cut groups (C * V * M = 32 images divide).
+    ("gi_centroid_prototypes", {"num_devices": 16}, "groups_per_class"),
     # Unknown evaluator names.
     ("gi_centroid", {"evals": ("distance", "nope")}, "evals"),
     ("gi_centroid", {"eval.during_training": ("nope",)},
@@ -78,13 +95,14 @@ def test_invalid_combinations_are_named_before_any_data(name, changes, match,
   assert not os.path.exists(tmp_path / "checkpoints")
 
 
-def test_classes_not_divisible_by_the_resolved_devices(tmp_path, monkeypatch):
-  """num_devices=0 resolves to 2 CPU devices here: C=3 is refused by train
-  before any data is read."""
+def test_batch_not_divisible_by_the_resolved_devices(tmp_path, monkeypatch):
+  """num_devices=0 resolves to 2 CPU devices here: C*V*M = 3*3*1 = 9 images
+  are refused by train before any data is read."""
   from grouprep.data import pipeline  # pylint: disable=g-import-not-at-top
   monkeypatch.setattr(pipeline, "load", lambda *a, **k: 1 / 0)
   config = tiny_config()
-  config.data.classes_per_batch = 3
+  config.data.classes_per_batch = config.data.groups_per_class = 3
+  config.data.items_per_group = 1
   validation.validate(config)  # the device count is not known yet
   with pytest.raises(validation.ConfigError, match="classes_per_batch"):
     train.train(config, str(tmp_path))

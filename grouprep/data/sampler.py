@@ -91,11 +91,21 @@ def gather_images(images: np.ndarray, groups: Groups,
   return out.reshape(indices.shape + imgs.shape[1:] + (1,))
 
 
-def shard(batch: np.ndarray, num_devices: int) -> np.ndarray:
-  """Split the class axis across devices: [C, ...] -> [n, C / n, ...]."""
-  c = batch.shape[0]
-  if c % num_devices:
+def shard(batch: np.ndarray, num_devices: int, batch_dims: int = 3
+          ) -> np.ndarray:
+  """Split the flattened batch evenly across devices, in row-major order.
+
+  batch: [C, V, M, ...] (the first `batch_dims` axes are the batch's) ->
+  [n, C * V * M / n, ...]: device d holds rows d * C*V*M/n .. of the batch
+  flattened class by class, group by group, item by item. When n divides C
+  these are exactly classes d * C/n .. (d + 1) * C/n - 1, whole.
+  """
+  rows = int(np.prod(batch.shape[:batch_dims]))
+  if rows % num_devices:
+    c, v, m = (tuple(batch.shape[:batch_dims]) + (1, 1, 1))[:3]
     raise BatchShapeError(
-        f"config.data.classes_per_batch C={c} is not divisible by the "
-        f"{num_devices} local devices.")
-  return batch.reshape((num_devices, c // num_devices) + batch.shape[1:])
+        f"The batch's C*V*M = {c}*{v}*{m} = {rows} images "
+        f"(config.data.classes_per_batch * groups_per_class * "
+        f"items_per_group) are not divisible by the {num_devices} devices.")
+  return batch.reshape((num_devices, rows // num_devices) +
+                       batch.shape[batch_dims:])

@@ -114,13 +114,17 @@ def _over_view_pairs(cfg, anchors_of, batch_term) -> Method:
       return value, (state, {"loss": value})
 
     # The EMA of each batch group's pooled embedding, over every device.
+    # This device's share of the batch is whole groups (C * V / n of them,
+    # whole_groups_per_device), in the order of group_ids.reshape(-1).
     table = state["prototypes"]
-    rows = batch.z_local.shape[1]
-    lo = jax.lax.axis_index(batch.axis_name) * rows
-    local_ids = jax.lax.dynamic_slice_in_dim(batch.group_ids, lo, rows)
-    local = _in_space(pool(batch.z_local[0]), cfg.similarity)  # [C/n, V, D]
-    updated = protos.ema_update(table, local.reshape(-1, local.shape[-1]),
-                                local_ids.reshape(-1), cfg.prototype_momentum,
+    m, d = z.shape[2:]
+    local = batch.z_local[0].reshape(-1, m, d)  # [C * V / n, M, D]
+    lo = jax.lax.axis_index(batch.axis_name) * local.shape[0]
+    local_ids = jax.lax.dynamic_slice_in_dim(batch.group_ids.reshape(-1), lo,
+                                             local.shape[0])
+    local = _in_space(pool(local), cfg.similarity)  # [C * V / n, D]
+    updated = protos.ema_update(table, local, local_ids,
+                                cfg.prototype_momentum,
                                 axis_name=batch.axis_name)
     value = jnp.mean(jnp.stack([prototype_contrast_terms(
         anchors_of(z, groups, a), batch.labels, batch.group_ids[:, b],
@@ -143,7 +147,7 @@ def _over_view_pairs(cfg, anchors_of, batch_term) -> Method:
                     "prototype_batch_cosine": cosine})
 
   return Method(loss=loss, init=init, validate=validate,
-                pooling=cfg.pooling,
+                whole_groups_per_device=prototypes, pooling=cfg.pooling,
                 pooling_params=lambda head: head.get("pool"),
                 embedding_space=space_of_similarity(cfg.similarity))
 

@@ -23,8 +23,12 @@ class Batch(NamedTuple):
   z: [A, C, V, M, D] online embeddings of the global batch: A views of each
     image (A = max(1, Method.augmentations)), C classes, V groups per class,
     M items per group; class c is row c.
-  z_local: [A, C / n, V, M, D] this device's rows of z (for state reduced
-    over the devices, e.g. prototypes.ema_update(..., axis_name)).
+  z_local: [A, C * V * M / n, D] this device's share of z: its rows of
+    z.reshape(A, C * V * M, D), device d holding rows d * C*V*M/n onwards
+    (for state reduced over the devices, e.g. prototypes.ema_update(...,
+    axis_name)). A device holds whole classes only when n divides C, and
+    whole groups only when n divides C * V: a method that pools z_local
+    by group says so with Method.whole_groups_per_device.
   labels: [C] global class ids of the rows (unsupervised methods ignore them).
   group_ids: [C, V] the training-group id of each group of the batch
     (rows of TrainingGroups.group_class).
@@ -93,6 +97,10 @@ class Method:
   after_step(state, encoder_params) -> state, once the gradients are applied
     (e.g. a momentum encoder's EMA of the new encoder params).
   validate(config) raises ConfigError naming a field the method cannot run.
+  whole_groups_per_device: the loss pools batch.z_local by group, so every
+    device must hold whole groups: validation.validate_devices then also
+    demands that the device count divide C * V (the batch's images C * V * M
+    always must).
   augmentations: random affine views encoded per sampled image (2: two);
     0, the image itself (one view, unaugmented).
   embedding_space: the space the loss compares embeddings in, and so the one
@@ -109,6 +117,7 @@ class Method:
   after_step: Callable = _unchanged
   validate: Callable = _no_checks
   augmentations: int = 0
+  whole_groups_per_device: bool = False
   pooling: Optional[str] = None
   pooling_params: Callable = lambda head: None
 
