@@ -83,6 +83,12 @@ def get_base_config(arg=None) -> ml_collections.ConfigDict:
   config.train.checkpoint_every = 100
   config.train.keep_checkpoints = 3
   config.train.log_every = 25
+  # Matmul and convolution precision (jax.default_matmul_precision): highest
+  # (float32 everywhere, the same numbers on CPU, GPU and TPU) | high (TF32
+  # on NVIDIA GPUs, bf16x3 on TPU) | default (the platform's fastest: TF32
+  # on NVIDIA GPUs, one bf16 pass on TPU, float32 on CPU). Recorded in
+  # metrics.json; docs/accelerators.md measures what lower ones change.
+  config.train.matmul_precision = "highest"
 
   # The evaluators run at the end (grouprep/evaluators/registry.py), on each
   # split whose spec lists them (grouprep/data/splits.py).
@@ -91,6 +97,7 @@ def get_base_config(arg=None) -> ml_collections.ConfigDict:
 
   config.eval = ml_collections.ConfigDict()
   config.eval.batch_size = 2048  # Images per forward pass.
+  config.eval.matmul_precision = "highest"  # As train.matmul_precision.
   config.eval.fewshot_episodes = 1000
   config.eval.fewshot_queries = 5  # Query drawings per class and episode.
   # Theorem 1: a seeded sample of this many items in all, spread evenly over

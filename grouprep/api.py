@@ -100,7 +100,10 @@ class Encoder:
     padded = min(self.batch_size, bucket(max(len(x), 1)))
     embed = common.make_embed_fn(self._model, self._variables, padded,
                                  self._apply)
-    return embed(x)
+    # Checkpoints written before the field existed: float32, as they trained.
+    with jax.default_matmul_precision(
+        self.config.eval.get("matmul_precision", "highest")):
+      return embed(x)
 
   @staticmethod
   def _images(images):

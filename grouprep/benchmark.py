@@ -4,11 +4,16 @@
       --loss group_item --pooling centroid
   python -m grouprep.benchmark --what=loss --groups 1024,4096,16384
   python -m grouprep.benchmark --what=data
+  python -m grouprep.benchmark --what=loop --config gi_centroid --steps 200
   python -m grouprep.benchmark --what=compare --torch-python /tmp/torchpeer/bin/python
 
 Each prints JSON lines. --what=step times grouprep's own pmapped train step
 (train.make_p_train_step) on the workload of ../shared/bench/torch_peer.py:
 C classes x 2 views x M items of random pixels, Conv-4, cosine / 0.1, Adam 1e-3.
+--what=loop times the real training loop (train.train: sampling on the host,
+dispatch, logging, checkpoints) on Omniglot with a config's batch shape:
+images/s between its first and last log lines, so compilation is left out.
+--precision sets the step's matmul precision (config.train.matmul_precision).
 --what=compare alternates the two programs, --rounds times each, on both of
 the issue's settings (group_item + centroid, group_group + medoid) unless
 --loss/--pooling name one, and reports the medians and their ratio.
@@ -118,7 +123,8 @@ def bench_step(args) -> dict:
   s = args.image_size
   state = train.replicate(train.create_train_state(config, model, (s, s, 1)),
                           devices)
-  step = train.make_p_train_step(get_method(config.loss), devices)
+  step = train.make_p_train_step(get_method(config.loss), devices,
+                                 args.precision)
   x = np.random.default_rng(0).random(
       (args.classes, 2, args.items, s, s, 1), np.float32)
   x = sampler.shard(x, len(devices))
@@ -138,9 +144,39 @@ def bench_step(args) -> dict:
   images = args.classes * 2 * args.items
   return {"peer": "grouprep", "jax": jax.__version__, "devices": len(devices),
           "loss": args.loss, "pooling": args.pooling, "batch_images": images,
-          "image_size": s, "median_step_s": round(med, 5),
+          "image_size": s, "precision": args.precision,
+          "median_step_s": round(med, 5),
           "images_per_s": round(images / med, 1),
           **_machine(images / med, s)}
+
+
+def bench_loop(args) -> dict:
+  """images/s of train.train on Omniglot for args.steps steps of the config
+  args.config (its batch shape, logging and checkpoint cadence), measured
+  from its train_log between the first and the last log line."""
+  import importlib  # pylint: disable=g-import-not-at-top
+  import jax  # pylint: disable=g-import-not-at-top
+  from grouprep import logs, train  # pylint: disable=g-import-not-at-top
+  config = importlib.import_module(f"configs.{args.config}").get_config()
+  d = config.data
+  with config.unlocked():
+    config.num_devices = args.num_devices
+    config.train.num_steps = args.steps
+    config.train.matmul_precision = args.precision
+    config.eval.every = 0
+  images = d.classes_per_batch * d.groups_per_class * d.items_per_group
+  with tempfile.TemporaryDirectory() as workdir:
+    train.train(config, workdir)
+    rows = sorted(logs.read(workdir).items())
+  (s0, r0), (s1, r1) = rows[0], rows[-1]
+  per_s = (s1 - s0) * images / (r1["wall_s"] - r0["wall_s"])
+  return {"peer": "grouprep", "what": "loop", "config": config.name,
+          "jax": jax.__version__, "devices": r1["num_devices"],
+          "batch_images": images, "image_size": d.image_size,
+          "precision": args.precision, "steps_timed": s1 - s0,
+          "log_every": config.train.log_every,
+          "checkpoint_every": config.train.checkpoint_every,
+          "images_per_s": round(per_s, 1), **_machine(per_s, d.image_size)}
 
 
 def bench_loss(args) -> list:
@@ -249,7 +285,7 @@ def compare(args, loss: str, pooling: str) -> dict:
 def main(argv=None):
   p = argparse.ArgumentParser(description=__doc__,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
-  p.add_argument("--what", choices=["step", "loss", "data", "compare"],
+  p.add_argument("--what", choices=["step", "loop", "loss", "data", "compare"],
                  default="step")
   p.add_argument("--classes", type=int, default=32)
   p.add_argument("--items", type=int, default=4)
@@ -257,7 +293,12 @@ def main(argv=None):
   p.add_argument("--loss", choices=["group_item", "group_group"], default=None,
                  help="default: group_item (step); both settings (compare)")
   p.add_argument("--pooling", choices=["centroid", "medoid"], default=None)
-  p.add_argument("--steps", type=int, default=20)
+  p.add_argument("--steps", type=int, default=20,
+                 help="timed steps (step); steps of the run (loop)")
+  p.add_argument("--config", default="gi_centroid",
+                 help="loop: the configs/NAME.py whose batch shape it trains")
+  p.add_argument("--precision", default="highest",
+                 help="matmul precision of the step (platform.PRECISIONS)")
   p.add_argument("--warmup", type=int, default=3)
   p.add_argument("--rounds", type=int, default=3)
   p.add_argument("--torch-python", default="python",
@@ -284,6 +325,8 @@ def main(argv=None):
     args.loss, args.pooling = args.loss or "group_item", args.pooling or \
         "centroid"
     print(json.dumps(bench_step(args)))
+  elif args.what == "loop":
+    print(json.dumps(bench_loop(args)))
   elif args.what == "loss":
     for row in bench_loss(args):
       print(json.dumps(row), flush=True)

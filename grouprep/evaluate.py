@@ -9,6 +9,7 @@ import os
 import time
 from typing import Dict, Optional
 
+import jax
 import numpy as np
 
 from grouprep import checkpoints
@@ -145,7 +146,8 @@ def make_periodic_eval(config, model):
 
   def periodic_eval(variables, head=None) -> Dict:
     encoder = encoder_view(quick, model, variables, head, inputs, apply)
-    result, _ = evaluate_encoder(encoder, (split_name,), evals)
+    with jax.default_matmul_precision(config.eval.matmul_precision):
+      result, _ = evaluate_encoder(encoder, (split_name,), evals)
     scalars = {}
     for name in evals:
       if EVALUATORS[name].scalars:
@@ -157,9 +159,14 @@ def make_periodic_eval(config, model):
 
 def evaluate(config, workdir: str) -> Dict:
   """Restores the latest checkpoint of workdir; writes metrics.json, report.md
-  and the plots there."""
-  from grouprep import report  # pylint: disable=g-import-not-at-top
+  and the plots there. Matmuls at config.eval.matmul_precision."""
   validation.validate(config)
+  with jax.default_matmul_precision(config.eval.matmul_precision):
+    return _evaluate(config, workdir)
+
+
+def _evaluate(config, workdir: str) -> Dict:
+  from grouprep import report  # pylint: disable=g-import-not-at-top
   t0 = time.time()
   step, trained, metadata, where = restore_trained(config, workdir)
 
@@ -195,6 +202,13 @@ def evaluate(config, workdir: str) -> Dict:
                 f"+head{config.model.embed_dim}" if config.model.embed_dim
                 else ""), "pooling": config.loss.pooling,
             "fewshot_queries": config.eval.fewshot_queries,
+            # As the latest checkpoint recorded (older ones: not recorded;
+            # they were trained on CPUs, in float32).
+            "matmul_precision": {
+                "train": (metadata or {}).get("matmul_precision",
+                                              "not recorded"),
+                "eval": config.eval.matmul_precision},
+            "stack": platform.stack(),
             "eval": result_trained, "untrained": result_untrained}
   if inputs.vinyals_trained:
     data = inputs.split("unseen_alphabets")[0]

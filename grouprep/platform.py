@@ -8,6 +8,10 @@ import os
 import re
 
 CPU_DEFAULT_DEVICES = 2
+# jax.default_matmul_precision's names: config.train / config.eval
+# .matmul_precision (configs/base.py says what each does where).
+PRECISIONS = ("highest", "high", "default", "float32", "tensorfloat32",
+              "bfloat16")
 _FORCE = r"--xla_force_host_platform_device_count=(\d+)"
 
 
@@ -15,9 +19,13 @@ def configure_cpu_devices(num_devices: int) -> int:
   """Exposes the CPU as `num_devices` XLA devices (0: CPU_DEFAULT_DEVICES) so
   the pmapped step runs data-parallel over them; an explicit
   --xla_force_host_platform_device_count in XLA_FLAGS is kept. Affects only
-  the CPU platform. Call before JAX creates its backend. Returns the count of
-  CPU devices that XLA will expose.
+  the CPU platform, and asks for GPU memory on demand (unless
+  XLA_PYTHON_CLIENT_PREALLOCATE is set). Call before JAX creates its
+  backend. Returns the count of CPU devices that XLA will expose.
   """
+  # GPU memory on demand, not 75 % of it up front: several runs (a study's
+  # seeds, the tests' subprocesses) then share one GPU. Conv-4 needs little.
+  os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
   flags = os.environ.get("XLA_FLAGS", "")
   found = re.search(_FORCE, flags)
   if found:
@@ -62,3 +70,13 @@ def training_devices(num_devices: int):
       taken[d.process_index] = taken.get(d.process_index, 0) + 1
       out.append(d)
   return out
+
+
+def stack() -> dict:
+  """What computed a run's numbers: the JAX stack, its backend and device."""
+  import sys  # pylint: disable=g-import-not-at-top
+  import jax  # pylint: disable=g-import-not-at-top
+  import jaxlib  # pylint: disable=g-import-not-at-top
+  return {"python": sys.version.split()[0], "jax": jax.__version__,
+          "jaxlib": jaxlib.__version__, "platform": jax.default_backend(),
+          "device_kind": jax.devices()[0].device_kind}

@@ -76,13 +76,14 @@ def training_groups(config, data, groups,
       dim = jax.eval_shape(lambda v: model.apply(v, x, train=False),
                            encoder).shape[-1]
       return np.zeros((groups.num_groups, dim), np.float32)
-    embed = common.make_embed_fn(model, encoder, config.eval.batch_size)
-    raw = common.embed_groups(embed, data.images, groups,
-                              config.eval.batch_size)
-    space = common.Space(method.embedding_space, method.pools_in_loss,
-                         config.loss.pooling, pool_params)
-    return space.groups(space.pool_input(raw), [
-        groups.members(g) for g in range(groups.num_groups)])
+    with jax.default_matmul_precision(config.train.matmul_precision):
+      embed = common.make_embed_fn(model, encoder, config.eval.batch_size)
+      raw = common.embed_groups(embed, data.images, groups,
+                                config.eval.batch_size)
+      space = common.Space(method.embedding_space, method.pools_in_loss,
+                           config.loss.pooling, pool_params)
+      return space.groups(space.pool_input(raw), [
+          groups.members(g) for g in range(groups.num_groups)])
 
   return TrainingGroups(groups.num_classes, groups.group_class, pooled)
 
@@ -180,12 +181,15 @@ def train_step(state: TrainState, images: jax.Array, labels: jax.Array,
   return state, metrics
 
 
-def make_p_train_step(method: Method, devices=None):
+def make_p_train_step(method: Method, devices=None,
+                      precision: str = "highest"):
   """The pmapped train step over `devices` (default: every device of every
-  process, so with jax.distributed the gather and the mean span all hosts)."""
-  return jax.pmap(lambda s, x, y, g: train_step(s, x, y, g, method),
-                  axis_name=AXIS,
-                  devices=devices, donate_argnums=(0,))
+  process, so with jax.distributed the gather and the mean span all hosts),
+  its matmuls and convolutions at `precision` (config.train.matmul_precision)."""
+  def step(s, x, y, g):
+    with jax.default_matmul_precision(precision):
+      return train_step(s, x, y, g, method)
+  return jax.pmap(step, axis_name=AXIS, devices=devices, donate_argnums=(0,))
 
 
 def local_rows(devices) -> np.ndarray:
@@ -260,7 +264,8 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
   # training classes and groups), so grouprep.load needs no dataset.
   metadata = {"num_classes": int(sampler.groups.num_classes),
               "num_training_groups": int(sampler.groups.num_groups),
-              "dataset": pipeline.dataset_summary(config, data)}
+              "dataset": pipeline.dataset_summary(config, data),
+              "matmul_precision": config.train.matmul_precision}
   if restored is not None:
     checkpoints.check_dataset(checkpoints.read_metadata(mngr, step),
                               metadata["dataset"], mngr.directory, step)
@@ -276,7 +281,8 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
     mngr.close()
     return state
 
-  p_train_step = make_p_train_step(get_method(config.loss), devices)
+  p_train_step = make_p_train_step(get_method(config.loss), devices,
+                                   config.train.matmul_precision)
   state = replicate(state, devices)
   item_class = sampler.groups.group_class[sampler.groups.item_group]
 

@@ -9,6 +9,7 @@ import ml_collections
 
 from grouprep import losses
 from grouprep import models
+from grouprep import platform
 from grouprep import pooling
 from grouprep.data import groups as groups_lib
 from grouprep.data import images as images_lib
@@ -70,6 +71,9 @@ def validate(config: ml_collections.ConfigDict) -> None:
   _choice(config.train.optimizer, ("adam", "sgd"), "train.optimizer")
   _choice(config.train.schedule, ("constant", "cosine", "step"),
           "train.schedule")
+  for field in ("train.matmul_precision", "eval.matmul_precision"):
+    section, key = field.split(".")
+    _choice(config[section][key], platform.PRECISIONS, field)
   for name in config.evals:
     _choice(name, EVALUATORS, "evals")
   validate_source(config)

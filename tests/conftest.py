@@ -1,10 +1,24 @@
-"""Test setup: two CPU host devices (set before JAX starts) and a fake Omniglot."""
+"""Test setup: two CPU host devices (set before JAX starts) and a fake Omniglot.
+
+The suite runs on the CPU unless GROUPREP_TEST_PLATFORM names an accelerator
+(`GROUPREP_TEST_PLATFORM=gpu python -m pytest tests`, or tpu): then JAX's
+default backend is that accelerator (the CPU stays available beside it), GPU
+memory is allocated on demand so the tests' subprocesses share one GPU, and
+the tests marked multi_device are skipped where fewer than 2 accelerators are
+present.
+"""
 import os
 import tempfile
 
+PLATFORM = os.environ.get("GROUPREP_TEST_PLATFORM", "cpu").lower()
 os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
                            " --xla_force_host_platform_device_count=2")
-os.environ.setdefault("JAX_PLATFORMS", "cpu")
+if PLATFORM == "cpu":
+  os.environ.setdefault("JAX_PLATFORMS", "cpu")
+else:
+  os.environ["JAX_PLATFORMS"] = {"gpu": "cuda,cpu"}.get(
+      PLATFORM, f"{PLATFORM},cpu")
+  os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 # One persistent compilation cache for the suite, subprocesses included: the
 # same steps and evaluators compile in many tests (measured: the four
 # test_configs_train_and_evaluate runs 77 s without it, 69 s filling it,
@@ -41,6 +55,22 @@ def fake_split(num_alphabets=6, chars_per_alphabet=5, drawers=4, size=16,
       character=(alphabet * chars_per_alphabet + char_in_alpha).astype(np.int32),
       alphabet_char_id=char_in_alpha.astype(np.int32),
       alphabet_names=tuple(f"alpha{i}" for i in range(num_alphabets)))
+
+
+def pytest_collection_modifyitems(config, items):
+  """On an accelerator with one device, skip the multi_device tests."""
+  del config
+  if PLATFORM == "cpu":
+    return
+  import jax  # pylint: disable=g-import-not-at-top
+  if jax.local_device_count() >= 2:
+    return
+  skip = pytest.mark.skip(
+      reason=f"needs 2 {PLATFORM} devices; this machine has "
+             f"{jax.local_device_count()} (GROUPREP_TEST_PLATFORM={PLATFORM})")
+  for item in items:
+    if "multi_device" in item.keywords:
+      item.add_marker(skip)
 
 
 @pytest.fixture

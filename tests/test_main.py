@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import jax
 import pytest
 
 from conftest import TFDS_DIR, needs_tfds
@@ -42,6 +43,8 @@ def test_smoke_run_trains_and_writes_every_metric(tmp_path):
   m = json.load(open(wd / "metrics.json"))
   assert m["config"] == "gi_centroid" and m["step"] == 30
   assert m["embedding_space"] == "unit" and m["num_devices"] == 2
+  assert m["matmul_precision"] == {"train": "highest", "eval": "highest"}
+  assert m["stack"]["platform"] == "cpu" and m["stack"]["jax"] == jax.__version__
   for split in ("unseen_alphabets", "heldout_characters"):
     ev = m["eval"][split]
     assert SPLIT_KEYS <= set(ev)
@@ -85,6 +88,7 @@ def test_smoke_run_trains_and_writes_every_metric(tmp_path):
 @pytest.mark.parametrize("override,field", [
     ("--config.loss.name=nope", "loss.name"),
     ("--config.loss.pooling=nope", "loss.pooling"),
+    ("--config.eval.matmul_precision=fp8", "eval.matmul_precision"),
 ])
 def test_bad_config_is_one_clear_message(tmp_path, override, field):
   r = run_main("--config=configs/gi_centroid.py:smoke",

@@ -31,6 +31,7 @@ def test_an_explicit_device_count_is_kept(monkeypatch):
   assert platform.configure_cpu_devices(0) == 3
 
 
+@pytest.mark.multi_device
 def test_training_devices_take_the_configured_count():
   import jax
   assert len(jax.local_devices()) >= 2, "conftest asks XLA for 2 CPU devices"

@@ -7,6 +7,7 @@ import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from grouprep import prototypes
 
@@ -91,6 +92,7 @@ class PrototypesTest(chex.TestCase):
       update(protos, items, np.zeros(9, int))  # 9 assignments for 10 items
 
 
+@pytest.mark.multi_device
 def test_ema_update_synchronous_equals_global_batch():
   assert jax.local_device_count() >= 2
   rng = np.random.default_rng(1)

@@ -101,8 +101,8 @@ def test_non_finite_loss_stops_and_keeps_the_good_checkpoint(
   config = tiny_config()
   real = train.make_p_train_step
 
-  def poisoned(method, devices=None):
-    step, calls = real(method, devices), []
+  def poisoned(method, devices=None, precision="highest"):
+    step, calls = real(method, devices, precision), []
 
     def run(state, images, labels, group_ids):
       calls.append(1)

@@ -84,6 +84,7 @@ def assert_n_devices_equal_one(name, c=4, m=None, n=2, training=None):
              zip(leaves(state.params), leaves(s1.params)))
 
 
+@pytest.mark.multi_device
 @pytest.mark.parametrize("name", ["gi_centroid", "gg_medoid"] + [
     pytest.param(n, marks=pytest.mark.slow) for n in
     ("triplet", "item_item", "groupface", "group_loss", "gi_attention",
@@ -101,6 +102,7 @@ def prototype_training_groups():
                         lambda encoder, pool_params: table)
 
 
+@pytest.mark.multi_device
 @pytest.mark.parametrize("name", ["gi_centroid", "protonet"] + [
     pytest.param(n, marks=pytest.mark.slow) for n in
     ("gg_medoid", "triplet", "groupface", "group_loss", "gi_attention",
@@ -159,6 +161,7 @@ def test_loss_augment_changes_what_a_step_trains():
       leaves(train.unreplicate(s_aug).params)))
 
 
+@pytest.mark.multi_device
 @pytest.mark.slow
 def test_smog_prototypes_are_synchronous_across_devices():
   """SMoG's prototypes after a step: identical on both replicas and equal to

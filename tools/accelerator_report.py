@@ -1,0 +1,121 @@
+"""The accelerator check's numbers as Markdown, written into
+docs/accelerators.md between its `<!-- accelerator-check -->` markers from
+results/accelerator_check/summary.json (tools/accelerator_check.sh's
+summary), so the page never holds a number the check did not write.
+
+  python tools/accelerator_report.py [--summary results/accelerator_check/summary.json] \
+      [--doc docs/accelerators.md] [--check]
+
+--check exits 1 when the page's block differs from what the summary gives
+(the test suite runs it).
+"""
+import argparse
+import json
+import os
+import re
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BEGIN, END = "<!-- accelerator-check -->", "<!-- /accelerator-check -->"
+
+
+def _f(x, digits=3):
+  return "—" if x is None else f"{x:.{digits}f}"
+
+
+def render(s: dict) -> str:
+  st = s.get("stack") or {}
+  lines = [f"Measured by `tools/accelerator_check.sh` on "
+           f"{', '.join(st.get('devices') or ['?'])} (backend "
+           f"{st.get('backend')}), Python {st.get('python')}, jax "
+           f"{st.get('jax')}, jaxlib {st.get('jaxlib')}, flax "
+           f"{st.get('flax')}, orbax {st.get('orbax')}; "
+           f"`results/accelerator_check/` holds its outputs.", ""]
+  parts = {p["part"]: p for p in s.get("parts") or []}
+  lines += ["| part | exit status | seconds |", "|---|---|---|"]
+  lines += [f"| {p['part']} | {p['rc']} | {p['seconds']} |"
+            for p in s.get("parts") or []]
+  lines += ["", "**Step and loop** (images/s, one device):", "",
+            "| what | loss | pooling | batch images | precision | images/s | median step (ms) |",
+            "|---|---|---|---|---|---|---|"]
+  for b in s.get("bench") or []:
+    what = b.get("what", "step")
+    lines.append(
+        f"| {what} | {b.get('loss', b.get('config', ''))} | "
+        f"{b.get('pooling', '')} | {b['batch_images']} | {b['precision']} | "
+        f"{b['images_per_s']:,.0f} | "
+        f"{_f(b['median_step_s'] * 1e3, 2) if 'median_step_s' in b else '—'} |")
+  m = s.get("main_job")
+  if m:
+    lines += ["", f"**The README's main job** (gi_centroid, 500 steps): "
+              f"training {_f(m.get('train_wall_s'), 1)} s, evaluation "
+              f"{_f(m.get('eval_seconds'), 1)} s; unseen-alphabet ratio "
+              f"{_f(m['unseen_ratio'])}, 20-way 1-shot "
+              f"{_f(m['unseen_20way_1shot'])}; precision "
+              f"{m.get('matmul_precision')}."]
+  curve = s.get("protonet_val_curve") or []
+  if curve:
+    t = s.get("protonet_time_to_0.955_s")
+    lines += ["", "**ProtoNet on Vinyals val** (trained on vinyals_train, "
+              "20-way 1-shot, 200 episodes; test not read): " +
+              ("reached 0.955 after " + _f(t, 1) + " s of training" if t
+               else "0.955 not reached within the part's time limit") +
+              "; the curve (step, training s, accuracy): " +
+              ", ".join(f"({a}, {b}, {_f(c)})" for a, b, c in curve) + "."]
+  rows = s.get("study_compare") or []
+  if rows:
+    lines += ["", "**gi_centroid at the study's settings, seeds 0–2, against "
+              "the CPU study** (`tools/compare_with_study.py`):", "",
+              "| metric | GPU mean (n) | CPU study mean ± sd (n) | within 3 sd/√n |",
+              "|---|---|---|---|"]
+    lines += [f"| {r['metric']} | {_f(r['new_mean'])} ({r['new_n']}) | "
+              f"{_f(r['study_mean'])} ± {_f(r['study_sd'])} ({r['study_n']}) | "
+              f"{'yes' if r['within'] else 'no'} |" for r in rows]
+  eff = s.get("precision_effect") or []
+  if eff:
+    lines += ["", f"**Medoids under lower precision** (`tools/precision_effect.py`"
+              f" on {eff[0]['config']} at step {eff[0]['step']}, "
+              f"{eff[0]['items']:,} unseen-alphabet drawings, against "
+              f"`highest`):", "",
+              "| precision | max abs change | median relative change | "
+              "character medoids changed | alphabet medoids changed |",
+              "|---|---|---|---|---|"]
+    for r in eff:
+      ch = r["medoid_changed character (20 drawings)"]
+      al = r["medoid_changed alphabet (all its drawings)"]
+      lines.append(f"| {r['precision']} | {r['max_abs_embedding_change']:.2g} | "
+                   f"{r['median_rel_embedding_change']:.2g} | "
+                   f"{ch['changed']} / {ch['groups']} | "
+                   f"{al['changed']} / {al['groups']} |")
+  return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> int:
+  p = argparse.ArgumentParser(description=__doc__,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+  p.add_argument("--summary", default=os.path.join(
+      ROOT, "results", "accelerator_check", "summary.json"))
+  p.add_argument("--doc", default=os.path.join(ROOT, "docs", "accelerators.md"))
+  p.add_argument("--check", action="store_true")
+  args = p.parse_args(argv)
+  with open(args.summary) as f:
+    block = render(json.load(f))
+  with open(args.doc) as f:
+    doc = f.read()
+  pattern = re.compile(re.escape(BEGIN) + r"\n.*?" + re.escape(END), re.S)
+  if not pattern.search(doc):
+    raise SystemExit(f"{args.doc} has no {BEGIN} ... {END} block.")
+  new = pattern.sub(lambda _: f"{BEGIN}\n{block}{END}", doc)
+  if args.check:
+    if new != doc:
+      print(f"{args.doc}: the accelerator-check block differs from "
+            f"{args.summary}; run python tools/accelerator_report.py.")
+      return 1
+    return 0
+  with open(args.doc, "w") as f:
+    f.write(new)
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
