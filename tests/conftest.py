@@ -3,9 +3,9 @@
 The suite runs on the CPU unless GROUPREP_TEST_PLATFORM names an accelerator
 (`GROUPREP_TEST_PLATFORM=gpu python -m pytest tests`, or tpu): then JAX's
 default backend is that accelerator (the CPU stays available beside it), GPU
-memory is allocated on demand so the tests' subprocesses share one GPU, and
-the tests marked multi_device are skipped where fewer than 2 accelerators are
-present.
+memory is allocated on demand so the tests' subprocesses share one GPU,
+matmuls default to float32 (`highest`), and the tests marked multi_device
+are skipped where fewer than 2 accelerators are present.
 """
 import os
 import tempfile
@@ -19,6 +19,10 @@ else:
   os.environ["JAX_PLATFORMS"] = {"gpu": "cuda,cpu"}.get(
       PLATFORM, f"{PLATFORM},cpu")
   os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+  # The library's entry points set their precision (config.*.matmul_precision);
+  # the tests also call the math directly and compare it with float32/64
+  # references, which TF32 (a GPU's default) misses by ~1e-3.
+  os.environ.setdefault("JAX_DEFAULT_MATMUL_PRECISION", "highest")
 # One persistent compilation cache for the suite, subprocesses included: the
 # same steps and evaluators compile in many tests (measured: the four
 # test_configs_train_and_evaluate runs 77 s without it, 69 s filling it,

@@ -99,8 +99,10 @@ def test_streaming_path_equals_dense_in_value_and_gradient(kind):
   dense = jax.value_and_grad(loss, argnums=(0, 1))(anchors, table, 10_000)
   stream = jax.value_and_grad(loss, argnums=(0, 1))(anchors, table, 0)
   np.testing.assert_allclose(stream[0], dense[0], rtol=1e-6)
+  # Two summation orders in float32: on a GPU they differ by ~1.5e-6 in
+  # gradients of magnitude ~4 (neg_sq_euclidean).
   for g_stream, g_dense in zip(stream[1], dense[1]):
-    np.testing.assert_allclose(g_stream, g_dense, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(g_stream, g_dense, rtol=1e-5, atol=5e-6)
   # Only the positives' rows of the table receive a gradient: the negatives
   # are constant.
   touched = np.flatnonzero(np.abs(np.asarray(dense[1][1])).sum(1) > 0)

@@ -260,6 +260,7 @@ def test_bad_config_values_are_named(field, value, match, tmp_path, fake_data):
   assert not os.path.exists(tmp_path / "checkpoints")
 
 
+@pytest.mark.multi_device
 def test_impossible_batch_shapes_fail_before_training(tmp_path, fake_data):
   config = tiny_config()
   config.data.items_per_group = 1000  # fake groups hold 120 items

@@ -95,6 +95,7 @@ def test_invalid_combinations_are_named_before_any_data(name, changes, match,
   assert not os.path.exists(tmp_path / "checkpoints")
 
 
+@pytest.mark.multi_device
 def test_batch_not_divisible_by_the_resolved_devices(tmp_path, monkeypatch):
   """num_devices=0 resolves to 2 CPU devices here: C*V*M = 3*3*1 = 9 images
   are refused by train before any data is read."""

@@ -142,8 +142,10 @@ part precision_effect "$STUDY_LIMIT" bash -c "
       --config.train.num_steps=$MEDOID_STEPS &&
   $PY tools/precision_effect.py --workdir=$WORK/gi_medoid \
       --precisions=high,default,bf16 $MAXCHARS --out=$OUT/precision_effect.json" &
+# pytest-xdist, where the machine has it, runs the lane on 4 workers.
+XDIST=$($PY -c "import xdist" 2>/dev/null && echo "-n 4")
 GROUPREP_TEST_PLATFORM=${GROUPREP_TEST_PLATFORM:-gpu} part tests "$TEST_LIMIT" \
-    $PY -m pytest tests -m "not slow" -v --tb=short -rfE -p no:cacheprovider \
+    $PY -m pytest tests -m "not slow" $XDIST -v --tb=short -rfE -p no:cacheprovider \
     --junitxml="$OUT/tests.xml" &
 wait
 part study_compare 60 $PY tools/compare_with_study.py --config gi_centroid \
