@@ -23,6 +23,9 @@ else:
   # the tests also call the math directly and compare it with float32/64
   # references, which TF32 (a GPU's default) misses by ~1e-3.
   os.environ.setdefault("JAX_DEFAULT_MATMUL_PRECISION", "highest")
+  # The resume and same-config tests compare runs bit for bit; XLA's GPU
+  # reductions are not deterministic without this flag.
+  os.environ["XLA_FLAGS"] += " --xla_gpu_deterministic_ops=true"
 # One persistent compilation cache for the suite, subprocesses included: the
 # same steps and evaluators compile in many tests (measured: the four
 # test_configs_train_and_evaluate runs 77 s without it, 69 s filling it,

@@ -204,9 +204,14 @@ def test_integer_images_of_one_call_share_one_scale(heldout):
   gray = images_lib.read_file(files[0])
   binary = (gray > 127).astype(np.uint8)  # 0/1, 1 = white
   got = enc.embed_items([binary] * 8 + [gray])  # two batches
-  np.testing.assert_array_equal(
-      got[:8], enc.embed_items([binary.astype(np.float32) / 255] * 8))
-  np.testing.assert_array_equal(got[8:], enc.embed_items([gray]))
+  # Equal to float32 rounding, not bit for bit: the rows are normalised in
+  # one jitted call over all of a call's images, and jaxlib 0.10.1 rounds
+  # that normalisation of 9 rows and of 8 (or 1) differently in the last bit.
+  np.testing.assert_allclose(
+      got[:8], enc.embed_items([binary.astype(np.float32) / 255] * 8),
+      rtol=0, atol=1e-6)
+  np.testing.assert_allclose(got[8:], enc.embed_items([gray]), rtol=0,
+                             atol=1e-6)
   assert np.abs(got[0] - enc.embed_items([binary])[0]).max() > 1e-3
 
 
@@ -369,10 +374,15 @@ def test_raw_tfds_images_embed_as_evaluate_embeds_them(omniglot_runs):
   source = omniglot.get_builder(TFDS_DIR).as_data_source("test")
   raw = np.stack([e["image"] for e in source.__getitems__(
       groups.item_image[upright].tolist())])
-  assert raw.shape[1:] == (105, 105, 3) and set(np.unique(raw)) == {0, 1}
+  # TFDS decodes the 1-bit PNGs to 0/1 here; with another image decoder
+  # installed (seen on a GPU machine) to 0/255: both must embed alike.
+  assert raw.shape[1:] == (105, 105, 3)
+  assert set(np.unique(raw)) in ({0, 1}, {0, 255})
+  ones = (raw > 0).astype(np.uint8)
   enc = grouprep.load(workdir)
-  np.testing.assert_allclose(enc.embed_items(raw, strokes="dark"),
-                             split.items[upright], atol=1e-6)
+  for pixels in (ones, ones * np.uint8(255)):
+    np.testing.assert_allclose(enc.embed_items(pixels, strokes="dark"),
+                               split.items[upright], atol=1e-6)
   rows = np.flatnonzero(groups.group_key == 0)
   got = enc.embed_groups(raw, groups.item_group[upright])
   np.testing.assert_allclose(got, split.group_emb[rows], atol=1e-6)

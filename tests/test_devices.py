@@ -23,7 +23,8 @@ def train_protonet_smoke(workdir, num_devices, cache):
   flags = re.sub(r"--xla_force_host_platform_device_count=\d+", "",
                  os.environ.get("XLA_FLAGS", ""))
   env = {**os.environ, "TFDS_DATA_DIR": TFDS_DIR, "GROUPREP_CACHE": cache,
-         "XLA_FLAGS": f"{flags} --xla_force_host_platform_device_count=8"}
+         "XLA_FLAGS": f"{flags} --xla_force_host_platform_device_count=8",
+         "JAX_PLATFORMS": "cpu"}  # forced CPU devices, on any test platform
   r = subprocess.run(
       [sys.executable, "-m", "grouprep.main",
        "--config=configs/protonet.py:smoke", f"--workdir={workdir}",

@@ -42,7 +42,9 @@ def test_smoke_run_trains_and_writes_every_metric(tmp_path):
   assert r.returncode == 0, r.stderr[-3000:]
   m = json.load(open(wd / "metrics.json"))
   assert m["config"] == "gi_centroid" and m["step"] == 30
-  assert m["embedding_space"] == "unit" and m["num_devices"] == 2
+  assert m["embedding_space"] == "unit"
+  assert m["num_devices"] == (2 if jax.default_backend() == "cpu" else
+                              jax.local_device_count())
   assert m["matmul_precision"] == {"train": "highest", "eval": "highest"}
   assert m["stack"]["platform"] == "cpu" and m["stack"]["jax"] == jax.__version__
   for split in ("unseen_alphabets", "heldout_characters"):

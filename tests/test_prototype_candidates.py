@@ -171,6 +171,7 @@ def test_table_after_k_steps_equals_a_python_loop(fake_data):
 
 
 @pytest.mark.slow
+@pytest.mark.multi_device
 def test_two_devices_equal_one_and_replicas_hold_identical_tables():
   from test_train import run_steps_on  # pylint: disable=g-import-not-at-top
   config = tiny_config("gi_centroid_prototypes")

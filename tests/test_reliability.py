@@ -203,7 +203,9 @@ def _run_workers(tmp_path, name, num_processes, devices, mode):
   """Runs tests/multihost_worker.py as num_processes processes of `devices`
   CPU devices each; (process 0's JSON line, every process's stdout)."""
   worker = os.path.join(ROOT, "tests", "multihost_worker.py")
+  # CPU devices (gloo collectives) on any test platform.
   env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+  env["JAX_PLATFORMS"] = "cpu"
   # Two launches at most: the free port can be taken between probe and bind.
   for attempt in range(2):
     port = str(_free_port())

@@ -54,7 +54,8 @@ if ls .whl/*.whl > /dev/null 2>&1; then
   $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \
       --upgrade --target "$site" .whl/*.whl > "$OUT/install.log" 2>&1 \
       || log "pip install of .whl failed (see install.log)"
-  export PYTHONPATH=$site${PYTHONPATH:+:$PYTHONPATH}
+  # The checkout too: the tests' subprocesses import grouprep from elsewhere.
+  export PYTHONPATH=$PWD:$site${PYTHONPATH:+:$PYTHONPATH}
   # A carried library that does not import beside this JAX: the machine's own.
   for mod in orbax.checkpoint flax optax chex; do
     if ! $PY -c "import $mod" >> "$OUT/install.log" 2>&1; then
