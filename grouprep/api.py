@@ -43,6 +43,7 @@ import numpy as np
 from grouprep import checkpoints
 from grouprep import metrics
 from grouprep import models
+from grouprep import platform
 from grouprep import state as state_lib
 from grouprep.data import images as images_lib
 from grouprep.evaluators import common
@@ -100,10 +101,15 @@ class Encoder:
     padded = min(self.batch_size, bucket(max(len(x), 1)))
     embed = common.make_embed_fn(self._model, self._variables, padded,
                                  self._apply)
-    # Checkpoints written before the field existed: float32, as they trained.
-    with jax.default_matmul_precision(
-        self.config.eval.get("matmul_precision", "highest")):
+    with self._precision():
       return embed(x)
+
+  def _precision(self):
+    """The context every computation of the encoder runs in: the config's
+    evaluation precision (checkpoints written before the field: float32, as
+    they trained), as evaluate computes."""
+    return jax.default_matmul_precision(
+        self.config.eval.get("matmul_precision", "highest"))
 
   @staticmethod
   def _images(images):
@@ -126,7 +132,8 @@ class Encoder:
 
   def items_from_raw(self, raw: np.ndarray) -> np.ndarray:
     """Raw encoder outputs [N, D] -> item embeddings in the space."""
-    return self._space.items(raw)
+    with self._precision():
+      return self._space.items(raw)
 
   def groups_from_raw(self, raw: np.ndarray, group_ids) -> np.ndarray:
     """Raw encoder outputs [N, D] and their group ids [N] -> [G, D], one row
@@ -140,7 +147,8 @@ class Encoder:
                                    return_counts=True)
     members = np.split(np.argsort(inverse, kind="stable"),
                        np.cumsum(counts)[:-1]) if len(inverse) else []
-    return self._space.groups(self._space.pool_input(raw), members)
+    with self._precision():  # a medoid's Gram matrix, attention pooling
+      return self._space.groups(self._space.pool_input(raw), members)
 
   def embed_items(self, images, *,
                   strokes: Optional[str] = None) -> np.ndarray:
@@ -166,9 +174,12 @@ class Encoder:
     return metrics.pairwise_distances(a, b)
 
 
-def load(workdir: str, *, batch_size: Optional[int] = None) -> Encoder:
+def load(workdir: str, *, batch_size: Optional[int] = None,
+         precision: Optional[str] = None) -> Encoder:
   """The encoder of the latest readable checkpoint in WORKDIR/checkpoints.
 
+  precision: the matmul precision it computes at (platform.PRECISIONS;
+  default: the config's eval.matmul_precision, `highest`).
   batch_size: images per forward pass, >= 1 (default: the config's
   eval.batch_size); smaller inputs are padded to the next power of two.
   Raises checkpoints.CheckpointError when there is no checkpoint, none is
@@ -190,6 +201,11 @@ def load(workdir: str, *, batch_size: Optional[int] = None) -> Encoder:
   finally:
     mngr.close()
   config = ml_collections.ConfigDict(saved)
+  if precision is not None:
+    if precision not in platform.PRECISIONS:
+      raise ValueError(f"precision={precision!r} is not one of "
+                       f"{platform.PRECISIONS}.")
+    config.eval.matmul_precision = precision
   where = str(mngr.directory)
   try:
     model = models.create_model(config.model)

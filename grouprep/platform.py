@@ -8,10 +8,10 @@ import os
 import re
 
 CPU_DEFAULT_DEVICES = 2
-# jax.default_matmul_precision's names: config.train / config.eval
-# .matmul_precision (configs/base.py says what each does where).
-PRECISIONS = ("highest", "high", "default", "float32", "tensorfloat32",
-              "bfloat16")
+# config.train / config.eval.matmul_precision: jax.default_matmul_precision's
+# precision names (configs/base.py says what each does where). Its dtype
+# aliases are left out: "bfloat16" means DEFAULT, which is TF32 on a GPU.
+PRECISIONS = ("highest", "high", "default")
 _FORCE = r"--xla_force_host_platform_device_count=(\d+)"
 
 

@@ -60,3 +60,38 @@ def test_an_unknown_precision_is_named(field):
   config[section][key] = "fp8"
   with pytest.raises(errors.ConfigError, match=field):
     validation.validate(config)
+
+
+def test_cpu_training_is_the_same_at_every_precision(tmp_path, fake_data):
+  """On a CPU every precision computes in float32: the same parameters."""
+  params = {}
+  for precision in ("highest", "default"):
+    config = tiny_config()
+    config.train.num_steps = 2
+    config.train.matmul_precision = precision
+    state = train.train(config, str(tmp_path / precision))
+    params[precision] = jax.tree.leaves(state.params)
+  for a, b in zip(params["highest"], params["default"]):
+    np.testing.assert_array_equal(a, b)
+
+
+def test_a_run_resumes_only_at_its_own_precision(tmp_path, fake_data):
+  from grouprep import checkpoints  # pylint: disable=g-import-not-at-top
+  config = tiny_config()
+  config.train.num_steps = 2
+  train.train(config, str(tmp_path))
+  config.train.num_steps = 4
+  config.train.matmul_precision = "default"
+  with pytest.raises(checkpoints.CheckpointError,
+                     match="train.matmul_precision"):
+    train.train(config, str(tmp_path))
+
+
+def test_metrics_record_the_training_precision_and_stack(tmp_path, fake_data):
+  config = tiny_config()
+  config.train.matmul_precision = "default"
+  train.train(config, str(tmp_path))
+  m = evaluate.evaluate(config, str(tmp_path))
+  assert m["matmul_precision"] == {"train": "default", "eval": "highest"}
+  assert m["trained_stack"]["jax"] == jax.__version__
+  assert m["stack"]["platform"] == jax.default_backend()

@@ -199,22 +199,31 @@ def _free_port():
     return s.getsockname()[1]
 
 
-def _run_workers(tmp_path, name, num_processes, devices, mode):
+def _run_workers(tmp_path, name, num_processes, devices, mode, steps=0,
+                 fixed_dir=False):
   """Runs tests/multihost_worker.py as num_processes processes of `devices`
   CPU devices each; (process 0's JSON line, every process's stdout)."""
   worker = os.path.join(ROOT, "tests", "multihost_worker.py")
   # CPU devices (gloo collectives) on any test platform.
-  env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+  env = {k: v for k, v in os.environ.items()
+         if k not in ("XLA_FLAGS", "GROUPREP_TEST_PLATFORM")}
   env["JAX_PLATFORMS"] = "cpu"
   # Two launches at most: the free port can be taken between probe and bind.
   for attempt in range(2):
     port = str(_free_port())
     procs = [subprocess.Popen(
-        [sys.executable, worker, str(tmp_path / f"{name}{attempt}"),
-         str(num_processes), str(i), port, str(devices), mode], env=env,
+        [sys.executable, worker,
+         str(tmp_path / (name if fixed_dir else f"{name}{attempt}")),
+         str(num_processes), str(i), port, str(devices), mode,
+         str(steps)], env=env,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for i in range(num_processes)]
-    outs = [p.communicate(timeout=400) for p in procs]
+    try:
+      outs = [p.communicate(timeout=400) for p in procs]
+    except subprocess.TimeoutExpired:
+      for p in procs:
+        p.kill()
+      raise
     if all(p.returncode == 0 for p in procs):
       break
     print("multi-process attempt failed:", [o[1][-3000:] for o in outs])
@@ -260,9 +269,27 @@ def test_two_processes_match_one_process_with_two_devices(tmp_path, mode):
   if mode == "train":
     assert a["metrics"] is None and b["metrics"] is None
     return
+  # One metrics.json, the one process 0 returned.
+  wrote = sorted(glob.glob(str(tmp_path / "two*" / "metrics.json")))
+  assert len(wrote) == 1, wrote
+  assert json.load(open(wrote[0])) == b["metrics"]
   one, two = _numbers(a["metrics"]), _numbers(b["metrics"])
   assert one.keys() == two.keys() and len(one) > 50
   for key in one:
     np.testing.assert_allclose(two[key], one[key], rtol=1e-6, atol=1e-9,
                                err_msg=key)
   assert b["metrics"]["num_devices"] == 2
+
+
+@pytest.mark.slow
+def test_two_processes_resume_together(tmp_path):
+  """2 processes train to step 4, then rerun to 6: both resume at 4 and the
+  log equals an uninterrupted 2-process run's."""
+  full, _ = _run_workers(tmp_path, "full", 2, 1, "train", steps=6,
+                         fixed_dir=True)
+  _run_workers(tmp_path, "cut", 2, 1, "train", steps=4, fixed_dir=True)
+  cut, outs = _run_workers(tmp_path, "cut", 2, 1, "train", steps=6,
+                           fixed_dir=True)
+  assert all("Resumed from the checkpoint at step 4" in o for o in outs), outs
+  assert len(full["losses"]) == len(cut["losses"]) == 3  # steps 2, 4, 6
+  np.testing.assert_allclose(cut["losses"], full["losses"], rtol=1e-6)

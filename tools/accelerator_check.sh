@@ -46,7 +46,9 @@ part() {  # part NAME SECONDS COMMAND...: runs it with a limit, logs rc/time
   echo "{\"part\": \"$name\", \"rc\": $rc, \"seconds\": $(( $(date +%s) - s ))}" >> "$WORK/parts.jsonl"
   return $rc
 }
-[ -n "${GROUPREP_CHECK_SUMMARY_ONLY:-}" ] || rm -f "$WORK/parts.jsonl"
+# A fresh start: earlier runs' workdirs would be resumed, not retrained.
+[ -n "${GROUPREP_CHECK_SUMMARY_ONLY:-}" ] || rm -rf "$WORK/parts.jsonl" \
+    "$WORK/main" "$WORK/protonet" "$WORK/study" "$WORK/gi_medoid"
 
 # ---- 1. Wheels, data, the stack. ----
 if ls .whl/*.whl > /dev/null 2>&1; then
@@ -72,15 +74,17 @@ export GROUPREP_CACHE=$WORK/cache
 export XLA_PYTHON_CLIENT_PREALLOCATE=false  # several runs share one GPU
 export JAX_COMPILATION_CACHE_DIR=$WORK/jax-cache
 export PYTHONUNBUFFERED=1
+GROUPREP_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown) \
 $PY - > "$OUT/stack.json" 2>> "$OUT/check.log" <<'EOF'
-import json, sys
+import json, os, sys
 import jax, jaxlib, flax, optax, orbax.checkpoint as ocp, chex, numpy
 print(json.dumps({"python": sys.version.split()[0], "jax": jax.__version__,
                   "jaxlib": jaxlib.__version__, "flax": flax.__version__,
                   "optax": optax.__version__, "orbax": ocp.__version__,
                   "chex": chex.__version__, "numpy": numpy.__version__,
                   "backend": jax.default_backend(),
-                  "devices": [d.device_kind for d in jax.devices()]}))
+                  "devices": [d.device_kind for d in jax.devices()],
+                  "commit": os.environ.get("GROUPREP_COMMIT")}))
 EOF
 log "stack: $(cat "$OUT/stack.json")"
 nvidia-smi -L >> "$OUT/check.log" 2>&1 || true
@@ -170,7 +174,7 @@ s = {"stack": load(f"{out}/stack.json"),
 m = load(f"{out}/main_metrics.json")
 if m:
   ev = m["eval"]["unseen_alphabets"]
-  s["main_job"] = {"eval_seconds": m.get("eval_seconds"),
+  s["main_job"] = {"step": m["step"], "eval_seconds": m.get("eval_seconds"),
                    "unseen_ratio": ev["distance"]["ratio"],
                    "unseen_20way_1shot": ev["fewshot"]["20way_1shot"]["mean"],
                    "matmul_precision": m.get("matmul_precision")}

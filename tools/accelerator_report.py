@@ -23,14 +23,17 @@ def _f(x, digits=3):
   return "—" if x is None else f"{x:.{digits}f}"
 
 
-def render(s: dict) -> str:
+def render(s: dict, main_metrics: dict = None) -> str:
+  """The block's Markdown from a summary (and the main job's metrics.json,
+  for the step count of summaries that do not state it)."""
   st = s.get("stack") or {}
   lines = [f"Measured by `tools/accelerator_check.sh` on "
            f"{', '.join(st.get('devices') or ['?'])} (backend "
            f"{st.get('backend')}), Python {st.get('python')}, jax "
            f"{st.get('jax')}, jaxlib {st.get('jaxlib')}, flax "
-           f"{st.get('flax')}, orbax {st.get('orbax')}; "
-           f"`results/accelerator_check/` holds its outputs.", ""]
+           f"{st.get('flax')}, orbax {st.get('orbax')}"
+           + (f", grouprep commit {st['commit']}" if st.get("commit") else "")
+           + "; `results/accelerator_check/` holds its outputs.", ""]
   parts = {p["part"]: p for p in s.get("parts") or []}
   lines += ["| part | exit status | seconds |", "|---|---|---|"]
   lines += [f"| {p['part']} | {p['rc']} | {p['seconds']} |"
@@ -47,7 +50,8 @@ def render(s: dict) -> str:
         f"{_f(b['median_step_s'] * 1e3, 2) if 'median_step_s' in b else '—'} |")
   m = s.get("main_job")
   if m:
-    lines += ["", f"**The README's main job** (gi_centroid, 500 steps): "
+    step = m.get("step", (main_metrics or {}).get("step", "?"))
+    lines += ["", f"**The README's main job** (gi_centroid, {step} steps): "
               f"training {_f(m.get('train_wall_s'), 1)} s, evaluation "
               f"{_f(m.get('eval_seconds'), 1)} s; unseen-alphabet ratio "
               f"{_f(m['unseen_ratio'])}, 20-way 1-shot "
@@ -56,10 +60,13 @@ def render(s: dict) -> str:
   curve = s.get("protonet_val_curve") or []
   if curve:
     t = s.get("protonet_time_to_0.955_s")
-    lines += ["", "**ProtoNet on Vinyals val** (trained on vinyals_train, "
-              "20-way 1-shot, 200 episodes; test not read): " +
-              ("reached 0.955 after " + _f(t, 1) + " s of training" if t
-               else "0.955 not reached within the part's time limit") +
+    lines += ["", "**ProtoNet on Vinyals val** (trained on vinyals_train; "
+              "20-way 1-shot of the evaluation during training, "
+              "eval.during_training_episodes episodes each; test not read): "
+              + ("the first reading at or above 0.955 came after " + _f(t, 1)
+                 + " s of training" if t
+                 else "no reading reached 0.955 within the part's time limit")
+              +
               "; the curve (step, training s, accuracy): " +
               ", ".join(f"({a}, {b}, {_f(c)})" for a, b, c in curve) + "."]
   rows = s.get("study_compare") or []
@@ -73,10 +80,13 @@ def render(s: dict) -> str:
               f"{'yes' if r['within'] else 'no'} |" for r in rows]
   eff = s.get("precision_effect") or []
   if eff:
+    chosen = eff[0].get("medoid_chosen_on") or (
+        "unit-normalised items in float64 (the tool's first version; "
+        "gi_medoid itself chooses among raw outputs)")
     lines += ["", f"**Medoids under lower precision** (`tools/precision_effect.py`"
               f" on {eff[0]['config']} at step {eff[0]['step']}, "
-              f"{eff[0]['items']:,} unseen-alphabet drawings, against "
-              f"`highest`):", "",
+              f"{eff[0]['items']:,} unseen-alphabet drawings, the medoid "
+              f"chosen among {chosen}, against `highest`):", "",
               "| precision | max abs change | median relative change | "
               "character medoids changed | alphabet medoids changed |",
               "|---|---|---|---|---|"]
@@ -99,7 +109,13 @@ def main(argv=None) -> int:
   p.add_argument("--check", action="store_true")
   args = p.parse_args(argv)
   with open(args.summary) as f:
-    block = render(json.load(f))
+    summary = json.load(f)
+  beside = os.path.join(os.path.dirname(args.summary), "main_metrics.json")
+  main_metrics = None
+  if os.path.exists(beside):
+    with open(beside) as f:
+      main_metrics = json.load(f)
+  block = render(summary, main_metrics)
   with open(args.doc) as f:
     doc = f.read()
   pattern = re.compile(re.escape(BEGIN) + r"\n.*?" + re.escape(END), re.S)

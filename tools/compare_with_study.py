@@ -1,14 +1,17 @@
 """Runs of one study configuration made elsewhere (another device, another
-stack) against the study's recorded means: is each headline metric's mean
-over the new seeds within 3 sd / sqrt(n) of the study's mean?
+stack) against the study's recorded means: a screen, not a test of
+equality. For each headline metric it reports the new runs' values, mean and
+sd, and whether their mean lies within 3 sd / sqrt(n) of the study's mean
+(sd and n the study's: its seed spread).
 
   python tools/compare_with_study.py --config gi_centroid \
       --runs W/seed0 W/seed1 W/seed2 [--study results/study_metrics.json] \
       [--out compare.json]
 
-sd and n are the study's (its seed spread); the new runs must use the
-study's settings (2,000 steps; seeds 0, 1, 2). Prints one line per metric
-and exits 1 when a metric is outside its band.
+The runs must have the study's step count and configuration (checked
+against the study's recorded `step`; a run of another step count, e.g. a
+:smoke run, is refused). Prints one line per metric and exits 1 when a
+metric is outside its band or a run does not match.
 """
 import argparse
 import json
@@ -34,21 +37,36 @@ def leaf(metrics: dict, dotted: str):
   return node
 
 
+class MismatchError(ValueError):
+  """A run is not of the study's configuration or step count."""
+
+
 def compare(config: str, runs, study_metrics: dict) -> list:
   recorded = study_metrics[config]
+  loaded = []
+  for r in runs:
+    with open(os.path.join(r, "metrics.json")) as f:
+      m = json.load(f)
+    if m.get("config") != config or m.get("step") != recorded["step"]["mean"]:
+      raise MismatchError(
+          f"{r}: config {m.get('config')!r} at step {m.get('step')}; the "
+          f"study's {config!r} ran {recorded['step']['mean']:.0f} steps.")
+    loaded.append(m)
   rows = []
   for label, key, _ in study.HEADLINE:
-    values = [leaf(json.load(open(os.path.join(r, "metrics.json"))), key)
-              for r in runs]
-    values = [v for v in values if v is not None]
+    values = [leaf(m, key) for m in loaded]
+    values = [float(v) for v in values if v is not None]
     ref = recorded.get(f"eval.{key}") or recorded.get(key)
     if not values or ref is None:
       continue
     band = 3 * ref["sd"] / math.sqrt(ref["n"])
     mean = float(np.mean(values))
-    rows.append({"metric": label, "key": key, "new_mean": mean,
-                 "new_n": len(values), "study_mean": ref["mean"],
-                 "study_sd": ref["sd"], "study_n": ref["n"], "band": band,
+    rows.append({"metric": label, "key": key, "new_values": values,
+                 "new_mean": mean, "new_n": len(values),
+                 "new_sd": float(np.std(values, ddof=1)) if len(values) > 1
+                           else None,
+                 "study_mean": ref["mean"], "study_sd": ref["sd"],
+                 "study_n": ref["n"], "band": band,
                  "within": abs(mean - ref["mean"]) <= band})
   return rows
 
@@ -63,9 +81,14 @@ def main(argv=None) -> int:
   p.add_argument("--out", default=None)
   args = p.parse_args(argv)
   with open(args.study) as f:
-    rows = compare(args.config, args.runs, json.load(f))
+    try:
+      rows = compare(args.config, args.runs, json.load(f))
+    except MismatchError as e:
+      print(f"compare_with_study: {e}", file=sys.stderr)
+      return 1
   for r in rows:
-    print(f"{r['metric']:50s} new {r['new_mean']:.4f} (n={r['new_n']})  "
+    sd = "" if r["new_sd"] is None else f" +- {r['new_sd']:.4f}"
+    print(f"{r['metric']:50s} new {r['new_mean']:.4f}{sd} (n={r['new_n']})  "
           f"study {r['study_mean']:.4f} +- {r['study_sd']:.4f} "
           f"(n={r['study_n']})  |diff| {abs(r['new_mean'] - r['study_mean']):.4f}"
           f" {'<=' if r['within'] else '>'} 3 sd/sqrt(n) = {r['band']:.4f}")
