@@ -54,3 +54,14 @@ def test_protonet_smoke_trains_on_8_devices_as_on_1(tmp_path):
   np.testing.assert_allclose(eight[:, 0], one[:, 0], rtol=1e-4)
   np.testing.assert_allclose(eight[:, 1], one[:, 1], rtol=1e-3)
   assert eight[-1, 0] < eight[0, 0]  # it trained
+
+
+@pytest.mark.multi_device
+@pytest.mark.parametrize("name", ["gi_centroid", "gg_medoid", pytest.param(
+    "gi_attention", marks=pytest.mark.slow)])
+def test_a_group_cut_between_devices_equals_one_device(name):
+  """C = 3, V = 3, M = 2 on 2 devices: 9 images each, so class 1's second
+  group (images 8 and 9) straddles the devices; the step equals one
+  device's (the loss pools the gathered global batch)."""
+  from test_train import assert_n_devices_equal_one  # pylint: disable=g-import-not-at-top
+  assert_n_devices_equal_one(name, c=3, v=3, m=2)
