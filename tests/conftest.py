@@ -19,10 +19,11 @@ else:
   os.environ["JAX_PLATFORMS"] = {"gpu": "cuda,cpu"}.get(
       PLATFORM, f"{PLATFORM},cpu")
   os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
-  # The library's entry points set their precision (config.*.matmul_precision);
-  # the tests also call the math directly and compare it with float32/64
-  # references, which TF32 (a GPU's default) misses by ~1e-3.
-  os.environ.setdefault("JAX_DEFAULT_MATMUL_PRECISION", "highest")
+  # The tests call the math directly and compare it with float32/64
+  # references, which TF32 (a GPU's default) misses by ~1e-3: float32 in
+  # this process (set below, once JAX is imported). Not in the environment,
+  # so the subprocess tests (main, embed) run under the library's own
+  # precision policy (config.*.matmul_precision).
   # The resume and same-config tests compare runs bit for bit; XLA's GPU
   # reductions are not deterministic without this flag.
   os.environ["XLA_FLAGS"] += " --xla_gpu_deterministic_ops=true"
@@ -65,11 +66,13 @@ def fake_split(num_alphabets=6, chars_per_alphabet=5, drawers=4, size=16,
 
 
 def pytest_collection_modifyitems(config, items):
-  """On an accelerator with one device, skip the multi_device tests."""
+  """On an accelerator: float32 matmuls in this process, and with one
+  device, the multi_device tests skipped."""
   del config
   if PLATFORM == "cpu":
     return
   import jax  # pylint: disable=g-import-not-at-top
+  jax.config.update("jax_default_matmul_precision", "highest")
   if jax.local_device_count() >= 2:
     return
   skip = pytest.mark.skip(
