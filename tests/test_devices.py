@@ -50,9 +50,16 @@ def test_protonet_smoke_trains_on_8_devices_as_on_1(tmp_path):
   cache = os.environ.get("GROUPREP_CACHE", str(tmp_path / "cache"))
   eight = train_protonet_smoke(tmp_path / "eight", 8, cache)
   one = train_protonet_smoke(tmp_path / "one", 1, cache)
-  # Measured: within 2e-5 (losses) and 1e-4 (gradient norms) relative.
-  np.testing.assert_allclose(eight[:, 0], one[:, 0], rtol=1e-4)
-  np.testing.assert_allclose(eight[:, 1], one[:, 1], rtol=1e-3)
+  # The first step is the step's own math: its loss agrees to float32
+  # rounding. Later steps add Adam's amplification of float32 summation
+  # differences, which depend on the jaxlib: measured within 2e-5 (losses)
+  # and 1e-4 (gradient norms) relative with jaxlib 0.10.2 and 0.12, but
+  # 2.4e-3 and 9.3e-3 by step 4 with 0.10.1, whose one-device run is the
+  # outlier (already 2.5e-5 off in step 1's gradient norm; its 8-device run
+  # is within 5e-4 of 0.10.2's and 0.12's).
+  np.testing.assert_allclose(eight[0, 0], one[0, 0], rtol=1e-5)
+  np.testing.assert_allclose(eight[:, 0], one[:, 0], rtol=1e-2)
+  np.testing.assert_allclose(eight[:, 1], one[:, 1], rtol=3e-2)
   assert eight[-1, 0] < eight[0, 0]  # it trained
 
 

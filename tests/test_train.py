@@ -76,8 +76,11 @@ def assert_n_devices_equal_one(name, c=4, m=None, n=2, training=None,
           np.testing.assert_allclose(leaf[0], leaf[r], rtol=1e-6, atol=1e-7)
   (loss1, s1), (loss2, s2) = results
   assert loss1 == pytest.approx(loss2, rel=1e-5)
+  # atol 5e-6, 0.5 % of one Adam step (lr 1e-3): a parameter whose gradient
+  # is mostly float noise moves by a noise-dependent fraction of the step
+  # (groupface, jaxlib 0.10.1: 1.9e-6 apart; 0.10.2 and 0.12: within 1e-6).
   for a, b in zip(leaves(s1.params), leaves(s2.params)):
-    np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(a, b, rtol=1e-4, atol=5e-6)
   for a, b in zip(leaves(s1.batch_stats), leaves(s2.batch_stats)):
     np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
   for a, b in zip(leaves(s1.extra), leaves(s2.extra)):
