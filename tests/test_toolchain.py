@@ -2,11 +2,11 @@
 pattern exactly?
 
 jaxlib 0.10.2 silently miscompiles a vmapped matrix-vector product followed by
-a reduction on CPU (XLA's YNNPACK reduce fusion): under `jit`, the rows past
+a reduction on CPU (XLA's YNNPACK reduce fusion): under `jit`, rows past
 2**15 (float32) or 2**14 (float64) come back wrong, e.g. 1,065,369,600 where
-32768**2 = 1,073,741,824. The inputs here are chosen so that every result is
-exact in floating point, so the reference is exact and the test compares with
-`==`. If this test fails, the installed jaxlib is one the project excludes
+32768**2 = 1,073,741,824. The inputs are chosen so that a correct compilation
+gives exactly NumPy's i * i (one rounding), so the test compares with `==`.
+If this test fails, the installed jaxlib is one the project excludes
 (pyproject.toml; docs/toolchain.md): reinstall with the README's command.
 
 It always runs on the CPU backend, also when the suite is asked to run on an
