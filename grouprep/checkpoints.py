@@ -32,7 +32,8 @@ IDENTITY_FIELDS = (
     "data.image_size", "data.label_key",
     "data.group_key", "data.group_size", "data.heldout_fraction",
     "data.charsets_per_alphabet",
-    "data.classes_per_batch", "data.groups_per_class", "data.items_per_group")
+    "data.classes_per_batch", "data.groups_per_class", "data.items_per_group",
+    "train.matmul_precision")
 # Evaluation may change how groups are pooled, not what was trained, which
 # characters were held out (the seed and the fraction define them), nor what
 # decides the embedding space and what the encoder saw (so what is left out
@@ -45,12 +46,11 @@ EVAL_IDENTITY_FIELDS = (
     "loss.normalize")
 
 
-def _processes(all_processes: bool) -> ocp.options.MultiprocessingOptions:
-  """Which processes a manager's barriers wait for: every process (training,
-  where all of them save and restore together), or only this one (a reader
-  such as evaluation, which process 0 runs alone: a barrier over every
-  process would wait for processes that are not reading)."""
-  if all_processes or jax.process_count() == 1:
+def _this_process_only() -> ocp.options.MultiprocessingOptions:
+  """Barriers that wait for this process alone: a reader such as evaluation,
+  which process 0 runs alone, must not wait for processes that are not
+  reading (training's managers wait for every process)."""
+  if jax.process_count() == 1:
     return ocp.options.MultiprocessingOptions()
   me = jax.process_index()
   return ocp.options.MultiprocessingOptions(
@@ -58,25 +58,38 @@ def _processes(all_processes: bool) -> ocp.options.MultiprocessingOptions:
       barrier_sync_key_prefix=f"reader{me}")
 
 
-def no_checkpoint(directory: str) -> CheckpointError:
+def agree_on_step(step: Optional[int], where: str) -> None:
+  """Every process of a multi-process run resumes from the same step: a
+  CheckpointError naming each process's step when they differ (a process
+  that saw the shared folder late, or could not read its newest
+  checkpoint), before any of them trains or deletes a checkpoint."""
+  if jax.process_count() == 1:
+    return
+  from jax.experimental import multihost_utils  # pylint: disable=g-import-not-at-top
+  steps = np.asarray(multihost_utils.process_allgather(
+      np.int64(-1 if step is None else step))).ravel().tolist()
+  if len(set(steps)) > 1:
+    shown = ", ".join(f"process {i}: {'none' if s < 0 else 'step ' + str(s)}"
+                      for i, s in enumerate(steps))
+    raise CheckpointError(
+        f"The processes found different latest checkpoints in {where} "
+        f"({shown}): every process must read the same shared workdir. Rerun "
+        f"once all of them see the same checkpoints.")
+
+
+def no_checkpoint(workdir: str) -> CheckpointError:
   return CheckpointError(
-      f"No checkpoint in {directory}: train first (--mode=train or the "
-      f"default --mode=train_and_eval).")
+      f"No checkpoint in {os.path.join(workdir, 'checkpoints')}: train first "
+      f"(python -m grouprep.main --config=... --workdir={workdir}).")
 
 
-def manager(workdir: str, keep: int = 3,
-            all_processes: bool = True) -> ocp.CheckpointManager:
-  """The checkpoints of WORKDIR/checkpoints; all_processes=False for a
-  manager only this process uses (see _processes), which does not create the
-  folder (a CheckpointError when it is missing)."""
-  directory = os.path.abspath(os.path.join(workdir, "checkpoints"))
-  if not all_processes and not os.path.isdir(directory):
-    raise no_checkpoint(directory)
+def manager(workdir: str, keep: int = 3) -> ocp.CheckpointManager:
+  """The checkpoints of WORKDIR/checkpoints, saved and restored by every
+  process together."""
   return ocp.CheckpointManager(
-      directory, options=ocp.CheckpointManagerOptions(
-          max_to_keep=keep, create=all_processes,
-          enable_async_checkpointing=False,
-          multiprocessing_options=_processes(all_processes)))
+      os.path.abspath(os.path.join(workdir, "checkpoints")),
+      options=ocp.CheckpointManagerOptions(
+          max_to_keep=keep, create=True, enable_async_checkpointing=False))
 
 
 def read_only_manager(workdir: str) -> ocp.CheckpointManager:
@@ -94,7 +107,7 @@ def read_only_manager(workdir: str) -> ocp.CheckpointManager:
     return ocp.CheckpointManager(
         directory, options=ocp.CheckpointManagerOptions(
             read_only=True, create=False, enable_async_checkpointing=False,
-            multiprocessing_options=_processes(False)))
+            multiprocessing_options=_this_process_only()))
   finally:
     absl_logger.setLevel(level)
 
@@ -128,9 +141,10 @@ def lookup(d: dict, dotted: str):
 # Identity fields added after checkpoints existed, with the value every
 # older checkpoint was written under (absent there = this value): before
 # data.source, every checkpoint was trained on Omniglot; before loss.augment,
-# on the images themselves.
+# on the images themselves; before train.matmul_precision, on CPUs, where
+# every precision computes in float32.
 ADDED_LATER = {"loss.candidates": "batch", "data.source": "omniglot",
-               "loss.augment": False}
+               "loss.augment": False, "train.matmul_precision": "highest"}
 # Leaves of identity sections that change no saved quantity (memory only).
 IGNORED = ("loss.streaming_above",)
 

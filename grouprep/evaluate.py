@@ -119,15 +119,14 @@ def restore_trained(config, workdir: str):
   """(step, state as saved, metadata or None, checkpoint folder) of the
   latest checkpoint of workdir that config may evaluate
   (checkpoints.EVAL_IDENTITY_FIELDS); a CheckpointError when there is none."""
-  mngr = checkpoints.manager(workdir, config.train.keep_checkpoints,
-                             all_processes=False)  # process 0 alone
+  mngr = checkpoints.read_only_manager(workdir)  # process 0 reads alone
   step, trained = checkpoints.restore_latest(
       mngr, None, config.to_dict(), checkpoints.EVAL_IDENTITY_FIELDS)
   metadata = (checkpoints.read_metadata(mngr, step) if step is not None
               else None)
   mngr.close()
   if trained is None:
-    raise checkpoints.no_checkpoint(mngr.directory)
+    raise checkpoints.no_checkpoint(workdir)
   return step, trained, metadata, mngr.directory
 
 
@@ -202,13 +201,13 @@ def _evaluate(config, workdir: str) -> Dict:
                 f"+head{config.model.embed_dim}" if config.model.embed_dim
                 else ""), "pooling": config.loss.pooling,
             "fewshot_queries": config.eval.fewshot_queries,
-            # As the latest checkpoint recorded (older ones: not recorded;
-            # they were trained on CPUs, in float32).
+            # Training's precision is an identity field (a run resumes only
+            # at its own); checkpoints from before it trained in float32.
             "matmul_precision": {
-                "train": (metadata or {}).get("matmul_precision",
-                                              "not recorded"),
+                "train": (metadata or {}).get("matmul_precision", "highest"),
                 "eval": config.eval.matmul_precision},
-            "stack": platform.stack(),
+            "stack": platform.stack(),  # evaluation's
+            "trained_stack": (metadata or {}).get("stack", "not recorded"),
             "eval": result_trained, "untrained": result_untrained}
   if inputs.vinyals_trained:
     data = inputs.split("unseen_alphabets")[0]

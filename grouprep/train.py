@@ -260,12 +260,14 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
       training=training_groups(config, data, sampler.groups,
                                placeholder=bool(mngr.all_steps())))
   step, restored = checkpoints.restore_latest(mngr, state, config_dict)
+  checkpoints.agree_on_step(step, mngr.directory)  # before any delete
   # Saved with every checkpoint: what sizes the heads and tables (the
   # training classes and groups), so grouprep.load needs no dataset.
   metadata = {"num_classes": int(sampler.groups.num_classes),
               "num_training_groups": int(sampler.groups.num_groups),
               "dataset": pipeline.dataset_summary(config, data),
-              "matmul_precision": config.train.matmul_precision}
+              "matmul_precision": config.train.matmul_precision,
+              "stack": platform.stack()}
   if restored is not None:
     checkpoints.check_dataset(checkpoints.read_metadata(mngr, step),
                               metadata["dataset"], mngr.directory, step)
