@@ -29,19 +29,20 @@ def accuracy(config, split, episodes: int, skipped: Dict = None) -> Dict:
   N classes of K + queries items go into `skipped` with the reason."""
   pos, classes = fewshot_items(split)
   counts = np.unique(classes, return_counts=True)[1]
-  out = {}
+  settings = []
   for n, k in FEWSHOT:
     have = int((counts >= k + config.eval.fewshot_queries).sum())
-    if have < n:
-      if skipped is not None:
-        skipped[f"{n}way_{k}shot"] = (
-            f"needs {n} classes with {k + config.eval.fewshot_queries} "
-            f"items; the split has {have}")
-      continue
-    out[f"{n}way_{k}shot"] = metrics.fewshot_accuracy(
-        split.items[pos], classes, n, k, queries=config.eval.fewshot_queries,
-        episodes=episodes, seed=config.seed)
-  return out
+    if have >= n:
+      settings.append((n, k))
+    elif skipped is not None:
+      skipped[f"{n}way_{k}shot"] = (
+          f"needs {n} classes with {k + config.eval.fewshot_queries} "
+          f"items; the split has {have}")
+  results = metrics.fewshot_accuracies(
+      split.items[pos], classes, settings,
+      queries=config.eval.fewshot_queries, episodes=episodes,
+      seed=config.seed) if settings else []
+  return {f"{n}way_{k}shot": r for (n, k), r in zip(settings, results)}
 
 
 def run_split(encoder, split) -> dict:

@@ -1,14 +1,12 @@
 """Theorem 1 where it can fail: the triplet margin m measured on the
 encoder's training groups (run_encoder), the bound tested on each evaluation
 split's groups (run_split)."""
-import numpy as np
-
 from grouprep import metrics
-from grouprep import pooling
 from grouprep.data import groups as groups_lib
 from grouprep.data import pipeline
 from grouprep.data import splits
 from grouprep.data.sampler import gather_images
+from grouprep.evaluators.common import centroids
 from grouprep.evaluators.common import sample_items
 
 
@@ -47,11 +45,8 @@ def run_split(encoder, split) -> dict:
   margin = encoder.once("train_margin", lambda: train_margin(encoder))
   groups, items = split.groups, split.items
   sub, offsets = sample_items(groups, config.eval.theorem1_items, config.seed)
-  centroids = np.stack([
-      np.asarray(pooling.centroid(items[sub][offsets[g]:offsets[g + 1]]))
-      for g in range(groups.num_groups)])
   return {"theorem1": metrics.theorem1(
-      centroids, split.labels, items[sub], offsets,
+      centroids(items[sub], offsets), split.labels, items[sub], offsets,
       num_triplets=config.eval.theorem1_triplets, seed=config.seed,
       item_drawing=groups.item_image[sub], margin_m=margin["margin_m"],
       margin_source=margin["source"])}
