@@ -2,18 +2,27 @@
 runs the evaluators `config.evals` names on the trained encoder and on the
 same encoder at initialisation, and writes metrics.json, report.md and the
 plots. The evaluators are in evaluators/ (one module each), the metrics they
-compute in metrics.py, the splits they read in data/splits.py.
+compute in metrics.py, the splits they read in data/splits.py. The
+untrained encoder's evaluation is computed once per untrained_key (seed,
+model, data, pooling, evaluation settings, metrics version, code, stack) and
+reused from the grouprep cache ($GROUPREP_REUSE_UNTRAINED=0: never).
 """
+import collections.abc
+import dataclasses
+import functools
+import hashlib
 import json
 import os
 import time
 from typing import Dict, Optional
 
+from absl import logging
 import jax
 import numpy as np
 
 from grouprep import checkpoints
 from grouprep import logs
+from grouprep import metrics
 from grouprep import models
 from grouprep import platform
 from grouprep import state as state_lib
@@ -48,6 +57,10 @@ class Inputs:
     if key not in self._cache:
       self._cache[key] = compute()
     return self._cache[key]
+
+  def loaded(self) -> Dict:
+    """What has been loaded so far: {key: data}."""
+    return dict(self._cache)
 
   def split(self, name: str):
     return self._once(("split", name),
@@ -156,6 +169,133 @@ def make_periodic_eval(config, model):
   return periodic_eval
 
 
+# --------------------------------------------------------------------------
+# The untrained encoder's evaluation: computed once per key, then reused.
+# --------------------------------------------------------------------------
+# Config fields the untrained encoder's evaluation does not read: training's
+# batch shape, where the data live and how training holds them, and the
+# evaluation during training.
+NOT_IN_UNTRAINED_KEY = {
+    "data": ("classes_per_batch", "groups_per_class", "items_per_group",
+             "data_dir", "cache_dir", "download", "on_device"),
+    "eval": ("every", "during_training", "during_training_episodes")}
+
+
+def untrained_cache_dir(config) -> Optional[str]:
+  """Where untrained evaluations are kept: untrained_eval/ in the grouprep
+  cache (config.data.cache_dir, else $GROUPREP_CACHE, else ~/.cache/grouprep);
+  None (no reuse) when $GROUPREP_REUSE_UNTRAINED is 0."""
+  if os.environ.get("GROUPREP_REUSE_UNTRAINED", "1") == "0":
+    return None
+  from grouprep.data import omniglot  # pylint: disable=g-import-not-at-top
+  return os.path.join(config.data.cache_dir or omniglot.default_cache_dir(),
+                      "untrained_eval")
+
+
+def _feed(h, x, memo: Dict) -> None:
+  """Adds x (arrays, mappings, sequences, dataclasses, scalars) to hash h;
+  an array's digest is computed once per object (memo)."""
+  if isinstance(x, (np.ndarray, jax.Array)):
+    if id(x) not in memo:
+      a = np.ascontiguousarray(x)
+      memo[id(x)] = (x, hashlib.sha256(
+          f"{a.dtype}{a.shape}".encode() + a.tobytes()).digest())
+    h.update(memo[id(x)][1])
+  elif isinstance(x, collections.abc.Mapping):
+    for k in sorted(x, key=str):
+      h.update(str(k).encode())
+      _feed(h, x[k], memo)
+  elif dataclasses.is_dataclass(x):
+    h.update(type(x).__name__.encode())
+    for f in dataclasses.fields(x):
+      h.update(f.name.encode())
+      _feed(h, getattr(x, f.name), memo)
+  elif isinstance(x, (list, tuple)):
+    h.update(b"[")
+    for v in x:
+      _feed(h, v, memo)
+    h.update(b"]")
+  else:
+    h.update(repr(x).encode())
+
+
+def digest(*xs) -> str:
+  """sha256 of arrays, mappings, sequences, dataclasses and scalars."""
+  h, memo = hashlib.sha256(), {}
+  for x in xs:
+    _feed(h, x, memo)
+  return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=None)
+def code_digest() -> str:
+  """sha256 of grouprep's source files: any change to the code is a new
+  untrained key."""
+  root = os.path.dirname(os.path.abspath(__file__))
+  h = hashlib.sha256()
+  for folder, dirs, files in sorted(os.walk(root)):
+    dirs.sort()
+    for name in sorted(files):
+      if name.endswith(".py"):
+        path = os.path.join(folder, name)
+        h.update(os.path.relpath(path, root).encode())
+        with open(path, "rb") as f:
+          h.update(f.read())
+  return h.hexdigest()
+
+
+def untrained_key(config, encoder: common.EncoderView, variables,
+                  inputs: Inputs) -> Dict:
+  """Everything the untrained encoder's evaluation depends on: the seed, the
+  model and its initial variables, the space and pooling (with a learned
+  pooling's parameters), the data config and the data read (inputs, after
+  an evaluation loaded them), the evaluation settings, grouprep's metrics
+  version and code, and the stack and device that compute."""
+  import jaxlib  # pylint: disable=g-import-not-at-top
+  section = lambda name: {k: v for k, v in config[name].to_dict().items()
+                          if k not in NOT_IN_UNTRAINED_KEY.get(name, ())}
+  space = encoder.space
+  return {"metrics_version": metrics.METRICS_VERSION,
+          "code": code_digest(), "seed": int(config.seed),
+          "model": section("model"), "data": section("data"),
+          "eval": section("eval"), "evals": list(config.evals),
+          "space": [space.name, bool(space.pools_in_loss),
+                    config.loss.pooling],
+          "variables": digest(variables, space.pool_params),
+          "inputs": digest(sorted(inputs.loaded().items(),
+                                  key=lambda item: repr(item[0]))),
+          "stack": dict(platform.stack(), jaxlib=jaxlib.__version__,
+                        numpy=np.__version__)}
+
+
+def reuse_or_evaluate(key: Dict, compute, cache_dir: Optional[str]) -> Dict:
+  """The result stored in cache_dir under key, else compute()'s, stored
+  there (when cache_dir is not None; a failed write only loses the reuse).
+  Either way as JSON reads it back, so a reused result equals a fresh one."""
+  text = json.dumps(key, sort_keys=True, default=str)
+  path = cache_dir and os.path.join(
+      cache_dir, hashlib.sha256(text.encode()).hexdigest() + ".json")
+  if path and os.path.exists(path):
+    try:
+      with open(path) as f:
+        saved = json.load(f)
+      if json.dumps(saved.get("key"), sort_keys=True) == text:
+        return saved["result"]
+    except (OSError, ValueError):
+      pass  # unreadable: computed again and rewritten
+  result = json.loads(json.dumps(compute()))
+  if path:
+    try:
+      os.makedirs(cache_dir, exist_ok=True)
+      tmp = f"{path}.{os.getpid()}.tmp"
+      with open(tmp, "w") as f:
+        json.dump({"key": json.loads(text), "result": result}, f)
+      os.replace(tmp, path)
+    except OSError as e:
+      logging.warning("untrained evaluation not kept for reuse: %s", e)
+  return result
+
+
 def evaluate(config, workdir: str) -> Dict:
   """Restores the latest checkpoint of workdir; writes metrics.json, report.md
   and the plots there. Matmuls at config.eval.matmul_precision."""
@@ -191,8 +331,12 @@ def _evaluate(config, workdir: str) -> Dict:
   result_trained, plotted = evaluate_encoder(
       encoder(state_lib.encoder_variables(trained), trained["params"]["head"]),
       split_names, keep=spec.plotted)
-  result_untrained, _ = evaluate_encoder(encoder(start.encoder, start.head),
-                                         split_names)
+  # After the trained encoder: the inputs it loaded are the key's.
+  untrained = encoder(start.encoder, start.head)
+  result_untrained = reuse_or_evaluate(
+      untrained_key(config, untrained, start.encoder, inputs),
+      lambda: evaluate_encoder(untrained, split_names)[0],
+      untrained_cache_dir(config))
   result = {"config": config.name, "step": int(step),
             "embedding_space": method.embedding_space,
             "num_devices": (logs.trained_devices(workdir) or

@@ -1,0 +1,116 @@
+"""evaluate's reuse of the untrained encoder's evaluation: its key follows
+everything that changes the numbers, and a reused result equals a fresh
+one."""
+import os
+
+import numpy as np
+import pytest
+
+from conftest import fake_split, tiny_config
+from grouprep import evaluate
+from grouprep import models
+from grouprep import state as state_lib
+from grouprep.methods.registry import get_method
+
+
+def untrained_key(config):
+  """The key evaluate computes for config's untrained encoder, the inputs
+  loaded as an evaluation of the unseen alphabets loads them."""
+  model = models.create_model(config.model)
+  size = config.data.image_size
+  start = state_lib.initial(config.seed, model, get_method(config.loss),
+                            (size, size, 1))
+  inputs = evaluate.Inputs(config)
+  inputs.split("unseen_alphabets")
+  view = evaluate.encoder_view(config, model, start.encoder, start.head,
+                               inputs)
+  return evaluate.untrained_key(config, view, start.encoder, inputs)
+
+
+@pytest.mark.parametrize("field,value,changes", [
+    ("seed", 1, True),
+    ("model.width", 16, True),
+    ("data.image_size", 20, True),
+    ("data.heldout_fraction", 0.3, True),
+    ("loss.pooling", "medoid", True),
+    ("eval.fewshot_episodes", 10, True),
+    ("eval.matmul_precision", "high", True),
+    ("evals", ("distance",), True),
+    # What the untrained encoder's evaluation does not read.
+    ("loss.name", "group_group", False),  # the same space and pooling
+    ("loss.temperature", 0.5, False),
+    ("data.classes_per_batch", 8, False),
+    ("train.num_steps", 7, False),
+    ("eval.every", 5, False),
+])
+def test_the_key_follows_what_changes_the_numbers(fake_data, field, value,
+                                                  changes):
+  del fake_data
+  config = tiny_config()
+  base = untrained_key(config)
+  assert untrained_key(config) == base
+  section, _, name = field.rpartition(".")
+  (config[section] if section else config)[name] = value
+  assert (untrained_key(config) != base) == changes
+
+
+def test_other_data_is_another_key(fake_data, monkeypatch):
+  config = tiny_config()
+  base = untrained_key(config)
+  from grouprep.data import pipeline  # pylint: disable=g-import-not-at-top
+  other = dict(fake_data, test=fake_split(4, drawers=7, seed=2))
+  monkeypatch.setattr(pipeline, "load", lambda config, split: other[split])
+  assert untrained_key(config) != base
+
+
+def test_a_stored_result_is_returned_only_for_its_key(tmp_path):
+  calls = []
+  compute = lambda: calls.append(1) or {"ratio": 1.5, "n": [1, 2]}
+  key = {"seed": 0, "eval": {"size_curve": (1, 2)}}
+  first = evaluate.reuse_or_evaluate(key, compute, str(tmp_path))
+  again = evaluate.reuse_or_evaluate(key, compute, str(tmp_path))
+  assert first == again == {"ratio": 1.5, "n": [1, 2]} and len(calls) == 1
+  evaluate.reuse_or_evaluate(dict(key, seed=1), compute, str(tmp_path))
+  assert len(calls) == 2 and len(os.listdir(tmp_path)) == 2
+  # Without a folder nothing is kept, and the result reads as a reused one.
+  assert evaluate.reuse_or_evaluate(key, compute, None) == first
+  assert len(calls) == 3
+
+
+@pytest.mark.slow
+def test_a_reused_untrained_evaluation_equals_a_fresh_one(tmp_path, fake_data,
+                                                          monkeypatch):
+  del fake_data
+  from grouprep import train  # pylint: disable=g-import-not-at-top
+  config = tiny_config()
+  config.data.cache_dir = str(tmp_path / "cache")
+  kept = tmp_path / "cache" / "untrained_eval"
+  wd = str(tmp_path / "wd")
+  train.train(config, wd)
+  first = evaluate.evaluate(config, wd)
+  assert len(os.listdir(kept)) == 1
+
+  encoders = []
+  run = evaluate.evaluate_encoder
+  monkeypatch.setattr(evaluate, "evaluate_encoder",
+                      lambda encoder, *a, **k: encoders.append(encoder)
+                      or run(encoder, *a, **k))
+  reused = evaluate.evaluate(config, wd)
+  assert len(encoders) == 1  # the trained encoder alone
+  assert reused["untrained"] == first["untrained"]
+  assert reused["eval"] == first["eval"]
+
+  monkeypatch.setenv("GROUPREP_REUSE_UNTRAINED", "0")
+  fresh = evaluate.evaluate(config, wd)
+  assert len(encoders) == 3
+  assert fresh["untrained"] == reused["untrained"]
+  assert np.isfinite(fresh["untrained"]["unseen_alphabets"]["distance"][
+      "ratio"])
+
+  # Another seed: another untrained encoder, not the one kept.
+  monkeypatch.delenv("GROUPREP_REUSE_UNTRAINED")
+  config.seed = 1
+  train.train(config, str(tmp_path / "wd1"))
+  other = evaluate.evaluate(config, str(tmp_path / "wd1"))
+  assert len(encoders) == 5 and len(os.listdir(kept)) == 2
+  assert other["untrained"] != first["untrained"]
