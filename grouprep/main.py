@@ -4,6 +4,7 @@
 """
 import os
 import sys
+from typing import Optional
 
 from absl import app
 from absl import flags
@@ -52,6 +53,24 @@ def initialize_distributed(coordinator_address, num_processes, process_id):
                              shutdown_timeout_seconds=SHUTDOWN_TIMEOUT_S)
 
 
+def configure_compilation_cache(cache_dir=None) -> Optional[str]:
+  """A persistent compilation cache, so a later run loads what an earlier one
+  compiled (the same executables, so the same numbers): jax/ in the grouprep
+  cache (cache_dir, else $GROUPREP_CACHE, else ~/.cache/grouprep), every
+  compilation kept unless $JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS says
+  otherwise. A cache JAX already has ($JAX_COMPILATION_CACHE_DIR) is kept.
+  Returns the directory in use."""
+  import jax  # pylint: disable=g-import-not-at-top
+  if jax.config.jax_compilation_cache_dir:
+    return jax.config.jax_compilation_cache_dir
+  from grouprep.data import omniglot  # pylint: disable=g-import-not-at-top
+  path = os.path.join(cache_dir or omniglot.default_cache_dir(), "jax")
+  jax.config.update("jax_compilation_cache_dir", path)
+  if "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS" not in os.environ:
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+  return path
+
+
 def run(config, workdir: str, mode: str = "train_and_eval"):
   """Trains (every process) and/or evaluates (process 0 alone: evaluation
   needs no collectives, and nothing it calls waits for another process).
@@ -77,6 +96,7 @@ def main(argv):
   config = FLAGS.config
   from grouprep import platform  # pylint: disable=g-import-not-at-top
   platform.configure_cpu_devices(config.num_devices)
+  configure_compilation_cache(config.data.cache_dir)
   initialize_distributed(FLAGS.coordinator_address, FLAGS.num_processes,
                          FLAGS.process_id)
   try:

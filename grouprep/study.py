@@ -11,7 +11,10 @@ study's step count is skipped; an interrupted one resumes from its last
 checkpoint (train.train's own resume path), so the same command continues a
 study that takes many hours, and rerunning a finished study trains nothing
 and rewrites the same tables. A run that fails is named and the others go
-on; the exit status is then 1.
+on; the exit status is then 1. Each run's untrained encoder is evaluated
+once per (seed, model, data, pooling, evaluation settings) and reused by the
+configurations that share it (evaluate.reuse_or_evaluate), and compilations
+persist in the grouprep cache (main.configure_compilation_cache).
 
 The note's four configurations are also evaluated every --eval-every steps on
 the held-out characters of the training alphabets (the validation split:
@@ -787,8 +790,10 @@ def main(argv=None) -> int:
   settings = Settings(args.steps, args.eval_every)
   failed = []
   if not args.summary_only:
+    from grouprep import main as main_lib  # pylint: disable=g-import-not-at-top
     from grouprep import platform  # pylint: disable=g-import-not-at-top
     platform.configure_cpu_devices(0)
+    main_lib.configure_compilation_cache()
     failed = run(names, seeds, args.runs, settings)
   written = write_outputs(args.runs, args.out, names, seeds, settings)
   print(f"Wrote {', '.join(written)} in {args.out}.", flush=True)

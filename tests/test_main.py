@@ -140,6 +140,33 @@ def test_path_fields_are_set_from_the_command_line(tmp_path):
   assert any(cache.glob("omniglot-*-train-28.npz"))
 
 
+def test_main_keeps_compilations_in_the_grouprep_cache(tmp_path):
+  """main's compilation cache: jax/ in the grouprep cache (cache_dir, else
+  $GROUPREP_CACHE), every compilation kept; a cache JAX already has
+  ($JAX_COMPILATION_CACHE_DIR, as the tests set) is left as it is."""
+  code = ("import sys, jax, jax.numpy as jnp; from grouprep import main; "
+          "print(main.configure_compilation_cache(sys.argv[1] or None)); "
+          "jax.jit(lambda x: x * 3 + 1)(jnp.ones(5)).block_until_ready()")
+  env = {k: v for k, v in os.environ.items()
+         if not k.startswith("JAX_PERSISTENT_CACHE")
+         and k != "JAX_COMPILATION_CACHE_DIR"}
+
+  def cache_of(cache_dir, **extra):
+    r = subprocess.run([sys.executable, "-c", code, cache_dir], cwd=ROOT,
+                       env={**env, **extra}, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return r.stdout.split()[-1]
+
+  assert cache_of(str(tmp_path / "a")) == str(tmp_path / "a" / "jax")
+  assert os.listdir(tmp_path / "a" / "jax")  # even a quick compilation
+  assert cache_of("", GROUPREP_CACHE=str(tmp_path / "b")) == \
+      str(tmp_path / "b" / "jax")
+  assert cache_of(str(tmp_path / "a"),
+                  JAX_COMPILATION_CACHE_DIR=str(tmp_path / "c")) == \
+      str(tmp_path / "c")
+
+
 CONFIGS = sorted(f[:-3] for f in os.listdir(os.path.join(ROOT, "configs"))
                  if f.endswith(".py") and f not in ("__init__.py", "base.py"))
 
