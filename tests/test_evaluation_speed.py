@@ -61,7 +61,7 @@ def test_distance_extremes_match_the_reference(scale):
 def test_theorem1_matches_the_reference(margin_m):
   x, label, offsets = _items(groups=16, seed=1)
   group_label = label[offsets[:-1]]
-  cents = common.centroids(x, offsets)
+  cents = common.group_centroids(x, offsets)
   got = metrics.theorem1(cents, group_label, x, offsets, margin_m=margin_m,
                          num_triplets=20_000, seed=2)
   want = reference.theorem1(cents, group_label, x, offsets,

@@ -229,7 +229,7 @@ def pool_groups(x, members, pool_name: str, params=None,
   return out
 
 
-def centroids(items, offsets) -> np.ndarray:
+def group_centroids(items, offsets) -> np.ndarray:
   """[G, D] the centroid (pooling.centroid) of each group of items [I, D]
   sorted by group (offsets [G + 1])."""
   return pool_groups(items, [np.arange(lo, hi) for lo, hi in

@@ -6,7 +6,7 @@ from grouprep.data import groups as groups_lib
 from grouprep.data import pipeline
 from grouprep.data import splits
 from grouprep.data.sampler import gather_images
-from grouprep.evaluators.common import centroids
+from grouprep.evaluators.common import group_centroids
 from grouprep.evaluators.common import sample_items
 
 
@@ -46,7 +46,7 @@ def run_split(encoder, split) -> dict:
   groups, items = split.groups, split.items
   sub, offsets = sample_items(groups, config.eval.theorem1_items, config.seed)
   return {"theorem1": metrics.theorem1(
-      centroids(items[sub], offsets), split.labels, items[sub], offsets,
+      group_centroids(items[sub], offsets), split.labels, items[sub], offsets,
       num_triplets=config.eval.theorem1_triplets, seed=config.seed,
       item_drawing=groups.item_image[sub], margin_m=margin["margin_m"],
       margin_source=margin["source"])}
