@@ -548,7 +548,9 @@ def sample_episodes(item_class: np.ndarray, ways: int, shots: int,
 
 
 EPISODE_TILE = 250
-MAX_WAYS, MAX_SHOTS = 20, 5  # episodes are padded to these (one program)
+# Episodes are padded to at least these ways and shots: one program serves
+# the usual 5- and 20-way, 1- and 5-shot settings.
+MIN_WAYS, MIN_SHOTS = 20, 5
 
 
 @jax.jit
@@ -573,23 +575,24 @@ def fewshot_correct(item_emb: np.ndarray, item_class: np.ndarray,
                     settings, queries: int = 5, episodes: int = 1000,
                     seed: int = 0) -> list:
   """[E, N, Q] bool for each (N, K) of `settings`: each query's decision in
-  fewshot_accuracy's episodes (N <= MAX_WAYS, K <= MAX_SHOTS)."""
+  fewshot_accuracy's episodes."""
   x = jnp.asarray(_padded(np.asarray(item_emb, np.float32),
                           pow2(len(item_emb), GATHER_ROWS)))
-  shape = (EPISODE_TILE, MAX_WAYS)
-  pad = lambda a, fill=0: np.pad(
-      a, [(0, EPISODE_TILE - len(a))] + [(0, t - n) for t, n in zip(
-          shape[1:] + a.shape[2:], a.shape[1:])], constant_values=fill)
+  ways_pad = max([MIN_WAYS] + [pow2(n) for n, _ in settings])
+  shots_pad = max([MIN_SHOTS] + [pow2(k) for _, k in settings])
+
+  def pad(a):  # [e, N, ...] -> [EPISODE_TILE, ways_pad, ...]
+    return np.pad(a, [(0, EPISODE_TILE - len(a)), (0, ways_pad - a.shape[1])]
+                  + [(0, 0)] * (a.ndim - 2))
+
   out = []
   for ways, shots in settings:
     s, q = sample_episodes(item_class, ways, shots, queries, episodes, seed)
-    s = np.pad(s, [(0, 0), (0, 0), (0, MAX_SHOTS - shots)])
-    s_mask = np.arange(MAX_SHOTS) < shots
+    s = np.pad(s, [(0, 0), (0, 0), (0, shots_pad - shots)])
+    s_mask = np.broadcast_to(np.arange(shots_pad) < shots, s.shape)
     tiles = [_episode_tile(
-        x, pad(s[lo:hi]).astype(np.int32),
-        pad(np.broadcast_to(s_mask, s[lo:hi].shape)),
-        pad(q[lo:hi]).astype(np.int32),
-        pad(np.ones((hi - lo, ways), bool)))
+        x, pad(s[lo:hi]).astype(np.int32), pad(s_mask[lo:hi]),
+        pad(q[lo:hi]).astype(np.int32), pad(np.ones((hi - lo, ways), bool)))
              for lo, hi in _tiles(episodes, EPISODE_TILE)]
     out.append((ways, tiles))
   return [np.concatenate([np.asarray(t) for t in tiles])[:episodes, :ways]
