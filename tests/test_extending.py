@@ -44,9 +44,10 @@ def test_a_new_pooling_trains_and_every_evaluator_uses_it(
   assert (4, False) in traced  # the training step pooled [C, V, M, D]
   log = logs.read(str(tmp_path / "toy"), "eval")
   assert sorted(log) == [0, 3, 6] and "heldout_characters/ratio" in log[6]
-  traced.clear()
   m = evaluate.evaluate(config, str(tmp_path / "toy"))
-  assert (3, False) in traced  # evaluation's groups, [G, M, D]
+  # Evaluation's groups, [G, M, D] (padded and masked; compiled once, by
+  # the evaluation during training or by this one, so not cleared above).
+  assert any(rank == 3 for rank, _ in traced), traced
   assert (2, True) in traced  # item -> group's leave-one-out, masked
   assert set(config.evals) == set(EVALUATORS)  # the config asks for all ...
   for split in splits.TRAIN_SPLITS["background"].eval_splits:
