@@ -195,11 +195,14 @@ def untrained_cache_dir(config) -> Optional[str]:
 def _feed(h, x, memo: Dict) -> None:
   """Adds x (arrays, mappings, sequences, dataclasses, scalars) to hash h;
   an array's digest is computed once per object (memo)."""
-  if isinstance(x, (np.ndarray, jax.Array)):
+  if isinstance(x, np.ndarray) and x.dtype == object:
+    _feed(h, x.tolist(), memo)
+  elif isinstance(x, (np.ndarray, jax.Array)):
     if id(x) not in memo:
       a = np.ascontiguousarray(x)
-      memo[id(x)] = (x, hashlib.sha256(
-          f"{a.dtype}{a.shape}".encode() + a.tobytes()).digest())
+      h_a = hashlib.sha256(f"{a.dtype}{a.shape}".encode())
+      h_a.update(a.reshape(-1).view(np.uint8))
+      memo[id(x)] = (x, h_a.digest())
     h.update(memo[id(x)][1])
   elif isinstance(x, collections.abc.Mapping):
     for k in sorted(x, key=str):
