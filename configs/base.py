@@ -48,6 +48,11 @@ def get_base_config(arg=None) -> ml_collections.ConfigDict:
   config.data.classes_per_batch = 16  # C
   config.data.groups_per_class = 2  # V
   config.data.items_per_group = 8  # M
+  # Where the training images live: auto (on the devices as uint8, where the
+  # step gathers each batch by index, when they fit: at most 1 GiB and a
+  # quarter of a device's memory, train.images_on_device) | always | never
+  # (the host gathers each batch and copies it as float32). Same numbers.
+  config.data.on_device = "auto"
 
   config.model = ml_collections.ConfigDict()
   config.model.name = "conv4"

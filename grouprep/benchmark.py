@@ -5,14 +5,20 @@
   python -m grouprep.benchmark --what=loss --groups 1024,4096,16384
   python -m grouprep.benchmark --what=data
   python -m grouprep.benchmark --what=loop --config gi_centroid --steps 200
+  python -m grouprep.benchmark --what=loop_vs_step --config gi_centroid \
+      --steps 150 --rounds 3
   python -m grouprep.benchmark --what=compare --torch-python /tmp/torchpeer/bin/python
 
 Each prints JSON lines. --what=step times grouprep's own pmapped train step
 (train.make_p_train_step) on the workload of ../shared/bench/torch_peer.py:
 C classes x 2 views x M items of random pixels, Conv-4, cosine / 0.1, Adam 1e-3.
+The step's inputs are on the devices before it is timed (no host copy).
 --what=loop times the real training loop (train.train: sampling on the host,
-dispatch, logging, checkpoints) on Omniglot with a config's batch shape:
-images/s between its first and last log lines, so compilation is left out.
+dispatch, the device-fed gather, logging, checkpoints) on Omniglot with a
+config's batch shape: images/s between its first and last log lines, so
+compilation is left out. --what=loop_vs_step alternates the two, --rounds
+times each, on the config's C x V x M batch (its loss and pooling), and
+reports the medians and loop/step (the issue's target: >= 0.95 on a CPU).
 --precision sets the step's matmul precision (config.train.matmul_precision).
 --what=compare alternates the two programs, --rounds times each, on both of
 the issue's settings (group_item + centroid, group_group + medoid) unless
@@ -125,12 +131,16 @@ def bench_step(args) -> dict:
                           devices)
   step = train.make_p_train_step(get_method(config.loss), devices,
                                  args.precision)
+  v = args.views
   x = np.random.default_rng(0).random(
-      (args.classes, 2, args.items, s, s, 1), np.float32)
+      (args.classes, v, args.items, s, s, 1), np.float32)
   x = sampler.shard(x, len(devices))
   labels = np.broadcast_to(np.arange(args.classes), (len(devices), args.classes))
-  group_ids = np.broadcast_to(np.arange(2 * args.classes).reshape(-1, 2),
-                              (len(devices), args.classes, 2))
+  group_ids = np.broadcast_to(np.arange(v * args.classes).reshape(-1, v),
+                              (len(devices), args.classes, v))
+  # On the devices once, laid out as the step takes them: the step alone.
+  x, labels, group_ids = jax.pmap(lambda *a: a, devices=devices)(
+      x, labels, group_ids)
   for _ in range(args.warmup):
     state, metrics = step(state, x, labels, group_ids)
   jax.block_until_ready(metrics)
@@ -140,13 +150,15 @@ def bench_step(args) -> dict:
     state, metrics = step(state, x, labels, group_ids)
     jax.block_until_ready(metrics)
     times.append(time.perf_counter() - t)
-  med = statistics.median(times)
-  images = args.classes * 2 * args.items
+  med, mean = statistics.median(times), statistics.mean(times)
+  images = args.classes * v * args.items
   return {"peer": "grouprep", "jax": jax.__version__, "devices": len(devices),
           "loss": args.loss, "pooling": args.pooling, "batch_images": images,
+          "batch_shape": [args.classes, v, args.items],
           "image_size": s, "precision": args.precision,
           "median_step_s": round(med, 5),
           "images_per_s": round(images / med, 1),
+          "images_per_s_mean": round(images / mean, 1),
           **_machine(images / med, s)}
 
 
@@ -157,6 +169,7 @@ def bench_loop(args) -> dict:
   import importlib  # pylint: disable=g-import-not-at-top
   import jax  # pylint: disable=g-import-not-at-top
   from grouprep import logs, train  # pylint: disable=g-import-not-at-top
+  from grouprep.data import pipeline, sampler  # pylint: disable=g-import-not-at-top
   config = importlib.import_module(f"configs.{args.config}").get_config()
   d = config.data
   with config.unlocked():
@@ -168,15 +181,84 @@ def bench_loop(args) -> dict:
   with tempfile.TemporaryDirectory() as workdir:
     train.train(config, workdir)
     rows = sorted(logs.read(workdir).items())
+  data, smp = pipeline.train_data(config)
+  on_device = train.images_on_device(
+      config.data.on_device, sampler.image_table_bytes(data.images,
+                                                       smp.groups),
+      jax.local_devices()[0])
   (s0, r0), (s1, r1) = rows[0], rows[-1]
   per_s = (s1 - s0) * images / (r1["wall_s"] - r0["wall_s"])
+  # Between consecutive log lines: the median is robust to bursts of other
+  # load, as the step's median is (a checkpoint's window may be the one left
+  # out: images_per_s counts everything).
+  windows = [(b[0] - a[0]) * images / (b[1]["wall_s"] - a[1]["wall_s"])
+             for a, b in zip(rows, rows[1:])]
   return {"peer": "grouprep", "what": "loop", "config": config.name,
           "jax": jax.__version__, "devices": r1["num_devices"],
-          "batch_images": images, "image_size": d.image_size,
+          "batch_images": images, "batch_shape": [
+              d.classes_per_batch, d.groups_per_class, d.items_per_group],
+          "image_size": d.image_size, "images_on_device": on_device,
           "precision": args.precision, "steps_timed": s1 - s0,
           "log_every": config.train.log_every,
           "checkpoint_every": config.train.checkpoint_every,
-          "images_per_s": round(per_s, 1), **_machine(per_s, d.image_size)}
+          "images_per_s": round(per_s, 1),
+          "images_per_s_median_window": round(statistics.median(windows), 1),
+          **_machine(per_s, d.image_size)}
+
+
+def loop_vs_step(args) -> dict:
+  """Alternates --what=loop on args.config and --what=step on its batch
+  shape (C x V x M, image size, loss, pooling), args.rounds runs each in
+  fresh processes; the medians of images/s and loop/step."""
+  import importlib  # pylint: disable=g-import-not-at-top
+  config = importlib.import_module(f"configs.{args.config}").get_config()
+  d, loss = config.data, config.loss
+  if loss.name not in ("group_item", "group_group"):
+    raise SystemExit(f"--what=step times group_item / group_group only; "
+                     f"configs/{args.config}.py trains {loss.name!r}.")
+  common = ["--num-devices", str(args.num_devices), "--precision",
+            args.precision]
+  cmds = {
+      "step": ["--what=step", "--classes", str(d.classes_per_batch),
+               "--views", str(d.groups_per_class), "--items",
+               str(d.items_per_group), "--image-size", str(d.image_size),
+               "--loss", loss.name, "--pooling", loss.pooling, "--steps",
+               str(args.step_steps), "--warmup", str(args.warmup)],
+      "loop": ["--what=loop", "--config", args.config, "--steps",
+               str(args.steps)]}
+  # step: images/s of its median and mean step; loop: of all its timed
+  # steps and of its median log window.
+  keys = {"step": ("images_per_s", "images_per_s_mean"),
+          "loop": ("images_per_s", "images_per_s_median_window")}
+  runs, lines = {k: [] for k in keys}, {}
+  for _ in range(args.rounds):
+    for what, flags in cmds.items():
+      cmd = [sys.executable, "-m", "grouprep.benchmark"] + flags + common
+      out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+      if out.returncode:
+        raise SystemExit(f"{what} failed ({' '.join(cmd)}):\n"
+                         f"{out.stderr[-2000:]}")
+      lines[what] = json.loads(out.stdout.strip().splitlines()[-1])
+      runs[what].append([lines[what][k] for k in keys[what]])
+  assert lines["step"]["batch_shape"] == lines["loop"]["batch_shape"]
+  med = {w: [statistics.median(r[i] for r in runs[w]) for i in range(2)]
+         for w in runs}
+  (loop, loop_window), (step, step_mean) = med["loop"], med["step"]
+  machine = {k: lines["step"][k] for k in ("device", "cpu", "isa", "cores",
+                                           "peak_gflops") if k in lines["step"]}
+  return {"what": "loop_vs_step", "config": args.config,
+          "batch_shape": lines["loop"]["batch_shape"],
+          "image_size": d.image_size, "devices": lines["loop"]["devices"],
+          "images_on_device": lines["loop"]["images_on_device"],
+          "loop_steps": args.steps, "steps_timed": lines["loop"]["steps_timed"],
+          "rounds": args.rounds,
+          "loop_images_per_s": loop, "step_images_per_s": step,
+          "loop_over_step": round(loop / step, 3),
+          # like for like: all steps against the mean step, the median log
+          # window against the median step
+          "loop_over_step_mean": round(loop / step_mean, 3),
+          "loop_window_over_step": round(loop_window / step, 3),
+          **machine, "runs": runs}
 
 
 def bench_loss(args) -> list:
@@ -285,16 +367,21 @@ def compare(args, loss: str, pooling: str) -> dict:
 def main(argv=None):
   p = argparse.ArgumentParser(description=__doc__,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
-  p.add_argument("--what", choices=["step", "loop", "loss", "data", "compare"],
-                 default="step")
+  p.add_argument("--what", choices=["step", "loop", "loop_vs_step", "loss",
+                                    "data", "compare"], default="step")
   p.add_argument("--classes", type=int, default=32)
   p.add_argument("--items", type=int, default=4)
+  p.add_argument("--views", type=int, default=2,
+                 help="step: groups per class (V)")
   p.add_argument("--image-size", type=int, default=28)
   p.add_argument("--loss", choices=["group_item", "group_group"], default=None,
                  help="default: group_item (step); both settings (compare)")
   p.add_argument("--pooling", choices=["centroid", "medoid"], default=None)
   p.add_argument("--steps", type=int, default=20,
-                 help="timed steps (step); steps of the run (loop)")
+                 help="timed steps (step); steps of the run (loop, "
+                 "loop_vs_step)")
+  p.add_argument("--step-steps", type=int, default=30,
+                 help="loop_vs_step: timed steps of each step run")
   p.add_argument("--config", default="gi_centroid",
                  help="loop: the configs/NAME.py whose batch shape it trains")
   p.add_argument("--precision", default="highest",
@@ -327,6 +414,8 @@ def main(argv=None):
     print(json.dumps(bench_step(args)))
   elif args.what == "loop":
     print(json.dumps(bench_loop(args)))
+  elif args.what == "loop_vs_step":
+    print(json.dumps(loop_vs_step(args)))
   elif args.what == "loss":
     for row in bench_loss(args):
       print(json.dumps(row), flush=True)

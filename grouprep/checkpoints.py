@@ -5,13 +5,17 @@ item of facts about the training data that the config alone does not fix
 (`metadata`: the number of training classes and groups, which size heads
 and tables, and a summary of the dataset), so that grouprep.load needs no
 dataset. Checkpoints written before metadata existed have none. Saves are
-synchronous and atomic (Orbax writes a temporary directory and renames it), so
-a failed or interrupted save never replaces the last good checkpoint; an
-unreadable latest checkpoint falls back to the one before it.
+atomic (Orbax writes a temporary directory and renames it), so a failed or
+interrupted save never replaces the last good checkpoint; an unreadable
+latest checkpoint falls back to the one before it. Training saves in the
+background (manager(..., async_save=True)): `save` returns once the state
+is handed over, the next save or `finish` waits for it, and a failure in
+the background is reported by them as the same CheckpointError.
 """
 import logging
 import os
 import sys
+import weakref
 from typing import Any, Callable, Optional, Tuple
 
 import jax
@@ -83,13 +87,15 @@ def no_checkpoint(workdir: str) -> CheckpointError:
       f"(python -m grouprep.main --config=... --workdir={workdir}).")
 
 
-def manager(workdir: str, keep: int = 3) -> ocp.CheckpointManager:
+def manager(workdir: str, keep: int = 3,
+            async_save: bool = False) -> ocp.CheckpointManager:
   """The checkpoints of WORKDIR/checkpoints, saved and restored by every
-  process together."""
+  process together; async_save: saves write in a background thread (call
+  `finish` before the manager's last use)."""
   return ocp.CheckpointManager(
       os.path.abspath(os.path.join(workdir, "checkpoints")),
       options=ocp.CheckpointManagerOptions(
-          max_to_keep=keep, create=True, enable_async_checkpointing=False))
+          max_to_keep=keep, create=True, enable_async_checkpointing=async_save))
 
 
 def read_only_manager(workdir: str) -> ocp.CheckpointManager:
@@ -112,24 +118,53 @@ def read_only_manager(workdir: str) -> ocp.CheckpointManager:
     absl_logger.setLevel(level)
 
 
+# The step each manager is saving (or last saved), for the message of a
+# failure that a later call reports.
+_SAVING = weakref.WeakKeyDictionary()
+
+
+def _save_failed(mngr: ocp.CheckpointManager, step: int,
+                 error: BaseException) -> CheckpointError:
+  """The error of a failed save of `step`, naming the newest checkpoint that
+  was finished (on the disk; a failed one never is)."""
+  try:
+    mngr.wait_until_finished()
+    mngr.reload()
+  except Exception:  # pylint: disable=broad-except
+    pass
+  good = [s for s in mngr.all_steps() if s != step]
+  return CheckpointError(
+      f"Could not save the checkpoint of step {step} in {mngr.directory}: "
+      f"{type(error).__name__}: {error}. The last good checkpoint "
+      f"({'step ' + str(max(good)) if good else 'none'}) is untouched; free "
+      f"disk space or fix permissions and rerun the same command to resume.")
+
+
+def finish(mngr: ocp.CheckpointManager) -> None:
+  """Waits for a save still writing in the background; a CheckpointError
+  (the last good checkpoint named) if it failed."""
+  try:
+    mngr.wait_until_finished()
+  except Exception as e:  # pylint: disable=broad-except
+    raise _save_failed(mngr, _SAVING.get(mngr), e) from e
+
+
 def save(mngr: ocp.CheckpointManager, step: int, state: Any,
          config_dict: dict, metadata: Optional[dict] = None) -> None:
   """Saves state at step (with metadata, a JSON-able dict, when given); a
-  clear CheckpointError if the disk refuses."""
+  clear CheckpointError if the disk refuses. With an asynchronous manager
+  it returns while the files are written: `state` must be a host copy that
+  nothing changes afterwards (train.unreplicate's)."""
+  finish(mngr)  # the previous save's failure is reported as its own
   items = dict(state=ocp.args.StandardSave(state),
                config=ocp.args.JsonSave(config_dict))
   if metadata is not None:
     items["metadata"] = ocp.args.JsonSave(metadata)
+  _SAVING[mngr] = step
   try:
     mngr.save(step, args=ocp.args.Composite(**items), force=True)
   except Exception as e:  # pylint: disable=broad-except
-    good = [s for s in mngr.all_steps() if s != step]
-    raise CheckpointError(
-        f"Could not save the checkpoint of step {step} in {mngr.directory}: "
-        f"{type(e).__name__}: {e}. The last good checkpoint "
-        f"({'step ' + str(max(good)) if good else 'none'}) is untouched; free "
-        f"disk space or fix permissions and rerun the same command to resume."
-    ) from e
+    raise _save_failed(mngr, step, e) from e
 
 
 def lookup(d: dict, dotted: str):

@@ -1,7 +1,9 @@
 """Training: the train state, the pmapped step, the loop and its checkpoints."""
+import functools
 import os
 import sys
 import time
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -181,14 +183,35 @@ def train_step(state: TrainState, images: jax.Array, labels: jax.Array,
   return state, metrics
 
 
+class IndexedImages(NamedTuple):
+  """A device-fed batch: this device's share of the batch as item ids into
+  the images that live on it. table: sampler.ImageTable, replicated on every
+  device (device_image_table); indices: [C * V * M / n] item ids
+  (sampler.shard of sampler.indices)."""
+  table: sampler_lib.ImageTable
+  indices: jax.Array
+
+
+def _images(x) -> jax.Array:
+  """The step's float32 images: x itself, or gathered on the device from an
+  IndexedImages. The barrier keeps XLA from fusing the uint8 -> float
+  conversion into what follows, so the values are exactly the host's."""
+  if not isinstance(x, IndexedImages):
+    return x
+  return jax.lax.optimization_barrier(
+      sampler_lib.gather_images_on_device(x.table, x.indices))
+
+
 def make_p_train_step(method: Method, devices=None,
                       precision: str = "highest"):
   """The pmapped train step over `devices` (default: every device of every
   process, so with jax.distributed the gather and the mean span all hosts),
-  its matmuls and convolutions at `precision` (config.train.matmul_precision)."""
+  its matmuls and convolutions at `precision` (config.train.matmul_precision).
+  Its images are float32 arrays [n_local, C*V*M / n, S, S, 1] or an
+  IndexedImages (the device-fed loop); both give the same numbers."""
   def step(s, x, y, g):
     with jax.default_matmul_precision(precision):
-      return train_step(s, x, y, g, method)
+      return train_step(s, _images(x), y, g, method)
   return jax.pmap(step, axis_name=AXIS, devices=devices, donate_argnums=(0,))
 
 
@@ -207,11 +230,76 @@ def replicate(tree, devices=None):
   return jax.pmap(lambda x: x, axis_name=AXIS, devices=devices)(stacked)
 
 
+def _first_shards(tree):
+  """The shards on this process's first device of replicated arrays, left
+  there (each shaped [1, ...] or as the replica)."""
+  return jax.tree.map(lambda x: x.addressable_shards[0].data, tree)
+
+
 def unreplicate(tree):
-  """The replica on this process's first device, on the host."""
-  return jax.tree.map(
-      lambda x: np.asarray(x.addressable_shards[0].data).reshape(x.shape[1:]),
-      tree)
+  """The replica on this process's first device, on the host (one
+  device_get for the whole tree)."""
+  return jax.tree.map(lambda x, h: np.asarray(h).reshape(x.shape[1:]), tree,
+                      jax.device_get(_first_shards(tree)))
+
+
+# Images per device the automatic choice (data.on_device="auto") puts on a
+# device: at most this many bytes, and at most DEVICE_IMAGES_FRACTION of the
+# memory the device reports (accelerators; a CPU device reports none).
+# Omniglot at 28 px is 15 MB; at 105 px 215 MB (background) / 358 MB (both
+# splits, the Vinyals splits).
+DEVICE_IMAGES_MAX_BYTES = 1 << 30
+DEVICE_IMAGES_FRACTION = 0.25
+ON_DEVICE = ("auto", "always", "never")
+
+
+def images_on_device(setting: str, nbytes: int, device) -> bool:
+  """Whether training images of `nbytes` (per device) live on the devices:
+  setting is config.data.on_device (auto | always | never)."""
+  if setting not in ON_DEVICE:
+    raise validation.ConfigError(
+        f"config.data.on_device={setting!r} is not one of {ON_DEVICE}: auto "
+        f"(on the devices when the images fit), always, never (the host "
+        f"gathers each batch).")
+  if setting != "auto":
+    return setting == "always"
+  limit = DEVICE_IMAGES_MAX_BYTES
+  try:
+    stats = device.memory_stats() or {}
+  except Exception:  # pylint: disable=broad-except
+    stats = {}
+  if stats.get("bytes_limit"):
+    limit = min(limit, int(DEVICE_IMAGES_FRACTION * stats["bytes_limit"]))
+  return nbytes <= limit
+
+
+@jax.jit
+def _stack_steps(per_step):
+  return {k: jnp.stack([m[k].reshape(m[k].shape[1:]) for m in per_step])
+          for k in per_step[0]}
+
+
+def fetch_metrics(pending) -> dict:
+  """{name: [steps, ...] values} of the pmapped step's metrics of several
+  steps (each replicated over the devices), stacked on this process's first
+  device and read in one device_get."""
+  return jax.device_get(_stack_steps([_first_shards(m) for m in pending]))
+
+
+def mean_metrics(pending) -> dict:
+  """{name: float} the means over the pending steps' metrics."""
+  return {k: float(np.mean(v)) for k, v in fetch_metrics(pending).items()}
+
+
+def device_image_table(config, data, groups, devices):
+  """The training images as sampler.ImageTable, replicated on this process's
+  devices, when config.data.on_device puts them there (auto: when they fit,
+  images_on_device); None to feed the step from the host."""
+  setting = config.data.get("on_device", "auto")
+  if not images_on_device(setting, sampler_lib.image_table_bytes(
+      data.images, groups), devices[0]):
+    return None
+  return replicate(sampler_lib.image_table(data.images, groups), devices)
 
 
 # --------------------------------------------------------------------------
@@ -252,7 +340,8 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
   model = models.create_model(config.model, axis_name=AXIS)
   image_shape = (config.data.image_size, config.data.image_size, 1)
   config_dict = config.to_dict()
-  mngr = checkpoints.manager(workdir, config.train.keep_checkpoints)
+  mngr = checkpoints.manager(workdir, config.train.keep_checkpoints,
+                             async_save=True)
   # A method's data-dependent start (the prototype table's pass over the
   # training split) only when there is no checkpoint to restore.
   state = create_train_state(
@@ -287,14 +376,19 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
                                    config.train.matmul_precision)
   state = replicate(state, devices)
   item_class = sampler.groups.group_class[sampler.groups.item_group]
+  table = device_image_table(config, data, sampler.groups, devices)
 
   def batch(step):
-    """This process's shares of the global batch, [n_local, C*V*M / n, S, S,
-    1] (sampler.shard), the class ids of all C rows, [n_local, C], and their
-    group ids, [n_local, C, V]."""
+    """This process's shares of the global batch (sampler.shard): item ids
+    into the images on the devices (IndexedImages, [n_local, C*V*M / n]) or,
+    fed by the host, their pixels [n_local, C*V*M / n, S, S, 1]; the class
+    ids of all C rows, [n_local, C], and their group ids, [n_local, C, V]."""
     indices = sampler.indices(step)
-    images = sampler_lib.gather_images(
-        data.images, sampler.groups, sampler_lib.shard(indices, n)[rows])
+    share = sampler_lib.shard(indices, n)[rows]
+    if table is None:
+      images = sampler_lib.gather_images(data.images, sampler.groups, share)
+    else:
+      images = IndexedImages(table, share.astype(np.int32))
     labels = np.broadcast_to(item_class[indices[:, 0, 0]],
                              (len(rows), len(indices)))
     group_ids = sampler.groups.item_group[indices[:, :, 0]]
@@ -322,9 +416,11 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
         f"{k}={v:.4f}" for k, v in accuracy.items()))
     _log_metrics(workdir, writer, step, dict(accuracy, wall_s=wall_s), "eval")
 
-  # ---- Loop. The next batch is built on the host while the device runs. ----
+  # ---- Loop. Steps are dispatched ahead of the device: the host waits for
+  # it only to read a log line's metrics (once) and a checkpoint's state. ----
+  fed = "images on the devices" if table is not None else "fed by the host"
   tqdm.write(f"Training {config.name} from step {start} to {num_steps} on {n} "
-             f"{devices[0].platform} device(s); workdir {workdir}.")
+             f"{devices[0].platform} device(s), {fed}; workdir {workdir}.")
   t0, wall_before = time.time(), logs.wall_seconds_before(workdir, start)
   if periodic_eval and start == 0:
     te = time.time()
@@ -336,10 +432,24 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
              dynamic_ncols=True, disable=not lead,
              mininterval=1.0 if sys.stderr.isatty() else 30.0)
   pending = []  # per-step metrics (on device) since the last log line
+  # Host work on what was read (writing a log line, handing a checkpoint to
+  # Orbax), done once the next step is queued, so the device does not wait
+  # for it; whatever is left runs on the way out, a crash included.
+  later = []
+
+  def write_log_line(done, metrics):
+    if lead:
+      bar.set_postfix(loss=f"{metrics['loss']:.4f}")
+      tqdm.write(f"step {done}: " + ", ".join(
+          f"{k}={v:.4g}" for k, v in metrics.items()))
+      _log_metrics(workdir, writer, done, metrics)
+
   try:
     for step in range(start, num_steps):
       state, step_metrics = p_train_step(state, *next_batch)
       pending.append(step_metrics)
+      while later:
+        later.pop(0)()
       done = step + 1
       bar.update(1)
       log_due = done % config.train.log_every == 0 or done == num_steps
@@ -347,8 +457,7 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
       if log_due or save_due:
         # Means over the steps since the last log line. Checked before every
         # save too: a non-finite state is never checkpointed.
-        host = [unreplicate(m) for m in pending]
-        metrics = {k: float(np.mean([h[k] for h in host])) for k in host[0]}
+        metrics = mean_metrics(pending)
         if not all(np.isfinite(v) for v in metrics.values()):
           raise NonFiniteLossError(
               f"Non-finite training metrics at step {done}: {metrics}. The "
@@ -359,14 +468,11 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
         metrics["steps_per_s"] = (done - start) / train_s
         metrics["wall_s"] = wall_before + train_s
         metrics["num_devices"] = n
-        if lead:
-          bar.set_postfix(loss=f"{metrics['loss']:.4f}")
-          tqdm.write(f"step {done}: " + ", ".join(
-              f"{k}={v:.4g}" for k, v in metrics.items()))
-          _log_metrics(workdir, writer, done, metrics)
-      if save_due:
-        checkpoints.save(mngr, done, unreplicate(state), config_dict,
-                         metadata)
+        later.append(functools.partial(write_log_line, done, metrics))
+      if save_due:  # a host copy, written in the background
+        later.append(functools.partial(
+            checkpoints.save, mngr, done, unreplicate(state), config_dict,
+            metadata))
       if periodic_eval and (done % config.eval.every == 0 or done == num_steps):
         te = time.time()
         run_periodic_eval(done, unreplicate(state),
@@ -375,10 +481,14 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
       if done < num_steps:
         next_batch = batch(done)
   finally:
-    bar.close()
-    mngr.wait_until_finished()  # a started save completes even on a crash
-    mngr.close()
-    if writer is not None:
-      writer.close()
+    try:
+      while later:
+        later.pop(0)()
+      checkpoints.finish(mngr)  # a started save completes, even on a crash
+    finally:
+      bar.close()
+      mngr.close()
+      if writer is not None:
+        writer.close()
   tqdm.write(f"Trained {num_steps - start} steps in {time.time() - t0:.1f}s.")
   return unreplicate(state)

@@ -178,6 +178,33 @@ def test_gather_images_rotates_and_scales():
     np.testing.assert_array_equal(got, want)
 
 
+def test_gather_on_the_device_equals_the_host_gather_bit_for_bit():
+  """The device-fed step's gather (uint8 table, index, rotation by a pixel
+  permutation, float32 on the device) gives exactly gather_images' values,
+  for every pixel value 0..255 and every rotation; the table holds only the
+  images some item uses."""
+  import jax  # pylint: disable=g-import-not-at-top
+  data, g = rotation_groups()
+  images = np.random.default_rng(0).integers(
+      0, 256, data.images.shape).astype(np.uint8)
+  keep = np.flatnonzero(g.item_image % 3 != 0)  # images 0, 3, ... unused
+  g = groups_lib.Groups(g.item_image[keep], g.item_rotation[keep],
+                        np.array([0, len(keep)]), np.array([0]),
+                        np.array([0]))
+  table = sampler_lib.image_table(images, g)
+  assert table.pixels.shape == (len(np.unique(g.item_image)),
+                                images.shape[1] * images.shape[2])
+  assert sampler_lib.image_table_bytes(images, g) == sum(
+      x.nbytes for x in table)
+  idx = np.random.default_rng(1).integers(0, len(keep), (3, 2, 5))
+  assert set(g.item_rotation[idx].ravel()) == {0, 1, 2, 3}
+  got = jax.jit(sampler_lib.gather_images_on_device)(table, idx)
+  want = sampler_lib.gather_images(images, g, idx)
+  assert got.dtype == want.dtype and got.shape == want.shape
+  np.testing.assert_array_equal(np.asarray(got), want)
+  assert len(np.unique(images[g.item_image[idx]])) == 256
+
+
 def test_missing_data_is_a_clear_error(tmp_path):
   with pytest.raises(omniglot.DataError, match="TFDS_DATA_DIR"):
     omniglot.load_split("train", data_dir=str(tmp_path / "nothing"),

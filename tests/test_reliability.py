@@ -96,6 +96,33 @@ def test_failed_save_keeps_the_last_good_checkpoint(tmp_path, fake_data,
   assert step == 2 and int(state.step) == 2
 
 
+@pytest.mark.slow
+def test_a_save_failing_in_the_background_keeps_the_last_good_checkpoint(
+    tmp_path, fake_data, monkeypatch):
+  """Training saves asynchronously: a write that fails in Orbax's background
+  thread (here: a metadata item JSON cannot encode) stops the run with the
+  CheckpointError of that step, naming the last good checkpoint, which
+  stays readable; the same command then resumes from it."""
+  config = tiny_config()
+  real_save = checkpoints.save
+
+  def unwritable_at_4(mngr, step, state, config_dict, metadata=None):
+    if step == 4:
+      metadata = dict(metadata, unwritable=object())
+    return real_save(mngr, step, state, config_dict, metadata)
+
+  monkeypatch.setattr(checkpoints, "save", unwritable_at_4)
+  with pytest.raises(checkpoints.CheckpointError,
+                     match=r"step 4.*not JSON serializable.*\(step 2\) is "
+                     r"untouched"):
+    train.train(config, str(tmp_path))
+  monkeypatch.setattr(checkpoints, "save", real_save)
+  step, state = restore(config, str(tmp_path))
+  assert step == 2 and int(state.step) == 2
+  assert int(train.train(config, str(tmp_path)).step) == 6
+  assert restore(config, str(tmp_path))[0] == 6
+
+
 def test_non_finite_loss_stops_and_keeps_the_good_checkpoint(
     tmp_path, fake_data, monkeypatch):
   config = tiny_config()

@@ -6,13 +6,14 @@ import jax
 import numpy as np
 import pytest
 
-from conftest import tiny_config
+from conftest import fake_split, tiny_config
 from grouprep import checkpoints
 from grouprep.methods.interface import TrainingGroups
 from grouprep.methods.registry import get_method
 from grouprep import models
 from grouprep import train
 from grouprep import validation
+from grouprep.data import groups as groups_lib
 from grouprep.data import omniglot
 from grouprep.data import sampler as sampler_lib
 
@@ -212,23 +213,25 @@ def test_checkpoint_restores_the_identical_state(tmp_path, fake_data):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("on_device", ["always", "never"])
 def test_interrupted_run_resumes_at_the_right_step(tmp_path, fake_data,
-                                                   monkeypatch):
+                                                   monkeypatch, on_device):
   config = tiny_config()
+  config.data.on_device = on_device
   full = train.train(config, str(tmp_path / "full"))
 
-  real_gather, calls = sampler_lib.gather_images, []
+  real_indices, calls = sampler_lib.Sampler.indices, []
 
-  def dying_gather(*args):
+  def dying_indices(*args):
     calls.append(1)
     if len(calls) == 5:  # the batch of step 4: steps 0..3 ran, 4 saved
       raise KeyboardInterrupt
-    return real_gather(*args)
+    return real_indices(*args)
 
-  monkeypatch.setattr(sampler_lib, "gather_images", dying_gather)
+  monkeypatch.setattr(sampler_lib.Sampler, "indices", dying_indices)
   with pytest.raises(KeyboardInterrupt):
     train.train(config, str(tmp_path / "cut"))
-  monkeypatch.setattr(sampler_lib, "gather_images", real_gather)
+  monkeypatch.setattr(sampler_lib.Sampler, "indices", real_indices)
   mngr = checkpoints.manager(str(tmp_path / "cut"))
   assert mngr.latest_step() == 4
   log = [json.loads(l) for l in open(tmp_path / "cut" / "train_log.jsonl")]
@@ -238,6 +241,148 @@ def test_interrupted_run_resumes_at_the_right_step(tmp_path, fake_data,
   assert [r["step"] for r in log] == [2, 4, 6]  # resumed at 4, not at 0
   for a, b in zip(leaves(full.params), leaves(resumed.params)):
     np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+# --------------------------------------------------------------------------
+# The device-fed loop: images on the devices, metrics read once per log line.
+# --------------------------------------------------------------------------
+def host_and_device_batches(n, c=3, m=3, steps=3, v=2):
+  """(host-fed, device-fed, labels, group ids) of `steps` sampled batches of
+  a fake split on n devices: the host's gather_images (the reference) and
+  IndexedImages into the images replicated on the devices."""
+  data = fake_split(size=16)
+  groups = groups_lib.build_groups(data.alphabet, np.arange(len(data)))
+  smp = sampler_lib.Sampler(groups, c, v, m, seed=0)
+  table = train.replicate(sampler_lib.image_table(data.images, groups),
+                          jax.local_devices()[:n])
+  item_class = groups.group_class[groups.item_group]
+  for step in range(steps):
+    idx = smp.indices(step)
+    share = sampler_lib.shard(idx, n)
+    yield (sampler_lib.gather_images(data.images, groups, share),
+           train.IndexedImages(table, share.astype(np.int32)),
+           np.broadcast_to(item_class[idx[:, 0, 0]], (n, c)),
+           np.broadcast_to(groups.item_group[idx[:, :, 0]], (n, c, v)))
+
+
+@pytest.mark.multi_device
+@pytest.mark.parametrize("name", ["gi_centroid", "gi_centroid_augmented"])
+def test_device_fed_steps_equal_host_fed_steps_bit_for_bit(name):
+  """Three steps on 2 devices, C*V*M = 3*2*3 images (a class and a group cut
+  between the devices; the augmented config's random views sliced per
+  device): gathering on the device by index gives the parameters, BatchNorm
+  statistics, optimizer state and metrics of the host-fed step, bit for
+  bit."""
+  config = tiny_config(name)
+  n, devices = 2, jax.local_devices()[:2]
+  model = models.create_model(config.model, axis_name=train.AXIS)
+  state = train.create_train_state(config, model, (16, 16, 1), num_classes=6)
+  step = train.make_p_train_step(get_method(config.loss), devices)
+  host, dev = train.replicate(state, devices), train.replicate(state, devices)
+  for images, indexed, labels, group_ids in host_and_device_batches(n):
+    assert images.shape == (n, 9, 16, 16, 1)
+    host, m_host = step(host, images, labels, group_ids)
+    dev, m_dev = step(dev, indexed, labels, group_ids)
+    for k in m_host:
+      np.testing.assert_array_equal(np.asarray(m_host[k]),
+                                    np.asarray(m_dev[k]), err_msg=k)
+  host, dev = train.unreplicate(host), train.unreplicate(dev)
+  assert int(host.step) == int(dev.step) == 3
+  for a, b in zip(leaves(host), leaves(dev)):
+    np.testing.assert_array_equal(a, b)
+  assert any(not np.array_equal(a, b) for a, b in
+             zip(leaves(state.params), leaves(host.params)))
+
+
+@pytest.mark.slow
+def test_device_fed_and_host_fed_runs_are_identical(tmp_path, fake_data):
+  """train.train with the images on the devices and fed by the host: the
+  same log lines (timings aside) and the same final state, bit for bit."""
+  runs = {}
+  for on_device in ("always", "never"):
+    config = tiny_config("gi_centroid_augmented")
+    config.data.on_device = on_device
+    state = train.train(config, str(tmp_path / on_device))
+    log = [json.loads(l) for l in open(tmp_path / on_device /
+                                       "train_log.jsonl")]
+    runs[on_device] = state, [{k: v for k, v in r.items() if k not in (
+        "wall_s", "steps_per_s")} for r in log]
+  assert runs["always"][1] == runs["never"][1]
+  for a, b in zip(leaves(runs["always"][0]), leaves(runs["never"][0])):
+    np.testing.assert_array_equal(a, b)
+
+
+def test_images_live_on_the_devices_when_they_fit():
+  cpu = jax.local_devices()[0]
+  assert train.images_on_device("auto", 15 << 20, cpu)  # Omniglot, 28 px
+  assert not train.images_on_device(
+      "auto", train.DEVICE_IMAGES_MAX_BYTES + 1, cpu)
+
+  class SmallAccelerator:
+    def memory_stats(self):
+      return {"bytes_limit": 40 << 20}
+
+  assert not train.images_on_device("auto", 15 << 20, SmallAccelerator())
+  assert train.images_on_device("auto", 5 << 20, SmallAccelerator())
+  assert train.images_on_device("always", 1 << 40, cpu)
+  assert not train.images_on_device("never", 1, cpu)
+  with pytest.raises(validation.ConfigError, match="data.on_device='gpu'"):
+    train.images_on_device("gpu", 1, cpu)
+
+
+@pytest.mark.multi_device
+def test_metrics_of_many_steps_come_back_in_one_transfer(monkeypatch):
+  """fetch_metrics: the pending steps' replicated metrics are stacked on the
+  device and read in one jax.device_get; their means are the log line's."""
+  devices = jax.local_devices()[:2]
+  fn = jax.pmap(lambda x: {"loss": x.sum(), "grad_norm": x.mean()},
+                axis_name=train.AXIS, devices=devices)
+  xs = np.random.default_rng(0).random((5, 2, 3), np.float32)
+  pending = [fn(x) for x in xs]
+  real, calls = jax.device_get, []
+  monkeypatch.setattr(jax, "device_get",
+                      lambda tree: calls.append(1) or real(tree))
+  got = train.fetch_metrics(pending)
+  assert len(calls) == 1
+  want = [train.unreplicate(p) for p in pending]
+  monkeypatch.undo()
+  for k in ("loss", "grad_norm"):
+    np.testing.assert_array_equal(got[k], [w[k] for w in want])
+  calls.clear()
+  monkeypatch.setattr(jax, "device_get",
+                      lambda tree: calls.append(1) or real(tree))
+  means = train.mean_metrics(pending)
+  assert len(calls) == 1
+  assert means["loss"] == float(np.mean([w["loss"] for w in want]))
+
+
+def test_a_log_line_holds_the_means_of_its_steps_metrics(tmp_path, fake_data,
+                                                         monkeypatch):
+  """Every logged metric is the mean of that metric over the steps since the
+  previous log line (log every 3 steps, saves at 2 and 4 between them)."""
+  config = tiny_config()
+  config.train.log_every = 3
+  real, per_step = train.make_p_train_step, []
+
+  def recording(method, devices=None, precision="highest"):
+    step = real(method, devices, precision)
+
+    def run(*args):
+      state, metrics = step(*args)
+      per_step.append(train.unreplicate(metrics))
+      return state, metrics
+
+    return run
+
+  monkeypatch.setattr(train, "make_p_train_step", recording)
+  train.train(config, str(tmp_path))
+  log = [json.loads(l) for l in open(tmp_path / "train_log.jsonl")]
+  assert [r["step"] for r in log] == [3, 6] and len(per_step) == 6
+  for row, steps in zip(log, (per_step[:3], per_step[3:])):
+    assert set(steps[0]) <= set(row)
+    for k in steps[0]:
+      assert row[k] == float(np.mean([s[k] for s in steps])), k
+  assert log[0]["loss"] != log[1]["loss"]
 
 
 @pytest.mark.parametrize("field,value,match", [

@@ -3,9 +3,17 @@
 A batch holds C classes, V distinct groups (views) of each class and M distinct
 items of each group. The same (seed, step) always gives the same batch, so a
 resumed run sees exactly the batches an uninterrupted run would have seen.
+
+Pixels reach the step in one of two ways, with the same float32 values:
+`gather_images` builds the batch on the host (NumPy), or the images live on
+the device as uint8 (`image_table`, built once) and the step gathers its
+items from them by index (`gather_images_on_device`).
 """
 import dataclasses
+from typing import NamedTuple
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from grouprep.data import images as images_lib
@@ -89,6 +97,60 @@ def gather_images(images: np.ndarray, groups: Groups,
       imgs[sel] = np.rot90(imgs[sel], k=r, axes=(1, 2))
   out = images_lib.to_float(imgs)
   return out.reshape(indices.shape + imgs.shape[1:] + (1,))
+
+
+class ImageTable(NamedTuple):
+  """The images a sampler's items are drawn from, as a device holds them.
+
+  pixels: [U, S * S] uint8, the U images the items use (strokes bright);
+  item_image: [I] int32, each item's row of pixels; item_rotation: [I]
+  int32 in 0..3 (k * 90 degrees, as Groups.item_rotation).
+  """
+  pixels: np.ndarray
+  item_image: np.ndarray
+  item_rotation: np.ndarray
+
+
+def image_table_bytes(images: np.ndarray, groups: Groups) -> int:
+  """The bytes image_table(images, groups) takes, without building it."""
+  used = len(np.unique(groups.item_image))
+  return used * int(np.prod(images.shape[1:])) + 8 * len(groups.item_image)
+
+
+def image_table(images: np.ndarray, groups: Groups) -> ImageTable:
+  """The ImageTable of `groups` over images [N, S, S] uint8: only the images
+  some item uses, in index order."""
+  used = np.unique(groups.item_image)
+  s = images.shape[-1]
+  pixels = np.asarray(images[used], np.uint8).reshape(len(used), s * s)
+  return ImageTable(pixels,
+                    np.searchsorted(used, groups.item_image).astype(np.int32),
+                    groups.item_rotation.astype(np.int32))
+
+
+def rotation_permutations(image_size: int) -> np.ndarray:
+  """[4, S * S] int32: row k lists, for each pixel of an image rotated by
+  np.rot90(k), the flat pixel of the upright image it comes from."""
+  flat = np.arange(image_size * image_size).reshape(image_size, image_size)
+  return np.stack([np.rot90(flat, k).reshape(-1) for k in range(4)]).astype(
+      np.int32)
+
+
+def gather_images_on_device(table: ImageTable,
+                            indices: jax.Array) -> jax.Array:
+  """gather_images in jnp, on whatever device holds `table` (traceable).
+
+  indices: [...] item ids -> [..., S, S, 1] float32, bit for bit the values
+  gather_images gives (rotations are pixel permutations; uint8 -> float32 is
+  images.to_float's multiply by float32(1 / 255)).
+  """
+  s = int(round(table.pixels.shape[-1] ** 0.5))
+  flat = indices.reshape(-1)
+  pixels = table.pixels[table.item_image[flat]]  # [B, S * S]
+  perm = jnp.asarray(rotation_permutations(s))[table.item_rotation[flat]]
+  rotated = jnp.take_along_axis(pixels, perm, axis=1)
+  out = rotated.astype(jnp.float32) * np.float32(1.0 / 255.0)
+  return out.reshape(indices.shape + (s, s, 1))
 
 
 def shard(batch: np.ndarray, num_devices: int, batch_dims: int = 3
