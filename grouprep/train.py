@@ -250,7 +250,7 @@ def unreplicate(tree):
 # splits, the Vinyals splits).
 DEVICE_IMAGES_MAX_BYTES = 1 << 30
 DEVICE_IMAGES_FRACTION = 0.25
-ON_DEVICE = ("auto", "always", "never")
+ON_DEVICE = sampler_lib.ON_DEVICE
 
 
 def images_on_device(setting: str, nbytes: int, device) -> bool:

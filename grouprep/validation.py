@@ -13,6 +13,7 @@ from grouprep import platform
 from grouprep import pooling
 from grouprep.data import groups as groups_lib
 from grouprep.data import images as images_lib
+from grouprep.data import sampler
 from grouprep.data import splits
 from grouprep.errors import ConfigError
 from grouprep.evaluators.registry import EVALUATORS
@@ -68,6 +69,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
   _choice(config.data.label_key, groups_lib.LABEL_KEYS, "data.label_key")
   _choice(config.data.group_key, groups_lib.GROUP_KEYS, "data.group_key")
   _choice(config.data.train_split, splits.TRAIN_SPLITS, "data.train_split")
+  _choice(config.data.get("on_device", "auto"), sampler.ON_DEVICE,
+          "data.on_device")
   _choice(config.train.optimizer, ("adam", "sgd"), "train.optimizer")
   _choice(config.train.schedule, ("constant", "cosine", "step"),
           "train.schedule")

@@ -72,6 +72,8 @@ def _set(config, dotted, value):
     # Prototype candidates pool each device's groups: C * V = 8 groups on
     # 16 devices would cut groups (C * V * M = 32 images divide).
     ("gi_centroid_prototypes", {"num_devices": 16}, "groups_per_class"),
+    # Where the training images live: auto, always or never.
+    ("gi_centroid", {"data.on_device": "gpu"}, "data.on_device"),
     # Unknown evaluator names.
     ("gi_centroid", {"evals": ("distance", "nope")}, "evals"),
     ("gi_centroid", {"eval.during_training": ("nope",)},

@@ -19,6 +19,10 @@ import numpy as np
 from grouprep.data import images as images_lib
 from grouprep.data.groups import Groups
 
+# config.data.on_device: where the training images live
+# (train.images_on_device).
+ON_DEVICE = ("auto", "always", "never")
+
 
 class BatchShapeError(ValueError):
   """The requested C x V x M batch cannot be drawn from the groups."""
