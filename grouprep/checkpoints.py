@@ -22,9 +22,7 @@ import jax
 import numpy as np
 import orbax.checkpoint as ocp
 
-
-class CheckpointError(RuntimeError):
-  """A checkpoint is missing, unreadable or from another configuration."""
+from grouprep.errors import CheckpointError
 
 
 # Fields that fix the meaning of the saved state and the batches that follow

@@ -1,10 +1,31 @@
-"""Errors that end a run with one message naming the cause (main prints it)."""
+"""Errors that end a run with one message naming the cause.
+
+Every error a user can fix (a config field, a dataset, a checkpoint, a
+batch shape, a diverging run) derives from GroupRepError, the one class
+`main` catches and prints; anything else is a bug and keeps its traceback.
+"""
 
 
-class ConfigError(ValueError):
+class GroupRepError(Exception):
+  """An error whose message says what was wrong and what to do."""
+
+
+class ConfigError(GroupRepError, ValueError):
   """A config field has a value grouprep cannot run."""
 
 
-class DataError(RuntimeError):
+class DataError(GroupRepError, RuntimeError):
   """A dataset cannot be found, prepared or read (Omniglot through TFDS, a
   folder tree or a CSV manifest)."""
+
+
+class CheckpointError(GroupRepError, RuntimeError):
+  """A checkpoint is missing, unreadable or from another configuration."""
+
+
+class BatchShapeError(GroupRepError, ValueError):
+  """The requested C x V x M batch cannot be drawn from the groups."""
+
+
+class NonFiniteLossError(GroupRepError, FloatingPointError):
+  """The training loss became NaN or infinite."""

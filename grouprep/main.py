@@ -86,11 +86,7 @@ def run(config, workdir: str, mode: str = "train_and_eval"):
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-  from grouprep import checkpoints, errors  # pylint: disable=g-import-not-at-top
-  from grouprep.data import omniglot, sampler  # pylint: disable=g-import-not-at-top
-  user_errors = (errors.ConfigError, checkpoints.CheckpointError,
-                 omniglot.DataError, sampler.BatchShapeError,
-                 train.NonFiniteLossError)
+  from grouprep import errors  # pylint: disable=g-import-not-at-top
   if not FLAGS["verbosity"].present:
     logging.set_verbosity(logging.WARNING)  # libraries' INFO chatter off
   config = FLAGS.config
@@ -101,7 +97,7 @@ def main(argv):
                          FLAGS.process_id)
   try:
     run(config, FLAGS.workdir, FLAGS.mode)
-  except user_errors as e:
+  except errors.GroupRepError as e:
     print(f"grouprep: error: {e}", file=sys.stderr)
     sys.exit(2)
 

@@ -23,6 +23,7 @@ from grouprep import validation
 from grouprep.data import augment
 from grouprep.data import pipeline
 from grouprep.data import sampler as sampler_lib
+from grouprep.errors import NonFiniteLossError
 from grouprep.evaluators import common
 from grouprep.methods.interface import Batch
 from grouprep.methods.interface import Method
@@ -32,10 +33,6 @@ from grouprep.methods.registry import get_method
 from grouprep.state import TrainState
 
 AXIS = "batch"  # The pmapped device axis.
-
-
-class NonFiniteLossError(FloatingPointError):
-  """The training loss became NaN or infinite."""
 
 
 # --------------------------------------------------------------------------

@@ -18,14 +18,11 @@ import numpy as np
 
 from grouprep.data import images as images_lib
 from grouprep.data.groups import Groups
+from grouprep.errors import BatchShapeError
 
 # config.data.on_device: where the training images live
 # (train.images_on_device).
 ON_DEVICE = ("auto", "always", "never")
-
-
-class BatchShapeError(ValueError):
-  """The requested C x V x M batch cannot be drawn from the groups."""
 
 
 @dataclasses.dataclass(frozen=True)
