@@ -10,7 +10,7 @@
 The checkpoint brings its config and the sizes of its heads (checkpoints.py's
 metadata): no config file and no dataset are read. Everything is in the
 method's embedding space, computed by the code `evaluate` measures with
-(evaluators/common.py): an item is unit(f(x)) ("unit" space: cosine-type
+(grouprep/encoder.py): an item is unit(f(x)) ("unit" space: cosine-type
 losses) or f(x) ("raw": -||.||^2); a group is what the method's loss pools
 (unit(pool(raw items)) for the group-contrastive losses, their learned
 pooling parameters included), or the config's pooling of the items in the
@@ -37,17 +37,13 @@ import warnings
 from typing import Dict, Optional
 
 import jax
-import ml_collections
 import numpy as np
 
-from grouprep import checkpoints
+from grouprep import encoder as encoder_lib
 from grouprep import metrics
 from grouprep import models
 from grouprep import platform
-from grouprep import state as state_lib
 from grouprep.data import images as images_lib
-from grouprep.evaluators import common
-from grouprep.methods.interface import no_training_groups
 from grouprep.methods.registry import get_method
 
 
@@ -71,13 +67,13 @@ class Encoder:
     self.num_classes = (metadata or {}).get("num_classes")
     self.dataset = (metadata or {}).get("dataset")
     self._model = models.create_model(config.model)
-    self._apply = common.make_apply_fn(self._model)
+    self._apply = encoder_lib.make_apply_fn(self._model)
     # On the default device once, not with every batch.
     self._variables = jax.device_put(variables)
     method = get_method(config.loss)
     self.embedding_space = method.embedding_space
     self.pooling = config.loss.pooling
-    self._space = common.Space.of(method, config.loss.pooling, head)
+    self._space = encoder_lib.Space.of(method, config.loss.pooling, head)
     self.image_size = int(config.data.image_size)
     self.strokes = config.data.get("strokes") or "dark"  # older configs
     x = jax.ShapeDtypeStruct((1, self.image_size, self.image_size, 1),
@@ -97,9 +93,8 @@ class Encoder:
     x = images_lib.to_float(pixels)[..., None]
     # A power of two in [8, batch_size]: a few shapes (a few compilations)
     # serve every input size.
-    bucket = common._bucket  # pylint: disable=protected-access
-    padded = min(self.batch_size, bucket(max(len(x), 1)))
-    embed = common.make_embed_fn(self._model, self._variables, padded,
+    padded = min(self.batch_size, encoder_lib.bucket(max(len(x), 1)))
+    embed = encoder_lib.make_embed_fn(self._model, self._variables, padded,
                                  self._apply)
     with self._precision():
       return embed(x)
@@ -190,52 +185,21 @@ def load(workdir: str, *, batch_size: Optional[int] = None,
       not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
     raise ValueError(f"batch_size={batch_size!r} must be an integer >= 1 "
                      f"(images per forward pass).")
-  mngr = checkpoints.read_only_manager(workdir)
-  try:
-    step, saved, state = checkpoints.restore_saved(mngr)
-    if step is None:
-      raise checkpoints.CheckpointError(
-          f"No checkpoint in {mngr.directory}: train first (python -m "
-          f"grouprep.main --config=... --workdir={workdir}).")
-    metadata = checkpoints.read_metadata(mngr, step)
-  finally:
-    mngr.close()
-  config = ml_collections.ConfigDict(saved)
+  restored = encoder_lib.restore(workdir)
+  config = restored.config
   if precision is not None:
     if precision not in platform.PRECISIONS:
       raise ValueError(f"precision={precision!r} is not one of "
                        f"{platform.PRECISIONS}.")
     config.eval.matmul_precision = precision
-  where = str(mngr.directory)
-  try:
-    model = models.create_model(config.model)
-    method = get_method(config.loss)
-  except (ValueError, KeyError, AttributeError) as e:
-    raise checkpoints.CheckpointError(
-        f"The checkpoint at step {step} in {where} names a model or loss "
-        f"this grouprep does not know ({e}); load it with the grouprep "
-        f"version that wrote it.") from None
-  size = int(config.data.image_size)
-  num_classes = (metadata or {}).get("num_classes")
-  if num_classes is None:
-    print(f"grouprep: note: the checkpoint at step {step} in {where} was "
-          f"written before grouprep stored head sizes with its checkpoints; "
-          f"its encoder and pooling are restored as saved and its "
-          f"classifier head (if any) is not checked.", file=sys.stderr,
-          flush=True)
-  # What the config builds, to check the checkpoint holds that model.
-  start = state_lib.initial(config.seed, model, method, (size, size, 1),
-                            no_training_groups(num_classes or 1))
-  expected = {"encoder": start.encoder}
-  got = {"encoder": state_lib.encoder_variables(state)}
-  if num_classes is not None:
-    expected["head"], got["head"] = start.head, state["params"]["head"]
-  checkpoints.check_shapes(
-      got, expected, where, step,
-      hint="it was not written by the model its own config describes "
-           "(another model's state, or an edited checkpoint); retrain it")
-  return Encoder(config, int(step), state_lib.encoder_variables(state),
-                 state["params"]["head"], metadata,
+  if (restored.metadata or {}).get("num_classes") is None:
+    print(f"grouprep: note: the checkpoint at step {restored.step} in "
+          f"{restored.where} was written before grouprep stored head sizes "
+          f"with its checkpoints; its encoder and pooling are restored as "
+          f"saved and its classifier head (if any) is not checked.",
+          file=sys.stderr, flush=True)
+  return Encoder(config, restored.step, restored.variables, restored.head,
+                 restored.metadata,
                  batch_size or int(config.eval.batch_size),
                  os.path.abspath(workdir))
 

@@ -21,11 +21,11 @@ import jax
 import numpy as np
 
 from grouprep import checkpoints
+from grouprep import encoder as encoder_lib
 from grouprep import logs
 from grouprep import metrics
 from grouprep import models
 from grouprep import platform
-from grouprep import state as state_lib
 from grouprep import validation
 from grouprep.data import lake as lake_data
 from grouprep.data import pipeline
@@ -120,27 +120,13 @@ def encoder_view(config, model, variables, head, inputs: Inputs,
                  apply=None) -> common.EncoderView:
   """The encoder evaluate measures: variables {"params", "batch_stats"} in
   eval mode, config.eval.batch_size images a batch, in the method's Space
-  with its head; apply: a common.make_apply_fn(model) to share."""
+  with its head; apply: an encoder.make_apply_fn(model) to share."""
   return common.EncoderView(
-      config, common.make_embed_fn(model, variables, config.eval.batch_size,
-                                   apply),
-      common.Space.of(get_method(config.loss), config.loss.pooling, head),
+      config, encoder_lib.make_embed_fn(model, variables,
+                                        config.eval.batch_size, apply),
+      encoder_lib.Space.of(get_method(config.loss), config.loss.pooling,
+                           head),
       inputs)
-
-
-def restore_trained(config, workdir: str):
-  """(step, state as saved, metadata or None, checkpoint folder) of the
-  latest checkpoint of workdir that config may evaluate
-  (checkpoints.EVAL_IDENTITY_FIELDS); a CheckpointError when there is none."""
-  mngr = checkpoints.read_only_manager(workdir)  # process 0 reads alone
-  step, trained = checkpoints.restore_latest(
-      mngr, None, config.to_dict(), checkpoints.EVAL_IDENTITY_FIELDS)
-  metadata = (checkpoints.read_metadata(mngr, step) if step is not None
-              else None)
-  mngr.close()
-  if trained is None:
-    raise checkpoints.no_checkpoint(workdir)
-  return step, trained, metadata, mngr.directory
 
 
 def make_periodic_eval(config, model):
@@ -150,7 +136,7 @@ def make_periodic_eval(config, model):
   config.eval.during_training_episodes episodes. Data are loaded once."""
   split_name = splits.train_split_of(config).during_training
   inputs = Inputs(config)
-  apply = common.make_apply_fn(model)
+  apply = encoder_lib.make_apply_fn(model)
   evals = tuple(config.eval.during_training)
   quick = config.copy_and_resolve_references()
   with quick.unlocked():
@@ -310,18 +296,14 @@ def evaluate(config, workdir: str) -> Dict:
 def _evaluate(config, workdir: str) -> Dict:
   from grouprep import report  # pylint: disable=g-import-not-at-top
   t0 = time.time()
-  step, trained, metadata, where = restore_trained(config, workdir)
-
+  trained = encoder_lib.restore(workdir, config)
+  step, metadata, where = trained.step, trained.metadata, trained.where
   model = models.create_model(config.model)
   method = get_method(config.loss)
-  image_shape = (config.data.image_size, config.data.image_size, 1)
-  # The untrained encoder; the class count only sizes heads, which no
-  # evaluator reads (a learned pooling's parameters do not depend on it).
-  start = state_lib.initial(config.seed, model, method, image_shape)
-  checkpoints.check_shapes(state_lib.encoder_variables(trained), start.encoder,
-                           where, step)
+  # The untrained encoder: the same model at initialisation.
+  start = trained.initial
   inputs = Inputs(config)
-  apply = common.make_apply_fn(model)
+  apply = encoder_lib.make_apply_fn(model)
   spec = splits.train_split_of(config)
   split_names = spec.eval_splits
   if spec.name == "labels":  # the held-out labels must be those it never saw
@@ -332,7 +314,7 @@ def _evaluate(config, workdir: str) -> Dict:
     return encoder_view(config, model, variables, head, inputs, apply)
 
   result_trained, plotted = evaluate_encoder(
-      encoder(state_lib.encoder_variables(trained), trained["params"]["head"]),
+      encoder(trained.variables, trained.head),
       split_names, keep=spec.plotted)
   # After the trained encoder: the inputs it loaded are the key's.
   untrained = encoder(start.encoder, start.head)

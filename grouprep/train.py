@@ -14,6 +14,7 @@ from absl import logging
 from tqdm import tqdm
 
 from grouprep import checkpoints
+from grouprep import encoder as encoder_lib
 from grouprep import evaluate
 from grouprep import logs
 from grouprep import models
@@ -24,7 +25,6 @@ from grouprep.data import augment
 from grouprep.data import pipeline
 from grouprep.data import sampler as sampler_lib
 from grouprep.errors import NonFiniteLossError
-from grouprep.evaluators import common
 from grouprep.methods.interface import Batch
 from grouprep.methods.interface import Method
 from grouprep.methods.interface import TrainingGroups
@@ -76,11 +76,12 @@ def training_groups(config, data, groups,
                            encoder).shape[-1]
       return np.zeros((groups.num_groups, dim), np.float32)
     with jax.default_matmul_precision(config.train.matmul_precision):
-      embed = common.make_embed_fn(model, encoder, config.eval.batch_size)
-      raw = common.embed_groups(embed, data.images, groups,
-                                config.eval.batch_size)
-      space = common.Space(method.embedding_space, method.pools_in_loss,
-                           config.loss.pooling, pool_params)
+      embed = encoder_lib.make_embed_fn(model, encoder,
+                                        config.eval.batch_size)
+      raw = encoder_lib.embed_groups(embed, data.images, groups,
+                                     config.eval.batch_size)
+      space = encoder_lib.Space(method.embedding_space, method.pools_in_loss,
+                                config.loss.pooling, pool_params)
       return space.groups(space.pool_input(raw), [
           groups.members(g) for g in range(groups.num_groups)])
 

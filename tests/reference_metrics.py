@@ -15,6 +15,7 @@ import numpy as np
 from grouprep import losses
 from grouprep import metrics
 from grouprep import pooling
+from grouprep import encoder as encoder_lib
 from grouprep.evaluators import common
 from grouprep.evaluators import disjoint_characters
 from grouprep.evaluators import fewshot
@@ -280,7 +281,7 @@ def installed(monkeypatch):
   """evaluate() with every metric computed as before (the split's groups,
   Theorem 1, item -> group, the size curve, few-shot)."""
   monkeypatch.setattr(
-      common.Space, "groups",
+      encoder_lib.Space, "groups",
       lambda self, pool_input, members: space_groups(self, pool_input,
                                                      members))
   monkeypatch.setattr(theorem1_eval.metrics, "triplet_margin", triplet_margin)

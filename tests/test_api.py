@@ -16,6 +16,7 @@ from conftest import TFDS_DIR, copy_run_with_strokes, needs_tfds, \
     write_foreign_checkpoint
 import grouprep
 from grouprep import checkpoints
+from grouprep import encoder as encoder_lib
 from grouprep import evaluate
 from grouprep import losses
 from grouprep import metrics
@@ -33,11 +34,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def evaluate_view(config, workdir) -> common.EncoderView:
   """The trained encoder as evaluate() builds it: its own two functions."""
-  _, trained, _, _ = evaluate.restore_trained(config, workdir)
+  trained = encoder_lib.restore(workdir, config)
   return evaluate.encoder_view(
-      config, models.create_model(config.model),
-      state_lib.encoder_variables(trained), trained["params"]["head"],
-      evaluate.Inputs(config))
+      config, models.create_model(config.model), trained.variables,
+      trained.head, evaluate.Inputs(config))
 
 
 @pytest.fixture(scope="module")

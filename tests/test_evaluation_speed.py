@@ -13,6 +13,7 @@ import pytest
 import reference_metrics as reference
 from conftest import TFDS_DIR, needs_tfds, tiny_config
 from grouprep import metrics
+from grouprep import encoder as encoder_lib
 from grouprep.evaluators import common
 
 RTOL = 1e-5
@@ -61,7 +62,7 @@ def test_distance_extremes_match_the_reference(scale):
 def test_theorem1_matches_the_reference(margin_m):
   x, label, offsets = _items(groups=16, seed=1)
   group_label = label[offsets[:-1]]
-  cents = common.group_centroids(x, offsets)
+  cents = encoder_lib.group_centroids(x, offsets)
   got = metrics.theorem1(cents, group_label, x, offsets, margin_m=margin_m,
                          num_triplets=20_000, seed=2)
   want = reference.theorem1(cents, group_label, x, offsets,
@@ -122,7 +123,7 @@ def test_item_to_group_decisions_match_the_reference(pool):
   item_image = 7 * group_label[item_group] + np.tile(np.arange(7), 18)
   raw = (rng.normal(size=(len(item_group), 5))
          + group_label[item_group][:, None] % 3).astype(np.float32)
-  space = common.Space("unit", True, pool)
+  space = encoder_lib.Space("unit", True, pool)
   pool_in = space.pool_input(raw)
   members = [np.flatnonzero(item_group == g) for g in range(18)]
   groups = space.groups(pool_in, members)
@@ -143,7 +144,7 @@ def test_size_curve_matches_the_reference():
   alphabet = np.repeat(np.arange(5), 6 * 5)
   character = np.repeat(np.arange(30), 5)
   raw = rng.normal(size=(150, 6)).astype(np.float32) + alphabet[:, None] % 2
-  space = common.Space("unit", True, "medoid")
+  space = encoder_lib.Space("unit", True, "medoid")
   args = (alphabet, character, (1, 2, 5, 0), 4, 2, 3)
   got = metrics.group_size_curve(
       *args, lambda m: space.groups(raw, m))
@@ -212,7 +213,7 @@ def test_a_smoke_checkpoint_evaluates_as_the_reference_does(tmp_path,
   theirs, and, on the trained encoder's unseen alphabets, each triplet's,
   few-shot query's and item's decision the same but at ties."""
   import importlib  # pylint: disable=g-import-not-at-top
-  from grouprep import evaluate, models, state as state_lib, train  # pylint: disable=g-import-not-at-top
+  from grouprep import evaluate, models, train  # pylint: disable=g-import-not-at-top
   config = importlib.import_module("configs.gi_centroid").get_config("smoke")
   config.data.data_dir = TFDS_DIR
   wd = str(tmp_path / "wd")
@@ -220,11 +221,10 @@ def test_a_smoke_checkpoint_evaluates_as_the_reference_does(tmp_path,
   new, old = _evaluated_both_ways(config, wd, monkeypatch)
   assert_same_metrics(new, old, flips_allowed=MAX_FLIPS)
 
-  _, trained, _, _ = evaluate.restore_trained(config, wd)
+  trained = encoder_lib.restore(wd, config)
   encoder = evaluate.encoder_view(
-      config, models.create_model(config.model),
-      state_lib.encoder_variables(trained), trained["params"]["head"],
-      evaluate.Inputs(config))
+      config, models.create_model(config.model), trained.variables,
+      trained.head, evaluate.Inputs(config))
   split = encoder.split("unseen_alphabets")
   groups, items = split.groups, split.items
   sub, _ = common.sample_items(groups, config.eval.theorem1_items, config.seed)

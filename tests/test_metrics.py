@@ -10,7 +10,7 @@ from conftest import SHARED
 from grouprep import metrics
 from grouprep import pooling
 from grouprep.data import lake as lake_data
-from grouprep.evaluators import common
+from grouprep import encoder as encoder_lib
 from grouprep.evaluators import lake as lake_eval
 
 
@@ -206,7 +206,7 @@ def test_item_to_group_accuracy_matches_brute_force(pool, space,
               if item_image[j] != item_image[i]]  # every copy of the drawing
       scores.append(dist(items[i], group(rows) if len(rows) < 4 else g_emb[g]))
     correct.append(group_label[np.argmin(scores)] == group_label[item_group[i]])
-  sp = common.Space(space, pools_in_loss, pool)
+  sp = encoder_lib.Space(space, pools_in_loss, pool)
   members = [np.flatnonzero(item_group == g) for g in range(6)]
   np.testing.assert_allclose(sp.groups(sp.pool_input(raw), members), g_emb,
                              rtol=1e-5, atol=1e-6)
@@ -358,7 +358,7 @@ def test_evaluation_space_is_the_one_the_loss_computes(name, space):
   raw = (rng.normal(size=(12, 5)) * rng.uniform(0.5, 9, size=(12, 1))).astype(
       np.float32)
   members = [np.arange(0, 4), np.arange(4, 8), np.arange(8, 12)]
-  sp = common.Space.of(method, config.loss.pooling)
+  sp = encoder_lib.Space.of(method, config.loss.pooling)
   items, groups = sp.items(raw), sp.groups(sp.pool_input(raw), members)
   if method.pools_in_loss:  # the loss pools raw items, then compares
     pooled = pooling.get_pooling(config.loss.pooling)(

@@ -6,7 +6,7 @@ from grouprep.data import groups as groups_lib
 from grouprep.data import pipeline
 from grouprep.data import splits
 from grouprep.data.sampler import gather_images
-from grouprep.evaluators.common import group_centroids
+from grouprep.encoder import group_centroids
 from grouprep.evaluators.common import sample_items
 
 
