@@ -7,6 +7,8 @@
   python -m grouprep.benchmark --what=loop --config gi_centroid --steps 200
   python -m grouprep.benchmark --what=loop_vs_step --config gi_centroid \
       --steps 150 --rounds 3
+  python -m grouprep.benchmark --what=eval --config gi_centroid \
+      --workdir runs/gi_centroid
   python -m grouprep.benchmark --what=compare --torch-python /tmp/torchpeer/bin/python
 
 Each prints JSON lines. --what=step times grouprep's own pmapped train step
@@ -18,7 +20,11 @@ dispatch, the device-fed gather, logging, checkpoints) on Omniglot with a
 config's batch shape: images/s between its first and last log lines, so
 compilation is left out. --what=loop_vs_step alternates the two, --rounds
 times each, on the config's C x V x M batch (its loss and pooling), and
-reports the medians and loop/step (the issue's target: >= 0.95 on a CPU).
+reports the medians and loop/step (the target: >= 0.95 on a CPU).
+--what=eval times `grouprep.main --mode=eval` of a finished --workdir in
+three states of a temporary grouprep cache (bench_eval): fresh, the
+untrained encoder's evaluation reused, and warm. --out=FILE appends the
+lines to FILE as well.
 --precision sets the step's matmul precision (config.train.matmul_precision).
 --what=compare alternates the two programs, --rounds times each, on both of
 the issue's settings (group_item + centroid, group_group + medoid) unless
@@ -364,11 +370,86 @@ def compare(args, loss: str, pooling: str) -> dict:
   return out
 
 
+def _emit(row: dict, out=None) -> None:
+  """Prints a result line (and appends it to the file out)."""
+  line = json.dumps(row)
+  print(line, flush=True)
+  if out:
+    with open(out, "a") as f:
+      f.write(line + "\n")
+
+
+EVAL_STATES = {
+    # state: (a fresh grouprep cache, keep the untrained evaluation, keep
+    # the compilation cache) before the timed evaluation
+    "fresh": (True, False, False),
+    "untrained_reused": (False, True, False),
+    "warm": (False, True, True),
+}
+
+
+def bench_eval(args) -> dict:
+  """eval_seconds of `python -m grouprep.main --mode=eval` on a finished
+  workdir (args.workdir, trained by configs/args.config.py), each in a fresh
+  process, in three states of the grouprep cache: fresh (an empty cache, as
+  on a fresh machine: the test split decoded from TFDS, every program
+  compiled, both encoders evaluated), untrained_reused (the untrained
+  encoder's evaluation kept, the compilation cache emptied) and warm (both
+  kept); args.rounds runs of each, medians. A temporary cache is used, so
+  the user's is left alone; metrics.json is rewritten in place."""
+  import shutil  # pylint: disable=g-import-not-at-top
+  if not args.workdir:
+    raise SystemExit("--what=eval needs --workdir, a finished run of "
+                     f"configs/{args.config}.py.")
+  runs = {k: [] for k in EVAL_STATES}
+  load = [os.getloadavg()[0]]  # other work on the machine slows every run
+  for _ in range(args.rounds):
+    with tempfile.TemporaryDirectory() as cache:
+      for state, (fresh, keep_untrained, keep_compiled) in (
+          EVAL_STATES.items()):
+        if fresh:
+          shutil.rmtree(cache)
+          os.makedirs(cache)
+        if not keep_untrained:
+          shutil.rmtree(os.path.join(cache, "untrained_eval"),
+                        ignore_errors=True)
+        if not keep_compiled:
+          shutil.rmtree(os.path.join(cache, "jax"), ignore_errors=True)
+        env = dict(os.environ, GROUPREP_CACHE=cache)
+        env.pop("JAX_COMPILATION_CACHE_DIR", None)
+        cmd = [sys.executable, "-m", "grouprep.main",
+               f"--config=configs/{args.config}.py",
+               f"--workdir={args.workdir}", "--mode=eval"]
+        out = subprocess.run(cmd, capture_output=True, text=True, env=env,
+                             check=False)
+        if out.returncode:
+          raise SystemExit(f"{' '.join(cmd)} failed:\n{out.stderr[-2000:]}")
+        with open(os.path.join(args.workdir, "metrics.json")) as f:
+          metrics = json.load(f)
+        runs[state].append(metrics["eval_seconds"])
+        load.append(os.getloadavg()[0])
+  import jax  # pylint: disable=g-import-not-at-top
+  machine = {"device": jax.devices()[0].device_kind,
+             "platform": jax.default_backend()}
+  if machine["platform"] == "cpu":
+    machine.update(cpu_info())
+  return {"what": "eval", "config": args.config, "step": metrics["step"],
+          "rounds": args.rounds,
+          "eval_seconds": {k: statistics.median(v) for k, v in runs.items()},
+          "runs": runs, "load_average_1min": [round(x, 2) for x in load],
+          "stack": metrics.get("stack"), **machine}
+
+
 def main(argv=None):
   p = argparse.ArgumentParser(description=__doc__,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
-  p.add_argument("--what", choices=["step", "loop", "loop_vs_step", "loss",
-                                    "data", "compare"], default="step")
+  p.add_argument("--what", choices=["step", "loop", "loop_vs_step", "eval",
+                                    "loss", "data", "compare"],
+                 default="step")
+  p.add_argument("--workdir", default=None,
+                 help="eval: a finished run of --config to evaluate")
+  p.add_argument("--out", default=None,
+                 help="also append each JSON line to this file")
   p.add_argument("--classes", type=int, default=32)
   p.add_argument("--items", type=int, default=4)
   p.add_argument("--views", type=int, default=2,
@@ -411,21 +492,23 @@ def main(argv=None):
   if args.what == "step":
     args.loss, args.pooling = args.loss or "group_item", args.pooling or \
         "centroid"
-    print(json.dumps(bench_step(args)))
+    _emit(bench_step(args), args.out)
   elif args.what == "loop":
-    print(json.dumps(bench_loop(args)))
+    _emit(bench_loop(args), args.out)
   elif args.what == "loop_vs_step":
-    print(json.dumps(loop_vs_step(args)))
+    _emit(loop_vs_step(args), args.out)
+  elif args.what == "eval":
+    _emit(bench_eval(args), args.out)
   elif args.what == "loss":
     for row in bench_loss(args):
-      print(json.dumps(row), flush=True)
+      _emit(row, args.out)
   elif args.what == "data":
-    print(json.dumps(bench_data(args)))
+    _emit(bench_data(args), args.out)
   else:
     settings = SETTINGS if args.loss is None else (
         (args.loss, args.pooling or "centroid"),)
     for loss, pooling in settings:
-      print(json.dumps(compare(args, loss, pooling)), flush=True)
+      _emit(compare(args, loss, pooling), args.out)
 
 
 if __name__ == "__main__":

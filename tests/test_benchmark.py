@@ -53,3 +53,38 @@ def test_conv4_flops_match_the_forward_xla_counts_with_every_tap():
   assert 0.85 * ours < xla < ours
   assert ours == pytest.approx(2 * 9 * 64 * (28**2 + 14**2 * 64 + 7**2 * 64 +
                                               3**2 * 64))
+
+
+def test_eval_benchmark_empties_what_each_state_says(tmp_path, monkeypatch):
+  """--what=eval: fresh starts from an empty grouprep cache, untrained_reused
+  keeps only the untrained evaluation, warm keeps it and the compiled
+  programs; each line is appended to --out."""
+  import json  # pylint: disable=g-import-not-at-top
+  import os  # pylint: disable=g-import-not-at-top
+  import subprocess  # pylint: disable=g-import-not-at-top
+  workdir = tmp_path / "run"
+  workdir.mkdir()
+  seen = []
+
+  def fake_run(cmd, env, **kwargs):
+    del kwargs
+    cache = env["GROUPREP_CACHE"]
+    seen.append(sorted(os.listdir(cache)))
+    for sub in ("jax", "untrained_eval", "data"):  # what an evaluation leaves
+      os.makedirs(os.path.join(cache, sub), exist_ok=True)
+    (workdir / "metrics.json").write_text(json.dumps(
+        {"step": 7, "eval_seconds": float(len(seen)), "stack": {}}))
+    assert "--mode=eval" in cmd
+    return subprocess.CompletedProcess(cmd, 0, "", "")
+
+  monkeypatch.setattr(benchmark.subprocess, "run", fake_run)
+  out = tmp_path / "lines.jsonl"
+  benchmark.main(["--what=eval", "--config=gi_centroid",
+                  f"--workdir={workdir}", "--rounds=2", f"--out={out}"])
+  fresh, reused, warm = [], ["data", "untrained_eval"], [
+      "data", "jax", "untrained_eval"]
+  assert seen == [fresh, reused, warm] * 2
+  line = json.loads(out.read_text())
+  assert line["eval_seconds"] == {"fresh": 2.5, "untrained_reused": 3.5,
+                                  "warm": 4.5}
+  assert line["step"] == 7 and len(line["load_average_1min"]) == 7

@@ -6,12 +6,19 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 
 import accelerator_report  # noqa: E402  pylint: disable=g-import-not-at-top
+import performance_report  # noqa: E402  pylint: disable=g-import-not-at-top
 
 
 def test_accelerator_numbers_are_the_checks_own():
   """docs/accelerators.md's GPU block is what results/accelerator_check/
   summary.json renders to (tools/accelerator_report.py)."""
   assert accelerator_report.main(["--check"]) == 0
+
+
+def test_cpu_performance_numbers_are_the_benchmarks_own():
+  """docs/performance.md's CPU block is what results/performance/cpu.jsonl
+  (the benchmark's --out lines) renders to (tools/performance_report.py)."""
+  assert performance_report.main(["--check"]) == 0
 
 
 def _run(path, config, step, ratio):

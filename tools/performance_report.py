@@ -1,0 +1,98 @@
+"""The CPU performance measurements as Markdown, written into
+docs/performance.md between its `<!-- cpu-performance -->` markers from
+results/performance/cpu.jsonl (the lines `python -m grouprep.benchmark
+--out=results/performance/cpu.jsonl` appends; the last line of each kind
+counts), so the page never holds a number the benchmark did not write.
+
+  python tools/performance_report.py [--lines results/performance/cpu.jsonl] \
+      [--doc docs/performance.md] [--check]
+
+--check exits 1 when the page's block differs from what the lines give (the
+test suite runs it).
+"""
+import argparse
+import json
+import os
+import re
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BEGIN, END = "<!-- cpu-performance -->", "<!-- /cpu-performance -->"
+
+
+def _machine(line: dict) -> str:
+  return (f"{line.get('cpu', line.get('device', '?'))}, {line.get('cores')} "
+          f"cores, {line.get('isa')}")
+
+
+def render(lines: list) -> str:
+  """The block's Markdown from the benchmark's JSON lines."""
+  last = {}
+  for line in lines:
+    last[line["what"]] = line
+  out = []
+  lv = last.get("loop_vs_step")
+  if lv:
+    out += [f"**The training loop against the bare step** "
+            f"(`python -m grouprep.benchmark --what=loop_vs_step --config "
+            f"{lv['config']} --steps {lv['loop_steps']} --rounds "
+            f"{lv['rounds']}`; {_machine(lv)}): batch C x V x M = "
+            f"{' x '.join(map(str, lv['batch_shape']))} at "
+            f"{lv['image_size']} px on {lv['devices']} devices, images on "
+            f"the devices: {'yes' if lv['images_on_device'] else 'no'}.", "",
+            "| | images/s (median of rounds) |", "|---|---|",
+            f"| the loop (sampling, dispatch, logging, checkpoints) | "
+            f"{lv['loop_images_per_s']:,.0f} |",
+            f"| the step alone (inputs already on the devices) | "
+            f"{lv['step_images_per_s']:,.0f} |",
+            f"| loop / step | **{lv['loop_over_step']:.3f}** |", ""]
+  ev = last.get("eval")
+  if ev:
+    s = ev["eval_seconds"]
+    load = ev.get("load_average_1min") or []
+    out += [f"**Evaluation time** of {ev['config']}'s {ev['step']}-step "
+            f"checkpoint (`python -m grouprep.benchmark --what=eval --config "
+            f"{ev['config']} --workdir=... --rounds {ev['rounds']}`; "
+            f"{_machine(ev)}; `eval_seconds` of metrics.json, medians"
+            + (f"; 1-minute load average {min(load):.1f}–{max(load):.1f} "
+               f"during the runs" if load else "") + "):", "",
+            "| grouprep cache | eval_seconds |", "|---|---|",
+            f"| fresh (TFDS decode, every program compiled, both encoders "
+            f"evaluated) | {s['fresh']:.1f} |",
+            f"| the untrained encoder's evaluation reused, programs compiled "
+            f"again | {s['untrained_reused']:.1f} |",
+            f"| warm (reused and compiled) | {s['warm']:.1f} |", ""]
+  return "\n".join(out)
+
+
+def main(argv=None) -> int:
+  p = argparse.ArgumentParser(description=__doc__,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+  p.add_argument("--lines", default=os.path.join(ROOT, "results",
+                                                 "performance", "cpu.jsonl"))
+  p.add_argument("--doc", default=os.path.join(ROOT, "docs",
+                                               "performance.md"))
+  p.add_argument("--check", action="store_true")
+  args = p.parse_args(argv)
+  with open(args.lines) as f:
+    lines = [json.loads(l) for l in f if l.strip()]
+  block = render(lines)
+  with open(args.doc) as f:
+    doc = f.read()
+  pattern = re.compile(re.escape(BEGIN) + r"\n.*?" + re.escape(END), re.S)
+  if not pattern.search(doc):
+    raise SystemExit(f"{args.doc} has no {BEGIN} ... {END} block.")
+  new = pattern.sub(lambda _: f"{BEGIN}\n{block}{END}", doc)
+  if args.check:
+    if new != doc:
+      print(f"{args.doc}: the cpu-performance block differs from "
+            f"{args.lines}; run python tools/performance_report.py.")
+      return 1
+    return 0
+  with open(args.doc, "w") as f:
+    f.write(new)
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
