@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# The study: every alphabet-trained configuration for seeds 0, 1, 2 at the
-# study's step count (python -m grouprep.study; runs/study/NAME/seedS),
-# resuming whatever was interrupted and skipping what is finished, then
-# results/summary.md, the per-seed and paired tables and the convergence
-# plots; then ProtoNet on the Vinyals split (hours on a 2-core CPU; one seed;
-# rerun to resume it), reported in results/protonet/. Extra arguments go to
-# the study, e.g.
+# The note's study: every alphabet-trained configuration for seeds 0, 1, 2 at
+# the study's step count (python -m projects.group_note.study;
+# runs/study/NAME/seedS), resuming whatever was interrupted and skipping what
+# is finished, then results/summary.md, the per-seed and paired tables and
+# the plots; then ProtoNet on the Vinyals split (hours on a 2-core CPU; one
+# seed; rerun to resume it), reported in results/protonet/. Extra arguments
+# go to the study, e.g.
 #   bash run.sh --seeds=0 --configs=gi_centroid,gg_centroid
 set -euo pipefail
 cd "$(dirname "$0")"
 export TFDS_DATA_DIR="${TFDS_DATA_DIR:-$(cd .. && pwd)/shared/tensorflow_datasets}"
-python -m grouprep.study "$@"
+python -m projects.group_note.study "$@"
 python -m grouprep.main --config=configs/protonet.py --workdir=runs/protonet
 python -m grouprep.report --runs=runs --out=results/protonet protonet

@@ -1,7 +1,10 @@
 """report.md and plots of one run; the comparison table over runs.
 
-  python -m grouprep.report --runs=runs --out=results   # results/summary.md
+  python -m grouprep.report --runs=runs [--out=DIR] [NAMES]  # DIR/summary.md
   python -m grouprep.report --compare=curves.png RUN1 RUN2  # accuracy by step
+
+The comparison table goes beside the runs (--out defaults to --runs), never
+into results/ unless asked: results/summary.md is the study's.
 """
 import json
 import os
@@ -68,7 +71,8 @@ THM1_HOLDS = ("Thm1 holds", "unseen_alphabets.theorem1.bound_holds_fraction",
               "{:.3f}")
 
 
-def _get(d: Dict, dotted: str):
+def get_dotted(d: Dict, dotted: str):
+  """d["a"]["b"]["c"] for "a.b.c"; None where a key is absent."""
   for key in dotted.split("."):
     if not isinstance(d, dict) or key not in d:
       return None
@@ -76,12 +80,12 @@ def _get(d: Dict, dotted: str):
   return d
 
 
-def _lookup(result: Dict, paths):
+def lookup(result: Dict, paths):
   """The first of paths present: under result["eval"], or from the top of
   result for a path that starts with "/". (value, the path found)."""
   for path in (paths if isinstance(paths, tuple) else (paths,)):
-    value = (_get(result, path[1:]) if path.startswith("/")
-             else _get(result.get("eval", {}), path))
+    value = (get_dotted(result, path[1:]) if path.startswith("/")
+             else get_dotted(result.get("eval", {}), path))
     if value is not None:
       return value, path
   return None, None
@@ -105,7 +109,7 @@ def metrics_table(rows: Sequence, extra_cols: Sequence[str] = (),
   -> a markdown table of `columns` (KEY_METRICS, or LABEL_METRICS for a
   folder / CSV dataset)."""
   cols = list(columns)
-  holds = [_lookup(r, THM1_HOLDS[1])[0] for _, r, _ in rows]
+  holds = [lookup(r, THM1_HOLDS[1])[0] for _, r, _ in rows]
   if columns is KEY_METRICS and any(h is not None and h < 1.0
                                     for h in holds):
     cols.insert(cols.index(next(c for c in cols if c[0] == "dist/bound")),
@@ -115,7 +119,7 @@ def metrics_table(rows: Sequence, extra_cols: Sequence[str] = (),
   for name, result, extra in rows:
     cells = [name]
     for _, paths, fmt in cols:
-      value, path = _lookup(result, paths)
+      value, path = lookup(result, paths)
       cells.append(_fmt(value, fmt, path))
     cells += [str(extra.get(c, "–")) for c in extra_cols]
     lines.append("| " + " | ".join(cells) + " |")
@@ -132,11 +136,11 @@ def headline(result: Dict) -> str:
   """One line: the note's metric on the plotted split (when evaluated)."""
   line = {"config": result["config"], "step": result["step"]}
   for split in (splits.PLOTTED, splits.TRAIN_SPLITS["labels"].plotted):
-    d = _get(result["eval"], f"{split}.distance")
+    d = get_dotted(result["eval"], f"{split}.distance")
     if d:
       line[split] = d
-      line["untrained_ratio"] = _get(result["untrained"],
-                                     f"{split}.distance.ratio")
+      line["untrained_ratio"] = get_dotted(result["untrained"],
+                                           f"{split}.distance.ratio")
       break
   return json.dumps(line)
 
@@ -330,7 +334,8 @@ def plot_size_curve(path: str, result: Dict) -> bool:
   drawings per group, trained vs untrained encoder, per split (mean and 95%
   t-interval over resamples)."""
   names = [s for s in splits.EVAL_SPLITS
-           if _get(result["eval"], f"{s}.disjoint_characters.size_curve")]
+           if get_dotted(result["eval"],
+                         f"{s}.disjoint_characters.size_curve")]
   if not names:
     return False
   fig, axes = plt.subplots(len(names), 2, figsize=(10, 3.6 * len(names)),
@@ -340,7 +345,7 @@ def plot_size_curve(path: str, result: Dict) -> bool:
       ax = axes[row, col]
       for label, ev, style in (("trained", result["eval"], "-o"),
                                ("untrained", result["untrained"], "--s")):
-        curve = _get(ev, f"{split}.disjoint_characters.size_curve")
+        curve = get_dotted(ev, f"{split}.disjoint_characters.size_curve")
         if not curve:
           continue
         keys = list(curve)
@@ -434,7 +439,7 @@ def write_run_report(workdir: str, result: Dict, split) -> None:
               "below)."]
   raw = result.get("lake_one_shot_error_raw_pixels",
                    result.get("lake_one_shot_error_runs09_20_raw_pixels"))
-  lake, lake_path = _lookup(result, ("lake_one_shot_error",
+  lake, lake_path = lookup(result, ("lake_one_shot_error",
                                      "lake_one_shot_error_runs09_20"))
   if lake is not None:
     lines.append(f"Lake's one-shot runs{' 09-20' if lake_path.endswith('20') else ''}"
@@ -464,7 +469,7 @@ def write_run_report(workdir: str, result: Dict, split) -> None:
 
 
 def write_summary(run_dirs: Sequence[str], out_dir: str) -> str:
-  """results/summary.md: one row per run, plus the untrained encoder."""
+  """out_dir/summary.md: one row per run, plus the untrained encoder."""
   import shutil  # pylint: disable=g-import-not-at-top
   os.makedirs(out_dir, exist_ok=True)
   rows, untrained, plots, vinyals, notes = [], {}, [], [], []
@@ -482,7 +487,7 @@ def write_summary(run_dirs: Sequence[str], out_dir: str) -> str:
     # numbers where groups are pooled otherwise (unit(pool(raw)) against
     # pool(unit)) or m is taken on other training groups.
     key = (model, pool, space) + tuple(
-        json.dumps(_lookup(untrained_row(res), paths)[0], sort_keys=True)
+        json.dumps(lookup(untrained_row(res), paths)[0], sort_keys=True)
         for _, paths, _ in KEY_METRICS)
     if key not in untrained:
       untrained[key] = (f"untrained {model}, {pool} groups", [],
@@ -554,7 +559,8 @@ def main(argv=None) -> None:
   import argparse  # pylint: disable=g-import-not-at-top
   p = argparse.ArgumentParser(description=__doc__)
   p.add_argument("--runs", default="runs")
-  p.add_argument("--out", default="results")
+  p.add_argument("--out", default=None,
+                 help="where summary.md and the plots go (default: --runs)")
   p.add_argument("names", nargs="*", help="run names (default: all in --runs)")
   p.add_argument("--compare", metavar="PNG",
                  help="instead, plot the named runs' few-shot accuracy "
@@ -567,7 +573,8 @@ def main(argv=None) -> None:
     print(args.compare)
     return
   names = args.names or sorted(os.listdir(args.runs))
-  print(write_summary([os.path.join(args.runs, n) for n in names], args.out))
+  print(write_summary([os.path.join(args.runs, n) for n in names],
+                      args.out or args.runs))
 
 
 if __name__ == "__main__":

@@ -95,3 +95,51 @@ def test_one_normalisation_and_one_pooling_implementation():
     if name != "grouprep.pooling":
       assert "SOFT_MEDOID_TEMPERATURE" not in text and \
           "def medoid" not in text and "def centroid" not in text, path
+
+
+# The one place the library names one of the note's configurations in code:
+# the benchmark's default workload is the main job's configuration (SPEC §4).
+NOTE_NAME_ALLOWED = {("grouprep.benchmark", "gi_centroid")}
+
+
+def _code_strings(tree):
+  """The string constants of a module that are not docstrings."""
+  docstrings = set()
+  for node in ast.walk(tree):
+    if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef,
+                         ast.ClassDef)) and node.body:
+      first = node.body[0]
+      if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+        docstrings.add(id(first.value))
+  return [n.value for n in ast.walk(tree)
+          if isinstance(n, ast.Constant) and isinstance(n.value, str)
+          and id(n) not in docstrings]
+
+
+def test_the_library_imports_no_project_and_names_no_note_configuration():
+  """projects/ builds on grouprep, never the reverse: no grouprep module
+  imports projects, and no grouprep code (docstrings aside: a command may be
+  shown) names one of the note's configurations, whose study lives in
+  projects/group_note."""
+  from projects.group_note.comparisons import NOTE_FOUR
+  for name, path in _modules().items():
+    tree = ast.parse(open(path).read(), path)
+    for node in ast.walk(tree):
+      if isinstance(node, ast.Import):
+        imported = [a.name for a in node.names]
+      elif isinstance(node, ast.ImportFrom):
+        imported = [node.module or ""]
+      else:
+        continue
+      assert not any(m.split(".")[0] == "projects" for m in imported), (
+          f"{path} imports {imported}")
+    for text in _code_strings(tree):
+      named = [n for n in NOTE_FOUR if n in text
+               and (name, n) not in NOTE_NAME_ALLOWED]
+      assert not named, f"{path} names {named} in {text!r}"
+
+
+def test_the_note_name_check_sees_code_not_docstrings():
+  tree = ast.parse('"""gi_centroid in a docstring."""\n'
+                   'def f():\n  """gg_medoid too."""\n  return "gi_medoid"\n')
+  assert _code_strings(tree) == ["gi_medoid"]

@@ -23,11 +23,11 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from grouprep import study  # pylint: disable=g-import-not-at-top
+from projects.group_note.comparisons import HEADLINE  # noqa: E402
 
 
 def leaf(metrics: dict, dotted: str):
-  """A headline key of study.HEADLINE in a metrics.json (under "eval", or
+  """A headline key of the study's HEADLINE in a metrics.json (under "eval", or
   at the top level)."""
   node = metrics.get("eval", {})
   for part in dotted.split("."):
@@ -53,7 +53,7 @@ def compare(config: str, runs, study_metrics: dict) -> list:
           f"study's {config!r} ran {recorded['step']['mean']:.0f} steps.")
     loaded.append(m)
   rows = []
-  for label, key, _ in study.HEADLINE:
+  for label, key, _ in HEADLINE:
     values = [leaf(m, key) for m in loaded]
     values = [float(v) for v in values if v is not None]
     ref = recorded.get(f"eval.{key}") or recorded.get(key)

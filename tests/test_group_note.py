@@ -1,5 +1,6 @@
-"""The study command: every (config, seed) once, resumable, and a rerun of a
-finished study trains nothing and rewrites the same tables."""
+"""The note's study (projects/group_note): every (config, seed) once,
+resumable, and a rerun of a finished study trains nothing and rewrites the
+same tables; its comparisons, findings and convergence verdicts."""
 import json
 import os
 
@@ -7,27 +8,15 @@ import numpy as np
 import pytest
 
 from conftest import tiny_config
-from grouprep import study
+from grouprep import stats
+from grouprep import sweep
+from projects.group_note import comparisons
+from projects.group_note import plots
+from projects.group_note import study
+from projects.group_note import tables
 
 NAMES = ("gi_centroid", "gg_centroid")  # a pair of the note's four
 SETTINGS = study.Settings(steps=4, eval_every=2)
-
-
-def test_paired_difference_is_the_t_interval_of_the_differences():
-  a, b = [1.0, 2.0, 4.0], [0.5, 1.0, 1.5]
-  d = study.paired_difference(a, b)
-  diffs = np.subtract(a, b)
-  half = 4.302652729911275 * diffs.std(ddof=1) / np.sqrt(3)  # t(0.975, 2)
-  assert d["mean"] == pytest.approx(diffs.mean())
-  assert (d["low"], d["high"]) == pytest.approx(
-      (diffs.mean() - half, diffs.mean() + half))
-  assert d["measured"] == (d["low"] > 0)
-  same = study.paired_difference([1.0, 2.0, 3.0], [1.1, 1.9, 3.0])
-  assert same["low"] < 0 < same["high"] and not same["measured"]
-  assert not study.paired_difference([1.0], [0.0])["measured"]  # n = 1
-  # n = 2: the interval is computed but nothing is claimed (SPEC §5: >= 3).
-  two = study.paired_difference([2.0, 2.1], [1.0, 1.0])
-  assert two["low"] > 0 and not two["testable"] and not two["measured"]
 
 
 @pytest.mark.slow
@@ -39,7 +28,7 @@ def test_study_runs_each_seed_once_and_a_rerun_trains_nothing(
 
   def runner(config, wd):
     calls.append((config.name, config.seed))
-    study.train_and_evaluate(config, wd)
+    sweep.train_and_evaluate(config, wd)
 
   assert study.run(NAMES, [0, 1], runs, SETTINGS, make, runner) == []
   assert sorted(calls) == sorted((n, s) for n in NAMES for s in (0, 1))
@@ -49,7 +38,7 @@ def test_study_runs_each_seed_once_and_a_rerun_trains_nothing(
                                       "metrics.json")))
       assert m["step"] == 4 and m["config"] == name
   # Different seeds: different held-out characters, different numbers.
-  r = study.load_results(runs, NAMES, [0, 1], 4)
+  r = sweep.load_results(runs, NAMES, [0, 1], 4)
   assert r["gi_centroid"][0]["eval"] != r["gi_centroid"][1]["eval"]
   written = study.write_outputs(runs, out, NAMES, [0, 1], SETTINGS)
   assert {"summary.md", "study_per_seed.md", "study_paired.md",
@@ -78,7 +67,7 @@ def test_study_runs_each_seed_once_and_a_rerun_trains_nothing(
   assert ratio["n"] == 2 and ratio["mean"] == pytest.approx(np.mean(vals))
   assert ratio["sd"] == pytest.approx(np.std(vals, ddof=1))
   # The convergence curves: the validation split every eval_every steps.
-  curves = study.convergence_curves(runs, NAMES, [0, 1], 4)
+  curves = tables.convergence_curves(runs, NAMES, [0, 1], 4)
   assert sorted(curves["heldout_characters/ratio"]["gi_centroid"]) == [0, 2, 4]
   assert all(sorted(v) == [0, 1] for v in
              curves["heldout_characters/20way_1shot"]["gg_centroid"].values())
@@ -105,7 +94,7 @@ def test_study_runs_each_seed_once_and_a_rerun_trains_nothing(
 
   failed = study.run(NAMES, [2], runs, SETTINGS, broken, runner)
   assert failed == ["gg_centroid seed 2: ValueError: no such thing"]
-  assert study.finished(os.path.join(runs, "gi_centroid", "seed2"), 4)
+  assert sweep.finished(os.path.join(runs, "gi_centroid", "seed2"), 4)
 
 
 def _result(ratio, recall5, lake):
@@ -133,14 +122,14 @@ def test_findings_name_each_row_and_interval_and_nothing_else():
                                  0.70 + 0.01 * s) for s in range(3)},
       "gi_centroid": {s: _result(4.0 + s + 0.01 * s, 0.30,
                                  0.60 + 0.02 * s) for s in range(3)}}
-  rows = study.paired_rows(results)
+  rows = tables.paired_rows(results)
   by_metric = {r["metric"]: r for r in rows}
   assert all((r["a"], r["b"]) == ("gg_centroid", "gi_centroid") for r in rows)
   assert by_metric["unseen ratio (rotation)"]["diff"]["measured"]
   assert not by_metric["unseen dc recall@1, 5 drawings"]["diff"]["measured"]
   lake = by_metric["Lake error"]["diff"]
   assert lake["measured"] and lake["mean"] == pytest.approx(0.09)
-  text = "\n".join(study.findings(rows))
+  text = "\n".join(tables.findings(rows))
   ratio = by_metric["unseen ratio (rotation)"]["diff"]
   assert (f"unseen ratio (rotation) +{ratio['mean']:.3f} [{ratio['low']:.3f}"
           f", {ratio['high']:.3f}], n=3 (gg_centroid better)") in text
@@ -148,7 +137,7 @@ def test_findings_name_each_row_and_interval_and_nothing_else():
           "(gi_centroid better)") in text
   assert "no measurable difference in unseen dc recall@1, 5 drawings" in text
   assert f"{len(rows)} tested intervals" in text
-  question = "\n".join(study.note_question(results))
+  question = "\n".join(tables.note_question(results))
   assert "**unseen ratio (rotation)** (higher is better), seeds 0,1,2: best " \
       "mean gg_centroid 6.000 ± 1.000 (n=3); measurably better than " \
       "gi_centroid" in question
@@ -159,13 +148,13 @@ def test_findings_name_each_row_and_interval_and_nothing_else():
       "difference from gi_centroid" in question
   # Two seeds: an interval that excludes 0 is shown but not claimed (SPEC §5).
   two = {n: {s: r[s] for s in (0, 1)} for n, r in results.items()}
-  rows2 = study.paired_rows(two)
+  rows2 = tables.paired_rows(two)
   ratio2 = next(r for r in rows2 if r["metric"] == "unseen ratio (rotation)")
   assert ratio2["diff"]["low"] > 0 and not ratio2["diff"]["measured"]
-  text2 = "\n".join(study.findings(rows2))
+  text2 = "\n".join(tables.findings(rows2))
   assert "untested (n=2 < 3 seeds): unseen ratio (rotation)" in text2
   assert "better)" not in text2 and "0 tested intervals" in text2
-  assert "measurably" not in "\n".join(study.note_question(two))
+  assert "measurably" not in "\n".join(tables.note_question(two))
 
 
 def test_training_gains_pair_each_seed_with_its_untrained_encoder():
@@ -175,30 +164,30 @@ def test_training_gains_pair_each_seed_with_its_untrained_encoder():
   trained = {"gi_centroid": {s: _result(3.0 + s, 0.5, 0.6) for s in range(3)},
              "gi_medoid": {s: _result(2.0 + s + 0.01 * s, 0.3, 0.6)
                            for s in range(3)}}
-  untrained = {study.untrained_name("gi_centroid"):
+  untrained = {comparisons.untrained_name("gi_centroid"):
                    {s: _result(1.0 + s, 0.4, 0.8) for s in range(3)},
-               study.untrained_name("gi_medoid"):
+               comparisons.untrained_name("gi_medoid"):
                    {s: _result(1.0 + s, 0.2, 0.8) for s in range(3)}}
   for name, by_seed in trained.items():  # each run carries its untrained eval
     for s, r in by_seed.items():
-      r["untrained"] = untrained[study.untrained_name(name)][s]["eval"]
-  gains = study.training_gains(trained)
+      r["untrained"] = untrained[comparisons.untrained_name(name)][s]["eval"]
+  gains = tables.training_gains(trained)
   ratio = "unseen_alphabets.distance.ratio"
-  assert [study._get(gains[study.gain_name("gi_medoid")][s]["eval"], ratio)
+  assert [tables._get(gains[comparisons.gain_name("gi_medoid")][s]["eval"], ratio)
           for s in range(3)] == pytest.approx([1.0, 1.01, 1.02])
-  rows = study.paired_rows(dict(trained, **untrained, **gains))
+  rows = tables.paired_rows(dict(trained, **untrained, **gains))
   gain = {r["metric"]: r["diff"] for r in rows
           if r["question"] == "training gain by pooling"}
-  assert set(gain) == set(study.GROUP_METRICS)
+  assert set(gain) == set(comparisons.GROUP_METRICS)
   assert gain["unseen ratio (rotation)"]["measured"]
   assert gain["unseen ratio (rotation)"]["mean"] == pytest.approx(0.99)
   assert gain["unseen dc recall@1, 5 drawings"]["mean"] == pytest.approx(0)
   before = {r["metric"]: r["diff"] for r in rows
             if r["question"] == "pooling before training"}
-  assert set(before) == set(study.GROUP_METRICS)
+  assert set(before) == set(comparisons.GROUP_METRICS)
   assert before["unseen dc recall@1, 5 drawings"]["mean"] == pytest.approx(0.2)
   assert ("(training adds more to gi_centroid)" in
-          "\n".join(study.findings(rows)))
+          "\n".join(tables.findings(rows)))
 
 
 def test_the_note_question_ranks_on_shared_seeds_and_skips_nan():
@@ -208,15 +197,15 @@ def test_the_note_question_ranks_on_shared_seeds_and_skips_nan():
       "gg_centroid": {s: _result(5.0 + s, 0.3, 0.7) for s in range(3)},
       "gi_centroid": {s: _result(4.0 + s, 0.3, 0.7) for s in range(3)}}
   results["gi_centroid"][3] = _result(100.0, 0.3, 0.7)
-  question = "\n".join(study.note_question(results))
+  question = "\n".join(tables.note_question(results))
   assert "**unseen ratio (rotation)** (higher is better), seeds 0,1,2: best " \
       "mean gg_centroid" in question
   results["gg_centroid"][2] = _result(float("nan"), 0.3, 0.7)
-  rows = study.paired_rows(results)
+  rows = tables.paired_rows(results)
   ratio = next(r for r in rows if r["metric"] == "unseen ratio (rotation)")
   assert ratio["diff"]["n"] == 2 and not ratio["diff"]["testable"]
   assert "seeds 0,1: best mean gg_centroid" in "\n".join(
-      study.note_question(results))
+      tables.note_question(results))
 
 
 def test_convergence_verdicts_follow_the_paired_change_seed_by_seed():
@@ -235,7 +224,7 @@ def test_convergence_verdicts_follow_the_paired_change_seed_by_seed():
       "heldout_characters/20way_1shot": {
           "gi_medoid": {1500: {0: 0.5}, 2000: {0: 0.6}}}}
   changes = {(c["metric"].split("/")[1], c["name"]): c
-             for c in study.convergence_changes(curves, 500, 2000)}
+             for c in tables.convergence_changes(curves, 500, 2000)}
   rising = changes[("ratio", "gi_centroid")]["diff"]
   assert rising["mean"] == pytest.approx(0.5) and rising["measured"]
   assert not changes[("ratio", "gg_centroid")]["diff"]["measured"]
@@ -243,27 +232,14 @@ def test_convergence_verdicts_follow_the_paired_change_seed_by_seed():
   assert medoid["diff"]["n"] == 2
   assert medoid["diff"]["mean"] == pytest.approx(0.1)
   assert medoid["at_start"]["mean"] == pytest.approx(2.5)
-  text = "\n".join(study.convergence_section(curves, study.Settings(2000, 250)))
+  text = "\n".join(tables.convergence_section(
+      curves, study.Settings(2000, 250)))
   assert "steps 1500 → 2000" in text
   assert "| gi_centroid | 4.500 ± 0.500 | 5.000 ± 0.458 | +0.500 [" in text
   assert text.count("still rising") == 1
   assert "no measurable change" in text and "untested (n < 3)" in text
   assert "2 of 4 curves tested; 1 still change measurably: note's ratio " \
       "(rotation groups) of gi_centroid (rising)" in text
-
-
-def test_paced_train_seconds_leave_a_pause_out(tmp_path):
-  from grouprep import logs
-  wd = str(tmp_path)
-  os.makedirs(os.path.dirname(logs.path(wd, "train")), exist_ok=True)
-  # 0.5 s per step, except one interval of 25 steps that took 600 s (the
-  # process stopped); the wall clock says 650 s.
-  walls = {25: 12.5, 50: 25.0, 75: 625.0, 100: 637.5, 125: 650.0}
-  with open(logs.path(wd, "train"), "w") as f:
-    for step, wall in walls.items():
-      f.write(json.dumps({"step": step, "loss": 1.0, "wall_s": wall}) + "\n")
-  assert study.paced_train_seconds(wd) == pytest.approx(0.5 * 125)
-  assert study.paced_train_seconds(str(tmp_path / "none")) is None
 
 
 def test_a_stopped_study_leaves_complete_rows(tmp_path):
@@ -299,7 +275,7 @@ def test_config_points_pair_each_seed_with_its_untrained_encoder(tmp_path):
                              2: result(nan, 1.4), 3: result(8.0, 1.6)},
              "item_item": {0: result(2.0, nan)},
              "smog": {4: result(3.0, 1.1)}}
-  points = study.config_points(results, "unseen_alphabets.distance.ratio")
+  points = tables.config_points(results, "unseen_alphabets.distance.ratio")
   # seed 2 (trained NaN) leaves both its values out; item_item has none.
   assert set(points) == {"gi_centroid", "smog"}
   gi = points["gi_centroid"]
@@ -307,7 +283,7 @@ def test_config_points_pair_each_seed_with_its_untrained_encoder(tmp_path):
   assert gi["mean"] == pytest.approx(19 / 3)
   assert gi["sd"] == pytest.approx(np.std([5.0, 6.0, 8.0], ddof=1))
   assert points["smog"]["sd"] is None  # one seed: no spread to draw
-  assert study.plot_configs(results, ["gi_centroid", "item_item", "absent"],
+  assert plots.plot_configs(results, ["gi_centroid", "item_item", "absent"],
                             str(tmp_path)) == ["study_configs.png"]
   assert (tmp_path / "study_configs.png").stat().st_size > 0
-  assert study.plot_configs({}, ["gi_centroid"], str(tmp_path / "x")) == []
+  assert plots.plot_configs({}, ["gi_centroid"], str(tmp_path / "x")) == []

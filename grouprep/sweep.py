@@ -1,0 +1,110 @@
+"""A resumable sweep: configurations × seeds, each trained and evaluated once.
+
+  jobs = sweep.order(["gi_centroid", "smog"], seeds=[0, 1, 2])
+  failed = sweep.run(jobs, "runs/sweep", steps=2000, config_for=config_for)
+  results = sweep.load_results("runs/sweep", names, seeds, steps=2000)
+
+Each (name, seed) trains into RUNS/NAME/seedS. A run whose metrics.json is
+at the sweep's step count is skipped; an interrupted one resumes from its
+last checkpoint (train.train's own resume path), so the same command
+continues a sweep that takes many hours, and rerunning a finished sweep
+trains nothing. A run that fails is named and the others go on.
+"""
+import json
+import os
+import time
+import traceback
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+Job = Tuple[str, int]
+
+
+def workdir(runs: str, name: str, seed: int) -> str:
+  return os.path.join(runs, name, f"seed{seed}")
+
+
+def finished(wd: str, steps: int) -> bool:
+  """Whether wd holds a metrics.json evaluated at `steps`."""
+  path = os.path.join(wd, "metrics.json")
+  if not os.path.exists(path):
+    return False
+  with open(path) as f:
+    return json.load(f).get("step") == steps
+
+
+def train_and_evaluate(config, wd: str) -> None:
+  """The default runner: train (resuming) and evaluate."""
+  from grouprep import evaluate, train  # pylint: disable=g-import-not-at-top
+  train.train(config, wd)
+  evaluate.evaluate(config, wd)
+
+
+def order(names: Sequence[str], seeds: Sequence[int],
+          seed_major: Sequence[str] = ()) -> List[Job]:
+  """The jobs in the order they run: the names in `seed_major` seed by seed
+  (so their comparison has n seeds as early as possible), then every other
+  name, name by name (each reaches n seeds before the next starts: a sweep
+  stopped part way leaves complete rows, not rows at n < 3 that nothing can
+  claim)."""
+  first = [n for n in seed_major if n in names]
+  jobs = [(n, s) for s in seeds for n in first]
+  return jobs + [(n, s) for n in names if n not in first for s in seeds]
+
+
+def run(jobs: Sequence[Job], runs: str, steps: int,
+        config_for: Callable[[str, int], object],
+        runner: Callable = train_and_evaluate) -> List[str]:
+  """Trains and evaluates every unfinished job; returns the failed ones
+  ("name seed S: error"). config_for(name, seed) gives a job's config (its
+  seed and step count set)."""
+  failed = []
+  for k, (name, seed) in enumerate(jobs, 1):
+    wd = workdir(runs, name, seed)
+    tag = f"[{k}/{len(jobs)}] {name} seed {seed}"
+    if finished(wd, steps):
+      print(f"{tag}: finished, skipped ({wd})", flush=True)
+      continue
+    print(f"{tag}: training to step {steps} in {wd}", flush=True)
+    t = time.time()
+    try:
+      runner(config_for(name, seed), wd)
+    except Exception as e:  # pylint: disable=broad-except
+      traceback.print_exc()
+      failed.append(f"{name} seed {seed}: {type(e).__name__}: {e}")
+      print(f"{tag}: FAILED ({failed[-1]}); going on", flush=True)
+      continue
+    print(f"{tag}: done in {time.time() - t:.0f} s", flush=True)
+  return failed
+
+
+def load_results(runs: str, names: Sequence[str], seeds: Sequence[int],
+                 steps: int) -> Dict[str, Dict[int, Dict]]:
+  """{name: {seed: metrics.json + its train_seconds and
+  paced_train_seconds}} of the finished runs."""
+  from grouprep import report  # pylint: disable=g-import-not-at-top
+  out = {}
+  for name in names:
+    for seed in seeds:
+      wd = workdir(runs, name, seed)
+      if finished(wd, steps):
+        with open(os.path.join(wd, "metrics.json")) as f:
+          result = json.load(f)
+        result["train_seconds"] = report.train_seconds(wd)
+        result["paced_train_seconds"] = paced_train_seconds(wd)
+        out.setdefault(name, {})[seed] = result
+  return out
+
+
+def paced_train_seconds(wd: str) -> Optional[float]:
+  """The run's median seconds per step (between consecutive training log
+  rows) times its steps: the training time with pauses (a stopped process,
+  the cores lent to a benchmark) and brief contention left out, which the
+  log's wall_s keeps in."""
+  from grouprep import logs  # pylint: disable=g-import-not-at-top
+  rows = sorted((s, r["wall_s"]) for s, r in logs.read(wd).items()
+                if "wall_s" in r)
+  pace = [(w1 - w0) / (s1 - s0) for (s0, w0), (s1, w1) in zip(rows, rows[1:])
+          if s1 > s0 and w1 >= w0]
+  return float(np.median(pace) * rows[-1][0]) if pace else None

@@ -1,0 +1,103 @@
+"""What the note's study compares: its configurations, the headline metrics,
+and the pairs it asks about (each difference = a − b, paired by seed)."""
+
+NOTE_FOUR = ("gg_centroid", "gi_centroid", "gg_medoid", "gi_medoid")
+# The baselines, related systems and other poolings, then the note's
+# configurations trained on charset groups, on augmented images or against
+# prototypes.
+OTHERS = ("item_item", "triplet", "group_loss", "smog", "groupface",
+          "gi_attention", "gi_soft_medoid")
+VARIANTS = ("gi_centroid_charsets", "gg_centroid_charsets",
+            "gi_centroid_augmented", "gi_centroid_prototypes",
+            "gg_centroid_prototypes")
+CONFIGS = NOTE_FOUR + OTHERS + VARIANTS
+# The related systems the note builds on, trained like the four.
+RELATED = ("triplet", "group_loss", "smog", "groupface")
+# What the note's four log during training, on the validation split.
+CONVERGENCE_EVALS = ("distance", "disjoint_characters", "fewshot")
+CONVERGENCE_METRICS = (
+    ("heldout_characters/ratio", "note's ratio (rotation groups)"),
+    ("heldout_characters/dc_recall_at_1",
+     "disjoint-character recall@1 (all drawings)"),
+    ("heldout_characters/20way_1shot", "20-way 1-shot accuracy"),
+)
+# The headline metrics of the paired comparison: (label, path in
+# metrics.json's "eval", lower is better).
+HEADLINE = (
+    ("unseen ratio (rotation)", "unseen_alphabets.distance.ratio", False),
+    ("unseen dc recall@1, 5 drawings",
+     "unseen_alphabets.disjoint_characters.size_curve.5.recall_at_1.mean",
+     False),
+    ("unseen dc recall@1, all drawings",
+     "unseen_alphabets.disjoint_characters.size_curve.all.recall_at_1.mean",
+     False),
+    ("unseen 20-way 1-shot", "unseen_alphabets.fewshot.20way_1shot.mean",
+     False),
+    ("Lake error", "lake_one_shot_error", True),
+    ("held-out ratio (validation)", "heldout_characters.distance.ratio",
+     False),
+    ("held-out dc recall@1, all drawings (validation)",
+     "heldout_characters.disjoint_characters.size_curve.all.recall_at_1.mean",
+     False),
+)
+
+
+def untrained_name(name: str) -> str:
+  """The row of `name`'s encoder at initialisation (same seed, same way of
+  forming groups): the baseline its training is measured against."""
+  return f"{name} (untrained)"
+
+
+GAIN_SUFFIX = " (trained − untrained)"
+
+
+def gain_name(name: str) -> str:
+  """The row of what training adds to `name`: trained − untrained, seed by
+  seed (tables.training_gains)."""
+  return name + GAIN_SUFFIX
+
+
+# The study's comparisons: (question, a, b), difference = a - b.
+COMPARISONS = tuple(
+    ("the note's four", a, b) for i, a in enumerate(NOTE_FOUR)
+    for b in NOTE_FOUR[i + 1:]) + (
+        ("pooling", "gi_attention", "gi_centroid"),
+        ("pooling", "gi_soft_medoid", "gi_centroid"),
+        ("pooling", "gi_attention", "gi_soft_medoid"),
+        ("training groups", "gi_centroid_charsets", "gi_centroid"),
+        ("training groups", "gg_centroid_charsets", "gg_centroid"),
+        ("candidates", "gi_centroid_prototypes", "gi_centroid"),
+        ("candidates", "gg_centroid_prototypes", "gg_centroid"),
+        # item_item trains on random affine views, the note's four on the
+        # images: is its lead the objective's or the augmentation's?
+        ("augmentation", "gi_centroid_augmented", "gi_centroid"),
+        ("augmentation", "gi_centroid_augmented", "item_item"),
+    ) + tuple(("training", n, untrained_name(n)) for n in CONFIGS) + tuple(
+        # Do the group losses beat the note's item-level baseline (eq. 1)?
+        # Centroids only: item_item's groups are evaluated as centroids, and
+        # a medoid's ratio and retrieval differ by pooling before training.
+        ("item-level baseline", n, "item_item")
+        for n in ("gg_centroid", "gi_centroid")) + tuple(
+        # The related systems against the default configuration.
+        ("related systems", n, "gi_centroid") for n in RELATED) + (
+        # A pooling gap in the group metrics exists before any training;
+        # is it there at initialisation, and does training widen or close it?
+        ("pooling before training", untrained_name("gi_centroid"),
+         untrained_name("gi_medoid")),
+        ("pooling before training", untrained_name("gi_centroid"),
+         untrained_name("gi_soft_medoid")),
+        ("training gain by pooling", gain_name("gi_centroid"),
+         gain_name("gi_medoid")),
+        ("training gain by pooling", gain_name("gg_centroid"),
+         gain_name("gg_medoid")),
+        ("training gain by pooling", gain_name("gi_centroid"),
+         gain_name("gi_soft_medoid")))
+# The metrics that evaluate groups by the configuration's pooling; few-shot
+# and Lake's runs build centroid prototypes whatever the pooling, so their
+# untrained values are the same and their gains repeat the trained rows.
+GROUP_METRICS = ("unseen ratio (rotation)", "unseen dc recall@1, 5 drawings",
+                 "unseen dc recall@1, all drawings",
+                 "held-out ratio (validation)",
+                 "held-out dc recall@1, all drawings (validation)")
+QUESTION_METRICS = {"pooling before training": GROUP_METRICS,
+                    "training gain by pooling": GROUP_METRICS}

@@ -1,0 +1,91 @@
+"""The study's plots: convergence curves (a line per configuration, band =
+sd over seeds) and every configuration's seeds against its untrained encoder
+(a panel per headline metric)."""
+import os
+from typing import Dict, List, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  pylint: disable=g-import-not-at-top
+import numpy as np  # noqa: E402
+
+from projects.group_note.comparisons import (  # noqa: E402
+    CONVERGENCE_METRICS, HEADLINE)
+from projects.group_note.tables import config_points  # noqa: E402
+
+
+def plot_convergence(curves, out_dir: str) -> List[str]:
+  """One PNG per metric: mean over seeds per configuration, band = sd."""
+  written = []
+  for metric, title in CONVERGENCE_METRICS:
+    by_name = curves.get(metric, {})
+    if not by_name:
+      continue
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, by_step in sorted(by_name.items()):
+      steps = sorted(by_step)
+      values = [list(by_step[s].values()) for s in steps]
+      mean = np.array([np.mean(v) for v in values])
+      sd = np.array([np.std(v, ddof=1) if len(v) > 1 else 0.0
+                     for v in values])
+      n = min(len(v) for v in values)
+      line, = ax.plot(steps, mean, marker="o", ms=3, label=f"{name} (n={n})")
+      ax.fill_between(steps, mean - sd, mean + sd, color=line.get_color(),
+                      alpha=0.2)
+    ax.set_xlabel("training step")
+    ax.set_ylabel(title)
+    ax.set_title(f"{title}, held-out characters (validation)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    name = "convergence_" + metric.split("/")[-1] + ".png"
+    fig.savefig(os.path.join(out_dir, name), dpi=110)
+    plt.close(fig)
+    written.append(name)
+  return written
+
+
+def plot_configs(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
+                 out_dir: str) -> List[str]:
+  """study_configs.png: a panel per headline metric, a row per
+  configuration; each seed a dot, mean ± sd a bar (n >= 2), the same
+  seeds' untrained encoder (mean) a hollow diamond: the baseline training
+  must beat. n per panel, from config_points."""
+  present = [n for n in names if n in results]
+  if not present:
+    return []
+  cols = 3
+  rows = -(-len(HEADLINE) // cols)
+  fig, axes = plt.subplots(rows, cols, sharey=True, squeeze=False,
+                           figsize=(4.2 * cols, 0.9 + 0.3 * len(present) * rows))
+  ys = np.arange(len(present))[::-1]
+  for ax, (label, path, lower_better) in zip(axes.flat, HEADLINE):
+    points = config_points({n: results[n] for n in present}, path)
+    for y, name in zip(ys, present):
+      if name not in points:
+        continue
+      p = points[name]
+      ax.plot(np.mean(p["untrained"]), y, "D", mfc="none", color="0.5", ms=6)
+      ax.plot(p["values"], [y] * len(p["values"]), "o", color="C0", ms=3,
+              alpha=0.6)
+      if p["sd"] is not None:
+        ax.errorbar(p["mean"], y, xerr=p["sd"], fmt="|", color="C0", ms=12,
+                    capsize=3)
+      ax.annotate(f"n={len(p['values'])}", (1.0, y),
+                  xycoords=("axes fraction", "data"), xytext=(2, 0),
+                  textcoords="offset points", va="center", fontsize=6)
+    ax.set_title(label + (" (lower is better)" if lower_better else ""),
+                 fontsize=9)
+    ax.grid(alpha=0.3, axis="x")
+  for ax in axes.flat[len(HEADLINE):]:
+    ax.axis("off")
+  for ax in axes[:, 0]:
+    ax.set_yticks(ys)
+    ax.set_yticklabels(present, fontsize=8)
+  fig.suptitle("The study: each seed (dot), mean ± sd (bar), the same seeds' "
+               "untrained encoder (hollow diamond)", fontsize=10)
+  fig.tight_layout()
+  fig.savefig(os.path.join(out_dir, "study_configs.png"), dpi=110)
+  plt.close(fig)
+  return ["study_configs.png"]

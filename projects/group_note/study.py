@@ -1,0 +1,157 @@
+"""The note's comparison over seeds: every alphabet-trained configuration,
+trained and evaluated once per seed, then summarised with mean ± sd and n,
+paired differences with 95% t-intervals, and convergence curves.
+
+  python -m projects.group_note.study --seeds=0,1,2
+  python -m projects.group_note.study --summary-only   # tables and plots only
+
+Each (config, seed) trains into RUNS/CONFIG/seedS (default runs/study) with
+config.seed = S, so the held-out characters (the validation split) follow
+the seed: they are part of the spread. grouprep.sweep runs them: a finished
+run is skipped, an interrupted one resumes, a failed one is named and the
+others go on (the exit status is then 1); rerunning a finished study trains
+nothing and rewrites the same tables. Each run's untrained encoder is
+evaluated once per (seed, model, data, pooling, evaluation settings) and
+reused by the configurations that share it, and compilations persist in the
+grouprep cache.
+
+The note's four configurations are also evaluated every --eval-every steps on
+the held-out characters of the training alphabets (the validation split:
+the note's ratio, the disjoint-character recall@1 and few-shot accuracy, in
+eval_log.jsonl); unseen alphabets are read once, at the end. ProtoNet is not
+in the study (hours per run on the Vinyals split).
+
+Writes into --out (default results/): summary.md (mean ± sd, n, per config;
+then, written from the tables, the note's question metric by metric, one
+finding per compared pair and the convergence table), study_per_seed.md
+(every seed's row), study_paired.md (paired differences with 95%
+t-intervals: between configurations, each against its untrained encoder,
+and what training adds under each pooling), study_metrics.json (mean, sd,
+n of every numeric leaf of metrics.json), convergence_*.png (one per
+metric, a line per configuration, band = sd) and study_configs.png (every
+configuration's seeds, mean ± sd and untrained encoder, a panel per
+headline metric). A difference is tested only over >= 3 paired seeds (SPEC
+§5) and claimed only where its interval excludes 0.
+"""
+import argparse
+import dataclasses
+import importlib
+import importlib.util
+import os
+import sys
+from typing import Callable, List, Sequence
+
+from grouprep import sweep
+from projects.group_note import plots
+from projects.group_note import tables
+from projects.group_note.comparisons import (CONFIGS, CONVERGENCE_EVALS,
+                                             NOTE_FOUR)
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+  """The study's own setting, the same for every run (part of each run's
+  config, so a checkpoint of other settings is refused, not resumed)."""
+  steps: int = 2000
+  eval_every: int = 250  # the note's four only; 0: no convergence curves
+
+
+def default_config(name: str):
+  """configs/NAME.py's get_config() (the configs package, importable from
+  the repository root or the install)."""
+  return importlib.import_module(f"configs.{name}").get_config()
+
+
+def unknown_configs(names: Sequence[str]) -> List[str]:
+  """The names with no configs/NAME.py module."""
+  return [n for n in names
+          if importlib.util.find_spec(f"configs.{n}") is None]
+
+
+def run_config(name: str, seed: int, settings: Settings,
+               make_config: Callable = default_config):
+  """The config of one study run."""
+  config = make_config(name)
+  with config.unlocked():
+    config.seed = seed
+    config.train.num_steps = settings.steps
+    if name in NOTE_FOUR and settings.eval_every:
+      config.eval.every = settings.eval_every
+      config.eval.during_training = CONVERGENCE_EVALS
+  return config
+
+
+def jobs(names: Sequence[str], seeds: Sequence[int]):
+  """The note's four first, seed by seed, so their comparison has n seeds
+  as early as possible; then every other configuration name by name (the
+  study's order, then any other name), so each row reaches n seeds before
+  the next starts."""
+  ordered = [n for n in CONFIGS if n in names]
+  ordered += [n for n in names if n not in CONFIGS]
+  return sweep.order(ordered, seeds, seed_major=NOTE_FOUR)
+
+
+def run(names: Sequence[str], seeds: Sequence[int], runs: str,
+        settings: Settings, make_config: Callable = default_config,
+        runner: Callable = sweep.train_and_evaluate) -> List[str]:
+  """Trains and evaluates every unfinished (name, seed); returns the runs
+  that failed ("name seed S: error")."""
+  return sweep.run(
+      jobs(names, seeds), runs, settings.steps,
+      lambda name, seed: run_config(name, seed, settings, make_config), runner)
+
+
+def write_outputs(runs: str, out_dir: str, names: Sequence[str],
+                  seeds: Sequence[int], settings: Settings) -> List[str]:
+  """Every output of the study into out_dir, from the finished runs."""
+  os.makedirs(out_dir, exist_ok=True)
+  results = sweep.load_results(runs, names, seeds, settings.steps)
+  curves = tables.convergence_curves(runs, names, seeds, settings.steps)
+  written = []
+  for fname, text in tables.summary_tables(results, names, settings,
+                                           curves).items():
+    path = os.path.join(out_dir, fname)
+    with open(path + ".tmp", "w") as f:
+      f.write(text)
+    os.replace(path + ".tmp", path)
+    written.append(fname)
+  return (written + plots.plot_convergence(curves, out_dir)
+          + plots.plot_configs(results, names, out_dir))
+
+
+def main(argv=None) -> int:
+  p = argparse.ArgumentParser(
+      description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+  p.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
+  p.add_argument("--configs", default=",".join(CONFIGS),
+                 help="comma-separated config names (configs/NAME.py)")
+  p.add_argument("--steps", type=int, default=Settings.steps)
+  p.add_argument("--eval-every", type=int, default=Settings.eval_every)
+  p.add_argument("--runs", default=os.path.join("runs", "study"))
+  p.add_argument("--out", default="results")
+  p.add_argument("--summary-only", action="store_true",
+                 help="write the tables and plots from the finished runs")
+  args = p.parse_args(argv)
+  seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+  names = [n.strip() for n in args.configs.split(",") if n.strip()]
+  unknown = unknown_configs(names)
+  if unknown:
+    p.error(f"unknown config(s) {unknown}: no configs/NAME.py")
+  settings = Settings(args.steps, args.eval_every)
+  failed = []
+  if not args.summary_only:
+    from grouprep import main as main_lib  # pylint: disable=g-import-not-at-top
+    from grouprep import platform  # pylint: disable=g-import-not-at-top
+    platform.configure_cpu_devices(0)
+    main_lib.configure_compilation_cache()
+    failed = run(names, seeds, args.runs, settings)
+  written = write_outputs(args.runs, args.out, names, seeds, settings)
+  print(f"Wrote {', '.join(written)} in {args.out}.", flush=True)
+  if failed:
+    print("Failed runs (rerun the same command to retry):\n  " +
+          "\n  ".join(failed), file=sys.stderr)
+    return 1
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
