@@ -4,23 +4,14 @@ Classes are (character, rotation) pairs of Vinyals trainval (4,800 classes of
 20 drawings). A step is 100-way 1-shot episodes on 100 classes x 6 drawings,
 each drawing in turn the support, the others queries scored by -||.||^2.
 
-Command (from the repository root; rerun the same command to resume):
+Command (from the repository root; rerun it to resume):
   TFDS_DATA_DIR=../shared/tensorflow_datasets \
   python -m grouprep.main --config=configs/protonet.py --workdir=runs/protonet
-Smoke (--config=configs/protonet.py:smoke): 163 s end to end (measured while
-other jobs shared the cores).
+Smoke: --config=configs/protonet.py:smoke, a few minutes end to end.
 
-Measured on the 2-core CPU (2026-11-29, jax 0.10.2, 2 devices, other jobs
-sharing the cores): stopped at step 4500 of 8,000 after 65 min of training
-(the run resumes with the same command), evaluation 100 s. Vinyals test
-(1000 episodes, 15 queries per class):
-  5-way 1-shot 0.9853 +- 0.0018   (paper 0.988)
-  5-way 5-shot 0.9965 +- 0.0007   (paper 0.997)
-  20-way 1-shot 0.9554 +- 0.0016  (paper 0.960)
-  20-way 5-shot 0.9888 +- 0.0006  (paper 0.989)
-The 12 unseen alphabets, raw space: rotation ratio 1.19, disjoint-character
-recall@1 with all drawings 0.967 +- 0.019 (untrained 0.885 +- 0.036); Lake's
-runs 09-20 error 0.075 (untrained 0.767).
+Cost: hours on a 2-core CPU (8,000 steps). Not in the note's study; its
+runs, their training time and Vinyals-test accuracy against the paper's:
+results/NOTES.md (configs/protonet.py and the README's history).
 """
 from configs import base
 

@@ -5,31 +5,14 @@ to one of K=256 prototypes (moved by momentum, re-grouped by k-means), which
 the other augmentation must pick out by group-item InfoNCE. Groups are
 evaluated as centroids.
 
-Command:
+Command (from the repository root; rerun it to resume):
   TFDS_DATA_DIR=../shared/tensorflow_datasets \
   python -m grouprep.main --config=configs/smog.py --workdir=runs/smog
-Smoke (--config=configs/smog.py:smoke): 85 s end to end (measured while other
-jobs shared the cores).
+Smoke: --config=configs/smog.py:smoke, about a minute end to end.
 
-Measured on the 2-core CPU (2026-11-29, jax 0.10.2, 2 devices, seed 0): 500
-steps in 192 s, evaluation 120 s. In the unit space, unseen alphabets (test):
-rotation groups ratio 1.40 (untrained 1.08); disjoint characters ratio 3.20
-(untrained 2.97), group recall@1 at 5 drawings 0.247 ± 0.029 (untrained
-0.113 ± 0.022), at all drawings 0.782 ± 0.027 (untrained 0.740 ± 0.034); 20-way
-1-shot 0.496 ± 0.005; Lake's runs error 0.635; Theorem 1: m 1.87 on training
-groups, 1.86 on these; ordered triplets 0.584 (untrained 0.526). Held-out
-characters (validation): rotation ratio 1.30, disjoint-character recall@1 at all
-drawings 0.273 ± 0.018 (untrained 0.200 ± 0.022). Collapse monitors at the last
-log line (step 500): assignment_entropy 0.8557, groups_used_in_batch 134.6,
-groups_used_in_memory 255. Training shared the 2 cores with other runs and
-evaluations, so its seconds are an upper bound.
-
-The study (`python -m grouprep.study --seeds=0,1,2`: 2000 steps, seeds 0, 1, 2,
-2-core CPU, 2026-11-29/30; mean ± sd, unseen alphabets, unit space): rotation
-ratio 1.28 ± 0.05; disjoint-character recall@1 at 5 drawings 0.242 ± 0.032, at
-all 0.784 ± 0.063; 20-way 1-shot 0.526 ± 0.011; Lake's error 0.596 ± 0.008;
-held-out rotation ratio 1.15 ± 0.01 (results/summary.md; comparisons in
-results/study_paired.md).
+Cost (the note's study, results/study_metrics.json): 2000 steps trained in
+773 s (paced) and evaluated in 54 s on the 2-core CPU, mean of 3 seeds. Its
+row: results/summary.md; its comparisons: results/study_paired.md.
 """
 from configs import base
 

@@ -49,3 +49,100 @@ def test_compare_with_study_bands_and_refuses_other_runs(tmp_path):
   smoke = [_run(tmp_path / "smoke", "gi_centroid", 30, 5.0)]
   with pytest.raises(compare_with_study.MismatchError, match="step 30"):
     compare_with_study.compare("gi_centroid", smoke, study)
+
+
+# --------------------------------------------------------------------------
+# The README, docs/ and the project pages.
+# --------------------------------------------------------------------------
+import re  # noqa: E402  pylint: disable=g-import-not-at-top
+
+import doc_blocks  # noqa: E402  pylint: disable=g-import-not-at-top
+from projects.group_note import docs as study_docs  # noqa: E402  pylint: disable=g-import-not-at-top
+
+# The runnable blocks and the tests that run them (tests/test_doc_examples.py
+# and tests/test_docs_extending.py).
+RUNNABLE_BY = {
+    "own-data": "test_doc_examples.py::test_the_own_data_and_api_examples_run_as_written",
+    "api": "test_doc_examples.py::test_the_own_data_and_api_examples_run_as_written",
+}
+# Pages whose hand-written figures are not yet generated from results/.
+UNGENERATED = ("docs/toolchain.md",)
+
+
+def test_study_numbers_are_the_studys_own():
+  """The README's study block, docs/configs.md's costs and the config
+  docstrings' cost paragraphs are what results/ renders to
+  (python -m projects.group_note.docs)."""
+  assert study_docs.main(["--check"]) == 0
+
+
+def test_the_readme_is_short_and_every_page_says_what_it_answers():
+  with open(os.path.join(ROOT, "README.md")) as f:
+    assert len(f.read().splitlines()) <= 200
+  for page, text in doc_blocks.pages().items():
+    if page == "README.md":
+      continue
+    first = text.split("\n\n")[1]
+    assert first.startswith("This page answers"), page
+    assert not re.search(r"\b[Ii]ssues? \d+", text), f"{page} cites an issue"
+
+
+def test_no_hand_written_figures():
+  """A measured figure (a number with two or more decimals) in the README
+  or docs/ lives in a block a tool generates from results/, or in code;
+  never in prose typed by hand. Versions (Python 3.12) and thresholds
+  (>= 0.955) are not figures."""
+  figure = re.compile(r"(Python |[≥≤<>] ?)?(?<![\w.])(\d+\.\d{2,})(?![\w.])")
+  for page, text in doc_blocks.pages().items():
+    if page in UNGENERATED:
+      continue
+    found = [m.group(2) for m in figure.finditer(doc_blocks.prose(text))
+             if not m.group(1)]
+    assert not found, f"{page}: {found}"
+
+
+def test_every_runnable_block_is_run_by_a_test():
+  blocks = doc_blocks.runnable_blocks()
+  assert set(blocks) == set(RUNNABLE_BY), (
+      f"runnable blocks {sorted(set(blocks) - set(RUNNABLE_BY))} are run by "
+      f"no test; {sorted(set(RUNNABLE_BY) - set(blocks))} are gone")
+  for test in set(RUNNABLE_BY.values()):
+    module, name = test.split("::")
+    with open(os.path.join(ROOT, "tests", module)) as f:
+      assert f"def {name}(" in f.read(), test
+
+
+def test_the_study_block_reads_what_the_study_writes():
+  """docs.read_paired parses study_paired.md as tables.summary_tables
+  writes it; the answer's claims follow the rows."""
+  from projects.group_note import tables  # pylint: disable=g-import-not-at-top
+
+  def result(ratio, recall5, lake):
+    unseen = {"distance": {"ratio": ratio},
+              "disjoint_characters": {"size_curve": {
+                  "5": {"recall_at_1": {"mean": recall5}},
+                  "all": {"recall_at_1": {"mean": recall5 + 0.3}}}},
+              "fewshot": {"20way_1shot": {"mean": 0.4}}}
+    return {"eval": {"unseen_alphabets": unseen, "lake_one_shot_error": lake},
+            "embedding_space": "unit"}
+
+  results = {
+      "gg_centroid": {s: result(5.0 + s, 0.30 + 0.01 * (-1) ** s,
+                                0.70 + 0.01 * s) for s in range(3)},
+      "gi_centroid": {s: result(4.0 + s + 0.01 * s, 0.30,
+                                0.60 + 0.02 * s) for s in range(3)}}
+  text = tables.summary_tables(results, list(results),
+                               type("S", (), {"steps": 4, "eval_every": 0}))
+  rows = study_docs.read_paired(text["study_paired.md"])
+  want = tables.paired_rows(results)
+  assert len(rows) == len(want) > 0
+  for got, r in zip(rows, want):
+    assert (got["a"], got["b"], got["metric"]) == (r["a"], r["b"],
+                                                   r["metric"])
+    assert got["mean"] == round(r["diff"]["mean"], 3)
+    assert got["measured"] == r["diff"]["measured"]
+  ratio = "unseen ratio (rotation)"
+  assert study_docs.beats(rows, "gg_centroid", "gi_centroid", ratio)
+  assert not study_docs.beats(rows, "gi_centroid", "gg_centroid", ratio)
+  assert study_docs.beats(rows, "gi_centroid", "gg_centroid", "Lake error")
+  assert study_docs.beats(rows, "gg_centroid", "smog", ratio) is None

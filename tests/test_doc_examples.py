@@ -1,14 +1,15 @@
-"""The README's "Your own data" example, run as written: its bash block
-(make the folder dataset, train and evaluate on it, embed it with the CLI)
-and its Python block (the API), in a fresh directory beside the checkout's
-configs/ and examples/; and its dataset script, run again."""
+"""The docs' runnable examples, run as written: the own-data example of
+docs/data.md (make a folder dataset, train and evaluate on it, embed it with
+the command) and the API block of docs/api.md, in a fresh directory beside
+the checkout's configs/ and examples/; and the dataset script, run again.
+Every block marked runnable in the docs is claimed by a test here or in
+tests/test_docs.py."""
 import ast
 import csv
 import glob
 import importlib.util
 import json
 import os
-import re
 import subprocess
 import sys
 
@@ -16,37 +17,33 @@ import numpy as np
 import pytest
 
 from conftest import TFDS_DIR, needs_tfds
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def readme_blocks(section: str = "## Your own data"):
-  """{language: the first fenced block of that language} of a section."""
-  text = open(os.path.join(ROOT, "README.md")).read()
-  body = text.split(section + "\n", 1)[1].split("\n## ", 1)[0]
-  blocks = {}
-  for lang, code in re.findall(r"```(\w+)\n(.*?)```", body, re.S):
-    blocks.setdefault(lang, code)
-  return blocks
+from doc_blocks import ROOT, runnable_blocks
 
 
-def test_the_readme_has_the_example():
-  blocks = readme_blocks()
-  assert "python -m grouprep.embed" in blocks["bash"]
-  assert "grouprep.load" in blocks["python"]
+def test_the_docs_have_the_examples():
+  blocks = runnable_blocks()
+  page, lang, code = blocks["own-data"]
+  assert (page, lang) == ("docs/data.md", "bash")
+  assert "python -m grouprep.embed" in code
+  page, lang, code = blocks["api"]
+  assert (page, lang) == ("docs/api.md", "python")
+  assert "grouprep.load" in code
 
 
 @pytest.mark.slow
 @needs_tfds
-def test_the_readme_example_runs_as_written(tmp_path):
-  blocks = readme_blocks()
+def test_the_own_data_and_api_examples_run_as_written(tmp_path):
+  blocks = runnable_blocks()
   for name in ("configs", "examples"):
     os.symlink(os.path.join(ROOT, name), tmp_path / name)
+  # The blocks' `python` is the interpreter running the tests.
   env = {**os.environ, "TFDS_DATA_DIR": TFDS_DIR,
-         "GROUPREP_CACHE": str(tmp_path / "cache")}
-  r = subprocess.run(["bash", "-euo", "pipefail", "-c", blocks["bash"]],
-                     cwd=tmp_path, env=env, capture_output=True, text=True,
-                     timeout=900)
+         "GROUPREP_CACHE": str(tmp_path / "cache"),
+         "PATH": os.path.dirname(sys.executable) + os.pathsep
+                 + os.environ.get("PATH", "")}
+  r = subprocess.run(
+      ["bash", "-euo", "pipefail", "-c", blocks["own-data"][2]],
+      cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
   assert r.returncode == 0, r.stderr[-3000:]
   out = tmp_path / "runs"
   # The dataset: 2,636 PNGs under LABEL/GROUP/, the same images in the CSV.
@@ -85,9 +82,9 @@ def test_the_readme_example_runs_as_written(tmp_path):
   for key, value in held["distance"].items():
     assert metric["heldout_labels"][key] == pytest.approx(value, abs=1e-6)
 
-  # The Python block, with no TFDS data directory at all.
+  # The API block, with no TFDS data directory at all.
   env.pop("TFDS_DATA_DIR")
-  r = subprocess.run([sys.executable, "-c", blocks["python"]], cwd=tmp_path,
+  r = subprocess.run([sys.executable, "-c", blocks["api"][2]], cwd=tmp_path,
                      env=env, capture_output=True, text=True, timeout=300)
   assert r.returncode == 0, r.stderr[-3000:]
   lines = r.stdout.splitlines()

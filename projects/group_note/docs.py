@@ -1,0 +1,359 @@
+"""The study's figures in the README, docs/ and the config docstrings,
+written from results/ (study_metrics.json and study_paired.md, which the
+study writes), so no page holds a study number the study did not write.
+
+  python -m projects.group_note.docs           # rewrite the generated parts
+  python -m projects.group_note.docs --check   # exit 1 where a part differs
+
+Generated parts: README.md between `<!-- note-study -->` markers (the study's
+cost, its table and the answer to the note's question), docs/configs.md
+between `<!-- study-costs -->` markers, and the `Cost (the note's study ...)`
+paragraph of each studied config's docstring (configs/NAME.py).
+"""
+import argparse
+import json
+import os
+import re
+import sys
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from projects.group_note.comparisons import (HEADLINE, NOTE_FOUR, RELATED,
+                                             untrained_name)
+from projects.group_note.tables import _cell
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
+    __file__))))
+RESULTS = os.path.join(ROOT, "results")
+STUDY_COMMAND = "python -m projects.group_note.study --seeds=0,1,2"
+# The README table: the note's four, the strongest related system, the
+# untrained encoder (its centroid and its medoid groups); the unseen-alphabet
+# headline metrics, then the paced training time.
+TABLE_METRICS = tuple((label, path, lower) for label, path, lower in HEADLINE
+                      if path.split(".")[0] in ("unseen_alphabets",
+                                                "lake_one_shot_error"))
+UNTRAINED_ROWS = (("gi_centroid", "untrained encoder, centroid groups"),
+                  ("gi_medoid", "untrained encoder, medoid groups"))
+_NUMBERS = {2: "two", 3: "three"}
+RATIO = "unseen ratio (rotation)"
+RETRIEVAL = "unseen dc recall@1, 5 drawings"
+RETRIEVAL_ALL = "unseen dc recall@1, all drawings"
+
+
+# --------------------------------------------------------------------------
+# Reading results/.
+# --------------------------------------------------------------------------
+def read_paired(text: str) -> List[Dict]:
+  """study_paired.md's rows as {"question", "a", "b", "metric", "mean",
+  "low", "high", "n", "measured"} (the numbers as the table prints them)."""
+  rows = []
+  cell = r"\s*([^|]*?)\s*"
+  pattern = re.compile(
+      r"^\|" + r"\|".join([cell] * 6) +
+      r"\|\s*([-+]?[\d.]+) \[([-\d.–]+), ([-\d.–]+)\]\s*\|\s*(\d+)\s*\|"
+      r"\s*(yes|no)\s*\|$")
+  for line in text.splitlines():
+    m = pattern.match(line)
+    if not m:
+      continue
+    q, a, b, metric, _, _, mean, low, high, n, measured = m.groups()
+    num = lambda s: float("nan") if s == "–" else float(s)
+    rows.append(dict(question=q, a=a, b=b, metric=metric, mean=float(mean),
+                     low=num(low), high=num(high), n=int(n),
+                     measured=measured == "yes"))
+  return rows
+
+
+def load(results: str = RESULTS) -> Tuple[Dict, List[Dict]]:
+  """(study_metrics.json, study_paired.md's rows)."""
+  with open(os.path.join(results, "study_metrics.json")) as f:
+    metrics = json.load(f)
+  with open(os.path.join(results, "study_paired.md")) as f:
+    rows = read_paired(f.read())
+  return metrics, rows
+
+
+def _stat(metrics: Dict, name: str, path: str,
+          untrained: bool = False) -> Optional[Dict]:
+  leaves = metrics.get(name, {})
+  key = ("untrained." if untrained else "eval.") + path
+  return leaves.get(key) or (None if untrained else leaves.get(path))
+
+
+def _digits(label: str) -> int:
+  return 2 if "ratio" in label else 3
+
+
+def _ms(stat: Optional[Dict], label: str) -> str:
+  return _cell(stat, _digits(label))
+
+
+# --------------------------------------------------------------------------
+# What the study found, as the README says it.
+# --------------------------------------------------------------------------
+def _row(rows, a, b, metric) -> Optional[Tuple[Dict, bool]]:
+  """The paired row of a vs b on metric, and whether it is stored as b − a."""
+  for r in rows:
+    if r["metric"] == metric and (r["a"], r["b"]) == (a, b):
+      return r, False
+    if r["metric"] == metric and (r["a"], r["b"]) == (b, a):
+      return r, True
+  return None
+
+
+def _lower_better(metric: str) -> bool:
+  return next(lower for label, _, lower in HEADLINE if label == metric)
+
+
+def beats(rows, a, b, metric) -> Optional[bool]:
+  """True: a measurably better than b; False: b measurably better or no
+  measurable difference; None: not compared (or untested)."""
+  found = _row(rows, a, b, metric)
+  if found is None or found[0]["n"] < 3:
+    return None
+  r, flipped = found
+  diff = -r["mean"] if flipped else r["mean"]
+  better = diff < 0 if _lower_better(metric) else diff > 0
+  return bool(r["measured"] and better)
+
+
+def best(metrics, names, metric) -> str:
+  """The name with the best mean on a headline metric."""
+  path, lower = next((p, low) for label, p, low in HEADLINE if label == metric)
+  sign = -1.0 if lower else 1.0
+  have = [n for n in names if _stat(metrics, n, path)]
+  return max(have, key=lambda n: sign * _stat(metrics, n, path)["mean"])
+
+
+def strongest_related(metrics) -> str:
+  """The related system with the best mean on the most headline metrics
+  (ties: RELATED's order)."""
+  wins = {n: 0 for n in RELATED if n in metrics}
+  for label, _, _ in HEADLINE:
+    wins[best(metrics, list(wins), label)] += 1
+  return max(wins, key=lambda n: (wins[n], -RELATED.index(n)))
+
+
+def _against(rows, leader, others, metric) -> str:
+  verdicts = {o: beats(rows, leader, o, metric) for o in others}
+  if all(verdicts.values()):
+    return f"measurably above each of the other {_NUMBERS.get(len(others), len(others))}"
+  above = [o for o, v in verdicts.items() if v]
+  level = [o for o, v in verdicts.items() if v is False]
+  parts = ([f"measurably above {', '.join(above)}"] if above else []) + (
+      [f"no measurable difference from {', '.join(level)}"] if level else [])
+  return "; ".join(parts) or "untested against the others"
+
+
+def answer(metrics: Dict, rows: List[Dict]) -> str:
+  """The note's question in two sentences, each claim from the paired
+  rows (measured: the 95% interval excludes 0, n >= 3)."""
+  four = [n for n in NOTE_FOUR if n in metrics]
+  path = dict((label, p) for label, p, _ in HEADLINE)
+  top = best(metrics, four, RATIO)
+  finder = best(metrics, four, RETRIEVAL)
+  first = (
+      f"By the note's metric, **{top}** builds the most separated groups of "
+      f"the four (unseen-alphabet ratio "
+      f"{_ms(_stat(metrics, top, path[RATIO]), RATIO)}, "
+      f"{_against(rows, top, [n for n in four if n != top], RATIO)}), while "
+      f"**{finder}** best finds an alphabet's other characters (recall@1 "
+      f"at 5 drawings {_ms(_stat(metrics, finder, path[RETRIEVAL]), RETRIEVAL)}"
+      f", {_against(rows, finder, [n for n in four if n != finder], RETRIEVAL)}"
+      ").")
+  rival = strongest_related(metrics)
+  wins = [label for label, _, _ in TABLE_METRICS
+          if beats(rows, rival, finder, label)]
+  shown = [label for label in ("unseen 20-way 1-shot", "Lake error")
+           if label in wins] or wins[:2]
+  detail = ", ".join(
+      f"{label.replace('unseen ', '')} "
+      f"{_ms(_stat(metrics, rival, path[label]), label)} vs "
+      f"{_ms(_stat(metrics, finder, path[label]), label)}" for label in shown)
+  trained = beats(rows, finder, untrained_name(finder), RETRIEVAL_ALL)
+  floor = (f"with every drawing pooled, {finder}'s recall@1 ("
+           f"{_ms(_stat(metrics, finder, path[RETRIEVAL_ALL]), RETRIEVAL_ALL)}"
+           ") is " + ("measurably" if trained else "not measurably")
+           + " above its own untrained encoder's ("
+           + _ms(_stat(metrics, finder, path[RETRIEVAL_ALL], untrained=True),
+                 RETRIEVAL_ALL) + ")")
+  if wins:
+    second = (f"But a higher ratio is not a better encoder of new characters: "
+              f"the strongest related system, **{rival}**, is measurably "
+              f"better than {finder} on {len(wins)} of the "
+              f"{len(TABLE_METRICS)} unseen-alphabet metrics ({detail}), and "
+              f"{floor}.")
+  else:
+    second = (f"The strongest related system, **{rival}**, is not measurably "
+              f"better than {finder} on any unseen-alphabet metric, and "
+              f"{floor}.")
+  return first + " " + second
+
+
+def study_cost(metrics: Dict) -> str:
+  """What the study's runs took, from their own timings."""
+  runs = sum(v["step"]["n"] for v in metrics.values())
+  paced = sum(v["paced_train_seconds"]["mean"] * v["paced_train_seconds"]["n"]
+              for v in metrics.values())
+  wall = sum(v["train_seconds"]["mean"] * v["train_seconds"]["n"]
+             for v in metrics.values())
+  ev = sum(v["eval_seconds"]["mean"] * v["eval_seconds"]["n"]
+           for v in metrics.values())
+  steps = sorted({int(v["step"]["mean"]) for v in metrics.values()})
+  seeds = sorted({v["step"]["n"] for v in metrics.values()})
+  return (f"{runs} runs ({len(metrics)} configurations × "
+          f"{'/'.join(map(str, seeds))} seeds, "
+          f"{', '.join(map(str, steps))} steps each) took "
+          f"{paced / 3600:.1f} h of training (paced: pauses left out; "
+          f"{wall / 3600:.1f} h by the wall clock) and {ev / 3600:.1f} h of "
+          f"evaluation on the 2-core CPU, as the runs recorded them")
+
+
+def study_table(metrics: Dict) -> str:
+  four = [n for n in NOTE_FOUR if n in metrics]
+  rival = strongest_related(metrics)
+  head = (["config", "n"] + [label.replace("unseen ", "")
+                              for label, _, _ in TABLE_METRICS]
+          + ["train s (paced)"])
+  lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+
+  def row(title, name, untrained=False):
+    stats = [_stat(metrics, name, p, untrained) for _, p, _ in TABLE_METRICS]
+    n = min((s["n"] for s in stats if s), default=0)
+    cells = [title, str(n)] + [_ms(s, label) for s, (label, _, _)
+                               in zip(stats, TABLE_METRICS)]
+    cells.append("–" if untrained else
+                 _cell(metrics[name].get("paced_train_seconds"), 0))
+    lines.append("| " + " | ".join(cells) + " |")
+
+  for name in four:
+    row(f"`{name}`", name)
+  row(f"`{rival}` (strongest related system)", rival)
+  for name, title in UNTRAINED_ROWS:
+    if name in metrics:
+      row(f"{title} ({name}'s seeds)", name, untrained=True)
+  return "\n".join(lines)
+
+
+def note_study_block(metrics: Dict, rows: List[Dict]) -> str:
+  return "\n".join([
+      f"`{STUDY_COMMAND}` trains every alphabet-trained configuration "
+      f"for each seed; the finished study's {study_cost(metrics)}. "
+      "`--summary-only` rewrites results/ from the finished runs in seconds. "
+      "Unseen alphabets, mean ± sd over n seeds, each in the space its method "
+      "trains (every column and configuration: `results/summary.md`; every "
+      "paired difference: `results/study_paired.md`):", "",
+      study_table(metrics), "",
+      "*ratio*: the note's metric on its rotation groups (mean distance "
+      "between groups of different alphabets over that of the same "
+      "alphabet); *dc recall@1*: whether a group of an alphabet's characters "
+      "finds the group of its other characters (5 or all drawings per "
+      "group); *20-way 1-shot* over characters; *Lake error* on Lake's 20 "
+      "one-shot runs, lower is better (`docs/evaluation.md`).", "",
+      answer(metrics, rows)]) + "\n"
+
+
+def config_cost(name: str, metrics: Dict) -> Optional[str]:
+  """The cost paragraph of configs/NAME.py's docstring, or None when the
+  study has no run of it."""
+  v = metrics.get(name)
+  if not v:
+    return None
+  return (f"Cost (the note's study, results/study_metrics.json): "
+          f"{int(v['step']['mean'])} steps trained in "
+          f"{v['paced_train_seconds']['mean']:.0f} s (paced) and evaluated in "
+          f"{v['eval_seconds']['mean']:.0f} s on the 2-core CPU, mean of "
+          f"{v['step']['n']} seeds. Its row: results/summary.md; its "
+          f"comparisons: results/study_paired.md.")
+
+
+def costs_block(metrics: Dict) -> str:
+  lines = ["| config | seeds | steps | train s (paced) | train s (wall) | "
+           "eval s |", "|---|---|---|---|---|---|"]
+  for name in sorted(metrics):
+    v = metrics[name]
+    lines.append(f"| `{name}` | {v['step']['n']} | {v['step']['mean']:.0f} | "
+                 f"{_cell(v['paced_train_seconds'], 0)} | "
+                 f"{_cell(v['train_seconds'], 0)} | "
+                 f"{_cell(v['eval_seconds'], 0)} |")
+  return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------
+# Writing the pages.
+# --------------------------------------------------------------------------
+def replace_block(text: str, marker: str, block: str, path: str) -> str:
+  begin, end = f"<!-- {marker} -->", f"<!-- /{marker} -->"
+  pattern = re.compile(re.escape(begin) + r"\n.*?" + re.escape(end), re.S)
+  if not pattern.search(text):
+    raise SystemExit(f"{path} has no {begin} ... {end} block.")
+  return pattern.sub(lambda _: f"{begin}\n{block}{end}", text)
+
+
+COST_PARAGRAPH = re.compile(r"Cost \(the note's study[^\n]*(?:\n(?!\"\"\")[^\n]+)*")
+
+
+def _wrap(text: str, width: int = 79) -> str:
+  """Lines of at most width characters, a number kept with its unit."""
+  import textwrap  # pylint: disable=g-import-not-at-top
+  glued = re.sub(r"(\d) (s\b)", "\\1\x00\\2", text)
+  return "\n".join(textwrap.wrap(glued, width)).replace("\x00", " ")
+
+
+def rewrite_docstring(source: str, paragraph: Optional[str],
+                      path: str) -> str:
+  """A config file with its cost paragraph rewritten (left alone when the
+  study has no run of it and the docstring has no such paragraph)."""
+  if paragraph is None:
+    if COST_PARAGRAPH.search(source):
+      raise SystemExit(f"{path}: a study cost paragraph, but the study has no "
+                       "run of this configuration.")
+    return source
+  if not COST_PARAGRAPH.search(source):
+    raise SystemExit(f"{path}: no 'Cost (the note's study ...' paragraph.")
+  return COST_PARAGRAPH.sub(lambda _: _wrap(paragraph), source, count=1)
+
+
+def outputs(root: str = ROOT, results: str = RESULTS) -> Dict[str, str]:
+  """{path: its text with the generated parts as results/ gives them}."""
+  metrics, rows = load(results)
+  out = {}
+  readme = os.path.join(root, "README.md")
+  out[readme] = replace_block(open(readme).read(), "note-study",
+                              note_study_block(metrics, rows), readme)
+  configs = os.path.join(root, "docs", "configs.md")
+  out[configs] = replace_block(open(configs).read(), "study-costs",
+                               costs_block(metrics), configs)
+  config_dir = os.path.join(root, "configs")
+  for fname in sorted(os.listdir(config_dir)):
+    name, ext = os.path.splitext(fname)
+    if ext != ".py" or name in ("__init__", "base"):
+      continue
+    path = os.path.join(config_dir, fname)
+    out[path] = rewrite_docstring(open(path).read(),
+                                  config_cost(name, metrics), path)
+  return out
+
+
+def main(argv: Sequence[str] = None) -> int:
+  p = argparse.ArgumentParser(
+      description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+  p.add_argument("--check", action="store_true")
+  args = p.parse_args(argv)
+  stale = []
+  for path, text in outputs().items():
+    with open(path) as f:
+      if f.read() == text:
+        continue
+    stale.append(os.path.relpath(path, ROOT))
+    if not args.check:
+      with open(path, "w") as f:
+        f.write(text)
+  if args.check and stale:
+    print("Differs from results/: " + ", ".join(stale)
+          + "; run python -m projects.group_note.docs.")
+    return 1
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
