@@ -55,16 +55,19 @@ def initialize_distributed(coordinator_address, num_processes, process_id):
 
 def configure_compilation_cache(cache_dir=None) -> Optional[str]:
   """A persistent compilation cache, so a later run loads what an earlier one
-  compiled (the same executables, so the same numbers): jax/ in the grouprep
-  cache (cache_dir, else $GROUPREP_CACHE, else ~/.cache/grouprep), every
+  compiled (the same executables, so the same numbers): jax/TAG in the
+  grouprep cache (cache_dir, else $GROUPREP_CACHE, else ~/.cache/grouprep;
+  TAG names this host's CPU, platform.host_cpu_tag), every
   compilation kept unless $JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS says
   otherwise. A cache JAX already has ($JAX_COMPILATION_CACHE_DIR) is kept.
   Returns the directory in use."""
   import jax  # pylint: disable=g-import-not-at-top
   if jax.config.jax_compilation_cache_dir:
     return jax.config.jax_compilation_cache_dir
+  from grouprep import platform  # pylint: disable=g-import-not-at-top
   from grouprep.data import omniglot  # pylint: disable=g-import-not-at-top
-  path = os.path.join(cache_dir or omniglot.default_cache_dir(), "jax")
+  path = os.path.join(cache_dir or omniglot.default_cache_dir(), "jax",
+                      platform.host_cpu_tag())
   jax.config.update("jax_compilation_cache_dir", path)
   if "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS" not in os.environ:
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)

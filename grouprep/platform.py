@@ -4,7 +4,9 @@
 (whatever its core count, so the same command gives the same numbers on any
 CPU machine) and every accelerator on GPU/TPU (the hardware the user chose).
 """
+import hashlib
 import os
+import platform as host_platform
 import re
 
 CPU_DEFAULT_DEVICES = 2
@@ -80,3 +82,21 @@ def stack() -> dict:
   return {"python": sys.version.split()[0], "jax": jax.__version__,
           "jaxlib": jaxlib.__version__, "platform": jax.default_backend(),
           "device_kind": jax.devices()[0].device_kind}
+
+
+def host_cpu_tag(cpuinfo: str = None) -> str:
+  """A name for this host's CPU: its architecture, model and instruction-set
+  flags (cpuinfo: /proc/cpuinfo's text, read where there is one), hashed.
+  Compiled CPU code is kept per tag, so a cache shared by different machines
+  (a network home) never hands one CPU code built for another's instruction
+  set."""
+  if cpuinfo is None:
+    try:
+      with open("/proc/cpuinfo") as f:
+        cpuinfo = f.read()
+    except OSError:
+      cpuinfo = host_platform.processor()
+  wanted = sorted({l.split(":", 1)[-1].strip() for l in cpuinfo.splitlines()
+                   if l.startswith(("model name", "flags", "Features"))})
+  text = "\n".join([host_platform.machine()] + wanted)
+  return "cpu-" + hashlib.sha256(text.encode()).hexdigest()[:12]

@@ -129,8 +129,8 @@ def test_path_fields_are_set_from_the_command_line(tmp_path):
       r.stderr[-2000:]
   r = run_main("--config=configs/gi_centroid.py:smoke",
                f"--workdir={tmp_path / 'c'}", "--mode=eval",
-               f"--config.eval.lake_runs={missing}.zip")
-  assert r.returncode == 2 and "config.eval.lake_runs" in r.stderr and \
+               f"--config.evals.lake.runs={missing}.zip")
+  assert r.returncode == 2 and "config.evals.lake.runs" in r.stderr and \
       missing in r.stderr, r.stderr[-2000:]
   cache = tmp_path / "cache"
   r = run_main("--config=configs/gi_centroid.py:smoke",
@@ -141,9 +141,12 @@ def test_path_fields_are_set_from_the_command_line(tmp_path):
 
 
 def test_main_keeps_compilations_in_the_grouprep_cache(tmp_path):
-  """main's compilation cache: jax/ in the grouprep cache (cache_dir, else
-  $GROUPREP_CACHE), every compilation kept; a cache JAX already has
-  ($JAX_COMPILATION_CACHE_DIR, as the tests set) is left as it is."""
+  """main's compilation cache: jax/TAG in the grouprep cache (cache_dir,
+  else $GROUPREP_CACHE; TAG this host's CPU), every compilation kept; a cache
+  JAX already has ($JAX_COMPILATION_CACHE_DIR, as the tests set) is left as
+  it is."""
+  from grouprep import platform  # pylint: disable=g-import-not-at-top
+  tag = platform.host_cpu_tag()
   code = ("import sys, jax, jax.numpy as jnp; from grouprep import main; "
           "print(main.configure_compilation_cache(sys.argv[1] or None)); "
           "jax.jit(lambda x: x * 3 + 1)(jnp.ones(5)).block_until_ready()")
@@ -158,10 +161,10 @@ def test_main_keeps_compilations_in_the_grouprep_cache(tmp_path):
     assert r.returncode == 0, r.stderr[-2000:]
     return r.stdout.split()[-1]
 
-  assert cache_of(str(tmp_path / "a")) == str(tmp_path / "a" / "jax")
-  assert os.listdir(tmp_path / "a" / "jax")  # even a quick compilation
+  assert cache_of(str(tmp_path / "a")) == str(tmp_path / "a" / "jax" / tag)
+  assert os.listdir(tmp_path / "a" / "jax" / tag)  # even a quick compilation
   assert cache_of("", GROUPREP_CACHE=str(tmp_path / "b")) == \
-      str(tmp_path / "b" / "jax")
+      str(tmp_path / "b" / "jax" / tag)
   assert cache_of(str(tmp_path / "a"),
                   JAX_COMPILATION_CACHE_DIR=str(tmp_path / "c")) == \
       str(tmp_path / "c")
@@ -190,7 +193,7 @@ def test_configs_train_and_evaluate(name, tmp_path, fake_data):
   from conftest import tiny_config  # pylint: disable=g-import-not-at-top
   from grouprep import evaluate, train  # pylint: disable=g-import-not-at-top
   config = tiny_config(name)
-  config.eval.fewshot_episodes = 20
+  config.evals.fewshot.episodes = 20
   if config.data.label_key == "image":  # one image per class: C x 1 x 1
     config.data.items_per_group = 1
     config.data.classes_per_batch = 16

@@ -40,3 +40,17 @@ def test_training_devices_take_the_configured_count():
   from grouprep import validation
   with pytest.raises(validation.ConfigError, match="config.num_devices=64"):
     platform.training_devices(64)
+
+
+def test_compiled_code_is_kept_per_cpu_model_and_instruction_set():
+  """platform.host_cpu_tag: the same CPU gives the same tag whatever the
+  order of its lines or cores; another model or another flag (AVX-512 off)
+  another tag, so a shared compilation cache never mixes their code."""
+  zen4 = ("processor\t: 0\nmodel name\t: AMD EPYC 9B14\nflags\t\t: sse2 avx2 "
+          "avx512f\n")
+  two_cores = zen4 + zen4.replace("processor\t: 0", "processor\t: 1")
+  tag = platform.host_cpu_tag(zen4)
+  assert tag.startswith("cpu-")
+  assert platform.host_cpu_tag(two_cores) == tag
+  assert platform.host_cpu_tag(zen4.replace(" avx512f", "")) != tag
+  assert platform.host_cpu_tag(zen4.replace("9B14", "7B13")) != tag
