@@ -95,36 +95,49 @@ def get_base_config(arg=None) -> ml_collections.ConfigDict:
   # metrics.json; docs/accelerators.md measures what lower ones change.
   config.train.matmul_precision = "highest"
 
-  # The evaluators run at the end (grouprep/evaluators/registry.py), on each
-  # split whose spec lists them (grouprep/data/splits.py).
-  config.evals = ("distance", "retrieval", "item_to_group", "theorem1",
-                  "disjoint_characters", "fewshot", "lake")
-
+  # The evaluation shared by every evaluator: the embedding pass, and which
+  # characters the evaluation splits hold.
   config.eval = ml_collections.ConfigDict()
   config.eval.batch_size = 2048  # Images per forward pass.
   config.eval.matmul_precision = "highest"  # As train.matmul_precision.
-  config.eval.fewshot_episodes = 1000
-  config.eval.fewshot_queries = 5  # Query drawings per class and episode.
-  # Theorem 1: a seeded sample of this many items in all, spread evenly over
-  # the groups, on the training groups (m) and on each evaluation split (the
-  # same count, as m is a maximum that grows with the sample); 0: all items.
-  config.eval.theorem1_items = 20480
-  config.eval.lake_runs = _path()  # None: ../shared/omniglot/all_runs.zip.
   config.eval.max_characters = 0  # Per evaluation split; 0: all characters.
-  # The disjoint-character protocol: each alphabet's characters cut into this
-  # many disjoint sets, a group = the upright drawings of one set; the size
-  # curve pools n drawings per group over seeded resamples.
-  config.eval.charsets_per_alphabet = 2
-  config.eval.size_curve = (1, 2, 5, 10, 20, 50, 0)  # 0: all drawings.
-  config.eval.size_curve_resamples = 20
-  # Theorem 1's margin m is a property of f: measured on training groups.
-  config.eval.theorem1_triplets = 1_000_000  # Sampled evaluation triplets.
-  # Evaluation during training, every N steps (0: never), on the training
-  # split's validation split, logged to eval_log.jsonl against training
-  # wall time: these evaluators, few-shot with fewer episodes.
+  # The evaluators of config.evals to run ('distance', 'fewshot', ...);
+  # (): all of them.
+  config.eval.only = ()
+
+  # The evaluators run at the end, each with its own settings
+  # (grouprep/evaluators/: one module each, registry.py names them), on
+  # each split that offers what it needs (grouprep/data/sources/).
+  config.evals = ml_collections.ConfigDict()
+  config.evals.distance = ml_collections.ConfigDict()
+  config.evals.retrieval = ml_collections.ConfigDict()
+  config.evals.item_to_group = ml_collections.ConfigDict()
+  # Theorem 1: m measured on the training groups, the bound on evaluation
+  # groups; a seeded sample of `sampled_items` items in all, spread evenly
+  # over the groups, on both (the same count, as m is a maximum that grows
+  # with the sample; 0: all items), and `triplets` sampled evaluation
+  # triplets.
+  config.evals.theorem1 = ml_collections.ConfigDict(
+      dict(sampled_items=20480, triplets=1_000_000))
+  # The disjoint-character protocol: each alphabet's characters cut into
+  # this many disjoint sets, a group = the upright drawings of one set; the
+  # size curve pools n drawings per group (0: all) over seeded resamples.
+  config.evals.disjoint_characters = ml_collections.ConfigDict(
+      dict(charsets_per_alphabet=2, size_curve=(1, 2, 5, 10, 20, 50, 0),
+           resamples=20))
+  # N-way K-shot with centroid prototypes: episodes, query items per class.
+  config.evals.fewshot = ml_collections.ConfigDict(
+      dict(episodes=1000, queries=5))
+  # Lake's runs: None reads ../shared/omniglot/all_runs.zip.
+  config.evals.lake = ml_collections.ConfigDict(dict(runs=_path()))
+
+  # Evaluation during training, every N steps (0: never), on the data
+  # source's validation split, logged to eval_log.jsonl against training
+  # wall time: another instance of the evaluators, with its own settings.
   config.eval.every = 0
-  config.eval.during_training = ("fewshot",)
-  config.eval.during_training_episodes = 200
+  config.eval.during_training = ml_collections.ConfigDict()
+  config.eval.during_training.fewshot = ml_collections.ConfigDict(
+      dict(episodes=200, queries=5))
 
   if arg == "smoke":
     config.data.classes_per_batch = 8
@@ -134,9 +147,9 @@ def get_base_config(arg=None) -> ml_collections.ConfigDict:
     config.train.checkpoint_every = 10
     config.train.log_every = 10
     config.eval.max_characters = 60
-    config.eval.theorem1_items = 5120
-    config.eval.theorem1_triplets = 100_000
-    config.eval.size_curve_resamples = 3
+    config.evals.theorem1.sampled_items = 5120
+    config.evals.theorem1.triplets = 100_000
+    config.evals.disjoint_characters.resamples = 3
   elif arg not in (None, ""):
     raise ValueError(f"Unknown config argument {arg!r}; use ':smoke' or none.")
   return config

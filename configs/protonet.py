@@ -34,7 +34,8 @@ def get_config(arg=None):
   config.train.checkpoint_every = 250
   config.train.log_every = 50
   config.eval.every = 500
-  config.eval.fewshot_queries = 15
+  config.evals.fewshot.queries = 15
+  config.eval.during_training.fewshot.queries = 15
   if arg == "smoke":
     config.data.classes_per_batch = 20
     config.train.num_steps = 30
@@ -42,5 +43,5 @@ def get_config(arg=None):
     config.train.checkpoint_every = 10
     config.train.log_every = 10
     config.eval.every = 15
-    config.eval.during_training_episodes = 50
+    config.eval.during_training.fewshot.episodes = 50
   return config

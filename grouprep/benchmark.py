@@ -175,7 +175,7 @@ def bench_loop(args) -> dict:
   import importlib  # pylint: disable=g-import-not-at-top
   import jax  # pylint: disable=g-import-not-at-top
   from grouprep import logs, train  # pylint: disable=g-import-not-at-top
-  from grouprep.data import pipeline, sampler  # pylint: disable=g-import-not-at-top
+  from grouprep.data import sampler  # pylint: disable=g-import-not-at-top
   config = importlib.import_module(f"configs.{args.config}").get_config()
   d = config.data
   with config.unlocked():
@@ -187,7 +187,7 @@ def bench_loop(args) -> dict:
   with tempfile.TemporaryDirectory() as workdir:
     train.train(config, workdir)
     rows = sorted(logs.read(workdir).items())
-  data, smp = pipeline.train_data(config)
+  _, data, smp = train.training_data(config)
   on_device = train.images_on_device(
       config.data.on_device, sampler.image_table_bytes(data.images,
                                                        smp.groups),

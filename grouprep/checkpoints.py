@@ -338,7 +338,7 @@ def read_metadata(mngr: ocp.CheckpointManager, step: int) -> Optional[dict]:
 def check_dataset(metadata: Optional[dict], dataset: dict, where: str,
                   step: int) -> None:
   """A CheckpointError when the dataset summary a checkpoint recorded
-  (pipeline.dataset_summary) differs from today's in what decides which
+  (the data source's summary) differs from today's in what decides which
   labels were trained on; nothing to compare for an older checkpoint."""
   saved = (metadata or {}).get("dataset")
   if not saved:

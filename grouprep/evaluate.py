@@ -1,11 +1,15 @@
 """Evaluation: `evaluate(config, workdir)` restores the latest checkpoint,
-runs the evaluators `config.evals` names on the trained encoder and on the
-same encoder at initialisation, and writes metrics.json, report.md and the
-plots. The evaluators are in evaluators/ (one module each), the metrics they
-compute in metrics.py, the splits they read in data/splits.py. The
-untrained encoder's evaluation is computed once per untrained_key (seed,
-model, data, pooling, evaluation settings, metrics version, code, stack) and
-reused from the grouprep cache ($GROUPREP_REUSE_UNTRAINED=0: never).
+runs the evaluators of `config.evals` (each with its own settings; the
+names of config.eval.only alone, when it names any) on the trained encoder
+and on the same encoder at initialisation, and writes metrics.json,
+report.md and the plots. The evaluation during training
+(`make_periodic_eval`) is another instance, with its own settings
+(config.eval.during_training). The evaluators are in evaluators/ (one module
+each), the metrics they compute in metrics.py, the data they read come
+from the data source (data/sources/). The untrained encoder's evaluation is
+computed once per untrained_key (seed, model, data, pooling, evaluation
+settings, metrics version, code, stack) and reused from the grouprep cache
+($GROUPREP_REUSE_UNTRAINED=0: never).
 """
 import collections.abc
 import dataclasses
@@ -28,30 +32,40 @@ from grouprep import models
 from grouprep import platform
 from grouprep import validation
 from grouprep.data import lake as lake_data
-from grouprep.data import pipeline
 from grouprep.data import shared
-from grouprep.data import splits
+from grouprep.data.sources import registry as sources
 from grouprep.evaluators import common
-from grouprep.evaluators import lake as lake_eval
 from grouprep.evaluators.registry import EVALUATORS
+from grouprep.evaluators.registry import in_order
 from grouprep.methods.registry import get_method
 
 
 class Inputs:
-  """The data every encoder is evaluated on, each loaded once, on first use:
-  split(name) -> (data, groups); train_characters() -> (data, image indices
-  of the training characters); lake_runs() -> the runs or None."""
+  """The data every encoder is evaluated on, each loaded once, on first use,
+  from the source: split(name) -> SplitData (max_characters characters at
+  most); train_characters() -> (images, groups, what they are); lake_runs()
+  -> the runs (at image_size) or None. lake_runs_file: the lake evaluator's
+  `runs` setting (None: ../shared/omniglot/all_runs.zip); data_dir: where
+  else to look for ../shared."""
 
-  def __init__(self, config):
-    self.config = config
-    self.vinyals_trained = splits.trains_on_vinyals(config.data.train_split)
-    self.lake_excluded = (lake_data.RUNS_TRAINED_BY_VINYALS
-                          if self.vinyals_trained else ())
-    self.lake_key = ("lake_one_shot_error_runs09_20" if self.vinyals_trained
-                     else "lake_one_shot_error")
-    self.lake_path = shared.find(lake_data.RUNS_FILE, config.eval.lake_runs,
-                                 "eval.lake_runs", config.data.data_dir)
+  def __init__(self, source, image_size: int, max_characters: int = 0,
+               lake_runs_file: Optional[str] = None,
+               data_dir: Optional[str] = None):
+    self.source, self.image_size = source, image_size
+    self.max_characters = max_characters
+    self.lake_path = shared.find(lake_data.RUNS_FILE, lake_runs_file,
+                                 "evals.lake.runs", data_dir)
     self._cache = {}
+
+  @classmethod
+  def of(cls, config, evals: Optional[Dict] = None) -> "Inputs":
+    """The inputs of config's evaluation: its data source, image size and
+    max_characters, and Lake's runs where evals ({name: settings}) has a
+    lake evaluator."""
+    lake = (evals or {}).get("lake")
+    return cls(sources.get(config.data, config.seed), config.data.image_size,
+               config.eval.max_characters, lake.runs if lake else None,
+               config.data.data_dir)
 
   def _once(self, key, compute):
     if key not in self._cache:
@@ -63,53 +77,63 @@ class Inputs:
     return dict(self._cache)
 
   def split(self, name: str):
-    return self._once(("split", name),
-                      lambda: pipeline.eval_groups(self.config, name))
+    return self._once(("split", name), lambda: self.source.eval_split(
+        name, self.max_characters))
 
   def train_characters(self):
-    def load():
-      data = pipeline.load(self.config, "train")
-      return data, np.flatnonzero(~pipeline.heldout_mask(self.config, data))
-    return self._once("train", load)
+    return self._once("train", self.source.train_characters)
 
   def lake_runs(self, image_size: Optional[int] = None):
     if not self.lake_path:
       return None
-    size = image_size or self.config.data.image_size
+    size = image_size or self.image_size
     return self._once(("lake", size), lambda: lake_data.load_runs(
-        self.lake_path, size, self.lake_excluded))
+        self.lake_path, size, self.source.lake_runs_excluded))
 
 
-def _split_sizes(split: common.SplitView) -> Dict:
-  groups = split.groups
-  grouping = splits.EVAL_SPLITS[split.name].grouping
-  if grouping == "vinyals_class":
-    return {"num_classes": int(groups.num_groups),
-            "num_items": int(len(split.items))}
-  return {"num_groups": int(groups.num_groups),
-          "num_items": int(len(split.items)),
-          ("num_labels" if grouping == "given" else "num_alphabets"):
-              int(len(np.unique(split.labels)))}
+def selected(config) -> Dict:
+  """{name: settings} of the evaluators run at the end: config.evals, or
+  those of config.eval.only when it names any."""
+  only = tuple(config.eval.get("only", ()))
+  return {n: config.evals[n] for n in config.evals if not only or n in only}
 
 
-def evaluate_encoder(encoder: common.EncoderView, split_names,
-                     evals=None, keep: str = None):
+def offered(source) -> set:
+  """What the source offers on some evaluation split of its own."""
+  out = set(source.offers)
+  for name in source.eval_splits:
+    out |= set(source.splits[name].offers)
+  return out
+
+
+def skipped(evals: Dict, source) -> Dict[str, str]:
+  """{name: why} of the evaluators of `evals` that need what the source
+  offers on none of its splits."""
+  offers = offered(source)
+  return {n: source.skip_reason(EVALUATORS[n].missing(offers))
+          for n in in_order(evals) if EVALUATORS[n].missing(offers)}
+
+
+def evaluate_encoder(encoder: common.EncoderView, split_names, evals: Dict,
+                     keep: str = None):
   """{split: metrics, encoder-level keys...} of the evaluators `evals`
-  (default config.evals) on `split_names`; the SplitView of split `keep`
-  is returned too (for the report's plots)."""
-  evals = tuple(evals if evals is not None else encoder.config.evals)
-  skipped = splits.train_split_of(encoder.config).skips
+  ({name: settings}) on `split_names`, each where the source and the split
+  offer what it needs; the SplitView of split `keep` is returned too (for
+  the report's plots)."""
+  source = encoder.inputs.source
   out, kept = {}, None
-  for name in evals:
-    if EVALUATORS[name].run_encoder and name not in skipped:
-      out.update(EVALUATORS[name].run_encoder(encoder))
+  for name in in_order(evals):
+    ev = EVALUATORS[name]
+    if ev.run_encoder and not ev.missing(offered(source)):
+      out.update(ev.run_encoder(encoder, evals[name]))
   for split_name in split_names:
     split = encoder.split(split_name)
-    result = _split_sizes(split)
-    for name in evals:
-      if EVALUATORS[name].run_split and \
-          name in splits.EVAL_SPLITS[split_name].evaluators:
-        result.update(EVALUATORS[name].run_split(encoder, split))
+    result = split.data.sizes()
+    offers = set(source.offers) | set(split.data.offers)
+    for name in in_order(evals):
+      ev = EVALUATORS[name]
+      if ev.run_split and not ev.missing(offers):
+        result.update(ev.run_split(encoder, split, evals[name]))
     out[split_name] = result
     if split_name == keep:
       kept = split
@@ -122,32 +146,30 @@ def encoder_view(config, model, variables, head, inputs: Inputs,
   eval mode, config.eval.batch_size images a batch, in the method's Space
   with its head; apply: an encoder.make_apply_fn(model) to share."""
   return common.EncoderView(
-      config, encoder_lib.make_embed_fn(model, variables,
-                                        config.eval.batch_size, apply),
+      encoder_lib.make_embed_fn(model, variables, config.eval.batch_size,
+                                apply),
       encoder_lib.Space.of(get_method(config.loss), config.loss.pooling,
                            head),
-      inputs)
+      inputs, config.seed, config.eval.batch_size)
 
 
 def make_periodic_eval(config, model):
-  """fn(encoder variables, head) -> {"SPLIT/5way_1shot": mean, ...}: the
-  evaluators config.eval.during_training names, on the split the training
-  split's spec names (splits.TrainSplit.during_training), few-shot with
-  config.eval.during_training_episodes episodes. Data are loaded once."""
-  split_name = splits.train_split_of(config).during_training
-  inputs = Inputs(config)
+  """fn(encoder variables, head) -> {"SPLIT/metric": value}: the evaluation
+  during training, an instance of the evaluators with its own settings
+  (config.eval.during_training: name -> settings), on the source's
+  validation split, logging what each evaluator's `scalars` picks. Data are
+  loaded once."""
+  evals = dict(config.eval.during_training.items())
+  inputs = Inputs.of(config)
+  split_name = inputs.source.validation_split
   apply = encoder_lib.make_apply_fn(model)
-  evals = tuple(config.eval.during_training)
-  quick = config.copy_and_resolve_references()
-  with quick.unlocked():
-    quick.eval.fewshot_episodes = config.eval.during_training_episodes
 
   def periodic_eval(variables, head=None) -> Dict:
-    encoder = encoder_view(quick, model, variables, head, inputs, apply)
+    encoder = encoder_view(config, model, variables, head, inputs, apply)
     with jax.default_matmul_precision(config.eval.matmul_precision):
       result, _ = evaluate_encoder(encoder, (split_name,), evals)
     scalars = {}
-    for name in evals:
+    for name in in_order(evals):
       if EVALUATORS[name].scalars:
         scalars.update(EVALUATORS[name].scalars(result[split_name]))
     return {f"{split_name}/{k}": v for k, v in scalars.items()}
@@ -164,7 +186,7 @@ def make_periodic_eval(config, model):
 NOT_IN_UNTRAINED_KEY = {
     "data": ("classes_per_batch", "groups_per_class", "items_per_group",
              "data_dir", "cache_dir", "download", "on_device"),
-    "eval": ("every", "during_training", "during_training_episodes")}
+    "eval": ("every", "during_training", "only")}
 
 
 def untrained_cache_dir(config) -> Optional[str]:
@@ -247,7 +269,8 @@ def untrained_key(config, encoder: common.EncoderView, variables,
   return {"metrics_version": metrics.METRICS_VERSION,
           "code": code_digest(), "seed": int(config.seed),
           "model": section("model"), "data": section("data"),
-          "eval": section("eval"), "evals": list(config.evals),
+          "eval": section("eval"),
+          "evals": {n: s.to_dict() for n, s in selected(config).items()},
           "space": [space.name, bool(space.pools_in_loss),
                     config.loss.pooling],
           "variables": digest(variables, space.pool_params),
@@ -298,29 +321,27 @@ def _evaluate(config, workdir: str) -> Dict:
   t0 = time.time()
   trained = encoder_lib.restore(workdir, config)
   step, metadata, where = trained.step, trained.metadata, trained.where
+  evals = selected(config)
+  inputs = Inputs.of(config, evals)
+  source = inputs.source
+  # The held-out labels must be those it never saw.
+  checkpoints.check_dataset(metadata, source.summary(), where, step)
   model = models.create_model(config.model)
   method = get_method(config.loss)
-  # The untrained encoder: the same model at initialisation.
-  start = trained.initial
-  inputs = Inputs(config)
   apply = encoder_lib.make_apply_fn(model)
-  spec = splits.train_split_of(config)
-  split_names = spec.eval_splits
-  if spec.name == "labels":  # the held-out labels must be those it never saw
-    checkpoints.check_dataset(metadata, pipeline.dataset_summary(config),
-                              where, step)
 
   def encoder(variables, head):
     return encoder_view(config, model, variables, head, inputs, apply)
 
   result_trained, plotted = evaluate_encoder(
-      encoder(trained.variables, trained.head),
-      split_names, keep=spec.plotted)
-  # After the trained encoder: the inputs it loaded are the key's.
-  untrained = encoder(start.encoder, start.head)
+      encoder(trained.variables, trained.head), source.eval_splits, evals,
+      keep=source.plotted)
+  # The untrained encoder, the same model at initialisation; after the
+  # trained one: the inputs it loaded are the key's.
+  untrained = encoder(trained.initial.encoder, trained.initial.head)
   result_untrained = reuse_or_evaluate(
-      untrained_key(config, untrained, start.encoder, inputs),
-      lambda: evaluate_encoder(untrained, split_names)[0],
+      untrained_key(config, untrained, trained.initial.encoder, inputs),
+      lambda: evaluate_encoder(untrained, source.eval_splits, evals)[0],
       untrained_cache_dir(config))
   result = {"config": config.name, "step": int(step),
             "embedding_space": method.embedding_space,
@@ -329,7 +350,8 @@ def _evaluate(config, workdir: str) -> Dict:
             "model": config.model.name + (
                 f"+head{config.model.embed_dim}" if config.model.embed_dim
                 else ""), "pooling": config.loss.pooling,
-            "fewshot_queries": config.eval.fewshot_queries,
+            "fewshot_queries": (config.evals.fewshot.queries
+                                if "fewshot" in config.evals else None),
             # Training's precision is an identity field (a run resumes only
             # at its own); checkpoints from before it trained in float32.
             "matmul_precision": {
@@ -338,32 +360,15 @@ def _evaluate(config, workdir: str) -> Dict:
             "stack": platform.stack(),  # evaluation's
             "trained_stack": (metadata or {}).get("stack", "not recorded"),
             "eval": result_trained, "untrained": result_untrained}
-  if inputs.vinyals_trained:
-    data = inputs.split("unseen_alphabets")[0]
-    result["trained_on"] = {
-        "alphabets_left_out_of_unseen_alphabets": [
-            data.alphabet_names[a]
-            for a in pipeline.trained_alphabets(config, data)
-            if a in set(data.alphabet.tolist())],
-        "lake_runs_left_out": list(inputs.lake_excluded),
-        "heldout_characters": "not evaluated: the Vinyals split trains on "
-                              "every background character"}
-    if "vinyals_val" not in split_names:
-      result["trained_on"]["vinyals_val"] = "not evaluated: part of trainval"
-  skipped = [n for n in config.evals if n in spec.skips]
-  if skipped:
-    result["skipped_evaluators"] = {
-        n: f"needs Omniglot; the training data is a {config.data.source} "
-           f"dataset" for n in skipped}
-  if "lake" in config.evals and "lake" not in spec.skips:
-    if inputs.lake_path:
-      # Raw pixels at full resolution, as in Lake et al.'s pixel baseline.
-      result[inputs.lake_key + "_raw_pixels"] = lake_eval.raw_pixels(
-          inputs.lake_runs(105))
-    else:
-      result["lake_one_shot_error_skipped"] = (
-          f"../shared/{lake_data.RUNS_FILE} not found; set "
-          f"--config.eval.lake_runs.")
+  trained_on = source.trained_on()
+  if trained_on:
+    result["trained_on"] = trained_on
+  skips = skipped(evals, source)
+  if skips:
+    result["skipped_evaluators"] = skips
+  for name in in_order(evals):
+    if EVALUATORS[name].run_data and name not in skips:
+      result.update(EVALUATORS[name].run_data(inputs, evals[name]))
   result["eval_seconds"] = round(time.time() - t0, 1)
 
   path = os.path.join(workdir, "metrics.json")

@@ -18,7 +18,6 @@ import numpy as np  # noqa: E402
 
 from grouprep import logs  # noqa: E402
 from grouprep import metrics  # noqa: E402
-from grouprep.data import splits  # noqa: E402
 
 ROTATION_MARKERS = ("o", "^", "s", "D")
 
@@ -132,10 +131,16 @@ def untrained_row(result: Dict) -> Dict:
           "embedding_space": result.get("embedding_space")}
 
 
+def evaluated_splits(ev: Dict) -> List[str]:
+  """The evaluation splits of metrics.json's eval (or untrained), in the
+  order evaluated (a split's entry holds its num_items)."""
+  return [k for k, v in ev.items() if isinstance(v, dict) and "num_items" in v]
+
+
 def headline(result: Dict) -> str:
-  """One line: the note's metric on the plotted split (when evaluated)."""
+  """One line: the note's metric on the first split it was evaluated on."""
   line = {"config": result["config"], "step": result["step"]}
-  for split in (splits.PLOTTED, splits.TRAIN_SPLITS["labels"].plotted):
+  for split in evaluated_splits(result["eval"]):
     d = get_dotted(result["eval"], f"{split}.distance")
     if d:
       line[split] = d
@@ -175,9 +180,9 @@ def plot_embeddings(path: str, split, items_per_group: int = 60,
   labels = np.unique(groups.group_class)
   cmap = plt.get_cmap("tab20", max(len(labels), 1))
   colour = {k: cmap(i % 20) for i, k in enumerate(labels)}
-  names = split.data.alphabet_names
+  names = split.data.label_names
   # A folder / CSV dataset's groups are its own: no rotations to mark.
-  given = splits.EVAL_SPLITS[split.name].grouping == "given"
+  given = split.data.grouping == "given"
   markers = ("o",) if given else ROTATION_MARKERS
   fig, ax = plt.subplots(figsize=(9, 7))
   item_group = groups.item_group[sub]
@@ -207,7 +212,7 @@ def plot_embeddings(path: str, split, items_per_group: int = 60,
 
 def plot_distance_histograms(path: str, split) -> None:
   g_emb, labels = split.group_emb, split.groups.group_class
-  given = splits.EVAL_SPLITS[split.name].grouping == "given"
+  given = split.data.grouping == "given"
   label, where = (("label", "held-out labels") if given
                   else ("alphabet", "unseen alphabets"))
   dist = metrics.pairwise_distances(g_emb)
@@ -333,7 +338,7 @@ def plot_size_curve(path: str, result: Dict) -> bool:
   """Recall@1 and the note's ratio of the disjoint-character protocol against
   drawings per group, trained vs untrained encoder, per split (mean and 95%
   t-interval over resamples)."""
-  names = [s for s in splits.EVAL_SPLITS
+  names = [s for s in evaluated_splits(result["eval"])
            if get_dotted(result["eval"],
                          f"{s}.disjoint_characters.size_curve")]
   if not names:
@@ -368,8 +373,7 @@ def plot_size_curve(path: str, result: Dict) -> bool:
 
 def _split_lines(name: str, ev: Dict) -> List[str]:
   lines = ["", f"## {name}", "", "| metric | value |", "|---|---|"]
-  groups = ("the dataset's groups"
-            if splits.EVAL_SPLITS[name].grouping == "given"
+  groups = ("the dataset's groups" if "num_labels" in ev
             else "rotation groups")
   for k, v in ev.get("distance", {}).items():
     lines.append(f"| distance.{k} ({groups}) | {v:.4f} |")
@@ -414,7 +418,8 @@ def write_run_report(workdir: str, result: Dict, split) -> None:
            f"Embedding space: {result.get('embedding_space')} (every metric "
            f"is taken there); trained on {result.get('num_devices')} "
            f"device(s).", ""]
-  custom = splits.TRAIN_SPLITS["labels"].plotted in result["eval"]
+  custom = any("num_labels" in result["eval"][s]
+               for s in evaluated_splits(result["eval"]))
   lines.append(metrics_table([(result["config"], result, {}),
                               ("untrained encoder", untrained_row(result),
                                {})],
@@ -453,9 +458,8 @@ def write_run_report(workdir: str, result: Dict, split) -> None:
     lines.append(f"Theorem 1's m on the training groups: "
                  f"{margin['margin_m']:.4g} ({margin['num_groups']} groups, "
                  f"{margin['num_items']} items).")
-  for split in splits.EVAL_SPLITS:
-    if split in result["eval"]:
-      lines += _split_lines(split, result["eval"][split])
+  for split in evaluated_splits(result["eval"]):
+    lines += _split_lines(split, result["eval"][split])
   lines += ["", "![embeddings](embeddings.png)", "",
             "![distances](distances.png)"]
   if has_size_curve:

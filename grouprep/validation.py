@@ -12,16 +12,12 @@ from grouprep import models
 from grouprep import platform
 from grouprep import pooling
 from grouprep.data import groups as groups_lib
-from grouprep.data import images as images_lib
 from grouprep.data import sampler
-from grouprep.data import splits
+from grouprep.data.sources import registry as sources
 from grouprep.errors import ConfigError
 from grouprep.evaluators.registry import EVALUATORS
 from grouprep.methods.registry import METHODS
 from grouprep.methods.registry import get_method
-
-# Drawings per Omniglot character (every character has 20).
-DRAWINGS_PER_CHARACTER = 20
 
 
 def _choice(value, choices, field):
@@ -34,24 +30,6 @@ def _positive(value, field, kind=int):
   if not isinstance(value, kind) or isinstance(value, bool) or value <= 0:
     raise ConfigError(f"config.{field}={value!r} must be a positive "
                       f"{kind.__name__}.")
-
-
-def largest_possible_group(config):
-  """(size, why): an upper bound on the training groups' size that the config
-  alone fixes, or (None, "") when only the data can tell (the sampler checks
-  then, naming the same field)."""
-  d = config.data
-  if splits.trains_on_vinyals(d.train_split):
-    return (d.group_size or DRAWINGS_PER_CHARACTER,
-            f"the Vinyals split's groups hold data.group_size={d.group_size} "
-            f"drawings (0: all {DRAWINGS_PER_CHARACTER})")
-  if d.group_key == "random":
-    return d.group_size, f"data.group_key='random' with data.group_size=" \
-                         f"{d.group_size}"
-  if d.label_key == "character":
-    return DRAWINGS_PER_CHARACTER, (
-        f"a character has {DRAWINGS_PER_CHARACTER} drawings per rotation")
-  return None, ""
 
 
 def validate(config: ml_collections.ConfigDict) -> None:
@@ -68,7 +46,6 @@ def validate(config: ml_collections.ConfigDict) -> None:
   _choice(config.model.name, models.MODELS, "model.name")
   _choice(config.data.label_key, groups_lib.LABEL_KEYS, "data.label_key")
   _choice(config.data.group_key, groups_lib.GROUP_KEYS, "data.group_key")
-  _choice(config.data.train_split, splits.TRAIN_SPLITS, "data.train_split")
   _choice(config.data.get("on_device", "auto"), sampler.ON_DEVICE,
           "data.on_device")
   _choice(config.train.optimizer, ("adam", "sgd"), "train.optimizer")
@@ -77,20 +54,22 @@ def validate(config: ml_collections.ConfigDict) -> None:
   for field in ("train.matmul_precision", "eval.matmul_precision"):
     section, key = field.split(".")
     _choice(config[section][key], platform.PRECISIONS, field)
-  for name in config.evals:
-    _choice(name, EVALUATORS, "evals")
-  validate_source(config)
-  watched = splits.EVAL_SPLITS[splits.train_split_of(config).during_training]
-  for name in config.eval.during_training:
-    loggable = [n for n in EVALUATORS if EVALUATORS[n].scalars and
-                n in watched.evaluators]
-    _choice(name, loggable, "eval.during_training")
-  for field in ("data.vinyals_dir", "eval.lake_runs"):  # data_dir: TFDS may
-    # create it and prepare the dataset there.
-    section, key = field.split(".")
-    path = config[section][key]
-    if path and not os.path.exists(path):
-      raise ConfigError(f"config.{field}={path!r} does not exist.")
+  validate_evals(config.evals, "evals")
+  for name in config.eval.get("only", ()):
+    _choice(name, list(config.evals), "eval.only")
+  source = validate_source(config)
+  validate_evals(config.eval.during_training, "eval.during_training")
+  if source.validation_split:
+    offers = (set(source.offers) |
+              set(source.splits[source.validation_split].offers))
+    loggable = [n for n, ev in EVALUATORS.items()
+                if ev.scalars and not ev.missing(offers)]
+    for name in config.eval.during_training:
+      _choice(name, loggable, "eval.during_training")
+  # data_dir: TFDS may create it and prepare the dataset there.
+  if config.data.vinyals_dir and not os.path.exists(config.data.vinyals_dir):
+    raise ConfigError(f"config.data.vinyals_dir={config.data.vinyals_dir!r} "
+                      f"does not exist.")
   for field in ("data.classes_per_batch", "data.groups_per_class",
                 "data.items_per_group", "data.image_size", "model.width",
                 "train.num_steps", "train.checkpoint_every", "train.log_every",
@@ -100,8 +79,7 @@ def validate(config: ml_collections.ConfigDict) -> None:
   for field in ("loss.temperature", "train.learning_rate"):
     section, key = field.split(".")
     _positive(float(config[section][key]), field, float)
-  for field in ("eval.max_characters", "eval.theorem1_items",
-                "data.group_size"):
+  for field in ("eval.max_characters", "data.group_size"):
     section, key = field.split(".")
     if not isinstance(config[section][key], int) or config[section][key] < 0:
       raise ConfigError(f"config.{field}={config[section][key]!r} must be an "
@@ -130,79 +108,52 @@ def validate(config: ml_collections.ConfigDict) -> None:
         f" must be >= config.data.groups_per_class="
         f"{config.data.groups_per_class} (the groups of a class are its "
         f"character sets).")
-  largest, why = largest_possible_group(config)
-  if largest and config.data.items_per_group > largest:
-    raise ConfigError(
-        f"config.data.items_per_group={config.data.items_per_group} is larger "
-        f"than the training groups can be: {largest} items ({why}).")
-  if config.eval.charsets_per_alphabet < 2:
-    raise ConfigError(f"config.eval.charsets_per_alphabet="
-                      f"{config.eval.charsets_per_alphabet} must be >= 2 (a "
-                      f"group needs a same-alphabet group to be compared with).")
-  if config.eval.size_curve_resamples < 2:
-    raise ConfigError(f"config.eval.size_curve_resamples="
-                      f"{config.eval.size_curve_resamples} must be >= 2 (the "
-                      f"curve reports a spread).")
-  if not all(isinstance(n, int) and n >= 0 for n in config.eval.size_curve):
-    raise ConfigError(f"config.eval.size_curve={config.eval.size_curve!r} must "
-                      f"hold integers >= 0 (0: every drawing).")
   get_method(config.loss).validate(config)
 
 
-def validate_source(config) -> None:
-  """data.source and the fields that go with it. A folder or CSV dataset
-  brings its own labels and groups: Omniglot's split, label and group
-  fields keep their defaults; the evaluators that need Omniglot
-  (splits.OMNIGLOT_ONLY_EVALUATORS) are skipped for it."""
-  d = config.data
-  source = d.get("source", "omniglot")
-  _choice(source, splits.SOURCES, "data.source")
-  if source == "omniglot":
-    if d.train_split == "labels":
-      raise ConfigError(
-          "config.data.train_split='labels' is the split of a folder or CSV "
-          "dataset: set config.data.source='folder' or 'csv' (and "
-          "config.data.path) instead.")
-    if d.get("strokes", "dark") != "dark":
-      raise ConfigError(
-          f"config.data.strokes={d.strokes!r} does not apply to Omniglot "
-          f"(TFDS's images are decoded by their own rule; grouprep.load's "
-          f"default would then read dark-stroked images inverted): leave it "
-          f"'dark'.")
-    return
-  if not d.path:
+def validate_evals(evals, field: str) -> None:
+  """An evaluation instance ({name: settings}: config.evals, or
+  config.eval.during_training): known evaluators, each with exactly its
+  settings (Evaluator.settings), checked by the evaluator."""
+  if not isinstance(evals, ml_collections.ConfigDict):
     raise ConfigError(
-        f"config.data.source={source!r} reads config.data.path (a folder "
-        f"LABEL/GROUP/IMAGE, or a CSV file of path,label,group rows); set it.")
-  if source == "folder" and not os.path.isdir(d.path):
-    raise ConfigError(f"config.data.path={d.path!r} is not a folder "
-                      f"(data.source='folder' reads PATH/LABEL/GROUP/IMAGE).")
-  if source == "csv" and not os.path.isfile(d.path):
-    raise ConfigError(f"config.data.path={d.path!r} is not a file "
-                      f"(data.source='csv' reads path,label,group rows).")
-  _choice(d.strokes, images_lib.STROKES, "data.strokes")
-  for field, default, why in (
-      ("train_split", "background", "Omniglot's training splits"),
-      ("label_key", ("alphabet", "image"), "a dataset's labels are its LABEL "
-       "folders or label column ('alphabet', the default), or every image "
-       "its own class ('image')"),
-      ("group_key", "rotation", "a dataset's groups are its GROUP folders "
-       "or group column")):
-    allowed = default if isinstance(default, tuple) else (default,)
-    if d[field] not in allowed:
+        f"config.{field}={evals!r} must map evaluator names to their "
+        f"settings (a ConfigDict: config.{field}.fewshot = dict(episodes="
+        f"1000, queries=5)).")
+  for name in evals:
+    if name not in EVALUATORS:
+      raise ConfigError(f"config.{field}.{name}: {name!r} is not one of "
+                        f"{sorted(EVALUATORS)} (evaluators/registry.py).")
+    ev, settings = EVALUATORS[name], evals[name]
+    fields = set(settings) if isinstance(
+        settings, ml_collections.ConfigDict) else None
+    if fields != set(ev.settings):
       raise ConfigError(
-          f"config.data.{field}={d[field]!r} does not apply to "
-          f"data.source={source!r} ({why}); leave it at {allowed[0]!r}.")
-  if not 0.0 < d.heldout_label_fraction < 1.0:
+          f"config.{field}.{name} holds the settings {sorted(fields or ())};"
+          f" the {name} evaluator takes exactly {sorted(ev.settings)}.")
+    ev.validate(settings, f"{field}.{name}")
+
+
+def validate_source(config):
+  """data.source and the fields that go with it, by the source itself
+  (data/sources/); returns the source. A source without "strokes" reads
+  its images by its own rule (data.strokes stays "dark"); one without a
+  validation split refuses the evaluation during training."""
+  source = sources.get(config.data, config.seed)
+  source.validate()
+  strokes = config.data.get("strokes", "dark")
+  if strokes != "dark" and "strokes" not in source.offers:
     raise ConfigError(
-        f"config.data.heldout_label_fraction={d.heldout_label_fraction} must "
-        f"be in (0, 1): the held-out labels are the evaluation split of "
-        f"data.source={source!r}.")
-  if config.eval.every:
+        f"config.data.strokes={strokes!r} does not apply to data.source="
+        f"{source.name!r} (its images are decoded by their own rule; "
+        f"grouprep.load's default would then read dark-stroked images "
+        f"inverted): leave it 'dark'.")
+  if config.eval.every and not source.validation_split:
     raise ConfigError(
-        f"config.eval.every={config.eval.every}: data.source={source!r} has "
-        f"no validation split (its held-out labels are its test split, and "
-        f"nothing is selected on a test split); set config.eval.every=0.")
+        f"config.eval.every={config.eval.every}: data.source="
+        f"{source.name!r} has no validation split "
+        f"({source.no_validation_split}); set config.eval.every=0.")
+  return source
 
 
 def validate_devices(config, num_devices: int) -> None:

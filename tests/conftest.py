@@ -86,11 +86,12 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def fake_data(monkeypatch):
   """Routes every Omniglot load to fake splits (train and test differ)."""
-  from grouprep.data import pipeline
+  from grouprep.data.sources import omniglot as omniglot_source
   # Enough characters and drawers for 20-way 5-shot episodes on both splits.
   splits = {"train": fake_split(chars_per_alphabet=20, drawers=7, seed=0),
             "test": fake_split(4, drawers=7, seed=1)}
-  monkeypatch.setattr(pipeline, "load", lambda config, split: splits[split])
+  monkeypatch.setattr(omniglot_source, "load",
+                      lambda data_config, split: splits[split])
   return splits
 
 
@@ -107,9 +108,10 @@ def tiny_config(name="gi_centroid"):
   config.train.checkpoint_every = 2
   config.train.log_every = 2
   config.eval.batch_size = 64
-  config.eval.fewshot_queries = 2
+  config.evals.fewshot.queries = 2
+  config.eval.during_training.fewshot.queries = 2
   config.eval.max_characters = 0
-  config.eval.theorem1_items = 256
+  config.evals.theorem1.sampled_items = 256
   return config
 
 

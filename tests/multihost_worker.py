@@ -26,12 +26,12 @@ def main():
   import jax
   import conftest  # sets XLA_FLAGS for the test suite's 2 devices: override
   os.environ["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
-  from grouprep.data import pipeline
+  from grouprep.data.sources import omniglot as omniglot_source
   # As conftest.fake_data: enough characters and drawers for 20-way 5-shot.
   splits = {"train": conftest.fake_split(chars_per_alphabet=20, drawers=7,
                                          seed=0),
             "test": conftest.fake_split(4, drawers=7, seed=1)}
-  pipeline.load = lambda config, split: splits[split]
+  omniglot_source.load = lambda data_config, split: splits[split]
   config = conftest.tiny_config()
   config.num_devices = int(devices)  # per process
   if steps:

@@ -4,6 +4,7 @@ commit 929d521 (host NumPy, float64 where they were, unpadded shapes), with
 the decisions behind each rate exposed (`*_decisions`) so that a test can
 count the ones that differ. `installed(monkeypatch)` makes evaluate() compute
 every metric the old way. Not imported by grouprep."""
+import dataclasses
 import math
 import os
 from concurrent import futures
@@ -12,10 +13,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from grouprep import encoder as encoder_lib
 from grouprep import losses
 from grouprep import metrics
 from grouprep import pooling
-from grouprep import encoder as encoder_lib
 from grouprep.evaluators import common
 from grouprep.evaluators import disjoint_characters
 from grouprep.evaluators import fewshot
@@ -233,25 +234,24 @@ def fewshot_accuracy(item_emb, item_class, ways, shots, queries=5,
 # --------------------------------------------------------------------------
 # The evaluators' glue as it was.
 # --------------------------------------------------------------------------
-def theorem1_run_split(encoder, split):
-  config = encoder.config
+def theorem1_run_split(encoder, split, settings):
   margin = encoder.once("train_margin",
-                        lambda: theorem1_eval.train_margin(encoder))
+                        lambda: theorem1_eval.train_margin(encoder, settings))
   groups, items = split.groups, split.items
-  sub, offsets = common.sample_items(groups, config.eval.theorem1_items,
-                                     config.seed)
+  sub, offsets = common.sample_items(groups, settings.sampled_items,
+                                     encoder.seed)
   centroids = np.stack([
       np.asarray(pooling.centroid(items[sub][offsets[g]:offsets[g + 1]]))
       for g in range(groups.num_groups)])
   return {"theorem1": theorem1(
       centroids, split.labels, items[sub], offsets,
-      num_triplets=config.eval.theorem1_triplets, seed=config.seed,
+      num_triplets=settings.triplets, seed=encoder.seed,
       item_drawing=groups.item_image[sub], margin_m=margin["margin_m"],
       margin_source=margin["source"])}
 
 
-def disjoint_characters_run_split(encoder, split):
-  config, ev = encoder.config, encoder.config.eval
+def disjoint_characters_run_split(encoder, split, settings):
+  seed, ev = encoder.seed, settings
   data, groups = split.data, split.groups
   upright = np.flatnonzero(groups.item_rotation == 0)
   image = groups.item_image[upright]
@@ -264,14 +264,14 @@ def disjoint_characters_run_split(encoder, split):
   pool_in = split.space.pool_input(split.raw[upright])
   embed = lambda members: space_groups(split.space, pool_in, members)
   members, labels = charset_groups(alphabet, character,
-                                   ev.charsets_per_alphabet, (config.seed, 0))
+                                   ev.charsets_per_alphabet, (seed, 0))
   g_emb = embed(members)
   return {"disjoint_characters": {
       "distance": distance_stats(g_emb, labels),
       "retrieval": group_retrieval(g_emb, labels),
       "size_curve": group_size_curve(
-          alphabet, character, tuple(ev.size_curve), ev.size_curve_resamples,
-          ev.charsets_per_alphabet, config.seed, embed),
+          alphabet, character, tuple(ev.size_curve), ev.resamples,
+          ev.charsets_per_alphabet, seed, embed),
       "num_groups": len(members), "num_alphabets": len(splittable),
       "alphabets_left_out": len(chars) - len(splittable),
       "charsets_per_alphabet": int(ev.charsets_per_alphabet)}}
@@ -293,12 +293,10 @@ def installed(monkeypatch):
           fewshot_accuracy(x, cls, n, k, queries, episodes, seed)
           for n, k in settings])
   evals = dict(registry.EVALUATORS)
-  evals["theorem1"] = registry.Evaluator(
-      theorem1_run_split, evals["theorem1"].run_encoder,
-      evals["theorem1"].scalars)
-  evals["disjoint_characters"] = registry.Evaluator(
-      disjoint_characters_run_split, scalars=evals[
-          "disjoint_characters"].scalars)
+  evals["theorem1"] = dataclasses.replace(evals["theorem1"],
+                                          run_split=theorem1_run_split)
+  evals["disjoint_characters"] = dataclasses.replace(
+      evals["disjoint_characters"], run_split=disjoint_characters_run_split)
   for name, ev in evals.items():
     monkeypatch.setitem(registry.EVALUATORS, name, ev)
 

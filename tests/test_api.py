@@ -25,7 +25,7 @@ from grouprep import pooling
 from grouprep import state as state_lib
 from grouprep import train
 from grouprep.data import images as images_lib
-from grouprep.data import pipeline
+from grouprep.data.sources import registry as sources
 from grouprep.evaluators import common
 from grouprep.evaluators import distance
 
@@ -37,7 +37,7 @@ def evaluate_view(config, workdir) -> common.EncoderView:
   trained = encoder_lib.restore(workdir, config)
   return evaluate.encoder_view(
       config, models.create_model(config.model), trained.variables,
-      trained.head, evaluate.Inputs(config))
+      trained.head, evaluate.Inputs.of(config))
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +46,8 @@ def heldout(folder_run):
   image files in split order)."""
   config, workdir, data_dir = folder_run
   split = evaluate_view(config, workdir).split("heldout_labels")
-  files = [os.path.join(data_dir, split.data.paths[i])
-           for i in split.groups.item_image]
+  paths = sources.get(config.data, config.seed).load().paths
+  files = [os.path.join(data_dir, paths[i]) for i in split.groups.item_image]
   return config, workdir, split, files
 
 
@@ -84,7 +84,7 @@ def test_group_rows_follow_the_sorted_group_ids(heldout):
 
 def test_note_metric_is_the_distance_evaluators(heldout):
   _, _, split, _ = heldout
-  reported = distance.run_split(None, split)["distance"]
+  reported = distance.run_split(None, split, {})["distance"]
   assert grouprep.note_metric(split.group_emb, split.labels) == reported
   names = np.array(split.data.label_names)[split.labels]
   assert grouprep.note_metric(split.group_emb, names) == reported
@@ -399,7 +399,7 @@ def test_attention_groups_are_the_training_steps_pooling(omniglot_runs):
   _, _, state = checkpoints.restore_saved(mngr)
   params = state["params"]["head"]["pool"]
   assert np.abs(params["key"]).max() > 0  # trained away from the centroid
-  data, sampler = pipeline.train_data(config)
+  _, data, sampler = train.training_data(config)
   idx = sampler.indices(0)[:4]  # [4 classes, V, M] training items
   c, v, m = idx.shape
   pixels = (data.images[sampler.groups.item_image[idx.reshape(-1)]])

@@ -82,13 +82,14 @@ def test_disjoint_character_groups_share_no_character_or_drawing(sets):
 
 def test_charset_training_groups_exclude_heldout_characters():
   from conftest import tiny_config
-  from grouprep.data import pipeline
+  from grouprep.data.sources import registry as sources
   config = tiny_config()
   config.data.group_key = "charset"
   config.data.charsets_per_alphabet = 3
+  source = sources.get(config.data, config.seed)
   data = fake_split(num_alphabets=4, chars_per_alphabet=10, drawers=3)
-  held = pipeline.heldout_mask(config, data)
-  g = pipeline.make_groups(config, data, np.flatnonzero(~held))
+  held = source.heldout_mask(data)
+  g = source.make_groups(data, np.flatnonzero(~held))
   assert g.num_groups == 4 * 3
   assert not np.any(held[g.item_image])
   for a in range(4):
@@ -97,7 +98,7 @@ def test_charset_training_groups_exclude_heldout_characters():
     assert not (sets[0] & sets[1] or sets[0] & sets[2] or sets[1] & sets[2])
   with pytest.raises(ValueError, match="fewer than the 9 disjoint"):
     config.data.charsets_per_alphabet = 9
-    pipeline.make_groups(config, data, np.flatnonzero(~held))
+    source.make_groups(data, np.flatnonzero(~held))
 
 
 def test_heldout_characters_are_a_seeded_fraction_of_each_alphabet():

@@ -20,7 +20,7 @@ def untrained_key(config):
   size = config.data.image_size
   start = state_lib.initial(config.seed, model, get_method(config.loss),
                             (size, size, 1))
-  inputs = evaluate.Inputs(config)
+  inputs = evaluate.Inputs.of(config)
   inputs.split("unseen_alphabets")
   view = evaluate.encoder_view(config, model, start.encoder, start.head,
                                inputs)
@@ -33,15 +33,16 @@ def untrained_key(config):
     ("data.image_size", 20, True),
     ("data.heldout_fraction", 0.3, True),
     ("loss.pooling", "medoid", True),
-    ("eval.fewshot_episodes", 10, True),
+    ("evals.fewshot.episodes", 10, True),
     ("eval.matmul_precision", "high", True),
-    ("evals", ("distance",), True),
+    ("eval.only", ("distance",), True),
     # What the untrained encoder's evaluation does not read.
     ("loss.name", "group_group", False),  # the same space and pooling
     ("loss.temperature", 0.5, False),
     ("data.classes_per_batch", 8, False),
     ("train.num_steps", 7, False),
     ("eval.every", 5, False),
+    ("eval.during_training.fewshot.episodes", 10, False),
 ])
 def test_the_key_follows_what_changes_the_numbers(fake_data, field, value,
                                                   changes):
@@ -57,9 +58,10 @@ def test_the_key_follows_what_changes_the_numbers(fake_data, field, value,
 def test_other_data_is_another_key(fake_data, monkeypatch):
   config = tiny_config()
   base = untrained_key(config)
-  from grouprep.data import pipeline  # pylint: disable=g-import-not-at-top
+  from grouprep.data.sources import omniglot as omniglot_source  # pylint: disable=g-import-not-at-top
   other = dict(fake_data, test=fake_split(4, drawers=7, seed=2))
-  monkeypatch.setattr(pipeline, "load", lambda config, split: other[split])
+  monkeypatch.setattr(omniglot_source, "load",
+                      lambda data_config, split: other[split])
   assert untrained_key(config) != base
 
 

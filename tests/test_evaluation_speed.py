@@ -12,8 +12,8 @@ import pytest
 
 import reference_metrics as reference
 from conftest import TFDS_DIR, needs_tfds, tiny_config
-from grouprep import metrics
 from grouprep import encoder as encoder_lib
+from grouprep import metrics
 from grouprep.evaluators import common
 
 RTOL = 1e-5
@@ -224,18 +224,19 @@ def test_a_smoke_checkpoint_evaluates_as_the_reference_does(tmp_path,
   trained = encoder_lib.restore(wd, config)
   encoder = evaluate.encoder_view(
       config, models.create_model(config.model), trained.variables,
-      trained.head, evaluate.Inputs(config))
+      trained.head, evaluate.Inputs.of(config))
   split = encoder.split("unseen_alphabets")
   groups, items = split.groups, split.items
-  sub, _ = common.sample_items(groups, config.eval.theorem1_items, config.seed)
+  sub, _ = common.sample_items(groups, config.evals.theorem1.sampled_items,
+                               config.seed)
   label, drawing = split.labels[groups.item_group[sub]], groups.item_image[sub]
-  num = config.eval.theorem1_triplets
+  num = config.evals.theorem1.triplets
   got = metrics.ordered_triplets(items[sub], label, num, 0, drawing)
   want = reference.ordered_triplet_decisions(items[sub], label, num, 0,
                                              drawing)
   assert np.mean(got != want) <= MAX_FLIPS
   from grouprep.evaluators import fewshot  # pylint: disable=g-import-not-at-top
-  pos, classes = fewshot.fewshot_items(split)
+  pos, classes = split.data.class_items, split.data.item_class
   for (n, k), correct in zip(fewshot.FEWSHOT, metrics.fewshot_correct(
       items[pos], classes, fewshot.FEWSHOT, 5, 1000, 0)):
     want = reference.fewshot_decisions(items[pos], classes, n, k, 5, 1000, 0)

@@ -21,7 +21,7 @@ from grouprep import validation
 from grouprep.data import folder
 from grouprep.data import groups as groups_lib
 from grouprep.data import images as images_lib
-from grouprep.data import pipeline
+from grouprep.data.sources import registry as sources
 from grouprep.errors import DataError
 
 
@@ -30,6 +30,17 @@ def dataset(tmp_path):
   write_folder_dataset(tmp_path / "data")
   return tmp_path / "data"
 
+
+
+def load_labelled(config):
+  """The folder / CSV dataset of config, as its source decodes it."""
+  return sources.get(config.data, config.seed).load()
+
+
+def heldout_groups(config):
+  """The groups of its evaluation split, the held-out labels."""
+  return sources.get(config.data, config.seed).eval_split(
+      "heldout_labels").groups
 
 def cache_files(config):
   return sorted(glob.glob(os.path.join(config.data.cache_dir, "*")))
@@ -62,7 +73,7 @@ def test_folder_tree_gives_labels_groups_and_paths(dataset):
 def test_decoded_once_to_a_memory_mapped_cache_by_the_training_rule(
     dataset, capfd):
   config = tiny_folder_config(dataset)
-  data = pipeline.load_labelled(config)
+  data = load_labelled(config)
   assert "Decoding 90 images" in capfd.readouterr().err
   assert isinstance(data.images, np.memmap)  # read from disk by random access
   assert data.images.shape == (90, 16, 16) and data.images.dtype == np.uint8
@@ -72,12 +83,12 @@ def test_decoded_once_to_a_memory_mapped_cache_by_the_training_rule(
                                 images_lib.training_image(png, 16, "dark"))
   assert data.images[i].max() > 200 and data.images[i][0, 0] == 0  # bright
   # The second load reads the cache; a changed file is decoded again.
-  again = pipeline.load_labelled(config)
+  again = load_labelled(config)
   assert capfd.readouterr().err == ""
   np.testing.assert_array_equal(again.images, data.images)
   Image.fromarray(np.full((20, 20), 255, np.uint8)).save(
       dataset / "label2" / "group1" / "img3.png")
-  changed = pipeline.load_labelled(config)
+  changed = load_labelled(config)
   assert "Decoding 90 images" in capfd.readouterr().err
   assert changed.images[i].max() == 0
   assert [f for f in cache_files(config) if f.endswith(".tmp")] == []
@@ -90,8 +101,8 @@ def test_a_csv_manifest_gives_the_folders_images(dataset, tmp_path):
   config = tiny_folder_config(dataset)
   config.data.source, config.data.path = "csv", write_csv(
       tmp_path / "data.csv", rows)
-  from_csv = pipeline.load_labelled(config)
-  from_folder = pipeline.load_labelled(tiny_folder_config(dataset))
+  from_csv = load_labelled(config)
+  from_folder = load_labelled(tiny_folder_config(dataset))
   assert list(from_csv.paths) == [r[0] for r in rows]
   order = [list(from_csv.paths).index(f"data/{p}") for p in from_folder.paths]
   np.testing.assert_array_equal(from_csv.images[order], from_folder.images)
@@ -103,7 +114,7 @@ def test_mixed_sizes_and_channels_are_converted_and_said_once(dataset, capfd):
       (33, 21)).save(dataset / "label0" / "group0" / "img0.png")
   Image.open(dataset / "label1" / "group0" / "img0.png").convert("RGBA").save(
       dataset / "label1" / "group0" / "img0.png")
-  data = pipeline.load_labelled(tiny_folder_config(dataset))
+  data = load_labelled(tiny_folder_config(dataset))
   err = capfd.readouterr().err
   assert err.count("warning") == 1, err
   assert "2 size(s) (20x20, 21x33)" in err and "(RGB, RGBA, gray)" in err
@@ -112,20 +123,21 @@ def test_mixed_sizes_and_channels_are_converted_and_said_once(dataset, capfd):
 
 def test_heldout_labels_are_seeded_and_never_trained_on(dataset):
   config = tiny_folder_config(dataset)
-  data, sampler = pipeline.train_data(config)
-  trained = np.unique(data.label[sampler.groups.item_image])
-  _, held = pipeline.eval_groups(config, "heldout_labels")
-  heldout = np.unique(data.label[held.item_image])
+  _, _, sampler = train.training_data(config)
+  label = load_labelled(config).label
+  trained = np.unique(label[sampler.groups.item_image])
+  held = heldout_groups(config)
+  heldout = np.unique(label[held.item_image])
   assert len(heldout) == 2 and len(trained) == 4  # max(2, round(0.2 * 6))
   assert not set(trained) & set(heldout)
   # The held-out groups are the dataset's own, whole.
   assert held.num_groups == 6 and set(held.group_sizes) == {5}
   for step in range(5):
-    batch = data.label[sampler.groups.item_image[sampler.indices(step)]]
+    batch = label[sampler.groups.item_image[sampler.indices(step)]]
     assert not np.isin(batch, heldout).any()
   config.seed = 1
-  _, other = pipeline.eval_groups(config, "heldout_labels")
-  assert not np.array_equal(np.unique(data.label[other.item_image]), heldout)
+  other = heldout_groups(config)
+  assert not np.array_equal(np.unique(label[other.item_image]), heldout)
 
 
 @pytest.mark.parametrize("num_labels,fraction,held", [
@@ -203,7 +215,7 @@ def test_a_stale_cache_temporary_file_is_removed(dataset, capfd):
   other = os.path.join(config.data.cache_dir, os.path.basename(final) +
                        f".{tempfiles._host()}.cluster.{int(gone.stdout)}.tmp")  # pylint: disable=protected-access
   open(other, "wb").write(b"\x93NUMPY half")
-  pipeline.load_labelled(config)
+  load_labelled(config)
   assert f"Removed {stale}" in capfd.readouterr().err
   assert not os.path.exists(stale) and os.path.exists(running)
   assert os.path.exists(other)
@@ -297,7 +309,7 @@ def test_a_missing_file_in_a_csv_is_named(dataset, tmp_path):
       tmp_path / "data.csv", rows)
   with pytest.raises(DataError, match=r"data/label0/group0/gone.png: no such "
                                       r"file"):
-    pipeline.load_labelled(config)
+    load_labelled(config)
 
 
 @pytest.mark.parametrize("changes,match", [
@@ -342,9 +354,9 @@ def _one_group_label_config(dataset):
 
 def test_labels_left_out_of_training_are_named(dataset):
   config = _one_group_label_config(dataset)
-  data, sampler = pipeline.train_data(config)
+  _, data, sampler = train.training_data(config)
   assert sampler.dropped_classes.tolist() == [1]
-  assert pipeline.dropped_classes_note(config, data, sampler) == (
+  assert train.dropped_classes_note(data, sampler, config.data) == (
       "1 of the 4 training labels have fewer than data.groups_per_class=2 "
       "groups of at least data.items_per_group=4 items and are left out of "
       "training: 'label1'.")

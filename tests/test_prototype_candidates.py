@@ -12,7 +12,6 @@ from grouprep import checkpoints
 from grouprep import losses
 from grouprep import models
 from grouprep import train
-from grouprep.data import pipeline
 from grouprep.data import sampler as sampler_lib
 from grouprep.methods import group_contrastive
 from grouprep.methods.interface import Batch
@@ -111,7 +110,7 @@ def test_streaming_path_equals_dense_in_value_and_gradient(kind):
 
 def _setup(name="gi_centroid_prototypes"):
   config = tiny_config(name)
-  data, sampler = pipeline.train_data(config)
+  _, data, sampler = train.training_data(config)
   model = models.create_model(config.model, axis_name=train.AXIS)
   state = train.create_train_state(
       config, model, (16, 16, 1),
@@ -253,7 +252,7 @@ def test_any_group_protocol_trains_with_prototypes(group_key, tmp_path,
   character sets (upright) or rotations."""
   config = tiny_config("gg_centroid_prototypes")
   config.data.group_key = group_key
-  data, sampler = pipeline.train_data(config)
+  _, data, sampler = train.training_data(config)
   state = train.train(config, str(tmp_path))
   table = np.asarray(state.extra["prototypes"])
   assert table.shape[0] == sampler.groups.num_groups

@@ -149,7 +149,7 @@ def test_non_finite_loss_stops_and_keeps_the_good_checkpoint(
 @pytest.mark.slow
 def test_same_config_twice_gives_identical_metrics(tmp_path, fake_data):
   config = tiny_config()
-  config.eval.fewshot_episodes = 50
+  config.evals.fewshot.episodes = 50
   results = []
   for run in ("a", "b"):
     train.train(config, str(tmp_path / run))
@@ -178,7 +178,7 @@ def test_sigkill_then_rerun_matches_an_uninterrupted_run(tmp_path, name):
   # Two evaluators: the state is compared bit for bit; metrics.json only
   # has to follow from it (test_same_config_twice_gives_identical_metrics
   # covers every evaluator's determinism).
-  evals = "--config.evals=('distance','fewshot')"
+  evals = "--config.eval.only=('distance','fewshot')"
   subprocess.run(main_cmd(full, evals, name=name), cwd=ROOT, env=env,
                  check=True, capture_output=True, timeout=600)
   proc = subprocess.Popen(main_cmd(cut, "--mode=train", evals, name=name),

@@ -143,3 +143,62 @@ def test_the_note_name_check_sees_code_not_docstrings():
   tree = ast.parse('"""gi_centroid in a docstring."""\n'
                    'def f():\n  """gg_medoid too."""\n  return "gi_medoid"\n')
   assert _code_strings(tree) == ["gi_medoid"]
+
+
+def test_data_imports_neither_methods_nor_evaluators():
+  """data/ is below what trains and evaluates: a dataset is added without
+  touching a method or an evaluator, and neither is imported by data/."""
+  above = ("grouprep.methods", "grouprep.evaluators", "grouprep.evaluate",
+           "grouprep.train", "grouprep.encoder", "grouprep.api")
+  for name, targets in import_graph().items():
+    if name.startswith("grouprep.data"):
+      bad = sorted(t for t in targets if t.startswith(above))
+      assert not bad, f"{name} imports {bad}"
+
+
+SOURCE_NAMES = ("omniglot", "vinyals", "folder", "csv")
+
+
+def branches_on_the_source(tree):
+  """Lines that read config.data.source (or data_config.source) or compare
+  a value with a source's name."""
+  lines = []
+  for node in ast.walk(tree):
+    if isinstance(node, ast.Attribute) and node.attr == "source" and \
+        isinstance(node.value, (ast.Attribute, ast.Name)) and \
+        getattr(node.value, "attr", getattr(node.value, "id", "")) in (
+            "data", "d", "data_config"):
+      lines.append(node.lineno)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+        and node.func.attr == "get" and node.args and \
+        isinstance(node.args[0], ast.Constant) and \
+        node.args[0].value == "source" and \
+        getattr(node.func.value, "attr", "") == "data":
+      lines.append(node.lineno)
+    if isinstance(node, ast.Compare):
+      for side in [node.left] + node.comparators:
+        values = side.elts if isinstance(side, (ast.Tuple, ast.List,
+                                                ast.Set)) else [side]
+        if any(isinstance(v, ast.Constant) and v.value in SOURCE_NAMES
+               for v in values):
+          lines.append(node.lineno)
+  return lines
+
+
+def test_no_branch_on_the_source_outside_its_registry():
+  """config.data.source is read by data/sources/ alone: everything else
+  asks the source (data/sources/interface.py) what it offers."""
+  for name, path in _modules().items():
+    if name.startswith("grouprep.data.sources"):
+      continue
+    lines = branches_on_the_source(ast.parse(open(path).read(), path))
+    assert not lines, f"{path} branches on the data source at lines {lines}"
+
+
+def test_the_branch_finder_finds_branches():
+  code = ("if config.data.source == 'folder': pass\n"
+          "x = d.source\n"
+          "y = config.data.get('source', 'omniglot')\n"
+          "z = kind in ('folder', 'csv')\n"
+          "ok = source.name\n")
+  assert sorted(branches_on_the_source(ast.parse(code))) == [1, 1, 2, 3, 4]

@@ -401,11 +401,12 @@ def test_a_log_line_holds_the_means_of_its_steps_metrics(tmp_path, fake_data,
     ("train.num_steps", 0, "train.num_steps"),
     ("train.learning_rate", 0.0, "train.learning_rate"),
     ("eval.max_characters", 5, "eval.max_characters"),
-    ("eval.theorem1_items", -1, "eval.theorem1_items"),
+    ("evals.theorem1.sampled_items", -1, "evals.theorem1.sampled_items"),
+    ("evals.fewshot.episodes", 0, "evals.fewshot.episodes"),
 ])
 def test_bad_config_values_are_named(field, value, match, tmp_path, fake_data):
   config = tiny_config()
-  section, key = field.split(".")
+  section, _, key = field.rpartition(".")
   config[section][key] = value
   with pytest.raises(validation.ConfigError, match=match):
     train.train(config, str(tmp_path))

@@ -75,18 +75,37 @@ def _set(config, dotted, value):
     # Where the training images live: auto, always or never.
     ("gi_centroid", {"data.on_device": "gpu"}, "data.on_device"),
     # Unknown evaluator names.
-    ("gi_centroid", {"evals": ("distance", "nope")}, "evals"),
-    ("gi_centroid", {"eval.during_training": ("nope",)},
+    ("gi_centroid", {"evals.nope": {}}, "evals.nope"),
+    ("gi_centroid", {"eval.only": ("distance", "nope")}, "eval.only"),
+    ("gi_centroid", {"eval.during_training.nope": {}},
+     "eval.during_training.nope"),
+    # One that logs nothing during training.
+    ("gi_centroid", {"eval.during_training.retrieval": {}},
      "eval.during_training"),
+    # Each evaluator's own settings: exactly its fields, in range.
+    ("gi_centroid", {"evals.fewshot.episode": 3}, "evals.fewshot"),
+    ("gi_centroid", {"evals.fewshot.queries": 0}, "evals.fewshot.queries"),
+    ("gi_centroid", {"eval.during_training.fewshot.episodes": 0},
+     "eval.during_training.fewshot.episodes"),
+    ("gi_centroid", {"evals.theorem1.sampled_items": -1},
+     "evals.theorem1.sampled_items"),
+    ("gi_centroid", {"evals.disjoint_characters.charsets_per_alphabet": 1},
+     "evals.disjoint_characters.charsets_per_alphabet"),
+    ("gi_centroid", {"evals.disjoint_characters.resamples": 1},
+     "evals.disjoint_characters.resamples"),
+    ("gi_centroid", {"evals.disjoint_characters.size_curve": (1, -2)},
+     "evals.disjoint_characters.size_curve"),
+    ("gi_centroid", {"evals.lake.runs": "/nonexistent/all_runs.zip"},
+     "evals.lake.runs"),
 ])
 def test_invalid_combinations_are_named_before_any_data(name, changes, match,
                                                         tmp_path, monkeypatch):
-  from grouprep.data import pipeline  # pylint: disable=g-import-not-at-top
+  from grouprep.data.sources import omniglot as omniglot_source  # pylint: disable=g-import-not-at-top
 
   def no_data(*args, **kwargs):
     raise AssertionError("data were read before the config was validated")
 
-  monkeypatch.setattr(pipeline, "load", no_data)
+  monkeypatch.setattr(omniglot_source, "load", no_data)
   config = tiny_config(name)
   for field, value in changes.items():
     _set(config, field, value)
@@ -101,8 +120,8 @@ def test_invalid_combinations_are_named_before_any_data(name, changes, match,
 def test_batch_not_divisible_by_the_resolved_devices(tmp_path, monkeypatch):
   """num_devices=0 resolves to 2 CPU devices here: C*V*M = 3*3*1 = 9 images
   are refused by train before any data is read."""
-  from grouprep.data import pipeline  # pylint: disable=g-import-not-at-top
-  monkeypatch.setattr(pipeline, "load", lambda *a, **k: 1 / 0)
+  from grouprep.data.sources import omniglot as omniglot_source  # pylint: disable=g-import-not-at-top
+  monkeypatch.setattr(omniglot_source, "load", lambda *a, **k: 1 / 0)
   config = tiny_config()
   config.data.classes_per_batch = config.data.groups_per_class = 3
   config.data.items_per_group = 1

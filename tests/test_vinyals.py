@@ -12,9 +12,9 @@ from grouprep import train
 from grouprep import validation
 from grouprep.data import lake as lake_data
 from grouprep.data import omniglot
-from grouprep.data import pipeline
-from grouprep.data import splits
 from grouprep.data import vinyals
+from grouprep.data.sources import registry as sources
+from grouprep.data.sources import vinyals as vinyals_source
 
 VINYALS_DIR = os.path.join(SHARED, "omniglot", "splits", "vinyals")
 needs_lists = pytest.mark.skipif(
@@ -57,10 +57,10 @@ def test_missing_lists_are_a_clear_error(tmp_path):
   config = tiny_config("protonet")
   config.data.vinyals_dir = str(tmp_path)
   with pytest.raises(omniglot.DataError, match="vinyals_dir"):
-    vinyals.read_split(config, "test")
+    vinyals.read_split("test", config.data.vinyals_dir)
   config.data.vinyals_dir = str(tmp_path / "absent")
   with pytest.raises(validation.ConfigError, match="data.vinyals_dir"):
-    vinyals.read_split(config, "test")
+    vinyals.read_split("test", config.data.vinyals_dir)
 
 
 def test_protonet_requires_centroid_and_squared_euclidean():
@@ -76,7 +76,7 @@ def fake_vinyals(tmp_path, monkeypatch, fake_data):
   train, alpha3 val), alpha4-5 test. The alphabet split of the evaluation is
   6 alphabets of which alpha4-5 (20 characters) were never trained on."""
   data = fake_split(num_alphabets=6, chars_per_alphabet=5, drawers=12)
-  monkeypatch.setattr(pipeline, "load_all", lambda config: data)
+  monkeypatch.setattr(vinyals_source, "load_all", lambda data_config: data)
   fake_data["test"] = fake_split(6, chars_per_alphabet=10, drawers=7, seed=1)
   for split, alphabets in (("trainval", range(4)), ("train", range(3)),
                            ("val", (3,)), ("test", (4, 5))):
@@ -96,8 +96,7 @@ def test_protonet_trains_and_logs_accuracy_against_time(tmp_path, fake_vinyals):
   config.data.classes_per_batch = 20
   config.data.items_per_group = 1
   config.eval.every = 3
-  config.eval.during_training_episodes = 10
-  config.eval.fewshot_queries = 2
+  config.eval.during_training.fewshot.episodes = 10
   workdir = str(tmp_path / "run")
   train.train(config, workdir)
   rows = [json.loads(l) for l in open(os.path.join(workdir, "eval_log.jsonl"))]
@@ -128,14 +127,14 @@ def test_protonet_trains_and_logs_accuracy_against_time(tmp_path, fake_vinyals):
 def test_recipes_are_compared_on_val_and_val_is_never_reported_when_trained():
   config = tiny_config("protonet")
   config.data.train_split = "vinyals_train"
-  spec = lambda c: splits.TRAIN_SPLITS[c.data.train_split]
-  assert spec(config).during_training == "vinyals_val"
-  assert "vinyals_val" in spec(config).eval_splits
+  source = lambda c: sources.get(c.data, c.seed)
+  assert source(config).validation_split == "vinyals_val"
+  assert "vinyals_val" in source(config).eval_splits
   config.data.train_split = "vinyals_trainval"
-  assert spec(config).during_training == "vinyals_test"
-  assert "vinyals_val" not in spec(config).eval_splits
-  assert "heldout_characters" not in spec(config).eval_splits
-  assert spec(tiny_config()).during_training == "heldout_characters"
+  assert source(config).validation_split == "vinyals_test"
+  assert "vinyals_val" not in source(config).eval_splits
+  assert "heldout_characters" not in source(config).eval_splits
+  assert source(tiny_config()).validation_split == "heldout_characters"
 
 
 @needs_lists
@@ -144,11 +143,12 @@ def test_real_vinyals_split_is_disjoint_with_twenty_drawings_per_class():
   config = tiny_config("protonet")
   config.data.data_dir = os.path.join(SHARED, "tensorflow_datasets")
   config.data.image_size = 28
-  sizes = {s: len(vinyals.read_split(config, s)) for s in vinyals.SPLITS}
+  sizes = {s: len(vinyals.read_split(s)) for s in vinyals.SPLITS}
   assert sizes == {"train": 4112, "val": 688, "trainval": 4800, "test": 1692}
-  chars = lambda s: {e[:2] for e in vinyals.read_split(config, s)}
+  chars = lambda s: {e[:2] for e in vinyals.read_split(s)}
   assert not chars("trainval") & chars("test")
-  data, groups = pipeline.eval_groups(config, "vinyals_test")
+  groups = sources.get(config.data, config.seed).eval_split(
+      "vinyals_test").groups
   assert groups.num_groups == 1692 and np.all(groups.group_sizes == 20)
 
 
@@ -171,7 +171,8 @@ def test_lake_runs_left_out_are_exactly_those_vinyals_trainval_holds(tmp_path):
   where = {digest(img): i for i, img in enumerate(test.images)}
   config = tiny_config("protonet")
   config.data.vinyals_dir = VINYALS_DIR
-  trainval = {e[:2] for e in vinyals.read_split(config, "trainval")}
+  trainval = {e[:2] for e in vinyals.read_split("trainval",
+                                                config.data.vinyals_dir)}
   trained, classes = [], 0
   for k, (train_images, _, _) in enumerate(
       lake_data.load_runs(lake, 105)):

@@ -41,7 +41,6 @@ from tqdm import tqdm
 from grouprep import tempfiles
 from grouprep.data import images as images_lib
 from grouprep.data import omniglot
-from grouprep.data import splits
 from grouprep.errors import DataError
 
 CSV_COLUMNS = ("path", "label", "group")
@@ -125,11 +124,7 @@ class Manifest:
 class LabelledImages:
   """A decoded folder / CSV dataset: images [N, S, S] uint8 (strokes bright,
   a read-only memory map of the cache), and the Manifest's label, group,
-  paths, label_names, group_names.
-
-  alphabet, character and alphabet_names alias label and label_names: the
-  label-agnostic evaluators read those names (few-shot is over labels, the
-  note's metric per label)."""
+  paths, label_names, group_names."""
   images: np.ndarray
   label: np.ndarray
   group: np.ndarray
@@ -139,18 +134,6 @@ class LabelledImages:
 
   def __len__(self) -> int:
     return len(self.images)
-
-  @property
-  def alphabet(self) -> np.ndarray:
-    return self.label
-
-  @property
-  def character(self) -> np.ndarray:
-    return self.label
-
-  @property
-  def alphabet_names(self) -> Tuple[str, ...]:
-    return self.label_names
 
 
 def first_few(items) -> str:
@@ -315,7 +298,7 @@ def read_manifest(source: str, path: str) -> Manifest:
   readers = {"folder": read_folder, "csv": read_csv}
   if source not in readers:
     raise DataError(f"data.source={source!r} is not a folder or CSV source "
-                    f"(data.source is one of {splits.SOURCES}).")
+                    f"(one of {sorted(readers)}).")
   return readers[source](path)
 
 

@@ -111,7 +111,8 @@ def character_sets(labels: np.ndarray, characters: np.ndarray,
       raise ValueError(
           f"class {int(c)} has {len(chars)} character(s), fewer than the "
           f"{sets_per_class} disjoint character sets asked for "
-          f"(data.charsets_per_alphabet / eval.charsets_per_alphabet).")
+          f"(data.charsets_per_alphabet / "
+          f"evals.disjoint_characters.charsets_per_alphabet).")
     perm = np.random.default_rng([*np.atleast_1d(seed), int(c)]).permutation(
         chars)
     for j, part in enumerate(np.array_split(perm, sets_per_class)):

@@ -7,7 +7,7 @@ shared/omniglot/splits/vinyals/{train,val,trainval,test}.txt (Snell et al.,
 MIT licence; read from there, never copied into the repository).
 """
 import os
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 
@@ -22,12 +22,14 @@ SPLIT_DIR = os.path.join("omniglot", "splits", "vinyals")
 Entry = Tuple[str, int, int]  # (alphabet name, 0-based character id, rotation 0..3)
 
 
-def split_file(config, split: str) -> str:
-  """The path of the list of `split`'s classes; a clear error when absent."""
+def split_file(split: str, vinyals_dir: Optional[str] = None,
+               data_dir: Optional[str] = None) -> str:
+  """The path of the list of `split`'s classes: in vinyals_dir
+  (config.data.vinyals_dir) if set, else shared/ beside the checkout or the
+  TFDS data_dir; a clear error when absent."""
   if split not in SPLITS:
     raise DataError(f"Vinyals split {split!r} is not one of {SPLITS}.")
-  root = shared.find(SPLIT_DIR, config.data.vinyals_dir, "data.vinyals_dir",
-                     config.data.data_dir)
+  root = shared.find(SPLIT_DIR, vinyals_dir, "data.vinyals_dir", data_dir)
   if root is None or not os.path.exists(os.path.join(root, f"{split}.txt")):
     raise DataError(
         f"The Vinyals split list {split}.txt was not found (looked for "
@@ -54,8 +56,10 @@ def parse(lines) -> List[Entry]:
   return out
 
 
-def read_split(config, split: str) -> List[Entry]:
-  with open(split_file(config, split)) as f:
+def read_split(split: str, vinyals_dir: Optional[str] = None,
+               data_dir: Optional[str] = None) -> List[Entry]:
+  """The classes of list `split` (split_file's)."""
+  with open(split_file(split, vinyals_dir, data_dir)) as f:
     return parse(f)
 
 

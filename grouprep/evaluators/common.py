@@ -8,6 +8,7 @@ import numpy as np
 
 from grouprep import encoder as encoder_lib
 from grouprep.data import groups as groups_lib
+from grouprep.errors import ConfigError
 
 
 def sample_items(groups: groups_lib.Groups, total: int, seed: int):
@@ -33,18 +34,17 @@ def sample_items(groups: groups_lib.Groups, total: int, seed: int):
 class SplitView:
   """One split through one encoder, embedded once for every evaluator.
 
-  data, groups: pipeline.eval_groups(config, name); raw [I, D] the item
-  embeddings in group order; items [I, D] in the space; pool_input [I, D];
-  members: each group's item positions; group_emb [G, D] (pooled on first
-  use), labels [G] the groups' classes.
+  data: the split's SplitData (data/sources/interface.py); groups: its
+  groups; raw [I, D] the item embeddings in group order; items [I, D] in the
+  space; pool_input [I, D]; members: each group's item positions; group_emb
+  [G, D] (pooled on first use), labels [G] the groups' classes.
   """
 
-  def __init__(self, name: str, data, groups, raw: np.ndarray,
-               space: encoder_lib.Space):
-    self.name, self.data, self.groups, self.space = name, data, groups, space
-    self.raw = raw
+  def __init__(self, data, raw: np.ndarray, space: encoder_lib.Space):
+    self.name, self.data, self.groups = data.name, data, data.groups
+    self.space, self.raw = space, raw
     self.items = space.items(raw)
-    self.labels = groups.group_class
+    self.labels = self.groups.group_class
 
   @functools.cached_property
   def pool_input(self) -> np.ndarray:
@@ -60,15 +60,16 @@ class SplitView:
 
 
 class EncoderView:
-  """One encoder under evaluation: config, embed(images float [N, S, S, 1])
-  -> raw [N, D], its Space, and inputs (data loaded once for every encoder:
-  evaluate.Inputs). `cache` keeps what an evaluator computes once per
+  """One encoder under evaluation: embed(images float [N, S, S, 1]) -> raw
+  [N, D], batch_size images at a time; its Space; inputs (data loaded once
+  for every encoder: evaluate.Inputs); seed, the run's, which seeds every
+  evaluator's draws. `cache` keeps what an evaluator computes once per
   encoder for the others (Theorem 1's margin)."""
 
-  def __init__(self, config, embed: Callable, space: encoder_lib.Space,
-               inputs):
-    self.config, self.embed, self.space, self.inputs = (config, embed, space,
-                                                        inputs)
+  def __init__(self, embed: Callable, space: encoder_lib.Space, inputs,
+               seed: int, batch_size: int):
+    self.embed, self.space, self.inputs = embed, space, inputs
+    self.seed, self.batch_size = seed, batch_size
     self.cache: Dict = {}
 
   def once(self, key: str, compute: Callable):
@@ -77,7 +78,18 @@ class EncoderView:
     return self.cache[key]
 
   def split(self, name: str) -> SplitView:
-    data, groups = self.inputs.split(name)
-    raw = encoder_lib.embed_groups(self.embed, data.images, groups,
-                       self.config.eval.batch_size)
-    return SplitView(name, data, groups, raw, self.space)
+    data = self.inputs.split(name)
+    raw = encoder_lib.embed_groups(self.embed, data.images, data.groups,
+                                   self.batch_size)
+    return SplitView(data, raw, self.space)
+
+
+def check(ok: bool, field: str, value, must: str) -> None:
+  """A ConfigError naming config.<field> unless ok: it `must` be ..."""
+  if not ok:
+    raise ConfigError(f"config.{field}={value!r} must be {must}.")
+
+
+def is_int(value, least: int) -> bool:
+  return isinstance(value, int) and not isinstance(value, bool) and \
+      value >= least

@@ -3,8 +3,8 @@ holds a drawing of the item re-pooled without it (pooling.leave_one_out)."""
 from grouprep import metrics
 
 
-def run_split(encoder, split) -> dict:
-  del encoder
+def run_split(encoder, split, settings) -> dict:
+  del encoder, settings
   members, pool_in, space = split.members, split.pool_input, split.space
   return {"item_to_group_accuracy": metrics.item_to_group_accuracy(
       split.items, split.groups.item_group, split.groups.item_image,

@@ -2,6 +2,6 @@
 from grouprep import metrics
 
 
-def run_split(encoder, split) -> dict:
-  del encoder
+def run_split(encoder, split, settings) -> dict:
+  del encoder, settings
   return {"retrieval": metrics.group_retrieval(split.group_emb, split.labels)}
