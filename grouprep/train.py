@@ -3,14 +3,13 @@ import functools
 import os
 import sys
 import time
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
 import optax
-from absl import logging
 from tqdm import tqdm
 
 from grouprep import checkpoints
@@ -22,8 +21,9 @@ from grouprep import platform
 from grouprep import state as state_lib
 from grouprep import validation
 from grouprep.data import augment
-from grouprep.data import pipeline
+from grouprep.data import folder
 from grouprep.data import sampler as sampler_lib
+from grouprep.data.sources import registry as sources
 from grouprep.errors import NonFiniteLossError
 from grouprep.methods.interface import Batch
 from grouprep.methods.interface import Method
@@ -59,6 +59,41 @@ def create_optimizer(config) -> optax.GradientTransformation:
   if config.train.weight_decay:
     return optax.adamw(lr, weight_decay=config.train.weight_decay)
   return optax.adam(lr)
+
+
+def training_data(config):
+  """(source, its training data, their C x V x M sampler) of config.data.
+  A loss that pools groups contrasts V of a class: it needs at least
+  max(2, V) groups of each (a source whose classes may lack them says so)."""
+  d = config.data
+  source = sources.get(d, config.seed)
+  need = (max(2, d.groups_per_class)
+          if get_method(config.loss).pools_in_loss else 1)
+  data = source.train_data(
+      need, f"loss.name={config.loss.name!r} contrasts "
+      f"data.groups_per_class={d.groups_per_class} groups of a label")
+  sampler = sampler_lib.Sampler(
+      data.groups, classes_per_batch=d.classes_per_batch,
+      groups_per_class=d.groups_per_class,
+      items_per_group=d.items_per_group, seed=config.seed)
+  return source, data, sampler
+
+
+def dropped_classes_note(data, sampler: sampler_lib.Sampler,
+                         data_config) -> Optional[str]:
+  """A one-line note naming the training classes the sampler never draws
+  (fewer than V groups of at least M items), or None."""
+  dropped = sampler.dropped_classes
+  if not len(dropped):
+    return None
+  names = data.class_names
+  shown = [str(c) if names is None else repr(names[c]) for c in dropped]
+  total = len(np.unique(sampler.groups.group_class))
+  return (f"{len(dropped)} of the {total} training {data.class_kind} have "
+          f"fewer than data.groups_per_class={data_config.groups_per_class} "
+          f"groups of at least data.items_per_group="
+          f"{data_config.items_per_group} items and are left out of "
+          f"training: {folder.first_few(shown)}.")
 
 
 def training_groups(config, data, groups,
@@ -301,32 +336,14 @@ def device_image_table(config, data, groups, devices):
 
 
 # --------------------------------------------------------------------------
-# The loop.
+# The loop's parts.
 # --------------------------------------------------------------------------
-def _log_metrics(workdir: str, writer, step: int, metrics: dict,
-                 kind: str = "train") -> None:
-  logs.append(workdir, kind, step, metrics)
-  if writer is not None:
-    for k, v in metrics.items():
-      writer.add_scalar(f"{kind}/{k}", v, step)
-    writer.flush()
-
-
-def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
-  """Trains config in workdir, resuming from its latest checkpoint."""
-  validation.validate(config)
-  # config.num_devices of every process's devices; this one feeds its own.
-  devices = platform.training_devices(config.num_devices)
-  n, rows = len(devices), local_rows(devices)
-  lead = jax.process_index() == 0  # the one process that writes logs
-  validation.validate_devices(config, n)
-  data, sampler = pipeline.train_data(config)
-  dropped = pipeline.dropped_classes_note(config, data, sampler)
-  if dropped and lead:
-    print(f"grouprep: note: {dropped}", file=sys.stderr, flush=True)
+def check_writable(workdir: str) -> None:
+  """A CheckpointError now, not at the first save, when workdir cannot be
+  written (each process probes with its own file)."""
   try:
     os.makedirs(workdir, exist_ok=True)
-    probe = os.path.join(workdir, f".write_test.{os.getpid()}")  # per process
+    probe = os.path.join(workdir, f".write_test.{os.getpid()}")
     with open(probe, "w"):
       pass
     os.remove(probe)
@@ -334,148 +351,212 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
     raise checkpoints.CheckpointError(
         f"Cannot write to --workdir={workdir}: {e}") from e
 
-  # ---- State, restored from the latest checkpoint when there is one. ----
-  model = models.create_model(config.model, axis_name=AXIS)
-  image_shape = (config.data.image_size, config.data.image_size, 1)
-  config_dict = config.to_dict()
-  mngr = checkpoints.manager(workdir, config.train.keep_checkpoints,
-                             async_save=True)
-  # A method's data-dependent start (the prototype table's pass over the
-  # training split) only when there is no checkpoint to restore.
+
+def checkpoint_metadata(config, source, sampler) -> dict:
+  """Saved with every checkpoint: what sizes the heads and tables (the
+  training classes and groups), so grouprep.load needs no dataset; the
+  source's summary of the data; the precision and the stack it trained on."""
+  return {"num_classes": int(sampler.groups.num_classes),
+          "num_training_groups": int(sampler.groups.num_groups),
+          "dataset": source.summary(),
+          "matmul_precision": config.train.matmul_precision,
+          "stack": platform.stack()}
+
+
+def restore_or_initialise(config, model, mngr, data, sampler,
+                          metadata: dict) -> TrainState:
+  """The state on the host: the latest checkpoint's (of this config and
+  these data; newer unreadable ones deleted), else a fresh one. A method's
+  data-dependent start (the prototype table's pass over the training
+  split) is made only when there is no checkpoint to restore."""
+  size = config.data.image_size
   state = create_train_state(
-      config, model, image_shape,
+      config, model, (size, size, 1),
       training=training_groups(config, data, sampler.groups,
                                placeholder=bool(mngr.all_steps())))
-  step, restored = checkpoints.restore_latest(mngr, state, config_dict)
+  step, restored = checkpoints.restore_latest(mngr, state, config.to_dict())
   checkpoints.agree_on_step(step, mngr.directory)  # before any delete
-  # Saved with every checkpoint: what sizes the heads and tables (the
-  # training classes and groups), so grouprep.load needs no dataset.
-  metadata = {"num_classes": int(sampler.groups.num_classes),
-              "num_training_groups": int(sampler.groups.num_groups),
-              "dataset": pipeline.dataset_summary(config, data),
-              "matmul_precision": config.train.matmul_precision,
-              "stack": platform.stack()}
-  if restored is not None:
-    checkpoints.check_dataset(checkpoints.read_metadata(mngr, step),
-                              metadata["dataset"], mngr.directory, step)
-    state = restored
-    for newer in [s for s in mngr.all_steps() if s > step]:
-      tqdm.write(f"Removing the unreadable checkpoint of step {newer}.")
-      mngr.delete(newer)
-    tqdm.write(f"Resumed from the checkpoint at step {step} in {mngr.directory}.")
-  start = int(state.step)
-  num_steps = config.train.num_steps
+  if restored is None:
+    return state
+  checkpoints.check_dataset(checkpoints.read_metadata(mngr, step),
+                            metadata["dataset"], mngr.directory, step)
+  for newer in [s for s in mngr.all_steps() if s > step]:
+    tqdm.write(f"Removing the unreadable checkpoint of step {newer}.")
+    mngr.delete(newer)
+  tqdm.write(f"Resumed from the checkpoint at step {step} in {mngr.directory}.")
+  return restored
+
+
+def make_batches(data, sampler: sampler_lib.Sampler, devices, table):
+  """fn(step) -> this process's shares of the global batch of `step`
+  (sampler.shard): item ids into the images on the devices (IndexedImages,
+  [n_local, C*V*M / n]; table: device_image_table's) or, fed by the host
+  (table None), their pixels [n_local, C*V*M / n, S, S, 1]; the class ids
+  of all C rows, [n_local, C], and their group ids, [n_local, C, V]."""
+  n, rows = len(devices), local_rows(devices)
+  groups = sampler.groups
+  item_class = groups.group_class[groups.item_group]
+
+  def batch(step):
+    indices = sampler.indices(step)
+    share = sampler_lib.shard(indices, n)[rows]
+    if table is None:
+      images = sampler_lib.gather_images(data.images, groups, share)
+    else:
+      images = IndexedImages(table, share.astype(np.int32))
+    labels = np.broadcast_to(item_class[indices[:, 0, 0]],
+                             (len(rows), len(indices)))
+    group_ids = groups.item_group[indices[:, :, 0]]
+    return images, labels, np.broadcast_to(group_ids,
+                                           (len(rows),) + group_ids.shape)
+
+  return batch
+
+
+class LogWriters:
+  """The run's logs, written by the lead process alone: train_log.jsonl /
+  eval_log.jsonl (logs.py), TensorBoard, the progress bar (redrawn every
+  second on a terminal, every 30 s in a log file) and a line per entry."""
+
+  def __init__(self, config, workdir: str, start: int, lead: bool):
+    import tensorboardX  # pylint: disable=g-import-not-at-top
+    self.workdir, self.lead = workdir, lead
+    self.tensorboard = (tensorboardX.SummaryWriter(
+        os.path.join(workdir, "tensorboard")) if lead else None)
+    self.bar = tqdm(total=config.train.num_steps, initial=start,
+                    desc=config.name, dynamic_ncols=True, disable=not lead,
+                    mininterval=1.0 if sys.stderr.isatty() else 30.0)
+
+  def write(self, step: int, metrics: dict, kind: str = "train",
+            line: str = "") -> None:
+    """Logs metrics {name: float} of `kind` ("train" | "eval") at step."""
+    if not self.lead:
+      return
+    if kind == "train":
+      self.bar.set_postfix(loss=f"{metrics['loss']:.4f}")
+    tqdm.write(line or f"step {step}: " + ", ".join(
+        f"{k}={v:.4g}" for k, v in metrics.items()))
+    logs.append(self.workdir, kind, step, metrics)
+    for k, v in metrics.items():
+      self.tensorboard.add_scalar(f"{kind}/{k}", v, step)
+    self.tensorboard.flush()
+
+  def close(self) -> None:
+    self.bar.close()
+    if self.tensorboard is not None:
+      self.tensorboard.close()
+
+
+class PeriodicEval:
+  """The evaluation during training (config.eval.every steps, on the lead
+  process; evaluate.make_periodic_eval): its scalars logged against the
+  training wall time, which its own seconds (`seconds`) are kept out of."""
+
+  def __init__(self, config, writers: LogWriters):
+    self.every, self.writers, self.seconds = config.eval.every, writers, 0.0
+    self.run = evaluate.make_periodic_eval(config,
+                                           models.create_model(config.model))
+
+  def due(self, step: int, num_steps: int) -> bool:
+    return step % self.every == 0 or step == num_steps
+
+  def __call__(self, step: int, state, wall_s: float) -> None:
+    """Evaluates the replicated `state` at `step`."""
+    t0 = time.time()
+    host = unreplicate(state)
+    scores = self.run(encoder_variables(host), host.params["head"])
+    self.writers.write(step, dict(scores, wall_s=wall_s), "eval",
+                       f"step {step} ({wall_s:.0f}s of training): " +
+                       ", ".join(f"{k}={v:.4f}" for k, v in scores.items()))
+    self.seconds += time.time() - t0
+
+
+def check_finite(metrics: dict, step: int, where: str) -> None:
+  """A NonFiniteLossError unless every metric is finite: a non-finite state
+  is never checkpointed (the last good checkpoint in `where` is kept)."""
+  if not all(np.isfinite(v) for v in metrics.values()):
+    raise NonFiniteLossError(
+        f"Non-finite training metrics at step {step}: {metrics}. The last "
+        f"good checkpoint in {where} is kept.")
+
+
+# --------------------------------------------------------------------------
+# The loop.
+# --------------------------------------------------------------------------
+def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
+  """Trains config in workdir, resuming from its latest checkpoint."""
+  validation.validate(config)
+  # config.num_devices of every process's devices; this one feeds its own.
+  devices = platform.training_devices(config.num_devices)
+  lead = jax.process_index() == 0  # the one process that writes logs
+  validation.validate_devices(config, len(devices))
+  source, data, sampler = training_data(config)
+  dropped = dropped_classes_note(data, sampler, config.data)
+  if dropped and lead:
+    print(f"grouprep: note: {dropped}", file=sys.stderr, flush=True)
+  check_writable(workdir)
+
+  # ---- The state: the latest checkpoint's, else a fresh one. ----
+  metadata = checkpoint_metadata(config, source, sampler)
+  mngr = checkpoints.manager(workdir, config.train.keep_checkpoints,
+                             async_save=True)
+  model = models.create_model(config.model, axis_name=AXIS)
+  state = restore_or_initialise(config, model, mngr, data, sampler, metadata)
+  start, num_steps = int(state.step), config.train.num_steps
   if start >= num_steps:
     tqdm.write(f"Already trained to step {start} of {num_steps}.")
     mngr.close()
     return state
 
+  # ---- The step, its batches, the logs, the evaluation during training. ----
   p_train_step = make_p_train_step(get_method(config.loss), devices,
                                    config.train.matmul_precision)
   state = replicate(state, devices)
-  item_class = sampler.groups.group_class[sampler.groups.item_group]
   table = device_image_table(config, data, sampler.groups, devices)
-
-  def batch(step):
-    """This process's shares of the global batch (sampler.shard): item ids
-    into the images on the devices (IndexedImages, [n_local, C*V*M / n]) or,
-    fed by the host, their pixels [n_local, C*V*M / n, S, S, 1]; the class
-    ids of all C rows, [n_local, C], and their group ids, [n_local, C, V]."""
-    indices = sampler.indices(step)
-    share = sampler_lib.shard(indices, n)[rows]
-    if table is None:
-      images = sampler_lib.gather_images(data.images, sampler.groups, share)
-    else:
-      images = IndexedImages(table, share.astype(np.int32))
-    labels = np.broadcast_to(item_class[indices[:, 0, 0]],
-                             (len(rows), len(indices)))
-    group_ids = sampler.groups.item_group[indices[:, :, 0]]
-    return images, labels, np.broadcast_to(group_ids,
-                                           (len(rows),) + group_ids.shape)
-
-  writer = None
-  if lead:
-    try:
-      import tensorboardX  # pylint: disable=g-import-not-at-top
-      writer = tensorboardX.SummaryWriter(os.path.join(workdir, "tensorboard"))
-    except ImportError:
-      logging.warning("tensorboardX is not installed: no TensorBoard logs.")
-
-  # ---- Few-shot accuracy during training (process 0): the time curve. ----
-  periodic_eval, eval_s = None, 0.0
-  if config.eval.every and lead:
-    periodic_eval = evaluate.make_periodic_eval(
-        config, models.create_model(config.model))
-
-  def run_periodic_eval(step, host_state, wall_s):
-    accuracy = periodic_eval(encoder_variables(host_state),
-                             host_state.params["head"])
-    tqdm.write(f"step {step} ({wall_s:.0f}s of training): " + ", ".join(
-        f"{k}={v:.4f}" for k, v in accuracy.items()))
-    _log_metrics(workdir, writer, step, dict(accuracy, wall_s=wall_s), "eval")
+  batch = make_batches(data, sampler, devices, table)
+  writers = LogWriters(config, workdir, start, lead)
+  periodic_eval = (PeriodicEval(config, writers)
+                   if config.eval.every and lead else None)
+  fed = "images on the devices" if table is not None else "fed by the host"
+  tqdm.write(f"Training {config.name} from step {start} to {num_steps} on "
+             f"{len(devices)} {devices[0].platform} device(s), {fed}; "
+             f"workdir {workdir}.")
+  t0, wall_before = time.time(), logs.wall_seconds_before(workdir, start)
+  train_seconds = lambda: time.time() - t0 - (
+      periodic_eval.seconds if periodic_eval else 0.0)
+  if periodic_eval and start == 0:
+    periodic_eval(0, state, 0.0)
 
   # ---- Loop. Steps are dispatched ahead of the device: the host waits for
-  # it only to read a log line's metrics (once) and a checkpoint's state. ----
-  fed = "images on the devices" if table is not None else "fed by the host"
-  tqdm.write(f"Training {config.name} from step {start} to {num_steps} on {n} "
-             f"{devices[0].platform} device(s), {fed}; workdir {workdir}.")
-  t0, wall_before = time.time(), logs.wall_seconds_before(workdir, start)
-  if periodic_eval and start == 0:
-    te = time.time()
-    run_periodic_eval(0, unreplicate(state), 0.0)
-    eval_s += time.time() - te
-  next_batch = batch(start)
-  # Redrawn every second on a terminal; in a log file (nohup, CI) every 30 s.
-  bar = tqdm(total=num_steps, initial=start, desc=config.name,
-             dynamic_ncols=True, disable=not lead,
-             mininterval=1.0 if sys.stderr.isatty() else 30.0)
-  pending = []  # per-step metrics (on device) since the last log line
-  # Host work on what was read (writing a log line, handing a checkpoint to
-  # Orbax), done once the next step is queued, so the device does not wait
-  # for it; whatever is left runs on the way out, a crash included.
-  later = []
-
-  def write_log_line(done, metrics):
-    if lead:
-      bar.set_postfix(loss=f"{metrics['loss']:.4f}")
-      tqdm.write(f"step {done}: " + ", ".join(
-          f"{k}={v:.4g}" for k, v in metrics.items()))
-      _log_metrics(workdir, writer, done, metrics)
-
+  # it only to read a log line's metrics (once) and a checkpoint's state.
+  # Host work on what was read (a log line, handing a checkpoint to Orbax)
+  # waits in `later` until the next step is queued; whatever is left runs
+  # on the way out, a crash included. ----
+  next_batch, pending, later = batch(start), [], []
   try:
     for step in range(start, num_steps):
       state, step_metrics = p_train_step(state, *next_batch)
-      pending.append(step_metrics)
+      pending.append(step_metrics)  # on the device, since the last log line
       while later:
         later.pop(0)()
       done = step + 1
-      bar.update(1)
+      writers.bar.update(1)
       log_due = done % config.train.log_every == 0 or done == num_steps
       save_due = done % config.train.checkpoint_every == 0 or done == num_steps
       if log_due or save_due:
-        # Means over the steps since the last log line. Checked before every
-        # save too: a non-finite state is never checkpointed.
         metrics = mean_metrics(pending)
-        if not all(np.isfinite(v) for v in metrics.values()):
-          raise NonFiniteLossError(
-              f"Non-finite training metrics at step {done}: {metrics}. The "
-              f"last good checkpoint in {mngr.directory} is kept.")
+        check_finite(metrics, done, mngr.directory)
       if log_due:
-        pending = []
-        train_s = time.time() - t0 - eval_s
-        metrics["steps_per_s"] = (done - start) / train_s
-        metrics["wall_s"] = wall_before + train_s
-        metrics["num_devices"] = n
-        later.append(functools.partial(write_log_line, done, metrics))
+        pending, seconds = [], train_seconds()
+        metrics.update(steps_per_s=(done - start) / seconds,
+                       wall_s=wall_before + seconds, num_devices=len(devices))
+        later.append(functools.partial(writers.write, done, metrics))
       if save_due:  # a host copy, written in the background
         later.append(functools.partial(
-            checkpoints.save, mngr, done, unreplicate(state), config_dict,
-            metadata))
-      if periodic_eval and (done % config.eval.every == 0 or done == num_steps):
-        te = time.time()
-        run_periodic_eval(done, unreplicate(state),
-                          wall_before + te - t0 - eval_s)
-        eval_s += time.time() - te
+            checkpoints.save, mngr, done, unreplicate(state),
+            config.to_dict(), metadata))
+      if periodic_eval and periodic_eval.due(done, num_steps):
+        periodic_eval(done, state, wall_before + train_seconds())
       if done < num_steps:
         next_batch = batch(done)
   finally:
@@ -484,9 +565,7 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> TrainState:
         later.pop(0)()
       checkpoints.finish(mngr)  # a started save completes, even on a crash
     finally:
-      bar.close()
+      writers.close()
       mngr.close()
-      if writer is not None:
-        writer.close()
   tqdm.write(f"Trained {num_steps - start} steps in {time.time() - t0:.1f}s.")
   return unreplicate(state)
