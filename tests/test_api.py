@@ -235,6 +235,46 @@ def test_strokes_default_to_the_checkpoints_training_data(folder_run,
 # --------------------------------------------------------------------------
 # Checkpoints: old, foreign, missing.
 # --------------------------------------------------------------------------
+# The evaluation settings as configs held them before each evaluator had
+# its own (config.evals a tuple of names, the settings in config.eval).
+OLD_EVAL_LAYOUT = {
+    "evals": ["distance", "retrieval", "item_to_group", "theorem1",
+              "disjoint_characters", "fewshot", "lake"],
+    "eval": {"batch_size": 64, "matmul_precision": "highest",
+             "fewshot_episodes": 1000, "fewshot_queries": 2,
+             "theorem1_items": 256, "lake_runs": None, "max_characters": 0,
+             "charsets_per_alphabet": 2, "size_curve": [1, 2, 5, 0],
+             "size_curve_resamples": 3, "theorem1_triplets": 100000,
+             "every": 0, "during_training": ["fewshot"],
+             "during_training_episodes": 200}}
+
+
+@pytest.mark.slow  # fast lane under 2 min
+def test_a_checkpoint_of_the_old_evaluation_settings_evaluates_and_loads(
+    folder_run, tmp_path):
+  """A checkpoint whose saved config has the old evaluation layout is
+  evaluated by today's config as its own checkpoint is, and loads."""
+  config, workdir, _ = folder_run
+  new = shutil.copytree(workdir, tmp_path / "new")
+  old = shutil.copytree(workdir, tmp_path / "old")
+  for path in glob.glob(str(old / "checkpoints" / "*" / "config" /
+                            "metadata")):
+    saved = json.load(open(path))
+    assert isinstance(saved["evals"], dict)  # written by today's grouprep
+    saved.update(OLD_EVAL_LAYOUT)
+    json.dump(saved, open(path, "w"))
+  config = config.copy_and_resolve_references()
+  config.evals.fewshot.episodes = 20
+  got = evaluate.evaluate(config, str(old))
+  want = evaluate.evaluate(config, str(new))
+  assert got["eval"] == want["eval"] and got["untrained"] == want["untrained"]
+  enc = grouprep.load(str(old))
+  assert enc.batch_size == 64 and enc.step == 6
+  x = np.zeros((2, 16, 16), np.uint8)
+  np.testing.assert_array_equal(enc.embed_items(x),
+                                grouprep.load(workdir).embed_items(x))
+
+
 @pytest.mark.slow  # fast lane under 2 min
 def test_a_checkpoint_without_head_sizes_loads_with_a_note(folder_run,
                                                           tmp_path, capfd):
