@@ -64,6 +64,10 @@ from projects.group_note import docs as study_docs  # noqa: E402  pylint: disabl
 RUNNABLE_BY = {
     "own-data": "test_doc_examples.py::test_the_own_data_and_api_examples_run_as_written",
     "api": "test_doc_examples.py::test_the_own_data_and_api_examples_run_as_written",
+    "pooling": "test_docs_extending.py::test_the_pooling_example_trains_and_is_evaluated",
+    "method": "test_docs_extending.py::test_the_method_example_trains_and_logs_its_terms",
+    "evaluator": "test_docs_extending.py::test_the_evaluator_example_runs_on_both_encoders",
+    "data-source": "test_docs_extending.py::test_the_data_source_example_trains_and_skips_what_it_lacks",
 }
 # Pages whose hand-written figures are not yet generated from results/.
 UNGENERATED = ("docs/toolchain.md",)
@@ -146,3 +150,37 @@ def test_the_study_block_reads_what_the_study_writes():
   assert not study_docs.beats(rows, "gi_centroid", "gg_centroid", ratio)
   assert study_docs.beats(rows, "gi_centroid", "gg_centroid", "Lake error")
   assert study_docs.beats(rows, "gg_centroid", "smog", ratio) is None
+
+
+def test_every_test_the_docs_cite_exists():
+  """A test named in the README or docs/ (`test_...`) is defined in tests/
+  (a trailing * matches a prefix)."""
+  defined = set()
+  for path in doc_blocks.glob.glob(os.path.join(ROOT, "tests", "*.py")):
+    with open(path) as f:
+      defined |= set(re.findall(r"^def (test_\w+)\(", f.read(), re.M))
+  for page, text in doc_blocks.pages().items():
+    for name in re.findall(r"`(?:[\w/]+\.py::)?(test_\w+\*?)`", text):
+      if name.endswith("*"):
+        assert any(d.startswith(name[:-1]) for d in defined), (page, name)
+      else:
+        assert name in defined, f"{page} cites {name}, which no test defines"
+
+
+def test_every_path_the_docs_cite_exists():
+  """A repository path in a code span of the README or docs/ (grouprep/...,
+  docs/..., configs/..., ...; an #anchor left out) exists, or is an output a
+  script in tools/ names (written when that script runs)."""
+  roots = ("grouprep/", "docs/", "configs/", "tools/", "tests/", "projects/",
+           "results/", "examples/")
+  tools = ""
+  for path in doc_blocks.glob.glob(os.path.join(ROOT, "tools", "*")):
+    with open(path) as f:
+      tools += f.read()
+  for page, text in doc_blocks.pages().items():
+    for span in re.findall(r"`([^`\s]+)`", text):
+      path = span.split("#")[0].split("::")[0].rstrip(".,;:")
+      if not path.startswith(roots) or any(c in path for c in "*{}<>"):
+        continue
+      assert os.path.exists(os.path.join(ROOT, path)) or (
+          path.startswith("results/") and path in tools), f"{page}: {span}"

@@ -76,9 +76,9 @@ def run_config(name: str, seed: int, settings: Settings,
     config.train.num_steps = settings.steps
     if name in NOTE_FOUR and settings.eval_every:
       config.eval.every = settings.eval_every
-      for name in CONVERGENCE_EVALS:  # the final evaluation's settings
-        if name not in config.eval.during_training:
-          config.eval.during_training[name] = config.evals[name].to_dict()
+      for ev in CONVERGENCE_EVALS:  # the final evaluation's settings
+        if ev not in config.eval.during_training:
+          config.eval.during_training[ev] = config.evals[ev].to_dict()
   return config
 
 
