@@ -238,7 +238,7 @@ def note_study_block(metrics: Dict, rows: List[Dict]) -> str:
   return "\n".join([
       f"`{STUDY_COMMAND}` trains every alphabet-trained configuration "
       f"for each seed; the finished study's {study_cost(metrics)}. "
-      "`--summary-only` rewrites results/ from the finished runs in seconds. "
+      "`--summary-only` rewrites results/ from the finished runs. "
       "Unseen alphabets, mean ± sd over n seeds, each in the space its method "
       "trains (every column and configuration: `results/summary.md`; every "
       "paired difference: `results/study_paired.md`):", "",
@@ -248,7 +248,9 @@ def note_study_block(metrics: Dict, rows: List[Dict]) -> str:
       "alphabet); *dc recall@1*: whether a group of an alphabet's characters "
       "finds the group of its other characters (5 or all drawings per "
       "group); *20-way 1-shot* over characters; *Lake error* on Lake's 20 "
-      "one-shot runs, lower is better (`docs/evaluation.md`).", "",
+      "one-shot runs, lower is better (`docs/evaluation.md`). The strongest "
+      f"related system: of {', '.join(RELATED)}, the one with the best mean "
+      "on the most headline metrics.", "",
       answer(metrics, rows)]) + "\n"
 
 
