@@ -341,8 +341,10 @@ def family(path: str) -> str:
 
 
 def compare(new: dict, old: dict) -> dict:
-  """{family: (max relative difference, the leaf, count)} over the numeric
-  leaves both hold (relative to |old|; absolute where old is 0)."""
+  """{family: (max difference, the leaf, count)} over the numeric leaves both
+  hold: relative to |old| (absolute where old is 0) for continuous values,
+  absolute for the rates of decisions and their spreads (a rate moves by
+  1 / count for each decision that flips)."""
   a, b = leaves(new), leaves(old)
   assert set(a) == set(b), sorted(set(a) ^ set(b))[:10]
   out = {}
@@ -351,7 +353,8 @@ def compare(new: dict, old: dict) -> dict:
     if x == y or (math.isnan(x) and math.isnan(y)):
       diff = 0.0
     elif math.isfinite(x) and math.isfinite(y):
-      diff = abs(x - y) / (abs(y) or 1.0)
+      decision = any(k in path for k in DECISION_KEYS)
+      diff = abs(x - y) / (1.0 if decision else (abs(y) or 1.0))
     else:
       diff = math.inf
     fam = family(path)
@@ -369,8 +372,9 @@ def main(argv=None) -> int:
         --workdir=DIR
 
   Writes DIR/metrics_jax.json and DIR/metrics_reference.json, and with
-  --out=FILE.json the comparison: per family the largest relative difference,
-  its leaf and the number of leaves, with each side's eval_seconds.
+  --out=FILE.json the comparison: per family the largest difference
+  (compare), its leaf and the number of leaves, with each side's
+  eval_seconds. --saved compares the two files an earlier run wrote.
   """
   import argparse  # pylint: disable=g-import-not-at-top
   import importlib  # pylint: disable=g-import-not-at-top
@@ -381,6 +385,7 @@ def main(argv=None) -> int:
   p.add_argument("--config", required=True)
   p.add_argument("--workdir", required=True)
   p.add_argument("--out", default=None)
+  p.add_argument("--saved", action="store_true")
   args = p.parse_args(argv)
   path, _, arg = args.config.partition(":")
   name = os.path.splitext(os.path.basename(path))[0]
@@ -389,6 +394,10 @@ def main(argv=None) -> int:
   os.environ["GROUPREP_REUSE_UNTRAINED"] = "0"
   out = {}
   for kind in ("jax", "reference"):
+    if args.saved:
+      with open(os.path.join(args.workdir, f"metrics_{kind}.json")) as f:
+        out[kind] = json.load(f)
+      continue
     with pytest.MonkeyPatch.context() as patch:
       if kind == "reference":
         installed(patch)
@@ -398,13 +407,13 @@ def main(argv=None) -> int:
     print(f"{kind}: eval_seconds {out[kind]['eval_seconds']}", flush=True)
   families = sorted(compare(out["jax"], out["reference"]).items())
   for fam, (diff, where, n) in families:
-    print(f"{fam:42s} {n:4d} leaves  max rel {diff:.1e}  {where}")
+    print(f"{fam:42s} {n:4d} leaves  max diff {diff:.1e}  {where}")
   if args.out:
     summary = {
         "config": args.config, "step": out["jax"]["step"],
         "stack": out["jax"]["stack"],
         "eval_seconds": {k: v["eval_seconds"] for k, v in out.items()},
-        "families": {fam: {"max_rel_diff": diff, "leaf": where, "leaves": n}
+        "families": {fam: {"max_diff": diff, "leaf": where, "leaves": n}
                      for fam, (diff, where, n) in families}}
     with open(args.out, "w") as f:
       json.dump(summary, f, indent=1)
