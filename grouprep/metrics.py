@@ -435,7 +435,7 @@ def item_to_group_accuracy(item_emb: np.ndarray, item_group: np.ndarray,
 # --------------------------------------------------------------------------
 # The disjoint-character protocol's group-size curve.
 # --------------------------------------------------------------------------
-def _t_within(t: float, df: int) -> float:
+def t_within(t: float, df: int) -> float:
   """P(|T| < t) for Student's t with integer df, in closed form (Abramowitz
   and Stegun 26.7.3 and 26.7.4)."""
   theta = math.atan(t / math.sqrt(df))
@@ -455,16 +455,16 @@ def _t_within(t: float, df: int) -> float:
 
 def t_quantile_975(df: int) -> float:
   """The 97.5 % quantile of Student's t with integer df (bisection on
-  _t_within; scipy.stats.t.ppf(0.975, df) to ~1e-15, without importing
+  t_within; scipy.stats.t.ppf(0.975, df) to ~1e-15, without importing
   scipy, a second of an evaluation)."""
   lo, hi = 0.0, 1.0
-  while _t_within(hi, df) < 0.95:
+  while t_within(hi, df) < 0.95:
     lo, hi = hi, 2 * hi
   while True:
     mid = (lo + hi) / 2
     if mid in (lo, hi):
       return hi
-    lo, hi = (mid, hi) if _t_within(mid, df) < 0.95 else (lo, mid)
+    lo, hi = (mid, hi) if t_within(mid, df) < 0.95 else (lo, mid)
 
 
 def t_interval(values) -> Dict:

@@ -3,11 +3,15 @@
 
   stats.mean_sd([0.43, 0.44, 0.44])          # {"mean", "sd", "n"}
   stats.paired_difference(a_by_seed, b_by_seed)  # a - b, paired by seed
+  stats.bh_qvalues(p_values)                 # Benjamini-Hochberg q-values
 
 A difference is *testable* with at least MIN_SEEDS paired seeds and
 *measured* when it is testable and its interval excludes 0; otherwise the
-honest reading is "no measurable difference" (or "untested").
+honest reading is "no measurable difference" (or "untested"). Over a family
+of comparisons, `bh_qvalues` controls the false discovery rate: a
+difference is then claimed where its q-value is below 0.05.
 """
+import math
 from typing import Dict, Sequence
 
 import numpy as np
@@ -35,5 +39,35 @@ def paired_difference(a: Sequence[float], b: Sequence[float]) -> Dict:
   low, high = t["mean"] - t["ci95"], t["mean"] + t["ci95"]
   testable = t["n"] >= MIN_SEEDS
   return {"mean": t["mean"], "n": t["n"], "low": low, "high": high,
-          "testable": testable,
+          "p": t_test_p(d), "testable": testable,
           "measured": bool(testable and (low > 0 or high < 0))}
+
+
+def t_test_p(differences: Sequence[float]) -> float:
+  """Two-sided p-value of the one-sample t-test of mean 0 (n - 1 degrees of
+  freedom; NaN for fewer than 2 values; 0 when every difference is the same
+  non-zero number, 1 when they are all 0)."""
+  d = np.asarray(differences, np.float64)
+  if len(d) < 2:
+    return float("nan")
+  sd = d.std(ddof=1)
+  if sd == 0:
+    return 1.0 if d.mean() == 0 else 0.0
+  t = abs(d.mean()) / (sd / math.sqrt(len(d)))
+  return float(max(0.0, 1.0 - metrics.t_within(t, len(d) - 1)))
+
+
+def bh_qvalues(p_values: Sequence[float]) -> np.ndarray:
+  """Benjamini-Hochberg adjusted p-values (q-values) of a family of m
+  tests: q_(i) = min over j >= i of m p_(j) / j in ascending order of p,
+  capped at 1; NaN p-values (untestable comparisons) stay NaN and do not
+  count in m. [m] -> [m]."""
+  p = np.asarray(p_values, np.float64)
+  q = np.full_like(p, np.nan)
+  ok = np.flatnonzero(~np.isnan(p))
+  if len(ok) == 0:
+    return q
+  order = ok[np.argsort(p[ok], kind="stable")]
+  scaled = p[order] * len(ok) / np.arange(1, len(ok) + 1)
+  q[order] = np.minimum(1.0, np.minimum.accumulate(scaled[::-1])[::-1])
+  return q

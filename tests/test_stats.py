@@ -29,3 +29,46 @@ def test_paired_difference_is_the_t_interval_of_the_differences():
   # n = 2: the interval is computed but nothing is claimed (SPEC §5: >= 3).
   two = stats.paired_difference([2.0, 2.1], [1.0, 1.0])
   assert two["low"] > 0 and not two["testable"] and not two["measured"]
+
+
+def test_t_test_p_is_scipys():
+  from scipy import stats as sp  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(0)
+  for n in (2, 3, 4, 7):
+    for _ in range(20):
+      d = rng.normal(rng.normal(), rng.uniform(0.1, 2), n)
+      assert stats.t_test_p(d) == pytest.approx(
+          sp.ttest_1samp(d, 0.0).pvalue, rel=1e-9, abs=1e-12)
+  assert np.isnan(stats.t_test_p([1.0]))
+  assert stats.t_test_p([0.2, 0.2, 0.2]) == 0.0
+  assert stats.t_test_p([0.0, 0.0, 0.0]) == 1.0
+  d = stats.paired_difference([1.0, 2.0, 4.0], [0.5, 1.0, 1.5])
+  assert d["p"] == pytest.approx(sp.ttest_rel([1.0, 2.0, 4.0],
+                                              [0.5, 1.0, 1.5]).pvalue)
+
+
+def _bh_brute_force(p):
+  """q_i = min over every threshold rank k >= rank(i) of m p_(k) / k, by
+  trying each k: the definition, without sorting tricks."""
+  m = len(p)
+  ranks = {i: sorted(range(m), key=lambda j: (p[j], j)).index(i) + 1
+           for i in range(m)}
+  by_rank = {ranks[i]: p[i] for i in range(m)}
+  return [min(1.0, min(m * by_rank[k] / k for k in range(ranks[i], m + 1)))
+          for i in range(m)]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_bh_qvalues_match_brute_force_and_scipy(seed):
+  from scipy import stats as sp  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(seed)
+  m = int(rng.integers(1, 60))
+  p = np.where(rng.random(m) < 0.3, rng.random(m) * 0.01, rng.random(m))
+  p[rng.integers(0, m, m // 4)] = p[0]  # ties
+  q = stats.bh_qvalues(p)
+  assert q == pytest.approx(_bh_brute_force(list(p)), rel=1e-12)
+  assert q == pytest.approx(sp.false_discovery_control(p), rel=1e-12)
+  # Untestable comparisons stay NaN and do not count in m.
+  with_nan = np.r_[p, np.nan]
+  q2 = stats.bh_qvalues(with_nan)
+  assert np.isnan(q2[-1]) and q2[:-1] == pytest.approx(q, rel=1e-12)
