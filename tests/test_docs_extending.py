@@ -4,6 +4,7 @@ time (the registries are restored afterwards)."""
 import json
 import os
 
+import jax
 import pytest
 
 from conftest import tiny_config
@@ -17,13 +18,16 @@ from grouprep.methods import registry as methods
 
 @pytest.fixture
 def restored():
-  """Registries the examples add to, as they were before the test."""
+  """Registries the examples add to, as they were before the test; and no
+  compiled function that traced what they registered (a jitted pooling is
+  kept per name and shape)."""
   saved = [(d, dict(d)) for d in (pooling.POOLINGS, methods.METHODS,
                                    evaluators.EVALUATORS, sources.SOURCES)]
   yield
   for d, before in saved:
     d.clear()
     d.update(before)
+  jax.clear_caches()
 
 
 def run_block(name, tmp_path, capsys, config=None):
@@ -43,7 +47,7 @@ def test_the_pooling_example_trains_and_is_evaluated(
   ratio = ns["result"]["eval"]["unseen_alphabets"]["distance"]["ratio"]
   assert out.strip().splitlines()[-1] == str(ratio) and ratio > 0
   with open(os.path.join(ns["workdir"], "metrics.json")) as f:
-    assert json.load(f)["pooling"] == "norm_weighted"
+    assert json.load(f)["pooling"] == "weighted_by_norm"
 
 
 @pytest.mark.slow
