@@ -131,7 +131,7 @@ def metric_by_label_set(enc: api.Encoder, group_embeddings: np.ndarray,
   if "labels" not in dataset:
     sets = {"all_labels": np.ones(len(labels), bool)}
   else:
-    held = np.isin(labels, dataset["heldout_labels"])
+    held = np.isin(labels, dataset.get("heldout_labels", []))
     known = np.isin(labels, dataset["labels"])
     sets = {"heldout_labels": held, "trained_labels": known & ~held,
             "new_labels": ~known}

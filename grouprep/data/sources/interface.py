@@ -158,7 +158,10 @@ class Source:
 
   def summary(self) -> Dict:
     """What a checkpoint records of the training data (its metadata), so
-    that evaluating or resuming can tell the data changed."""
+    that evaluating or resuming can tell the data changed: {"source": name}
+    and, for named labels, "labels" (all of them) and "heldout_labels"
+    (those held out for evaluation), which checkpoints.check_dataset
+    compares and grouprep.embed's metric splits its groups by."""
     return {"source": self.config.get("source", self.name)}
 
   def trained_on(self) -> Optional[Dict]:
