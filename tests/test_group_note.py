@@ -132,11 +132,12 @@ def test_findings_name_each_row_and_interval_and_nothing_else():
   text = "\n".join(tables.findings(rows))
   ratio = by_metric["unseen ratio (rotation)"]["diff"]
   assert (f"unseen ratio (rotation) +{ratio['mean']:.3f} [{ratio['low']:.3f}"
-          f", {ratio['high']:.3f}], n=3 (gg_centroid better)") in text
-  assert (f"Lake error +0.090 [{lake['low']:.3f}, {lake['high']:.3f}], n=3 "
-          "(gi_centroid better)") in text
-  assert "no measurable difference in unseen dc recall@1, 5 drawings" in text
-  assert f"{len(rows)} tested intervals" in text
+          f", {ratio['high']:.3f}], n=3, q={ratio['q']:.3g} (gg_centroid "
+          "better)") in text
+  assert (f"Lake error +0.090 [{lake['low']:.3f}, {lake['high']:.3f}], n=3, "
+          f"q={lake['q']:.3g} (gi_centroid better)") in text
+  assert "no difference measured in unseen dc recall@1, 5 drawings" in text
+  assert f"{len(rows)} tested differences form one family" in text
   question = "\n".join(tables.note_question(results))
   assert "**unseen ratio (rotation)** (higher is better), seeds 0,1,2: best " \
       "mean gg_centroid 6.000 ± 1.000 (n=3); measurably better than " \
@@ -145,7 +146,8 @@ def test_findings_name_each_row_and_interval_and_nothing_else():
       "gi_centroid" in question
   assert "**unseen dc recall@1, 5 drawings** (higher is better), seeds " \
       "0,1,2: best mean gg_centroid 0.303 ± 0.012 (n=3); no measurable " \
-      "difference from gi_centroid" in question
+      "difference from gi_centroid" in question.replace(
+          "no difference measured (q ≥ 0.05)", "no measurable difference")
   # Two seeds: an interval that excludes 0 is shown but not claimed (SPEC §5).
   two = {n: {s: r[s] for s in (0, 1)} for n, r in results.items()}
   rows2 = tables.paired_rows(two)
@@ -153,8 +155,71 @@ def test_findings_name_each_row_and_interval_and_nothing_else():
   assert ratio2["diff"]["low"] > 0 and not ratio2["diff"]["measured"]
   text2 = "\n".join(tables.findings(rows2))
   assert "untested (n=2 < 3 seeds): unseen ratio (rotation)" in text2
-  assert "better)" not in text2 and "0 tested intervals" in text2
+  assert "better)" not in text2 and "0 tested differences" in text2
   assert "measurably" not in "\n".join(tables.note_question(two))
+
+
+def test_the_paired_tables_q_is_bh_of_its_p_and_only_q_below_005_is_claimed():
+  """The paired table's family: q = stats.bh_qvalues of the p column over
+  the testable rows; a difference whose 95% interval excludes 0 but whose
+  q is >= 0.05 is shown, not claimed, in study_paired.md, the findings
+  and the note's question."""
+  rng = np.random.default_rng(0)
+  names = comparisons.NOTE_FOUR
+  results = {n: {s: _result(5.0 + rng.normal(0, 1), 0.3 + rng.normal(0, .05),
+                            0.7 + rng.normal(0, .05)) for s in range(3)}
+             for n in names}
+  rows = tables.paired_rows(results)
+  p = np.array([r["diff"]["p"] for r in rows])
+  q = np.array([r["diff"]["q"] for r in rows])
+  assert len(rows) == 6 * 7
+  np.testing.assert_allclose(q, stats.bh_qvalues(p))
+  assert all(r["diff"]["measured"] == (r["diff"]["q"] < 0.05) for r in rows)
+  # The table prints p and q; parsed back, q is BH of the p it prints
+  # (to the 3 significant digits it prints).
+  from projects.group_note import docs
+  text = tables.summary_tables(results, list(names),
+                               study.Settings(4, 0))["study_paired.md"]
+  parsed = docs.read_paired(text)
+  assert len(parsed) == len(rows)
+  np.testing.assert_allclose([r["q"] for r in parsed], q, rtol=5e-3)
+  np.testing.assert_allclose(
+      [r["q"] for r in parsed], stats.bh_qvalues([r["p"] for r in parsed]),
+      rtol=1e-2)
+  assert [r["measured"] for r in parsed] == [r["diff"]["measured"]
+                                            for r in rows]
+
+  # One clear difference (p ~ 1e-5) among many null ones, and one whose
+  # interval excludes 0 (p ~ 0.03, one of 42 tests): BH keeps the first and
+  # drops the second.
+  clear = {"gg_centroid": [5.0, 6.0, 7.0], "gi_centroid": [4.0, 5.01, 5.99]}
+  edge = {"gg_medoid": [0.30, 0.40, 0.35], "gi_medoid": [0.2855, 0.3875,
+                                                         0.342]}
+  results = {}
+  for n in names:
+    ratios = clear.get(n, [3.0, 3.0 + .5, 3.0 - .4])
+    recall = edge.get(n, [0.30, 0.40, 0.35])
+    results[n] = {s: _result(ratios[s] + (0.1 * s if n == "gi_medoid" else 0),
+                             recall[s], 0.7) for s in range(3)}
+  rows = tables.paired_rows(results)
+  row = lambda a, b, m: next(r["diff"] for r in rows if (r["a"], r["b"],
+                                                        r["metric"]) == (a, b, m))
+  ratio = row("gg_centroid", "gi_centroid", "unseen ratio (rotation)")
+  assert ratio["measured"] and ratio["q"] < 0.05
+  weak = row("gg_medoid", "gi_medoid", "unseen dc recall@1, 5 drawings")
+  assert weak["low"] > 0 and weak["p"] < 0.05  # the interval excludes 0
+  assert weak["q"] >= 0.05 and not weak["measured"]  # but it is not claimed
+  text = "\n".join(tables.findings(rows))
+  assert ("gg_medoid − gi_medoid: interval excludes 0 but q ≥ 0.05, not "
+          "claimed: unseen dc recall@1, 5 drawings (+") in text
+  assert "gi_medoid better" not in text and "gg_medoid better" not in text
+  paired = tables.summary_tables(results, list(names),
+                                 study.Settings(4, 0))["study_paired.md"]
+  line = next(l for l in paired.splitlines() if "| gg_medoid | gi_medoid | "
+              "unseen dc recall@1, 5 drawings |" in l)
+  assert line.endswith("| no |") and f"| {weak['q']:.3g} |" in line
+  question = "\n".join(tables.note_question(results, rows))
+  assert "measurably better than gi_medoid" not in question
 
 
 def test_training_gains_pair_each_seed_with_its_untrained_encoder():

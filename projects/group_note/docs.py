@@ -44,23 +44,36 @@ RETRIEVAL_ALL = "unseen dc recall@1, all drawings"
 # --------------------------------------------------------------------------
 def read_paired(text: str) -> List[Dict]:
   """study_paired.md's rows as {"question", "a", "b", "metric", "mean",
-  "low", "high", "n", "measured"} (the numbers as the table prints them)."""
+  "low", "high", "n", "p", "q", "measured"} (the numbers as the table prints
+  them). A table written before the study computed q-values has no p and q
+  columns: there "p" and "q" are None and "measured" is the interval's
+  verdict, with no multiplicity control (has_qvalues tells them apart)."""
   rows = []
   cell = r"\s*([^|]*?)\s*"
+  number = r"\s*([-+\d.e–]+)\s*"
   pattern = re.compile(
       r"^\|" + r"\|".join([cell] * 6) +
       r"\|\s*([-+]?[\d.]+) \[([-\d.–]+), ([-\d.–]+)\]\s*\|\s*(\d+)\s*\|"
+      r"(?:" + number + r"\|" + number + r"\|)?"
       r"\s*(yes|no)\s*\|$")
+  num = lambda s: float("nan") if s == "–" else float(s)
   for line in text.splitlines():
     m = pattern.match(line)
     if not m:
       continue
-    q, a, b, metric, _, _, mean, low, high, n, measured = m.groups()
-    num = lambda s: float("nan") if s == "–" else float(s)
+    q, a, b, metric, _, _, mean, low, high, n, pv, qv, measured = m.groups()
     rows.append(dict(question=q, a=a, b=b, metric=metric, mean=float(mean),
                      low=num(low), high=num(high), n=int(n),
+                     p=None if pv is None else num(pv),
+                     q=None if qv is None else num(qv),
                      measured=measured == "yes"))
   return rows
+
+
+def has_qvalues(rows: Sequence[Dict]) -> bool:
+  """Whether the paired table carries Benjamini-Hochberg q-values (its
+  "measured" is then q < 0.05; before, the interval excluding 0)."""
+  return bool(rows) and all(r["q"] is not None for r in rows)
 
 
 def load(results: str = RESULTS) -> Tuple[Dict, List[Dict]]:

@@ -7,7 +7,9 @@ summary_tables(results, names, settings, curves) -> {"summary.md": ...,
 "study_per_seed.md": ..., "study_paired.md": ..., "study_metrics.json": ...};
 results = {name: {seed: metrics.json}} (grouprep.sweep.load_results).
 A difference is tested only over >= stats.MIN_SEEDS paired seeds and claimed
-only where its 95% t-interval excludes 0 (grouprep.stats).
+(*measured*) only where its Benjamini-Hochberg q-value over the paired
+table's family (every tested row of study_paired.md) is below Q_LEVEL
+(grouprep.stats.bh_qvalues of the rows' two-sided t-test p-values).
 """
 import json
 import math
@@ -18,10 +20,14 @@ import numpy as np
 from grouprep import logs
 from grouprep import report
 from grouprep import sweep
-from grouprep.stats import MIN_SEEDS, mean_sd, paired_difference
+from grouprep.stats import MIN_SEEDS, bh_qvalues, mean_sd, paired_difference
 from projects.group_note.comparisons import (
     COMPARISONS, CONFIGS, CONVERGENCE_METRICS, GAIN_SUFFIX, HEADLINE, NOTE_FOUR,
     QUESTION_METRICS, gain_name, untrained_name)
+
+
+# The false discovery rate the paired table's claims are held to.
+Q_LEVEL = 0.05
 
 
 def _get(d: Dict, dotted: str) -> Optional[float]:
@@ -67,7 +73,13 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
   eval_every)."""
   cols = [(label, paths, fmt) for label, paths, fmt in report.KEY_METRICS
           if not (isinstance(paths, str) and paths.startswith("/"))]
-  cols.insert(len(cols) - 4, report.THM1_HOLDS)
+  # Theorem 1's "holds" fraction only where some run's is below 1, as
+  # report.metrics_table shows it: the bound is loose by design.
+  holds = [report.lookup(r, report.THM1_HOLDS[1])[0]
+           for by_seed in results.values() for r in by_seed.values()]
+  show_holds = any(h is not None and h < 1.0 for h in holds)
+  if show_holds:
+    cols.insert(len(cols) - 4, report.THM1_HOLDS)
   cols.append(("train s (paced)", "/paced_train_seconds", "{:.0f}"))
   digits = lambda fmt: int(fmt[3]) if fmt.startswith("{:.") else 3
 
@@ -88,7 +100,11 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
       "every metric's mean, sd and n: study_metrics.json. *train s "
       "(paced)*: the run's median seconds per step between log rows × its "
       "steps (pauses, start-up and compilation left out; evaluation "
-      "during training excluded).", "",
+      "during training excluded). *Thm1 holds* (the fraction of "
+      "same-label pairs within Theorem 1's bound) is a column only where "
+      "some run's is below 1" + (
+          "." if show_holds else ": here every run's is 1, so it is left "
+          "out."), "",
       "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
   per_seed = ["# grouprep: the study, seed by seed", "",
               "| " + " | ".join(["config", "seed"] + head[3:]) + " |",
@@ -122,12 +138,16 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
   paired = [
       "# grouprep: paired comparisons", "",
       "Difference a − b of each headline metric over the seeds both runs "
-      "have, with its 95% t-interval (n − 1 degrees of freedom). A "
-      "difference is *measured* only where the interval excludes 0; "
-      "otherwise there is no measurable difference at this n. Lake error: "
-      "lower is better; every other metric: higher is better.", "",
+      "have, with its 95% t-interval (n − 1 degrees of freedom), the "
+      "two-sided t-test p-value and its Benjamini–Hochberg q-value over "
+      f"this table's family (every row with n ≥ {MIN_SEEDS}). A difference "
+      f"is *measured* only where n ≥ {MIN_SEEDS} and q < {Q_LEVEL}; "
+      "otherwise no difference is measured at this n (which is not "
+      "evidence that there is none). Lake error: lower is better; every "
+      "other metric: higher is better.", "",
       "| question | a | b | metric | a: mean ± sd | b: mean ± sd | a − b "
-      "[95% CI] | n | measured |", "|---|---|---|---|---|---|---|---|---|"]
+      "[95% CI] | n | p | q | measured |",
+      "|---|---|---|---|---|---|---|---|---|---|---|"]
   summary += [table_row(n, by_seed) for n, by_seed in untrained.items()] + [
       "", "*(untrained)*: the same encoder at initialisation (its seed), "
       "evaluated as the configuration evaluates (its pooling, its groups)."]
@@ -137,8 +157,9 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
     paired.append(
         f"| {r['question']} | {r['a']} | {r['b']} | {r['metric']} | "
         f"{_cell(mean_sd(r['xa']), 3)} | {_cell(mean_sd(r['xb']), 3)} | "
-        f"{_ci(d)} | {d['n']} | {'yes' if d['measured'] else 'no'} |")
-  summary += [""] + note_question(results) + [""] + findings(rows)
+        f"{_ci(d)} | {d['n']} | {_sig(d['p'])} | {_sig(d['q'])} | "
+        f"{'yes' if d['measured'] else 'no'} |")
+  summary += [""] + note_question(results, rows) + [""] + findings(rows)
   if curves:
     summary += [""] + convergence_section(curves, settings)
   return {"summary.md": "\n".join(summary) + "\n",
@@ -193,7 +214,26 @@ def paired_rows(results: Dict[str, Dict[int, Dict]]) -> List[Dict]:
       rows.append(dict(question=question, a=a, b=b, metric=label,
                        lower_better=lower_better, xa=xa, xb=xb,
                        diff=paired_difference(xa, xb)))
+  return with_qvalues(rows)
+
+
+def with_qvalues(rows: List[Dict]) -> List[Dict]:
+  """The rows with each diff's "q" (Benjamini-Hochberg over the testable
+  rows' p-values), "excludes_0" (the 95% interval's verdict) and
+  "measured" = testable and q < Q_LEVEL."""
+  q = bh_qvalues([r["diff"]["p"] if r["diff"]["testable"] else math.nan
+                  for r in rows])
+  for r, qi in zip(rows, q):
+    d = r["diff"]
+    d["excludes_0"] = bool(d["testable"] and (d["low"] > 0 or d["high"] < 0))
+    d["q"] = float(qi)
+    d["measured"] = bool(d["testable"] and qi < Q_LEVEL)
   return rows
+
+
+def _sig(x: float) -> str:
+  """A p- or q-value with 3 significant digits ("–" for NaN)."""
+  return "–" if x is None or math.isnan(x) else f"{x:.3g}"
 
 
 def _finite(*values) -> bool:
@@ -209,7 +249,9 @@ def _interval(d: Dict) -> str:
   if d["n"] < 2:
     return f"{d['mean']:+.3f}, n=1: no interval"
   text = f"{_ci(d)}, n={d['n']}"
-  return text if d["testable"] else text + f" < {MIN_SEEDS}: untested"
+  if not d["testable"]:
+    return text + f" < {MIN_SEEDS}: untested"
+  return text + (f", q={_sig(d['q'])}" if "q" in d else "")
 
 
 def _mean_sd_n(stat: Dict, digits: int = 3) -> str:
@@ -217,17 +259,36 @@ def _mean_sd_n(stat: Dict, digits: int = 3) -> str:
   return f"{_fmt(stat['mean'], digits)}{sd} (n={stat['n']})"
 
 
-def note_question(results: Dict[str, Dict[int, Dict]]) -> List[str]:
+def _family_diff(rows: Sequence[Dict], a: str, b: str, metric: str
+                 ) -> Optional[Dict]:
+  """The paired row's diff of a − b on metric (a row stored as b − a is
+  turned round; its p and q do not change), None when not compared."""
+  for r in rows:
+    if r["metric"] != metric:
+      continue
+    if (r["a"], r["b"]) == (a, b):
+      return r["diff"]
+    if (r["a"], r["b"]) == (b, a):
+      d = r["diff"]
+      return dict(d, mean=-d["mean"], low=-d["high"], high=-d["low"])
+  return None
+
+
+def note_question(results: Dict[str, Dict[int, Dict]],
+                  rows: Optional[Sequence[Dict]] = None) -> List[str]:
   """The note's question, metric by metric, on the seeds the four share:
   which is best by mean, and whether it is measurably better than each of
-  the others (the paired 95% t-interval of best − other excludes 0, with
-  n >= MIN_SEEDS)."""
+  the others, as the paired table's family says (rows: paired_rows of the
+  study; by default of `results` alone): n >= MIN_SEEDS and BH q <
+  Q_LEVEL."""
   four = [n for n in NOTE_FOUR if n in results]
   lines = ["## The note's question: which of the four builds the better "
            "groups?", ""]
   if len(four) < 2:
     return lines + ["Fewer than two of the note's four configurations have "
                     "finished runs."]
+  if rows is None:
+    rows = paired_rows(results)
   for label, path, lower_better in HEADLINE:
     vals = {n: {s: _get(r["eval"], path) for s, r in results[n].items()}
             for n in four}
@@ -245,7 +306,10 @@ def note_question(results: Dict[str, Dict[int, Dict]]) -> List[str]:
     for other in at:
       if other == best:
         continue
-      d = paired_difference(at[best], at[other])
+      d = _family_diff(rows, best, other, label)
+      if d is None:
+        d = paired_difference(at[best], at[other])
+        d = dict(d, measured=False, testable=False)
       bucket = (untested if not d["testable"] else
                 beaten if d["measured"] else not_beaten)
       bucket.append(f"{other} ({_interval(d)})")
@@ -253,17 +317,20 @@ def note_question(results: Dict[str, Dict[int, Dict]]) -> List[str]:
     if beaten:
       parts.append("measurably better than " + "; ".join(beaten))
     if not_beaten:
-      parts.append("no measurable difference from " + "; ".join(not_beaten))
+      parts.append(f"no difference measured (q ≥ {Q_LEVEL}) from "
+                   + "; ".join(not_beaten))
     if untested:
-      parts.append(f"untested (fewer than {MIN_SEEDS} shared seeds) against "
+      parts.append(f"untested (fewer than {MIN_SEEDS} paired seeds) against "
                    + "; ".join(untested))
     lines.append(f"- **{label}** ({'lower' if lower_better else 'higher'} is "
                  f"better), seeds {','.join(map(str, shared))}: best mean "
                  f"{best} {_mean_sd_n(mean_sd(at[best]))}; "
                  + "; ".join(parts) + ".")
-  return lines + ["", "Intervals: best − other, paired over seeds, 95% "
-                  "t-interval with n − 1 degrees of freedom; a difference is "
-                  f"tested only with n ≥ {MIN_SEEDS} seeds (SPEC §5)."]
+  return lines + ["", "Intervals: best − other, paired over the seeds both "
+                  "have, 95% t-interval with n − 1 degrees of freedom; q: "
+                  "its Benjamini–Hochberg q-value in study_paired.md's "
+                  f"family; a difference is tested only with n ≥ {MIN_SEEDS} "
+                  f"seeds (SPEC §5) and claimed only at q < {Q_LEVEL}."]
 
 
 def _winner(name: str) -> str:
@@ -274,9 +341,10 @@ def _winner(name: str) -> str:
 
 
 def findings(rows: Sequence[Dict]) -> List[str]:
-  """One line per compared pair: the measured differences with their
-  intervals, the metrics with no measurable difference, and the untested
-  ones (fewer than MIN_SEEDS paired seeds)."""
+  """One line per compared pair: the measured differences (q < Q_LEVEL)
+  with their intervals and q, the intervals that exclude 0 but do not
+  survive the family's correction, the metrics with no difference measured,
+  and the untested ones (fewer than MIN_SEEDS paired seeds)."""
   lines = ["## Findings, from study_paired.md", ""]
   if not rows:
     return lines + ["No comparison has runs on both sides yet."]
@@ -294,20 +362,30 @@ def findings(rows: Sequence[Dict]) -> List[str]:
         better = (r["diff"]["mean"] < 0) == r["lower_better"]
         parts.append(f"{r['metric']} {_interval(r['diff'])} "
                      f"({_winner(a if better else b)})")
-    same = [r["metric"] for r in mine
-            if r["diff"]["testable"] and not r["diff"]["measured"]]
+    chance = [f"{r['metric']} ({_interval(r['diff'])})" for r in mine
+              if r["diff"].get("excludes_0") and not r["diff"]["measured"]]
+    same = [r["metric"] for r in mine if r["diff"]["testable"]
+            and not r["diff"]["measured"] and not r["diff"].get("excludes_0")]
     untested = [r["metric"] for r in mine if not r["diff"]["testable"]]
+    if chance:
+      parts.append(f"interval excludes 0 but q ≥ {Q_LEVEL}, not claimed: "
+                   + "; ".join(chance))
     if same:
-      parts.append("no measurable difference in " + ", ".join(same))
+      parts.append("no difference measured in " + ", ".join(same))
     if untested:
       n = min(r["diff"]["n"] for r in mine if not r["diff"]["testable"])
       parts.append(f"untested (n={n} < {MIN_SEEDS} seeds): "
                    + ", ".join(untested))
     lines.append(f"- {question}, {a} − {b}: " + "; ".join(parts) + ".")
   k = sum(r["diff"]["testable"] for r in rows)
-  lines += ["", f"{k} tested intervals, each at 95%: where the true "
-            f"difference is 0, about 1 in 20 excludes 0 by chance (~{k / 20:.1f}"
-            " here), so a lone measured row near 0 is weak evidence."]
+  excl = sum(bool(r["diff"].get("excludes_0")) for r in rows)
+  claimed = sum(r["diff"]["measured"] for r in rows)
+  lines += ["", f"{k} tested differences form one family: {excl} of their "
+            f"95% intervals exclude 0 and {claimed} keep a Benjamini–Hochberg "
+            f"q-value below {Q_LEVEL}, so among the claimed differences the "
+            f"expected share of false ones is at most {Q_LEVEL:.0%}. "
+            f"\"No difference measured\" at n ≥ {MIN_SEEDS} is not evidence "
+            "of equality."]
   return lines
 
 
