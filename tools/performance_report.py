@@ -47,6 +47,13 @@ def render(lines: list) -> str:
             f"{lv['step_images_per_s']:,.0f} |",
             f"| loop / step | **{lv['loop_over_step']:.3f}** |", ""]
   ev = last.get("eval")
+  if ev or lv:
+    sys.path.insert(0, ROOT)
+    from grouprep import benchmark  # pylint: disable=g-import-not-at-top
+    out += [f"A Conv-4 forward pass at 28 px is "
+            f"{benchmark.conv4_train_flops(28) / 3 / 1e6:.1f} MFLOP "
+            f"(`benchmark.conv4_train_flops(28) / 3`); a training step's "
+            f"image is 3 times that.", ""]
   if ev:
     s = ev["eval_seconds"]
     load = ev.get("load_average_1min") or []
