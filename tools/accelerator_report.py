@@ -62,7 +62,8 @@ def render(s: dict, main_metrics: dict = None) -> str:
     t = s.get("protonet_time_to_0.955_s")
     lines += ["", "**ProtoNet on Vinyals val** (trained on vinyals_train; "
               "20-way 1-shot of the evaluation during training, "
-              "eval.during_training_episodes episodes each; test not read): "
+              "eval.during_training.fewshot.episodes episodes each; test not "
+              "read): "
               + ("the first reading at or above 0.955 came after " + _f(t, 1)
                  + " s of training" if t
                  else "no reading reached 0.955 within the part's time limit")
