@@ -352,3 +352,151 @@ def test_config_points_pair_each_seed_with_its_untrained_encoder(tmp_path):
                             str(tmp_path)) == ["study_configs.png"]
   assert (tmp_path / "study_configs.png").stat().st_size > 0
   assert plots.plot_configs({}, ["gi_centroid"], str(tmp_path / "x")) == []
+
+
+# --------------------------------------------------------------------------
+# The commands before the study: separately scheduled convergence runs and
+# an equal tuning budget.
+# --------------------------------------------------------------------------
+from projects.group_note import convergence  # noqa: E402  pylint: disable=g-import-not-at-top
+from projects.group_note import tune  # noqa: E402  pylint: disable=g-import-not-at-top
+
+
+def _stat(mean, sd, n=3):
+  return {"mean": mean, "sd": sd, "n": n}
+
+
+def test_the_step_rule_picks_the_first_count_within_the_next_ones_spread():
+  labels = [label for label, _ in convergence.VALIDATION]
+  # a: +0.05 from 1000 to 2000 (sd 0.01: a gain), +0.005 to 4000 (within
+  # sd 0.01): 2000. b: within the spread already at 1000. c: still rising
+  # at 4000: 4000, not converged.
+  rise = {"a": (0.50, 0.55, 0.555), "b": (0.50, 0.505, 0.51),
+          "c": (0.40, 0.50, 0.60)}
+  table = {label: {n: {s: _stat(v, 0.01) for s, v in zip((1000, 2000, 4000),
+                                                          vals)}
+                   for n, vals in rise.items()} for label in labels}
+  counts = [4000, 1000, 2000]
+  assert convergence.choose(table, "a", counts) == {"steps": 2000,
+                                                    "converged": True}
+  assert convergence.choose(table, "b", counts)["steps"] == 1000
+  assert convergence.choose(table, "c", counts) == {"steps": 4000,
+                                                    "converged": False}
+  choice = convergence.study_choice(table, ["a", "b"], counts)
+  assert choice["chosen_steps"] == 2000  # the largest of the choices
+  # One metric still rising is enough to keep training.
+  table[labels[-1]]["b"][2000] = _stat(0.60, 0.01)
+  assert convergence.choose(table, "b", counts)["steps"] == 2000
+  # A count with no finished run: no choice yet.
+  del table[labels[0]]["a"][4000]
+  assert convergence.choose(table, "a", counts) is None
+  assert convergence.study_choice(table, ["a", "b"], counts) is None
+  text = convergence.markdown(table, ["a", "b"], counts, [0, 1, 2], None)
+  assert "no step count is chosen" in text and convergence.STEP_RULE in text
+
+
+def test_the_tuning_grid_is_the_same_budget_with_the_defaults_first():
+  for name in comparisons.CONFIGS:
+    config = study.default_config(name)
+    points = tune.grid(config)
+    assert len(points) == 6, name  # every study configuration: 3 × 2
+    field, values = tune.KEY_PARAMETERS[config.loss.name]
+    node = config
+    for key in field.split("."):
+      node = node[key]
+    assert node == values[0], name  # the config's default comes first
+    assert config.train.learning_rate in tune.LEARNING_RATES
+    assert len({tune.tag(p) for p in points}) == 6
+  nan = float("nan")
+  s = lambda *v: [({"x": i}, x) for i, x in enumerate(v)]
+  assert tune.best(s(0.2, 0.4, 0.4, 0.1)) == 1  # ties: the earlier point
+  assert tune.best(s(nan, 0.1)) == 1  # a diverged run ranks last
+  assert tune.best(s(0.3, None)) is None  # unfinished: no choice yet
+  config = study.default_config("gi_centroid")
+  study.apply_settings(config, {"train.learning_rate": 3e-3,
+                                "loss.temperature": 0.05})
+  assert (config.train.learning_rate, config.loss.temperature) == (3e-3, 0.05)
+  with pytest.raises(KeyError, match="loss.temprature"):
+    study.apply_settings(config, {"loss.temprature": 0.05})
+
+
+@pytest.mark.slow
+def test_convergence_runs_each_schedule_once_and_writes_its_choice(
+    tmp_path, fake_data):
+  runs, out = str(tmp_path / "runs"), str(tmp_path / "results")
+  calls = []
+
+  def runner(config, wd):
+    calls.append((config.name, config.train.num_steps, config.seed))
+    sweep.train_and_evaluate(config, wd)
+
+  assert convergence.run(NAMES, [4, 2], [0, 1], runs, tiny_config,
+                         runner) == []
+  assert sorted(calls) == sorted((n, s, seed) for n in NAMES for s in (2, 4)
+                                 for seed in (0, 1))
+  assert [c[1] for c in calls] == [2] * 4 + [4] * 4  # shortest first
+  m = json.load(open(os.path.join(runs, "steps2", "gi_centroid", "seed1",
+                                  "metrics.json")))
+  assert m["step"] == 2
+  written = convergence.write_outputs(runs, out, NAMES, [2, 4], [0, 1])
+  assert written == ["convergence_schedules.md",
+                     "convergence_schedules.json",
+                     "convergence_schedules.png"]
+  choice = json.load(open(os.path.join(out, "convergence_schedules.json")))
+  assert choice["chosen_steps"] in (2, 4)
+  assert study.chosen_steps(os.path.join(out, "convergence_schedules.json")
+                            ) == choice["chosen_steps"]
+  text = open(os.path.join(out, "convergence_schedules.md")).read()
+  assert f"**The study trains {choice['chosen_steps']} steps**" in text
+  assert "| held-out dc recall@1, 5 drawings | gi_centroid |" in text
+
+  def booby_trap(config, wd):
+    raise AssertionError(f"retrained {config.name}")
+
+  assert convergence.run(NAMES, [2, 4], [0, 1], runs, tiny_config,
+                         booby_trap) == []
+
+
+@pytest.mark.slow
+def test_tuning_scores_every_grid_point_and_the_study_reads_its_choice(
+    tmp_path, fake_data, monkeypatch):
+  monkeypatch.setattr(tune, "LEARNING_RATES", (1e-3, 3e-3))  # 2 × 2 a config
+  runs, out = str(tmp_path / "runs"), str(tmp_path / "results")
+  names = ("gi_centroid", "triplet")
+  seen = []
+
+  def runner(config, wd):
+    seen.append((config.name, config.train.learning_rate,
+                 config.loss.get("temperature"), config.loss.get("margin"),
+                 config.train.num_steps))
+    sweep.train_and_evaluate(config, wd)
+
+  assert tune.run(names, 0, runs, 3, tiny_config, runner) == []
+  assert sorted(seen) == sorted(
+      [("gi_centroid", lr, t, None, 3) for lr in (1e-3, 3e-3)
+       for t in (0.1, 0.05)] +
+      [("triplet", lr, tiny_config("triplet").loss.get("temperature"), m, 3)
+       for lr in (1e-3, 3e-3) for m in (0.2, 0.5)])
+  written = tune.write_outputs(runs, out, names, 0, 3, tiny_config)
+  assert written == ["tuning/gi_centroid.md", "tuning/triplet.md",
+                     "tuning/chosen.json"]
+  chosen = json.load(open(os.path.join(out, "tuning", "chosen.json")))
+  for name in names:
+    scored = tune.scores(runs, name, 0, 3, tiny_config)
+    best = tune.best(scored)
+    assert chosen[name]["settings"] == scored[best][0]
+    table = open(os.path.join(out, "tuning", f"{name}.md")).read()
+    assert table.count("**yes**") == 1 and tune.SCORE[1] in table
+  # The study trains each configuration at its chosen settings.
+  config = study.run_config("triplet", 1, study.Settings(5, 0), tiny_config,
+                            study.chosen_settings(
+                                os.path.join(out, "tuning", "chosen.json")))
+  assert config.train.learning_rate == chosen["triplet"]["settings"][
+      "train.learning_rate"]
+  assert config.loss.margin == chosen["triplet"]["settings"]["loss.margin"]
+  assert (config.seed, config.train.num_steps) == (1, 5)
+
+  def booby_trap(config, wd):
+    raise AssertionError(f"retrained {config.name}")
+
+  assert tune.run(names, 0, runs, 3, tiny_config, booby_trap) == []

@@ -21,6 +21,13 @@ the note's ratio, the disjoint-character recall@1 and few-shot accuracy, in
 eval_log.jsonl); unseen alphabets are read once, at the end. ProtoNet is not
 in the study (hours per run on the Vinyals split).
 
+Where the commands before it have run, the study takes the step count
+projects.group_note.convergence chose (results/convergence_schedules.json;
+--steps overrides it) and each configuration's learning rate and key
+parameter from projects.group_note.tune (results/tuning/chosen.json;
+--tuning='' ignores it). A run of other settings is a different config, so
+its checkpoint is refused, not resumed.
+
 Writes into --out (default results/): summary.md (mean ± sd, n, per config;
 then, written from the tables, the note's question metric by metric, one
 finding per compared pair and the convergence table), study_per_seed.md
@@ -37,9 +44,10 @@ import argparse
 import dataclasses
 import importlib
 import importlib.util
+import json
 import os
 import sys
-from typing import Callable, List, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 from grouprep import sweep
 from projects.group_note import plots
@@ -67,10 +75,55 @@ def unknown_configs(names: Sequence[str]) -> List[str]:
           if importlib.util.find_spec(f"configs.{n}") is None]
 
 
+# What the study commands before it chose (each written by its command;
+# absent until that command has run): the step count
+# (projects.group_note.convergence) and each configuration's settings
+# (projects.group_note.tune).
+CONVERGENCE_CHOICE = os.path.join("results", "convergence_schedules.json")
+TUNING_CHOICE = os.path.join("results", "tuning", "chosen.json")
+
+
+def chosen_steps(path: str = CONVERGENCE_CHOICE,
+                 default: int = Settings.steps) -> int:
+  """The step count the convergence command chose, or `default` before it
+  has run."""
+  if not os.path.exists(path):
+    return default
+  with open(path) as f:
+    return int(json.load(f)["chosen_steps"])
+
+
+def chosen_settings(path: str = TUNING_CHOICE) -> Dict[str, Dict]:
+  """{name: {"settings": {dotted field: value}, ...}} as the tuning sweep
+  chose them; {} before it has run."""
+  if not os.path.exists(path):
+    return {}
+  with open(path) as f:
+    return json.load(f)
+
+
+def apply_settings(config, settings: Dict[str, object]) -> None:
+  """Sets each dotted field ("train.learning_rate") of config, which must
+  exist (a misspelt field is an error, not a new field)."""
+  with config.unlocked():
+    for dotted, value in settings.items():
+      *parents, leaf = dotted.split(".")
+      node = config
+      for key in parents:
+        node = node[key]
+      if leaf not in node:
+        raise KeyError(f"config has no field {dotted!r}")
+      node[leaf] = value
+
+
 def run_config(name: str, seed: int, settings: Settings,
-               make_config: Callable = default_config):
-  """The config of one study run."""
+               make_config: Callable = default_config,
+               chosen: Optional[Dict[str, Dict]] = None):
+  """The config of one study run: configs/NAME.py, its tuned settings
+  where `chosen` has them, the seed and the study's step count."""
   config = make_config(name)
+  if chosen and name in chosen:
+    apply_settings(config, chosen[name]["settings"])
   with config.unlocked():
     config.seed = seed
     config.train.num_steps = settings.steps
@@ -94,12 +147,14 @@ def jobs(names: Sequence[str], seeds: Sequence[int]):
 
 def run(names: Sequence[str], seeds: Sequence[int], runs: str,
         settings: Settings, make_config: Callable = default_config,
-        runner: Callable = sweep.train_and_evaluate) -> List[str]:
+        runner: Callable = sweep.train_and_evaluate,
+        chosen: Optional[Dict[str, Dict]] = None) -> List[str]:
   """Trains and evaluates every unfinished (name, seed); returns the runs
   that failed ("name seed S: error")."""
   return sweep.run(
       jobs(names, seeds), runs, settings.steps,
-      lambda name, seed: run_config(name, seed, settings, make_config), runner)
+      lambda name, seed: run_config(name, seed, settings, make_config,
+                                    chosen), runner)
 
 
 def write_outputs(runs: str, out_dir: str, names: Sequence[str],
@@ -126,7 +181,14 @@ def main(argv=None) -> int:
   p.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
   p.add_argument("--configs", default=",".join(CONFIGS),
                  help="comma-separated config names (configs/NAME.py)")
-  p.add_argument("--steps", type=int, default=Settings.steps)
+  p.add_argument("--steps", type=int, default=None,
+                 help="steps per run (default: the count "
+                 "OUT/convergence_schedules.json chose, else "
+                 f"{Settings.steps})")
+  p.add_argument("--tuning", default=None,
+                 help="each configuration's chosen settings (default: "
+                 "OUT/tuning/chosen.json, the tuning sweep's; '' or absent: "
+                 "configs/NAME.py as is)")
   p.add_argument("--eval-every", type=int, default=Settings.eval_every)
   p.add_argument("--runs", default=os.path.join("runs", "study"))
   p.add_argument("--out", default="results")
@@ -138,14 +200,24 @@ def main(argv=None) -> int:
   unknown = unknown_configs(names)
   if unknown:
     p.error(f"unknown config(s) {unknown}: no configs/NAME.py")
-  settings = Settings(args.steps, args.eval_every)
+  settings = Settings(
+      args.steps or chosen_steps(os.path.join(args.out,
+                                              "convergence_schedules.json")),
+      args.eval_every)
+  tuning = (os.path.join(args.out, "tuning", "chosen.json")
+            if args.tuning is None else args.tuning)
+  chosen = chosen_settings(tuning) if tuning else {}
+  if chosen:
+    print(f"Settings chosen on validation ({tuning}): " + "; ".join(
+        f"{n} {c['settings']}" for n, c in chosen.items() if n in names),
+          flush=True)
   failed = []
   if not args.summary_only:
     from grouprep import main as main_lib  # pylint: disable=g-import-not-at-top
     from grouprep import platform  # pylint: disable=g-import-not-at-top
     platform.configure_cpu_devices(0)
     main_lib.configure_compilation_cache()
-    failed = run(names, seeds, args.runs, settings)
+    failed = run(names, seeds, args.runs, settings, chosen=chosen)
   written = write_outputs(args.runs, args.out, names, seeds, settings)
   print(f"Wrote {', '.join(written)} in {args.out}.", flush=True)
   if failed:

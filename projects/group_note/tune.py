@@ -1,0 +1,223 @@
+"""An equal tuning budget for every study configuration, on validation.
+
+  python -m projects.group_note.tune --seed=0
+
+The budget, fixed here before the sweep: LEARNING_RATES (3e-4, 1e-3, 3e-3)
+× the method's own key parameter at two values (KEY_PARAMETERS, chosen by
+loss.name: the InfoNCE temperature τ for group–item, group–group and
+item–item; the triplet margin; SMoG's prototype momentum β; GroupFace's λ;
+the Group Loss's prior temperature T), its configs/NAME.py default first.
+A method without a key parameter gets the three learning rates alone. One
+seed, the study's step count (the count projects.group_note.convergence
+chose, else 2000), scored by ONE validation metric named before the sweep
+(SCORE: disjoint-character recall@1 at 5 drawings on the held-out
+characters of the training alphabets). The best score wins; ties go to the
+earlier grid point (the default parameter, the lower learning rate). A NaN
+score (a diverged run) ranks last.
+
+Cost (defaults): 16 configurations × 6 settings = 96 runs × 2000 steps =
+192,000 steps; on the 2-core CPU at ~0.29 s a step (256-image batches) plus
+~45 s of evaluation a run, about 15.5 h + 1.2 h ≈ 16.7 h.
+
+Each (config, setting) trains into RUNS/CONFIG/SETTING/seedS (default
+runs/tune) through grouprep.sweep: finished runs are skipped, an
+interrupted one resumes, a failed one is named (exit status 1) and the
+others go on. Writes results/tuning/NAME.md (the sweep table) for each
+configuration and results/tuning/chosen.json ({name: {"settings": {dotted
+field: value}, "score", ...}}) for the configurations whose every grid
+point has finished; projects.group_note.study then trains each
+configuration at its chosen settings.
+"""
+import argparse
+import itertools
+import json
+import math
+import os
+import sys
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+from grouprep import report
+from grouprep import sweep
+from projects.group_note import study
+from projects.group_note.comparisons import CONFIGS
+
+LEARNING_RATES = (3e-4, 1e-3, 3e-3)
+# loss.name -> (the key parameter's dotted field, its two values: the
+# configs' default first).
+KEY_PARAMETERS = {
+    "group_item": ("loss.temperature", (0.1, 0.05)),
+    "group_group": ("loss.temperature", (0.1, 0.05)),
+    "item_item": ("loss.temperature", (0.1, 0.05)),
+    "triplet": ("loss.margin", (0.2, 0.5)),
+    "smog": ("loss.prototype_momentum", (0.99, 0.9)),
+    "groupface": ("loss.groupface_lambda", (0.1, 0.3)),
+    "group_loss": ("loss.prior_temperature", (1.0, 2.0)),
+}
+SCORE = ("held-out dc recall@1, 5 drawings",
+         "heldout_characters.disjoint_characters.size_curve.5.recall_at_1.mean")
+SECONDS_PER_STEP = 0.29  # 2-core CPU, 256-image batches
+EVAL_SECONDS = 45
+
+
+def grid(config) -> List[Dict[str, float]]:
+  """The budget of one configuration: [{dotted field: value}] in the order
+  ties are broken (learning rate outer, the key parameter's default
+  first)."""
+  lrs = [{"train.learning_rate": lr} for lr in LEARNING_RATES]
+  key = KEY_PARAMETERS.get(config.loss.name)
+  if key is None:
+    return lrs
+  field, values = key
+  return [dict(lr, **{field: v}) for lr, v in itertools.product(lrs, values)]
+
+
+def tag(setting: Dict[str, float]) -> str:
+  """A grid point's directory name: lr0.001_temperature0.05."""
+  short = {"train.learning_rate": "lr"}
+  return "_".join(f"{short.get(k, k.split('.')[-1])}{v:g}"
+                  for k, v in setting.items())
+
+
+def jobs(names: Sequence[str], make_config: Callable = study.default_config
+         ) -> List[Tuple[str, Dict]]:
+  """[(NAME/TAG, setting)] of every configuration's grid, name by name."""
+  return [(f"{name}/{tag(s)}", s) for name in names
+          for s in grid(make_config(name))]
+
+
+def run(names: Sequence[str], seed: int, runs: str, steps: int,
+        make_config: Callable = study.default_config,
+        runner: Callable = sweep.train_and_evaluate) -> List[str]:
+  """Trains and evaluates every unfinished grid point; returns the failed
+  ones."""
+  points = dict(jobs(names, make_config))
+  settings = study.Settings(steps=steps, eval_every=0)
+
+  def config_for(job, seed):
+    name = job.split("/")[0]
+    return study.run_config(name, seed, settings, make_config,
+                            {name: {"settings": points[job]}})
+
+  return sweep.run([(job, seed) for job in points], runs, steps, config_for,
+                   runner)
+
+
+def scores(runs: str, name: str, seed: int, steps: int,
+           make_config: Callable = study.default_config
+           ) -> List[Tuple[Dict, Optional[float]]]:
+  """[(setting, SCORE or None where unfinished; NaN where diverged)]."""
+  out = []
+  for setting in grid(make_config(name)):
+    wd = sweep.workdir(os.path.join(runs, name), tag(setting), seed)
+    if not sweep.finished(wd, steps):
+      out.append((setting, None))
+      continue
+    with open(os.path.join(wd, "metrics.json")) as f:
+      v = report.get_dotted(json.load(f).get("eval", {}), SCORE[1])
+    out.append((setting, float("nan") if v is None else float(v)))
+  return out
+
+
+def best(scored: Sequence[Tuple[Dict, Optional[float]]]) -> Optional[int]:
+  """The index of the best score (ties: the earlier point; NaN last), None
+  while a point is unfinished."""
+  if not scored or any(s is None for _, s in scored):
+    return None
+  key = lambda i: -math.inf if math.isnan(scored[i][1]) else scored[i][1]
+  return max(range(len(scored)), key=lambda i: (key(i), -i))
+
+
+def markdown(name: str, scored, chosen: Optional[int], seed: int,
+             steps: int) -> str:
+  fields = list(scored[0][0]) if scored else []
+  lines = [f"# Tuning {name} on validation", "",
+           f"Written by `python -m projects.group_note.tune --seed={seed}` "
+           f"({steps} steps per run, seed {seed}). Score, named before the "
+           f"sweep: {SCORE[0]} (`{SCORE[1]}`), higher is better; ties go to "
+           "the earlier row.", "",
+           "| " + " | ".join(fields + ["score", "chosen"]) + " |",
+           "|" + "---|" * (len(fields) + 2)]
+  for i, (setting, score) in enumerate(scored):
+    cell = "not finished" if score is None else (
+        "NaN" if math.isnan(score) else f"{score:.3f}")
+    lines.append("| " + " | ".join([f"{setting[f]:g}" for f in fields]
+                                   + [cell, "**yes**" if i == chosen else ""])
+                 + " |")
+  return "\n".join(lines) + "\n"
+
+
+def write_outputs(runs: str, out_dir: str, names: Sequence[str], seed: int,
+                  steps: int, make_config: Callable = study.default_config
+                  ) -> List[str]:
+  """results/tuning/NAME.md per configuration and chosen.json (the
+  configurations whose sweep has finished)."""
+  tuning = os.path.join(out_dir, "tuning")
+  os.makedirs(tuning, exist_ok=True)
+  chosen, written = {}, []
+  for name in names:
+    scored = scores(runs, name, seed, steps, make_config)
+    i = best(scored)
+    _write(os.path.join(tuning, f"{name}.md"),
+           markdown(name, scored, i, seed, steps))
+    written.append(f"tuning/{name}.md")
+    if i is not None:
+      chosen[name] = {"settings": scored[i][0], "score": scored[i][1],
+                      "metric": SCORE[1], "seed": seed, "steps": steps,
+                      "table": f"results/tuning/{name}.md"}
+  if chosen:
+    _write(os.path.join(tuning, "chosen.json"),
+           json.dumps(chosen, indent=1, sort_keys=True) + "\n")
+    written.append("tuning/chosen.json")
+  return written
+
+
+def _write(path: str, text: str) -> None:
+  with open(path + ".tmp", "w") as f:
+    f.write(text)
+  os.replace(path + ".tmp", path)
+
+
+def cost_hours(names: Sequence[str], steps: int,
+               make_config: Callable = study.default_config) -> float:
+  runs = len(jobs(names, make_config))
+  return runs * (steps * SECONDS_PER_STEP + EVAL_SECONDS) / 3600
+
+
+def main(argv=None) -> int:
+  p = argparse.ArgumentParser(
+      description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+  p.add_argument("--seed", type=int, default=0)
+  p.add_argument("--configs", default=",".join(CONFIGS))
+  p.add_argument("--steps", type=int, default=None,
+                 help="steps per run (default: the study's count)")
+  p.add_argument("--runs", default=os.path.join("runs", "tune"))
+  p.add_argument("--out", default="results")
+  p.add_argument("--summary-only", action="store_true",
+                 help="write the tables and chosen.json from finished runs")
+  args = p.parse_args(argv)
+  names = [n.strip() for n in args.configs.split(",") if n.strip()]
+  unknown = study.unknown_configs(names)
+  if unknown:
+    p.error(f"unknown config(s) {unknown}: no configs/NAME.py")
+  steps = args.steps or study.chosen_steps(
+      os.path.join(args.out, "convergence_schedules.json"))
+  failed = []
+  if not args.summary_only:
+    print(f"{len(jobs(names))} runs × {steps} steps, about "
+          f"{cost_hours(names, steps):.1f} h on a 2-core CPU.", flush=True)
+    from grouprep import main as main_lib  # pylint: disable=g-import-not-at-top
+    from grouprep import platform  # pylint: disable=g-import-not-at-top
+    platform.configure_cpu_devices(0)
+    main_lib.configure_compilation_cache()
+    failed = run(names, args.seed, args.runs, steps)
+  written = write_outputs(args.runs, args.out, names, args.seed, steps)
+  print(f"Wrote {', '.join(written)} in {args.out}.", flush=True)
+  if failed:
+    print("Failed runs (rerun the same command to retry):\n  " +
+          "\n  ".join(failed), file=sys.stderr)
+    return 1
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
