@@ -355,18 +355,26 @@ def note_study_block(metrics: Dict, rows: List[Dict],
       answer(metrics, rows, tuning)]) + "\n"
 
 
-def config_cost(name: str, metrics: Dict) -> Optional[str]:
+def config_cost(name: str, metrics: Dict,
+                tuning: Optional[Dict] = None) -> Optional[str]:
   """The cost paragraph of configs/NAME.py's docstring, or None when the
-  study has no run of it."""
+  study has no run of it; where the tuning sweep chose its settings, the
+  paragraph names them and their sweep table."""
   v = metrics.get(name)
   if not v:
     return None
+  tuned = ""
+  if tuning and name in tuning:
+    tuned = (" Settings chosen on validation (projects.group_note.tune): "
+             + ", ".join(f"{k} = {val:g}" for k, val in
+                         sorted(tuning[name]["settings"].items()))
+             + f"; the sweep: results/tuning/{name}.md.")
   return (f"Cost (the note's study, results/study_metrics.json): "
           f"{int(v['step']['mean'])} steps trained in "
           f"{v['paced_train_seconds']['mean']:.0f} s (paced) and evaluated in "
           f"{v['eval_seconds']['mean']:.0f} s on the 2-core CPU, mean of "
           f"{v['step']['n']} seeds. Its row: results/summary.md; its "
-          f"comparisons: results/study_paired.md.")
+          f"comparisons: results/study_paired.md.{tuned}")
 
 
 def costs_block(metrics: Dict) -> str:
@@ -445,7 +453,7 @@ def outputs(root: str = ROOT, results: str = RESULTS) -> Dict[str, str]:
       continue
     path = os.path.join(config_dir, fname)
     out[path] = rewrite_docstring(open(path).read(),
-                                  config_cost(name, metrics), path)
+                                  config_cost(name, metrics, tuning), path)
   return out
 
 

@@ -427,7 +427,11 @@ def convergence_section(curves: Dict, settings) -> List[str]:
            f"Every configuration trains {settings.steps} steps. Change over "
            "the last quarter of training, paired over seeds (95% "
            f"t-interval, tested with n ≥ {MIN_SEEDS}); the curves: "
-           "convergence_*.png.", "",
+           "convergence_*.png. Within one cosine schedule the learning rate "
+           "over that quarter is at most 15% of its peak, so a flat end is "
+           "partly the schedule's own: how many steps to train comes from "
+           "separately scheduled runs (convergence_schedules.md, "
+           "`python -m projects.group_note.convergence`).", "",
            "| metric | config | at start | at end | change [95% CI] | n | "
            "verdict |", "|---|---|---|---|---|---|---|"]
   for c in changes:
