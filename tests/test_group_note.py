@@ -500,3 +500,39 @@ def test_tuning_scores_every_grid_point_and_the_study_reads_its_choice(
     raise AssertionError(f"retrained {config.name}")
 
   assert tune.run(names, 0, runs, 3, tiny_config, booby_trap) == []
+
+
+def test_raw_pixels_are_evaluated_once_per_seed_and_shown_beside_untrained(
+    tmp_path, fake_data, monkeypatch):
+  from projects.group_note import docs
+  from projects.group_note import pixels
+  runs = str(tmp_path / "runs")
+  images = np.arange(2 * 4 * 4, dtype=np.float32).reshape(2, 4, 4, 1)
+  assert pixels.flatten(images).shape == (2, 16)
+  np.testing.assert_array_equal(pixels.flatten(images)[1], images[1].ravel())
+  got = pixels.run([0, 1], runs, tiny_config)
+  for seed, r in got.items():
+    assert r["image_size"] == 16 and r["seed"] == seed
+    assert r["embedding_space"] == "unit" and "theorem1" not in str(r["eval"])
+    for _, path, _ in comparisons.HEADLINE:
+      assert tables._get(r["eval"], path) is not None, path
+  # Seeds differ in their held-out characters, not in the unseen alphabets.
+  ev = lambda s, p: tables._get(got[s]["eval"], p)
+  assert ev(0, "unseen_alphabets.distance.ratio") == ev(
+      1, "unseen_alphabets.distance.ratio")
+  # Kept: a second call evaluates nothing.
+  monkeypatch.setattr(pixels, "evaluate_pixels", lambda c: 1 / 0)
+  assert pixels.run([0, 1], runs, tiny_config) == got
+  # A row of summary.md and study_metrics.json; the README's table shows
+  # it and the costs leave it out.
+  results = {"gi_centroid": {s: _result(4.0 + s, 0.3, 0.7) for s in range(2)}}
+  for s, r in results["gi_centroid"].items():
+    r["step"] = 4
+  text = tables.summary_tables(results, ["gi_centroid"], study.Settings(4, 0),
+                               baselines={pixels.PIXELS: got})
+  assert "| raw pixels | 2 | unit |" in text["summary.md"]
+  metrics = json.loads(text["study_metrics.json"])
+  assert metrics[pixels.PIXELS]["eval.lake_one_shot_error"]["n"] == 2
+  assert list(docs.trained_only(metrics)) == ["gi_centroid"]
+  assert "| raw pixels, 16 px, centroid groups | 2 |" in docs.study_table(
+      dict(metrics, smog=metrics["gi_centroid"]))

@@ -35,6 +35,9 @@ UNTRAINED_ROWS = (("gi_centroid", "untrained encoder, centroid groups"),
                   ("gi_medoid", "untrained encoder, medoid groups"))
 _NUMBERS = {2: "two", 3: "three"}
 RATIO = "unseen ratio (rotation)"
+# The raw-pixel row (projects.group_note.pixels), where results/ has it.
+PIXELS = "raw pixels"
+PIXEL_SIZE = lambda metrics: int(metrics[PIXELS]["image_size"]["mean"])
 RETRIEVAL = "unseen dc recall@1, 5 drawings"
 RETRIEVAL_ALL = "unseen dc recall@1, all drawings"
 # The metrics the answer leads with: they separate the encoders, where
@@ -265,9 +268,12 @@ def answer(metrics: Dict, rows: List[Dict],
                ", which does not make it the best of the four on the metrics "
                "above") + ".")
   trained = beats(rows, finder, untrained_name(finder), RETRIEVAL_ALL)
+  pixels = (f", raw {PIXEL_SIZE(metrics)}-px pixels {ms(PIXELS, RETRIEVAL_ALL)}"
+            if PIXELS in metrics and _stat(metrics, PIXELS, path[RETRIEVAL_ALL])
+            else "")
   fifth = ("Recall@1 with every drawing pooled is near its ceiling (the "
            f"untrained encoder already scores "
-           f"{ms(finder, RETRIEVAL_ALL, untrained=True)}), so that column "
+           f"{ms(finder, RETRIEVAL_ALL, untrained=True)}{pixels}), so that column "
            f"separates little: {finder}'s {ms(finder, RETRIEVAL_ALL)} is "
            + ("measurably above it" if trained else
               f"not measured apart from it at n = {n}, which is not "
@@ -285,8 +291,15 @@ def answer(metrics: Dict, rows: List[Dict],
   return " ".join([first, second, third, fourth, fifth, rule])
 
 
+def trained_only(metrics: Dict) -> Dict:
+  """study_metrics.json's configurations (their runs have a step count),
+  without the baselines that train nothing (raw pixels)."""
+  return {n: v for n, v in metrics.items() if "step" in v}
+
+
 def study_cost(metrics: Dict) -> str:
   """What the study's runs took, from their own timings."""
+  metrics = trained_only(metrics)
   runs = sum(v["step"]["n"] for v in metrics.values())
   paced = sum(v["paced_train_seconds"]["mean"] * v["paced_train_seconds"]["n"]
               for v in metrics.values())
@@ -318,7 +331,7 @@ def study_table(metrics: Dict) -> str:
     n = min((s["n"] for s in stats if s), default=0)
     cells = [title, str(n)] + [_ms(s, label) for s, (label, _, _)
                                in zip(stats, TABLE_METRICS)]
-    cells.append("–" if untrained else
+    cells.append("–" if untrained or name == PIXELS else
                  _cell(metrics[name].get("paced_train_seconds"), 0))
     lines.append("| " + " | ".join(cells) + " |")
 
@@ -328,6 +341,9 @@ def study_table(metrics: Dict) -> str:
   for name, title in UNTRAINED_ROWS:
     if name in metrics:
       row(f"{title} ({name}'s seeds)", name, untrained=True)
+  if PIXELS in metrics:
+    row(f"raw pixels, {PIXEL_SIZE(metrics)} px, centroid groups", PIXELS,
+        untrained=False)
   return "\n".join(lines)
 
 
@@ -360,7 +376,7 @@ def config_cost(name: str, metrics: Dict,
   """The cost paragraph of configs/NAME.py's docstring, or None when the
   study has no run of it; where the tuning sweep chose its settings, the
   paragraph names them and their sweep table."""
-  v = metrics.get(name)
+  v = trained_only(metrics).get(name)
   if not v:
     return None
   tuned = ""
@@ -380,7 +396,7 @@ def config_cost(name: str, metrics: Dict,
 def costs_block(metrics: Dict) -> str:
   lines = ["| config | seeds | steps | train s (paced) | train s (wall) | "
            "eval s |", "|---|---|---|---|---|---|"]
-  for name in sorted(metrics):
+  for name in sorted(trained_only(metrics)):
     v = metrics[name]
     lines.append(f"| `{name}` | {v['step']['n']} | {v['step']['mean']:.0f} | "
                  f"{_cell(v['paced_train_seconds'], 0)} | "

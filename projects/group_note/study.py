@@ -28,6 +28,10 @@ parameter from projects.group_note.tune (results/tuning/chosen.json;
 --tuning='' ignores it). A run of other settings is a different config, so
 its checkpoint is refused, not resumed.
 
+Raw pixels at the training resolution are evaluated once per seed by the
+same evaluators (projects/group_note/pixels.py, RUNS/raw_pixels/seedS), a
+row beside the untrained encoders.
+
 Writes into --out (default results/): summary.md (mean ± sd, n, per config;
 then, written from the tables, the note's question metric by metric, one
 finding per compared pair and the convergence table), study_per_seed.md
@@ -160,12 +164,14 @@ def run(names: Sequence[str], seeds: Sequence[int], runs: str,
 def write_outputs(runs: str, out_dir: str, names: Sequence[str],
                   seeds: Sequence[int], settings: Settings) -> List[str]:
   """Every output of the study into out_dir, from the finished runs."""
+  from projects.group_note import pixels  # pylint: disable=g-import-not-at-top
   os.makedirs(out_dir, exist_ok=True)
   results = sweep.load_results(runs, names, seeds, settings.steps)
   curves = tables.convergence_curves(runs, names, seeds, settings.steps)
+  baselines = {pixels.PIXELS: pixels.load(runs, seeds)}
   written = []
   for fname, text in tables.summary_tables(results, names, settings,
-                                           curves).items():
+                                           curves, baselines).items():
     path = os.path.join(out_dir, fname)
     with open(path + ".tmp", "w") as f:
       f.write(text)
@@ -218,6 +224,8 @@ def main(argv=None) -> int:
     platform.configure_cpu_devices(0)
     main_lib.configure_compilation_cache()
     failed = run(names, seeds, args.runs, settings, chosen=chosen)
+    from projects.group_note import pixels  # pylint: disable=g-import-not-at-top
+    pixels.run(seeds, args.runs)  # each seed once: the raw-pixel row
   written = write_outputs(args.runs, args.out, names, seeds, settings)
   print(f"Wrote {', '.join(written)} in {args.out}.", flush=True)
   if failed:

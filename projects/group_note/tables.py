@@ -64,19 +64,24 @@ def _cell(stat: Dict, digits: int) -> str:
 
 
 def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
-                   settings, curves: Optional[Dict] = None
+                   settings, curves: Optional[Dict] = None,
+                   baselines: Optional[Dict[str, Dict[int, Dict]]] = None
                    ) -> Dict[str, str]:
   """{"summary.md": ..., "study_per_seed.md": ..., "study_paired.md": ...,
   "study_metrics.json": ...}: the study's text outputs, a pure function of
   the finished runs' metrics.json (and of the convergence curves, for
   summary.md's convergence section). settings: the study's Settings (steps,
-  eval_every)."""
+  eval_every). baselines: {row name: {seed: metrics}} of encoders that are
+  not trained (raw pixels, projects.group_note.pixels): a row each in
+  summary.md and study_metrics.json, beside the untrained encoders."""
+  baselines = {n: b for n, b in (baselines or {}).items() if b}
   cols = [(label, paths, fmt) for label, paths, fmt in report.KEY_METRICS
           if not (isinstance(paths, str) and paths.startswith("/"))]
   # Theorem 1's "holds" fraction only where some run's is below 1, as
   # report.metrics_table shows it: the bound is loose by design.
   holds = [report.lookup(r, report.THM1_HOLDS[1])[0]
-           for by_seed in results.values() for r in by_seed.values()]
+           for by_seed in list(results.values()) + list(baselines.values())
+           for r in by_seed.values()]
   show_holds = any(h is not None and h < 1.0 for h in holds)
   if show_holds:
     cols.insert(len(cols) - 4, report.THM1_HOLDS)
@@ -149,8 +154,21 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
       "[95% CI] | n | p | q | measured |",
       "|---|---|---|---|---|---|---|---|---|---|---|"]
   summary += [table_row(n, by_seed) for n, by_seed in untrained.items()] + [
+      table_row(n, by_seed) for n, by_seed in baselines.items()] + [
       "", "*(untrained)*: the same encoder at initialisation (its seed), "
       "evaluated as the configuration evaluates (its pooling, its groups)."]
+  for name, by_seed in baselines.items():
+    leaves = [_numeric_leaves(r) for r in by_seed.values()]
+    keys = sorted(set().union(*leaves))
+    aggregate[name] = {k: mean_sd([l[k] for l in leaves if k in l])
+                       for k in keys}
+    some = next(iter(by_seed.values()))
+    summary.append(
+        f"*{name}*: each image flattened at the training resolution "
+        f"({some.get('image_size', '?')} px) and evaluated by the same "
+        f"evaluators as {some.get('as', 'the configurations')} (its space, "
+        "its pooling, its seeds' splits); no Theorem 1 "
+        "(projects/group_note/pixels.py).")
   rows = paired_rows(dict(results, **untrained, **training_gains(results)))
   for r in rows:
     d = r["diff"]

@@ -1,0 +1,103 @@
+"""Raw pixels at the training resolution as an encoder: the floor every
+metric of the study is read against, beside the untrained encoder.
+
+The "encoder" flattens each image as the trained encoders receive it
+(config.data.image_size px, strokes = 1) into a S·S vector; the library's
+own evaluation path (grouprep.evaluate.evaluate_encoder, the evaluators of
+the config) measures it in the space and pooling of the configuration it
+stands beside (BASELINE_OF, gi_centroid: unit-norm items, centroid groups),
+on the same splits and seeds. Theorem 1 is left out (a margin of pixels
+says nothing about training, and 784-d pair blocks cost minutes).
+
+Each seed's numbers go to RUNS/raw_pixels/seedS/metrics.json (default
+runs/study, beside the study's runs) once; the study reads them as the row
+PIXELS.
+"""
+import json
+import os
+from typing import Callable, Dict, Sequence
+
+import jax
+import numpy as np
+
+from grouprep import encoder as encoder_lib
+from grouprep import evaluate
+from grouprep import sweep
+from grouprep.evaluators import common
+from grouprep.methods.registry import get_method
+from projects.group_note import study
+
+PIXELS = "raw pixels"
+BASELINE_OF = "gi_centroid"
+LEFT_OUT = ("theorem1",)
+RUN_NAME = "raw_pixels"
+
+
+def flatten(images) -> np.ndarray:
+  """[N, S, S, 1] -> [N, S·S] float32: the identity encoder."""
+  x = np.asarray(images, np.float32)
+  return x.reshape(len(x), -1)
+
+
+def pixel_view(config, inputs: evaluate.Inputs) -> common.EncoderView:
+  """Pixels as an EncoderView in config's space and pooling."""
+  space = encoder_lib.Space.of(get_method(config.loss), config.loss.pooling)
+  return common.EncoderView(flatten, space, inputs, config.seed,
+                            config.eval.batch_size)
+
+
+def evaluate_pixels(config) -> Dict:
+  """metrics.json of the pixel encoder under config's evaluation: {"config":
+  PIXELS, "eval": {split: metrics, ...}, "embedding_space", "image_size",
+  "pooling", "seed"}."""
+  evals = {n: s for n, s in evaluate.selected(config).items()
+           if n not in LEFT_OUT}
+  inputs = evaluate.Inputs.of(config, evals)
+  with jax.default_matmul_precision(config.eval.matmul_precision):
+    result, _ = evaluate.evaluate_encoder(
+        pixel_view(config, inputs), inputs.source.eval_splits, evals)
+  return {"config": PIXELS, "eval": result,
+          "embedding_space": get_method(config.loss).embedding_space,
+          "image_size": int(config.data.image_size),
+          "pooling": config.loss.pooling, "seed": int(config.seed),
+          "as": BASELINE_OF}
+
+
+def run(seeds: Sequence[int], runs: str,
+        make_config: Callable = study.default_config) -> Dict[int, Dict]:
+  """{seed: the pixel metrics}, each computed once (kept in
+  RUNS/raw_pixels/seedS/metrics.json; recomputed where its image size
+  differs from the config's)."""
+  out = {}
+  for seed in seeds:
+    config = make_config(BASELINE_OF)
+    with config.unlocked():
+      config.seed = seed
+    wd = sweep.workdir(runs, RUN_NAME, seed)
+    path = os.path.join(wd, "metrics.json")
+    if os.path.exists(path):
+      with open(path) as f:
+        kept = json.load(f)
+      if kept.get("image_size") == config.data.image_size:
+        out[seed] = kept
+        continue
+    print(f"raw pixels seed {seed}: evaluating at {config.data.image_size} px",
+          flush=True)
+    result = evaluate_pixels(config)
+    os.makedirs(wd, exist_ok=True)
+    with open(path + ".tmp", "w") as f:
+      json.dump(result, f, indent=1)
+    os.replace(path + ".tmp", path)
+    out[seed] = result
+  return out
+
+
+def load(runs: str, seeds: Sequence[int]) -> Dict[int, Dict]:
+  """{seed: pixel metrics} of the seeds already evaluated."""
+  out = {}
+  for seed in seeds:
+    path = os.path.join(sweep.workdir(runs, RUN_NAME, seed), "metrics.json")
+    if os.path.exists(path):
+      with open(path) as f:
+        out[seed] = json.load(f)
+  return out
