@@ -222,6 +222,8 @@ def test_the_answer_claims_only_q_below_005_and_says_which_rule():
       "Scope: Conv-4 encoders on 28-px Omniglot, 4 steps per run, no method "
       "tuned")
   assert "chose, the same budget for every method" in study_docs.scope(
+      metrics, {n: {} for n in results})
+  assert "1 of 6 configurations at the learning rate" in study_docs.scope(
       metrics, {"gi_centroid": {}})
 
 

@@ -60,6 +60,15 @@ def test_study_runs_each_seed_once_and_a_rerun_trains_nothing(
       in paired and "| 2 |" in paired
   assert "| training | gi_centroid | gi_centroid (untrained) | unseen ratio" \
       in paired
+  assert json.loads(first["study_settings.json"]) == {"steps": 4,
+                                                      "tuned": {}}
+  from projects.group_note import docs
+  assert docs.load_tuning(out) is None  # untuned: the docs say so
+  study.write_outputs(runs, str(tmp_path / "tuned"), NAMES, [0, 1], SETTINGS,
+                      {"gi_centroid": {"settings": {"loss.temperature": 0.05}},
+                       "smog": {"settings": {"loss.temperature": 0.05}}})
+  assert docs.load_tuning(str(tmp_path / "tuned")) == {
+      "gi_centroid": {"settings": {"loss.temperature": 0.05}}}
   agg = json.loads(first["study_metrics.json"])
   ratio = agg["gi_centroid"]["eval.unseen_alphabets.distance.ratio"]
   vals = [r["gi_centroid"][s]["eval"]["unseen_alphabets"]["distance"]["ratio"]

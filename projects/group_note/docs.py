@@ -200,10 +200,16 @@ def scope(metrics: Dict, tuning: Optional[Dict] = None) -> str:
   steps = sorted({int(v["step"]["mean"]) for v in metrics.values()
                   if "step" in v})
   model = {"conv4": "Conv-4"}.get(base.model.name, base.model.name)
-  if tuning:
-    budget = (f"each configuration at the learning rate and key parameter "
-              f"its own validation sweep chose, the same budget for every "
-              f"method (`results/tuning/`)")
+  trained = trained_only(metrics)
+  if tuning and set(trained) <= set(tuning):
+    budget = ("each configuration at the learning rate and key parameter "
+              "its own validation sweep chose, the same budget for every "
+              "method (`results/tuning/`)")
+  elif tuning:
+    budget = (f"{len(set(trained) & set(tuning))} of {len(trained)} "
+              "configurations at the learning rate and key parameter their "
+              "own validation sweeps chose, the same budget for each "
+              "(`results/tuning/`), the rest at the shared defaults")
   else:
     budget = (f"no method tuned: every configuration at the shared defaults "
               f"(InfoNCE temperature {base.loss.temperature:g}, "
@@ -441,13 +447,15 @@ def rewrite_docstring(source: str, paragraph: Optional[str],
 
 
 def load_tuning(results: str = RESULTS) -> Optional[Dict]:
-  """results/tuning/chosen.json (projects.group_note.tune), None before
-  the sweep has run."""
-  path = os.path.join(results, "tuning", "chosen.json")
+  """{name: {"settings": ...}} of the configurations the study trained at
+  tuned settings (results/study_settings.json, which the study writes
+  from what it applied); None for a study written before it, or untuned."""
+  path = os.path.join(results, "study_settings.json")
   if not os.path.exists(path):
     return None
   with open(path) as f:
-    return json.load(f)
+    tuned = json.load(f).get("tuned") or {}
+  return {n: {"settings": v} for n, v in tuned.items()} or None
 
 
 def outputs(root: str = ROOT, results: str = RESULTS) -> Dict[str, str]:

@@ -38,7 +38,8 @@ finding per compared pair and the convergence table), study_per_seed.md
 (every seed's row), study_paired.md (paired differences with 95%
 t-intervals: between configurations, each against its untrained encoder,
 and what training adds under each pooling), study_metrics.json (mean, sd,
-n of every numeric leaf of metrics.json), convergence_*.png (one per
+n of every numeric leaf of metrics.json), study_settings.json (the step
+count and each tuned configuration's settings), convergence_*.png (one per
 metric, a line per configuration, band = sd) and study_configs.png (every
 configuration's seeds, mean ± sd and untrained encoder, a panel per
 headline metric). A difference is tested only over >= 3 paired seeds (SPEC
@@ -162,16 +163,24 @@ def run(names: Sequence[str], seeds: Sequence[int], runs: str,
 
 
 def write_outputs(runs: str, out_dir: str, names: Sequence[str],
-                  seeds: Sequence[int], settings: Settings) -> List[str]:
-  """Every output of the study into out_dir, from the finished runs."""
+                  seeds: Sequence[int], settings: Settings,
+                  chosen: Optional[Dict[str, Dict]] = None) -> List[str]:
+  """Every output of the study into out_dir, from the finished runs;
+  study_settings.json says what they trained at (steps; each tuned
+  configuration's settings, {} when none was tuned), for the docs."""
   from projects.group_note import pixels  # pylint: disable=g-import-not-at-top
   os.makedirs(out_dir, exist_ok=True)
   results = sweep.load_results(runs, names, seeds, settings.steps)
   curves = tables.convergence_curves(runs, names, seeds, settings.steps)
   baselines = {pixels.PIXELS: pixels.load(runs, seeds)}
+  outputs = tables.summary_tables(results, names, settings, curves,
+                                 baselines)
+  outputs["study_settings.json"] = json.dumps(
+      {"steps": settings.steps,
+       "tuned": {n: c["settings"] for n, c in sorted((chosen or {}).items())
+                 if n in results}}, indent=1, sort_keys=True) + "\n"
   written = []
-  for fname, text in tables.summary_tables(results, names, settings,
-                                           curves, baselines).items():
+  for fname, text in outputs.items():
     path = os.path.join(out_dir, fname)
     with open(path + ".tmp", "w") as f:
       f.write(text)
@@ -226,7 +235,8 @@ def main(argv=None) -> int:
     failed = run(names, seeds, args.runs, settings, chosen=chosen)
     from projects.group_note import pixels  # pylint: disable=g-import-not-at-top
     pixels.run(seeds, args.runs)  # each seed once: the raw-pixel row
-  written = write_outputs(args.runs, args.out, names, seeds, settings)
+  written = write_outputs(args.runs, args.out, names, seeds, settings,
+                          chosen)
   print(f"Wrote {', '.join(written)} in {args.out}.", flush=True)
   if failed:
     print("Failed runs (rerun the same command to retry):\n  " +
