@@ -311,7 +311,7 @@ def test_convergence_verdicts_follow_the_paired_change_seed_by_seed():
   assert "steps 1500 → 2000" in text
   assert "| gi_centroid | 4.500 ± 0.500 | 5.000 ± 0.458 | +0.500 [" in text
   assert text.count("still rising") == 1
-  assert "no measurable change" in text and "untested (n < 3)" in text
+  assert "no change measured" in text and "untested (n < 3)" in text
   assert "2 of 4 curves tested; 1 still change measurably: note's ratio " \
       "(rotation groups) of gi_centroid (rising)" in text
 

@@ -456,7 +456,7 @@ def convergence_section(curves: Dict, settings) -> List[str]:
     d = c["diff"]
     verdict = (f"untested (n < {MIN_SEEDS})" if not d["testable"] else
                "still rising" if d["measured"] and d["mean"] > 0 else
-               "falling" if d["measured"] else "no measurable change")
+               "falling" if d["measured"] else "no change measured")
     lines.append(
         f"| {titles[c['metric']]} | {c['name']} | {_cell(c['at_start'], 3)} | "
         f"{_cell(c['at_end'], 3)} | {_ci(d)} | {d['n']} | {verdict} |")
