@@ -351,8 +351,14 @@ def restore(workdir: str, config=None) -> Restored:
                               no_training_groups(num_classes or 1))
   variables = state_lib.encoder_variables(state)
   expected, got = {"encoder": initial.encoder}, {"encoder": variables}
-  if num_classes is not None:  # older checkpoints: the head is not checked
-    expected["head"], got["head"] = initial.head, state["params"]["head"]
+  head = state["params"]["head"]
+  # Older checkpoints (no class count) leave the head unchecked, and so does
+  # a config that evaluates under another pooling than the one trained
+  # (loss.pooling is not an identity field: a learned pooling's parameters
+  # are then not the config's).
+  if num_classes is not None and (
+      jax.tree.structure(head) == jax.tree.structure(initial.head)):
+    expected["head"], got["head"] = initial.head, head
   checkpoints.check_shapes(got, expected, where, step, hint=hint)
   return Restored(config, int(step), variables, state["params"]["head"],
                   metadata, where, initial)

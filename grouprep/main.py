@@ -105,5 +105,39 @@ def main(argv):
     sys.exit(2)
 
 
+# Config fields that moved when each evaluator got its own settings: an
+# override of the old name is answered with the new one, not a traceback.
+RENAMED_FIELDS = {
+    "evals": "eval.only (a tuple of names), or evals.NAME.FIELD",
+    "eval.fewshot_episodes": "evals.fewshot.episodes",
+    "eval.fewshot_queries": "evals.fewshot.queries",
+    "eval.theorem1_items": "evals.theorem1.sampled_items",
+    "eval.theorem1_triplets": "evals.theorem1.triplets",
+    "eval.charsets_per_alphabet":
+        "evals.disjoint_characters.charsets_per_alphabet",
+    "eval.size_curve": "evals.disjoint_characters.size_curve",
+    "eval.size_curve_resamples": "evals.disjoint_characters.resamples",
+    "eval.lake_runs": "evals.lake.runs",
+    "eval.during_training_episodes": "eval.during_training.fewshot.episodes",
+}
+
+
+def renamed_override(argv) -> Optional[str]:
+  """The message for the first --config.FIELD=... of argv whose FIELD was
+  renamed (RENAMED_FIELDS), else None."""
+  for arg in argv[1:]:
+    if not arg.startswith("--config."):
+      continue
+    field = arg[len("--config."):].split("=", 1)[0]
+    if field in RENAMED_FIELDS:
+      return (f"--config.{field} is no longer a field; it is "
+              f"--config.{RENAMED_FIELDS[field]} (docs/configs.md).")
+  return None
+
+
 if __name__ == "__main__":
+  message = renamed_override(sys.argv)
+  if message:
+    print(f"grouprep: error: {message}", file=sys.stderr)
+    sys.exit(2)
   app.run(main)

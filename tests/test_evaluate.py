@@ -116,3 +116,23 @@ def test_a_reused_untrained_evaluation_equals_a_fresh_one(tmp_path, fake_data,
   other = evaluate.evaluate(config, str(tmp_path / "wd1"))
   assert len(encoders) == 5 and len(os.listdir(kept)) == 2
   assert other["untrained"] != first["untrained"]
+
+
+def test_a_learned_pooling_checkpoint_evaluates_under_another_pooling(
+    tmp_path, fake_data):
+  """loss.pooling is not an identity field: a gi_attention checkpoint
+  evaluates with centroid groups (its attention head is then unused), while
+  a head of the config's own pooling is still checked."""
+  del fake_data
+  from grouprep import encoder, train  # pylint: disable=g-import-not-at-top
+  config = tiny_config("gi_attention")
+  config.evals = {k: v for k, v in config.evals.items()
+                  if k in ("distance", "retrieval")}
+  wd = str(tmp_path / "wd")
+  train.train(config, wd)
+  other = config.copy_and_resolve_references()
+  other.loss.pooling = "centroid"
+  metrics = evaluate.evaluate(other, wd)
+  assert metrics["pooling"] == "centroid"
+  restored = encoder.restore(wd, config)  # its own pooling: the head checked
+  assert restored.step == config.train.num_steps

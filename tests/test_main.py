@@ -203,3 +203,19 @@ def test_configs_train_and_evaluate(name, tmp_path, fake_data):
   for split in ("unseen_alphabets", "heldout_characters"):
     assert SPLIT_KEYS <= set(m["eval"][split])
     check_in_unit_interval(m["eval"][split])
+
+
+def test_an_override_of_a_renamed_field_names_the_new_one():
+  from grouprep import main  # pylint: disable=g-import-not-at-top
+  msg = main.renamed_override(
+      ["main.py", "--config=configs/gi_centroid.py",
+       "--config.eval.fewshot_episodes=20"])
+  assert "--config.evals.fewshot.episodes" in msg
+  assert "eval.only" in main.renamed_override(
+      ["main.py", "--config.evals=('distance',)"])
+  assert main.renamed_override(
+      ["main.py", "--config.evals.fewshot.episodes=20",
+       "--config.eval.only=('distance',)"]) is None
+  r = run_main("--config=configs/gi_centroid.py:smoke",
+               "--workdir=/nonexistent", "--config.eval.lake_runs=x")
+  assert r.returncode == 2 and "--config.evals.lake.runs" in r.stderr
