@@ -233,9 +233,10 @@ def answer(metrics: Dict, rows: List[Dict],
   ms = lambda name, label, untrained=False: _ms(
       _stat(metrics, name, path[label], untrained), label)
   n = min((r["n"] for r in rows), default=0)
-  leads = []
+  leads, leaders = [], set()
   for label in DISCRIMINATING:
     leader = best(metrics, four, label)
+    leaders.add(leader)
     leads.append(f"**{leader}** leads {SHORT[label]} ({ms(leader, label)}; "
                  f"{_against(rows, leader, [o for o in four if o != leader], label)})")
   first = ("On the metrics that discriminate between encoders, of the note's "
@@ -246,9 +247,9 @@ def answer(metrics: Dict, rows: List[Dict],
           if beats(rows, rival, finder, label)]
   losses = [label for label in DISCRIMINATING
             if beats(rows, finder, rival, label)]
-  detail = lambda labels: ", ".join(
+  detail = lambda labels: _names([
       f"{SHORT[label]} ({ms(rival, label)} vs {ms(finder, label)})"
-      for label in labels)
+      for label in labels])
   second = (f"The strongest related system, **{rival}**, is "
             + (f"measurably better than {finder} on {detail(wins)}"
                if wins else f"not measured better than {finder} on any of "
@@ -263,16 +264,16 @@ def answer(metrics: Dict, rows: List[Dict],
       gains.append(f"{SHORT[label]} "
                    f"{_diff_text(rows, finder, untrained_name(finder), label)}")
   third = (f"Training measurably improves {finder} over its own untrained "
-           f"encoder on {'; '.join(gains)}." if gains else
+           f"encoder on {_names(gains)}." if gains else
            f"No gain of {finder} over its own untrained encoder is measured "
            f"at n = {n} on these metrics.")
   top = best(metrics, four, RATIO)
   fourth = (f"By the note's own metric, the ratio, **{top}** separates its "
             f"groups most ({ms(top, RATIO)}; "
             f"{_against(rows, top, [o for o in four if o != top], RATIO)})"
-            + ("" if top == finder else
-               ", which does not make it the best of the four on the metrics "
-               "above") + ".")
+            + ("" if top in leaders else
+               ", yet it leads none of the four on the metrics above")
+            + ".")
   trained = beats(rows, finder, untrained_name(finder), RETRIEVAL_ALL)
   pixels = (f", raw {PIXEL_SIZE(metrics)}-px pixels {ms(PIXELS, RETRIEVAL_ALL)}"
             if PIXELS in metrics and _stat(metrics, PIXELS, path[RETRIEVAL_ALL])
@@ -369,8 +370,9 @@ def note_study_block(metrics: Dict, rows: List[Dict],
       "finds the group of its other characters (5 or all drawings per "
       "group); *20-way 1-shot* over characters; *Lake error* on Lake's 20 "
       "one-shot runs, lower is better (`docs/evaluation.md`); *near "
-      "ceiling*: the untrained encoder already scores close to the trained "
-      "ones there. The strongest "
+      "ceiling*: with every drawing pooled, the untrained encoder's centroid "
+      "groups already score high (its row), so the column separates "
+      "encoders little. The strongest "
       f"related system: of {', '.join(RELATED)}, the one with the best mean "
       "on the most headline metrics.", "",
       scope(metrics, tuning), "",
