@@ -52,19 +52,24 @@ KEY_METRICS = (
     ("Lake err", ("lake_one_shot_error", "lake_one_shot_error_runs09_20"),
      "{:.3f}"),
 )
-# The columns of a run on a folder / CSV dataset (its held-out labels).
-LABEL_METRICS = (
-    ("space", "/embedding_space", "{}"),
-    ("dev", "/num_devices", "{}"),
-    ("ratio", "heldout_labels.distance.ratio", "{:.2f}"),
-    ("same-label mean", "heldout_labels.distance.same_label_mean", "{:.4f}"),
-    ("diff-label mean", "heldout_labels.distance.diff_label_mean", "{:.4f}"),
-    ("group R@1", "heldout_labels.retrieval.recall_at_1", "{:.3f}"),
-    ("group mAP", "heldout_labels.retrieval.map", "{:.3f}"),
-    ("item→group", "heldout_labels.item_to_group_accuracy", "{:.3f}"),
-    ("5w1s", "heldout_labels.fewshot.5way_1shot.mean", "{:.3f}"),
-    ("5w5s", "heldout_labels.fewshot.5way_5shot.mean", "{:.3f}"),
-)
+# The columns of a run whose evaluation split has labels of its own (a folder
+# / CSV dataset's held-out labels, or a registered source's split).
+def label_metrics(split: str = "heldout_labels") -> tuple:
+  return (
+      ("space", "/embedding_space", "{}"),
+      ("dev", "/num_devices", "{}"),
+      ("ratio", f"{split}.distance.ratio", "{:.2f}"),
+      ("same-label mean", f"{split}.distance.same_label_mean", "{:.4f}"),
+      ("diff-label mean", f"{split}.distance.diff_label_mean", "{:.4f}"),
+      ("group R@1", f"{split}.retrieval.recall_at_1", "{:.3f}"),
+      ("group mAP", f"{split}.retrieval.map", "{:.3f}"),
+      ("item→group", f"{split}.item_to_group_accuracy", "{:.3f}"),
+      ("5w1s", f"{split}.fewshot.5way_1shot.mean", "{:.3f}"),
+      ("5w5s", f"{split}.fewshot.5way_5shot.mean", "{:.3f}"),
+  )
+
+
+LABEL_METRICS = label_metrics()
 # Shown only where it carries information: the bound is loose by design.
 THM1_HOLDS = ("Thm1 holds", "unseen_alphabets.theorem1.bound_holds_fraction",
               "{:.3f}")
@@ -418,20 +423,24 @@ def write_run_report(workdir: str, result: Dict, split) -> None:
            f"Embedding space: {result.get('embedding_space')} (every metric "
            f"is taken there); trained on {result.get('num_devices')} "
            f"device(s).", ""]
-  custom = any("num_labels" in result["eval"][s]
-               for s in evaluated_splits(result["eval"]))
+  labelled = [s for s in evaluated_splits(result["eval"])
+              if "num_labels" in result["eval"][s]]
   lines.append(metrics_table([(result["config"], result, {}),
                               ("untrained encoder", untrained_row(result),
                                {})],
-                             columns=LABEL_METRICS if custom else KEY_METRICS))
-  if custom:
-    lines += ["", "On the held-out labels of a folder / CSV dataset, in its "
-              "own groups: ratio = mean different-label / mean same-label "
+                             columns=(label_metrics(labelled[0]) if labelled
+                                      else KEY_METRICS)))
+  skipped = result.get("skipped_evaluators", {})
+  if labelled:
+    lines += ["", f"On {labelled[0]}, the held-out labels in their own "
+              "groups: ratio = mean different-label / mean same-label "
               "distance between group embeddings; group retrieval (same "
               "label = relevant); item -> group (nearest group embedding, "
               "its own group re-pooled without it); few-shot over labels "
-              "with centroid prototypes. Skipped (they need Omniglot): "
-              + ", ".join(result.get("skipped_evaluators", {})) + "."]
+              "with centroid prototypes."
+              + (" Skipped: " + "; ".join(f"{k} ({v})" for k, v in
+                                          skipped.items()) + "."
+                 if skipped else "")]
   else:
     lines += ["", "ratio = mean different-alphabet / mean same-alphabet "
               "distance between group embeddings. rot: the note's groups "

@@ -154,6 +154,12 @@ def test_a_new_data_source_trains_evaluates_and_embeds(tmp_path, monkeypatch):
   assert "alphabet and character" in skipped["disjoint_characters"]
   assert "Lake" in skipped["lake"]
   assert "theorem1" not in held and "lake_one_shot_error" not in m["eval"]
+  # report.md shows its split's numbers and the skips' reasons.
+  with open(os.path.join(wd, "report.md")) as f:
+    report = f.read()
+  assert "On toy_heldout" in report and "does not offer" in report
+  row = next(l for l in report.splitlines() if l.startswith("| gi_centroid"))
+  assert f"{held['distance']['ratio']:.2f}" in row
 
   # The checkpoint embeds through grouprep.embed: the held-out images as a
   # folder tree (dark strokes on white, as files are) give evaluate's
