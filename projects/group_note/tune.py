@@ -134,7 +134,9 @@ def markdown(name: str, scored, chosen: Optional[int], seed: int,
            f"Written by `python -m projects.group_note.tune --seed={seed}` "
            f"({steps} steps per run, seed {seed}). Score, named before the "
            f"sweep: {SCORE[0]} (`{SCORE[1]}`), higher is better; ties go to "
-           "the earlier row.", "",
+           "the earlier row. Budget: the same for every configuration, "
+           f"{len(scored)} settings × 1 seed × {steps} steps "
+           f"= {len(scored) * steps} steps.", "",
            "| " + " | ".join(fields + ["score", "chosen"]) + " |",
            "|" + "---|" * (len(fields) + 2)]
   for i, (setting, score) in enumerate(scored):
