@@ -21,6 +21,9 @@ CONVERGENCE_METRICS = (
      "disjoint-character recall@1 (all drawings)"),
     ("heldout_characters/20way_1shot", "20-way 1-shot accuracy"),
 )
+# The split choices are made on (the held-out characters of the training
+# alphabets); the unseen alphabets are read, never chosen on.
+VALIDATION_SPLIT = "heldout_characters"
 # The headline metrics of the paired comparison: (label, path in
 # metrics.json's "eval", lower is better).
 HEADLINE = (
