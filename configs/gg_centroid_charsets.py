@@ -10,9 +10,11 @@ Command (from the repository root; rerun it to resume):
 Smoke: --config=configs/gg_centroid_charsets.py:smoke,
 about a minute end to end.
 
-Cost (the note's study, results/study_metrics.json): 2000 steps trained in
-471 s (paced) and evaluated in 44 s on the 2-core CPU, mean of 3 seeds. Its
-row: results/summary.md; its comparisons: results/study_paired.md.
+Cost (the note's study, `python -m projects.group_note.study`, at its own step
+count, not the command above's; results/study_metrics.json): 2000 steps trained
+in 471 s (paced) and evaluated in 44 s (as those runs evaluated;
+docs/performance.md has today's evaluation time) on the 2-core CPU, mean of 3
+seeds. Its row: results/summary.md; its comparisons: results/study_paired.md.
 """
 from configs import base
 

@@ -7,9 +7,11 @@ Command (from the repository root; rerun it to resume):
   python -m grouprep.main --config=configs/gi_medoid.py --workdir=runs/gi_medoid
 Smoke: --config=configs/gi_medoid.py:smoke, about a minute end to end.
 
-Cost (the note's study, results/study_metrics.json): 2000 steps trained in
-650 s (paced) and evaluated in 59 s on the 2-core CPU, mean of 3 seeds. Its
-row: results/summary.md; its comparisons: results/study_paired.md.
+Cost (the note's study, `python -m projects.group_note.study`, at its own step
+count, not the command above's; results/study_metrics.json): 2000 steps trained
+in 650 s (paced) and evaluated in 59 s (as those runs evaluated;
+docs/performance.md has today's evaluation time) on the 2-core CPU, mean of 3
+seeds. Its row: results/summary.md; its comparisons: results/study_paired.md.
 """
 from configs import base
 

@@ -398,12 +398,15 @@ def config_cost(name: str, metrics: Dict,
              + ", ".join(f"{k} = {val:g}" for k, val in
                          sorted(tuning[name]["settings"].items()))
              + f"; the sweep: results/tuning/{name}.md.")
-  return (f"Cost (the note's study, results/study_metrics.json): "
-          f"{int(v['step']['mean'])} steps trained in "
-          f"{v['paced_train_seconds']['mean']:.0f} s (paced) and evaluated in "
-          f"{v['eval_seconds']['mean']:.0f} s on the 2-core CPU, mean of "
-          f"{v['step']['n']} seeds. Its row: results/summary.md; its "
-          f"comparisons: results/study_paired.md.{tuned}")
+  return (f"Cost (the note's study, `python -m projects.group_note.study`, "
+          f"at its own step count, not the command above's; "
+          f"results/study_metrics.json): {int(v['step']['mean'])} steps "
+          f"trained in {v['paced_train_seconds']['mean']:.0f} s (paced) and "
+          f"evaluated in {v['eval_seconds']['mean']:.0f} s (as those runs "
+          f"evaluated; docs/performance.md has today's evaluation time) on "
+          f"the 2-core CPU, mean of {v['step']['n']} seeds. Its row: "
+          f"results/summary.md; its comparisons: "
+          f"results/study_paired.md.{tuned}")
 
 
 def costs_block(metrics: Dict) -> str:
