@@ -410,9 +410,12 @@ def _split_lines(name: str, ev: Dict) -> List[str]:
 
 def write_run_report(workdir: str, result: Dict, split) -> None:
   """split: the SplitView of the training split's `plotted` split (the
-  unseen alphabets; a folder / CSV dataset's held-out labels)."""
-  plot_embeddings(os.path.join(workdir, "embeddings.png"), split)
-  plot_distance_histograms(os.path.join(workdir, "distances.png"), split)
+  unseen alphabets; a folder / CSV dataset's held-out labels), or None
+  where the run did not evaluate it (a recipe run reads val alone): no
+  embedding or distance plots then."""
+  if split is not None:
+    plot_embeddings(os.path.join(workdir, "embeddings.png"), split)
+    plot_distance_histograms(os.path.join(workdir, "distances.png"), split)
   has_size_curve = plot_size_curve(os.path.join(workdir, "size_curve.png"),
                                    result)
   has_curves = plot_training_curves(
@@ -467,10 +470,11 @@ def write_run_report(workdir: str, result: Dict, split) -> None:
     lines.append(f"Theorem 1's m on the training groups: "
                  f"{margin['margin_m']:.4g} ({margin['num_groups']} groups, "
                  f"{margin['num_items']} items).")
-  for split in evaluated_splits(result["eval"]):
-    lines += _split_lines(split, result["eval"][split])
-  lines += ["", "![embeddings](embeddings.png)", "",
-            "![distances](distances.png)"]
+  for name in evaluated_splits(result["eval"]):
+    lines += _split_lines(name, result["eval"][name])
+  if split is not None:
+    lines += ["", "![embeddings](embeddings.png)", "",
+              "![distances](distances.png)"]
   if has_size_curve:
     lines += ["", "![size curve](size_curve.png)"]
   if has_curves:

@@ -91,6 +91,7 @@ def fake_vinyals(tmp_path, monkeypatch, fake_data):
 @pytest.mark.slow
 def test_protonet_trains_and_logs_accuracy_against_time(tmp_path, fake_vinyals):
   config = tiny_config("protonet")
+  config.data.train_split = "vinyals_trainval"  # the reported run (:final)
   config.data.vinyals_dir = fake_vinyals
   config.data.group_size = 1  # the config's 1-shot episodes: C x 6 x 1
   config.data.classes_per_batch = 20
@@ -125,13 +126,24 @@ def test_protonet_trains_and_logs_accuracy_against_time(tmp_path, fake_vinyals):
 
 
 def test_recipes_are_compared_on_val_and_val_is_never_reported_when_trained():
+  """The recipe run (configs/protonet.py) reads val alone; the reported run
+  (configs/protonet.py:final, a fresh seed on trainval) reads test once."""
+  import importlib  # pylint: disable=g-import-not-at-top
+  protonet = importlib.import_module("configs.protonet")
+  recipe, final = protonet.get_config(), protonet.get_config("final")
+  assert recipe.data.train_split == "vinyals_train" and recipe.eval.every
+  assert final.data.train_split == "vinyals_trainval"
+  assert final.eval.every == 0 and final.seed != recipe.seed
   config = tiny_config("protonet")
   config.data.train_split = "vinyals_train"
   source = lambda c: sources.get(c.data, c.seed)
   assert source(config).validation_split == "vinyals_val"
-  assert "vinyals_val" in source(config).eval_splits
+  # A recipe run reads val alone: test is read once, by the trainval run.
+  assert source(config).eval_splits == ("vinyals_val",)
+  assert "lake_runs" not in source(config).offers  # read with test, once
   config.data.train_split = "vinyals_trainval"
   assert source(config).validation_split == "vinyals_test"
+  assert "lake_runs" in source(config).offers
   assert "vinyals_val" not in source(config).eval_splits
   assert "heldout_characters" not in source(config).eval_splits
   assert source(tiny_config()).validation_split == "heldout_characters"
@@ -184,3 +196,29 @@ def test_lake_runs_left_out_are_exactly_those_vinyals_trainval_holds(tmp_path):
       trained.append(f"run{k + 1:02d}")
   assert tuple(trained) == lake_data.RUNS_TRAINED_BY_VINYALS
   assert classes == 156
+
+
+@pytest.mark.slow
+def test_a_recipe_run_reads_val_alone(tmp_path, fake_vinyals):
+  """configs/protonet.py's own run (vinyals_train): val during training and
+  at the end; the test classes, the unseen alphabets and Lake's runs are not
+  read, and metrics.json and report.md say so."""
+  config = tiny_config("protonet")
+  assert config.data.train_split == "vinyals_train"
+  config.data.vinyals_dir = fake_vinyals
+  config.data.group_size = 1
+  config.data.classes_per_batch = 20
+  config.data.items_per_group = 1
+  config.eval.every = 3
+  config.eval.during_training.fewshot.episodes = 10
+  workdir = str(tmp_path / "recipe")
+  train.train(config, workdir)
+  rows = [json.loads(l) for l in open(os.path.join(workdir, "eval_log.jsonl"))]
+  assert all(k.startswith("vinyals_val/") for r in rows for k in r
+             if "/" in k)
+  m = evaluate.evaluate(config, workdir)
+  assert list(m["eval"]) == ["vinyals_val"]
+  assert "vinyals_test" in m["trained_on"]
+  assert "lake" in m["skipped_evaluators"]
+  report = open(os.path.join(workdir, "report.md")).read()
+  assert "## vinyals_val" in report and "embeddings.png" not in report

@@ -20,10 +20,11 @@ from grouprep.data.sources import interface
 from grouprep.data.sources import omniglot
 
 # data.train_split -> (the list it trains on, its evaluation splits, the
-# split the evaluation during training reads).
+# split the evaluation during training reads). A run on vinyals_train chooses
+# a recipe: it reads val alone, during training and at the end; the test
+# classes and the unseen alphabets are read by the run on trainval, once.
 TRAIN_SPLITS = {
-    "vinyals_train": ("train", ("unseen_alphabets", "vinyals_val",
-                                "vinyals_test"), "vinyals_val"),
+    "vinyals_train": ("train", ("vinyals_val",), "vinyals_val"),
     "vinyals_trainval": ("trainval", ("unseen_alphabets", "vinyals_test"),
                          "vinyals_test"),
 }
@@ -60,6 +61,9 @@ class VinyalsSource(omniglot.OmniglotSource):
     super().__init__(data_config, seed)
     self.list_file, self.eval_splits, self.validation_split = \
         TRAIN_SPLITS.get(data_config.train_split, TRAIN_SPLITS["vinyals_train"])
+    if self.eval_splits == (self.validation_split,):  # a recipe run
+      # Lake's runs draw on the evaluation alphabets: read with test, once.
+      self.offers = tuple(o for o in self.offers if o != "lake_runs")
 
   def validate(self) -> None:
     self.choice("train_split", TRAIN_SPLITS)
@@ -128,4 +132,8 @@ class VinyalsSource(omniglot.OmniglotSource):
                               "every background character"}
     if "vinyals_val" not in self.eval_splits:
       notes["vinyals_val"] = "not evaluated: part of trainval"
+    if "vinyals_test" not in self.eval_splits:
+      notes["vinyals_test"] = ("not read: a run on vinyals_train chooses a "
+                               "recipe on val; test is read once, by the run "
+                               "on trainval")
     return notes
