@@ -32,7 +32,7 @@ from typing import Dict, Optional, Tuple
 import numpy as np
 
 from grouprep import api
-from grouprep import checkpoints
+from grouprep import errors
 from grouprep import tempfiles
 from grouprep.data import folder
 from grouprep.data import images as images_lib
@@ -42,7 +42,7 @@ KEYS = ("item_embeddings", "item_paths", "item_group", "group_embeddings",
         "group_ids", "group_labels")
 
 
-class OutputError(OSError):
+class OutputError(errors.GroupRepError, OSError):
   """--out cannot be written."""
 
 
@@ -223,8 +223,7 @@ def main(argv=None) -> int:
     arrays, stats = run(args.workdir, args.input, args.out,
                         strokes=args.strokes, metric=args.metric,
                         batch_size=args.batch_size)
-  except (DataError, OutputError, checkpoints.CheckpointError,
-          ValueError) as e:
+  except errors.GroupRepError as e:
     print(f"grouprep: error: {e}", file=sys.stderr)
     return 2
   n, d = arrays["item_embeddings"].shape

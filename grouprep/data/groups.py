@@ -9,6 +9,8 @@ from typing import Sequence
 
 import numpy as np
 
+from grouprep import errors
+
 LABEL_KEYS = ("alphabet", "character", "image")  # image: no labels at all
 GROUP_KEYS = ("rotation", "random", "charset")
 
@@ -108,7 +110,7 @@ def character_sets(labels: np.ndarray, characters: np.ndarray,
     rows = np.flatnonzero(labels[images] == c)
     chars = np.unique(characters[images[rows]])
     if len(chars) < sets_per_class:
-      raise ValueError(
+      raise errors.ConfigError(
           f"class {int(c)} has {len(chars)} character(s), fewer than the "
           f"{sets_per_class} disjoint character sets asked for "
           f"(data.charsets_per_alphabet / "

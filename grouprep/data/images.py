@@ -39,12 +39,14 @@ import numpy as np
 from PIL import Image
 from PIL import ImageOps
 
+from grouprep import errors
+
 STROKES = ("dark", "bright")
 LUMA = np.array([0.299, 0.587, 0.114])  # ITU-R 601-2, PIL's convert("L")
 LAYOUTS = {1: "gray", 2: "gray+alpha", 3: "RGB", 4: "RGBA"}
 
 
-class ImageReadError(ValueError):
+class ImageReadError(errors.DataError, ValueError):
   """An image file or array grouprep cannot read as an image."""
 
 
