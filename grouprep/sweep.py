@@ -108,3 +108,16 @@ def paced_train_seconds(wd: str) -> Optional[float]:
   pace = [(w1 - w0) / (s1 - s0) for (s0, w0), (s1, w1) in zip(rows, rows[1:])
           if s1 > s0 and w1 >= w0]
   return float(np.median(pace) * rows[-1][0]) if pace else None
+
+
+def exit_status(written: Sequence[str], out: str, failed: Sequence[str]
+                ) -> int:
+  """Says what a sweep command wrote and which runs failed; its exit status
+  (1 when any failed: rerunning the same command retries them)."""
+  import sys  # pylint: disable=g-import-not-at-top
+  print(f"Wrote {', '.join(written)} in {out}.", flush=True)
+  if failed:
+    print("Failed runs (rerun the same command to retry):\n  " +
+          "\n  ".join(failed), file=sys.stderr)
+    return 1
+  return 0

@@ -12,11 +12,11 @@ summary), so the page never holds a number the check did not write.
 import argparse
 import json
 import os
-import re
 import sys
 
+import generated_block  # tools/, beside this file
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BEGIN, END = "<!-- accelerator-check -->", "<!-- /accelerator-check -->"
 
 
 def _f(x, digits=3):
@@ -117,22 +117,8 @@ def main(argv=None) -> int:
     with open(beside) as f:
       main_metrics = json.load(f)
   block = render(summary, main_metrics)
-  with open(args.doc) as f:
-    doc = f.read()
-  pattern = re.compile(re.escape(BEGIN) + r"\n.*?" + re.escape(END), re.S)
-  if not pattern.search(doc):
-    raise SystemExit(f"{args.doc} has no {BEGIN} ... {END} block.")
-  new = pattern.sub(lambda _: f"{BEGIN}\n{block}{END}", doc)
-  if args.check:
-    if new != doc:
-      print(f"{args.doc}: the accelerator-check block differs from "
-            f"{args.summary}; run python tools/accelerator_report.py.")
-      return 1
-    return 0
-  with open(args.doc, "w") as f:
-    f.write(new)
-  return 0
-
+  return generated_block.write(args.doc, "accelerator-check", block, args.check,
+                               args.summary, "tools/accelerator_report.py")
 
 if __name__ == "__main__":
   sys.exit(main())

@@ -13,11 +13,11 @@ test suite runs it).
 import argparse
 import json
 import os
-import re
 import sys
 
+import generated_block  # tools/, beside this file
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BEGIN, END = "<!-- cpu-performance -->", "<!-- /cpu-performance -->"
 
 
 def _machine(line: dict) -> str:
@@ -84,22 +84,8 @@ def main(argv=None) -> int:
   with open(args.lines) as f:
     lines = [json.loads(l) for l in f if l.strip()]
   block = render(lines)
-  with open(args.doc) as f:
-    doc = f.read()
-  pattern = re.compile(re.escape(BEGIN) + r"\n.*?" + re.escape(END), re.S)
-  if not pattern.search(doc):
-    raise SystemExit(f"{args.doc} has no {BEGIN} ... {END} block.")
-  new = pattern.sub(lambda _: f"{BEGIN}\n{block}{END}", doc)
-  if args.check:
-    if new != doc:
-      print(f"{args.doc}: the cpu-performance block differs from "
-            f"{args.lines}; run python tools/performance_report.py.")
-      return 1
-    return 0
-  with open(args.doc, "w") as f:
-    f.write(new)
-  return 0
-
+  return generated_block.write(args.doc, "cpu-performance", block, args.check,
+                               args.lines, "tools/performance_report.py")
 
 if __name__ == "__main__":
   sys.exit(main())

@@ -262,12 +262,7 @@ def main(argv=None) -> int:
     main_lib.configure_compilation_cache()
     failed = run(names, counts, seeds, args.runs)
   written = write_outputs(args.runs, args.out, names, counts, seeds)
-  print(f"Wrote {', '.join(written)} in {args.out}.", flush=True)
-  if failed:
-    print("Failed runs (rerun the same command to retry):\n  " +
-          "\n  ".join(failed), file=sys.stderr)
-    return 1
-  return 0
+  return sweep.exit_status(written, args.out, failed)
 
 
 if __name__ == "__main__":

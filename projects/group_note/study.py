@@ -237,12 +237,7 @@ def main(argv=None) -> int:
     pixels.run(seeds, args.runs)  # each seed once: the raw-pixel row
   written = write_outputs(args.runs, args.out, names, seeds, settings,
                           chosen)
-  print(f"Wrote {', '.join(written)} in {args.out}.", flush=True)
-  if failed:
-    print("Failed runs (rerun the same command to retry):\n  " +
-          "\n  ".join(failed), file=sys.stderr)
-    return 1
-  return 0
+  return sweep.exit_status(written, args.out, failed)
 
 
 if __name__ == "__main__":

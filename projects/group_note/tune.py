@@ -213,12 +213,7 @@ def main(argv=None) -> int:
     main_lib.configure_compilation_cache()
     failed = run(names, args.seed, args.runs, steps)
   written = write_outputs(args.runs, args.out, names, args.seed, steps)
-  print(f"Wrote {', '.join(written)} in {args.out}.", flush=True)
-  if failed:
-    print("Failed runs (rerun the same command to retry):\n  " +
-          "\n  ".join(failed), file=sys.stderr)
-    return 1
-  return 0
+  return sweep.exit_status(written, args.out, failed)
 
 
 if __name__ == "__main__":
