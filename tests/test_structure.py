@@ -182,7 +182,34 @@ def branches_on_the_source(tree):
         if any(isinstance(v, ast.Constant) and v.value in SOURCE_NAMES
                for v in values):
           lines.append(node.lineno)
+    # data["source"], getattr(data, "source")
+    if isinstance(node, ast.Subscript) and _is_name(node.slice, ("source",)) \
+        and getattr(node.value, "attr", getattr(node.value, "id", "")) in (
+            "data", "d", "data_config"):
+      lines.append(node.lineno)
+    if isinstance(node, ast.Call) and getattr(node.func, "id", "") == \
+        "getattr" and len(node.args) > 1 and _is_name(node.args[1],
+                                                      ("source",)):
+      lines.append(node.lineno)
+    # {"folder": ...}[name], match name: case "folder", x.startswith("csv")
+    if isinstance(node, ast.Dict) and any(
+        _is_name(k, SOURCE_NAMES) for k in node.keys if k is not None):
+      lines.append(node.lineno)
+    if isinstance(node, ast.MatchValue) and _is_name(node.value,
+                                                     SOURCE_NAMES):
+      lines.append(node.lineno)
+    if isinstance(node, ast.Call) and getattr(node.func, "attr", "") in (
+        "startswith", "endswith") and node.args and isinstance(
+            node.args[0], ast.Constant) and isinstance(
+                node.args[0].value, str) and any(
+                    n.startswith(node.args[0].value) or
+                    node.args[0].value.startswith(n) for n in SOURCE_NAMES):
+      lines.append(node.lineno)
   return lines
+
+
+def _is_name(node, names) -> bool:
+  return isinstance(node, ast.Constant) and node.value in names
 
 
 def test_no_branch_on_the_source_outside_its_registry():
@@ -200,5 +227,12 @@ def test_the_branch_finder_finds_branches():
           "x = d.source\n"
           "y = config.data.get('source', 'omniglot')\n"
           "z = kind in ('folder', 'csv')\n"
-          "ok = source.name\n")
-  assert sorted(branches_on_the_source(ast.parse(code))) == [1, 1, 2, 3, 4]
+          "ok = source.name\n"
+          "a = config.data['source']\n"
+          "b = getattr(config.data, 'source')\n"
+          "c = {'folder': 1, 'csv': 2}[kind]\n"
+          "e = split.startswith('vinyals')\n"
+          "match kind:\n"
+          "  case 'csv': pass\n")
+  assert sorted(branches_on_the_source(ast.parse(code))) == [
+      1, 1, 2, 3, 4, 6, 7, 8, 9, 11]

@@ -289,19 +289,6 @@ def read_csv(path: str) -> Manifest:
   return rows.manifest(base, path)
 
 
-def read_manifest(source: str, path: str) -> Manifest:
-  """source "folder" | "csv" -> its Manifest; DataError naming what is
-  wrong."""
-  if not path:
-    raise DataError(f"data.source={source!r} reads config.data.path, which "
-                    f"is not set.")
-  readers = {"folder": read_folder, "csv": read_csv}
-  if source not in readers:
-    raise DataError(f"data.source={source!r} is not a folder or CSV source "
-                    f"(one of {sorted(readers)}).")
-  return readers[source](path)
-
-
 def read_images(files, converter: images_lib.Converter, unreadable: List[str],
                 progress: Optional[tqdm] = None) -> np.ndarray:
   """[n] image files -> [n, S, S] uint8 (zeros where a file is not a
@@ -405,10 +392,10 @@ def decode_to_cache(manifest: Manifest, image_size: int, strokes: str,
   return np.load(path, mmap_mode="r")
 
 
-def load(source: str, path: str, *, image_size: int, strokes: str = "dark",
+def load(manifest: Manifest, *, image_size: int, strokes: str = "dark",
          cache_dir: Optional[str] = None) -> LabelledImages:
-  """A folder or CSV dataset, decoded once to the on-disk cache."""
-  manifest = read_manifest(source, path)
+  """A folder or CSV dataset (its Manifest: read_folder, read_csv), decoded
+  once to the on-disk cache."""
   images = decode_to_cache(manifest, image_size, strokes,
                            cache_dir or omniglot.default_cache_dir())
   return LabelledImages(images=images, label=manifest.label,

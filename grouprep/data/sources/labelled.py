@@ -27,7 +27,9 @@ SPLITS = {"heldout_labels": interface.SplitSpec(
 
 
 class LabelledSource(interface.Source):
-  """A folder or CSV dataset (module docstring)."""
+  """A folder or CSV dataset (module docstring); read_manifest(path) reads
+  its list of images (folder.read_folder or folder.read_csv)."""
+  read_manifest = staticmethod(folder.read_folder)
   offers = ("strokes",)
   splits = SPLITS
   eval_splits = ("heldout_labels",)
@@ -76,8 +78,8 @@ class LabelledSource(interface.Source):
     """The dataset, decoded once to disk."""
     d = self.config
     return self.once("data", lambda: folder.load(
-        self.name, d.path, image_size=d.image_size, strokes=d.strokes,
-        cache_dir=d.cache_dir))
+        self.read_manifest(d.path), image_size=d.image_size,
+        strokes=d.strokes, cache_dir=d.cache_dir))
 
   def heldout_mask(self, data: folder.LabelledImages) -> np.ndarray:
     """[N] bool: the images of the held-out labels (the evaluation split)."""
@@ -163,3 +165,8 @@ class LabelledSource(interface.Source):
   def skip_reason(self, missing) -> str:
     del missing  # each is Omniglot's
     return f"needs Omniglot; the training data is a {self.name} dataset"
+
+
+class CsvSource(LabelledSource):
+  """A CSV manifest of path,label,group rows."""
+  read_manifest = staticmethod(folder.read_csv)

@@ -24,7 +24,7 @@ SOURCES: Dict[str, Callable[..., interface.Source]] = {
     "omniglot": _named("omniglot", omniglot.OmniglotSource),
     "vinyals": _named("vinyals", vinyals.VinyalsSource),
     "folder": _named("folder", labelled.LabelledSource),
-    "csv": _named("csv", labelled.LabelledSource),
+    "csv": _named("csv", labelled.CsvSource),
 }
 
 
