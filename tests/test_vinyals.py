@@ -88,19 +88,30 @@ def fake_vinyals(tmp_path, monkeypatch, fake_data):
   return str(tmp_path)
 
 
-@pytest.mark.slow
-def test_protonet_trains_and_logs_accuracy_against_time(tmp_path, fake_vinyals):
+def _trained_protonet(workdir, vinyals_dir, train_split=None):
+  """A tiny ProtoNet trained on the fake Vinyals lists with the config's
+  1-shot episodes (C x 6 x 1), evaluated every 3 steps: (config, workdir,
+  its eval_log rows)."""
   config = tiny_config("protonet")
-  config.data.train_split = "vinyals_trainval"  # the reported run (:final)
-  config.data.vinyals_dir = fake_vinyals
-  config.data.group_size = 1  # the config's 1-shot episodes: C x 6 x 1
+  if train_split:
+    config.data.train_split = train_split
+  config.data.vinyals_dir = vinyals_dir
+  config.data.group_size = 1
   config.data.classes_per_batch = 20
   config.data.items_per_group = 1
   config.eval.every = 3
   config.eval.during_training.fewshot.episodes = 10
-  workdir = str(tmp_path / "run")
+  workdir = str(workdir)
   train.train(config, workdir)
-  rows = [json.loads(l) for l in open(os.path.join(workdir, "eval_log.jsonl"))]
+  with open(os.path.join(workdir, "eval_log.jsonl")) as f:
+    return config, workdir, [json.loads(l) for l in f]
+
+
+@pytest.mark.slow
+def test_protonet_trains_and_logs_accuracy_against_time(tmp_path, fake_vinyals):
+  # The reported run (:final) trains on trainval.
+  config, workdir, rows = _trained_protonet(tmp_path / "run", fake_vinyals,
+                                            "vinyals_trainval")
   assert [r["step"] for r in rows] == [0, 3, 6]
   assert rows[0]["wall_s"] == 0.0 and rows[1]["wall_s"] < rows[2]["wall_s"]
   for r in rows:  # trainval holds val: the chosen recipe's curve is on test
@@ -203,17 +214,8 @@ def test_a_recipe_run_reads_val_alone(tmp_path, fake_vinyals):
   """configs/protonet.py's own run (vinyals_train): val during training and
   at the end; the test classes, the unseen alphabets and Lake's runs are not
   read, and metrics.json and report.md say so."""
-  config = tiny_config("protonet")
-  assert config.data.train_split == "vinyals_train"
-  config.data.vinyals_dir = fake_vinyals
-  config.data.group_size = 1
-  config.data.classes_per_batch = 20
-  config.data.items_per_group = 1
-  config.eval.every = 3
-  config.eval.during_training.fewshot.episodes = 10
-  workdir = str(tmp_path / "recipe")
-  train.train(config, workdir)
-  rows = [json.loads(l) for l in open(os.path.join(workdir, "eval_log.jsonl"))]
+  assert tiny_config("protonet").data.train_split == "vinyals_train"
+  config, workdir, rows = _trained_protonet(tmp_path / "recipe", fake_vinyals)
   assert all(k.startswith("vinyals_val/") for r in rows for k in r
              if "/" in k)
   m = evaluate.evaluate(config, workdir)
