@@ -6,13 +6,16 @@ function pools a whole group, a padded group and the leave-one-out groups that
 evaluation needs (`leave_one_out`). Add a pooling by writing one function
 `fn(items, mask, params)` here and naming it in `POOLINGS` (with its
 initialiser in `LEARNED` if it is learned): training, `leave_one_out` and every
-evaluator then use it.
+evaluator then use it. A learned pooling's architecture is read from its
+parameters (see set_encoders.py), so running it needs no config.
 """
 from typing import Callable, Optional
 
 import chex
 import jax
 import jax.numpy as jnp
+
+from grouprep import set_encoders
 
 
 def _check(items: jax.Array, mask: Optional[jax.Array]) -> None:
@@ -130,6 +133,14 @@ def attention(items: jax.Array, params: dict,
   return jnp.einsum("...m,...md->...d", w, items)
 
 
+def set_transformer(items: jax.Array, params: dict,
+                    mask: Optional[jax.Array] = None) -> jax.Array:
+  """Items that attend to each other (SABs or ISABs), then a PMA
+  (set_encoders.pooling; Lee et al., 2019). [..., M, D] -> [..., D]."""
+  _check(items, mask)
+  return set_encoders.pooling(items, params, mask)
+
+
 # name -> fn(items [..., M, D], mask [..., M] | None, params) -> [..., D];
 # params is None unless the pooling is learned (LEARNED[name](rng, D)).
 POOLINGS = {
@@ -137,13 +148,22 @@ POOLINGS = {
     "medoid": lambda items, mask, params: medoid(items, mask),
     "soft_medoid": lambda items, mask, params: soft_medoid(items, mask),
     "attention": lambda items, mask, params: attention(items, params, mask),
+    "set_transformer": lambda items, mask, params: set_transformer(
+        items, params, mask),
 }
-LEARNED = {"attention": init_attention}
+LEARNED = {"attention": lambda rng, dim, **unused: init_attention(rng, dim),
+           "set_transformer": set_encoders.init_pooling}
 
 
-def init_params(name: str, rng: jax.Array, dim: int):
-  """The initial parameters of pooling `name` (None if it has none)."""
-  return LEARNED[name](rng, dim) if name in LEARNED else None
+def init_params(name: str, rng: jax.Array, dim: int, settings=None):
+  """The initial parameters of pooling `name` (None if it has none);
+  settings: the pooling's own config section (e.g.
+  config.loss.set_transformer), over its defaults."""
+  if name not in LEARNED:
+    return None
+  if hasattr(settings, "to_dict"):  # a ConfigDict section
+    settings = settings.to_dict()
+  return LEARNED[name](rng, dim, **(settings or {}))
 
 
 def get_pooling(name: str, params=None) -> Callable:

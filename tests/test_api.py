@@ -430,15 +430,18 @@ def test_raw_tfds_images_embed_as_evaluate_embeds_them(omniglot_runs):
 
 @pytest.mark.slow
 @needs_tfds
-def test_attention_groups_are_the_training_steps_pooling(omniglot_runs):
-  """gi_attention: embed_groups pools with the learned query and key map,
-  exactly as the loss pools the batch's raw embeddings (then unit norm)."""
-  config, workdir = omniglot_runs("gi_attention")
+@pytest.mark.parametrize("name", ["gi_attention", "gi_set_transformer"])
+def test_learned_groups_are_the_training_steps_pooling(omniglot_runs, name):
+  """A learned pooling (attention's query and key map; the Set Transformer's
+  SABs and PMA): embed_groups pools exactly as the loss pools the batch's
+  raw embeddings (then unit norm)."""
+  config, workdir = omniglot_runs(name)
   enc = grouprep.load(workdir)
   mngr = checkpoints.read_only_manager(workdir)
   _, _, state = checkpoints.restore_saved(mngr)
   params = state["params"]["head"]["pool"]
-  assert np.abs(params["key"]).max() > 0  # trained away from the centroid
+  if name == "gi_attention":
+    assert np.abs(params["key"]).max() > 0  # trained away from the centroid
   _, data, sampler = train.training_data(config)
   idx = sampler.indices(0)[:4]  # [4 classes, V, M] training items
   c, v, m = idx.shape
@@ -448,7 +451,8 @@ def test_attention_groups_are_the_training_steps_pooling(omniglot_runs):
   model = models.create_model(config.model)
   z = model.apply(state_lib.encoder_variables(state),
                   images_lib.to_float(pixels)[..., None], train=False)
-  pooled = pooling.get_pooling("attention", params)(z.reshape(c, v, m, -1))
+  pooled = pooling.get_pooling(config.loss.pooling, params)(
+      z.reshape(c, v, m, -1))
   want = np.asarray(losses.l2_normalize(pooled)).reshape(c * v, -1)
   got = enc.embed_groups(pixels, np.repeat(np.arange(c * v), m),
                          strokes="bright")

@@ -187,7 +187,7 @@ def test_every_method_has_a_config():
 # and extra state. (Every method's training step: tests/test_train.py.)
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["gi_attention", "gi_soft_medoid",
-                                  "groupface", "smog"])
+                                  "groupface", "smog", "gi_set_transformer"])
 def test_configs_train_and_evaluate(name, tmp_path, fake_data):
   """A config (shrunk, on fake data): train, then the full evaluation."""
   from conftest import tiny_config  # pylint: disable=g-import-not-at-top

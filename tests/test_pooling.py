@@ -1,4 +1,5 @@
-"""Centroid, medoid, soft medoid and attention pooling against naive loops, the
+"""Centroid, medoid, soft medoid and attention pooling against naive loops
+(the Set Transformer's in test_set_encoders.py), the
 medoid's gradient and leave-one-out of every pooling, each with and without
 jit (chex variants)."""
 import functools
@@ -11,6 +12,7 @@ import numpy as np
 import pytest
 
 from grouprep import pooling
+from grouprep import set_encoders
 
 
 def naive_medoid_index(items):
@@ -42,6 +44,13 @@ def naive_attention(items, params):
 
 ATTENTION = {"query": np.array([0.5, -1.0, 2.0], np.float32),
              "key": np.arange(9, dtype=np.float32).reshape(3, 3) / 9}
+# Each learned pooling's parameters for items of D = 3.
+LEARNED_PARAMS = {
+    "attention": ATTENTION,
+    "set_transformer": set_encoders.init_pooling(
+        jax.random.PRNGKey(0), 3, block="isab", heads=3, inducing_points=2,
+        seeds=2, layer_norm=True),
+}
 
 
 class PoolingTest(chex.TestCase):
@@ -139,7 +148,7 @@ class PoolingTest(chex.TestCase):
     """Every registered pooling, leave-one-out by masking, against pooling the
     group with member k deleted; padded members (mask False) change nothing."""
     x = np.random.default_rng(1).normal(size=(7, 3)).astype(np.float32)
-    params = ATTENTION if name in pooling.LEARNED else None
+    params = LEARNED_PARAMS.get(name)
     reference = pooling.get_pooling(name, params)  # eager, on deleted rows
     want = np.stack([np.asarray(reference(np.delete(x, k, 0)))
                      for k in range(7)])
@@ -156,7 +165,7 @@ class PoolingTest(chex.TestCase):
   @chex.variants(with_jit=True, without_jit=True)
   @parameterized.parameters(*sorted(pooling.POOLINGS))
   def test_mask_of_the_wrong_shape_raises(self, name):
-    params = ATTENTION if name in pooling.LEARNED else None
+    params = LEARNED_PARAMS.get(name)
     pool = self.variant(pooling.get_pooling(name, params))
     loo = self.variant(pooling.leave_one_out(name, params))
     x = np.ones((2, 7, 3), np.float32)  # two groups of M=7, D=3

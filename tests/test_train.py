@@ -92,10 +92,11 @@ def assert_n_devices_equal_one(name, c=4, m=None, n=2, training=None,
 
 
 @pytest.mark.multi_device
-@pytest.mark.parametrize("name", ["gi_centroid", "gg_medoid"] + [
+@pytest.mark.parametrize("name", ["gi_centroid", "gg_medoid",
+                                  "gi_set_transformer"] + [
     pytest.param(n, marks=pytest.mark.slow) for n in
     ("triplet", "item_item", "groupface", "group_loss", "gi_attention",
-     "gi_centroid_augmented")])
+     "gi_centroid_augmented", "gg_set_transformer")])
 def test_pmap_on_two_devices_equals_one_device(name):
   assert_n_devices_equal_one(name)
 

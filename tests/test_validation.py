@@ -65,6 +65,12 @@ def _set(config, dotted, value):
     ("protonet", {"loss.pooling": "medoid"}, "loss.pooling"),
     ("protonet", {"loss.similarity": "cosine"}, "loss.similarity"),
     ("groupface", {"model.name": "conv4"}, "model.name"),
+    # The Set Transformer's settings: heads divide the width, known blocks.
+    ("gi_set_transformer", {"loss.set_transformer.heads": 3},
+     "loss.set_transformer: heads=3"),
+    ("gg_set_transformer", {"loss.set_transformer.block": "mlp"},
+     "loss.set_transformer: block"),
+    ("triplet", {"loss.pooling": "set_transformer"}, "loss.pooling"),
     # C * V * M (4 * 2 * 4) not divisible by the device count.
     ("gi_centroid", {"num_devices": 3}, "classes_per_batch"),
     ("gi_centroid", {"num_devices": 3}, "groups_per_class"),

@@ -34,6 +34,7 @@ import jax.numpy as jnp
 from grouprep import losses
 from grouprep import pooling
 from grouprep import prototypes as protos
+from grouprep import set_encoders
 from grouprep.errors import ConfigError
 from grouprep.methods.interface import Method
 from grouprep.methods.interface import space_of_similarity
@@ -51,6 +52,12 @@ def validate(config) -> None:
   if config.loss.candidates not in CANDIDATES:
     raise ConfigError(f"config.loss.candidates={config.loss.candidates!r} is "
                       f"not one of {list(CANDIDATES)}.")
+  if config.loss.pooling == "set_transformer":
+    try:
+      set_encoders.check_settings(config.loss.get("set_transformer"),
+                                  config.model.embed_dim or config.model.width)
+    except ValueError as e:
+      raise ConfigError(f"config.loss.set_transformer: {e}") from None
   if config.loss.candidates == "prototypes" and \
       not 0.0 <= config.loss.prototype_momentum < 1.0:
     raise ConfigError(f"config.loss.prototype_momentum="
@@ -92,7 +99,9 @@ def _over_view_pairs(cfg, anchors_of, batch_term) -> Method:
   prototypes = cfg.candidates == "prototypes"
 
   def init(rng, encoder, dim, training):
-    params = pooling.init_params(cfg.pooling, rng, dim)
+    # A learned pooling's settings: the loss section named after it
+    # (config.loss.set_transformer), if any.
+    params = pooling.init_params(cfg.pooling, rng, dim, cfg.get(cfg.pooling))
     head = {"pool": params} if params is not None else {}
     if not prototypes:
       return head, {}

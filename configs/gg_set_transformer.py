@@ -1,0 +1,26 @@
+"""Group-group InfoNCE on Set Transformer groups (beyond the note; issue 31).
+
+As gg_centroid, but the members of a group attend to each other before they
+are pooled: 2 SABs (4 heads, width D = 64) then a PMA with one seed
+(grouprep/set_encoders.py; Lee et al., ICML 2019). Every other pooling in
+grouprep pools items embedded independently; here an item's contribution
+depends on the other items of its group. Its settings are
+config.loss.set_transformer (block "sab" | "isab" with inducing_points,
+num_blocks, heads, seeds, layer_norm).
+
+Command (from the repository root; rerun it to resume):
+  TFDS_DATA_DIR=../shared/tensorflow_datasets \
+  python -m grouprep.main --config=configs/gg_set_transformer.py --workdir=runs/gg_set_transformer
+Smoke: --config=configs/gg_set_transformer.py:smoke, about a minute end to end.
+
+Cost: not yet part of the note's study; docs/set_transformer.md has its
+measured step time.
+"""
+from configs import gi_set_transformer
+
+
+def get_config(arg=None):
+  config = gi_set_transformer.get_config(arg)
+  config.name = "gg_set_transformer"
+  config.loss.name = "group_group"
+  return config

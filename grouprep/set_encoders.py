@@ -1,0 +1,193 @@
+"""Set Transformer blocks (Lee et al., ICML 2019) as pure functions.
+
+Items of a set attend to each other before they are pooled:
+
+  Multihead(Q, K, V) = concat_h softmax(Q W_h^Q (K W_h^K)^T / sqrt(E)) V W_h^V
+                       then W^O                        (E = D / heads)
+  MAB(X, Y) = LN(H + rFF(H)),  H = LN(X + Multihead(X, Y, Y))
+  SAB(X)    = MAB(X, X)                         [..., M, D] -> [..., M, D]
+  ISAB(X)   = MAB(X, MAB(I, X)), I: m learned inducing points (O(M m))
+  PMA_k(Z)  = MAB(S, rFF(Z)), S: k learned seed vectors  -> [..., k, D]
+
+rFF(H) = relu(H W + b), one row-wise layer as in the authors' code; LN is
+optional (`layer_norm`, off in the authors' code by default). Every function
+takes `mask [..., M]` (True: the item is in the set): masked items are never
+attended to, so a padded set gives the same output as the set itself.
+
+The architecture is read from the parameter tree (a block with
+"inducing" is an ISAB, heads are the leading axis of the query map, a block
+with "ln0" has layer norm), so a checkpoint's parameters are the whole
+spec and the pooling needs no config to run (pooling.POOLINGS).
+"""
+import math
+from typing import Optional
+
+import jax
+import jax.numpy as jnp
+
+BLOCKS = ("sab", "isab")
+# The group pooling's defaults (config.loss.set_transformer overrides them):
+# two SABs and a one-seed PMA, 4 heads, no layer norm.
+DEFAULTS = dict(block="sab", num_blocks=2, heads=4, inducing_points=16,
+                seeds=1, layer_norm=False)
+
+
+def _dense(rng, fan_in, shape):
+  return jax.random.normal(rng, shape) / math.sqrt(fan_in)
+
+
+def init_mab(rng: jax.Array, dim: int, heads: int,
+             layer_norm: bool = False) -> dict:
+  """Parameters of one MAB of width `dim` with `heads` heads."""
+  if dim % heads:
+    raise ValueError(f"A Set Transformer block of width {dim} cannot have "
+                     f"{heads} heads: the heads must divide the width.")
+  e = dim // heads
+  kq, kk, kv, ko, kf = jax.random.split(rng, 5)
+  params = {"query": _dense(kq, dim, (heads, dim, e)),
+            "key": _dense(kk, dim, (heads, dim, e)),
+            "value": _dense(kv, dim, (heads, dim, e)),
+            "out": _dense(ko, dim, (dim, dim)),
+            "ff": {"w": _dense(kf, dim, (dim, dim)), "b": jnp.zeros(dim)}}
+  if layer_norm:
+    for name in ("ln0", "ln1"):
+      params[name] = {"scale": jnp.ones(dim), "bias": jnp.zeros(dim)}
+  return params
+
+
+def _layer_norm(x, params):
+  if params is None:
+    return x
+  mean = jnp.mean(x, -1, keepdims=True)
+  var = jnp.mean(jnp.square(x - mean), -1, keepdims=True)
+  return (x - mean) / jnp.sqrt(var + 1e-5) * params["scale"] \
+      + params["bias"]
+
+
+def _rff(x, params):
+  return jax.nn.relu(x @ params["w"] + params["b"])
+
+
+def multihead(queries: jax.Array, keys: jax.Array, params: dict,
+              key_mask: Optional[jax.Array] = None) -> jax.Array:
+  """Multi-head attention of queries [..., N, D] over keys (and values)
+  [..., M, D]; key_mask [..., M] hides keys. -> [..., N, D]."""
+  e = params["query"].shape[-1]
+  q = jnp.einsum("...nd,hde->...hne", queries, params["query"])
+  k = jnp.einsum("...md,hde->...hme", keys, params["key"])
+  v = jnp.einsum("...md,hde->...hme", keys, params["value"])
+  logits = jnp.einsum("...hne,...hme->...hnm", q, k) / math.sqrt(e)
+  if key_mask is not None:
+    logits = jnp.where(key_mask[..., None, None, :], logits, -jnp.inf)
+  heads = jnp.einsum("...hnm,...hme->...hne", jax.nn.softmax(logits, -1), v)
+  heads = jnp.moveaxis(heads, -3, -2)  # [..., N, H, E]
+  return heads.reshape(heads.shape[:-2] + (-1,)) @ params["out"]
+
+
+def mab(x: jax.Array, y: jax.Array, params: dict,
+        y_mask: Optional[jax.Array] = None) -> jax.Array:
+  """MAB(X [..., N, D], Y [..., M, D]) -> [..., N, D]."""
+  h = _layer_norm(x + multihead(x, y, params, y_mask), params.get("ln0"))
+  return _layer_norm(h + _rff(h, params["ff"]), params.get("ln1"))
+
+
+def _broadcast(learned, like):
+  """Learned rows [k, D] repeated over the batch dims of like [..., M, D]."""
+  return jnp.broadcast_to(learned, like.shape[:-2] + learned.shape)
+
+
+def init_sab(rng, dim, heads, layer_norm=False) -> dict:
+  return init_mab(rng, dim, heads, layer_norm)
+
+
+def sab(x: jax.Array, params: dict,
+        mask: Optional[jax.Array] = None) -> jax.Array:
+  """SAB: each item attends to every item of its set. [..., M, D]."""
+  return mab(x, x, params, mask)
+
+
+def init_isab(rng, dim, heads, inducing_points, layer_norm=False) -> dict:
+  k0, k1, k2 = jax.random.split(rng, 3)
+  return {"inducing": _dense(k0, dim, (inducing_points, dim)),
+          "to_inducing": init_mab(k1, dim, heads, layer_norm),
+          "from_inducing": init_mab(k2, dim, heads, layer_norm)}
+
+
+def isab(x: jax.Array, params: dict,
+         mask: Optional[jax.Array] = None) -> jax.Array:
+  """ISAB: the items attend to m inducing points that attended to them.
+  [..., M, D]."""
+  h = mab(_broadcast(params["inducing"], x), x, params["to_inducing"], mask)
+  return mab(x, h, params["from_inducing"])
+
+
+def init_pma(rng, dim, heads, seeds, layer_norm=False) -> dict:
+  k0, k1, k2 = jax.random.split(rng, 3)
+  return {"seeds": _dense(k0, dim, (seeds, dim)),
+          "ff": {"w": _dense(k1, dim, (dim, dim)), "b": jnp.zeros(dim)},
+          "mab": init_mab(k2, dim, heads, layer_norm)}
+
+
+def pma(z: jax.Array, params: dict,
+        mask: Optional[jax.Array] = None) -> jax.Array:
+  """PMA_k: k learned seeds attend to the set. [..., M, D] -> [..., k, D]."""
+  return mab(_broadcast(params["seeds"], z), _rff(z, params["ff"]),
+             params["mab"], mask)
+
+
+def encode(x: jax.Array, blocks, mask: Optional[jax.Array] = None):
+  """The encoder: SABs / ISABs in order (each block's params say which).
+  [..., M, D] -> [..., M, D]."""
+  for block in blocks:
+    x = isab(x, block, mask) if "inducing" in block else sab(x, block, mask)
+  return x
+
+
+def check_settings(settings, width: int) -> None:
+  """Raises ValueError naming what in a pooling's settings (a dict or
+  ConfigDict over DEFAULTS; None: the defaults) cannot run at item width
+  `width` (a divisor of the item dimension)."""
+  settings = dict(DEFAULTS, **(settings.to_dict() if hasattr(
+      settings, "to_dict") else settings or {}))
+  unknown = sorted(set(settings) - set(DEFAULTS))
+  if unknown:
+    raise ValueError(f"unknown field(s) {unknown}; the fields are "
+                     f"{sorted(DEFAULTS)}.")
+  if settings["block"] not in BLOCKS:
+    raise ValueError(f"block={settings['block']!r} is not one of "
+                     f"{list(BLOCKS)}.")
+  for name, low in (("num_blocks", 0), ("heads", 1), ("seeds", 1),
+                    ("inducing_points", 1)):
+    if not isinstance(settings[name], int) or settings[name] < low:
+      raise ValueError(f"{name}={settings[name]!r} must be an integer >= "
+                       f"{low}.")
+  if width % settings["heads"]:
+    raise ValueError(f"heads={settings['heads']} must divide the item "
+                     f"width {width}.")
+
+
+def init_pooling(rng: jax.Array, dim: int, *, block: str = "sab",
+                 num_blocks: int = 2, heads: int = 4,
+                 inducing_points: int = 16, seeds: int = 1,
+                 layer_norm: bool = False) -> dict:
+  """Parameters of `pooling`: num_blocks SABs or ISABs (`block`) of width
+  dim, then a PMA with `seeds` seed vectors."""
+  check_settings(dict(block=block, num_blocks=num_blocks, heads=heads,
+                      inducing_points=inducing_points, seeds=seeds,
+                      layer_norm=layer_norm), dim)
+  keys = jax.random.split(rng, num_blocks + 1)
+  if block == "sab":
+    blocks = [init_sab(k, dim, heads, layer_norm) for k in keys[:-1]]
+  else:
+    blocks = [init_isab(k, dim, heads, inducing_points, layer_norm)
+              for k in keys[:-1]]
+  return {"blocks": blocks,
+          "pma": init_pma(keys[-1], dim, heads, seeds, layer_norm)}
+
+
+def pooling(items: jax.Array, params: dict,
+            mask: Optional[jax.Array] = None) -> jax.Array:
+  """A group from items that interact: PMA(encode(items)), its k seed outputs
+  averaged. items [..., M, D], mask [..., M] -> [..., D]."""
+  z = encode(items, params["blocks"], mask)
+  return jnp.mean(pma(z, params["pma"], mask), axis=-2)
