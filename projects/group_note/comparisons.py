@@ -6,7 +6,8 @@ NOTE_FOUR = ("gg_centroid", "gi_centroid", "gg_medoid", "gi_medoid")
 # configurations trained on charset groups, on augmented images or against
 # prototypes.
 OTHERS = ("item_item", "triplet", "group_loss", "smog", "groupface",
-          "gi_attention", "gi_soft_medoid")
+          "gi_attention", "gi_soft_medoid", "gi_set_transformer",
+          "gg_attention", "gg_set_transformer")
 VARIANTS = ("gi_centroid_charsets", "gg_centroid_charsets",
             "gi_centroid_augmented", "gi_centroid_prototypes",
             "gg_centroid_prototypes")
@@ -67,6 +68,12 @@ COMPARISONS = tuple(
         ("pooling", "gi_attention", "gi_centroid"),
         ("pooling", "gi_soft_medoid", "gi_centroid"),
         ("pooling", "gi_attention", "gi_soft_medoid"),
+        # Items that interact before pooling (issue 31): against the
+        # centroid and against a learned query over independent items.
+        ("interacting items", "gi_set_transformer", "gi_centroid"),
+        ("interacting items", "gi_set_transformer", "gi_attention"),
+        ("interacting items", "gg_set_transformer", "gg_centroid"),
+        ("interacting items", "gg_set_transformer", "gg_attention"),
         ("training groups", "gi_centroid_charsets", "gi_centroid"),
         ("training groups", "gg_centroid_charsets", "gg_centroid"),
         ("candidates", "gi_centroid_prototypes", "gi_centroid"),

@@ -15,9 +15,9 @@ characters of the training alphabets). The best score wins; ties go to the
 earlier grid point (the default parameter, the lower learning rate). A NaN
 score (a diverged run) ranks last.
 
-Cost (defaults): 16 configurations × 6 settings = 96 runs × 2000 steps =
-192,000 steps; on the 2-core CPU at ~0.29 s a step (256-image batches) plus
-~45 s of evaluation a run, about 15.5 h + 1.2 h ≈ 16.7 h.
+Cost (defaults): 19 configurations × 6 settings = 114 runs × 2000 steps =
+228,000 steps; on the 2-core CPU at ~0.29 s a step (256-image batches) plus
+~45 s of evaluation a run, about 18.4 h + 1.4 h ≈ 19.8 h.
 
 Each (config, setting) trains into RUNS/CONFIG/SETTING/seedS (default
 runs/tune) through grouprep.sweep: finished runs are skipped, an

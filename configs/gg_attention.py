@@ -1,0 +1,22 @@
+"""Group-group InfoNCE with attention pooling (beyond the note; issue 31).
+
+As gg_centroid, but a group's embedding is its attention pooling (a learned
+query over members embedded independently; configs/gi_attention.py): the
+group-group baseline that gg_set_transformer's interacting items are
+compared with.
+
+Command (from the repository root; rerun it to resume):
+  TFDS_DATA_DIR=../shared/tensorflow_datasets \
+  python -m grouprep.main --config=configs/gg_attention.py --workdir=runs/gg_attention
+Smoke: --config=configs/gg_attention.py:smoke, about a minute end to end.
+
+Cost: not yet part of the note's study.
+"""
+from configs import gi_attention
+
+
+def get_config(arg=None):
+  config = gi_attention.get_config(arg)
+  config.name = "gg_attention"
+  config.loss.name = "group_group"
+  return config
