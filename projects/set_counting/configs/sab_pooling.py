@@ -1,0 +1,13 @@
+"""sab_pooling: sab set encoder, mean pooling (Lee et al., 2019, section 5.2).
+
+  python -m projects.set_counting.main \
+      --config=projects/set_counting/configs/sab_pooling.py \
+      --workdir=runs/set_counting/sab_pooling
+
+`:smoke` runs it end to end in seconds. Cost and result: the README.
+"""
+from projects.set_counting.configs import base
+
+
+def get_config(arg=None):
+  return base.get_config("sab_pooling", "sab", "mean", arg)

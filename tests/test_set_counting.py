@@ -1,0 +1,199 @@
+"""projects/set_counting: the set sampler, the four networks' invariances,
+the Poisson loss, and the smoke config's exact resume (on fake drawings)."""
+import json
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.stats
+
+from grouprep.errors import CheckpointError
+from projects.set_counting import models
+from projects.set_counting import sampler
+from projects.set_counting import train
+from projects.set_counting.configs import base
+
+NAMES = ("rff_pooling", "rff_pma", "sab_pooling", "sab_pma")
+ARCHS = {"rff_pooling": ("rff", "mean"), "rff_pma": ("rff", "pma"),
+         "sab_pooling": ("sab", "mean"), "sab_pma": ("sab", "pma")}
+
+
+def fake_pool(num_chars=24, drawings=20, size=16, seed=0):
+  """Random drawings whose first two pixels spell their index, so equal
+  images mean the same drawing; character k owns drawings k*drawings..."""
+  rng = np.random.default_rng(seed)
+  n = num_chars * drawings
+  images = (rng.random((n, size, size)) < 0.2).astype(np.uint8) * 255
+  images[:, 0, 0], images[:, 0, 1] = np.arange(n) // 256, np.arange(n) % 256
+  character = np.repeat(np.arange(num_chars), drawings) + 100
+  return sampler.make_pool(images, character), character
+
+
+def drawing_ids(images):
+  return images[..., 0, 0].astype(int) * 256 + images[..., 0, 1]
+
+
+def test_sampler_counts_distinct_characters_of_6_to_10_distinct_drawings():
+  pool, character = fake_pool()
+  sets = sampler.sample_sets(0, pool, 400)
+  sizes = sets.mask.sum(1)
+  assert sizes.min() == 6 and sizes.max() == 10
+  assert set(sets.counts) == set(range(1, 11))
+  for b in range(len(sets.counts)):
+    n = sizes[b]
+    assert sets.mask[b, :n].all() and not sets.mask[b, n:].any()
+    ids = drawing_ids(sets.images[b, :n])
+    assert len(set(ids)) == n  # every drawing once
+    assert sets.counts[b] == len(set(character[ids]))
+    # the characters reported are the drawings' own (pool indices)
+    assert (character[ids] - 100 == sets.characters[b, :n]).all()
+    assert (sets.characters[b, n:] == -1).all()
+    assert not sets.images[b, n:].any()  # padding is blank
+
+
+def test_sampler_is_a_function_of_its_seed():
+  pool, _ = fake_pool()
+  a, b = (sampler.sample_sets([3, 7], pool, 16) for _ in range(2))
+  c = sampler.sample_sets([3, 8], pool, 16)
+  for x, y in zip(a, b):
+    np.testing.assert_array_equal(x, y)
+  assert not np.array_equal(a.images, c.images)
+
+
+def test_sampler_refuses_a_pool_too_small():
+  pool, _ = fake_pool(num_chars=12, drawings=8)
+  with pytest.raises(ValueError, match="cannot hold sets of up to 10"):
+    sampler.sample_sets(0, pool, 4)
+
+
+def test_poisson_nll_is_scipys():
+  rng = np.random.default_rng(0)
+  rate = rng.uniform(0.05, 12.0, 50).astype(np.float32)
+  counts = rng.integers(1, 11, 50)
+  got = train.poisson_nll(jnp.asarray(rate), jnp.asarray(counts))
+  np.testing.assert_allclose(got, -scipy.stats.poisson.logpmf(counts, rate),
+                             rtol=1e-5, atol=1e-5)
+
+
+def test_accuracy_rounds_the_rate_and_wilson_is_the_textbook_interval():
+  rate = jnp.array([2.49, 2.51, 0.7, 9.5])
+  np.testing.assert_array_equal(
+      train.correct(rate, jnp.array([2, 3, 1, 10])), [1, 1, 1, 1])
+  np.testing.assert_allclose(train.wilson_interval(50, 100),
+                             (0.40383, 0.59617), atol=1e-5)
+  np.testing.assert_allclose(train.wilson_interval(0, 10), (0.0, 0.27753),
+                             atol=1e-5)
+
+
+def tiny_model(name):
+  config = base.get_config(name, *ARCHS[name])
+  config.model.update(dim=16, conv_width=8)
+  return models.create_model(config.model)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_output_ignores_order_and_padding(name):
+  """Permuting a set's slots (mask along) or adding padded slots of any
+  content changes neither the rate nor, in training, BatchNorm's batch
+  statistics."""
+  pool, _ = fake_pool()
+  sets = sampler.sample_sets(1, pool, 5)
+  model = tiny_model(name)
+  variables = model.init(jax.random.PRNGKey(0), sets.images, sets.mask)
+  rng = np.random.default_rng(2)
+  perm = np.stack([rng.permutation(10) for _ in range(5)])
+  permuted = (np.take_along_axis(sets.images, perm[..., None, None], 1),
+              np.take_along_axis(sets.mask, perm, 1))
+  noise = rng.integers(0, 256, (5, 14, 16, 16), dtype=np.uint8)
+  padded_images = noise.copy()
+  padded_images[:, :10] = np.where(sets.mask[..., None, None], sets.images,
+                                   noise[:, :10])
+  padded = (padded_images, np.pad(sets.mask, ((0, 0), (0, 4))))
+  for training in (False, True):
+    def run(images, mask):
+      return model.apply(variables, images, mask, train=training,
+                         mutable=["batch_stats"] if training else False)
+    want = run(sets.images, sets.mask)
+    for images, mask in (permuted, padded):
+      got = run(images, mask)
+      jax.tree.map(lambda a, b: np.testing.assert_allclose(
+          a, b, rtol=2e-5, atol=2e-6), got, want)
+
+
+def test_create_model_names_the_wrong_field():
+  config = base.get_config("x", "sab", "pma")
+  config.model.block = "isab"
+  with pytest.raises(ValueError, match="config.model.block"):
+    models.create_model(config.model)
+  config.model.update(block="sab", pma_heads=5)
+  with pytest.raises(ValueError, match="config.model.pma_heads"):
+    models.create_model(config.model)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_configs_load(name):
+  import importlib
+  module = importlib.import_module(f"projects.set_counting.configs.{name}")
+  config, smoke = module.get_config(), module.get_config("smoke")
+  assert (config.model.block, config.model.pool) == ARCHS[name]
+  assert config.train.batch_size == 32 and config.train.learning_rate == 1e-4
+  assert smoke.train.num_steps < config.train.num_steps
+  with pytest.raises(ValueError, match="smoke"):
+    module.get_config("smok")
+
+
+def fake_pools(size):
+  """Train, val and test pools of fake drawings at `size` pixels."""
+  return {split: fake_pool(num_chars=c, size=size, seed=i)[0]
+          for i, (split, c) in enumerate((("train", 30), ("val", 12),
+                                          ("test", 16)))}
+
+
+def read_rows(workdir):
+  return [{k: v for k, v in r.items() if not k.endswith("_s")}
+          for r in train.read_log(str(workdir))]
+
+
+@pytest.mark.slow
+def test_smoke_config_resumes_exactly(tmp_path, monkeypatch):
+  """A run killed after its step-10 checkpoint (having logged step 15) and
+  run again ends where an uninterrupted run ends: same parameters, same
+  learning curve, same test metrics. A checkpoint of another config is
+  refused."""
+  from projects.set_counting.configs import sab_pma
+  config = sab_pma.get_config("smoke")
+  pools = fake_pools(config.data.image_size)
+  whole = train.train_and_evaluate(config, str(tmp_path / "whole"), pools)
+
+  real_step, calls = train.train_step, []
+
+  def crashing_step(*args):
+    calls.append(1)
+    if len(calls) == 17:
+      raise KeyboardInterrupt
+    return real_step(*args)
+
+  monkeypatch.setattr(train, "train_step", crashing_step)
+  with pytest.raises(KeyboardInterrupt):
+    train.train_and_evaluate(config, str(tmp_path / "resumed"), pools)
+  assert [r["step"] for r in train.read_log(str(tmp_path / "resumed"))] == [
+      0, 5, 10, 15]
+  monkeypatch.setattr(train, "train_step", real_step)
+  resumed = train.train_and_evaluate(config, str(tmp_path / "resumed"), pools)
+
+  jax.tree.map(np.testing.assert_array_equal,
+               (whole.params, whole.batch_stats, whole.opt_state),
+               (resumed.params, resumed.batch_stats, resumed.opt_state))
+  assert read_rows(tmp_path / "whole") == read_rows(tmp_path / "resumed")
+  metrics = [json.load(open(tmp_path / d / "metrics.json"))
+             for d in ("whole", "resumed")]
+  assert metrics[0]["test"] == metrics[1]["test"]
+  assert metrics[0]["test"]["num_sets"] == config.data.num_test_sets
+
+  other = sab_pma.get_config("smoke")
+  other.train.learning_rate = 1e-3
+  with pytest.raises(CheckpointError, match="train.learning_rate"):
+    train.train_and_evaluate(other, str(tmp_path / "whole"), pools)
+  assert os.path.exists(tmp_path / "whole" / "checkpoints" / "20")
