@@ -197,3 +197,26 @@ def test_smoke_config_resumes_exactly(tmp_path, monkeypatch):
   with pytest.raises(CheckpointError, match="train.learning_rate"):
     train.train_and_evaluate(other, str(tmp_path / "whole"), pools)
   assert os.path.exists(tmp_path / "whole" / "checkpoints" / "20")
+
+
+def test_table_reads_finished_runs_and_names_the_missing(tmp_path):
+  from projects.set_counting import table
+  run = tmp_path / "runs" / "sab_pma"
+  run.mkdir(parents=True)
+  test = {"accuracy": 0.25, "correct": 25, "num_sets": 100,
+          "wilson95": list(train.wilson_interval(25, 100)), "nll": 2.0}
+  floor = dict(test, count=2, accuracy=0.12, correct=12,
+               wilson95=list(train.wilson_interval(12, 100)))
+  train.write_json(str(run / "metrics.json"), {
+      "step": 40, "test": test, "train_s": 3600.0, "wall_s": 3700.0,
+      "floor_constant_count": floor})
+  for row in ({"step": 0, "val_accuracy": 0.1},
+              {"step": 40, "val_accuracy": 0.2}):
+    train.append_log(str(run), row)
+  runs = {n: table.read_run(str(tmp_path / "runs" / n)) for n in NAMES}
+  text = table.table(table.summary(runs))
+  assert ("| SAB + PMA | 0.2500 [0.1755, 0.3430] | 100 | 0.6037 ± 0.0075 "
+          "| 40 | 1.00 | 1.03 |") in text
+  assert "| rFF + Pooling | not run |" in text and "always 2" in text
+  table.plot_curves(runs, str(tmp_path / "curves.png"))
+  assert (tmp_path / "curves.png").stat().st_size > 0

@@ -10,7 +10,7 @@ drawings of one character are distinct drawings (no drawing twice in a set).
 Shapes: B sets, M = max_size slots per set (the first n present, the rest
 padding: zeros with mask False), S x S pixels.
 """
-from typing import NamedTuple, Sequence, Union
+from typing import NamedTuple, Optional, Sequence
 
 import numpy as np
 
@@ -35,7 +35,7 @@ class Sets(NamedTuple):
 
 
 def make_pool(images: np.ndarray, character: np.ndarray,
-              characters: Union[np.ndarray, None] = None) -> Pool:
+              characters: Optional[np.ndarray] = None) -> Pool:
   """The pool of `characters` (default: every one in `character`, [N])."""
   if characters is None:
     characters = np.unique(character)
