@@ -78,7 +78,11 @@ def multihead(queries: jax.Array, keys: jax.Array, params: dict,
   v = jnp.einsum("...md,hde->...hme", keys, params["value"])
   logits = jnp.einsum("...hne,...hme->...hnm", q, k) / math.sqrt(e)
   if key_mask is not None:
-    logits = jnp.where(key_mask[..., None, None, :], logits, -jnp.inf)
+    # The lowest finite float, not -inf: a set with no present key then
+    # attends uniformly (a finite row) instead of giving NaN, whose
+    # gradient would reach every parameter even where the row is unused.
+    logits = jnp.where(key_mask[..., None, None, :], logits,
+                       jnp.finfo(logits.dtype).min)
   heads = jnp.einsum("...hnm,...hme->...hne", jax.nn.softmax(logits, -1), v)
   heads = jnp.moveaxis(heads, -3, -2)  # [..., N, H, E]
   return heads.reshape(heads.shape[:-2] + (-1,)) @ params["out"]

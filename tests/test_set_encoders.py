@@ -133,6 +133,19 @@ class SetEncodersTest(chex.TestCase):
     np.testing.assert_array_equal(np.asarray(g[1])[0, 3:], 0.0)
 
 
+def test_an_empty_set_leaves_the_others_and_the_gradient_finite():
+  """A batch that holds a set with no present item (e.g. a padding row):
+  the other sets are unchanged and no NaN reaches the parameters."""
+  x = np.random.default_rng(5).normal(size=(2, 4, 6)).astype(np.float32)
+  mask = np.array([[1, 1, 0, 0], [0, 0, 0, 0]], bool)
+  p = params("sab", False)
+  np.testing.assert_allclose(set_encoders.pooling(x, p, mask)[0],
+                             set_encoders.pooling(x[:1, :2], p)[0],
+                             rtol=1e-5, atol=1e-6)
+  g = jax.grad(lambda p: set_encoders.pooling(x, p, mask)[0].sum())(p)
+  chex.assert_tree_all_finite(g)
+
+
 @pytest.mark.parametrize("settings, match", [
     (dict(heads=4), "heads=4 must divide"),
     (dict(block="mlp"), "block='mlp'"),
