@@ -199,24 +199,55 @@ def test_smoke_config_resumes_exactly(tmp_path, monkeypatch):
   assert os.path.exists(tmp_path / "whole" / "checkpoints" / "20")
 
 
-def test_table_reads_finished_runs_and_names_the_missing(tmp_path):
-  from projects.set_counting import table
-  run = tmp_path / "runs" / "sab_pma"
-  run.mkdir(parents=True)
-  test = {"accuracy": 0.25, "correct": 25, "num_sets": 100,
-          "wilson95": list(train.wilson_interval(25, 100)), "nll": 2.0}
+def _finished_run(path, correct, num_sets=100, steps=40):
+  path.mkdir(parents=True)
+  test = {"accuracy": correct / num_sets, "correct": correct,
+          "num_sets": num_sets,
+          "wilson95": list(train.wilson_interval(correct, num_sets)),
+          "nll": 2.0}
   floor = dict(test, count=2, accuracy=0.12, correct=12,
-               wilson95=list(train.wilson_interval(12, 100)))
-  train.write_json(str(run / "metrics.json"), {
-      "step": 40, "test": test, "train_s": 3600.0, "wall_s": 3700.0,
+               wilson95=list(train.wilson_interval(12, num_sets)))
+  train.write_json(str(path / "metrics.json"), {
+      "step": steps, "test": test, "train_s": 3600.0, "wall_s": 3700.0,
       "floor_constant_count": floor})
   for row in ({"step": 0, "val_accuracy": 0.1},
-              {"step": 40, "val_accuracy": 0.2}):
-    train.append_log(str(run), row)
-  runs = {n: table.read_run(str(tmp_path / "runs" / n)) for n in NAMES}
+              {"step": steps, "val_accuracy": 0.2}):
+    train.append_log(str(path), row)
+
+
+def test_table_reads_finished_runs_and_names_the_missing(tmp_path):
+  from projects.set_counting import table
+  _finished_run(tmp_path / "runs" / "sab_pma" / "seed0", 25)
+  (tmp_path / "runs" / "rff_pma" / "seed0").mkdir(parents=True)  # unfinished
+  runs = table.read_runs(str(tmp_path / "runs"))
   text = table.table(table.summary(runs))
-  assert ("| SAB + PMA | 0.2500 [0.1755, 0.3430] | 100 | 0.6037 ± 0.0075 "
-          "| 40 | 1.00 | 1.03 |") in text
-  assert "| rFF + Pooling | not run |" in text and "always 2" in text
+  assert ("| SAB + PMA | 1 | 0.2500 ± – | seed 0: 0.2500 [0.1755, 0.3430] "
+          "| 0.6037 ± 0.0075 | 40 | 1.00 |") in text
+  assert "| rFF + Pooling | 0 | not run |" in text
+  assert "| rFF + PMA | 0 | not run |" in text and "always 2" in text
+  assert "difference" not in text  # no pair has a seed in common
   table.plot_curves(runs, str(tmp_path / "curves.png"))
   assert (tmp_path / "curves.png").stat().st_size > 0
+
+
+def test_table_pairs_seeds_and_controls_the_false_discovery_rate(tmp_path):
+  """Differences are paired over the seeds both finished; with 3 seeds they
+  are tested (t-interval, BH q over the family), with fewer untested."""
+  from projects.set_counting import table
+  runs_dir = tmp_path / "runs"
+  for seed, (sab, rff) in enumerate([(60, 40), (62, 41), (58, 43)]):
+    _finished_run(runs_dir / "sab_pma" / f"seed{seed}", sab)
+    _finished_run(runs_dir / "rff_pooling" / f"seed{seed}", rff)
+  _finished_run(runs_dir / "sab_pooling" / "seed0", 50)
+  rows = table.summary(table.read_runs(str(runs_dir)))
+  diffs = {(d["a"], d["b"]): d for d in table.differences(rows)}
+  gap = diffs["sab_pma", "rff_pooling"]
+  assert gap["seeds"] == [0, 1, 2]
+  np.testing.assert_allclose(gap["mean"], np.mean([0.20, 0.21, 0.15]))
+  assert gap["reading"] == "measured" and gap["q"] < 0.05
+  assert diffs["sab_pma", "sab_pooling"]["reading"].startswith("untested")
+  assert np.isnan(diffs["sab_pma", "sab_pooling"]["q"])
+  text = table.table(rows)
+  assert "| SAB + PMA − rFF + Pooling | 3 | +0.1867 [" in text
+  np.testing.assert_allclose(rows["sab_pma"]["accuracy"]["sd"],
+                             np.std([0.60, 0.62, 0.58], ddof=1))
