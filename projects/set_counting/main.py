@@ -2,7 +2,7 @@
 
   python -m projects.set_counting.main \\
       --config=projects/set_counting/configs/sab_pma.py \\
-      --workdir=runs/set_counting/sab_pma
+      --workdir=runs/set_counting/sab_pma/seed0 --config.seed=0
 
 Run it again after an interruption and it resumes from the last checkpoint.
 """
