@@ -10,7 +10,8 @@ Command (from the repository root; rerun it to resume):
   python -m grouprep.main --config=configs/gg_attention.py --workdir=runs/gg_attention
 Smoke: --config=configs/gg_attention.py:smoke, about a minute end to end.
 
-Cost: not yet part of the note's study.
+Cost: a configuration of the note's study (question "interacting items",
+projects/group_note/comparisons.py), not yet run by it.
 """
 from configs import gi_attention
 

@@ -257,6 +257,11 @@ class Space:
                method.pooling_params(head if head is not None else {}))
 
   @property
+  def pool_name(self) -> str:
+    """The pooling's name (pooling.POOLINGS)."""
+    return self._pool_name
+
+  @property
   def pool_params(self):
     """The pooling's parameters (None unless it is learned)."""
     return self._params

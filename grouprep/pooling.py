@@ -151,6 +151,9 @@ POOLINGS = {
     "set_transformer": lambda items, mask, params: set_transformer(
         items, params, mask),
 }
+# Poolings whose leave-one-out re-runs the whole pooling once per member
+# (its items interact), so it costs M times a pooling of the group.
+REPOOLS_PER_MEMBER = frozenset({"set_transformer"})
 LEARNED = {"attention": lambda rng, dim, **unused: init_attention(rng, dim),
            "set_transformer": set_encoders.init_pooling}
 
@@ -183,7 +186,8 @@ def leave_one_out(name: str, params=None) -> Callable:
   the group pooled without member k (the same pooling, member k masked out).
 
   The quantities that do not depend on the mask (distances, attention
-  logits) are computed once for all M rows.
+  logits) are computed once for all M rows, except for the poolings of
+  REPOOLS_PER_MEMBER, whose every row is a pooling of its own.
   """
   pool = get_pooling(name, params)
 

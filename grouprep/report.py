@@ -387,6 +387,9 @@ def _split_lines(name: str, ev: Dict) -> List[str]:
   if "item_to_group_accuracy" in ev:
     lines.append(f"| item_to_group_accuracy | "
                  f"{ev['item_to_group_accuracy']:.4f} |")
+  if "item_to_group_skipped" in ev:
+    lines.append(f"| item_to_group_accuracy | skipped: "
+                 f"{ev['item_to_group_skipped']} |")
   for k, v in ev.get("theorem1", {}).items():
     lines.append(f"| theorem1.{k} | "
                  f"{v if isinstance(v, str) else format(v, '.4g')} |")

@@ -12,7 +12,8 @@ Items of a set attend to each other before they are pooled:
 rFF(H) = relu(H W + b), one row-wise layer as in the authors' code; LN is
 optional (`layer_norm`, off in the authors' code by default). Every function
 takes `mask [..., M]` (True: the item is in the set): masked items are never
-attended to, so a padded set gives the same output as the set itself.
+attended to, so a padded set gives the same output as the set itself (a set
+with no present item pools to NaN, as the centroid's 0 / 0 does).
 
 The architecture is read from the parameter tree (a block with
 "inducing" is an ISAB, heads are the leading axis of the query map, a block
@@ -162,9 +163,12 @@ def check_settings(settings, width: int) -> None:
                      f"{list(BLOCKS)}.")
   for name, low in (("num_blocks", 0), ("heads", 1), ("seeds", 1),
                     ("inducing_points", 1)):
-    if not isinstance(settings[name], int) or settings[name] < low:
-      raise ValueError(f"{name}={settings[name]!r} must be an integer >= "
-                       f"{low}.")
+    value = settings[name]
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+      raise ValueError(f"{name}={value!r} must be an integer >= {low}.")
+  if not isinstance(settings["layer_norm"], bool):
+    raise ValueError(f"layer_norm={settings['layer_norm']!r} must be True "
+                     f"or False.")
   if width % settings["heads"]:
     raise ValueError(f"heads={settings['heads']} must divide the item "
                      f"width {width}.")
@@ -194,4 +198,9 @@ def pooling(items: jax.Array, params: dict,
   """A group from items that interact: PMA(encode(items)), its k seed outputs
   averaged. items [..., M, D], mask [..., M] -> [..., D]."""
   z = encode(items, params["blocks"], mask)
-  return jnp.mean(pma(z, params["pma"], mask), axis=-2)
+  out = jnp.mean(pma(z, params["pma"], mask), axis=-2)
+  if mask is None:
+    return out
+  # A set with no present item has no group: NaN, as the centroid's 0 / 0
+  # (its finite attention rows keep every gradient finite).
+  return jnp.where(jnp.any(mask, -1, keepdims=True), out, jnp.nan)

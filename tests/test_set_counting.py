@@ -209,7 +209,8 @@ def _finished_run(path, correct, num_sets=100, steps=40):
                wilson95=list(train.wilson_interval(12, num_sets)))
   train.write_json(str(path / "metrics.json"), {
       "step": steps, "test": test, "train_s": 3600.0, "wall_s": 3700.0,
-      "floor_constant_count": floor})
+      "floor_constant_count": floor,
+      "floor_untrained": dict(test, accuracy=0.11)})
   for row in ({"step": 0, "val_accuracy": 0.1},
               {"step": steps, "val_accuracy": 0.2}):
     train.append_log(str(path), row)
@@ -222,7 +223,7 @@ def test_table_reads_finished_runs_and_names_the_missing(tmp_path):
   runs = table.read_runs(str(tmp_path / "runs"))
   text = table.table(table.summary(runs))
   assert ("| SAB + PMA | 1 | 0.2500 ± – | seed 0: 0.2500 [0.1755, 0.3430] "
-          "| 0.6037 ± 0.0075 | 40 | 1.00 |") in text
+          "| 0.1100 | 0.6037 ± 0.0075 | 40 | 1.00 |") in text
   assert "| rFF + Pooling | 0 | not run |" in text
   assert "| rFF + PMA | 0 | not run |" in text and "always 2" in text
   assert "difference" not in text  # no pair has a seed in common

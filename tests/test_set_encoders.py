@@ -2,6 +2,7 @@
 permutation invariance (PMA) and equivariance (SAB, ISAB); padding with a
 mask changes nothing; each with and without jit (chex variants)."""
 import itertools
+import types
 
 from absl.testing import parameterized
 import chex
@@ -135,13 +136,15 @@ class SetEncodersTest(chex.TestCase):
 
 def test_an_empty_set_leaves_the_others_and_the_gradient_finite():
   """A batch that holds a set with no present item (e.g. a padding row):
-  the other sets are unchanged and no NaN reaches the parameters."""
+  it pools to NaN, the other sets are unchanged and no NaN reaches the
+  parameters."""
   x = np.random.default_rng(5).normal(size=(2, 4, 6)).astype(np.float32)
   mask = np.array([[1, 1, 0, 0], [0, 0, 0, 0]], bool)
   p = params("sab", False)
   np.testing.assert_allclose(set_encoders.pooling(x, p, mask)[0],
                              set_encoders.pooling(x[:1, :2], p)[0],
                              rtol=1e-5, atol=1e-6)
+  assert np.isnan(np.asarray(set_encoders.pooling(x, p, mask)[1])).all()
   g = jax.grad(lambda p: set_encoders.pooling(x, p, mask)[0].sum())(p)
   chex.assert_tree_all_finite(g)
 
@@ -151,7 +154,78 @@ def test_an_empty_set_leaves_the_others_and_the_gradient_finite():
     (dict(block="mlp"), "block='mlp'"),
     (dict(seeds=0), "seeds=0"),
     (dict(depth=2), "unknown field"),
+    (dict(heads=True), "heads=True"),
+    (dict(layer_norm=1), "layer_norm=1"),
 ])
 def test_settings_are_checked(settings, match):
   with pytest.raises(ValueError, match=match):
     set_encoders.check_settings(settings, width=6)
+
+
+def _split_of(raw, item_group, space):
+  """A SplitView-like split: groups of items [I, D] by item_group [I], each
+  drawing its own image, group g of class g % 2."""
+  num_groups = item_group.max() + 1
+  groups = types.SimpleNamespace(
+      item_group=item_group, item_image=np.arange(len(item_group)),
+      group_class=np.arange(num_groups) % 2, num_groups=num_groups,
+      members=lambda g: np.flatnonzero(item_group == g))
+  data = types.SimpleNamespace(name="toy", groups=groups)
+  from grouprep.evaluators import common  # pylint: disable=g-import-not-at-top
+  return common.SplitView(data, raw, space)
+
+
+def test_item_to_group_repools_small_groups_and_skips_large_ones(
+    monkeypatch):
+  """With the Set Transformer, item -> group leaves each item out by
+  re-pooling its group without it (checked against pooling the group with
+  the item deleted); above MAX_REPOOLED_MEMBERS it is skipped, saying why."""
+  from grouprep import encoder as encoder_lib  # pylint: disable=g-import-not-at-top
+  from grouprep import losses  # pylint: disable=g-import-not-at-top
+  from grouprep import metrics  # pylint: disable=g-import-not-at-top
+  from grouprep.evaluators import item_to_group  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(6)
+  item_group = np.repeat(np.arange(6), [3, 4, 5, 3, 4, 5])
+  raw = rng.normal(size=(len(item_group), 8)).astype(np.float32)
+  p = set_encoders.init_pooling(jax.random.PRNGKey(1), 8, heads=2)
+  space = encoder_lib.Space("unit", True, "set_transformer", p)
+  split = _split_of(raw, item_group, space)
+  got = item_to_group.run_split(None, split, {})
+
+  def deleted(g):  # group g pooled without each member in turn, then unit
+    x = raw[item_group == g]
+    return np.stack([np.asarray(losses.l2_normalize(set_encoders.pooling(
+        np.delete(x, k, 0), p))) for k in range(len(x))])
+
+  want = metrics.item_to_group_accuracy(
+      split.items, item_group, np.arange(len(item_group)), split.group_emb,
+      split.labels, deleted)
+  assert got == {"item_to_group_accuracy": pytest.approx(want)}
+  np.testing.assert_allclose(
+      split.space.leave_out(split.pool_input[item_group == 2]), deleted(2),
+      rtol=1e-4, atol=1e-5)
+  monkeypatch.setattr(item_to_group, "MAX_REPOOLED_MEMBERS", 4)
+  got = item_to_group.run_split(None, split, {})
+  assert list(got) == ["item_to_group_skipped"]
+  assert "largest group holds 5" in got["item_to_group_skipped"]
+  from grouprep import report  # pylint: disable=g-import-not-at-top
+  assert ("| item_to_group_accuracy | skipped: pooling 'set_transformer'"
+          in "\n".join(report._split_lines("toy", got)))  # pylint: disable=protected-access
+
+
+def test_the_config_section_builds_the_pooling():
+  """config.loss.set_transformer reaches the pooling's initialiser: ISAB
+  blocks with layer norm and 3 seeds give a head holding them."""
+  from conftest import tiny_config  # pylint: disable=g-import-not-at-top
+  from grouprep import models  # pylint: disable=g-import-not-at-top
+  from grouprep import train  # pylint: disable=g-import-not-at-top
+  config = tiny_config("gg_set_transformer")
+  config.loss.set_transformer.update(block="isab", inducing_points=5,
+                                     layer_norm=True, seeds=3, num_blocks=1)
+  model = models.create_model(config.model)
+  state = train.create_train_state(config, model, (16, 16, 1), num_classes=9)
+  pool = state.params["head"]["pool"]
+  assert len(pool["blocks"]) == 1
+  assert pool["blocks"][0]["inducing"].shape[0] == 5
+  assert "ln0" in pool["blocks"][0]["to_inducing"]
+  assert pool["pma"]["seeds"].shape[0] == 3

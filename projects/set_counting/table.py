@@ -60,7 +60,8 @@ def summary(runs: dict) -> dict:
         row["seeds"][seed] = dict(
             test=metrics["test"], steps=metrics["step"],
             train_s=metrics["train_s"], wall_s=metrics["wall_s"],
-            floor_constant_count=metrics["floor_constant_count"])
+            floor_constant_count=metrics["floor_constant_count"],
+            floor_untrained=metrics.get("floor_untrained"))
     if row["seeds"]:
       row["accuracy"] = stats.mean_sd(
           [r["test"]["accuracy"] for r in row["seeds"].values()])
@@ -94,14 +95,15 @@ def _fmt_interval(lo, hi):
 
 def table(rows: dict) -> str:
   lines = ["| architecture | seeds | test accuracy, mean ± sd | each seed "
-           "[Wilson 95 % over its test sets] | paper | steps | train h a "
-           "run |", "|---|---|---|---|---|---|---|"]
+           "[Wilson 95 % over its test sets] | untrained | paper | steps | "
+           "train h a run |", "|---|---|---|---|---|---|---|---|"]
   floor = None
   for name in NAMES:
     r = rows[name]
     paper = f"{r['paper_accuracy']:.4f} ± {r['paper_pm']:.4f}"
     if not r["seeds"]:
-      lines.append(f"| {LABELS[name]} | 0 | not run | – | {paper} | – | – |")
+      lines.append(f"| {LABELS[name]} | 0 | not run | – | – | {paper} | – "
+                   f"| – |")
       continue
     runs = r["seeds"].values()
     acc = r["accuracy"]
@@ -112,14 +114,18 @@ def table(rows: dict) -> str:
         for s, x in r["seeds"].items())
     steps = sorted({x["steps"] for x in runs})
     hours = sum(x["train_s"] for x in runs) / len(runs) / 3600
+    untrained = [x["floor_untrained"]["accuracy"] for x in runs
+                 if x.get("floor_untrained")]
+    untrained = (f"{stats.mean_sd(untrained)['mean']:.4f}" if untrained
+                 else "–")
     lines.append(f"| {LABELS[name]} | {acc['n']} | {acc['mean']:.4f} ± {sd} "
-                 f"| {each} | {paper} | {', '.join(map(str, steps))} | "
-                 f"{hours:.2f} |")
+                 f"| {each} | {untrained} | {paper} | "
+                 f"{', '.join(map(str, steps))} | {hours:.2f} |")
     floor = floor or next(iter(runs))["floor_constant_count"]
   if floor:
     lines.append(f"| floor: always {floor['count']} (the validation sets' "
                  f"most frequent count) | – | {floor['accuracy']:.4f} | "
-                 f"{_fmt_interval(*floor['wilson95'])} | – | – | – |")
+                 f"{_fmt_interval(*floor['wilson95'])} | – | – | – | – |")
   diffs = differences(rows)
   if diffs:
     lines += ["", "| difference (paired by seed) | seeds | ours: mean "
@@ -191,8 +197,11 @@ def main(argv=None) -> int:
             "seed-to-seed spread). A difference between architectures is "
             "read only over >= 3 seeds, paired by seed, and called measured "
             "where its Benjamini-Hochberg q over the rows shown is below "
-            "0.05 (SPEC §5). Paper: its unique-counting table, mean ± the "
-            "figure it reports. Train h leaves out validation. See "
+            "0.05 (SPEC §5). Untrained: the same network at its "
+            "initialisation, mean over the seeds (a floor beside the "
+            "constant count). Paper: its unique-counting table as our issue "
+            "quotes it (unverified: the README), mean ± the figure it "
+            "reports. Train h leaves out validation. See "
             "projects/set_counting/README.md.\n\n" + text)
   train.write_json(os.path.join(args.out, "metrics.json"), rows)
   plot_curves(runs, os.path.join(args.out, "curves.png"))

@@ -312,13 +312,16 @@ def read_metrics(workdir: str) -> Optional[dict]:
 def final_metrics(config, workdir: str, state: TrainState, val: Sets,
                   test: Sets) -> dict:
   """metrics.json: the test sets' accuracy (read here, once) with its
-  Wilson interval, the final validation, the constant-count floor and the
-  run's time."""
+  Wilson interval, the final validation, the two floors (the constant
+  count; the same network at its initialisation) and the run's time."""
   last = read_log(workdir)[-1]
+  untrained = create_train_state(config, models.create_model(config.model))
   return {"name": config.name, "step": int(state.step),
           "test": evaluate(state, test, config.eval.batch_size),
           "val": evaluate(state, val, config.eval.batch_size),
           "floor_constant_count": constant_floor(val, test),
+          "floor_untrained": evaluate(untrained, test,
+                                      config.eval.batch_size),
           "train_s": last["train_s"], "wall_s": last["wall_s"],
           "rounding": "round(rate) == count; numpy's round (halves to even)",
           "config": config.to_dict()}
