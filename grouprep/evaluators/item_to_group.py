@@ -5,9 +5,10 @@ A pooling whose items interact (pooling.REPOOLS_PER_MEMBER: the Set
 Transformer) has no cheaper leave-one-out than re-running it once per
 member: O(M) passes of O(M^2) attention for a group of M. On a split whose
 largest group exceeds MAX_REPOOLED_MEMBERS such a pooling is skipped, with
-the reason in metrics.json (Omniglot's rotation groups hold 400 to 1,100
-drawings: tens of TFLOP, and 35 GB for one padded group of 1,024 at once),
-rather than run for hours or out of memory."""
+the reason in metrics.json, rather than run for hours or out of memory:
+the unseen alphabets' largest rotation group holds 940 drawings, and one
+group padded to 1,024 compiles to 35 GB of temporaries and 560 GFLOP for
+the default SAB pooling (XLA's memory and cost analysis)."""
 from grouprep import metrics
 from grouprep import pooling
 
