@@ -1,4 +1,4 @@
-"""Group-group InfoNCE with attention pooling (beyond the note; issue 31).
+"""Group-group InfoNCE with attention pooling (beyond the note).
 
 As gg_centroid, but a group's embedding is its attention pooling (a learned
 query over members embedded independently; configs/gi_attention.py): the

@@ -1,23 +1,15 @@
-"""Group-group InfoNCE on Set Transformer groups (beyond the note; issue 31).
+"""Group-group InfoNCE on Set Transformer groups (beyond the note).
 
-As gg_centroid, but the members of a group attend to each other before they
-are pooled: 2 SABs (4 heads, width D = 64) then a PMA with one seed
-(grouprep/set_encoders.py; Lee et al., ICML 2019). Every other pooling in
-grouprep pools items embedded independently; here an item's contribution
-depends on the other items of its group. Its settings are
-config.loss.set_transformer (block "sab" | "isab" with inducing_points,
-num_blocks, heads, seeds, layer_norm).
+gg_centroid's loss (seed eq. 2) on the groups of gi_set_transformer: the
+members of a group attend to each other (2 SABs) before a PMA pools them;
+configs/gi_set_transformer.py and docs/set_transformer.md say more.
 
 Command (from the repository root; rerun it to resume):
   TFDS_DATA_DIR=../shared/tensorflow_datasets \
   python -m grouprep.main --config=configs/gg_set_transformer.py --workdir=runs/gg_set_transformer
 Smoke: --config=configs/gg_set_transformer.py:smoke, about a minute end to end.
 
-Cost: a configuration of the note's study (question "interacting items",
-projects/group_note/comparisons.py), not yet run by it; a step costs what
-gi_centroid's does within what the shared CPU resolves
-(docs/set_transformer.md). Item -> group is skipped on Omniglot's large
-groups (docs/set_transformer.md#what-it-computes).
+Cost: as gi_set_transformer's.
 """
 from configs import gi_set_transformer
 

@@ -1,4 +1,4 @@
-"""Group-item InfoNCE on Set Transformer groups (beyond the note; issue 31).
+"""Group-item InfoNCE on Set Transformer groups (beyond the note).
 
 As gi_centroid, but the members of a group attend to each other before they
 are pooled: 2 SABs (4 heads, width D = 64) then a PMA with one seed
