@@ -227,7 +227,8 @@ def check_shapes(restored: Any, expected: Any, where: str, step: int,
             for p in sorted(set(got) | set(want)) if got.get(p) != want.get(p)]
     raise CheckpointError(
         f"The checkpoint at step {step} in {where} holds an encoder of other "
-        f"shapes than config.model builds ({'; '.join(diff[:3])}); {hint}.")
+        f"shapes than the config builds (config.model; a learned pooling's "
+        f"head: its config.loss section) ({'; '.join(diff[:3])}); {hint}.")
 
 
 # What a grouprep train state holds that evaluation and grouprep.load read.
