@@ -81,7 +81,9 @@ def differences(rows: dict) -> list:
     d = stats.paired_difference(acc(a), acc(b))
     out.append(dict(d, a=a, b=b, seeds=seeds,
                     paper=PAPER[a][0] - PAPER[b][0]))
-  for d, q in zip(out, stats.bh_qvalues([d["p"] for d in out])):
+  # The family: the testable rows (>= MIN_SEEDS seeds); the others get none.
+  p = [d["p"] if d["testable"] else float("nan") for d in out]
+  for d, q in zip(out, stats.bh_qvalues(p)):
     d["q"] = float(q)
     d["reading"] = (
         f"untested (n = {d['n']} < {stats.MIN_SEEDS})" if not d["testable"]
