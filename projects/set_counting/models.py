@@ -23,6 +23,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from grouprep import pooling
 from grouprep import set_encoders
 
 BLOCKS = ("rff", "sab")
@@ -54,12 +55,6 @@ class ConvEncoder(nn.Module):
     return x.reshape(lead + (self.dim,))
 
 
-def masked_mean(x, mask):
-  """The mean of the rows of x [..., M, D] where mask [..., M]. -> [..., D]"""
-  w = mask[..., None].astype(x.dtype)
-  return (x * w).sum(-2) / w.sum(-2)
-
-
 class SetCounter(nn.Module):
   """A padded set -> the Poisson rate of its number of distinct characters.
   block: 'rff' or 'sab'; pool: 'mean' or 'pma' (the module docstring)."""
@@ -89,7 +84,7 @@ class SetCounter(nn.Module):
           rng, self.dim, self.pma_heads, 1, self.layer_norm))
       z = set_encoders.pma(h, p, mask)[..., 0, :]
     else:
-      z = masked_mean(h, mask)
+      z = pooling.centroid(h, mask)  # the mean of the present drawings
     return jax.nn.softplus(nn.Dense(1, name="out")(z)[..., 0])
 
 
