@@ -4,6 +4,7 @@
   stats.mean_sd([0.43, 0.44, 0.44])          # {"mean", "sd", "n"}
   stats.paired_difference(a_by_seed, b_by_seed)  # a - b, paired by seed
   stats.bh_qvalues(p_values)                 # Benjamini-Hochberg q-values
+  stats.wilson_interval(successes, n)        # 95% interval of a proportion
 
 A difference is *testable* with at least MIN_SEEDS paired seeds and
 *measured* when it is testable and its interval excludes 0; otherwise the
@@ -71,3 +72,18 @@ def bh_qvalues(p_values: Sequence[float]) -> np.ndarray:
   scaled = p[order] * len(ok) / np.arange(1, len(ok) + 1)
   q[order] = np.minimum(1.0, np.minimum.accumulate(scaled[::-1])[::-1])
   return q
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.959964):
+  """The Wilson score interval (low, high) of a binomial proportion, 95 % by
+  default: the interval for one accuracy over n independent trials (e.g. n
+  test sets), which, unlike the normal approximation, stays inside [0, 1]
+  at 0 or n successes. (0, 1) for n = 0."""
+  if n == 0:
+    return (0.0, 1.0)
+  if not 0 <= successes <= n:
+    raise ValueError(f"successes={successes} is not in [0, n={n}]")
+  p = successes / n
+  centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+  half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+  return (max(0.0, centre - half), min(1.0, centre + half))

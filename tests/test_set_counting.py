@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import scipy.stats
 
+from grouprep import stats
 from grouprep.errors import CheckpointError
 from projects.set_counting import models
 from projects.set_counting import sampler
@@ -81,9 +82,9 @@ def test_accuracy_rounds_the_rate_and_wilson_is_the_textbook_interval():
   rate = jnp.array([2.49, 2.51, 0.7, 9.5])
   np.testing.assert_array_equal(
       train.correct(rate, jnp.array([2, 3, 1, 10])), [1, 1, 1, 1])
-  np.testing.assert_allclose(train.wilson_interval(50, 100),
+  np.testing.assert_allclose(stats.wilson_interval(50, 100),
                              (0.40383, 0.59617), atol=1e-5)
-  np.testing.assert_allclose(train.wilson_interval(0, 10), (0.0, 0.27753),
+  np.testing.assert_allclose(stats.wilson_interval(0, 10), (0.0, 0.27753),
                              atol=1e-5)
 
 
@@ -203,10 +204,10 @@ def _finished_run(path, correct, num_sets=100, steps=40):
   path.mkdir(parents=True)
   test = {"accuracy": correct / num_sets, "correct": correct,
           "num_sets": num_sets,
-          "wilson95": list(train.wilson_interval(correct, num_sets)),
+          "wilson95": list(stats.wilson_interval(correct, num_sets)),
           "nll": 2.0}
   floor = dict(test, count=2, accuracy=0.12, correct=12,
-               wilson95=list(train.wilson_interval(12, num_sets)))
+               wilson95=list(stats.wilson_interval(12, num_sets)))
   train.write_json(str(path / "metrics.json"), {
       "step": steps, "test": test, "train_s": 3600.0, "wall_s": 3700.0,
       "floor_constant_count": floor,

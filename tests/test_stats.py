@@ -72,3 +72,18 @@ def test_bh_qvalues_match_brute_force_and_scipy(seed):
   with_nan = np.r_[p, np.nan]
   q2 = stats.bh_qvalues(with_nan)
   assert np.isnan(q2[-1]) and q2[:-1] == pytest.approx(q, rel=1e-12)
+
+
+@pytest.mark.parametrize("successes,n", [(0, 10), (1, 10), (50, 100),
+                                         (3456, 10000), (10, 10), (7, 13)])
+def test_wilson_interval_is_scipys(successes, n):
+  from scipy import stats as sp  # pylint: disable=g-import-not-at-top
+  ci = sp.binomtest(successes, n).proportion_ci(0.95, method="wilson")
+  np.testing.assert_allclose(stats.wilson_interval(successes, n),
+                             (ci.low, ci.high), atol=1e-6)
+
+
+def test_wilson_interval_refuses_impossible_counts():
+  assert stats.wilson_interval(0, 0) == (0.0, 1.0)
+  with pytest.raises(ValueError, match="not in"):
+    stats.wilson_interval(11, 10)

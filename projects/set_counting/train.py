@@ -10,7 +10,6 @@ Batches are a pure function of (config.seed, step) (sampler.sample_sets), so
 a run resumed from a checkpoint trains on the batches it would have seen.
 """
 import json
-import math
 import os
 import time
 from typing import Any, Dict, Optional
@@ -25,6 +24,7 @@ from jax.scipy.special import gammaln
 from tqdm import tqdm
 
 from grouprep import checkpoints
+from grouprep import stats
 from grouprep.data import omniglot
 from projects.set_counting import models
 from projects.set_counting import sampler as sampler_lib
@@ -96,16 +96,6 @@ def correct(rate: jax.Array, counts: jax.Array) -> jax.Array:
   return (predicted_counts(rate) == counts).astype(jnp.float32)
 
 
-def wilson_interval(successes: int, n: int, z: float = 1.959964):
-  """The Wilson score interval of a binomial proportion (95 % by default)."""
-  if n == 0:
-    return (0.0, 1.0)
-  p = successes / n
-  centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-  half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-  return (centre - half, centre + half)
-
-
 # --------------------------------------------------------------------------
 # The state and the steps.
 # --------------------------------------------------------------------------
@@ -158,7 +148,7 @@ def evaluate(state: TrainState, sets: Sets, batch_size: int) -> dict:
       sums[k] += float(v)
   n, k = len(sets.counts), int(round(sums["correct"]))
   return {"accuracy": k / n, "correct": k, "num_sets": n,
-          "wilson95": list(wilson_interval(k, n)), "nll": sums["nll"] / n}
+          "wilson95": list(stats.wilson_interval(k, n)), "nll": sums["nll"] / n}
 
 
 def constant_floor(val: Sets, test: Sets) -> dict:
@@ -167,7 +157,7 @@ def constant_floor(val: Sets, test: Sets) -> dict:
   mode = int(np.bincount(val.counts).argmax())
   k, n = int((test.counts == mode).sum()), len(test.counts)
   return {"count": mode, "accuracy": k / n, "correct": k, "num_sets": n,
-          "wilson95": list(wilson_interval(k, n))}
+          "wilson95": list(stats.wilson_interval(k, n))}
 
 
 # --------------------------------------------------------------------------
