@@ -159,39 +159,47 @@ def read_rows(workdir):
 
 @pytest.mark.slow
 def test_smoke_config_resumes_exactly(tmp_path, monkeypatch):
-  """A run killed after its step-10 checkpoint (having logged step 15) and
-  run again ends where an uninterrupted run ends: same parameters, same
-  learning curve, same test metrics. A checkpoint of another config is
+  """A run killed after its step-10 checkpoint (having logged step 15), or
+  before its first checkpoint, and run again ends where an uninterrupted
+  run ends: same parameters, same learning curve, same test metrics. A checkpoint of another config is
   refused."""
   from projects.set_counting.configs import sab_pma
   config = sab_pma.get_config("smoke")
   pools = fake_pools(config.data.image_size)
   whole = train.train_and_evaluate(config, str(tmp_path / "whole"), pools)
 
-  real_step, calls = train.train_step, []
+  real_step = train.train_step
 
-  def crashing_step(*args):
-    calls.append(1)
-    if len(calls) == 17:
-      raise KeyboardInterrupt
-    return real_step(*args)
+  def killed_then_resumed(workdir, kill_at_call, logged_steps):
+    calls = []
 
-  monkeypatch.setattr(train, "train_step", crashing_step)
-  with pytest.raises(KeyboardInterrupt):
-    train.train_and_evaluate(config, str(tmp_path / "resumed"), pools)
-  assert [r["step"] for r in train.read_log(str(tmp_path / "resumed"))] == [
-      0, 5, 10, 15]
-  monkeypatch.setattr(train, "train_step", real_step)
-  resumed = train.train_and_evaluate(config, str(tmp_path / "resumed"), pools)
+    def crashing_step(*args):
+      calls.append(1)
+      if len(calls) == kill_at_call:
+        raise KeyboardInterrupt
+      return real_step(*args)
 
-  jax.tree.map(np.testing.assert_array_equal,
-               (whole.params, whole.batch_stats, whole.opt_state),
-               (resumed.params, resumed.batch_stats, resumed.opt_state))
-  assert read_rows(tmp_path / "whole") == read_rows(tmp_path / "resumed")
-  metrics = [json.load(open(tmp_path / d / "metrics.json"))
-             for d in ("whole", "resumed")]
-  assert metrics[0]["test"] == metrics[1]["test"]
-  assert metrics[0]["test"]["num_sets"] == config.data.num_test_sets
+    monkeypatch.setattr(train, "train_step", crashing_step)
+    with pytest.raises(KeyboardInterrupt):
+      train.train_and_evaluate(config, str(workdir), pools)
+    assert [r["step"] for r in train.read_log(str(workdir))] == logged_steps
+    monkeypatch.setattr(train, "train_step", real_step)
+    return train.train_and_evaluate(config, str(workdir), pools)
+
+  # After the step-10 checkpoint (step 15 logged), and before the first
+  # checkpoint (only the untrained step-0 row logged, which is written
+  # again, not twice).
+  for workdir, kill_at_call, logged in (("resumed", 17, [0, 5, 10, 15]),
+                                        ("early", 3, [0])):
+    resumed = killed_then_resumed(tmp_path / workdir, kill_at_call, logged)
+    jax.tree.map(np.testing.assert_array_equal,
+                 (whole.params, whole.batch_stats, whole.opt_state),
+                 (resumed.params, resumed.batch_stats, resumed.opt_state))
+    assert read_rows(tmp_path / "whole") == read_rows(tmp_path / workdir)
+    metrics = [json.load(open(tmp_path / d / "metrics.json"))
+               for d in ("whole", workdir)]
+    assert metrics[0]["test"] == metrics[1]["test"]
+    assert metrics[0]["test"]["num_sets"] == config.data.num_test_sets
 
   other = sab_pma.get_config("smoke")
   other.train.learning_rate = 1e-3

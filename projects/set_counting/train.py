@@ -245,7 +245,8 @@ def train(config, workdir: str, state: TrainState, pool, val: Sets,
   eval_every and at step 0), a checkpoint every checkpoint_every."""
   d, t = config.data, config.train
   start = int(state.step)
-  rows = truncate_log(workdir, start)
+  # A fresh run (no checkpoint) writes its step-0 row again, not twice.
+  rows = truncate_log(workdir, start if start > 0 else -1)
   train_s = rows[-1]["train_s"] if rows else 0.0
   wall_s = rows[-1]["wall_s"] if rows else 0.0
   if start == 0 and t.num_steps > 0:  # the untrained network: a floor
