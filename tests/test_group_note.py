@@ -511,6 +511,23 @@ def test_tuning_scores_every_grid_point_and_the_study_reads_its_choice(
   assert tune.run(names, 0, runs, 3, tiny_config, booby_trap) == []
 
 
+def test_the_study_refuses_seeds_its_settings_were_chosen_on(tmp_path):
+  """A sweep's winning run is the best of six on validation; the study
+  must train fresh seeds at its settings, not that run again."""
+  assert tune.TUNING_SEED not in (0, 1, 2)
+  chosen = {"gi_centroid": {"settings": {"train.learning_rate": 3e-4},
+                            "seed": 0},
+            "triplet": {"settings": {"loss.margin": 0.5}, "seed": 100}}
+  assert study.tuning_seed_overlap(chosen, [0, 1, 2]) == ["gi_centroid"]
+  assert study.tuning_seed_overlap(chosen, [1, 2, 100]) == ["triplet"]
+  path = tmp_path / "chosen.json"
+  path.write_text(json.dumps(chosen))
+  with pytest.raises(SystemExit) as e:
+    study.main(["--seeds=0,1,2", f"--tuning={path}", "--summary-only",
+                f"--out={tmp_path}", f"--runs={tmp_path / 'runs'}"])
+  assert e.value.code == 2
+
+
 def test_raw_pixels_are_evaluated_once_per_seed_and_shown_beside_untrained(
     tmp_path, fake_data, monkeypatch):
   from projects.group_note import docs

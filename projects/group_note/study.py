@@ -107,6 +107,14 @@ def chosen_settings(path: str = TUNING_CHOICE) -> Dict[str, Dict]:
     return json.load(f)
 
 
+def tuning_seed_overlap(chosen: Dict[str, Dict], seeds: Sequence[int]
+                        ) -> List[str]:
+  """The configurations whose settings were chosen on a run of one of
+  `seeds`: that run won its sweep on validation, so as a study run it
+  would carry the selection into the study's numbers."""
+  return sorted(n for n, c in chosen.items() if c.get("seed") in seeds)
+
+
 def apply_settings(config, settings: Dict[str, object]) -> None:
   """Sets each dotted field ("train.learning_rate") of config, which must
   exist (a misspelt field is an error, not a new field)."""
@@ -222,6 +230,13 @@ def main(argv=None) -> int:
   tuning = (os.path.join(args.out, "tuning", "chosen.json")
             if args.tuning is None else args.tuning)
   chosen = chosen_settings(tuning) if tuning else {}
+  overlap = tuning_seed_overlap({n: c for n, c in chosen.items()
+                                 if n in names}, seeds)
+  if overlap:
+    p.error(f"{tuning} chose the settings of {overlap} on a seed among "
+            f"--seeds={args.seeds}; the study needs seeds the tuning sweep "
+            "did not select on (tune's default seed is "
+            "projects.group_note.tune.TUNING_SEED)")
   if chosen:
     print(f"Settings chosen on validation ({tuning}): " + "; ".join(
         f"{n} {c['settings']}" for n, c in chosen.items() if n in names),
