@@ -123,6 +123,40 @@ def test_output_ignores_order_and_padding(name):
           a, b, rtol=2e-5, atol=2e-6), got, want)
 
 
+def test_rff_pooling_is_deepsets_with_a_nonlinear_decoder():
+  """rFF + Pooling against a NumPy composition of its parameters: per
+  drawing 2 x relu(Dense), the mean of the present drawings, then
+  decoder_layers x relu(Dense) (DeepSets' rho), Dense(1), softplus. PMA
+  has no decoder layers (its MAB holds its own rFF)."""
+  pool, _ = fake_pool()
+  sets = sampler.sample_sets(3, pool, 4)
+  model = tiny_model("rff_pooling")
+  variables = model.init(jax.random.PRNGKey(0), sets.images, sets.mask)
+  rate, state = model.apply(variables, sets.images, sets.mask,
+                            capture_intermediates=True, mutable=[
+                                "intermediates"])
+  p = jax.tree.map(lambda x: np.asarray(x, np.float64), variables["params"])
+  dense = lambda x, q: x @ q["kernel"] + q["bias"]
+  relu = lambda x: np.maximum(x, 0)
+  h = np.asarray(state["intermediates"]["conv"]["__call__"][0], np.float64)
+  for i in range(2):
+    h = relu(dense(h, p[f"rff_{i}"]))
+  m = sets.mask[..., None]
+  z = (h * m).sum(1) / m.sum(1)
+  assert config_layers("rff_pooling") == 2
+  for i in range(2):
+    z = relu(dense(z, p[f"decoder_{i}"]))
+  want = np.logaddexp(0, dense(z, p["out"])[:, 0])
+  np.testing.assert_allclose(rate, want, rtol=1e-5, atol=1e-6)
+  pma = tiny_model("rff_pma").init(jax.random.PRNGKey(0), sets.images,
+                                   sets.mask)
+  assert not any(k.startswith("decoder") for k in pma["params"])
+
+
+def config_layers(name):
+  return base.get_config(name, *ARCHS[name]).model.decoder_layers
+
+
 def test_create_model_names_the_wrong_field():
   config = base.get_config("x", "sab", "pma")
   config.model.block = "isab"
@@ -130,6 +164,9 @@ def test_create_model_names_the_wrong_field():
     models.create_model(config.model)
   config.model.update(block="sab", pma_heads=5)
   with pytest.raises(ValueError, match="config.model.pma_heads"):
+    models.create_model(config.model)
+  config.model.update(pma_heads=8, decoder_layers=-1)
+  with pytest.raises(ValueError, match="config.model.decoder_layers"):
     models.create_model(config.model)
 
 

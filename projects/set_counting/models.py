@@ -9,9 +9,17 @@ of distinct characters it holds:
                 then Dense(D)                                    [B, M, D]
   set encoder   rff: 2 x [Dense(D) -> ReLU], each drawing alone
                 sab: 2 x SAB(D, 4 heads), the drawings attend to each other
-  pooling       mean: the mean of the present drawings           [B, D]
+  pooling       mean: the mean of the present drawings, then
+                      2 x [Dense(D) -> ReLU] (DeepSets' rho)     [B, D]
                 pma:  PMA_1 (8 heads)
   output        Dense(1) -> softplus                             [B]
+
+Why the mean is followed by rFF layers: a linear read-out of a mean cannot
+count distinct characters (the mean does not even hold the set's size), so
+without them rFF + Pooling stays at the constant-count floor whatever it
+is trained for. DeepSets' rho(sum phi(x)) needs a nonlinear rho, and the
+Set Transformer's reference code decodes its mean-pooling baseline with
+hidden layers too; PMA keeps its own rFF after the attention (MAB).
 
 Padded slots (mask False) change nothing: BatchNorm's statistics are taken
 over the present drawings alone (flax's `mask=`), attention never looks at a
@@ -67,6 +75,7 @@ class SetCounter(nn.Module):
   heads: int = 4
   pma_heads: int = 8
   layer_norm: bool = False
+  decoder_layers: int = 2  # rFF layers after mean pooling
 
   @nn.compact
   def __call__(self, images, mask, train: bool = False):
@@ -85,6 +94,8 @@ class SetCounter(nn.Module):
       z = set_encoders.pma(h, p, mask)[..., 0, :]
     else:
       z = pooling.centroid(h, mask)  # the mean of the present drawings
+      for i in range(self.decoder_layers):
+        z = nn.relu(nn.Dense(self.dim, name=f"decoder_{i}")(z))
     return jax.nn.softplus(nn.Dense(1, name="out")(z)[..., 0])
 
 
@@ -95,6 +106,9 @@ def create_model(model_config) -> SetCounter:
     raise ValueError(f"config.model.block={m.block!r} is not one of {BLOCKS}.")
   if m.pool not in POOLS:
     raise ValueError(f"config.model.pool={m.pool!r} is not one of {POOLS}.")
+  if m.decoder_layers < 0:
+    raise ValueError(f"config.model.decoder_layers={m.decoder_layers} must "
+                     "be >= 0.")
   for field, heads in (("heads", m.heads), ("pma_heads", m.pma_heads)):
     if m.dim % heads:
       raise ValueError(f"config.model.{field}={heads} must divide "
@@ -102,4 +116,5 @@ def create_model(model_config) -> SetCounter:
   return SetCounter(block=m.block, pool=m.pool, dim=m.dim,
                     conv_width=m.conv_width, conv_blocks=m.conv_blocks,
                     num_blocks=m.num_blocks, heads=m.heads,
-                    pma_heads=m.pma_heads, layer_norm=m.layer_norm)
+                    pma_heads=m.pma_heads, layer_norm=m.layer_norm,
+                    decoder_layers=m.decoder_layers)
