@@ -192,7 +192,9 @@ def _leaves(d, prefix):
   return out
 
 
-def _check_identity(saved, config_dict, step, where, fields) -> None:
+def _check_identity(saved, config_dict, step, where, fields,
+                    added_later=None) -> None:
+  added_later = {**ADDED_LATER, **(added_later or {})}
   for field in fields:
     here = _leaves(lookup(config_dict, field), field)
     there = lookup(saved, field)
@@ -202,8 +204,8 @@ def _check_identity(saved, config_dict, step, where, fields) -> None:
         continue
       if leaf in there:
         old = there[leaf]
-      elif leaf in ADDED_LATER:
-        old = ADDED_LATER[leaf]
+      elif leaf in added_later:
+        old = added_later[leaf]
       elif isinstance(lookup(saved, leaf.rpartition(".")[0]), dict):
         continue  # a field newer than the checkpoint: it had the default then
       else:
@@ -293,16 +295,20 @@ def _restore_newest(mngr: ocp.CheckpointManager, abstract_state: Any,
 
 
 def restore_latest(mngr: ocp.CheckpointManager, abstract_state: Any,
-                   config_dict: dict,
-                   fields=IDENTITY_FIELDS) -> Tuple[Optional[int], Any]:
+                   config_dict: dict, fields=IDENTITY_FIELDS,
+                   added_later: Optional[dict] = None
+                   ) -> Tuple[Optional[int], Any]:
   """(step, state) of the newest readable checkpoint; (None, None) if none.
 
   A checkpoint of another configuration is an error. An unreadable one
   (truncated, corrupt) is skipped with a warning for the one before it.
+  added_later: {dotted field: the value a checkpoint written before the
+  field existed was trained under}, beside ADDED_LATER's (a caller's own
+  fields, e.g. a project's model settings).
   """
   step, _, state = _restore_newest(
       mngr, abstract_state, lambda saved, step: _check_identity(
-          saved, config_dict, step, mngr.directory, fields))
+          saved, config_dict, step, mngr.directory, fields, added_later))
   return step, state
 
 

@@ -511,7 +511,8 @@ def test_tuning_scores_every_grid_point_and_the_study_reads_its_choice(
   assert tune.run(names, 0, runs, 3, tiny_config, booby_trap) == []
 
 
-def test_the_study_refuses_seeds_its_settings_were_chosen_on(tmp_path):
+def test_the_study_refuses_seeds_its_settings_were_chosen_on(tmp_path,
+                                                            capsys):
   """A sweep's winning run is the best of six on validation; the study
   must train fresh seeds at its settings, not that run again."""
   assert tune.TUNING_SEED not in (0, 1, 2)
@@ -526,6 +527,7 @@ def test_the_study_refuses_seeds_its_settings_were_chosen_on(tmp_path):
     study.main(["--seeds=0,1,2", f"--tuning={path}", "--summary-only",
                 f"--out={tmp_path}", f"--runs={tmp_path / 'runs'}"])
   assert e.value.code == 2
+  assert "chose the settings of ['gi_centroid']" in capsys.readouterr().err
 
 
 def test_raw_pixels_are_evaluated_once_per_seed_and_shown_beside_untrained(

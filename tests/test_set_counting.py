@@ -127,7 +127,7 @@ def test_rff_pooling_is_deepsets_with_a_nonlinear_decoder():
   """rFF + Pooling against a NumPy composition of its parameters: per
   drawing 2 x relu(Dense), the mean of the present drawings, then
   decoder_layers x relu(Dense) (DeepSets' rho), Dense(1), softplus. PMA
-  has no decoder layers (its MAB holds its own rFF)."""
+  gets the same decoder: the pooling is all a row changes."""
   pool, _ = fake_pool()
   sets = sampler.sample_sets(3, pool, 4)
   model = tiny_model("rff_pooling")
@@ -148,9 +148,31 @@ def test_rff_pooling_is_deepsets_with_a_nonlinear_decoder():
     z = relu(dense(z, p[f"decoder_{i}"]))
   want = np.logaddexp(0, dense(z, p["out"])[:, 0])
   np.testing.assert_allclose(rate, want, rtol=1e-5, atol=1e-6)
-  pma = tiny_model("rff_pma").init(jax.random.PRNGKey(0), sets.images,
-                                   sets.mask)
-  assert not any(k.startswith("decoder") for k in pma["params"])
+  for name in ("rff_pma", "sab_pma", "sab_pooling"):
+    params = tiny_model(name).init(jax.random.PRNGKey(0), sets.images,
+                                   sets.mask)["params"]
+    assert {k for k in params if k.startswith("decoder")} == {
+        "decoder_0", "decoder_1"}, name
+    assert params["decoder_1"]["kernel"].shape == (16, 16)
+
+
+def test_a_checkpoint_from_before_the_decoder_is_refused(tmp_path):
+  """A run saved before model.decoder_layers existed had no decoder: its
+  checkpoint is refused by name, not restored into the wrong network."""
+  from grouprep import checkpoints
+  from projects.set_counting.configs import rff_pma
+  config = rff_pma.get_config("smoke")
+  config.model.update(dim=16, conv_width=8)
+  model = models.create_model(config.model)
+  state = jax.device_get(train.create_train_state(config, model))
+  old = config.to_dict()
+  del old["model"]["decoder_layers"]
+  mngr = checkpoints.manager(str(tmp_path), 2)
+  checkpoints.save(mngr, 10, state, old)
+  checkpoints.finish(mngr)
+  with pytest.raises(CheckpointError, match="decoder_layers=0 there, 2 here"):
+    train.restore_or_create(config, model, mngr)
+  mngr.close()
 
 
 def config_layers(name):

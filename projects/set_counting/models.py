@@ -9,17 +9,17 @@ of distinct characters it holds:
                 then Dense(D)                                    [B, M, D]
   set encoder   rff: 2 x [Dense(D) -> ReLU], each drawing alone
                 sab: 2 x SAB(D, 4 heads), the drawings attend to each other
-  pooling       mean: the mean of the present drawings, then
-                      2 x [Dense(D) -> ReLU] (DeepSets' rho)     [B, D]
+  pooling       mean: the mean of the present drawings           [B, D]
                 pma:  PMA_1 (8 heads)
+  decoder       2 x [Dense(D) -> ReLU], after either pooling     [B, D]
   output        Dense(1) -> softplus                             [B]
 
-Why the mean is followed by rFF layers: a linear read-out of a mean cannot
-count distinct characters (the mean does not even hold the set's size), so
-without them rFF + Pooling stays at the constant-count floor whatever it
-is trained for. DeepSets' rho(sum phi(x)) needs a nonlinear rho, and the
-Set Transformer's reference code decodes its mean-pooling baseline with
-hidden layers too; PMA keeps its own rFF after the attention (MAB).
+Why a decoder: when the drawings do not interact before pooling (rFF),
+a linear read-out of their mean cannot count distinct characters, so rFF
++ Pooling stayed at the constant-count floor (results/NOTES.md). DeepSets'
+rho(sum phi(x)) needs a nonlinear rho, and the paper decodes the Set
+Transformer's pooled seeds further (rFF(SAB(PMA_k(Z)))). Both poolings get
+the same decoder, so the pooling is the only thing a row changes.
 
 Padded slots (mask False) change nothing: BatchNorm's statistics are taken
 over the present drawings alone (flax's `mask=`), attention never looks at a
@@ -75,7 +75,7 @@ class SetCounter(nn.Module):
   heads: int = 4
   pma_heads: int = 8
   layer_norm: bool = False
-  decoder_layers: int = 2  # rFF layers after mean pooling
+  decoder_layers: int = 2  # rFF layers after the pooling
 
   @nn.compact
   def __call__(self, images, mask, train: bool = False):
@@ -94,8 +94,8 @@ class SetCounter(nn.Module):
       z = set_encoders.pma(h, p, mask)[..., 0, :]
     else:
       z = pooling.centroid(h, mask)  # the mean of the present drawings
-      for i in range(self.decoder_layers):
-        z = nn.relu(nn.Dense(self.dim, name=f"decoder_{i}")(z))
+    for i in range(self.decoder_layers):
+      z = nn.relu(nn.Dense(self.dim, name=f"decoder_{i}")(z))
     return jax.nn.softplus(nn.Dense(1, name="out")(z)[..., 0])
 
 

@@ -36,6 +36,9 @@ IDENTITY_FIELDS = (
     "name", "seed", "model", "data.image_size", "data.min_size",
     "data.max_size", "data.val_fraction", "data.split_seed",
     "train.batch_size", "train.learning_rate", "train.matmul_precision")
+# Model fields added after runs existed, with the value those runs had:
+# before model.decoder_layers, the pooled vector went straight to the rate.
+ADDED_LATER = {"model.decoder_layers": 0}
 LOG = "log.jsonl"
 METRICS = "metrics.json"
 
@@ -167,7 +170,8 @@ def restore_or_create(config, model, mngr) -> TrainState:
   """The latest checkpoint's state (of this config), else a fresh one."""
   state = create_train_state(config, model)
   step, restored = checkpoints.restore_latest(
-      mngr, state, config.to_dict(), fields=IDENTITY_FIELDS)
+      mngr, state, config.to_dict(), fields=IDENTITY_FIELDS,
+      added_later=ADDED_LATER)
   if restored is None:
     return state
   tqdm.write(f"Resumed from step {step} in {mngr.directory}.")

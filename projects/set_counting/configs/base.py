@@ -18,7 +18,7 @@ def get_config(name: str, block: str, pool: str, arg=None):
   config.model = ml_collections.ConfigDict(dict(
       block=block, pool=pool, dim=64, conv_width=64, conv_blocks=4,
       num_blocks=2, heads=4, pma_heads=8, layer_norm=False,
-      decoder_layers=2))  # after mean pooling only (models.py says why)
+      decoder_layers=2))  # after either pooling (models.py says why)
 
   config.data = ml_collections.ConfigDict(dict(
       image_size=28,  # the codebase's resolution; the paper's may differ

@@ -4,10 +4,10 @@
       --config=projects/set_counting/configs/sab_pma.py \\
       --workdir=runs/set_counting/sab_pma/seed0 --config.seed=0
 
-8000 steps take about 30 minutes on our 2-core CPU shared with another
-training run (217 ms a step measured for sab_pma, 212 for rff_pooling; the
-README has the command). `:smoke` ran end to end in 19 s there. What it
-reaches: the README's table (python -m projects.set_counting.table).
+8000 steps; each run records its own training time, in the README
+table's last column, beside what it reaches (python -m
+projects.set_counting.table). `:smoke` ran end to end in 19 s on the
+2-core CPU shared with another training run.
 """
 from projects.set_counting.configs import base
 
