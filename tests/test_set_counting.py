@@ -267,8 +267,13 @@ def test_smoke_config_resumes_exactly(tmp_path, monkeypatch):
   assert os.path.exists(tmp_path / "whole" / "checkpoints" / "20")
 
 
-def _finished_run(path, correct, num_sets=100, steps=40):
+def _finished_run(path, correct, num_sets=100, steps=40, **model):
+  """A finished run of the architecture path's parent names; `model`
+  overrides fields of its recorded model."""
   path.mkdir(parents=True)
+  name = path.parent.name
+  config = base.get_config(name, *ARCHS[name]).to_dict()
+  config["model"].update(model)
   test = {"accuracy": correct / num_sets, "correct": correct,
           "num_sets": num_sets,
           "wilson95": list(stats.wilson_interval(correct, num_sets)),
@@ -278,7 +283,7 @@ def _finished_run(path, correct, num_sets=100, steps=40):
   train.write_json(str(path / "metrics.json"), {
       "step": steps, "test": test, "train_s": 3600.0, "wall_s": 3700.0,
       "floor_constant_count": floor,
-      "floor_untrained": dict(test, accuracy=0.11)})
+      "floor_untrained": dict(test, accuracy=0.11), "config": config})
   for row in ({"step": 0, "val_accuracy": 0.1},
               {"step": steps, "val_accuracy": 0.2}):
     train.append_log(str(path), row)
@@ -288,7 +293,22 @@ def test_table_reads_finished_runs_and_names_the_missing(tmp_path):
   from projects.set_counting import table
   _finished_run(tmp_path / "runs" / "sab_pma" / "seed0", 25)
   (tmp_path / "runs" / "rff_pma" / "seed0").mkdir(parents=True)  # unfinished
+  # Another network than the config's: set aside, not counted.
+  _finished_run(tmp_path / "runs" / "sab_pma" / "seed1", 90, decoder_layers=0)
+  _finished_run(tmp_path / "runs" / "rff_pooling" / "seed0", 90, dim=32)
+  old = tmp_path / "runs" / "rff_pooling" / "seed0" / "metrics.json"
+  m = json.loads(old.read_text())
+  del m["config"]["model"]["dim"]
   runs = table.read_runs(str(tmp_path / "runs"))
+  assert runs["sab_pma"][1][0] is None and runs["rff_pooling"][0][0] is None
+  assert "decoder_layers=0 there, 2 here" in table.model_difference(
+      "sab_pma", json.loads((tmp_path / "runs" / "sab_pma" / "seed1" /
+                             "metrics.json").read_text()))
+  # A field the run predates takes ADDED_LATER's value.
+  del m["config"]["model"]["decoder_layers"]
+  m["config"]["model"]["dim"] = 64
+  assert table.model_difference("rff_pooling", m) == (
+      "model.decoder_layers=0 there, 2 here")
   text = table.table(table.summary(runs))
   assert ("| SAB + PMA | 1 | 0.2500 ± – | seed 0: 0.2500 [0.1755, 0.3430] "
           "| 0.1100 | 0.6037 ± 0.0075 | 40 | 1.00 |") in text

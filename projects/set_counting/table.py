@@ -11,6 +11,7 @@ finished is a row that says so.
 """
 import argparse
 import glob
+import importlib
 import math
 import os
 import sys
@@ -36,16 +37,37 @@ ORDERING = (("sab_pma", "sab_pooling"), ("sab_pooling", "rff_pma"),
 
 def read_runs(runs_dir: str) -> dict:
   """{name: {seed: (metrics.json or None, the learning curve's rows)}} of
-  every RUNS/NAME/seedS directory."""
+  every RUNS/NAME/seedS directory. A finished run whose network is not
+  configs/NAME.py's (another model section in its metrics.json's config)
+  is set aside, with a warning that says why: metrics None."""
   out = {}
   for name in NAMES:
     seeds = {}
     for path in glob.glob(os.path.join(runs_dir, name, "seed*")):
       tail = os.path.basename(path)[len("seed"):]
       if tail.isdigit() and os.path.isdir(path):
-        seeds[int(tail)] = (train.read_metrics(path), train.read_log(path))
+        metrics = train.read_metrics(path)
+        other = metrics and model_difference(name, metrics)
+        if other:
+          print(f"{path}: set aside, another network than "
+                f"configs/{name}.py's ({other}).", file=sys.stderr)
+          metrics = None
+        seeds[int(tail)] = (metrics, train.read_log(path))
     out[name] = dict(sorted(seeds.items()))
   return out
+
+
+def model_difference(name: str, metrics: dict) -> str:
+  """How the model a run's metrics.json records differs from configs/NAME.py's
+  ("" when it does not); a field the run predates has train.ADDED_LATER's
+  value."""
+  want = importlib.import_module(
+      f"projects.set_counting.configs.{name}").get_config().model.to_dict()
+  got = {k.split(".", 1)[1]: v for k, v in train.ADDED_LATER.items()
+         if k.startswith("model.")}
+  got.update(metrics.get("config", {}).get("model", {}))
+  return "; ".join(f"model.{k}={got.get(k)!r} there, {v!r} here"
+                   for k, v in sorted(want.items()) if got.get(k) != v)
 
 
 def summary(runs: dict) -> dict:
