@@ -227,6 +227,48 @@ def test_the_answer_claims_only_q_below_005_and_says_which_rule():
       metrics, {"gi_centroid": {}})
 
 
+def test_the_set_transformer_finding_follows_the_paired_rows():
+  """docs/set_transformer.md's block: before the study has run the set
+  transformers it says so; after, each "interacting items" pair reads
+  measured better / worse / no difference / untested as its rows do."""
+  from projects.group_note import comparisons  # pylint: disable=g-import-not-at-top
+  from projects.group_note import tables  # pylint: disable=g-import-not-at-top
+
+  def result(recall5, shot, lake):
+    unseen = {"distance": {"ratio": 2.0},
+              "disjoint_characters": {"size_curve": {
+                  "5": {"recall_at_1": {"mean": recall5}},
+                  "all": {"recall_at_1": {"mean": 0.85}}}},
+              "fewshot": {"20way_1shot": {"mean": shot}}}
+    return {"eval": {"unseen_alphabets": unseen, "lake_one_shot_error": lake},
+            "embedding_space": "unit", "step": 4}
+
+  names = sorted({n for q, a, b in comparisons.COMPARISONS
+                  if q == "interacting items" for n in (a, b)})
+  # gi_set_transformer: far better on recall@5 than everything, far worse
+  # on Lake's error, level on 20-way 1-shot (same values on every seed).
+  jitter = (0.0, 0.011, -0.009)
+  results = {n: {s: result(
+      (0.6 if n == "gi_set_transformer" else 0.3) + jitter[s] * (i + 1),
+      0.4 + jitter[(s + i) % 3],
+      (0.9 if n == "gi_set_transformer" else 0.6) + jitter[s])
+      for s in range(3)} for i, n in enumerate(names)}
+  text = tables.summary_tables(results, names,
+                               type("S", (), {"steps": 4, "eval_every": 0}))
+  rows = study_docs.read_paired(text["study_paired.md"])
+  metrics = json.loads(text["study_metrics.json"])
+  block = study_docs.interacting_items_block(metrics, rows)
+  line = next(l for l in block.splitlines()
+              if l.startswith("- **gi_set_transformer** against gi_centroid"))
+  assert "measurably better on recall@1 at 5 drawings +0.3" in line
+  assert "measurably worse on Lake's error +0.300" in line
+  assert "no difference measured on 20-way 1-shot at n = 3" in line
+  assert block.startswith("Scope: ") and block.count("\n- **") == 4
+  partial = {n: v for n, v in metrics.items() if n != "gg_attention"}
+  assert study_docs.interacting_items_block(partial, rows).startswith(
+      "Not measured yet: the study has no runs of gg_attention")
+
+
 def test_every_test_the_docs_cite_exists():
   """A test named in the README or docs/ (`test_...`) is defined in tests/
   (a trailing * matches a prefix)."""

@@ -7,7 +7,8 @@ study writes), so no page holds a study number the study did not write.
 
 Generated parts: README.md between `<!-- note-study -->` markers (the study's
 cost, its table and the answer to the note's question), docs/configs.md
-between `<!-- study-costs -->` markers, and the `Cost (the note's study ...)`
+between `<!-- study-costs -->` markers, docs/set_transformer.md between
+`<!-- interacting-items -->` markers (the set transformers' comparisons), and the `Cost (the note's study ...)`
 paragraph of each studied config's docstring (configs/NAME.py).
 """
 import argparse
@@ -17,7 +18,8 @@ import re
 import sys
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from projects.group_note.comparisons import (HEADLINE, NOTE_FOUR, RELATED,
+from projects.group_note.comparisons import (COMPARISONS, HEADLINE,
+                                             NOTE_FOUR, RELATED,
                                              VALIDATION_SPLIT,
                                              untrained_name)
 from projects.group_note.tables import _cell
@@ -456,6 +458,51 @@ def rewrite_docstring(source: str, paragraph: Optional[str],
   return COST_PARAGRAPH.sub(lambda _: _wrap(paragraph), source, count=1)
 
 
+INTERACTING = "interacting items"
+
+
+def interacting_items_block(metrics: Dict, rows: List[Dict],
+                            tuning: Optional[Dict] = None) -> str:
+  """docs/set_transformer.md's finding: each comparison of the question
+  "interacting items" (a set transformer against its centroid and its
+  attention configuration) on the metrics that discriminate, from the
+  paired rows: measured better or worse (n >= 3, q < 0.05 where the table
+  has q-values), no difference measured, or untested."""
+  pairs = [(a, b) for q, a, b in COMPARISONS if q == INTERACTING]
+  missing = sorted({n for pair in pairs for n in pair if n not in metrics})
+  if missing:
+    return (f"Not measured yet: the study has no runs of {_names(missing)} "
+            f"(`{STUDY_COMMAND}` trains them after the tuning sweep).\n")
+  lines = []
+  for a, b in pairs:
+    verdicts = {"better": [], "worse": [], "level": [], "untested": []}
+    for label in DISCRIMINATING:
+      diff = _diff_text(rows, a, b, label)
+      if beats(rows, a, b, label):
+        verdicts["better"].append(f"{SHORT[label]} {diff}")
+      elif beats(rows, b, a, label):
+        verdicts["worse"].append(f"{SHORT[label]} {diff}")
+      elif beats(rows, a, b, label) is None:
+        verdicts["untested"].append(SHORT[label])
+      else:
+        verdicts["level"].append(SHORT[label])
+    found = _row(rows, a, b, DISCRIMINATING[0])
+    n = found[0]["n"] if found else 0
+    parts = ([f"measurably better on {_names(verdicts['better'])}"]
+             if verdicts["better"] else []) + (
+        [f"measurably worse on {_names(verdicts['worse'])}"]
+        if verdicts["worse"] else []) + (
+        [f"no difference measured on {_names(verdicts['level'])} at n = {n}"]
+        if verdicts["level"] else []) + (
+        [f"untested on {_names(verdicts['untested'])} (n = {n} < 3)"]
+        if verdicts["untested"] else [])
+    lines.append(f"- **{a}** against {b}: " + "; ".join(parts) + ".")
+  return "\n".join(
+      [scope(metrics, tuning) + " Unseen alphabets; a − b paired by seed "
+       "(`results/study_paired.md`, question \"interacting items\"):", ""]
+      + lines) + "\n"
+
+
 def load_tuning(results: str = RESULTS) -> Optional[Dict]:
   """{name: {"settings": ...}} of the configurations the study trained at
   tuned settings (results/study_settings.json, which the study writes
@@ -477,6 +524,10 @@ def outputs(root: str = ROOT, results: str = RESULTS) -> Dict[str, str]:
   out[readme] = replace_block(open(readme).read(), "note-study",
                               note_study_block(metrics, rows, tuning),
                               readme)
+  set_transformer = os.path.join(root, "docs", "set_transformer.md")
+  out[set_transformer] = replace_block(
+      open(set_transformer).read(), "interacting-items",
+      interacting_items_block(metrics, rows, tuning), set_transformer)
   configs = os.path.join(root, "docs", "configs.md")
   out[configs] = replace_block(open(configs).read(), "study-costs",
                                costs_block(metrics), configs)
