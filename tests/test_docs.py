@@ -225,6 +225,12 @@ def test_the_answer_claims_only_q_below_005_and_says_which_rule():
       metrics, {n: {} for n in results})
   assert "1 of 6 configurations at the learning rate" in study_docs.scope(
       metrics, {"gi_centroid": {}})
+  # A sweep shorter than the study's runs is said; one as long is not.
+  swept = {n: {"steps": 2} for n in results}
+  assert "every method, swept at 2 steps a run (" in study_docs.scope(
+      metrics, swept)
+  assert "swept at" not in study_docs.scope(
+      metrics, {n: {"steps": 4} for n in results})
 
 
 def test_the_set_transformer_finding_follows_the_paired_rows():

@@ -60,15 +60,16 @@ def test_study_runs_each_seed_once_and_a_rerun_trains_nothing(
       in paired and "| 2 |" in paired
   assert "| training | gi_centroid | gi_centroid (untrained) | unseen ratio" \
       in paired
-  assert json.loads(first["study_settings.json"]) == {"steps": 4,
-                                                      "tuned": {}}
+  assert json.loads(first["study_settings.json"]) == {
+      "steps": 4, "tuned": {}, "tuning_steps": {}}
   from projects.group_note import docs
   assert docs.load_tuning(out) is None  # untuned: the docs say so
   study.write_outputs(runs, str(tmp_path / "tuned"), NAMES, [0, 1], SETTINGS,
-                      {"gi_centroid": {"settings": {"loss.temperature": 0.05}},
+                      {"gi_centroid": {"settings": {"loss.temperature": 0.05},
+                                       "steps": 2},
                        "smog": {"settings": {"loss.temperature": 0.05}}})
   assert docs.load_tuning(str(tmp_path / "tuned")) == {
-      "gi_centroid": {"settings": {"loss.temperature": 0.05}}}
+      "gi_centroid": {"settings": {"loss.temperature": 0.05}, "steps": 2}}
   agg = json.loads(first["study_metrics.json"])
   ratio = agg["gi_centroid"]["eval.unseen_alphabets.distance.ratio"]
   vals = [r["gi_centroid"][s]["eval"]["unseen_alphabets"]["distance"]["ratio"]
@@ -509,6 +510,12 @@ def test_tuning_scores_every_grid_point_and_the_study_reads_its_choice(
     raise AssertionError(f"retrained {config.name}")
 
   assert tune.run(names, 0, runs, 3, tiny_config, booby_trap) == []
+
+
+def test_the_sweep_runs_the_study_length_capped_at_max_steps():
+  assert tune.tuning_steps(1000) == 1000
+  assert tune.tuning_steps(tune.MAX_STEPS) == tune.MAX_STEPS == 2000
+  assert tune.tuning_steps(4000) == 2000
 
 
 def test_the_study_refuses_seeds_its_settings_were_chosen_on(tmp_path,

@@ -207,14 +207,18 @@ def scope(metrics: Dict, tuning: Optional[Dict] = None) -> str:
                   if "step" in v})
   model = {"conv4": "Conv-4"}.get(base.model.name, base.model.name)
   trained = trained_only(metrics)
+  swept = sorted({int(t["steps"]) for t in (tuning or {}).values()
+                  if t.get("steps")})
+  at = (f", swept at {'/'.join(map(str, swept))} steps a run"
+        if swept and swept != steps else "")
   if tuning and set(trained) <= set(tuning):
     budget = ("each configuration at the learning rate and key parameter "
               "its own validation sweep chose, the same budget for every "
-              "method (`results/tuning/`)")
+              f"method{at} (`results/tuning/`)")
   elif tuning:
     budget = (f"{len(set(trained) & set(tuning))} of {len(trained)} "
               "configurations at the learning rate and key parameter their "
-              "own validation sweeps chose, the same budget for each "
+              f"own validation sweeps chose, the same budget for each{at} "
               "(`results/tuning/`), the rest at the shared defaults")
   else:
     budget = (f"no method tuned: every configuration at the shared defaults "
@@ -511,8 +515,10 @@ def load_tuning(results: str = RESULTS) -> Optional[Dict]:
   if not os.path.exists(path):
     return None
   with open(path) as f:
-    tuned = json.load(f).get("tuned") or {}
-  return {n: {"settings": v} for n, v in tuned.items()} or None
+    written = json.load(f)
+  tuned, steps = written.get("tuned") or {}, written.get("tuning_steps", {})
+  return {n: {"settings": v, "steps": steps.get(n)}
+          for n, v in tuned.items()} or None
 
 
 def outputs(root: str = ROOT, results: str = RESULTS) -> Dict[str, str]:

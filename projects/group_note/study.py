@@ -175,7 +175,8 @@ def write_outputs(runs: str, out_dir: str, names: Sequence[str],
                   chosen: Optional[Dict[str, Dict]] = None) -> List[str]:
   """Every output of the study into out_dir, from the finished runs;
   study_settings.json says what they trained at (steps; each tuned
-  configuration's settings, {} when none was tuned), for the docs."""
+  configuration's settings, {} when none was tuned, and the step count
+  its sweep ran), for the docs."""
   from projects.group_note import pixels  # pylint: disable=g-import-not-at-top
   os.makedirs(out_dir, exist_ok=True)
   results = sweep.load_results(runs, names, seeds, settings.steps)
@@ -186,7 +187,10 @@ def write_outputs(runs: str, out_dir: str, names: Sequence[str],
   outputs["study_settings.json"] = json.dumps(
       {"steps": settings.steps,
        "tuned": {n: c["settings"] for n, c in sorted((chosen or {}).items())
-                 if n in results}}, indent=1, sort_keys=True) + "\n"
+                 if n in results},
+       "tuning_steps": {n: c["steps"] for n, c in sorted((chosen or {}).items())
+                        if n in results and "steps" in c}},
+      indent=1, sort_keys=True) + "\n"
   written = []
   for fname, text in outputs.items():
     path = os.path.join(out_dir, fname)
