@@ -512,6 +512,37 @@ def test_tuning_scores_every_grid_point_and_the_study_reads_its_choice(
   assert tune.run(names, 0, runs, 3, tiny_config, booby_trap) == []
 
 
+def test_progress_counts_each_stages_finished_runs(tmp_path, capsys):
+  from projects.group_note import progress  # pylint: disable=g-import-not-at-top
+  runs, out = tmp_path / "runs", tmp_path / "results"
+
+  def finish(wd, steps):
+    os.makedirs(wd)
+    with open(os.path.join(wd, "metrics.json"), "w") as f:
+      json.dump({"step": steps}, f)
+
+  finish(sweep.workdir(convergence.runs_dir(str(runs / "convergence"), 1000),
+                       "gi_centroid", 0), 1000)
+  finish(sweep.workdir(convergence.runs_dir(str(runs / "convergence"), 2000),
+                       "gi_centroid", 1), 1999)  # interrupted: not finished
+  job = tune.jobs(["triplet"])[0][0]
+  finish(sweep.workdir(str(runs / "tune" / job.split("/")[0]),
+                       job.split("/")[1], tune.TUNING_SEED), 2000)
+  finish(sweep.workdir(str(runs / "study"), "gg_centroid", 2), 2000)
+  finish(sweep.workdir(str(runs / "study"), "gg_centroid", 7), 2000)  # not a study seed
+  assert progress.main([f"--runs={runs}", f"--out={out}"]) == 0
+  conv, tuned, studied = capsys.readouterr().out.splitlines()
+  assert conv.startswith("convergence  1/36 runs (1000: 1/12, 2000: 0/12, "
+                         "4000: 0/12); about ")
+  n = len(comparisons.CONFIGS)
+  assert tuned.startswith(f"tune         1/{6 * n} runs (2000 steps, seed 100)")
+  assert tuned.endswith("waits for convergence's step count")
+  assert studied.startswith(f"study        1/{3 * n} runs (2000 steps")
+  left = lambda line: float(line.split("about ")[1].split(" h")[0])
+  assert left(tuned) == pytest.approx(round(tune.cost_hours(
+      comparisons.CONFIGS, 2000) * (6 * n - 1) / (6 * n), 1), abs=0.051)
+
+
 def test_the_sweep_runs_the_study_length_capped_at_max_steps():
   assert tune.tuning_steps(1000) == 1000
   assert tune.tuning_steps(tune.MAX_STEPS) == tune.MAX_STEPS == 2000

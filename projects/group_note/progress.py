@@ -1,0 +1,105 @@
+"""Where the study's three stages stand, and about how long each has left.
+
+  python -m projects.group_note.progress [--runs=runs] [--out=results]
+
+The stages run in order, each resuming its own runs:
+convergence (the step count), tune (each configuration's settings), study
+(the seeds at those settings). For each it prints the runs finished out of
+its default command's, and the hours left by that stage's own cost model
+(its SECONDS_PER_STEP and EVAL_SECONDS, measured on the 2-core CPU; an
+interrupted run counts as not started). A stage whose inputs are not
+chosen yet is costed at what it would run today (the step count 2000, the
+configs' defaults) and says what it waits for. Reads only: it trains
+nothing and writes nothing.
+"""
+import argparse
+import os
+import sys
+from typing import List, Sequence
+
+from grouprep import sweep
+from projects.group_note import convergence
+from projects.group_note import study
+from projects.group_note import tune
+from projects.group_note.comparisons import CONFIGS, NOTE_FOUR
+
+STUDY_SEEDS = (0, 1, 2)
+
+
+def _hours(steps_left: int, runs_left: int, seconds_per_step: float,
+           eval_seconds: float) -> float:
+  return (steps_left * seconds_per_step + runs_left * eval_seconds) / 3600
+
+
+def convergence_line(runs: str, out: str) -> str:
+  done, left_steps, left_runs, by_count = 0, 0, 0, []
+  for s in convergence.STEPS:
+    here = sum(sweep.finished(sweep.workdir(
+        convergence.runs_dir(os.path.join(runs, "convergence"), s), n, seed),
+        s) for n in NOTE_FOUR for seed in STUDY_SEEDS)
+    total = len(NOTE_FOUR) * len(STUDY_SEEDS)
+    by_count.append(f"{s}: {here}/{total}")
+    done += here
+    left_runs += total - here
+    left_steps += (total - here) * s
+  total = len(convergence.STEPS) * len(NOTE_FOUR) * len(STUDY_SEEDS)
+  chosen = os.path.exists(os.path.join(out, "convergence_schedules.json"))
+  hours = _hours(left_steps, left_runs, convergence.SECONDS_PER_STEP,
+                 convergence.EVAL_SECONDS)
+  return (f"convergence  {done}/{total} runs ({', '.join(by_count)}); "
+          f"about {hours:.1f} h left"
+          + (f"; chose {study.chosen_steps(os.path.join(out, 'convergence_schedules.json'))} steps"
+             if chosen else ""))
+
+
+def tune_line(runs: str, out: str) -> str:
+  steps = tune.tuning_steps(study.chosen_steps(
+      os.path.join(out, "convergence_schedules.json")))
+  jobs = tune.jobs(CONFIGS)
+  done = sum(sweep.finished(sweep.workdir(
+      os.path.join(runs, "tune", job.split("/")[0]), job.split("/", 1)[1],
+      tune.TUNING_SEED), steps) for job, _ in jobs)
+  left = len(jobs) - done
+  hours = _hours(left * steps, left, tune.SECONDS_PER_STEP, tune.EVAL_SECONDS)
+  waits = ("" if os.path.exists(os.path.join(out, "convergence_schedules.json"))
+           else "; waits for convergence's step count")
+  return (f"tune         {done}/{len(jobs)} runs ({steps} steps, seed "
+          f"{tune.TUNING_SEED}); about {hours:.1f} h left{waits}")
+
+
+def study_line(runs: str, out: str) -> str:
+  steps = study.chosen_steps(os.path.join(out, "convergence_schedules.json"))
+  chosen = study.chosen_settings(os.path.join(out, "tuning", "chosen.json"))
+  names = list(CONFIGS)
+  done = sum(sweep.finished(sweep.workdir(os.path.join(runs, "study"), n,
+                                          seed), steps)
+             for n in names for seed in STUDY_SEEDS)
+  total = len(names) * len(STUDY_SEEDS)
+  left = total - done
+  hours = _hours(left * steps, left, tune.SECONDS_PER_STEP, tune.EVAL_SECONDS)
+  untuned = [n for n in names if n not in chosen]
+  waits = (f"; waits for tune ({len(untuned)} of {len(names)} configurations "
+           "without chosen settings)" if untuned else "")
+  return (f"study        {done}/{total} runs ({steps} steps, seeds "
+          f"{','.join(map(str, STUDY_SEEDS))}); about {hours:.1f} h "
+          f"left{waits}")
+
+
+def lines(runs: str = "runs", out: str = "results") -> List[str]:
+  return [convergence_line(runs, out), tune_line(runs, out),
+          study_line(runs, out)]
+
+
+def main(argv: Sequence[str] = None) -> int:
+  p = argparse.ArgumentParser(
+      description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+  p.add_argument("--runs", default="runs",
+                 help="the folder holding convergence/, tune/ and study/")
+  p.add_argument("--out", default="results")
+  args = p.parse_args(argv)
+  print("\n".join(lines(args.runs, args.out)))
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
