@@ -3,7 +3,6 @@
 Each raises errors.ConfigError naming the field. Field-level checks are
 here; what a method cannot run is its own `Method.validate`.
 """
-import os
 
 import ml_collections
 
@@ -11,7 +10,6 @@ from grouprep import losses
 from grouprep import models
 from grouprep import platform
 from grouprep import pooling
-from grouprep.data import groups as groups_lib
 from grouprep.data import sampler
 from grouprep.data.sources import registry as sources
 from grouprep.errors import ConfigError
@@ -44,8 +42,6 @@ def validate(config: ml_collections.ConfigDict) -> None:
         f"config.loss.augment=True: loss.name={config.loss.name!r} already "
         "trains on random views of each image; leave loss.augment False.")
   _choice(config.model.name, models.MODELS, "model.name")
-  _choice(config.data.label_key, groups_lib.LABEL_KEYS, "data.label_key")
-  _choice(config.data.group_key, groups_lib.GROUP_KEYS, "data.group_key")
   _choice(config.data.get("on_device", "auto"), sampler.ON_DEVICE,
           "data.on_device")
   _choice(config.train.optimizer, ("adam", "sgd"), "train.optimizer")
@@ -66,10 +62,6 @@ def validate(config: ml_collections.ConfigDict) -> None:
                 if ev.scalars and not ev.missing(offers)]
     for name in config.eval.during_training:
       _choice(name, loggable, "eval.during_training")
-  # data_dir: TFDS may create it and prepare the dataset there.
-  if config.data.vinyals_dir and not os.path.exists(config.data.vinyals_dir):
-    raise ConfigError(f"config.data.vinyals_dir={config.data.vinyals_dir!r} "
-                      f"does not exist.")
   for field in ("data.classes_per_batch", "data.groups_per_class",
                 "data.items_per_group", "data.image_size", "model.width",
                 "train.num_steps", "train.checkpoint_every", "train.log_every",

@@ -87,6 +87,8 @@ class OmniglotSource(interface.Source):
           "dataset: set config.data.source='folder' or 'csv' (and "
           "config.data.path) instead.")
     self.choice("train_split", TRAIN_SPLITS)
+    self.choice("label_key", groups_lib.LABEL_KEYS)
+    self.choice("group_key", groups_lib.GROUP_KEYS)
     largest, why = self.largest_group()
     if largest and d.items_per_group > largest:
       raise ConfigError(

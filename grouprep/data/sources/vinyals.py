@@ -9,6 +9,7 @@ group per class. A recipe is chosen on val (the evaluation during training
 reads it); retrained on trainval, which holds val, its curve is logged on
 test, read after the choice.
 """
+import os
 from typing import Dict, List, Tuple
 
 import numpy as np
@@ -18,6 +19,7 @@ from grouprep.data import lake
 from grouprep.data import vinyals as vinyals_lists
 from grouprep.data.sources import interface
 from grouprep.data.sources import omniglot
+from grouprep.errors import ConfigError
 
 # data.train_split -> (the list it trains on, its evaluation splits, the
 # split the evaluation during training reads). A run on vinyals_train chooses
@@ -67,6 +69,10 @@ class VinyalsSource(omniglot.OmniglotSource):
 
   def validate(self) -> None:
     self.choice("train_split", TRAIN_SPLITS)
+    d = self.config
+    if d.vinyals_dir and not os.path.exists(d.vinyals_dir):
+      raise ConfigError(f"config.data.vinyals_dir={d.vinyals_dir!r} does "
+                        "not exist.")
     super().validate()
 
   def largest_group(self):
