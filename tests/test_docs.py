@@ -74,7 +74,8 @@ RUNNABLE_BY = {
 
 
 def test_study_numbers_are_the_studys_own():
-  """The README's study block, docs/configs.md's costs and the config
+  """The README's study block, docs/configs.md's costs, the set
+  transformers' finding in docs/set_transformer.md and the config
   docstrings' cost paragraphs are what results/ renders to
   (python -m projects.group_note.docs)."""
   assert study_docs.main(["--check"]) == 0
@@ -265,11 +266,26 @@ def test_the_set_transformer_finding_follows_the_paired_rows():
   metrics = json.loads(text["study_metrics.json"])
   block = study_docs.interacting_items_block(metrics, rows)
   line = next(l for l in block.splitlines()
-              if l.startswith("- **gi_set_transformer** against gi_centroid"))
-  assert "measurably better on recall@1 at 5 drawings +0.3" in line
-  assert "measurably worse on Lake's error +0.300" in line
-  assert "no difference measured on 20-way 1-shot at n = 3" in line
+              if l.startswith("- **gi_set_transformer** − gi_centroid"))
+  assert "recall@1 at 5 drawings: measurably better, +0.3" in line
+  assert "Lake's error: measurably worse, +0.300 [0.300, 0.300]" in line
+  assert "20-way 1-shot: no difference measured at n = 3 (" in line
   assert block.startswith("Scope: ") and block.count("\n- **") == 4
+  assert "Benjamini–Hochberg q-value below 0.05" in block
+  # A row stored the other way round (b − a) reads as a − b.
+  flipped = [dict(r, a=r["b"], b=r["a"], mean=-r["mean"], low=-r["high"],
+                  high=-r["low"]) for r in rows]
+  assert study_docs.interacting_items_block(metrics, flipped) == block
+  # Fewer than 3 seeds: untested, whatever the interval; a metric with no
+  # paired row: not compared; a table without q-values: its rule is said.
+  two = [dict(r, n=2) for r in rows if r["metric"] != "Lake error"]
+  line = next(l for l in study_docs.interacting_items_block(
+      metrics, two).splitlines() if l.startswith("- **gi_set_transformer**"))
+  assert "recall@1 at 5 drawings: untested (n = 2 < 3)" in line
+  assert "Lake's error: not compared (no paired seed" in line
+  old = [dict(r, p=None, q=None) for r in rows]
+  assert "no multiplicity control" in study_docs.interacting_items_block(
+      metrics, old)
   partial = {n: v for n, v in metrics.items() if n != "gg_attention"}
   assert study_docs.interacting_items_block(partial, rows).startswith(
       "Not measured yet: the study has no runs of gg_attention")

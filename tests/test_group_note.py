@@ -51,6 +51,7 @@ def test_study_runs_each_seed_once_and_a_rerun_trains_nothing(
   assert "| gi_centroid | 2 | unit |" in summary
   assert "| gg_centroid | 2 | unit |" in summary
   assert "| gi_centroid (untrained) | 2 | unit |" in summary
+  assert "Tuning: none;" in summary
   for section in ("## The note's question", "## Findings",
                   "## Convergence (validation split: held-out characters), "
                   "steps 2 → 4"):
@@ -541,6 +542,30 @@ def test_progress_counts_each_stages_finished_runs(tmp_path, capsys):
   left = lambda line: float(line.split("about ")[1].split(" h")[0])
   assert left(tuned) == pytest.approx(round(tune.cost_hours(
       comparisons.CONFIGS, 2000) * (6 * n - 1) / (6 * n), 1), abs=0.051)
+  # Once convergence has chosen 4000: the sweep stays at 2000, the study
+  # runs 4000 (its 2000-step run no longer counts).
+  os.makedirs(out)
+  with open(out / "convergence_schedules.json", "w") as f:
+    json.dump({"chosen_steps": 4000}, f)
+  progress.main([f"--runs={runs}", f"--out={out}"])
+  conv, tuned, studied = capsys.readouterr().out.splitlines()
+  assert conv.endswith("; chose 4000 steps")
+  assert tuned.startswith(f"tune         1/{6 * n} runs (2000 steps")
+  assert "waits" not in tuned
+  assert studied.startswith(f"study        0/{3 * n} runs (4000 steps")
+
+
+def test_summary_says_what_was_tuned_and_at_what_length():
+  names = ["gi_centroid", "smog"]
+  assert tables.tuning_sentence(None, names, 4000).startswith(
+      "Tuning: none; every configuration at its configs/NAME.py settings")
+  both = {n: {"settings": {}, "steps": 2000} for n in names}
+  text = tables.tuning_sentence(both, names, 4000)
+  assert text.startswith("Tuning: every configuration at the settings")
+  assert "sweeps ran 2000 steps a run against the study's 4000" in text
+  assert "against" not in tables.tuning_sentence(both, names, 2000)
+  assert "1 of 2 configurations (gi_centroid;" in tables.tuning_sentence(
+      {"gi_centroid": both["gi_centroid"]}, names, 2000)
 
 
 def test_the_sweep_runs_the_study_length_capped_at_max_steps():

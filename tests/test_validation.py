@@ -53,6 +53,13 @@ def _set(config, dotted, value):
     ("gi_centroid", {"data.label_key": "character", "data.items_per_group": 21},
      "data.items_per_group"),
     ("protonet", {"data.items_per_group": 21}, "data.items_per_group"),
+    # What a class and a group are, checked by the source that reads them
+    # (Omniglot, and the Vinyals split through it); the lists' folder too.
+    ("gi_centroid", {"data.label_key": "font"}, "data.label_key"),
+    ("gi_centroid", {"data.group_key": "colour"}, "data.group_key"),
+    ("protonet", {"data.group_key": "colour"}, "data.group_key"),
+    ("protonet", {"data.vinyals_dir": "/nonexistent/vinyals"},
+     "data.vinyals_dir"),
     # Omniglot's images have one stroke convention; "bright" would only
     # mislead grouprep.load's default.
     ("gi_centroid", {"data.strokes": "bright"}, "data.strokes"),

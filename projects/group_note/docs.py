@@ -479,32 +479,33 @@ def interacting_items_block(metrics: Dict, rows: List[Dict],
             f"(`{STUDY_COMMAND}` trains them after the tuning sweep).\n")
   lines = []
   for a, b in pairs:
-    verdicts = {"better": [], "worse": [], "level": [], "untested": []}
+    parts = []
     for label in DISCRIMINATING:
-      diff = _diff_text(rows, a, b, label)
-      if beats(rows, a, b, label):
-        verdicts["better"].append(f"{SHORT[label]} {diff}")
+      found = _row(rows, a, b, label)
+      if found is None:  # no seed with a finite value for both
+        parts.append(f"{SHORT[label]}: not compared (no paired seed with "
+                     "both values)")
+        continue
+      n = found[0]["n"]
+      if n < 3:
+        verdict = f"untested (n = {n} < 3)"
+      elif beats(rows, a, b, label):
+        verdict = f"measurably better, {_diff_text(rows, a, b, label)}"
       elif beats(rows, b, a, label):
-        verdicts["worse"].append(f"{SHORT[label]} {diff}")
-      elif beats(rows, a, b, label) is None:
-        verdicts["untested"].append(SHORT[label])
+        verdict = f"measurably worse, {_diff_text(rows, a, b, label)}"
       else:
-        verdicts["level"].append(SHORT[label])
-    found = _row(rows, a, b, DISCRIMINATING[0])
-    n = found[0]["n"] if found else 0
-    parts = ([f"measurably better on {_names(verdicts['better'])}"]
-             if verdicts["better"] else []) + (
-        [f"measurably worse on {_names(verdicts['worse'])}"]
-        if verdicts["worse"] else []) + (
-        [f"no difference measured on {_names(verdicts['level'])} at n = {n}"]
-        if verdicts["level"] else []) + (
-        [f"untested on {_names(verdicts['untested'])} (n = {n} < 3)"]
-        if verdicts["untested"] else [])
-    lines.append(f"- **{a}** against {b}: " + "; ".join(parts) + ".")
+        verdict = (f"no difference measured at n = {n} "
+                   f"({_diff_text(rows, a, b, label)})")
+      parts.append(f"{SHORT[label]}: {verdict}")
+    lines.append(f"- **{a}** − {b}: " + "; ".join(parts) + ".")
+  rule = ("measured: n ≥ 3 seeds and a Benjamini–Hochberg q-value below "
+          "0.05 over the study's paired table" if has_qvalues(rows) else
+          "measured: n ≥ 3 seeds and a 95% interval excluding 0, with no "
+          "multiplicity control (the paired table predates q-values)")
   return "\n".join(
       [scope(metrics, tuning) + " Unseen alphabets; a − b paired by seed "
-       "(`results/study_paired.md`, question \"interacting items\"):", ""]
-      + lines) + "\n"
+       "(`results/study_paired.md`, question \"interacting items\"; "
+       f"{rule}):", ""] + lines) + "\n"
 
 
 def load_tuning(results: str = RESULTS) -> Optional[Dict]:

@@ -5,9 +5,10 @@
 The stages run in order, each resuming its own runs:
 convergence (the step count), tune (each configuration's settings), study
 (the seeds at those settings). For each it prints the runs finished out of
-its default command's, and the hours left by that stage's own cost model
-(its SECONDS_PER_STEP and EVAL_SECONDS, measured on the 2-core CPU; an
-interrupted run counts as not started). A stage whose inputs are not
+its default command's, and the hours left by a cost model measured on the
+2-core CPU (convergence's SECONDS_PER_STEP and EVAL_SECONDS; tune's for
+tune and the study, which leaves out the note's four's evaluations during
+training; an interrupted run counts as not started). A stage whose inputs are not
 chosen yet is costed at what it would run today (the step count 2000, the
 configs' defaults) and says what it waits for. Reads only: it trains
 nothing and writes nothing.

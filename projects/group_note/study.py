@@ -183,7 +183,7 @@ def write_outputs(runs: str, out_dir: str, names: Sequence[str],
   curves = tables.convergence_curves(runs, names, seeds, settings.steps)
   baselines = {pixels.PIXELS: pixels.load(runs, seeds)}
   outputs = tables.summary_tables(results, names, settings, curves,
-                                 baselines)
+                                 baselines, chosen)
   outputs["study_settings.json"] = json.dumps(
       {"steps": settings.steps,
        "tuned": {n: c["settings"] for n, c in sorted((chosen or {}).items())

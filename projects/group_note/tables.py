@@ -63,9 +63,32 @@ def _cell(stat: Dict, digits: int) -> str:
   return f"{_fmt(stat['mean'], digits)} ± {_fmt(stat['sd'], digits)}"
 
 
+def tuning_sentence(tuning: Optional[Dict[str, Dict]], names: Sequence[str],
+                    steps: int) -> str:
+  """Which of `names` were trained at tuned settings, and at what length
+  their sweeps ran; untuned, that every ranking holds for the defaults."""
+  tuned = [n for n in names if n in (tuning or {})]
+  if not tuned:
+    return ("Tuning: none; every configuration at its configs/NAME.py "
+            "settings, so every ranking holds for those settings only.")
+  swept = sorted({int(tuning[n]["steps"]) for n in tuned
+                  if tuning[n].get("steps")})
+  length = (f"; the sweeps ran {'/'.join(map(str, swept))} steps a run"
+            + (f" against the study's {steps}, so a setting chosen there "
+               "may not be the best at this length"
+               if any(x != steps for x in swept) else "")
+            if swept else "")
+  which = ("every configuration" if len(tuned) == len(names) else
+           f"{len(tuned)} of {len(names)} configurations ({', '.join(tuned)}; "
+           "the rest at their configs/NAME.py settings)")
+  return (f"Tuning: {which} at the settings its own validation sweep chose, "
+          f"the same budget for each (results/tuning/){length}.")
+
+
 def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
                    settings, curves: Optional[Dict] = None,
-                   baselines: Optional[Dict[str, Dict[int, Dict]]] = None
+                   baselines: Optional[Dict[str, Dict[int, Dict]]] = None,
+                   tuning: Optional[Dict[str, Dict]] = None
                    ) -> Dict[str, str]:
   """{"summary.md": ..., "study_per_seed.md": ..., "study_paired.md": ...,
   "study_metrics.json": ...}: the study's text outputs, a pure function of
@@ -73,7 +96,10 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
   summary.md's convergence section). settings: the study's Settings (steps,
   eval_every). baselines: {row name: {seed: metrics}} of encoders that are
   not trained (raw pixels, projects.group_note.pixels): a row each in
-  summary.md and study_metrics.json, beside the untrained encoders."""
+  summary.md and study_metrics.json, beside the untrained encoders.
+  tuning: {name: {"settings", "steps"}} of the configurations trained at
+  the settings their validation sweep chose (summary.md says which, and
+  how long the sweep's runs were)."""
   baselines = {n: b for n, b in (baselines or {}).items() if b}
   cols = [(label, paths, fmt) for label, paths, fmt in report.KEY_METRICS
           if not (isinstance(paths, str) and paths.startswith("/"))]
@@ -109,7 +135,7 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
       "same-label pairs within Theorem 1's bound) is a column only where "
       "some run's is below 1" + (
           "." if show_holds else ": here every run's is 1, so it is left "
-          "out."), "",
+          "out."), "", tuning_sentence(tuning, present, settings.steps), "",
       "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
   per_seed = ["# grouprep: the study, seed by seed", "",
               "| " + " | ".join(["config", "seed"] + head[3:]) + " |",

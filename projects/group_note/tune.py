@@ -21,9 +21,13 @@ score (a diverged run) ranks last.
 Why the cap, fixed before the convergence runs had chosen: at 4000 steps
 the sweep would take ~38 h of this CPU against ~20 h at 2000
 (cost_hours). Every method is swept at the same length, so the budget
-stays equal; what it costs is that a learning rate chosen at 2000 steps
-may not be the best at 4000 (grid points are a factor 3 apart), and the
-docs' scope sentence says at which length the sweep ran.
+stays equal; what it costs is that a setting chosen at 2000 steps may
+not be the best at 4000, and not by the same amount for every method: the
+learning rate goes with the schedule's length (grid points are a factor 3
+apart), SMoG's momentum β with the number of updates. The docs' scope
+sentence and results/summary.md say at which length the sweep ran. If
+convergence chooses 4000, a check worth its cost: the note's four's two
+best grid points rerun at 4000, to see whether the choice changes.
 
 Cost (defaults): 19 configurations × 6 settings = 114 runs × 2000 steps =
 228,000 steps; on the 2-core CPU at ~0.29 s a step (256-image batches) plus
