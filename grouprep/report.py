@@ -431,14 +431,21 @@ def write_run_report(workdir: str, result: Dict, split) -> None:
            f"device(s).", ""]
   labelled = [s for s in evaluated_splits(result["eval"])
               if "num_labels" in result["eval"][s]]
-  lines.append(metrics_table([(result["config"], result, {}),
-                              ("untrained encoder", untrained_row(result),
-                               {})],
-                             columns=(label_metrics(labelled[0]) if labelled
-                                      else KEY_METRICS)))
+  columns = label_metrics(labelled[0]) if labelled else KEY_METRICS
+  table_rows = [(result["config"], result, {}),
+                ("untrained encoder", untrained_row(result), {})]
+  # A recipe run that read only another split (vinyals_val) has no cell
+  # here but its space and device count: its numbers are in that split's
+  # section below, so say so instead of a table of dashes.
+  has_cells = any(lookup(r, paths)[0] is not None
+                  for _, r, _ in table_rows for _, paths, _ in columns[2:])
   skipped = result.get("skipped_evaluators", {})
-  if labelled:
-    lines += ["", f"On {labelled[0]}, the held-out labels in their own "
+  if not has_cells:
+    lines.append("Evaluated on " + ", ".join(
+        evaluated_splits(result["eval"])) + " alone: its numbers are in "
+        "the section(s) below.")
+  elif labelled:
+    lines += [metrics_table(table_rows, columns=columns), "", f"On {labelled[0]}, the held-out labels in their own "
               "groups: ratio = mean different-label / mean same-label "
               "distance between group embeddings; group retrieval (same "
               "label = relevant); item -> group (nearest group embedding, "
@@ -448,7 +455,8 @@ def write_run_report(workdir: str, result: Dict, split) -> None:
                                           skipped.items()) + "."
                  if skipped else "")]
   else:
-    lines += ["", "ratio = mean different-alphabet / mean same-alphabet "
+    lines += [metrics_table(table_rows, columns=columns), "",
+              "ratio = mean different-alphabet / mean same-alphabet "
               "distance between group embeddings. rot: the note's groups "
               "(an alphabet's rotated copies, which share their drawings); "
               "dc: groups of disjoint character sets (upright drawings, no "

@@ -224,3 +224,6 @@ def test_a_recipe_run_reads_val_alone(tmp_path, fake_vinyals):
   assert "lake" in m["skipped_evaluators"]
   report = open(os.path.join(workdir, "report.md")).read()
   assert "## vinyals_val" in report and "embeddings.png" not in report
+  # No Omniglot table of dashes: the report points at vinyals_val instead.
+  assert "| config |" not in report
+  assert "Evaluated on vinyals_val alone" in report
