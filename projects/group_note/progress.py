@@ -27,6 +27,11 @@ from projects.group_note.comparisons import CONFIGS, NOTE_FOUR
 STUDY_SEEDS = (0, 1, 2)
 
 
+def _schedules(out: str) -> str:
+  """Where convergence writes the step count it chose."""
+  return os.path.join(out, "convergence_schedules.json")
+
+
 def _hours(steps_left: int, runs_left: int, seconds_per_step: float,
            eval_seconds: float) -> float:
   return (steps_left * seconds_per_step + runs_left * eval_seconds) / 3600
@@ -44,32 +49,31 @@ def convergence_line(runs: str, out: str) -> str:
     left_runs += total - here
     left_steps += (total - here) * s
   total = len(convergence.STEPS) * len(NOTE_FOUR) * len(STUDY_SEEDS)
-  chosen = os.path.exists(os.path.join(out, "convergence_schedules.json"))
+  chosen = os.path.exists(_schedules(out))
   hours = _hours(left_steps, left_runs, convergence.SECONDS_PER_STEP,
                  convergence.EVAL_SECONDS)
   return (f"convergence  {done}/{total} runs ({', '.join(by_count)}); "
           f"about {hours:.1f} h left"
-          + (f"; chose {study.chosen_steps(os.path.join(out, 'convergence_schedules.json'))} steps"
+          + (f"; chose {study.chosen_steps(_schedules(out))} steps"
              if chosen else ""))
 
 
 def tune_line(runs: str, out: str) -> str:
-  steps = tune.tuning_steps(study.chosen_steps(
-      os.path.join(out, "convergence_schedules.json")))
+  steps = tune.tuning_steps(study.chosen_steps(_schedules(out)))
   jobs = tune.jobs(CONFIGS)
   done = sum(sweep.finished(sweep.workdir(
       os.path.join(runs, "tune", job.split("/")[0]), job.split("/", 1)[1],
       tune.TUNING_SEED), steps) for job, _ in jobs)
   left = len(jobs) - done
   hours = _hours(left * steps, left, tune.SECONDS_PER_STEP, tune.EVAL_SECONDS)
-  waits = ("" if os.path.exists(os.path.join(out, "convergence_schedules.json"))
+  waits = ("" if os.path.exists(_schedules(out))
            else "; waits for convergence's step count")
   return (f"tune         {done}/{len(jobs)} runs ({steps} steps, seed "
           f"{tune.TUNING_SEED}); about {hours:.1f} h left{waits}")
 
 
 def study_line(runs: str, out: str) -> str:
-  steps = study.chosen_steps(os.path.join(out, "convergence_schedules.json"))
+  steps = study.chosen_steps(_schedules(out))
   chosen = study.chosen_settings(os.path.join(out, "tuning", "chosen.json"))
   names = list(CONFIGS)
   done = sum(sweep.finished(sweep.workdir(os.path.join(runs, "study"), n,
