@@ -1,18 +1,28 @@
 #!/usr/bin/env bash
-# The note's study: every alphabet-trained configuration for seeds 0, 1, 2 at
-# the study's step count (python -m projects.group_note.study;
-# runs/study/NAME/seedS), resuming whatever was interrupted and skipping what
-# is finished, then results/summary.md, the per-seed and paired tables and
-# the plots; then ProtoNet on the Vinyals split (hours on a 2-core CPU; one
-# seed each; rerun to resume): its recipe on vinyals_train reading Vinyals
-# val alone, then the reported run (`:final`, a fresh seed on trainval,
-# Vinyals test read once at its end), reported in results/protonet/. Extra
+# The note's whole study, in the order each stage needs the one before
+# (projects/group_note/README.md says why each exists; every stage resumes
+# its own runs and skips finished ones, so rerun this to continue):
+#   1. convergence: the note's four at 1000, 2000, 4000 steps, 3 seeds,
+#      each its own schedule -> results/convergence_schedules.json;
+#   2. tune: every configuration's learning rate x key parameter on
+#      validation, seed 100 -> results/tuning/chosen.json;
+#   3. study: every configuration at its chosen settings, seeds 0, 1, 2
+#      -> results/summary.md, study_*.md, plots;
+#   4. docs: README, docs/ and config docstrings from results/;
+#   5. ProtoNet on the Vinyals split: its recipe on vinyals_train reading
+#      Vinyals val alone, then the reported run (`:final`, a fresh seed on
+#      trainval, Vinyals test read once at its end) -> results/protonet/.
+# `python -m projects.group_note.progress` prints the runs left per stage
+# and the hours they cost on a 2-core CPU (tens of hours in all). Extra
 # arguments go to the study, e.g.
-#   bash run.sh --seeds=0 --configs=gi_centroid,gg_centroid
+#   bash run.sh --configs=gi_centroid,gg_centroid
 set -euo pipefail
 cd "$(dirname "$0")"
 export TFDS_DATA_DIR="${TFDS_DATA_DIR:-$(cd .. && pwd)/shared/tensorflow_datasets}"
-python -m projects.group_note.study "$@"
+python -m projects.group_note.convergence --steps=1000,2000,4000 --seeds=0,1,2
+python -m projects.group_note.tune
+python -m projects.group_note.study --seeds=0,1,2 "$@"
+python -m projects.group_note.docs
 python -m grouprep.main --config=configs/protonet.py --workdir=runs/protonet
 python -m grouprep.main --config=configs/protonet.py:final --workdir=runs/protonet_final
 python -m grouprep.report --runs=runs --out=results/protonet protonet_final
