@@ -9,9 +9,18 @@ at the sweep's step count is skipped; an interrupted one resumes from its
 last checkpoint (train.train's own resume path), so the same command
 continues a sweep that takes many hours, and rerunning a finished sweep
 trains nothing. A run that fails is named and the others go on.
+
+workers > 1 runs that many jobs at once, each in its own process (spawned,
+so each has its own JAX backend), for a large accelerator that one small
+run leaves mostly idle; a worker's output goes to WORKDIR/sweep.log. A job's
+numbers do not depend on `workers` (tests/test_sweep.py). On a CPU the
+processes share its cores: keep the default of 1 there.
 """
+import concurrent.futures
 import json
+import multiprocessing
 import os
+import sys
 import time
 import traceback
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -19,6 +28,9 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 Job = Tuple[str, int]
+# The --workers flag of the commands that run a sweep.
+WORKERS_HELP = ("runs trained at once, each in its own process (for a large "
+                "accelerator; on a CPU they share its cores: keep 1)")
 
 
 def workdir(runs: str, name: str, seed: int) -> str:
@@ -55,28 +67,95 @@ def order(names: Sequence[str], seeds: Sequence[int],
 
 def run(jobs: Sequence[Job], runs: str, steps: int,
         config_for: Callable[[str, int], object],
-        runner: Callable = train_and_evaluate) -> List[str]:
+        runner: Callable = train_and_evaluate, workers: int = 1) -> List[str]:
   """Trains and evaluates every unfinished job; returns the failed ones
-  ("name seed S: error"). config_for(name, seed) gives a job's config (its
-  seed and step count set)."""
-  failed = []
+  ("name seed S: error"), in job order. config_for(name, seed) gives a
+  job's config (its seed and step count set). workers > 1: that many jobs
+  at once, each in a spawned process (runner and configs must pickle)."""
+  todo = []
   for k, (name, seed) in enumerate(jobs, 1):
     wd = workdir(runs, name, seed)
     tag = f"[{k}/{len(jobs)}] {name} seed {seed}"
     if finished(wd, steps):
       print(f"{tag}: finished, skipped ({wd})", flush=True)
-      continue
-    print(f"{tag}: training to step {steps} in {wd}", flush=True)
-    t = time.time()
+    else:
+      todo.append((tag, name, seed, wd))
+  errors = {}  # job index in todo -> "ErrorType: message"
+
+  def report(i, error, seconds):
+    tag, name, seed, _ = todo[i]
+    if error is None:
+      print(f"{tag}: done in {seconds:.0f} s", flush=True)
+    else:
+      errors[i] = f"{name} seed {seed}: {error}"
+      print(f"{tag}: FAILED ({errors[i]}); going on", flush=True)
+
+  if workers <= 1:
+    for i, (tag, name, seed, wd) in enumerate(todo):
+      print(f"{tag}: training to step {steps} in {wd}", flush=True)
+      t = time.time()
+      try:
+        runner(config_for(name, seed), wd)
+        report(i, None, time.time() - t)
+      except Exception as e:  # pylint: disable=broad-except
+        traceback.print_exc()
+        report(i, f"{type(e).__name__}: {e}", 0)
+  else:
+    with concurrent.futures.ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("spawn"),
+        initializer=_worker_setup) as pool:
+      futures = {}
+      for i, (tag, name, seed, wd) in enumerate(todo):
+        try:
+          config = config_for(name, seed)
+        except Exception as e:  # pylint: disable=broad-except
+          report(i, f"{type(e).__name__}: {e}", 0)
+          continue
+        log = os.path.join(wd, "sweep.log")
+        print(f"{tag}: queued, to step {steps} in {wd} (output: {log})",
+              flush=True)
+        futures[pool.submit(_run_logged, runner, config, wd, log)] = i
+      for future in concurrent.futures.as_completed(futures):
+        try:
+          error, seconds = future.result()
+        except Exception as e:  # pylint: disable=broad-except
+          error, seconds = f"{type(e).__name__}: {e}", 0  # a worker died
+        report(futures[future], error, seconds)
+  return [errors[i] for i in sorted(errors)]
+
+
+def _worker_setup() -> None:
+  """A worker process's JAX set-up: the parent's persistent compilation
+  cache (its XLA_FLAGS and device settings come with the environment)."""
+  from grouprep import main as main_lib  # pylint: disable=g-import-not-at-top
+  main_lib.configure_compilation_cache()
+
+
+def _run_logged(runner: Callable, config, wd: str, log: str
+                ) -> Tuple[Optional[str], float]:
+  """One job in a worker, its output (Python's and XLA's) appended to log:
+  (None or "ErrorType: message", seconds)."""
+  os.makedirs(wd, exist_ok=True)
+  t = time.time()
+  sys.stdout.flush()
+  sys.stderr.flush()
+  saved = os.dup(1), os.dup(2)
+  with open(log, "a") as f:
+    os.dup2(f.fileno(), 1)
+    os.dup2(f.fileno(), 2)
     try:
-      runner(config_for(name, seed), wd)
+      runner(config, wd)
+      error = None
     except Exception as e:  # pylint: disable=broad-except
       traceback.print_exc()
-      failed.append(f"{name} seed {seed}: {type(e).__name__}: {e}")
-      print(f"{tag}: FAILED ({failed[-1]}); going on", flush=True)
-      continue
-    print(f"{tag}: done in {time.time() - t:.0f} s", flush=True)
-  return failed
+      error = f"{type(e).__name__}: {e}"
+    finally:
+      sys.stdout.flush()
+      sys.stderr.flush()
+      for fd, copy in zip((1, 2), saved):
+        os.dup2(copy, fd)
+        os.close(copy)
+  return error, time.time() - t
 
 
 def load_results(runs: str, names: Sequence[str], seeds: Sequence[int],

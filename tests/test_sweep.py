@@ -1,11 +1,13 @@
 """The resumable sweep: job order, skipping finished runs, naming failed
 ones, and the paced training time."""
+import importlib
 import json
 import os
 
 import ml_collections
 import pytest
 
+from conftest import TFDS_DIR, needs_tfds
 from grouprep import logs
 from grouprep import sweep
 
@@ -48,3 +50,75 @@ def test_paced_train_seconds_leave_a_pause_out(tmp_path):
       f.write(json.dumps({"step": step, "loss": 1.0, "wall_s": wall}) + "\n")
   assert sweep.paced_train_seconds(wd) == pytest.approx(0.5 * 125)
   assert sweep.paced_train_seconds(str(tmp_path / "none")) is None
+
+
+def _recording_runner(config, wd):
+  """A picklable runner: prints, then writes a finished metrics.json with
+  the process id (or fails, for the job named "fails")."""
+  print(f"hello from {config.name}")
+  if config.name == "fails":
+    raise RuntimeError("boom")
+  with open(os.path.join(wd, "metrics.json"), "w") as f:
+    json.dump({"step": 3, "pid": os.getpid()}, f)
+
+
+def test_workers_run_each_job_in_a_process_of_its_own(tmp_path):
+  runs = str(tmp_path)
+  done = sweep.workdir(runs, "a", 0)
+  os.makedirs(done)
+  with open(os.path.join(done, "metrics.json"), "w") as f:
+    json.dump({"step": 3}, f)
+
+  def config_for(name, seed):
+    if name == "broken":
+      raise ValueError("no such thing")
+    return ml_collections.ConfigDict({"name": name, "seed": seed})
+
+  failed = sweep.run(sweep.order(["a", "fails", "broken", "b", "c"], [0]),
+                     runs, 3, config_for, _recording_runner, workers=2)
+  # Named in job order, whichever finished first.
+  assert failed == ["fails seed 0: RuntimeError: boom",
+                    "broken seed 0: ValueError: no such thing"]
+  pids = {n: json.load(open(os.path.join(sweep.workdir(runs, n, 0),
+                                         "metrics.json")))["pid"]
+          for n in ("b", "c")}
+  assert os.getpid() not in pids.values()
+  assert "pid" not in json.load(open(os.path.join(done, "metrics.json")))
+  # Each job's output, the failed one's traceback too, is in its sweep.log.
+  log = lambda n: open(os.path.join(sweep.workdir(runs, n, 0),
+                                    "sweep.log")).read()
+  assert "hello from b" in log("b") and "hello from c" not in log("b")
+  assert "RuntimeError: boom" in log("fails")
+
+
+@pytest.mark.slow
+@needs_tfds
+def test_workers_give_the_numbers_of_one_process(tmp_path, monkeypatch):
+  """Two smoke runs trained and evaluated in two worker processes equal the
+  same runs done one after the other in this process."""
+  monkeypatch.setenv("TFDS_DATA_DIR", TFDS_DIR)
+  monkeypatch.setenv("GROUPREP_CACHE", str(tmp_path / "cache"))
+
+  def config_for(name, seed):
+    config = importlib.import_module(f"configs.{name}").get_config("smoke")
+    config.seed = seed
+    config.data.image_size = 16
+    config.model.width = 8
+    config.train.num_steps = 4
+    config.train.checkpoint_every = 2
+    config.eval.max_characters = 20
+    config.evals.theorem1.sampled_items = 256
+    return config
+
+  jobs = sweep.order(["gi_centroid", "gg_centroid"], [0])
+  assert sweep.run(jobs, str(tmp_path / "one"), 4, config_for) == []
+  # A cache of its own, so nothing evaluated above is reused below.
+  monkeypatch.setenv("GROUPREP_CACHE", str(tmp_path / "cache2"))
+  assert sweep.run(jobs, str(tmp_path / "two"), 4, config_for,
+                   workers=2) == []
+  for name, seed in jobs:
+    one, two = (json.load(open(os.path.join(
+        sweep.workdir(str(tmp_path / d), name, seed), "metrics.json")))
+                for d in ("one", "two"))
+    assert one["eval"] and one["eval"] == two["eval"]
+    assert one["untrained"] == two["untrained"]

@@ -69,7 +69,8 @@ def runs_dir(runs: str, steps: int) -> str:
 def run(names: Sequence[str], step_counts: Sequence[int],
         seeds: Sequence[int], runs: str,
         make_config: Callable = study.default_config,
-        runner: Callable = sweep.train_and_evaluate) -> List[str]:
+        runner: Callable = sweep.train_and_evaluate,
+        workers: int = 1) -> List[str]:
   """Trains and evaluates every unfinished (step count, name, seed),
   shortest schedules first, seed by seed; returns the failed runs."""
   failed = []
@@ -78,7 +79,7 @@ def run(names: Sequence[str], step_counts: Sequence[int],
     failed += [f"steps={steps} {f}" for f in sweep.run(
         sweep.order(names, seeds, seed_major=names), runs_dir(runs, steps),
         steps, lambda name, seed, settings=settings: study.run_config(
-            name, seed, settings, make_config), runner)]
+            name, seed, settings, make_config), runner, workers)]
   return failed
 
 
@@ -242,6 +243,7 @@ def main(argv=None) -> int:
   p.add_argument("--configs", default=",".join(NOTE_FOUR))
   p.add_argument("--runs", default=os.path.join("runs", "convergence"))
   p.add_argument("--out", default="results")
+  p.add_argument("--workers", type=int, default=1, help=sweep.WORKERS_HELP)
   p.add_argument("--summary-only", action="store_true",
                  help="write the table, plot and choice from finished runs")
   args = p.parse_args(argv)
@@ -260,7 +262,7 @@ def main(argv=None) -> int:
     from grouprep import platform  # pylint: disable=g-import-not-at-top
     platform.configure_cpu_devices(0)
     main_lib.configure_compilation_cache()
-    failed = run(names, counts, seeds, args.runs)
+    failed = run(names, counts, seeds, args.runs, workers=args.workers)
   written = write_outputs(args.runs, args.out, names, counts, seeds)
   return sweep.exit_status(written, args.out, failed)
 

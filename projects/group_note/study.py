@@ -162,13 +162,14 @@ def jobs(names: Sequence[str], seeds: Sequence[int]):
 def run(names: Sequence[str], seeds: Sequence[int], runs: str,
         settings: Settings, make_config: Callable = default_config,
         runner: Callable = sweep.train_and_evaluate,
-        chosen: Optional[Dict[str, Dict]] = None) -> List[str]:
+        chosen: Optional[Dict[str, Dict]] = None,
+        workers: int = 1) -> List[str]:
   """Trains and evaluates every unfinished (name, seed); returns the runs
   that failed ("name seed S: error")."""
   return sweep.run(
       jobs(names, seeds), runs, settings.steps,
       lambda name, seed: run_config(name, seed, settings, make_config,
-                                    chosen), runner)
+                                    chosen), runner, workers)
 
 
 def write_outputs(runs: str, out_dir: str, names: Sequence[str],
@@ -220,6 +221,7 @@ def main(argv=None) -> int:
   p.add_argument("--eval-every", type=int, default=Settings.eval_every)
   p.add_argument("--runs", default=os.path.join("runs", "study"))
   p.add_argument("--out", default="results")
+  p.add_argument("--workers", type=int, default=1, help=sweep.WORKERS_HELP)
   p.add_argument("--summary-only", action="store_true",
                  help="write the tables and plots from the finished runs")
   args = p.parse_args(argv)
@@ -252,7 +254,8 @@ def main(argv=None) -> int:
     from grouprep import platform  # pylint: disable=g-import-not-at-top
     platform.configure_cpu_devices(0)
     main_lib.configure_compilation_cache()
-    failed = run(names, seeds, args.runs, settings, chosen=chosen)
+    failed = run(names, seeds, args.runs, settings, chosen=chosen,
+                 workers=args.workers)
     from projects.group_note import pixels  # pylint: disable=g-import-not-at-top
     pixels.run(seeds, args.runs)  # each seed once: the raw-pixel row
   written = write_outputs(args.runs, args.out, names, seeds, settings,

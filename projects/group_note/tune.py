@@ -105,7 +105,8 @@ def jobs(names: Sequence[str], make_config: Callable = study.default_config
 
 def run(names: Sequence[str], seed: int, runs: str, steps: int,
         make_config: Callable = study.default_config,
-        runner: Callable = sweep.train_and_evaluate) -> List[str]:
+        runner: Callable = sweep.train_and_evaluate,
+        workers: int = 1) -> List[str]:
   """Trains and evaluates every unfinished grid point; returns the failed
   ones."""
   points = dict(jobs(names, make_config))
@@ -117,7 +118,7 @@ def run(names: Sequence[str], seed: int, runs: str, steps: int,
                             {name: {"settings": points[job]}})
 
   return sweep.run([(job, seed) for job in points], runs, steps, config_for,
-                   runner)
+                   runner, workers)
 
 
 def scores(runs: str, name: str, seed: int, steps: int,
@@ -218,6 +219,7 @@ def main(argv=None) -> int:
                  f"{MAX_STEPS})")
   p.add_argument("--runs", default=os.path.join("runs", "tune"))
   p.add_argument("--out", default="results")
+  p.add_argument("--workers", type=int, default=1, help=sweep.WORKERS_HELP)
   p.add_argument("--summary-only", action="store_true",
                  help="write the tables and chosen.json from finished runs")
   args = p.parse_args(argv)
@@ -235,7 +237,7 @@ def main(argv=None) -> int:
     from grouprep import platform  # pylint: disable=g-import-not-at-top
     platform.configure_cpu_devices(0)
     main_lib.configure_compilation_cache()
-    failed = run(names, args.seed, args.runs, steps)
+    failed = run(names, args.seed, args.runs, steps, workers=args.workers)
   written = write_outputs(args.runs, args.out, names, args.seed, steps)
   return sweep.exit_status(written, args.out, failed)
 
