@@ -29,7 +29,12 @@ from grouprep.errors import CheckpointError
 # it: a checkpoint whose values differ cannot be resumed by this config.
 # (train.num_steps may change: that extends or shortens a run.)
 IDENTITY_FIELDS = (
-    "name", "seed", "model", "loss", "train.optimizer", "data.source",
+    "name", "seed", "model", "loss", "train.optimizer",
+    # The schedule's shape: a run resumed under another learning rate is not
+    # the run its config describes (its length, train.num_steps, may grow).
+    "train.learning_rate", "train.schedule", "train.warmup_steps",
+    "train.decay_every", "train.decay_factor", "train.weight_decay",
+    "data.source",
     "data.heldout_label_fraction", "data.strokes", "data.train_split",
     "data.image_size", "data.label_key",
     "data.group_key", "data.group_size", "data.heldout_fraction",
@@ -310,6 +315,25 @@ def restore_latest(mngr: ocp.CheckpointManager, abstract_state: Any,
       mngr, abstract_state, lambda saved, step: _check_identity(
           saved, config_dict, step, mngr.directory, fields, added_later))
   return step, state
+
+
+def check_written_by(workdir: str, config_dict: dict,
+                     fields=IDENTITY_FIELDS) -> None:
+  """A CheckpointError (naming the first differing field) unless the newest
+  checkpoint of WORKDIR was written by this configuration; nothing to check
+  where WORKDIR has no checkpoint. For a finished run that would otherwise
+  be taken as this config's (a sweep's skip) without restoring it."""
+  if not os.path.isdir(os.path.join(workdir, "checkpoints")):
+    return
+  mngr = read_only_manager(workdir)
+  for step in sorted(mngr.all_steps(), reverse=True):
+    try:
+      saved = mngr.restore(step, args=ocp.args.Composite(
+          config=ocp.args.JsonRestore()))["config"]
+    except Exception:  # pylint: disable=broad-except
+      continue  # unreadable: the one before it tells
+    _check_identity(saved, config_dict, step, mngr.directory, fields)
+    return
 
 
 def restore_saved(mngr: ocp.CheckpointManager

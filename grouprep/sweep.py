@@ -8,7 +8,9 @@ Each (name, seed) trains into RUNS/NAME/seedS. A run whose metrics.json is
 at the sweep's step count is skipped; an interrupted one resumes from its
 last checkpoint (train.train's own resume path), so the same command
 continues a sweep that takes many hours, and rerunning a finished sweep
-trains nothing. A run that fails is named and the others go on.
+trains nothing. A run that fails is named and the others go on; so is a
+finished run whose checkpoint another configuration wrote (the sweep's
+settings changed since), which is neither kept nor retrained.
 
 workers > 1 runs that many jobs at once, each in its own process (spawned,
 so each has its own JAX backend), for a large accelerator that one small
@@ -72,15 +74,19 @@ def run(jobs: Sequence[Job], runs: str, steps: int,
   ("name seed S: error"), in job order. config_for(name, seed) gives a
   job's config (its seed and step count set). workers > 1: that many jobs
   at once, each in a spawned process (runner and configs must pickle)."""
-  todo = []
+  todo, errors = [], {}  # errors: job index in todo -> "Type: message"
   for k, (name, seed) in enumerate(jobs, 1):
     wd = workdir(runs, name, seed)
     tag = f"[{k}/{len(jobs)}] {name} seed {seed}"
     if finished(wd, steps):
-      print(f"{tag}: finished, skipped ({wd})", flush=True)
-    else:
-      todo.append((tag, name, seed, wd))
-  errors = {}  # job index in todo -> "ErrorType: message"
+      other = written_by_another(wd, config_for, name, seed)
+      if other is None:
+        print(f"{tag}: finished, skipped ({wd})", flush=True)
+        continue
+      # Finished, but not this config's run: neither kept nor retrained.
+      errors[len(todo)] = f"{name} seed {seed}: {other}"
+      print(f"{tag}: FAILED ({errors[len(todo)]}); going on", flush=True)
+    todo.append((tag, name, seed, wd))
 
   def report(i, error, seconds):
     tag, name, seed, _ = todo[i]
@@ -92,6 +98,8 @@ def run(jobs: Sequence[Job], runs: str, steps: int,
 
   if workers <= 1:
     for i, (tag, name, seed, wd) in enumerate(todo):
+      if i in errors:
+        continue
       print(f"{tag}: training to step {steps} in {wd}", flush=True)
       t = time.time()
       try:
@@ -106,6 +114,8 @@ def run(jobs: Sequence[Job], runs: str, steps: int,
         initializer=_worker_setup) as pool:
       futures = {}
       for i, (tag, name, seed, wd) in enumerate(todo):
+        if i in errors:
+          continue
         try:
           config = config_for(name, seed)
         except Exception as e:  # pylint: disable=broad-except
@@ -122,6 +132,24 @@ def run(jobs: Sequence[Job], runs: str, steps: int,
           error, seconds = f"{type(e).__name__}: {e}", 0  # a worker died
         report(futures[future], error, seconds)
   return [errors[i] for i in sorted(errors)]
+
+
+def written_by_another(wd: str, config_for: Callable, name: str, seed: int
+                       ) -> Optional[str]:
+  """None when the finished run in wd was trained by config_for(name,
+  seed) (its newest checkpoint's config agrees on every identity field:
+  checkpoints.IDENTITY_FIELDS, the schedule's learning rate included) or
+  holds no checkpoint to tell; else why not. So a sweep whose settings
+  changed (a tuning sweep's new choice) fails that run instead of keeping
+  the old one as if it were the new one's."""
+  if not os.path.isdir(os.path.join(wd, "checkpoints")):
+    return None
+  from grouprep import checkpoints  # pylint: disable=g-import-not-at-top
+  try:
+    checkpoints.check_written_by(wd, config_for(name, seed).to_dict())
+  except Exception as e:  # pylint: disable=broad-except
+    return f"{type(e).__name__}: {e}"
+  return None
 
 
 def _worker_setup() -> None:

@@ -7,7 +7,7 @@ import os
 import ml_collections
 import pytest
 
-from conftest import TFDS_DIR, needs_tfds
+from conftest import TFDS_DIR, needs_tfds, tiny_config
 from grouprep import logs
 from grouprep import sweep
 
@@ -122,3 +122,34 @@ def test_workers_give_the_numbers_of_one_process(tmp_path, monkeypatch):
                 for d in ("one", "two"))
     assert one["eval"] and one["eval"] == two["eval"]
     assert one["untrained"] == two["untrained"]
+
+
+def test_a_finished_run_of_other_settings_fails_and_is_kept(tmp_path,
+                                                            fake_data):
+  """A finished run is skipped only when its checkpoint was trained by the
+  config the sweep would train now: after a tuning sweep changes a
+  configuration's learning rate, the old run is named, not kept as the new
+  one's nor overwritten."""
+  runs = str(tmp_path)
+  lr = {"value": 1e-3}
+
+  def config_for(name, seed):
+    config = tiny_config(name)
+    config.seed = seed
+    config.train.learning_rate = lr["value"]
+    return config
+
+  jobs = [("gi_centroid", 0)]
+  assert sweep.run(jobs, runs, 6, config_for) == []
+  metrics = os.path.join(sweep.workdir(runs, "gi_centroid", 0),
+                         "metrics.json")
+  before = open(metrics).read()
+  ran = []
+  assert sweep.run(jobs, runs, 6, config_for,
+                   lambda c, wd: ran.append(wd)) == []  # skipped
+  lr["value"] = 3e-3
+  failed = sweep.run(jobs, runs, 6, config_for, lambda c, wd: ran.append(wd))
+  assert len(failed) == 1 and failed[0].startswith(
+      "gi_centroid seed 0: CheckpointError")
+  assert "config.train.learning_rate=0.001 there, 0.003 here" in failed[0]
+  assert ran == [] and open(metrics).read() == before

@@ -452,6 +452,25 @@ def test_foreign_checkpoint_is_refused(tmp_path, fake_data):
     train.train(other, str(tmp_path))
 
 
+def test_a_checkpoint_under_another_learning_rate_is_refused(tmp_path,
+                                                            fake_data):
+  """The schedule is part of a run's identity: resuming under another
+  learning rate would not be the run either config describes."""
+  config = tiny_config()
+  config.train.num_steps = 2
+  train.train(config, str(tmp_path))
+  config.train.num_steps = 4  # a longer run of the same config resumes
+  config.train.learning_rate *= 3
+  with pytest.raises(checkpoints.CheckpointError,
+                     match=r"config.train.learning_rate=0.001 there"):
+    train.train(config, str(tmp_path))
+  with pytest.raises(checkpoints.CheckpointError, match="learning_rate"):
+    checkpoints.check_written_by(str(tmp_path), config.to_dict())
+  config.train.learning_rate /= 3
+  checkpoints.check_written_by(str(tmp_path), config.to_dict())
+  checkpoints.check_written_by(str(tmp_path / "none"), config.to_dict())
+
+
 def test_a_checkpoint_of_other_shapes_is_named():
   restored = {"params": {"Conv_0": {"kernel": np.zeros((3, 3, 1, 8))}}}
   expected = {"params": {"Conv_0": {"kernel": np.zeros((3, 3, 1, 64))}}}
