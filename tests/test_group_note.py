@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import tiny_config
+from grouprep import logs
 from grouprep import stats
 from grouprep import sweep
 from projects.group_note import comparisons
@@ -532,7 +533,8 @@ def test_progress_counts_each_stages_finished_runs(tmp_path, capsys):
   finish(sweep.workdir(str(runs / "study"), "gg_centroid", 2), 2000)
   finish(sweep.workdir(str(runs / "study"), "gg_centroid", 7), 2000)  # not a study seed
   assert progress.main([f"--runs={runs}", f"--out={out}"]) == 0
-  conv, tuned, studied = capsys.readouterr().out.splitlines()
+  conv, tuned, studied, proto = capsys.readouterr().out.splitlines()
+  assert proto == "protonet     final run not started (8000 steps)"
   assert conv.startswith("convergence  1/36 runs (1000: 1/12, 2000: 0/12, "
                          "4000: 0/12); about ")
   n = len(comparisons.CONFIGS)
@@ -547,8 +549,17 @@ def test_progress_counts_each_stages_finished_runs(tmp_path, capsys):
   os.makedirs(out)
   with open(out / "convergence_schedules.json", "w") as f:
     json.dump({"chosen_steps": 4000}, f)
+  # ProtoNet's reported run part way: 2000 of 8000 steps at 0.9 s a step.
+  proto_log = logs.path(str(runs / "protonet_final"), "train")
+  os.makedirs(os.path.dirname(proto_log))
+  with open(proto_log, "w") as f:
+    for step in (1000, 1500, 2000):
+      f.write(json.dumps({"step": step, "wall_s": 0.9 * step}) + "\n")
   progress.main([f"--runs={runs}", f"--out={out}"])
-  conv, tuned, studied = capsys.readouterr().out.splitlines()
+  conv, tuned, studied, proto = capsys.readouterr().out.splitlines()
+  assert proto == ("protonet     final run at step 2000/8000 ("
+                   f"{runs / 'protonet_final'}); about 1.5 h left at its own "
+                   "pace")
   assert conv.endswith("; chose 4000 steps")
   assert tuned.startswith(f"tune         1/{6 * n} runs (2000 steps")
   assert "waits" not in tuned

@@ -2,9 +2,11 @@
 
   python -m projects.group_note.progress [--runs=runs] [--out=results]
 
-The stages run in order, each resuming its own runs:
+The stages run in order (run.sh), each resuming its own runs:
 convergence (the step count), tune (each configuration's settings), study
-(the seeds at those settings). For each it prints the runs finished out of
+(the seeds at those settings), then ProtoNet's reported run (`:final`,
+RUNS/protonet_final: the step its log has reached, and the hours left at
+its own logged pace once it has one). For each it prints the runs finished out of
 its default command's, and the hours left by a cost model measured on the
 2-core CPU (convergence's SECONDS_PER_STEP and EVAL_SECONDS; tune's for
 tune and the study, which leaves out the note's four's evaluations during
@@ -90,9 +92,25 @@ def study_line(runs: str, out: str) -> str:
           f"left{waits}")
 
 
+def protonet_line(runs: str) -> str:
+  from configs import protonet  # pylint: disable=g-import-not-at-top
+  from grouprep import logs  # pylint: disable=g-import-not-at-top
+  wd = os.path.join(runs, "protonet_final")
+  steps = protonet.get_config("final").train.num_steps
+  if sweep.finished(wd, steps):
+    return f"protonet     final run finished ({steps} steps, {wd})"
+  done = max(logs.read(wd), default=0)
+  paced = sweep.paced_train_seconds(wd)
+  left = ("" if not done or paced is None else
+          f"; about {paced / done * (steps - done) / 3600:.1f} h left at "
+          "its own pace")
+  return (f"protonet     final run at step {done}/{steps} ({wd}){left}"
+          if done else f"protonet     final run not started ({steps} steps)")
+
+
 def lines(runs: str = "runs", out: str = "results") -> List[str]:
   return [convergence_line(runs, out), tune_line(runs, out),
-          study_line(runs, out)]
+          study_line(runs, out), protonet_line(runs)]
 
 
 def main(argv: Sequence[str] = None) -> int:
