@@ -13,15 +13,18 @@
 #      Vinyals val alone, then the reported run (`:final`, a fresh seed on
 #      trainval, Vinyals test read once at its end) -> results/protonet/.
 # `python -m projects.group_note.progress` prints the runs left per stage
-# and the hours they cost on a 2-core CPU (tens of hours in all). Extra
-# arguments go to the study, e.g.
-#   bash run.sh --configs=gi_centroid,gg_centroid
+# and the hours they cost on a 2-core CPU (tens of hours in all). On a GPU,
+# WORKERS=N trains N runs of each stage at once (docs/accelerators.md).
+# Extra arguments go to the study alone (convergence and tune run whole),
+# e.g. bash run.sh --configs=gi_centroid,gg_centroid
 set -euo pipefail
 cd "$(dirname "$0")"
 export TFDS_DATA_DIR="${TFDS_DATA_DIR:-$(cd .. && pwd)/shared/tensorflow_datasets}"
-python -m projects.group_note.convergence --steps=1000,2000,4000 --seeds=0,1,2
-python -m projects.group_note.tune
-python -m projects.group_note.study --seeds=0,1,2 "$@"
+WORKERS="${WORKERS:-1}"
+python -m projects.group_note.convergence --steps=1000,2000,4000 --seeds=0,1,2 \
+    --workers="$WORKERS"
+python -m projects.group_note.tune --workers="$WORKERS"
+python -m projects.group_note.study --seeds=0,1,2 --workers="$WORKERS" "$@"
 python -m projects.group_note.docs
 python -m grouprep.main --config=configs/protonet.py --workdir=runs/protonet
 python -m grouprep.main --config=configs/protonet.py:final --workdir=runs/protonet_final

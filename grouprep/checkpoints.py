@@ -30,10 +30,10 @@ from grouprep.errors import CheckpointError
 # (train.num_steps may change: that extends or shortens a run.)
 IDENTITY_FIELDS = (
     "name", "seed", "model", "loss", "train.optimizer",
-    # The schedule's shape: a run resumed under another learning rate is not
-    # the run its config describes (its length, train.num_steps, may grow).
-    "train.learning_rate", "train.schedule", "train.warmup_steps",
-    "train.decay_every", "train.decay_factor", "train.weight_decay",
+    # The schedule: a run resumed under another learning rate is not the run
+    # its config describes (its length, train.num_steps, may grow). The
+    # fields only one schedule reads: SCHEDULE_FIELDS.
+    "train.learning_rate", "train.schedule", "train.weight_decay",
     "data.source",
     "data.heldout_label_fraction", "data.strokes", "data.train_split",
     "data.image_size", "data.label_key",
@@ -41,6 +41,10 @@ IDENTITY_FIELDS = (
     "data.charsets_per_alphabet",
     "data.classes_per_batch", "data.groups_per_class", "data.items_per_group",
     "train.matmul_precision")
+# train.schedule -> the fields it reads besides the learning rate (an
+# unused field may change without changing the run).
+SCHEDULE_FIELDS = {"cosine": ("train.warmup_steps",),
+                   "step": ("train.decay_every", "train.decay_factor")}
 # Evaluation may change how groups are pooled, not what was trained, which
 # characters were held out (the seed and the fraction define them), nor what
 # decides the embedding space and what the encoder saw (so what is left out
@@ -200,6 +204,9 @@ def _leaves(d, prefix):
 def _check_identity(saved, config_dict, step, where, fields,
                     added_later=None) -> None:
   added_later = {**ADDED_LATER, **(added_later or {})}
+  if "train.schedule" in fields:
+    fields = tuple(fields) + SCHEDULE_FIELDS.get(
+        lookup(config_dict, "train.schedule"), ())
   for field in fields:
     here = _leaves(lookup(config_dict, field), field)
     there = lookup(saved, field)
@@ -334,6 +341,10 @@ def check_written_by(workdir: str, config_dict: dict,
       continue  # unreadable: the one before it tells
     _check_identity(saved, config_dict, step, mngr.directory, fields)
     return
+  if mngr.all_steps():
+    print(f"grouprep: warning: no readable checkpoint in {mngr.directory} "
+          "tells which configuration wrote it; not checked.",
+          file=sys.stderr, flush=True)
 
 
 def restore_saved(mngr: ocp.CheckpointManager

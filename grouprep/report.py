@@ -441,12 +441,13 @@ def write_run_report(workdir: str, result: Dict, split) -> None:
                   for _, r, _ in table_rows for _, paths, _ in columns[2:])
   skipped = result.get("skipped_evaluators", {})
   if not has_cells:
-    lines.append("Evaluated on " + ", ".join(
-        evaluated_splits(result["eval"])) + " alone: its numbers are in "
-        "the section(s) below.")
+    lines.append("Evaluated on " + (", ".join(evaluated_splits(
+        result["eval"])) or "no split") + " alone: its numbers are in the "
+        "section(s) below.")
   elif labelled:
-    lines += [metrics_table(table_rows, columns=columns), "", f"On {labelled[0]}, the held-out labels in their own "
-              "groups: ratio = mean different-label / mean same-label "
+    lines += [metrics_table(table_rows, columns=columns), "",
+              f"On {labelled[0]}, the held-out labels in their own groups: "
+              "ratio = mean different-label / mean same-label "
               "distance between group embeddings; group retrieval (same "
               "label = relevant); item -> group (nearest group embedding, "
               "its own group re-pooled without it); few-shot over labels "

@@ -8,20 +8,25 @@ Each (name, seed) trains into RUNS/NAME/seedS. A run whose metrics.json is
 at the sweep's step count is skipped; an interrupted one resumes from its
 last checkpoint (train.train's own resume path), so the same command
 continues a sweep that takes many hours, and rerunning a finished sweep
-trains nothing. A run that fails is named and the others go on; so is a
-finished run whose checkpoint another configuration wrote (the sweep's
-settings changed since), which is neither kept nor retrained.
+trains nothing. A run that fails is named and the others go on. A workdir
+whose checkpoint another configuration wrote (the sweep's settings changed
+since: a tuning sweep's new choice), finished or not, is moved aside to
+RUNS/NAME/seedS.other-config-K, nothing deleted, and the run trained
+afresh, so no table mixes the old settings with the new.
 
-workers > 1 runs that many jobs at once, each in its own process (spawned,
-so each has its own JAX backend), for a large accelerator that one small
-run leaves mostly idle; a worker's output goes to WORKDIR/sweep.log. A job's
-numbers do not depend on `workers` (tests/test_sweep.py). On a CPU the
-processes share its cores: keep the default of 1 there.
+workers > 1 runs that many jobs at once, each in a process of its own
+(spawned: its own JAX backend), for a GPU that one small run leaves mostly
+idle; a job's output goes to its WORKDIR/sweep.log. A job's numbers do not
+depend on `workers` (tests/test_sweep.py); a worker that dies (out of
+memory) fails its own job alone; Ctrl-C stops the running workers (they
+resume from their checkpoints). On a CPU the processes share its cores:
+keep the default of 1 there. Not on a TPU, which one process holds.
 """
-import concurrent.futures
 import json
 import multiprocessing
+import multiprocessing.connection
 import os
+import signal
 import sys
 import time
 import traceback
@@ -31,8 +36,9 @@ import numpy as np
 
 Job = Tuple[str, int]
 # The --workers flag of the commands that run a sweep.
-WORKERS_HELP = ("runs trained at once, each in its own process (for a large "
-                "accelerator; on a CPU they share its cores: keep 1)")
+WORKERS_HELP = ("runs trained at once, each in its own process (for a GPU "
+                "that one run leaves idle; on a CPU they share its cores: "
+                "keep 1; not on a TPU)")
 
 
 def workdir(runs: str, name: str, seed: int) -> str:
@@ -74,19 +80,7 @@ def run(jobs: Sequence[Job], runs: str, steps: int,
   ("name seed S: error"), in job order. config_for(name, seed) gives a
   job's config (its seed and step count set). workers > 1: that many jobs
   at once, each in a spawned process (runner and configs must pickle)."""
-  todo, errors = [], {}  # errors: job index in todo -> "Type: message"
-  for k, (name, seed) in enumerate(jobs, 1):
-    wd = workdir(runs, name, seed)
-    tag = f"[{k}/{len(jobs)}] {name} seed {seed}"
-    if finished(wd, steps):
-      other = written_by_another(wd, config_for, name, seed)
-      if other is None:
-        print(f"{tag}: finished, skipped ({wd})", flush=True)
-        continue
-      # Finished, but not this config's run: neither kept nor retrained.
-      errors[len(todo)] = f"{name} seed {seed}: {other}"
-      print(f"{tag}: FAILED ({errors[len(todo)]}); going on", flush=True)
-    todo.append((tag, name, seed, wd))
+  todo, errors = [], {}  # errors: index in todo -> "name seed S: error"
 
   def report(i, error, seconds):
     tag, name, seed, _ = todo[i]
@@ -96,94 +90,132 @@ def run(jobs: Sequence[Job], runs: str, steps: int,
       errors[i] = f"{name} seed {seed}: {error}"
       print(f"{tag}: FAILED ({errors[i]}); going on", flush=True)
 
+  for k, (name, seed) in enumerate(jobs, 1):
+    wd = workdir(runs, name, seed)
+    tag = f"[{k}/{len(jobs)}] {name} seed {seed}"
+    other = written_by_another(wd, config_for, name, seed)
+    if other is not None:
+      moved = set_aside(wd)
+      print(f"{tag}: {wd} holds a run of another configuration ({other}); "
+            f"moved to {moved}, training afresh", flush=True)
+    if finished(wd, steps):
+      print(f"{tag}: finished, skipped ({wd})", flush=True)
+    else:
+      todo.append((tag, name, seed, wd))
   if workers <= 1:
     for i, (tag, name, seed, wd) in enumerate(todo):
-      if i in errors:
-        continue
       print(f"{tag}: training to step {steps} in {wd}", flush=True)
       t = time.time()
       try:
         runner(config_for(name, seed), wd)
-        report(i, None, time.time() - t)
       except Exception as e:  # pylint: disable=broad-except
         traceback.print_exc()
         report(i, f"{type(e).__name__}: {e}", 0)
+      else:
+        report(i, None, time.time() - t)
   else:
-    with concurrent.futures.ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context("spawn"),
-        initializer=_worker_setup) as pool:
-      futures = {}
-      for i, (tag, name, seed, wd) in enumerate(todo):
-        if i in errors:
-          continue
+    _run_in_workers(todo, steps, config_for, runner, workers, report)
+  return [errors[i] for i in sorted(errors)]
+
+
+def written_by_another(wd: str, config_for: Callable, name: str, seed: int
+                       ) -> Optional[str]:
+  """None when wd holds no checkpoint, or its newest readable one was
+  written by config_for(name, seed) (checkpoints.check_written_by: every
+  identity field, the learning-rate schedule included); else which field
+  differs."""
+  if not os.path.isdir(os.path.join(wd, "checkpoints")):
+    return None
+  from grouprep import checkpoints  # pylint: disable=g-import-not-at-top
+  try:
+    config = config_for(name, seed)
+  except Exception:  # pylint: disable=broad-except
+    return None  # the job itself names the error
+  try:
+    checkpoints.check_written_by(wd, config.to_dict())
+  except checkpoints.CheckpointError as e:
+    return str(e)
+  return None
+
+
+def set_aside(wd: str) -> str:
+  """Renames wd to wd.other-config-K, the first K free; returns the name."""
+  k = 1
+  while os.path.exists(f"{wd}.other-config-{k}"):
+    k += 1
+  os.rename(wd, f"{wd}.other-config-{k}")
+  return f"{wd}.other-config-{k}"
+
+
+def _run_in_workers(todo, steps, config_for, runner, workers, report):
+  """The jobs of `todo`, at most `workers` at once, each in a spawned
+  process of its own; report(i, error or None, seconds) as each ends."""
+  context = multiprocessing.get_context("spawn")
+  queue, running = list(enumerate(todo)), {}  # i -> (process, pipe, start)
+  try:
+    while queue or running:
+      while queue and len(running) < workers:
+        i, (tag, name, seed, wd) = queue.pop(0)
         try:
           config = config_for(name, seed)
         except Exception as e:  # pylint: disable=broad-except
           report(i, f"{type(e).__name__}: {e}", 0)
           continue
         log = os.path.join(wd, "sweep.log")
-        print(f"{tag}: queued, to step {steps} in {wd} (output: {log})",
+        receive, send = context.Pipe(duplex=False)
+        process = context.Process(target=_worker, args=(runner, config, wd,
+                                                        log, send))
+        process.start()
+        send.close()
+        running[i] = (process, receive, time.time())
+        print(f"{tag}: training to step {steps} in {wd} (output: {log})",
               flush=True)
-        futures[pool.submit(_run_logged, runner, config, wd, log)] = i
-      for future in concurrent.futures.as_completed(futures):
+      multiprocessing.connection.wait([p.sentinel for p, _, _ in
+                                       running.values()])
+      for i, (process, receive, start) in list(running.items()):
+        if process.exitcode is None:
+          continue
         try:
-          error, seconds = future.result()
-        except Exception as e:  # pylint: disable=broad-except
-          error, seconds = f"{type(e).__name__}: {e}", 0  # a worker died
-        report(futures[future], error, seconds)
-  return [errors[i] for i in sorted(errors)]
+          error = receive.recv()
+        except EOFError:  # it ended without a word: killed, or crashed
+          error = (f"its worker process died (exit code {process.exitcode}"
+                   f"); see {os.path.join(todo[i][3], 'sweep.log')}")
+        receive.close()
+        process.join()
+        del running[i]
+        report(i, error, time.time() - start)
+  except BaseException:  # Ctrl-C, or the parent failed: stop the workers
+    for process, _, _ in running.values():
+      process.terminate()
+    for process, _, _ in running.values():
+      process.join()
+    raise
 
 
-def written_by_another(wd: str, config_for: Callable, name: str, seed: int
-                       ) -> Optional[str]:
-  """None when the finished run in wd was trained by config_for(name,
-  seed) (its newest checkpoint's config agrees on every identity field:
-  checkpoints.IDENTITY_FIELDS, the schedule's learning rate included) or
-  holds no checkpoint to tell; else why not. So a sweep whose settings
-  changed (a tuning sweep's new choice) fails that run instead of keeping
-  the old one as if it were the new one's."""
-  if not os.path.isdir(os.path.join(wd, "checkpoints")):
-    return None
-  from grouprep import checkpoints  # pylint: disable=g-import-not-at-top
+def _worker(runner: Callable, config, wd: str, log: str, send) -> None:
+  """A worker process: one job, its output (Python's and XLA's) appended to
+  log; sends None or "ErrorType: message" back. Ctrl-C is the parent's to
+  handle (it stops the workers)."""
+  signal.signal(signal.SIGINT, signal.SIG_IGN)
+  error = None
   try:
-    checkpoints.check_written_by(wd, config_for(name, seed).to_dict())
+    os.makedirs(wd, exist_ok=True)
+    with open(log, "a") as f:
+      os.dup2(f.fileno(), 1)
+      os.dup2(f.fileno(), 2)
+    from grouprep import main as main_lib  # pylint: disable=g-import-not-at-top
+    main_lib.configure_compilation_cache()  # the parent's, from the env
+    runner(config, wd)
   except Exception as e:  # pylint: disable=broad-except
-    return f"{type(e).__name__}: {e}"
-  return None
-
-
-def _worker_setup() -> None:
-  """A worker process's JAX set-up: the parent's persistent compilation
-  cache (its XLA_FLAGS and device settings come with the environment)."""
-  from grouprep import main as main_lib  # pylint: disable=g-import-not-at-top
-  main_lib.configure_compilation_cache()
-
-
-def _run_logged(runner: Callable, config, wd: str, log: str
-                ) -> Tuple[Optional[str], float]:
-  """One job in a worker, its output (Python's and XLA's) appended to log:
-  (None or "ErrorType: message", seconds)."""
-  os.makedirs(wd, exist_ok=True)
-  t = time.time()
-  sys.stdout.flush()
-  sys.stderr.flush()
-  saved = os.dup(1), os.dup(2)
-  with open(log, "a") as f:
-    os.dup2(f.fileno(), 1)
-    os.dup2(f.fileno(), 2)
-    try:
-      runner(config, wd)
-      error = None
-    except Exception as e:  # pylint: disable=broad-except
-      traceback.print_exc()
-      error = f"{type(e).__name__}: {e}"
-    finally:
-      sys.stdout.flush()
-      sys.stderr.flush()
-      for fd, copy in zip((1, 2), saved):
-        os.dup2(copy, fd)
-        os.close(copy)
-  return error, time.time() - t
+    traceback.print_exc()
+    # Short: the parent reads it once this process has ended, so it must
+    # fit the pipe's buffer.
+    error = f"{type(e).__name__}: {e}"[:2000]
+  finally:
+    sys.stdout.flush()
+    sys.stderr.flush()
+  send.send(error)
+  send.close()
 
 
 def load_results(runs: str, names: Sequence[str], seeds: Sequence[int],

@@ -3,11 +3,13 @@ ones, and the paced training time."""
 import importlib
 import json
 import os
+import signal
 
 import ml_collections
 import pytest
 
 from conftest import TFDS_DIR, needs_tfds, tiny_config
+from grouprep import checkpoints
 from grouprep import logs
 from grouprep import sweep
 
@@ -54,15 +56,18 @@ def test_paced_train_seconds_leave_a_pause_out(tmp_path):
 
 def _recording_runner(config, wd):
   """A picklable runner: prints, then writes a finished metrics.json with
-  the process id (or fails, for the job named "fails")."""
+  the process id; the job named "fails" raises, "dies" kills its process."""
   print(f"hello from {config.name}")
   if config.name == "fails":
     raise RuntimeError("boom")
+  if config.name == "dies":
+    os.kill(os.getpid(), signal.SIGKILL)
   with open(os.path.join(wd, "metrics.json"), "w") as f:
     json.dump({"step": 3, "pid": os.getpid()}, f)
 
 
-def test_workers_run_each_job_in_a_process_of_its_own(tmp_path):
+@pytest.mark.slow
+def test_workers_run_each_job_in_a_process_of_its_own(tmp_path, capfd):
   runs = str(tmp_path)
   done = sweep.workdir(runs, "a", 0)
   os.makedirs(done)
@@ -74,21 +79,29 @@ def test_workers_run_each_job_in_a_process_of_its_own(tmp_path):
       raise ValueError("no such thing")
     return ml_collections.ConfigDict({"name": name, "seed": seed})
 
-  failed = sweep.run(sweep.order(["a", "fails", "broken", "b", "c"], [0]),
-                     runs, 3, config_for, _recording_runner, workers=2)
-  # Named in job order, whichever finished first.
-  assert failed == ["fails seed 0: RuntimeError: boom",
-                    "broken seed 0: ValueError: no such thing"]
+  failed = sweep.run(
+      sweep.order(["a", "fails", "broken", "dies", "b", "c"], [0]), runs, 3,
+      config_for, _recording_runner, workers=2)
+  # Named in job order, whichever ended first; a dead worker fails its own
+  # job alone.
+  assert failed[:2] == ["fails seed 0: RuntimeError: boom",
+                        "broken seed 0: ValueError: no such thing"]
+  assert failed[2].startswith("dies seed 0: its worker process died (exit "
+                              f"code {-signal.SIGKILL})")
+  assert len(failed) == 3
   pids = {n: json.load(open(os.path.join(sweep.workdir(runs, n, 0),
                                          "metrics.json")))["pid"]
           for n in ("b", "c")}
-  assert os.getpid() not in pids.values()
+  assert len(set(pids.values()) | {os.getpid()}) == 3
   assert "pid" not in json.load(open(os.path.join(done, "metrics.json")))
-  # Each job's output, the failed one's traceback too, is in its sweep.log.
+  # Each job's output, the failed one's traceback too, is in its sweep.log,
+  # not in the sweep's own output.
   log = lambda n: open(os.path.join(sweep.workdir(runs, n, 0),
                                     "sweep.log")).read()
   assert "hello from b" in log("b") and "hello from c" not in log("b")
   assert "RuntimeError: boom" in log("fails")
+  out = capfd.readouterr().out
+  assert "hello from" not in out and "[5/6] b seed 0: done in" in out
 
 
 @pytest.mark.slow
@@ -124,12 +137,12 @@ def test_workers_give_the_numbers_of_one_process(tmp_path, monkeypatch):
     assert one["untrained"] == two["untrained"]
 
 
-def test_a_finished_run_of_other_settings_fails_and_is_kept(tmp_path,
-                                                            fake_data):
+def test_a_run_of_other_settings_is_set_aside_and_trained_afresh(tmp_path,
+                                                               fake_data):
   """A finished run is skipped only when its checkpoint was trained by the
   config the sweep would train now: after a tuning sweep changes a
-  configuration's learning rate, the old run is named, not kept as the new
-  one's nor overwritten."""
+  configuration's learning rate, the old run is moved aside, untouched, and
+  the new one trained, so no table reads the old run as the new."""
   runs = str(tmp_path)
   lr = {"value": 1e-3}
 
@@ -140,16 +153,16 @@ def test_a_finished_run_of_other_settings_fails_and_is_kept(tmp_path,
     return config
 
   jobs = [("gi_centroid", 0)]
+  wd = sweep.workdir(runs, "gi_centroid", 0)
   assert sweep.run(jobs, runs, 6, config_for) == []
-  metrics = os.path.join(sweep.workdir(runs, "gi_centroid", 0),
-                         "metrics.json")
-  before = open(metrics).read()
+  before = open(os.path.join(wd, "metrics.json")).read()
   ran = []
   assert sweep.run(jobs, runs, 6, config_for,
-                   lambda c, wd: ran.append(wd)) == []  # skipped
+                   lambda c, wd: ran.append(wd)) == []
+  assert ran == []  # the same settings: skipped
   lr["value"] = 3e-3
-  failed = sweep.run(jobs, runs, 6, config_for, lambda c, wd: ran.append(wd))
-  assert len(failed) == 1 and failed[0].startswith(
-      "gi_centroid seed 0: CheckpointError")
-  assert "config.train.learning_rate=0.001 there, 0.003 here" in failed[0]
-  assert ran == [] and open(metrics).read() == before
+  assert sweep.run(jobs, runs, 6, config_for) == []
+  assert open(os.path.join(wd + ".other-config-1", "metrics.json")
+              ).read() == before
+  checkpoints.check_written_by(wd, config_for("gi_centroid", 0).to_dict())
+  assert open(os.path.join(wd, "metrics.json")).read() != before

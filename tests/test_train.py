@@ -469,6 +469,13 @@ def test_a_checkpoint_under_another_learning_rate_is_refused(tmp_path,
   config.train.learning_rate /= 3
   checkpoints.check_written_by(str(tmp_path), config.to_dict())
   checkpoints.check_written_by(str(tmp_path / "none"), config.to_dict())
+  # A field its schedule does not read may change (step decay under a
+  # constant schedule); the schedule itself may not.
+  config.train.decay_every += 1
+  checkpoints.check_written_by(str(tmp_path), config.to_dict())
+  config.train.schedule = "step"
+  with pytest.raises(checkpoints.CheckpointError, match="train.schedule"):
+    checkpoints.check_written_by(str(tmp_path), config.to_dict())
 
 
 def test_a_checkpoint_of_other_shapes_is_named():

@@ -26,8 +26,8 @@ projects.group_note.convergence chose (results/convergence_schedules.json;
 --steps overrides it) and each configuration's learning rate and key
 parameter from projects.group_note.tune (results/tuning/chosen.json;
 --tuning='' ignores it). A run of other settings is a different config, so
-its checkpoint is refused, not resumed, and a finished one is named as
-failed, not kept (grouprep.sweep.written_by_another).
+its checkpoint is not resumed: the sweep moves such a run aside, finished
+or not, and trains the new settings afresh (grouprep.sweep).
 
 Raw pixels at the training resolution are evaluated once per seed by the
 same evaluators (projects/group_note/pixels.py, RUNS/raw_pixels/seedS), a
