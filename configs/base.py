@@ -104,6 +104,10 @@ def get_base_config(arg=None) -> ml_collections.ConfigDict:
   # The evaluators of config.evals to run ('distance', 'fewshot', ...);
   # (): all of them.
   config.eval.only = ()
+  # The evaluation splits read at the end ('heldout_characters', ...); ():
+  # every one the data source evaluates (a tuning sweep reads validation
+  # alone).
+  config.eval.splits = ()
 
   # The evaluators run at the end, each with its own settings
   # (grouprep/evaluators/: one module each, registry.py names them), on

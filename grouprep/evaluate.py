@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 import time
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 from absl import logging
 import jax
@@ -96,6 +96,13 @@ def selected(config) -> Dict:
   those of config.eval.only when it names any."""
   only = tuple(config.eval.get("only", ()))
   return {n: config.evals[n] for n in config.evals if not only or n in only}
+
+
+def evaluation_splits(config, source) -> Tuple[str, ...]:
+  """The splits read at the end: config.eval.splits, in the source's
+  order, or every one of source.eval_splits."""
+  only = tuple(config.eval.get("splits", ()))
+  return tuple(s for s in source.eval_splits if not only or s in only)
 
 
 def offered(source) -> set:
@@ -333,15 +340,16 @@ def _evaluate(config, workdir: str) -> Dict:
   def encoder(variables, head):
     return encoder_view(config, model, variables, head, inputs, apply)
 
+  splits = evaluation_splits(config, source)
   result_trained, plotted = evaluate_encoder(
-      encoder(trained.variables, trained.head), source.eval_splits, evals,
+      encoder(trained.variables, trained.head), splits, evals,
       keep=source.plotted)
   # The untrained encoder, the same model at initialisation; after the
   # trained one: the inputs it loaded are the key's.
   untrained = encoder(trained.initial.encoder, trained.initial.head)
   result_untrained = reuse_or_evaluate(
       untrained_key(config, untrained, trained.initial.encoder, inputs),
-      lambda: evaluate_encoder(untrained, source.eval_splits, evals)[0],
+      lambda: evaluate_encoder(untrained, splits, evals)[0],
       untrained_cache_dir(config))
   result = {"config": config.name, "step": int(step),
             "embedding_space": method.embedding_space,

@@ -54,6 +54,8 @@ def validate(config: ml_collections.ConfigDict) -> None:
   for name in config.eval.get("only", ()):
     _choice(name, list(config.evals), "eval.only")
   source = validate_source(config)
+  for name in config.eval.get("splits", ()):
+    _choice(name, list(source.eval_splits), "eval.splits")
   validate_evals(config.eval.during_training, "eval.during_training")
   if source.validation_split:
     offers = (set(source.offers) |

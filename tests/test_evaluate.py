@@ -36,6 +36,7 @@ def untrained_key(config):
     ("evals.fewshot.episodes", 10, True),
     ("eval.matmul_precision", "high", True),
     ("eval.only", ("distance",), True),
+    ("eval.splits", ("heldout_characters",), True),
     # What the untrained encoder's evaluation does not read.
     ("loss.name", "group_group", False),  # the same space and pooling
     ("loss.temperature", 0.5, False),

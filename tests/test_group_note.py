@@ -489,6 +489,16 @@ def test_tuning_scores_every_grid_point_and_the_study_reads_its_choice(
        for t in (0.1, 0.05)] +
       [("triplet", lr, tiny_config("triplet").loss.get("temperature"), m, 3)
        for lr in (1e-3, 3e-3) for m in (0.2, 0.5)])
+  # A sweep run reads the validation split with the score's evaluator alone:
+  # no unseen alphabet, none of Lake's runs.
+  for job, _ in tune.jobs(names, tiny_config):
+    name, tag = job.split("/")
+    m = json.load(open(os.path.join(sweep.workdir(
+        os.path.join(runs, name), tag, 0), "metrics.json")))
+    assert list(m["eval"]) == list(m["untrained"]) == ["heldout_characters"]
+    assert "disjoint_characters" in m["eval"]["heldout_characters"]
+    assert not {"distance", "fewshot"} & set(m["eval"]["heldout_characters"])
+    assert not any(k.startswith("lake") for k in m)
   written = tune.write_outputs(runs, out, names, 0, 3, tiny_config)
   assert written == ["tuning/gi_centroid.md", "tuning/triplet.md",
                      "tuning/chosen.json"]

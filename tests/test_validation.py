@@ -110,6 +110,8 @@ def _set(config, dotted, value):
      "evals.disjoint_characters.size_curve"),
     ("gi_centroid", {"evals.lake.runs": "/nonexistent/all_runs.zip"},
      "evals.lake.runs"),
+    # A split its data source does not evaluate.
+    ("gi_centroid", {"eval.splits": ("vinyals_test",)}, "eval.splits"),
 ])
 def test_invalid_combinations_are_named_before_any_data(name, changes, match,
                                                         tmp_path, monkeypatch):

@@ -8,9 +8,10 @@ convergence (the step count), tune (each configuration's settings), study
 RUNS/protonet_final: the step its log has reached, and the hours left at
 its own logged pace once it has one). For each it prints the runs finished out of
 its default command's, and the hours left by a cost model measured on the
-2-core CPU (convergence's SECONDS_PER_STEP and EVAL_SECONDS; tune's for
-tune and the study, which leaves out the note's four's evaluations during
-training; an interrupted run counts as not started). A stage whose inputs are not
+2-core CPU (convergence's SECONDS_PER_STEP and EVAL_SECONDS for
+convergence and the study, whose runs evaluate in full; tune's for tune,
+whose runs evaluate the score alone; the note's four's evaluations during
+training left out; an interrupted run counts as not started). A stage whose inputs are not
 chosen yet is costed at what it would run today (the step count 2000, the
 configs' defaults) and says what it waits for. Reads only: it trains
 nothing and writes nothing.
@@ -83,7 +84,8 @@ def study_line(runs: str, out: str) -> str:
              for n in names for seed in STUDY_SEEDS)
   total = len(names) * len(STUDY_SEEDS)
   left = total - done
-  hours = _hours(left * steps, left, tune.SECONDS_PER_STEP, tune.EVAL_SECONDS)
+  hours = _hours(left * steps, left, tune.SECONDS_PER_STEP,
+                 convergence.EVAL_SECONDS)  # a full evaluation, as there
   untuned = [n for n in names if n not in chosen]
   waits = (f"; waits for tune ({len(untuned)} of {len(names)} configurations "
            "without chosen settings)" if untuned else "")
