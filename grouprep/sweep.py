@@ -18,9 +18,10 @@ workers > 1 runs that many jobs at once, each in a process of its own
 (spawned: its own JAX backend), for a GPU that one small run leaves mostly
 idle; a job's output goes to its WORKDIR/sweep.log. A job's numbers do not
 depend on `workers` (tests/test_sweep.py); a worker that dies (out of
-memory) fails its own job alone; Ctrl-C stops the running workers (they
-resume from their checkpoints). On a CPU the processes share its cores:
-keep the default of 1 there. Not on a TPU, which one process holds.
+memory) fails its own job alone; Ctrl-C or a SIGTERM (a time limit) stops
+the running workers, which resume from their checkpoints when the sweep
+runs again. On a CPU the processes share its cores: keep the default of 1
+there. Not on a TPU, which one process holds.
 """
 import json
 import multiprocessing
@@ -152,6 +153,12 @@ def _run_in_workers(todo, steps, config_for, runner, workers, report):
   process of its own; report(i, error or None, seconds) as each ends."""
   context = multiprocessing.get_context("spawn")
   queue, running = list(enumerate(todo)), {}  # i -> (process, pipe, start)
+
+  def terminated(signum, frame):  # a time limit's SIGTERM: as Ctrl-C
+    del frame
+    raise SystemExit(128 + signum)
+
+  previous = signal.signal(signal.SIGTERM, terminated)
   try:
     while queue or running:
       while queue and len(running) < workers:
@@ -184,12 +191,14 @@ def _run_in_workers(todo, steps, config_for, runner, workers, report):
         process.join()
         del running[i]
         report(i, error, time.time() - start)
-  except BaseException:  # Ctrl-C, or the parent failed: stop the workers
+  except BaseException:  # Ctrl-C, SIGTERM or a failure: stop the workers
     for process, _, _ in running.values():
       process.terminate()
     for process, _, _ in running.values():
       process.join()
     raise
+  finally:
+    signal.signal(signal.SIGTERM, previous)
 
 
 def _worker(runner: Callable, config, wd: str, log: str, send) -> None:

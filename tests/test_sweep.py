@@ -4,6 +4,9 @@ import importlib
 import json
 import os
 import signal
+import subprocess
+import sys
+import time
 
 import ml_collections
 import pytest
@@ -166,3 +169,46 @@ def test_a_run_of_other_settings_is_set_aside_and_trained_afresh(tmp_path,
               ).read() == before
   checkpoints.check_written_by(wd, config_for("gi_centroid", 0).to_dict())
   assert open(os.path.join(wd, "metrics.json")).read() != before
+
+
+def _sleeping_runner(config, wd):
+  """A picklable runner that records its process id, then waits."""
+  del config
+  with open(os.path.join(wd, "pid"), "w") as f:
+    f.write(str(os.getpid()))
+  time.sleep(120)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
+def test_stopping_the_sweep_stops_its_workers(tmp_path, how):
+  """Ctrl-C or a time limit's SIGTERM to the sweep ends every running
+  worker too: none goes on training into a workdir that a rerun resumes."""
+  script = tmp_path / "sweep_script.py"
+  script.write_text(
+      "import signal, sys\n"
+      "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+      f"sys.path[:0] = [{os.path.dirname(__file__)!r}]\n"
+      "import ml_collections\n"
+      "from grouprep import sweep\n"
+      "from test_sweep import _sleeping_runner\n"
+      "if __name__ == '__main__':\n"
+      f"  sweep.run(sweep.order(['a', 'b', 'c'], [0]), {str(tmp_path)!r}, 3,\n"
+      "            lambda n, s: ml_collections.ConfigDict({'name': n}),\n"
+      "            _sleeping_runner, workers=2)\n")
+  parent = subprocess.Popen([sys.executable, str(script)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+  pids = [os.path.join(sweep.workdir(str(tmp_path), n, 0), "pid")
+          for n in ("a", "b")]
+  deadline = time.time() + 60
+  while not all(os.path.exists(p) and open(p).read() for p in pids):
+    assert time.time() < deadline and parent.poll() is None
+    time.sleep(0.2)
+  workers = [int(open(p).read()) for p in pids]
+  parent.send_signal(how)
+  parent.wait(timeout=30)
+  time.sleep(1)
+  for pid in workers:
+    with pytest.raises(ProcessLookupError):
+      os.kill(pid, 0)
+  assert not os.path.exists(sweep.workdir(str(tmp_path), "c", 0))

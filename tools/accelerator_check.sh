@@ -51,29 +51,7 @@ part() {  # part NAME SECONDS COMMAND...: runs it with a limit, logs rc/time
     "$WORK/main" "$WORK/protonet" "$WORK/study" "$WORK/gi_medoid"
 
 # ---- 1. Wheels, data, the stack. ----
-if ls .whl/*.whl > /dev/null 2>&1; then
-  site=$WORK/site
-  $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \
-      --upgrade --target "$site" .whl/*.whl > "$OUT/install.log" 2>&1 \
-      || log "pip install of .whl failed (see install.log)"
-  # The checkout too: the tests' subprocesses import grouprep from elsewhere.
-  export PYTHONPATH=$PWD:$site${PYTHONPATH:+:$PYTHONPATH}
-  # A carried library that does not import beside this JAX: the machine's own.
-  for mod in orbax.checkpoint flax optax chex; do
-    if ! $PY -c "import $mod" >> "$OUT/install.log" 2>&1; then
-      log "carried $mod does not import here; using the machine's"
-      rm -rf "$site/${mod%%.*}" "$site/${mod%%.*}"[-_]*
-    fi
-  done
-fi
-if [ ! -d ../shared/tensorflow_datasets ] && [ -d .gpu/shared ]; then
-  ln -sfn "$PWD/.gpu/shared" ../shared
-fi
-export TFDS_DATA_DIR=${TFDS_DATA_DIR:-$(cd ../shared && pwd)/tensorflow_datasets}
-export GROUPREP_CACHE=$WORK/cache
-export XLA_PYTHON_CLIENT_PREALLOCATE=false  # several runs share one GPU
-export JAX_COMPILATION_CACHE_DIR=$WORK/jax-cache
-export PYTHONUNBUFFERED=1
+source tools/gpu_env.sh
 GROUPREP_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown) \
 $PY - > "$OUT/stack.json" 2>> "$OUT/check.log" <<'EOF'
 import json, os, sys

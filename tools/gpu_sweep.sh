@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# One stage of the note's study (projects/group_note: convergence, tune or
+# study) on a lent GPU machine, N runs at once (--workers), within a time
+# limit; what it brings back lets this machine carry on where it stopped.
+#   bash tools/gpu_sweep.sh OUTDIR STAGE [STAGE ARGS...]
+#   e.g. bash tools/gpu_sweep.sh "$OUT" tune --workers=12 --steps=2000
+# The runs train into $WORK/runs/STAGE (a GPU's runs, apart from this
+# CPU's); each finished run's small files (metrics.json, its logs,
+# report.md) come back under OUTDIR/runs/STAGE/, mirroring runs/STAGE/, and
+# the stage's tables under OUTDIR/results/. Here: copy OUTDIR/runs/STAGE/*
+# into a folder of its own (say runs/STAGE_gpu) and run the stage with
+# --runs=runs/STAGE_gpu --summary-only (each run's metrics.json names the
+# device that trained it: its stack). A run cut by the limit
+# (GROUPREP_SWEEP_LIMIT seconds, default 480) does not come back.
+# Carried as for tools/accelerator_check.sh (.whl/, .gpu/shared). The dry
+# run on a CPU (a minute or two on 2 cores):
+#   JAX_PLATFORMS=cpu bash tools/gpu_sweep.sh /tmp/gs tune \
+#       --configs=gi_centroid --steps=20 --workers=2
+set -uo pipefail
+OUT=${1:?usage: bash tools/gpu_sweep.sh OUTDIR STAGE [ARGS...]}
+STAGE=${2:?usage: bash tools/gpu_sweep.sh OUTDIR STAGE [ARGS...]}
+shift 2
+case "$STAGE" in convergence|tune|study) ;;
+  *) echo "STAGE must be convergence, tune or study, not $STAGE" >&2; exit 2;;
+esac
+mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
+cd "$(dirname "$0")/.." || exit 2
+PY=${PYTHON:-python3}
+WORK=${GROUPREP_CHECK_WORK:-/tmp/grouprep-sweep}
+mkdir -p "$WORK"
+t0=$(date +%s)
+log() { echo "[$(( $(date +%s) - t0 ))s] $*" | tee -a "$OUT/sweep.log"; }
+source tools/gpu_env.sh
+log "$STAGE $*: on $($PY -c 'import jax; print(jax.devices()[0].device_kind)' 2>&1 | tail -1)"
+# SIGTERM at the limit: the sweep stops its workers (grouprep.sweep).
+timeout --signal=TERM --kill-after=20 "${GROUPREP_SWEEP_LIMIT:-480}" \
+    $PY -m projects.group_note."$STAGE" --runs="$WORK/runs/$STAGE" \
+    --out="$WORK/results" "$@" > "$OUT/$STAGE.log" 2>&1
+log "$STAGE: rc=$? ($(grep -c ': done in' "$OUT/$STAGE.log") runs done)"
+(cd "$WORK" && find "runs/$STAGE" -name metrics.json -printf '%h\n') |
+  while read -r wd; do
+    mkdir -p "$OUT/$wd"
+    cp "$WORK/$wd"/metrics.json "$WORK/$wd"/*.jsonl "$WORK/$wd"/report.md \
+        "$OUT/$wd/" 2>/dev/null
+  done
+cp -r "$WORK/results" "$OUT/results" 2>/dev/null
+log "done; $(find "$OUT/runs" -name metrics.json | wc -l) finished runs in $OUT/runs"
