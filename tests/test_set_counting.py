@@ -337,5 +337,23 @@ def test_table_pairs_seeds_and_controls_the_false_discovery_rate(tmp_path):
   assert np.isnan(diffs["sab_pma", "sab_pooling"]["q"])
   text = table.table(rows)
   assert "| SAB + PMA − rFF + Pooling | 3 | +0.1867 [" in text
+  # In words only once every architecture has 3 seeds.
+  assert text.endswith("Read nothing yet: the fewest seeds of an "
+                       "architecture is 0, and a difference is read over 3.\n")
+  for seed, correct in enumerate([45, 44, 46]):
+    _finished_run(runs_dir / "rff_pma" / f"seed{seed}", correct)
+    if seed:
+      _finished_run(runs_dir / "sab_pooling" / f"seed{seed}", 52 + seed)
+  rows = table.summary(table.read_runs(str(runs_dir)))
+  words = table.finding(rows, table.differences(rows))
+  assert words.startswith("At 40 steps (0 % of the paper's 200000), 3 "
+                          "seeds, paired by seed, 95 % t-intervals: SAB + "
+                          "PMA − SAB + Pooling +0.077 [")
+  assert "SAB + PMA − rFF + Pooling +0.187 [" in words
+  assert "(measured)" in words and "(no measurable difference)" in words
+  assert "The means fall in the paper's order" in words
+  assert "is +0.187 (the paper's +0.166), at least the +0.10" in words
+  assert words.endswith("every architecture stays below the paper's "
+                        "accuracy.")
   np.testing.assert_allclose(rows["sab_pma"]["accuracy"]["sd"],
                              np.std([0.60, 0.62, 0.58], ddof=1))
