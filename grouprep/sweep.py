@@ -29,6 +29,7 @@ import multiprocessing.connection
 import os
 import signal
 import sys
+import threading
 import time
 import traceback
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
@@ -158,7 +159,9 @@ def _run_in_workers(todo, steps, config_for, runner, workers, report):
     del frame
     raise SystemExit(128 + signum)
 
-  previous = signal.signal(signal.SIGTERM, terminated)
+  in_main_thread = threading.current_thread() is threading.main_thread()
+  if in_main_thread:  # only the main thread may set a handler
+    previous = signal.signal(signal.SIGTERM, terminated)
   try:
     while queue or running:
       while queue and len(running) < workers:
@@ -198,7 +201,8 @@ def _run_in_workers(todo, steps, config_for, runner, workers, report):
       process.join()
     raise
   finally:
-    signal.signal(signal.SIGTERM, previous)
+    if in_main_thread:
+      signal.signal(signal.SIGTERM, previous)
 
 
 def _worker(runner: Callable, config, wd: str, log: str, send) -> None:
@@ -213,7 +217,8 @@ def _worker(runner: Callable, config, wd: str, log: str, send) -> None:
       os.dup2(f.fileno(), 1)
       os.dup2(f.fileno(), 2)
     from grouprep import main as main_lib  # pylint: disable=g-import-not-at-top
-    main_lib.configure_compilation_cache()  # the parent's, from the env
+    # The parent's cache: the same directory, from the same environment.
+    main_lib.configure_compilation_cache()
     runner(config, wd)
   except Exception as e:  # pylint: disable=broad-except
     traceback.print_exc()
