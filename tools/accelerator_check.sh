@@ -30,13 +30,10 @@
 set -uo pipefail
 OUT=${1:?usage: bash tools/accelerator_check.sh OUTDIR}
 SCALE=${GROUPREP_CHECK_SCALE:-full}
-mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
-cd "$(dirname "$0")/.." || exit 2
-PY=${PYTHON:-python3}
 WORK=${GROUPREP_CHECK_WORK:-/tmp/grouprep-check}
-mkdir -p "$WORK"
-t0=$(date +%s)
-log() { echo "[$(( $(date +%s) - t0 ))s] $*" | tee -a "$OUT/check.log"; }
+LOG_NAME=check.log
+# ---- 1. Wheels, data, the stack (tools/gpu_env.sh). ----
+source "$(dirname "$0")/gpu_env.sh"
 part() {  # part NAME SECONDS COMMAND...: runs it with a limit, logs rc/time
   local name=$1 limit=$2; shift 2
   local s=$(date +%s)
@@ -50,8 +47,6 @@ part() {  # part NAME SECONDS COMMAND...: runs it with a limit, logs rc/time
 [ -n "${GROUPREP_CHECK_SUMMARY_ONLY:-}" ] || rm -rf "$WORK/parts.jsonl" \
     "$WORK/main" "$WORK/protonet" "$WORK/study" "$WORK/gi_medoid"
 
-# ---- 1. Wheels, data, the stack. ----
-source tools/gpu_env.sh
 GROUPREP_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown) \
 $PY - > "$OUT/stack.json" 2>> "$OUT/check.log" <<'EOF'
 import json, os, sys

@@ -2,8 +2,16 @@
 # Python has JAX with CUDA, flax, optax, orbax-checkpoint and chex): installs
 # the carried wheels (.whl/) into $WORK/site, links the carried Omniglot
 # (.gpu/shared) as ../shared where that is missing, and sets the
-# environment grouprep's runs expect there. Needs PY, WORK, OUT and log()
-# from the caller, run from the repository root.
+# environment grouprep's runs expect there. The caller sets OUT (the output
+# folder), WORK (the scratch folder) and LOG_NAME (its log in OUT); this
+# makes both folders, moves to the repository root and defines PY and
+# log().
+mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
+PY=${PYTHON:-python3}
+mkdir -p "$WORK"
+t0=$(date +%s)
+log() { echo "[$(( $(date +%s) - t0 ))s] $*" | tee -a "$OUT/$LOG_NAME"; }
 if ls .whl/*.whl > /dev/null 2>&1; then
   site=$WORK/site
   $PY -m pip install -q --no-index --no-deps --no-compile --no-cache-dir \

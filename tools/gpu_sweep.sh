@@ -23,14 +23,9 @@ shift 2
 case "$STAGE" in convergence|tune|study) ;;
   *) echo "STAGE must be convergence, tune or study, not $STAGE" >&2; exit 2;;
 esac
-mkdir -p "$OUT" && OUT=$(cd "$OUT" && pwd)
-cd "$(dirname "$0")/.." || exit 2
-PY=${PYTHON:-python3}
 WORK=${GROUPREP_CHECK_WORK:-/tmp/grouprep-sweep}
-mkdir -p "$WORK"
-t0=$(date +%s)
-log() { echo "[$(( $(date +%s) - t0 ))s] $*" | tee -a "$OUT/sweep.log"; }
-source tools/gpu_env.sh
+LOG_NAME=sweep.log
+source "$(dirname "$0")/gpu_env.sh"
 log "$STAGE $*: on $($PY -c 'import jax; print(jax.devices()[0].device_kind)' 2>&1 | tail -1)"
 # SIGTERM at the limit: the sweep stops its workers (grouprep.sweep).
 timeout --signal=TERM --kill-after=20 "${GROUPREP_SWEEP_LIMIT:-480}" \
