@@ -234,10 +234,10 @@ def test_the_answer_claims_only_q_below_005_and_says_which_rule():
       metrics, {n: {"steps": 4} for n in results})
 
 
-def test_the_set_transformer_finding_follows_the_paired_rows():
-  """docs/set_transformer.md's block: before the study has run the set
-  transformers it says so; after, each "interacting items" pair reads
-  measured better / worse / no difference / untested as its rows do."""
+def _interacting_study():
+  """The question "interacting items"'s configurations, 3 seeds, rendered by
+  the study's table writer: gi_set_transformer far better on recall@5 than
+  everything, far worse on Lake's error, level on 20-way 1-shot."""
   from projects.group_note import comparisons  # pylint: disable=g-import-not-at-top
   from projects.group_note import tables  # pylint: disable=g-import-not-at-top
 
@@ -252,16 +252,21 @@ def test_the_set_transformer_finding_follows_the_paired_rows():
 
   names = sorted({n for q, a, b in comparisons.COMPARISONS
                   if q == "interacting items" for n in (a, b)})
-  # gi_set_transformer: far better on recall@5 than everything, far worse
-  # on Lake's error, level on 20-way 1-shot (same values on every seed).
   jitter = (0.0, 0.011, -0.009)
   results = {n: {s: result(
       (0.6 if n == "gi_set_transformer" else 0.3) + jitter[s] * (i + 1),
       0.4 + jitter[(s + i) % 3],
       (0.9 if n == "gi_set_transformer" else 0.6) + jitter[s])
       for s in range(3)} for i, n in enumerate(names)}
-  text = tables.summary_tables(results, names,
-                               type("S", (), {"steps": 4, "eval_every": 0}))
+  return names, tables.summary_tables(
+      results, names, type("S", (), {"steps": 4, "eval_every": 0}))
+
+
+def test_the_set_transformer_finding_follows_the_paired_rows():
+  """docs/set_transformer.md's block: before the study has run the set
+  transformers it says so; after, each "interacting items" pair reads
+  measured better / worse / no difference / untested as its rows do."""
+  names, text = _interacting_study()
   rows = study_docs.read_paired(text["study_paired.md"])
   metrics = json.loads(text["study_metrics.json"])
   block = study_docs.interacting_items_block(metrics, rows)
@@ -289,6 +294,36 @@ def test_the_set_transformer_finding_follows_the_paired_rows():
   partial = {n: v for n, v in metrics.items() if n != "gg_attention"}
   assert study_docs.interacting_items_block(partial, rows).startswith(
       "Not measured yet: the study has no runs of gg_attention")
+  # The question's study ahead of the whole one: its own folder, and its
+  # own Benjamini-Hochberg family, which the block names.
+  block = study_docs.interacting_items_block(metrics, rows, None,
+                                             "results/interacting_items")
+  assert "(`results/interacting_items/study_paired.md`," in block
+  assert ("q-value below 0.05 over the paired table of the study of "
+          + study_docs._names(names) + " alone") in block
+
+
+def test_the_set_transformer_finding_reads_the_partial_study_until_the_whole(
+    tmp_path):
+  """results/interacting_items (the question's six configurations studied
+  first) is read while results/ lacks one of them, and no longer once the
+  whole study holds them all."""
+  _, text = _interacting_study()
+  whole, part = tmp_path, tmp_path / study_docs.INTERACTING_PART
+
+  def write(folder, drop=()):
+    folder.mkdir(exist_ok=True)
+    metrics = {n: v for n, v in json.loads(text["study_metrics.json"]).items()
+               if n not in drop}
+    (folder / "study_metrics.json").write_text(json.dumps(metrics))
+    (folder / "study_paired.md").write_text(text["study_paired.md"])
+
+  write(whole, drop=("gg_set_transformer",))
+  assert study_docs.interacting_source(str(whole)) == str(whole)  # no part
+  write(part)
+  assert study_docs.interacting_source(str(whole)) == str(part)
+  write(whole)
+  assert study_docs.interacting_source(str(whole)) == str(whole)
 
 
 def test_every_test_the_docs_cite_exists():

@@ -614,6 +614,34 @@ def test_the_study_refuses_seeds_its_settings_were_chosen_on(tmp_path,
   assert "chose the settings of ['gi_centroid']" in capsys.readouterr().err
 
 
+def test_a_part_of_the_study_reads_its_settings_from_results(tmp_path,
+                                                              monkeypatch):
+  """--out elsewhere (a part of the study, ahead of the whole) with
+  --settings-from=results: the step count convergence chose and the tuned
+  settings come from results/, the tables go to --out."""
+  settings_dir, out = tmp_path / "results", tmp_path / "results" / "part"
+  (settings_dir / "tuning").mkdir(parents=True)
+  (settings_dir / "convergence_schedules.json").write_text(
+      json.dumps({"chosen_steps": 4000}))
+  chosen = {"gi_centroid": {"settings": {"train.learning_rate": 3e-4},
+                            "seed": 100}}
+  (settings_dir / "tuning" / "chosen.json").write_text(json.dumps(chosen))
+  seen = {}
+
+  def write_outputs(runs, out_dir, names, seeds, settings, chosen=None):
+    seen.update(out=out_dir, steps=settings.steps, chosen=chosen)
+    return []
+
+  monkeypatch.setattr(study, "write_outputs", write_outputs)
+  args = ["--configs=gi_centroid", "--summary-only", f"--out={out}",
+          f"--runs={tmp_path / 'runs'}"]
+  assert study.main(args + [f"--settings-from={settings_dir}"]) == 0
+  assert seen == {"out": str(out), "steps": 4000, "chosen": chosen}
+  assert study.main(args) == 0  # without it, --out's own (none there)
+  assert seen == {"out": str(out), "steps": study.Settings.steps,
+                  "chosen": {}}
+
+
 def test_raw_pixels_are_evaluated_once_per_seed_and_shown_beside_untrained(
     tmp_path, fake_data, monkeypatch):
   from projects.group_note import docs

@@ -463,14 +463,36 @@ def rewrite_docstring(source: str, paragraph: Optional[str],
 
 
 INTERACTING = "interacting items"
+# The question's configurations may be studied before the whole study, into
+# results/INTERACTING_PART (projects/group_note/README.md gives the command);
+# that study's paired table is then a Benjamini-Hochberg family of its own.
+INTERACTING_PART = "interacting_items"
+
+
+def interacting_configs() -> List[str]:
+  return sorted({n for q, a, b in COMPARISONS if q == INTERACTING
+                 for n in (a, b)})
+
+
+def interacting_source(results: str = RESULTS) -> str:
+  """The results folder the interacting-items finding is read from: results/
+  once its study holds every configuration the question compares; before,
+  the partial study's results/interacting_items where there is one."""
+  part = os.path.join(results, INTERACTING_PART)
+  if (set(interacting_configs()) <= set(load(results)[0])
+      or not os.path.exists(os.path.join(part, "study_paired.md"))):
+    return results
+  return part
 
 
 def interacting_items_block(metrics: Dict, rows: List[Dict],
-                            tuning: Optional[Dict] = None) -> str:
+                            tuning: Optional[Dict] = None,
+                            source: str = "results") -> str:
   """docs/set_transformer.md's finding: each comparison of the question
   "interacting items" (a set transformer against its centroid and its
   attention configuration) on the metrics that discriminate, from the
-  paired rows: measured better or worse (n >= 3, q < 0.05 where the table
+  paired rows of the study in `source` (a folder named relative to the
+  repository): measured better or worse (n >= 3, q < 0.05 where the table
   has q-values), no difference measured, or untested."""
   pairs = [(a, b) for q, a, b in COMPARISONS if q == INTERACTING]
   missing = sorted({n for pair in pairs for n in pair if n not in metrics})
@@ -498,13 +520,17 @@ def interacting_items_block(metrics: Dict, rows: List[Dict],
                    f"({_diff_text(rows, a, b, label)})")
       parts.append(f"{SHORT[label]}: {verdict}")
     lines.append(f"- **{a}** − {b}: " + "; ".join(parts) + ".")
+  family = ("the study's paired table" if source == "results" else
+            "the paired table of the study of "
+            f"{_names(sorted(trained_only(metrics)))} "
+            "alone, ahead of the whole study")
   rule = ("measured: n ≥ 3 seeds and a Benjamini–Hochberg q-value below "
-          "0.05 over the study's paired table" if has_qvalues(rows) else
+          f"0.05 over {family}" if has_qvalues(rows) else
           "measured: n ≥ 3 seeds and a 95% interval excluding 0, with no "
           "multiplicity control (the paired table predates q-values)")
   return "\n".join(
       [scope(metrics, tuning) + " Unseen alphabets; a − b paired by seed "
-       "(`results/study_paired.md`, question \"interacting items\"; "
+       f"(`{source}/study_paired.md`, question \"interacting items\"; "
        f"{rule}):", ""] + lines) + "\n"
 
 
@@ -532,9 +558,15 @@ def outputs(root: str = ROOT, results: str = RESULTS) -> Dict[str, str]:
                               note_study_block(metrics, rows, tuning),
                               readme)
   set_transformer = os.path.join(root, "docs", "set_transformer.md")
+  source = interacting_source(results)
+  part_metrics, part_rows = load(source) if source != results else (metrics,
+                                                                    rows)
   out[set_transformer] = replace_block(
       open(set_transformer).read(), "interacting-items",
-      interacting_items_block(metrics, rows, tuning), set_transformer)
+      interacting_items_block(
+          part_metrics, part_rows, load_tuning(source),
+          "results" if source == results else
+          "results/" + os.path.relpath(source, results)), set_transformer)
   configs = os.path.join(root, "docs", "configs.md")
   out[configs] = replace_block(open(configs).read(), "study-costs",
                                costs_block(metrics), configs)

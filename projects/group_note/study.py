@@ -25,7 +25,8 @@ Where the commands before it have run, the study takes the step count
 projects.group_note.convergence chose (results/convergence_schedules.json;
 --steps overrides it) and each configuration's learning rate and key
 parameter from projects.group_note.tune (results/tuning/chosen.json;
---tuning='' ignores it). A run of other settings is a different config, so
+--tuning='' ignores it; --settings-from=DIR reads both from DIR where the
+tables go elsewhere). A run of other settings is a different config, so
 its checkpoint is not resumed: the sweep moves such a run aside, finished
 or not, and trains the new settings afresh (grouprep.sweep).
 
@@ -222,6 +223,11 @@ def main(argv=None) -> int:
   p.add_argument("--eval-every", type=int, default=Settings.eval_every)
   p.add_argument("--runs", default=os.path.join("runs", "study"))
   p.add_argument("--out", default="results")
+  p.add_argument("--settings-from", default=None,
+                 help="the folder whose convergence_schedules.json and "
+                 "tuning/chosen.json the defaults of --steps and --tuning "
+                 "read (default: --out); e.g. --out=results/interacting_items "
+                 "--settings-from=results for a part of the study")
   p.add_argument("--workers", type=int, default=1, help=sweep.WORKERS_HELP)
   p.add_argument("--summary-only", action="store_true",
                  help="write the tables and plots from the finished runs")
@@ -231,11 +237,12 @@ def main(argv=None) -> int:
   unknown = unknown_configs(names)
   if unknown:
     p.error(f"unknown config(s) {unknown}: no configs/NAME.py")
+  settings_from = args.settings_from or args.out
   settings = Settings(
-      args.steps or chosen_steps(os.path.join(args.out,
+      args.steps or chosen_steps(os.path.join(settings_from,
                                               "convergence_schedules.json")),
       args.eval_every)
-  tuning = (os.path.join(args.out, "tuning", "chosen.json")
+  tuning = (os.path.join(settings_from, "tuning", "chosen.json")
             if args.tuning is None else args.tuning)
   chosen = chosen_settings(tuning) if tuning else {}
   overlap = tuning_seed_overlap({n: c for n, c in chosen.items()
