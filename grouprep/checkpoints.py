@@ -27,12 +27,13 @@ from grouprep.errors import CheckpointError
 
 # Fields that fix the meaning of the saved state and the batches that follow
 # it: a checkpoint whose values differ cannot be resumed by this config.
-# (train.num_steps may change: that extends or shortens a run.)
+# (train.num_steps may change where the schedule does not read it: that
+# extends or shortens a run.)
 IDENTITY_FIELDS = (
     "name", "seed", "model", "loss", "train.optimizer",
     # The schedule: a run resumed under another learning rate is not the run
-    # its config describes (its length, train.num_steps, may grow). The
-    # fields only one schedule reads: SCHEDULE_FIELDS.
+    # its config describes. The fields only one schedule reads:
+    # SCHEDULE_FIELDS.
     "train.learning_rate", "train.schedule", "train.weight_decay",
     "data.source",
     "data.heldout_label_fraction", "data.strokes", "data.train_split",
@@ -42,8 +43,10 @@ IDENTITY_FIELDS = (
     "data.classes_per_batch", "data.groups_per_class", "data.items_per_group",
     "train.matmul_precision")
 # train.schedule -> the fields it reads besides the learning rate (an
-# unused field may change without changing the run).
-SCHEDULE_FIELDS = {"cosine": ("train.warmup_steps",),
+# unused field may change without changing the run). The cosine schedule
+# decays to 0 over train.num_steps, so a cosine run resumed at another
+# length would be two schedules spliced, not the run its config describes.
+SCHEDULE_FIELDS = {"cosine": ("train.warmup_steps", "train.num_steps"),
                    "step": ("train.decay_every", "train.decay_factor")}
 # Evaluation may change how groups are pooled, not what was trained, which
 # characters were held out (the seed and the fraction define them), nor what

@@ -8,7 +8,9 @@ Each (name, seed) trains into RUNS/NAME/seedS. A run whose metrics.json is
 at the sweep's step count is skipped; an interrupted one resumes from its
 last checkpoint (train.train's own resume path), so the same command
 continues a sweep that takes many hours, and rerunning a finished sweep
-trains nothing. A run that fails is named and the others go on. A workdir
+trains nothing. A run that fails is named and the others go on; one that
+met a non-finite loss is recorded as diverged (WORKDIR/diverged.json) and
+not retried, since resuming meets the same batches again. A workdir
 whose checkpoint another configuration wrote (the sweep's settings changed
 since: a tuning sweep's new choice), finished or not, is moved aside to
 RUNS/NAME/seedS.other-config-K, nothing deleted, and the run trained
@@ -56,10 +58,35 @@ def finished(wd: str, steps: int) -> bool:
     return json.load(f).get("step") == steps
 
 
+DIVERGED = "diverged.json"
+
+
+def diverged(wd: str, steps: int) -> Optional[str]:
+  """The error of a run to `steps` that stopped at a non-finite loss
+  (WD/diverged.json, which train_and_evaluate writes), else None. Resuming
+  from its last good checkpoint meets the same batches again, so a sweep
+  does not retry it; delete the file to."""
+  path = os.path.join(wd, DIVERGED)
+  if not os.path.exists(path):
+    return None
+  with open(path) as f:
+    record = json.load(f)
+  return record["error"] if record.get("steps") == steps else None
+
+
 def train_and_evaluate(config, wd: str) -> None:
-  """The default runner: train (resuming) and evaluate."""
+  """The default runner: train (resuming) and evaluate. A non-finite loss
+  is recorded in WD/diverged.json (see `diverged`) and raised."""
   from grouprep import evaluate, train  # pylint: disable=g-import-not-at-top
-  train.train(config, wd)
+  from grouprep.errors import NonFiniteLossError  # pylint: disable=g-import-not-at-top
+  try:
+    train.train(config, wd)
+  except NonFiniteLossError as e:
+    with open(os.path.join(wd, DIVERGED + ".tmp"), "w") as f:
+      json.dump({"steps": config.train.num_steps, "error": str(e)}, f)
+    os.replace(os.path.join(wd, DIVERGED + ".tmp"),
+               os.path.join(wd, DIVERGED))
+    raise
   evaluate.evaluate(config, wd)
 
 
@@ -77,20 +104,27 @@ def order(names: Sequence[str], seeds: Sequence[int],
 
 def run(jobs: Sequence[Job], runs: str, steps: int,
         config_for: Callable[[str, int], object],
-        runner: Callable = train_and_evaluate, workers: int = 1) -> List[str]:
+        runner: Callable = train_and_evaluate, workers: int = 1,
+        diverged_ok: bool = False) -> List[str]:
   """Trains and evaluates every unfinished job; returns the failed ones
   ("name seed S: error"), in job order. config_for(name, seed) gives a
   job's config (its seed and step count set). workers > 1: that many jobs
-  at once, each in a spawned process (runner and configs must pickle)."""
-  todo, errors = [], {}  # errors: index in todo -> "name seed S: error"
+  at once, each in a spawned process (runner and configs must pickle).
+  A run that diverged (`diverged`) is not retried; it is a failure unless
+  diverged_ok (a tuning sweep, where it is a result: the setting scores
+  NaN)."""
+  todo, errors = [], {}  # errors: job index -> "name seed S: error"
 
   def report(i, error, seconds):
-    tag, name, seed, _ = todo[i]
+    tag, name, seed, wd, k = todo[i]
     if error is None:
       print(f"{tag}: done in {seconds:.0f} s", flush=True)
+    elif diverged_ok and diverged(wd, steps):
+      print(f"{tag}: diverged ({wd}/{DIVERGED}); a result, going on",
+            flush=True)
     else:
-      errors[i] = f"{name} seed {seed}: {error}"
-      print(f"{tag}: FAILED ({errors[i]}); going on", flush=True)
+      errors[k] = f"{name} seed {seed}: {error}"
+      print(f"{tag}: FAILED ({errors[k]}); going on", flush=True)
 
   for k, (name, seed) in enumerate(jobs, 1):
     wd = workdir(runs, name, seed)
@@ -102,10 +136,15 @@ def run(jobs: Sequence[Job], runs: str, steps: int,
             f"moved to {moved}, training afresh", flush=True)
     if finished(wd, steps):
       print(f"{tag}: finished, skipped ({wd})", flush=True)
+    elif diverged(wd, steps):
+      print(f"{tag}: diverged before, not retried (delete {wd}/{DIVERGED} "
+            "to retry)", flush=True)
+      if not diverged_ok:
+        errors[k] = f"{name} seed {seed}: {diverged(wd, steps)}"
     else:
-      todo.append((tag, name, seed, wd))
+      todo.append((tag, name, seed, wd, k))
   if workers <= 1:
-    for i, (tag, name, seed, wd) in enumerate(todo):
+    for i, (tag, name, seed, wd, _) in enumerate(todo):
       print(f"{tag}: training to step {steps} in {wd}", flush=True)
       t = time.time()
       try:
@@ -165,7 +204,7 @@ def _run_in_workers(todo, steps, config_for, runner, workers, report):
   try:
     while queue or running:
       while queue and len(running) < workers:
-        i, (tag, name, seed, wd) = queue.pop(0)
+        i, (tag, name, seed, wd, _) = queue.pop(0)
         try:
           config = config_for(name, seed)
         except Exception as e:  # pylint: disable=broad-except

@@ -324,6 +324,11 @@ def test_the_set_transformer_finding_reads_the_partial_study_until_the_whole(
   assert study_docs.interacting_source(str(whole)) == str(part)
   write(whole)
   assert study_docs.interacting_source(str(whole)) == str(whole)
+  # A seed the whole study lacks (a failed run) keeps the partial study's.
+  metrics = json.loads((whole / "study_metrics.json").read_text())
+  metrics["gi_set_transformer"]["step"]["n"] = 2
+  (whole / "study_metrics.json").write_text(json.dumps(metrics))
+  assert study_docs.interacting_source(str(whole)) == str(part)
 
 
 def test_every_test_the_docs_cite_exists():

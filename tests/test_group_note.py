@@ -378,13 +378,14 @@ def _stat(mean, sd, n=3):
   return {"mean": mean, "sd": sd, "n": n}
 
 
-def test_the_step_rule_picks_the_first_count_within_the_next_ones_spread():
+def test_the_step_rule_picks_the_first_count_within_every_longer_ones_spread():
   labels = [label for label, _ in convergence.VALIDATION]
   # a: +0.05 from 1000 to 2000 (sd 0.01: a gain), +0.005 to 4000 (within
   # sd 0.01): 2000. b: within the spread already at 1000. c: still rising
-  # at 4000: 4000, not converged.
-  rise = {"a": (0.50, 0.55, 0.555), "b": (0.50, 0.505, 0.51),
-          "c": (0.40, 0.50, 0.60)}
+  # at 4000: 4000, not converged. d: level from 1000 to 2000, far above
+  # both at 4000: 4000 (the next count alone would have said 1000).
+  rise = {"a": (0.50, 0.55, 0.555), "b": (0.50, 0.505, 0.508),
+          "c": (0.40, 0.50, 0.60), "d": (0.50, 0.505, 0.60)}
   table = {label: {n: {s: _stat(v, 0.01) for s, v in zip((1000, 2000, 4000),
                                                           vals)}
                    for n, vals in rise.items()} for label in labels}
@@ -393,6 +394,8 @@ def test_the_step_rule_picks_the_first_count_within_the_next_ones_spread():
                                                     "converged": True}
   assert convergence.choose(table, "b", counts)["steps"] == 1000
   assert convergence.choose(table, "c", counts) == {"steps": 4000,
+                                                    "converged": False}
+  assert convergence.choose(table, "d", counts) == {"steps": 4000,
                                                     "converged": False}
   choice = convergence.study_choice(table, ["a", "b"], counts)
   assert choice["chosen_steps"] == 2000  # the largest of the choices
@@ -612,6 +615,50 @@ def test_the_study_refuses_seeds_its_settings_were_chosen_on(tmp_path,
                 f"--out={tmp_path}", f"--runs={tmp_path / 'runs'}"])
   assert e.value.code == 2
   assert "chose the settings of ['gi_centroid']" in capsys.readouterr().err
+
+
+def test_a_diverged_setting_ranks_last_and_all_diverged_choose_nothing(
+    tmp_path, capsys):
+  """A grid point whose loss went non-finite (diverged.json) scores NaN and
+  ranks last; a configuration whose every point diverged gets no choice,
+  its table says so, and the study refuses to train it at its defaults."""
+  runs, out = str(tmp_path / "runs"), str(tmp_path / "results")
+
+  def write(name, setting, score=None):
+    wd = sweep.workdir(os.path.join(runs, name), tune.tag(setting), 100)
+    os.makedirs(wd, exist_ok=True)
+    if score is None:
+      with open(os.path.join(wd, sweep.DIVERGED), "w") as f:
+        json.dump({"steps": 3, "error": "Non-finite training metrics"}, f)
+      return
+    split, evaluator, *rest = tune.SCORE[1].split(".")
+    leaf = score
+    for key in reversed(rest):
+      leaf = {key: leaf}
+    with open(os.path.join(wd, "metrics.json"), "w") as f:
+      json.dump({"step": 3, "eval": {split: {evaluator: leaf}}}, f)
+
+  grid = tune.grid(tiny_config("gi_centroid"))
+  for i, setting in enumerate(grid):  # the best point diverges
+    write("gi_centroid", setting, None if i == 0 else 0.1 * i)
+  for setting in tune.grid(tiny_config("triplet")):
+    write("triplet", setting)
+  scored = tune.scores(runs, "gi_centroid", 100, 3, tiny_config)
+  assert np.isnan(scored[0][1]) and tune.best(scored) == len(grid) - 1
+  assert tune.best(tune.scores(runs, "triplet", 100, 3, tiny_config)) is None
+  tune.write_outputs(runs, out, ["gi_centroid", "triplet"], 100, 3,
+                     tiny_config)
+  chosen = json.load(open(os.path.join(out, "tuning", "chosen.json")))
+  assert list(chosen) == ["gi_centroid"]
+  table = open(os.path.join(out, "tuning", "triplet.md")).read()
+  assert "**Every setting diverged: nothing is chosen**" in table
+  assert table.count("NaN (diverged)") == len(tune.grid(tiny_config(
+      "triplet")))
+  with pytest.raises(SystemExit) as e:
+    study.main(["--configs=gi_centroid,triplet", f"--out={out}",
+                f"--runs={runs}/study"])
+  assert e.value.code == 2
+  assert "holds no chosen settings for ['triplet']" in capsys.readouterr().err
 
 
 def test_a_part_of_the_study_reads_its_settings_from_results(tmp_path,

@@ -44,6 +44,46 @@ def test_a_finished_run_is_skipped_and_a_failed_one_named(tmp_path):
   assert not sweep.finished(done, 4) and sweep.finished(done, 3)
 
 
+def test_a_diverged_run_is_recorded_and_not_retried(tmp_path, monkeypatch):
+  """A non-finite loss would meet the same batches again on resume: the
+  default runner records it (diverged.json, with the step count) and the
+  sweep names it again without retraining; a tuning sweep (diverged_ok)
+  takes it as a result; at another step count it is a new run."""
+  from grouprep import errors  # pylint: disable=g-import-not-at-top
+  from grouprep import train  # pylint: disable=g-import-not-at-top
+  trained = []
+
+  def diverging_train(config, wd):
+    trained.append((config.name, config.train.num_steps))
+    os.makedirs(wd, exist_ok=True)
+    raise errors.NonFiniteLossError(f"Non-finite at step 3 in {wd}")
+
+  monkeypatch.setattr(train, "train", diverging_train)
+  runs = str(tmp_path)
+
+  def config_for(steps):
+    return lambda name, seed: ml_collections.ConfigDict(
+        {"name": name, "seed": seed, "train": {"num_steps": steps}})
+
+  jobs = sweep.order(["a", "b"], [0])
+  failed = sweep.run(jobs, runs, 5, config_for(5))
+  assert [f.split(":")[0] for f in failed] == ["a seed 0", "b seed 0"]
+  assert "NonFiniteLossError: Non-finite at step 3" in failed[0]
+  wd = sweep.workdir(runs, "a", 0)
+  assert sweep.diverged(wd, 5).startswith("Non-finite at step 3")
+  assert sweep.diverged(wd, 6) is None and not sweep.finished(wd, 5)
+  assert trained == [("a", 5), ("b", 5)]
+  again = sweep.run(jobs, runs, 5, config_for(5))
+  assert trained == [("a", 5), ("b", 5)]  # not retried
+  assert [f.split(":")[0] for f in again] == ["a seed 0", "b seed 0"]
+  assert sweep.run(jobs, runs, 5, config_for(5), diverged_ok=True) == []
+  sweep.run(jobs[:1], runs, 6, config_for(6))
+  assert trained[-1] == ("a", 6)
+  # A tuning sweep: a fresh divergence is no failure either.
+  assert sweep.run(sweep.order(["c"], [0]), runs, 5, config_for(5),
+                   diverged_ok=True) == []
+
+
 def test_paced_train_seconds_leave_a_pause_out(tmp_path):
   wd = str(tmp_path)
   os.makedirs(os.path.dirname(logs.path(wd, "train")), exist_ok=True)

@@ -452,6 +452,25 @@ def test_foreign_checkpoint_is_refused(tmp_path, fake_data):
     train.train(other, str(tmp_path))
 
 
+def test_a_cosine_run_resumed_at_another_length_is_refused(tmp_path,
+                                                          fake_data):
+  """The cosine schedule decays to 0 over train.num_steps: a finished run
+  resumed to another length would be two schedules spliced, not the run
+  its config describes (a constant or step schedule may grow:
+  test_a_checkpoint_under_another_learning_rate_is_refused)."""
+  config = tiny_config()
+  config.train.schedule, config.train.num_steps = "cosine", 2
+  train.train(config, str(tmp_path))
+  for steps in (4, 1):
+    config.train.num_steps = steps
+    with pytest.raises(checkpoints.CheckpointError,
+                       match=r"config.train.num_steps=2 there, "
+                       rf"{steps} here"):
+      train.train(config, str(tmp_path))
+  config.train.num_steps = 2
+  checkpoints.check_written_by(str(tmp_path), config.to_dict())
+
+
 def test_a_checkpoint_under_another_learning_rate_is_refused(tmp_path,
                                                             fake_data):
   """The schedule is part of a run's identity: resuming under another

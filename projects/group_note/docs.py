@@ -465,7 +465,9 @@ def rewrite_docstring(source: str, paragraph: Optional[str],
 INTERACTING = "interacting items"
 # The question's configurations may be studied before the whole study, into
 # results/INTERACTING_PART (projects/group_note/README.md gives the command);
-# that study's paired table is then a Benjamini-Hochberg family of its own.
+# that study's paired table is then a Benjamini-Hochberg family of its own
+# (its q-values, and so a verdict near q = 0.05, may differ from the whole
+# study's, whose table has more rows).
 INTERACTING_PART = "interacting_items"
 
 
@@ -475,12 +477,18 @@ def interacting_configs() -> List[str]:
 
 
 def interacting_source(results: str = RESULTS) -> str:
-  """The results folder the interacting-items finding is read from: results/
-  once its study holds every configuration the question compares; before,
-  the partial study's results/interacting_items where there is one."""
+  """The results folder the interacting-items finding is read from: the
+  partial study's results/interacting_items where there is one, until
+  results/ holds each configuration the question compares with at least as
+  many seeds; results/ otherwise."""
   part = os.path.join(results, INTERACTING_PART)
-  if (set(interacting_configs()) <= set(load(results)[0])
-      or not os.path.exists(os.path.join(part, "study_paired.md"))):
+  if not os.path.exists(os.path.join(part, "study_paired.md")):
+    return results
+  seeds = lambda metrics, name: metrics.get(name, {}).get("step", {}).get(
+      "n", 0)
+  whole, partial = load(results)[0], load(part)[0]
+  if all(seeds(whole, n) >= max(seeds(partial, n), 1)
+         for n in interacting_configs()):
     return results
   return part
 

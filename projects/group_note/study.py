@@ -26,7 +26,9 @@ projects.group_note.convergence chose (results/convergence_schedules.json;
 --steps overrides it) and each configuration's learning rate and key
 parameter from projects.group_note.tune (results/tuning/chosen.json;
 --tuning='' ignores it; --settings-from=DIR reads both from DIR where the
-tables go elsewhere). A run of other settings is a different config, so
+tables go elsewhere). Once chosen.json exists, a configuration it has no
+settings for is refused rather than trained at its defaults. A run of
+other settings is a different config, so
 its checkpoint is not resumed: the sweep moves such a run aside, finished
 or not, and trains the new settings afresh (grouprep.sweep).
 
@@ -252,6 +254,13 @@ def main(argv=None) -> int:
             f"--seeds={args.seeds}; the study needs seeds the tuning sweep "
             "did not select on (tune's default seed is "
             "projects.group_note.tune.TUNING_SEED)")
+  untuned = [n for n in names if chosen and n not in chosen]
+  if untuned and not args.summary_only:
+    p.error(f"{tuning} holds no chosen settings for {untuned}: run "
+            f"`python -m projects.group_note.tune --configs="
+            f"{','.join(untuned)}` first (results/tuning/NAME.md says why "
+            "where every setting diverged), or pass --tuning='' to train "
+            "every configuration at configs/NAME.py as is")
   if chosen:
     print(f"Settings chosen on validation ({tuning}): " + "; ".join(
         f"{n} {c['settings']}" for n, c in chosen.items() if n in names),

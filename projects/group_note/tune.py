@@ -15,8 +15,11 @@ count (the count projects.group_note.convergence chose, else 2000) capped
 at MAX_STEPS = 2000, scored by ONE validation metric named before the sweep
 (SCORE: disjoint-character recall@1 at 5 drawings on the held-out
 characters of the training alphabets). The best score wins; ties go to the
-earlier grid point (the default parameter, the lower learning rate). A NaN
-score (a diverged run) ranks last.
+earlier grid point (the default parameter, the lower learning rate). A
+diverged run (a non-finite loss: grouprep.sweep records it in
+WORKDIR/diverged.json and does not retry it) scores NaN and ranks last; a
+configuration whose every setting diverged gets no choice, and the study
+refuses to train it.
 
 Why the cap, fixed before the convergence runs had chosen: at 4000 steps
 the sweep would take ~37 h of this CPU against ~19 h at 2000
@@ -129,17 +132,22 @@ def run(names: Sequence[str], seed: int, runs: str, steps: int,
     config.eval.splits, config.eval.only = (split,), (evaluator,)
     return config
 
+  # A diverged grid point is a result (it scores NaN), not a failure.
   return sweep.run([(job, seed) for job in points], runs, steps, config_for,
-                   runner, workers)
+                   runner, workers, diverged_ok=True)
 
 
 def scores(runs: str, name: str, seed: int, steps: int,
            make_config: Callable = study.default_config
            ) -> List[Tuple[Dict, Optional[float]]]:
-  """[(setting, SCORE or None where unfinished; NaN where diverged)]."""
+  """[(setting, SCORE or None where unfinished; NaN where diverged: a
+  non-finite loss in training, or no score in its metrics.json)]."""
   out = []
   for setting in grid(make_config(name)):
     wd = sweep.workdir(os.path.join(runs, name), tag(setting), seed)
+    if sweep.diverged(wd, steps) and not sweep.finished(wd, steps):
+      out.append((setting, float("nan")))
+      continue
     if not sweep.finished(wd, steps):
       out.append((setting, None))
       continue
@@ -151,8 +159,11 @@ def scores(runs: str, name: str, seed: int, steps: int,
 
 def best(scored: Sequence[Tuple[Dict, Optional[float]]]) -> Optional[int]:
   """The index of the best score (ties: the earlier point; NaN last), None
-  while a point is unfinished."""
+  while a point is unfinished or when every point diverged (nothing to
+  choose: the study then refuses the configuration)."""
   if not scored or any(s is None for _, s in scored):
+    return None
+  if all(math.isnan(s) for _, s in scored):
     return None
   key = lambda i: -math.inf if math.isnan(scored[i][1]) else scored[i][1]
   return max(range(len(scored)), key=lambda i: (key(i), -i))
@@ -170,9 +181,13 @@ def markdown(name: str, scored, chosen: Optional[int], seed: int,
            f"= {len(scored) * steps} steps.", "",
            "| " + " | ".join(fields + ["score", "chosen"]) + " |",
            "|" + "---|" * (len(fields) + 2)]
+  if scored and all(s is not None and math.isnan(s) for _, s in scored):
+    lines[4:4] = ["**Every setting diverged: nothing is chosen**, and the "
+                  "study refuses this configuration until its grid or its "
+                  "config changes.", ""]
   for i, (setting, score) in enumerate(scored):
     cell = "not finished" if score is None else (
-        "NaN" if math.isnan(score) else f"{score:.3f}")
+        "NaN (diverged)" if math.isnan(score) else f"{score:.3f}")
     lines.append("| " + " | ".join([f"{setting[f]:g}" for f in fields]
                                    + [cell, "**yes**" if i == chosen else ""])
                  + " |")
