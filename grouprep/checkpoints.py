@@ -205,8 +205,9 @@ def _leaves(d, prefix):
 
 
 def _check_identity(saved, config_dict, step, where, fields,
-                    added_later=None) -> None:
+                    added_later=None, what=None) -> None:
   added_later = {**ADDED_LATER, **(added_later or {})}
+  what = what or f"The checkpoint at step {step} in {where}"
   if "train.schedule" in fields:
     fields = tuple(fields) + SCHEDULE_FIELDS.get(
         lookup(config_dict, "train.schedule"), ())
@@ -227,7 +228,7 @@ def _check_identity(saved, config_dict, step, where, fields,
         old = None  # the checkpoint's config lacks the whole section
       if old != value:
         raise CheckpointError(
-            f"The checkpoint at step {step} in {where} was written by another "
+            f"{what} was written by another "
             f"configuration: config.{leaf}={old!r} there, {value!r} here. Use "
             f"a fresh --workdir, or the config that wrote it.")
 
@@ -325,6 +326,14 @@ def restore_latest(mngr: ocp.CheckpointManager, abstract_state: Any,
       mngr, abstract_state, lambda saved, step: _check_identity(
           saved, config_dict, step, mngr.directory, fields, added_later))
   return step, state
+
+
+def check_same_run(saved_config: dict, config_dict: dict, what: str,
+                   fields=IDENTITY_FIELDS) -> None:
+  """A CheckpointError (naming the first differing field) unless
+  saved_config (a config dict recorded with a run's outcome; `what` names
+  that record) describes the run config_dict does."""
+  _check_identity(saved_config, config_dict, None, None, fields, what=what)
 
 
 def check_written_by(workdir: str, config_dict: dict,

@@ -61,17 +61,23 @@ def finished(wd: str, steps: int) -> bool:
 DIVERGED = "diverged.json"
 
 
-def diverged(wd: str, steps: int) -> Optional[str]:
-  """The error of a run to `steps` that stopped at a non-finite loss
-  (WD/diverged.json, which train_and_evaluate writes), else None. Resuming
-  from its last good checkpoint meets the same batches again, so a sweep
-  does not retry it; delete the file to."""
+def _diverged_record(wd: str) -> Optional[Dict]:
   path = os.path.join(wd, DIVERGED)
   if not os.path.exists(path):
     return None
   with open(path) as f:
-    record = json.load(f)
-  return record["error"] if record.get("steps") == steps else None
+    return json.load(f)
+
+
+def diverged(wd: str, steps: int) -> Optional[str]:
+  """The error of a run to `steps` that stopped at a non-finite loss
+  (WD/diverged.json, which train_and_evaluate writes with the run's
+  config), else None. Resuming from its last good checkpoint meets the
+  same batches again, so a sweep does not retry it; delete the file to.
+  A sweep whose settings for the run changed sets it aside instead
+  (`written_by_another`)."""
+  record = _diverged_record(wd)
+  return record["error"] if record and record.get("steps") == steps else None
 
 
 def train_and_evaluate(config, wd: str) -> None:
@@ -82,10 +88,12 @@ def train_and_evaluate(config, wd: str) -> None:
   try:
     train.train(config, wd)
   except NonFiniteLossError as e:
-    with open(os.path.join(wd, DIVERGED + ".tmp"), "w") as f:
-      json.dump({"steps": config.train.num_steps, "error": str(e)}, f)
-    os.replace(os.path.join(wd, DIVERGED + ".tmp"),
-               os.path.join(wd, DIVERGED))
+    from grouprep import tempfiles  # pylint: disable=g-import-not-at-top
+    path = os.path.join(wd, DIVERGED)
+    with open(tempfiles.temporary_path(path), "w") as f:
+      json.dump({"steps": config.train.num_steps, "error": str(e),
+                 "config": json.loads(config.to_json_best_effort())}, f)
+    os.replace(tempfiles.temporary_path(path), path)
     raise
   evaluate.evaluate(config, wd)
 
@@ -161,11 +169,13 @@ def run(jobs: Sequence[Job], runs: str, steps: int,
 
 def written_by_another(wd: str, config_for: Callable, name: str, seed: int
                        ) -> Optional[str]:
-  """None when wd holds no checkpoint, or its newest readable one was
-  written by config_for(name, seed) (checkpoints.check_written_by: every
-  identity field, the learning-rate schedule included); else which field
-  differs."""
-  if not os.path.isdir(os.path.join(wd, "checkpoints")):
+  """None when wd holds no checkpoint and no record of a divergence, or
+  both were written by config_for(name, seed) (checkpoints.check_written_by:
+  every identity field, the learning-rate schedule included; a run that
+  diverged before its first checkpoint has only its diverged.json); else
+  which field differs."""
+  record = _diverged_record(wd)
+  if not os.path.isdir(os.path.join(wd, "checkpoints")) and not record:
     return None
   from grouprep import checkpoints  # pylint: disable=g-import-not-at-top
   try:
@@ -174,6 +184,10 @@ def written_by_another(wd: str, config_for: Callable, name: str, seed: int
     return None  # the job itself names the error
   try:
     checkpoints.check_written_by(wd, config.to_dict())
+    if record and "config" in record:
+      checkpoints.check_same_run(
+          record["config"], config.to_dict(),
+          f"The diverged run recorded in {os.path.join(wd, DIVERGED)}")
   except checkpoints.CheckpointError as e:
     return str(e)
   return None

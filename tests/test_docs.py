@@ -324,11 +324,18 @@ def test_the_set_transformer_finding_reads_the_partial_study_until_the_whole(
   assert study_docs.interacting_source(str(whole)) == str(part)
   write(whole)
   assert study_docs.interacting_source(str(whole)) == str(whole)
-  # A seed the whole study lacks (a failed run) keeps the partial study's.
+  # A seed the whole study lacks (a failed run), or other settings there
+  # (an older, untuned study), keep the partial study's.
   metrics = json.loads((whole / "study_metrics.json").read_text())
   metrics["gi_set_transformer"]["step"]["n"] = 2
   (whole / "study_metrics.json").write_text(json.dumps(metrics))
   assert study_docs.interacting_source(str(whole)) == str(part)
+  write(whole)
+  tuned = {"steps": 4, "tuned": {"gi_centroid": {"loss.temperature": 0.05}}}
+  (part / "study_settings.json").write_text(json.dumps(tuned))
+  assert study_docs.interacting_source(str(whole)) == str(part)
+  (whole / "study_settings.json").write_text(json.dumps(tuned))
+  assert study_docs.interacting_source(str(whole)) == str(whole)
 
 
 def test_every_test_the_docs_cite_exists():

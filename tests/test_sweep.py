@@ -61,9 +61,14 @@ def test_a_diverged_run_is_recorded_and_not_retried(tmp_path, monkeypatch):
   monkeypatch.setattr(train, "train", diverging_train)
   runs = str(tmp_path)
 
-  def config_for(steps):
-    return lambda name, seed: ml_collections.ConfigDict(
-        {"name": name, "seed": seed, "train": {"num_steps": steps}})
+  def config_for(steps, learning_rate=1e-3):
+    def make(name, seed):
+      config = tiny_config()
+      config.name, config.seed = name, seed
+      config.train.num_steps, config.train.learning_rate = (steps,
+                                                            learning_rate)
+      return config
+    return make
 
   jobs = sweep.order(["a", "b"], [0])
   failed = sweep.run(jobs, runs, 5, config_for(5))
@@ -82,6 +87,11 @@ def test_a_diverged_run_is_recorded_and_not_retried(tmp_path, monkeypatch):
   # A tuning sweep: a fresh divergence is no failure either.
   assert sweep.run(sweep.order(["c"], [0]), runs, 5, config_for(5),
                    diverged_ok=True) == []
+  # Other settings (no checkpoint was written before the divergence): the
+  # record is set aside with its folder and the new settings trained.
+  sweep.run(jobs[1:], runs, 5, config_for(5, learning_rate=3e-3))
+  assert trained[-1] == ("b", 5)
+  assert os.path.exists(sweep.workdir(runs, "b", 0) + ".other-config-1")
 
 
 def test_paced_train_seconds_leave_a_pause_out(tmp_path):

@@ -479,16 +479,23 @@ def interacting_configs() -> List[str]:
 def interacting_source(results: str = RESULTS) -> str:
   """The results folder the interacting-items finding is read from: the
   partial study's results/interacting_items where there is one, until
-  results/ holds each configuration the question compares with at least as
-  many seeds; results/ otherwise."""
+  results/ holds each configuration the question compares at the same
+  step count and settings with at least as many seeds; results/
+  otherwise."""
   part = os.path.join(results, INTERACTING_PART)
   if not os.path.exists(os.path.join(part, "study_paired.md")):
     return results
-  seeds = lambda metrics, name: metrics.get(name, {}).get("step", {}).get(
-      "n", 0)
-  whole, partial = load(results)[0], load(part)[0]
-  if all(seeds(whole, n) >= max(seeds(partial, n), 1)
-         for n in interacting_configs()):
+
+  def runs(folder):  # name -> (seeds, steps, tuned settings)
+    metrics, tuned = load(folder)[0], load_tuning(folder) or {}
+    step = lambda n: metrics.get(n, {}).get("step", {})
+    return {n: (step(n).get("n", 0), step(n).get("mean"),
+                (tuned.get(n) or {}).get("settings"))
+            for n in interacting_configs()}
+
+  whole, partial = runs(results), runs(part)
+  if all(whole[n][0] >= max(partial[n][0], 1) and
+         whole[n][1:] == partial[n][1:] for n in interacting_configs()):
     return results
   return part
 

@@ -216,11 +216,12 @@ def main(argv=None) -> int:
                  help="comma-separated config names (configs/NAME.py)")
   p.add_argument("--steps", type=int, default=None,
                  help="steps per run (default: the count "
-                 "OUT/convergence_schedules.json chose, else "
+                 "SETTINGS_FROM/convergence_schedules.json chose, else "
                  f"{Settings.steps})")
   p.add_argument("--tuning", default=None,
                  help="each configuration's chosen settings (default: "
-                 "OUT/tuning/chosen.json, the tuning sweep's; '' or absent: "
+                 "SETTINGS_FROM/tuning/chosen.json, the tuning sweep's; '' "
+                 "or absent: "
                  "configs/NAME.py as is)")
   p.add_argument("--eval-every", type=int, default=Settings.eval_every)
   p.add_argument("--runs", default=os.path.join("runs", "study"))

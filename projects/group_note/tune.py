@@ -176,7 +176,8 @@ def markdown(name: str, scored, chosen: Optional[int], seed: int,
            f"Written by `python -m projects.group_note.tune --seed={seed}` "
            f"({steps} steps per run, seed {seed}). Score, named before the "
            f"sweep: {SCORE[0]} (`{SCORE[1]}`), higher is better; ties go to "
-           "the earlier row. Budget: the same for every configuration, "
+           "the earlier row; NaN (a run that diverged, or one with no "
+           "score) ranks last. Budget: the same for every configuration, "
            f"{len(scored)} settings × 1 seed × {steps} steps "
            f"= {len(scored) * steps} steps.", "",
            "| " + " | ".join(fields + ["score", "chosen"]) + " |",
@@ -187,7 +188,7 @@ def markdown(name: str, scored, chosen: Optional[int], seed: int,
                   "config changes.", ""]
   for i, (setting, score) in enumerate(scored):
     cell = "not finished" if score is None else (
-        "NaN (diverged)" if math.isnan(score) else f"{score:.3f}")
+        "NaN" if math.isnan(score) else f"{score:.3f}")
     lines.append("| " + " | ".join([f"{setting[f]:g}" for f in fields]
                                    + [cell, "**yes**" if i == chosen else ""])
                  + " |")
@@ -198,10 +199,14 @@ def write_outputs(runs: str, out_dir: str, names: Sequence[str], seed: int,
                   steps: int, make_config: Callable = study.default_config
                   ) -> List[str]:
   """results/tuning/NAME.md per configuration and chosen.json (the
-  configurations whose sweep has finished)."""
+  configurations whose sweep has finished; the choices chosen.json already
+  holds for configurations outside `names` are kept, so a sweep run a few
+  configurations at a time adds up)."""
   tuning = os.path.join(out_dir, "tuning")
   os.makedirs(tuning, exist_ok=True)
-  chosen, written = {}, []
+  chosen = {n: c for n, c in study.chosen_settings(
+      os.path.join(tuning, "chosen.json")).items() if n not in names}
+  written = []
   for name in names:
     scored = scores(runs, name, seed, steps, make_config)
     i = best(scored)
