@@ -554,6 +554,7 @@ def test_progress_counts_each_stages_finished_runs(tmp_path, capsys):
   assert tuned.startswith(f"tune         1/{6 * n} runs (2000 steps, seed 100)")
   assert tuned.endswith("waits for convergence's step count")
   assert studied.startswith(f"study        1/{3 * n} runs (2000 steps")
+  assert "; the interacting-items 6: 1/18)" in studied  # gg_centroid
   left = lambda line: float(line.split("about ")[1].split(" h")[0])
   assert left(tuned) == pytest.approx(round(tune.cost_hours(
       comparisons.CONFIGS, 2000) * (6 * n - 1) / (6 * n), 1), abs=0.051)

@@ -23,6 +23,7 @@ from typing import List, Sequence
 
 from grouprep import sweep
 from projects.group_note import convergence
+from projects.group_note import docs
 from projects.group_note import study
 from projects.group_note import tune
 from projects.group_note.comparisons import CONFIGS, NOTE_FOUR
@@ -79,10 +80,13 @@ def study_line(runs: str, out: str) -> str:
   steps = study.chosen_steps(_schedules(out))
   chosen = study.chosen_settings(os.path.join(out, "tuning", "chosen.json"))
   names = list(CONFIGS)
-  done = sum(sweep.finished(sweep.workdir(os.path.join(runs, "study"), n,
-                                          seed), steps)
-             for n in names for seed in STUDY_SEEDS)
-  total = len(names) * len(STUDY_SEEDS)
+  finished = {n: sum(sweep.finished(sweep.workdir(
+      os.path.join(runs, "study"), n, seed), steps) for seed in STUDY_SEEDS)
+              for n in names}
+  done, total = sum(finished.values()), len(names) * len(STUDY_SEEDS)
+  # The interacting-items question may be studied ahead of the rest
+  # (projects/group_note/README.md): its configurations' share.
+  six = docs.interacting_configs()
   left = total - done
   hours = _hours(left * steps, left, tune.SECONDS_PER_STEP,
                  convergence.EVAL_SECONDS)  # a full evaluation, as there
@@ -90,8 +94,9 @@ def study_line(runs: str, out: str) -> str:
   waits = (f"; waits for tune ({len(untuned)} of {len(names)} configurations "
            "without chosen settings)" if untuned else "")
   return (f"study        {done}/{total} runs ({steps} steps, seeds "
-          f"{','.join(map(str, STUDY_SEEDS))}); about {hours:.1f} h "
-          f"left{waits}")
+          f"{','.join(map(str, STUDY_SEEDS))}; the interacting-items "
+          f"{len(six)}: {sum(finished[n] for n in six)}/"
+          f"{len(six) * len(STUDY_SEEDS)}); about {hours:.1f} h left{waits}")
 
 
 def protonet_line(runs: str) -> str:
