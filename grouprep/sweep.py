@@ -24,11 +24,21 @@ memory) fails its own job alone; Ctrl-C or a SIGTERM (a time limit) stops
 the running workers, which resume from their checkpoints when the sweep
 runs again. On a CPU the processes share its cores: keep the default of 1
 there. Not on a TPU, which one process holds.
+
+records=DIR keeps each finished (or diverged) run's record, what the
+tables read and not its checkpoints (RECORD_FILES: metrics.json, the
+logs, diverged.json, run_config.json), in DIR/NAME/seedS, a folder meant
+to be committed; a sweep on a fresh checkout (runs/ empty) copies every
+record of the same run config back into its workdir instead of training
+it again, so a sweep that takes more hours than one machine lives adds up
+across machines. A record of other settings is not restored; the new
+run's record replaces it when it finishes.
 """
 import json
 import multiprocessing
 import multiprocessing.connection
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -43,6 +53,10 @@ Job = Tuple[str, int]
 WORKERS_HELP = ("runs trained at once, each in its own process (for a GPU "
                 "that one run leaves idle; on a CPU they share its cores: "
                 "keep 1; not on a TPU)")
+# The --records flag of the commands that run a sweep.
+RECORDS_HELP = ("the folder (committed) that keeps each finished run's "
+                "record and gives it back to a fresh checkout instead of "
+                "training it again; '' for none")
 
 
 def workdir(runs: str, name: str, seed: int) -> str:
@@ -61,12 +75,15 @@ def finished(wd: str, steps: int) -> bool:
 DIVERGED = "diverged.json"
 
 
-def _diverged_record(wd: str) -> Optional[Dict]:
-  path = os.path.join(wd, DIVERGED)
+def _read_json(path: str) -> Optional[Dict]:
   if not os.path.exists(path):
     return None
   with open(path) as f:
     return json.load(f)
+
+
+def _diverged_record(wd: str) -> Optional[Dict]:
+  return _read_json(os.path.join(wd, DIVERGED))
 
 
 def diverged(wd: str, steps: int) -> Optional[str]:
@@ -78,6 +95,86 @@ def diverged(wd: str, steps: int) -> Optional[str]:
   (`written_by_another`)."""
   record = _diverged_record(wd)
   return record["error"] if record and record.get("steps") == steps else None
+
+
+# The config a finished run's record was trained by (as its checkpoints
+# say for a workdir that has them).
+RUN_CONFIG = "run_config.json"
+RECORD_FILES = ("metrics.json", "train_log.jsonl", "eval_log.jsonl",
+                DIVERGED, RUN_CONFIG)
+
+
+def _config_json(config) -> Dict:
+  return json.loads(config.to_json_best_effort())
+
+
+def done(wd: str, steps: int) -> bool:
+  """Finished or diverged at `steps`: nothing left to train."""
+  return finished(wd, steps) or bool(diverged(wd, steps))
+
+
+def save_record(wd: str, record: str, config) -> None:
+  """Writes config to WD/run_config.json and copies the RECORD_FILES of
+  the done run in wd to the folder `record` (replacing what it held)."""
+  from grouprep import tempfiles  # pylint: disable=g-import-not-at-top
+  path = os.path.join(wd, RUN_CONFIG)
+  with open(tempfiles.temporary_path(path), "w") as f:
+    json.dump(_config_json(config), f, indent=1, sort_keys=True)
+  os.replace(tempfiles.temporary_path(path), path)
+  staged = record.rstrip(os.sep) + ".saving"
+  shutil.rmtree(staged, ignore_errors=True)
+  os.makedirs(staged)
+  for name in RECORD_FILES:
+    if os.path.exists(os.path.join(wd, name)):
+      shutil.copy2(os.path.join(wd, name), os.path.join(staged, name))
+  shutil.rmtree(record, ignore_errors=True)
+  os.rename(staged, record)
+
+
+def recorded(record: str, steps: int, config) -> bool:
+  """Whether the folder `record` holds the done run (`done`) of config:
+  the same run config (checkpoints.check_same_run) at `steps`."""
+  saved = _read_json(os.path.join(record, RUN_CONFIG))
+  if saved is None or not done(record, steps):
+    return False
+  from grouprep import checkpoints  # pylint: disable=g-import-not-at-top
+  try:
+    # What it was evaluated by too: its numbers, not a checkpoint, are
+    # what a record keeps.
+    checkpoints.check_same_run(
+        saved, config.to_dict(), record,
+        checkpoints.IDENTITY_FIELDS + ("train", "data", "eval", "evals"))
+  except checkpoints.CheckpointError:
+    return False
+  return True
+
+
+def sync_records(jobs: Sequence[Job], runs: str, records: str, steps: int,
+                 config_for: Callable[[str, int], object]) -> List[str]:
+  """For each job: a workdir that is not done gets the job's record back
+  (when RECORDS holds it, `recorded`); a done workdir whose record is
+  missing or stale gets it written. Returns the restored workdirs."""
+  restored = []
+  for name, seed in jobs:
+    wd, record = workdir(runs, name, seed), workdir(records, name, seed)
+    try:
+      config = config_for(name, seed)
+    except Exception:  # pylint: disable=broad-except
+      continue  # the job itself names the error
+    if written_by_another(wd, config_for, name, seed) is not None:
+      continue  # sweep.run sets it aside first
+    if done(wd, steps):
+      if not recorded(record, steps, config) or any(
+          _read_json(os.path.join(wd, f)) != _read_json(
+              os.path.join(record, f)) for f in ("metrics.json", DIVERGED)):
+        save_record(wd, record, config)
+    elif recorded(record, steps, config):
+      os.makedirs(wd, exist_ok=True)
+      for f in RECORD_FILES:
+        if os.path.exists(os.path.join(record, f)):
+          shutil.copy2(os.path.join(record, f), os.path.join(wd, f))
+      restored.append(wd)
+  return restored
 
 
 def train_and_evaluate(config, wd: str) -> None:
@@ -113,18 +210,25 @@ def order(names: Sequence[str], seeds: Sequence[int],
 def run(jobs: Sequence[Job], runs: str, steps: int,
         config_for: Callable[[str, int], object],
         runner: Callable = train_and_evaluate, workers: int = 1,
-        diverged_ok: bool = False) -> List[str]:
+        diverged_ok: bool = False, records: Optional[str] = None,
+        train: bool = True) -> List[str]:
   """Trains and evaluates every unfinished job; returns the failed ones
   ("name seed S: error"), in job order. config_for(name, seed) gives a
   job's config (its seed and step count set). workers > 1: that many jobs
   at once, each in a spawned process (runner and configs must pickle).
   A run that diverged (`diverged`) is not retried; it is a failure unless
   diverged_ok (a tuning sweep, where it is a result: the setting scores
-  NaN)."""
+  NaN). records: see the module's docstring; train=False restores and
+  saves the records alone (a command's --summary-only)."""
   todo, errors = [], {}  # errors: job index -> "name seed S: error"
+
+  def keep_record(name, seed, wd):
+    if records and done(wd, steps):
+      save_record(wd, workdir(records, name, seed), config_for(name, seed))
 
   def report(i, error, seconds):
     tag, name, seed, wd, k = todo[i]
+    keep_record(name, seed, wd)
     if error is None:
       print(f"{tag}: done in {seconds:.0f} s", flush=True)
     elif diverged_ok and diverged(wd, steps):
@@ -134,7 +238,7 @@ def run(jobs: Sequence[Job], runs: str, steps: int,
       errors[k] = f"{name} seed {seed}: {error}"
       print(f"{tag}: FAILED ({errors[k]}); going on", flush=True)
 
-  for k, (name, seed) in enumerate(jobs, 1):
+  for k, (name, seed) in enumerate(jobs if train else (), 1):
     wd = workdir(runs, name, seed)
     tag = f"[{k}/{len(jobs)}] {name} seed {seed}"
     other = written_by_another(wd, config_for, name, seed)
@@ -142,6 +246,14 @@ def run(jobs: Sequence[Job], runs: str, steps: int,
       moved = set_aside(wd)
       print(f"{tag}: {wd} holds a run of another configuration ({other}); "
             f"moved to {moved}, training afresh", flush=True)
+  if records:
+    for wd in sync_records(jobs, runs, records, steps, config_for):
+      print(f"{wd}: restored from its record in {records}", flush=True)
+  if not train:
+    return []
+  for k, (name, seed) in enumerate(jobs, 1):
+    wd = workdir(runs, name, seed)
+    tag = f"[{k}/{len(jobs)}] {name} seed {seed}"
     if finished(wd, steps):
       print(f"{tag}: finished, skipped ({wd})", flush=True)
     elif diverged(wd, steps):
@@ -169,13 +281,17 @@ def run(jobs: Sequence[Job], runs: str, steps: int,
 
 def written_by_another(wd: str, config_for: Callable, name: str, seed: int
                        ) -> Optional[str]:
-  """None when wd holds no checkpoint and no record of a divergence, or
-  both were written by config_for(name, seed) (checkpoints.check_written_by:
-  every identity field, the learning-rate schedule included; a run that
-  diverged before its first checkpoint has only its diverged.json); else
-  which field differs."""
-  record = _diverged_record(wd)
-  if not os.path.isdir(os.path.join(wd, "checkpoints")) and not record:
+  """None when wd holds no checkpoint and no recorded config, or they were
+  written by config_for(name, seed) (checkpoints.check_written_by: every
+  identity field, the learning-rate schedule included; a run that
+  diverged before its first checkpoint has only its diverged.json, a
+  workdir restored from its record only its run_config.json); else which
+  field differs."""
+  saved = [(os.path.join(wd, f), r["config"] if f == DIVERGED else r)
+           for f in (DIVERGED, RUN_CONFIG)
+           for r in [_read_json(os.path.join(wd, f))]
+           if r and (f != DIVERGED or "config" in r)]
+  if not os.path.isdir(os.path.join(wd, "checkpoints")) and not saved:
     return None
   from grouprep import checkpoints  # pylint: disable=g-import-not-at-top
   try:
@@ -184,10 +300,9 @@ def written_by_another(wd: str, config_for: Callable, name: str, seed: int
     return None  # the job itself names the error
   try:
     checkpoints.check_written_by(wd, config.to_dict())
-    if record and "config" in record:
-      checkpoints.check_same_run(
-          record["config"], config.to_dict(),
-          f"The diverged run recorded in {os.path.join(wd, DIVERGED)}")
+    for path, saved_config in saved:
+      checkpoints.check_same_run(saved_config, config.to_dict(),
+                                 f"The run recorded in {path}")
   except checkpoints.CheckpointError as e:
     return str(e)
   return None

@@ -545,11 +545,16 @@ def test_progress_counts_each_stages_finished_runs(tmp_path, capsys):
                        job.split("/")[1], tune.TUNING_SEED), 2000)
   finish(sweep.workdir(str(runs / "study"), "gg_centroid", 2), 2000)
   finish(sweep.workdir(str(runs / "study"), "gg_centroid", 7), 2000)  # not a study seed
-  assert progress.main([f"--runs={runs}", f"--out={out}"]) == 0
+  # A committed record counts as finished (a fresh checkout restores it).
+  records = tmp_path / "records"
+  finish(sweep.workdir(convergence.runs_dir(str(records / "convergence"),
+                                            4000), "gg_medoid", 2), 4000)
+  flags = [f"--runs={runs}", f"--out={out}", f"--records={records}"]
+  assert progress.main(flags) == 0
   conv, tuned, studied, proto = capsys.readouterr().out.splitlines()
   assert proto == "protonet     final run not started (8000 steps)"
-  assert conv.startswith("convergence  1/36 runs (1000: 1/12, 2000: 0/12, "
-                         "4000: 0/12); about ")
+  assert conv.startswith("convergence  2/36 runs (1000: 1/12, 2000: 0/12, "
+                         "4000: 1/12); about ")
   n = len(comparisons.CONFIGS)
   assert tuned.startswith(f"tune         1/{6 * n} runs (2000 steps, seed 100)")
   assert tuned.endswith("waits for convergence's step count")
@@ -569,7 +574,7 @@ def test_progress_counts_each_stages_finished_runs(tmp_path, capsys):
   with open(proto_log, "w") as f:
     for step in (1000, 1500, 2000):
       f.write(json.dumps({"step": step, "wall_s": 0.9 * step}) + "\n")
-  progress.main([f"--runs={runs}", f"--out={out}"])
+  progress.main(flags)
   conv, tuned, studied, proto = capsys.readouterr().out.splitlines()
   assert proto == ("protonet     final run at step 2000/8000 ("
                    f"{runs / 'protonet_final'}); about 1.5 h left at its own "
@@ -684,7 +689,7 @@ def test_a_part_of_the_study_reads_its_settings_from_results(tmp_path,
 
   monkeypatch.setattr(study, "write_outputs", write_outputs)
   args = ["--configs=gi_centroid", "--summary-only", f"--out={out}",
-          f"--runs={tmp_path / 'runs'}"]
+          f"--runs={tmp_path / 'runs'}", "--records="]
   assert study.main(args + [f"--settings-from={settings_dir}"]) == 0
   assert seen == {"out": str(out), "steps": 4000, "chosen": chosen}
   assert study.main(args) == 0  # without it, --out's own (none there)

@@ -3,6 +3,7 @@ ones, and the paced training time."""
 import importlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -92,6 +93,112 @@ def test_a_diverged_run_is_recorded_and_not_retried(tmp_path, monkeypatch):
   sweep.run(jobs[1:], runs, 5, config_for(5, learning_rate=3e-3))
   assert trained[-1] == ("b", 5)
   assert os.path.exists(sweep.workdir(runs, "b", 0) + ".other-config-1")
+
+
+def _metric_runner(trained):
+  """A runner that logs and writes a finished metrics.json whose value
+  depends on the config's learning rate, noting each run it trains."""
+  def runner(config, wd):
+    trained.append((config.name, config.seed))
+    os.makedirs(wd, exist_ok=True)
+    logs.append(wd, "train", config.train.num_steps, {"loss": 1.0,
+                                                      "wall_s": 2.0})
+    logs.append(wd, "eval", config.train.num_steps, {"ratio": 0.5})
+    with open(os.path.join(wd, "metrics.json"), "w") as f:
+      json.dump({"step": config.train.num_steps, "eval": {
+          "score": config.train.learning_rate * 1000 + config.seed}}, f)
+  return runner
+
+
+def _tiny(steps, learning_rate=1e-3):
+  def make(name, seed):
+    config = tiny_config()
+    config.name, config.seed = name, seed
+    config.train.num_steps, config.train.learning_rate = steps, learning_rate
+    return config
+  return make
+
+
+def test_records_give_a_fresh_checkout_its_finished_runs(tmp_path):
+  """A sweep with records keeps each finished run's record; on a fresh
+  machine (runs/ gone) the same sweep trains nothing and reads the same
+  results, logs included; a record of other settings is not restored (the
+  run is trained and its record replaced); train=False restores alone."""
+  runs, records = str(tmp_path / "runs"), str(tmp_path / "records")
+  jobs = sweep.order(["a", "b"], [0, 1])
+  trained = []
+  assert sweep.run(jobs, runs, 5, _tiny(5), _metric_runner(trained),
+                   records=records) == []
+  assert len(trained) == 4
+  first = sweep.load_results(runs, ["a", "b"], [0, 1], 5)
+  assert sorted(os.listdir(sweep.workdir(records, "a", 0))) == [
+      "eval_log.jsonl", "metrics.json", "run_config.json", "train_log.jsonl"]
+  shutil.rmtree(runs)  # a fresh checkout
+  assert sweep.run(jobs, runs, 5, _tiny(5), _metric_runner(trained),
+                   records=records) == []
+  assert len(trained) == 4  # nothing trained again
+  assert sweep.load_results(runs, ["a", "b"], [0, 1], 5) == first
+  assert logs.read(sweep.workdir(runs, "b", 1), "eval") == {
+      5: {"step": 5, "ratio": 0.5}}
+  # Other settings: the restored run is set aside, the record not reused.
+  shutil.rmtree(runs)
+  assert sweep.run(jobs[:1], runs, 5, _tiny(5, 3e-3), _metric_runner(trained),
+                   records=records) == []
+  assert trained[-1] == ("a", 0) and len(trained) == 5
+  with open(os.path.join(sweep.workdir(records, "a", 0), "metrics.json")) as f:
+    assert json.load(f)["eval"]["score"] == pytest.approx(3.0)
+  # A restored run of the old settings is set aside like a checkpoint.
+  shutil.rmtree(runs)
+  assert sweep.run([("b", 0)], runs, 5, _tiny(5), records=records,
+                   train=False) == []
+  wd = sweep.workdir(runs, "b", 0)
+  assert sweep.finished(wd, 5)
+  assert sweep.written_by_another(wd, _tiny(5, 3e-3), "b", 0) is not None
+  sweep.run([("b", 0)], runs, 5, _tiny(5, 3e-3), _metric_runner(trained),
+            records=records)
+  assert trained[-1] == ("b", 0)
+  assert os.path.exists(wd + ".other-config-1")
+  # Another step count is another run.
+  shutil.rmtree(runs)
+  sweep.run([("a", 1)], runs, 6, _tiny(6), _metric_runner(trained),
+            records=records)
+  assert trained[-1] == ("a", 1)
+
+
+def test_a_diverged_record_is_restored_and_not_retried(tmp_path,
+                                                       monkeypatch):
+  from grouprep import errors  # pylint: disable=g-import-not-at-top
+  from grouprep import train  # pylint: disable=g-import-not-at-top
+  trained = []
+
+  def diverging_train(config, wd):
+    trained.append(config.name)
+    os.makedirs(wd, exist_ok=True)
+    raise errors.NonFiniteLossError(f"Non-finite at step 3 in {wd}")
+
+  monkeypatch.setattr(train, "train", diverging_train)
+  runs, records = str(tmp_path / "runs"), str(tmp_path / "records")
+  jobs = [("a", 0)]
+  assert sweep.run(jobs, runs, 5, _tiny(5), diverged_ok=True,
+                   records=records) == []
+  shutil.rmtree(runs)
+  assert sweep.run(jobs, runs, 5, _tiny(5), diverged_ok=True,
+                   records=records) == []
+  assert trained == ["a"]
+  assert sweep.diverged(sweep.workdir(runs, "a", 0), 5)
+
+
+def test_records_are_written_for_runs_finished_before_them(tmp_path):
+  """Runs finished by a sweep without records get theirs on the next
+  sweep that has them (no training)."""
+  runs, records = str(tmp_path / "runs"), str(tmp_path / "records")
+  trained = []
+  sweep.run([("a", 0)], runs, 5, _tiny(5), _metric_runner(trained))
+  assert not os.path.exists(records)
+  sweep.run([("a", 0)], runs, 5, _tiny(5), _metric_runner(trained),
+            records=records, train=False)
+  assert sweep.recorded(sweep.workdir(records, "a", 0), 5, _tiny(5)("a", 0))
+  assert len(trained) == 1
 
 
 def test_paced_train_seconds_leave_a_pause_out(tmp_path):

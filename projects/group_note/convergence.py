@@ -65,6 +65,8 @@ RULE_HISTORY = (
     "of the 36 runs, before this table was first written (it never picks a "
     "smaller count than the first rule).")
 STEPS = (1000, 2000, 4000)
+# Where each finished run's record is kept (committed; grouprep.sweep).
+RECORDS = os.path.join("results", "records", "convergence")
 SECONDS_PER_STEP = 0.29  # 2-core CPU, 256-image batches
 EVAL_SECONDS = 45
 
@@ -77,16 +79,19 @@ def run(names: Sequence[str], step_counts: Sequence[int],
         seeds: Sequence[int], runs: str,
         make_config: Callable = study.default_config,
         runner: Callable = sweep.train_and_evaluate,
-        workers: int = 1) -> List[str]:
+        workers: int = 1, records: Optional[str] = None,
+        train: bool = True) -> List[str]:
   """Trains and evaluates every unfinished (step count, name, seed),
-  shortest schedules first, seed by seed; returns the failed runs."""
+  shortest schedules first, seed by seed; returns the failed runs.
+  records, train: grouprep.sweep.run's, RECORDS/stepsS for each count."""
   failed = []
   for steps in sorted(step_counts):
     settings = study.Settings(steps=steps, eval_every=0)
     failed += [f"steps={steps} {f}" for f in sweep.run(
         sweep.order(names, seeds, seed_major=names), runs_dir(runs, steps),
         steps, lambda name, seed, settings=settings: study.run_config(
-            name, seed, settings, make_config), runner, workers)]
+            name, seed, settings, make_config), runner, workers,
+        records=records and runs_dir(records, steps), train=train)]
   return failed
 
 
@@ -171,8 +176,8 @@ def markdown(table, names: Sequence[str], step_counts: Sequence[int],
       lines.append(f"| {label} | {name} | " + " | ".join(cells) + " |")
   lines += ["", f"The rule: {STEP_RULE}. {RULE_HISTORY}", ""]
   if choice is None:
-    lines.append("Not every configuration has every step count yet: no "
-                 "step count is chosen (the study keeps its default).")
+    lines.append("Not every run has finished yet: no step count is chosen "
+                 "(the study keeps its default).")
   else:
     for name, c in choice["per_config"].items():
       lines.append(f"- {name}: {c['steps']} steps" + (
@@ -220,7 +225,10 @@ def write_outputs(runs: str, out_dir: str, names: Sequence[str],
                   ) -> List[str]:
   os.makedirs(out_dir, exist_ok=True)
   table = collect(runs, names, step_counts, seeds)
-  choice = study_choice(table, names, step_counts)
+  # No choice from part of the runs (a --summary-only while they go on).
+  complete = all(sweep.finished(sweep.workdir(runs_dir(runs, s), n, seed), s)
+                 for s in step_counts for n in names for seed in seeds)
+  choice = study_choice(table, names, step_counts) if complete else None
   files = {"convergence_schedules.md": markdown(table, names, step_counts,
                                                 seeds, choice)}
   if choice is not None:
@@ -249,6 +257,7 @@ def main(argv=None) -> int:
   p.add_argument("--seeds", default="0,1,2")
   p.add_argument("--configs", default=",".join(NOTE_FOUR))
   p.add_argument("--runs", default=os.path.join("runs", "convergence"))
+  p.add_argument("--records", default=RECORDS, help=sweep.RECORDS_HELP)
   p.add_argument("--out", default="results")
   p.add_argument("--workers", type=int, default=1, help=sweep.WORKERS_HELP)
   p.add_argument("--summary-only", action="store_true",
@@ -260,7 +269,6 @@ def main(argv=None) -> int:
   unknown = study.unknown_configs(names)
   if unknown:
     p.error(f"unknown config(s) {unknown}: no configs/NAME.py")
-  failed = []
   if not args.summary_only:
     print(f"{len(names) * len(counts) * len(seeds)} runs, about "
           f"{cost_hours(names, counts, seeds):.1f} h on a 2-core CPU.",
@@ -269,7 +277,8 @@ def main(argv=None) -> int:
     from grouprep import platform  # pylint: disable=g-import-not-at-top
     platform.configure_cpu_devices(0)
     main_lib.configure_compilation_cache()
-    failed = run(names, counts, seeds, args.runs, workers=args.workers)
+  failed = run(names, counts, seeds, args.runs, workers=args.workers,
+               records=args.records or None, train=not args.summary_only)
   written = write_outputs(args.runs, args.out, names, counts, seeds)
   return sweep.exit_status(written, args.out, failed)
 

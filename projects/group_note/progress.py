@@ -1,13 +1,14 @@
 """Where the study's three stages stand, and about how long each has left.
 
   python -m projects.group_note.progress [--runs=runs] [--out=results]
+      [--records=results/records]
 
 The stages run in order (run.sh), each resuming its own runs:
 convergence (the step count), tune (each configuration's settings), study
 (the seeds at those settings), then ProtoNet's reported run (`:final`,
 RUNS/protonet_final: the step its log has reached, and the hours left at
 its own logged pace once it has one). For each it prints the runs finished out of
-its default command's, and the hours left by a cost model measured on the
+its default command's (finished in RUNS or kept in RECORDS), and the hours left by a cost model measured on the
 2-core CPU (convergence's SECONDS_PER_STEP and EVAL_SECONDS for
 convergence and the study, whose runs evaluate in full; tune's for tune,
 whose runs evaluate the score alone; the note's four's evaluations during
@@ -29,6 +30,8 @@ from projects.group_note import tune
 from projects.group_note.comparisons import CONFIGS, NOTE_FOUR
 
 STUDY_SEEDS = (0, 1, 2)
+# The stages' records (their --records defaults: RECORDS/STAGE).
+RECORDS = os.path.join("results", "records")
 
 
 def _schedules(out: str) -> str:
@@ -36,17 +39,26 @@ def _schedules(out: str) -> str:
   return os.path.join(out, "convergence_schedules.json")
 
 
+def _finished(runs: str, stage_records: str, name: str, seed: int,
+              steps: int) -> bool:
+  """Finished in RUNS, or kept in its record (committed: a fresh checkout's
+  sweep restores it instead of training; settings not checked here)."""
+  return (sweep.finished(sweep.workdir(runs, name, seed), steps) or
+          sweep.finished(sweep.workdir(stage_records, name, seed), steps))
+
+
 def _hours(steps_left: int, runs_left: int, seconds_per_step: float,
            eval_seconds: float) -> float:
   return (steps_left * seconds_per_step + runs_left * eval_seconds) / 3600
 
 
-def convergence_line(runs: str, out: str) -> str:
+def convergence_line(runs: str, out: str, records: str) -> str:
   done, left_steps, left_runs, by_count = 0, 0, 0, []
   for s in convergence.STEPS:
-    here = sum(sweep.finished(sweep.workdir(
-        convergence.runs_dir(os.path.join(runs, "convergence"), s), n, seed),
-        s) for n in NOTE_FOUR for seed in STUDY_SEEDS)
+    here = sum(_finished(
+        convergence.runs_dir(os.path.join(runs, "convergence"), s),
+        convergence.runs_dir(os.path.join(records, "convergence"), s), n,
+        seed, s) for n in NOTE_FOUR for seed in STUDY_SEEDS)
     total = len(NOTE_FOUR) * len(STUDY_SEEDS)
     by_count.append(f"{s}: {here}/{total}")
     done += here
@@ -62,12 +74,13 @@ def convergence_line(runs: str, out: str) -> str:
              if chosen else ""))
 
 
-def tune_line(runs: str, out: str) -> str:
+def tune_line(runs: str, out: str, records: str) -> str:
   steps = tune.tuning_steps(study.chosen_steps(_schedules(out)))
   jobs = tune.jobs(CONFIGS)
-  done = sum(sweep.finished(sweep.workdir(
-      os.path.join(runs, "tune", job.split("/")[0]), job.split("/", 1)[1],
-      tune.TUNING_SEED), steps) for job, _ in jobs)
+  done = sum(_finished(
+      os.path.join(runs, "tune", job.split("/")[0]),
+      os.path.join(records, "tune", job.split("/")[0]), job.split("/", 1)[1],
+      tune.TUNING_SEED, steps) for job, _ in jobs)
   left = len(jobs) - done
   hours = _hours(left * steps, left, tune.SECONDS_PER_STEP, tune.EVAL_SECONDS)
   waits = ("" if os.path.exists(_schedules(out))
@@ -76,12 +89,13 @@ def tune_line(runs: str, out: str) -> str:
           f"{tune.TUNING_SEED}); about {hours:.1f} h left{waits}")
 
 
-def study_line(runs: str, out: str) -> str:
+def study_line(runs: str, out: str, records: str) -> str:
   steps = study.chosen_steps(_schedules(out))
   chosen = study.chosen_settings(os.path.join(out, "tuning", "chosen.json"))
   names = list(CONFIGS)
-  finished = {n: sum(sweep.finished(sweep.workdir(
-      os.path.join(runs, "study"), n, seed), steps) for seed in STUDY_SEEDS)
+  finished = {n: sum(_finished(os.path.join(runs, "study"),
+                               os.path.join(records, "study"), n, seed, steps)
+                     for seed in STUDY_SEEDS)
               for n in names}
   done, total = sum(finished.values()), len(names) * len(STUDY_SEEDS)
   # The interacting-items question may be studied ahead of the rest
@@ -115,9 +129,10 @@ def protonet_line(runs: str) -> str:
           if done else f"protonet     final run not started ({steps} steps)")
 
 
-def lines(runs: str = "runs", out: str = "results") -> List[str]:
-  return [convergence_line(runs, out), tune_line(runs, out),
-          study_line(runs, out), protonet_line(runs)]
+def lines(runs: str = "runs", out: str = "results",
+          records: str = RECORDS) -> List[str]:
+  return [convergence_line(runs, out, records), tune_line(runs, out, records),
+          study_line(runs, out, records), protonet_line(runs)]
 
 
 def main(argv: Sequence[str] = None) -> int:
@@ -126,8 +141,10 @@ def main(argv: Sequence[str] = None) -> int:
   p.add_argument("--runs", default="runs",
                  help="the folder holding convergence/, tune/ and study/")
   p.add_argument("--out", default="results")
+  p.add_argument("--records", default=RECORDS,
+                 help="the folder holding the stages' committed records")
   args = p.parse_args(argv)
-  print("\n".join(lines(args.runs, args.out)))
+  print("\n".join(lines(args.runs, args.out, args.records)))
   return 0
 
 

@@ -91,6 +91,8 @@ def unknown_configs(names: Sequence[str]) -> List[str]:
 # (projects.group_note.tune).
 CONVERGENCE_CHOICE = os.path.join("results", "convergence_schedules.json")
 TUNING_CHOICE = os.path.join("results", "tuning", "chosen.json")
+# Where each finished run's record is kept (committed; grouprep.sweep).
+RECORDS = os.path.join("results", "records", "study")
 
 
 def chosen_steps(path: str = CONVERGENCE_CHOICE,
@@ -167,13 +169,15 @@ def run(names: Sequence[str], seeds: Sequence[int], runs: str,
         settings: Settings, make_config: Callable = default_config,
         runner: Callable = sweep.train_and_evaluate,
         chosen: Optional[Dict[str, Dict]] = None,
-        workers: int = 1) -> List[str]:
+        workers: int = 1, records: Optional[str] = None,
+        train: bool = True) -> List[str]:
   """Trains and evaluates every unfinished (name, seed); returns the runs
-  that failed ("name seed S: error")."""
+  that failed ("name seed S: error"). records, train: grouprep.sweep.run's."""
   return sweep.run(
       jobs(names, seeds), runs, settings.steps,
       lambda name, seed: run_config(name, seed, settings, make_config,
-                                    chosen), runner, workers)
+                                    chosen), runner, workers,
+      records=records, train=train)
 
 
 def write_outputs(runs: str, out_dir: str, names: Sequence[str],
@@ -225,6 +229,7 @@ def main(argv=None) -> int:
                  "configs/NAME.py as is)")
   p.add_argument("--eval-every", type=int, default=Settings.eval_every)
   p.add_argument("--runs", default=os.path.join("runs", "study"))
+  p.add_argument("--records", default=RECORDS, help=sweep.RECORDS_HELP)
   p.add_argument("--out", default="results")
   p.add_argument("--settings-from", default=None,
                  help="the folder whose convergence_schedules.json and "
@@ -266,14 +271,15 @@ def main(argv=None) -> int:
     print(f"Settings chosen on validation ({tuning}): " + "; ".join(
         f"{n} {c['settings']}" for n, c in chosen.items() if n in names),
           flush=True)
-  failed = []
   if not args.summary_only:
     from grouprep import main as main_lib  # pylint: disable=g-import-not-at-top
     from grouprep import platform  # pylint: disable=g-import-not-at-top
     platform.configure_cpu_devices(0)
     main_lib.configure_compilation_cache()
-    failed = run(names, seeds, args.runs, settings, chosen=chosen,
-                 workers=args.workers)
+  failed = run(names, seeds, args.runs, settings, chosen=chosen,
+               workers=args.workers, records=args.records or None,
+               train=not args.summary_only)
+  if not args.summary_only:
     from projects.group_note import pixels  # pylint: disable=g-import-not-at-top
     pixels.run(seeds, args.runs)  # each seed once: the raw-pixel row
   written = write_outputs(args.runs, args.out, names, seeds, settings,

@@ -83,6 +83,8 @@ assert SCORE[1].startswith(VALIDATION_SPLIT + ".")  # chosen on validation
 TUNING_SEED = 100
 # The longest sweep run (the docstring says why).
 MAX_STEPS = 2000
+# Where each finished run's record is kept (committed; grouprep.sweep).
+RECORDS = os.path.join("results", "records", "tune")
 SECONDS_PER_STEP = 0.29  # 2-core CPU, 256-image batches
 EVAL_SECONDS = 10  # the score's split and evaluator alone (docstring)
 
@@ -116,9 +118,10 @@ def jobs(names: Sequence[str], make_config: Callable = study.default_config
 def run(names: Sequence[str], seed: int, runs: str, steps: int,
         make_config: Callable = study.default_config,
         runner: Callable = sweep.train_and_evaluate,
-        workers: int = 1) -> List[str]:
+        workers: int = 1, records: Optional[str] = None,
+        train: bool = True) -> List[str]:
   """Trains and evaluates every unfinished grid point; returns the failed
-  ones."""
+  ones. records, train: grouprep.sweep.run's."""
   points = dict(jobs(names, make_config))
   settings = study.Settings(steps=steps, eval_every=0)
 
@@ -134,7 +137,8 @@ def run(names: Sequence[str], seed: int, runs: str, steps: int,
 
   # A diverged grid point is a result (it scores NaN), not a failure.
   return sweep.run([(job, seed) for job in points], runs, steps, config_for,
-                   runner, workers, diverged_ok=True)
+                   runner, workers, diverged_ok=True, records=records,
+                   train=train)
 
 
 def scores(runs: str, name: str, seed: int, steps: int,
@@ -250,6 +254,7 @@ def main(argv=None) -> int:
                  help="steps per run (default: the study's count, at most "
                  f"{MAX_STEPS})")
   p.add_argument("--runs", default=os.path.join("runs", "tune"))
+  p.add_argument("--records", default=RECORDS, help=sweep.RECORDS_HELP)
   p.add_argument("--out", default="results")
   p.add_argument("--workers", type=int, default=1, help=sweep.WORKERS_HELP)
   p.add_argument("--summary-only", action="store_true",
@@ -261,7 +266,6 @@ def main(argv=None) -> int:
     p.error(f"unknown config(s) {unknown}: no configs/NAME.py")
   steps = args.steps or tuning_steps(study.chosen_steps(
       os.path.join(args.out, "convergence_schedules.json")))
-  failed = []
   if not args.summary_only:
     print(f"{len(jobs(names))} runs × {steps} steps, about "
           f"{cost_hours(names, steps):.1f} h on a 2-core CPU.", flush=True)
@@ -269,7 +273,8 @@ def main(argv=None) -> int:
     from grouprep import platform  # pylint: disable=g-import-not-at-top
     platform.configure_cpu_devices(0)
     main_lib.configure_compilation_cache()
-    failed = run(names, args.seed, args.runs, steps, workers=args.workers)
+  failed = run(names, args.seed, args.runs, steps, workers=args.workers,
+               records=args.records or None, train=not args.summary_only)
   written = write_outputs(args.runs, args.out, names, args.seed, steps)
   return sweep.exit_status(written, args.out, failed)
 
