@@ -336,27 +336,37 @@ def check_same_run(saved_config: dict, config_dict: dict, what: str,
   _check_identity(saved_config, config_dict, None, None, fields, what=what)
 
 
+def saved_config(workdir: str) -> Optional[Tuple[int, dict]]:
+  """(step, config dict) of the newest readable checkpoint of WORKDIR (the
+  whole config that wrote it), or None where it has none readable."""
+  if not os.path.isdir(os.path.join(workdir, "checkpoints")):
+    return None
+  mngr = read_only_manager(workdir)
+  for step in sorted(mngr.all_steps(), reverse=True):
+    try:
+      return step, mngr.restore(step, args=ocp.args.Composite(
+          config=ocp.args.JsonRestore()))["config"]
+    except Exception:  # pylint: disable=broad-except
+      continue  # unreadable: the one before it tells
+  if mngr.all_steps():
+    print(f"grouprep: warning: no readable checkpoint in {mngr.directory} "
+          "tells which configuration wrote it; not checked.",
+          file=sys.stderr, flush=True)
+  return None
+
+
 def check_written_by(workdir: str, config_dict: dict,
                      fields=IDENTITY_FIELDS) -> None:
   """A CheckpointError (naming the first differing field) unless the newest
   checkpoint of WORKDIR was written by this configuration; nothing to check
   where WORKDIR has no checkpoint. For a finished run that would otherwise
   be taken as this config's (a sweep's skip) without restoring it."""
-  if not os.path.isdir(os.path.join(workdir, "checkpoints")):
-    return
-  mngr = read_only_manager(workdir)
-  for step in sorted(mngr.all_steps(), reverse=True):
-    try:
-      saved = mngr.restore(step, args=ocp.args.Composite(
-          config=ocp.args.JsonRestore()))["config"]
-    except Exception:  # pylint: disable=broad-except
-      continue  # unreadable: the one before it tells
-    _check_identity(saved, config_dict, step, mngr.directory, fields)
-    return
-  if mngr.all_steps():
-    print(f"grouprep: warning: no readable checkpoint in {mngr.directory} "
-          "tells which configuration wrote it; not checked.",
-          file=sys.stderr, flush=True)
+  saved = saved_config(workdir)
+  if saved is not None:
+    step, config = saved
+    _check_identity(config, config_dict, step,
+                    os.path.abspath(os.path.join(workdir, "checkpoints")),
+                    fields)
 
 
 def restore_saved(mngr: ocp.CheckpointManager

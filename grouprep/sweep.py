@@ -34,6 +34,7 @@ it again, so a sweep that takes more hours than one machine lives adds up
 across machines. A record of other settings is not restored; the new
 run's record replaces it when it finishes.
 """
+import glob
 import json
 import multiprocessing
 import multiprocessing.connection
@@ -97,11 +98,17 @@ def diverged(wd: str, steps: int) -> Optional[str]:
   return record["error"] if record and record.get("steps") == steps else None
 
 
-# The config a finished run's record was trained by (as its checkpoints
-# say for a workdir that has them).
+# The whole config a finished run was trained and evaluated by (its record's
+# provenance; a workdir's checkpoints say the same of theirs).
 RUN_CONFIG = "run_config.json"
 RECORD_FILES = ("metrics.json", "train_log.jsonl", "eval_log.jsonl",
                 DIVERGED, RUN_CONFIG)
+# What a record's numbers depend on beyond a checkpoint's identity fields:
+# the training and data sections (field by field, as a checkpoint), and
+# what was evaluated how, compared whole (an evaluator added since makes a
+# record stale).
+_RECORD_SECTIONS = ("train", "data")
+_EVALUATION_SECTIONS = ("eval", "evals")
 
 
 def _config_json(config) -> Dict:
@@ -113,47 +120,105 @@ def done(wd: str, steps: int) -> bool:
   return finished(wd, steps) or bool(diverged(wd, steps))
 
 
-def save_record(wd: str, record: str, config) -> None:
-  """Writes config to WD/run_config.json and copies the RECORD_FILES of
-  the done run in wd to the folder `record` (replacing what it held)."""
+def run_config_of(wd: str) -> Optional[Dict]:
+  """The whole config wd's run was trained by, as the run itself says:
+  its run_config.json, else its diverged.json's, else its newest
+  checkpoint's (a run finished before records were kept); None where
+  nothing says."""
+  saved = _read_json(os.path.join(wd, RUN_CONFIG))
+  if saved is None:
+    saved = (_diverged_record(wd) or {}).get("config")
+  if saved is None:
+    from grouprep import checkpoints  # pylint: disable=g-import-not-at-top
+    step_config = checkpoints.saved_config(wd)
+    saved = step_config and step_config[1]
+  return saved
+
+
+def record_differs(saved: Dict, current: Dict) -> Optional[str]:
+  """None when the config dict `saved` (a record's) trained and evaluated
+  the run the config dict `current` describes; else what differs."""
+  from grouprep import checkpoints  # pylint: disable=g-import-not-at-top
+  try:
+    checkpoints.check_same_run(
+        saved, current, "The record",
+        checkpoints.IDENTITY_FIELDS + _RECORD_SECTIONS)
+  except checkpoints.CheckpointError as e:
+    return str(e)
+  for section in _EVALUATION_SECTIONS:
+    if saved.get(section) != current.get(section):
+      return f"config.{section} differs"
+  return None
+
+
+def recorded(record: str, steps: int, config) -> bool:
+  """Whether the folder `record` holds the done run (`done`) at `steps`
+  of config, trained and evaluated as config says (`record_differs`). An
+  unreadable record (a half-written or conflicted file) is warned of and
+  taken as absent."""
+  try:
+    saved = _read_json(os.path.join(record, RUN_CONFIG))
+    if saved is None or not done(record, steps):
+      return False
+  except (OSError, ValueError) as e:
+    print(f"grouprep: warning: the record in {record} is unreadable ({e}); "
+          "taken as absent.", file=sys.stderr, flush=True)
+    return False
+  return record_differs(saved, _config_json(config)) is None
+
+
+def save_record(wd: str, record: str, saved: Dict) -> None:
+  """Writes the config dict `saved` (what trained the done run in wd) to
+  WD/run_config.json and copies the RECORD_FILES of wd to the folder
+  `record`. A record there of the same run is replaced; one of other
+  settings (or unreadable) is moved aside to RECORD.other-config-K, from
+  where a sweep of those settings still restores it."""
   from grouprep import tempfiles  # pylint: disable=g-import-not-at-top
   path = os.path.join(wd, RUN_CONFIG)
   with open(tempfiles.temporary_path(path), "w") as f:
-    json.dump(_config_json(config), f, indent=1, sort_keys=True)
+    json.dump(saved, f, indent=1, sort_keys=True)
   os.replace(tempfiles.temporary_path(path), path)
-  staged = record.rstrip(os.sep) + ".saving"
+  record = record.rstrip(os.sep)
+  staged = record + ".saving"
   shutil.rmtree(staged, ignore_errors=True)
   os.makedirs(staged)
   for name in RECORD_FILES:
     if os.path.exists(os.path.join(wd, name)):
       shutil.copy2(os.path.join(wd, name), os.path.join(staged, name))
-  shutil.rmtree(record, ignore_errors=True)
+  if os.path.exists(record):
+    try:
+      old = _read_json(os.path.join(record, RUN_CONFIG))
+    except (OSError, ValueError):
+      old = None
+    if old is not None and record_differs(old, saved) is None:
+      os.rename(record, record + ".replaced")  # never without a record
+      os.rename(staged, record)
+      shutil.rmtree(record + ".replaced")
+      return
+    set_aside(record)
   os.rename(staged, record)
 
 
-def recorded(record: str, steps: int, config) -> bool:
-  """Whether the folder `record` holds the done run (`done`) of config:
-  the same run config (checkpoints.check_same_run) at `steps`."""
-  saved = _read_json(os.path.join(record, RUN_CONFIG))
-  if saved is None or not done(record, steps):
-    return False
-  from grouprep import checkpoints  # pylint: disable=g-import-not-at-top
-  try:
-    # What it was evaluated by too: its numbers, not a checkpoint, are
-    # what a record keeps.
-    checkpoints.check_same_run(
-        saved, config.to_dict(), record,
-        checkpoints.IDENTITY_FIELDS + ("train", "data", "eval", "evals"))
-  except checkpoints.CheckpointError:
-    return False
-  return True
+def restore_record(record: str, wd: str) -> None:
+  """Copies a record into wd; what wd held (a part of the same run) is
+  moved aside first, to WD.partial-K, so wd's checkpoints are never a
+  partial model beside the finished run's numbers."""
+  if os.path.isdir(wd) and os.listdir(wd):
+    set_aside(wd, "partial")
+  os.makedirs(wd, exist_ok=True)
+  for f in RECORD_FILES:
+    if os.path.exists(os.path.join(record, f)):
+      shutil.copy2(os.path.join(record, f), os.path.join(wd, f))
 
 
 def sync_records(jobs: Sequence[Job], runs: str, records: str, steps: int,
                  config_for: Callable[[str, int], object]) -> List[str]:
   """For each job: a workdir that is not done gets the job's record back
-  (when RECORDS holds it, `recorded`); a done workdir whose record is
-  missing or stale gets it written. Returns the restored workdirs."""
+  (from RECORDS's folder for it, or one set aside there: `recorded`); a
+  done workdir whose own config (`run_config_of`) is the job's gets its
+  record written where missing or stale. A workdir another configuration
+  wrote is left alone (sweep.run sets it aside). Returns the restored
+  workdirs."""
   restored = []
   for name, seed in jobs:
     wd, record = workdir(runs, name, seed), workdir(records, name, seed)
@@ -162,17 +227,21 @@ def sync_records(jobs: Sequence[Job], runs: str, records: str, steps: int,
     except Exception:  # pylint: disable=broad-except
       continue  # the job itself names the error
     if written_by_another(wd, config_for, name, seed) is not None:
-      continue  # sweep.run sets it aside first
+      continue
+    kept = [r for r in [record] + sorted(glob.glob(
+        glob.escape(record) + ".other-config-*")) if recorded(r, steps, config)]
     if done(wd, steps):
-      if not recorded(record, steps, config) or any(
-          _read_json(os.path.join(wd, f)) != _read_json(
-              os.path.join(record, f)) for f in ("metrics.json", DIVERGED)):
-        save_record(wd, record, config)
-    elif recorded(record, steps, config):
-      os.makedirs(wd, exist_ok=True)
-      for f in RECORD_FILES:
-        if os.path.exists(os.path.join(record, f)):
-          shutil.copy2(os.path.join(record, f), os.path.join(wd, f))
+      saved = run_config_of(wd)
+      if saved is None or record_differs(saved, _config_json(config)):
+        continue  # not provably this job's run: no record of it
+      if not any(all(_read_json(os.path.join(wd, f)) == _read_json(
+          os.path.join(r, f)) for f in ("metrics.json", DIVERGED))
+                 for r in kept):
+        save_record(wd, record, saved)
+      continue
+    source = kept[0] if kept else None
+    if source is not None:
+      restore_record(source, wd)
       restored.append(wd)
   return restored
 
@@ -223,8 +292,9 @@ def run(jobs: Sequence[Job], runs: str, steps: int,
   todo, errors = [], {}  # errors: job index -> "name seed S: error"
 
   def keep_record(name, seed, wd):
-    if records and done(wd, steps):
-      save_record(wd, workdir(records, name, seed), config_for(name, seed))
+    if records and done(wd, steps):  # trained now, by config_for's config
+      save_record(wd, workdir(records, name, seed),
+                  _config_json(config_for(name, seed)))
 
   def report(i, error, seconds):
     tag, name, seed, wd, k = todo[i]
@@ -308,13 +378,13 @@ def written_by_another(wd: str, config_for: Callable, name: str, seed: int
   return None
 
 
-def set_aside(wd: str) -> str:
-  """Renames wd to wd.other-config-K, the first K free; returns the name."""
+def set_aside(wd: str, why: str = "other-config") -> str:
+  """Renames wd to wd.WHY-K, the first K free; returns the name."""
   k = 1
-  while os.path.exists(f"{wd}.other-config-{k}"):
+  while os.path.exists(f"{wd}.{why}-{k}"):
     k += 1
-  os.rename(wd, f"{wd}.other-config-{k}")
-  return f"{wd}.other-config-{k}"
+  os.rename(wd, f"{wd}.{why}-{k}")
+  return f"{wd}.{why}-{k}"
 
 
 def _run_in_workers(todo, steps, config_for, runner, workers, report):

@@ -3,6 +3,7 @@ resumable, and a rerun of a finished study trains nothing and rewrites the
 same tables; its comparisons, findings and convergence verdicts."""
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -705,7 +706,8 @@ def test_raw_pixels_are_evaluated_once_per_seed_and_shown_beside_untrained(
   images = np.arange(2 * 4 * 4, dtype=np.float32).reshape(2, 4, 4, 1)
   assert pixels.flatten(images).shape == (2, 16)
   np.testing.assert_array_equal(pixels.flatten(images)[1], images[1].ravel())
-  got = pixels.run([0, 1], runs, tiny_config)
+  records = str(tmp_path / "records")
+  got = pixels.run([0, 1], runs, records, make_config=tiny_config)
   for seed, r in got.items():
     assert r["image_size"] == 16 and r["seed"] == seed
     assert r["embedding_space"] == "unit" and "theorem1" not in str(r["eval"])
@@ -715,9 +717,16 @@ def test_raw_pixels_are_evaluated_once_per_seed_and_shown_beside_untrained(
   ev = lambda s, p: tables._get(got[s]["eval"], p)
   assert ev(0, "unseen_alphabets.distance.ratio") == ev(
       1, "unseen_alphabets.distance.ratio")
-  # Kept: a second call evaluates nothing.
+  # Kept: a second call evaluates nothing, nor does a fresh checkout's
+  # (from the records); without them, a summary has no pixel row to show.
   monkeypatch.setattr(pixels, "evaluate_pixels", lambda c: 1 / 0)
-  assert pixels.run([0, 1], runs, tiny_config) == got
+  assert pixels.run([0, 1], runs, make_config=tiny_config) == got
+  shutil.rmtree(runs)
+  assert pixels.run([0, 1], runs, make_config=tiny_config,
+                    compute=False) == {}
+  assert pixels.run([0, 1], runs, records, make_config=tiny_config,
+                    compute=False) == got
+  assert pixels.load(runs, [0, 1]) == got
   # A row of summary.md and study_metrics.json; the README's table shows
   # it and the costs leave it out.
   results = {"gi_centroid": {s: _result(4.0 + s, 0.3, 0.7) for s in range(2)}}

@@ -122,8 +122,9 @@ def _tiny(steps, learning_rate=1e-3):
 def test_records_give_a_fresh_checkout_its_finished_runs(tmp_path):
   """A sweep with records keeps each finished run's record; on a fresh
   machine (runs/ gone) the same sweep trains nothing and reads the same
-  results, logs included; a record of other settings is not restored (the
-  run is trained and its record replaced); train=False restores alone."""
+  results, logs included. A record of other settings is not restored: the
+  run is trained, and the old record moved aside, from where a sweep of the
+  old settings restores it again. Another step count is another run."""
   runs, records = str(tmp_path / "runs"), str(tmp_path / "records")
   jobs = sweep.order(["a", "b"], [0, 1])
   trained = []
@@ -140,29 +141,70 @@ def test_records_give_a_fresh_checkout_its_finished_runs(tmp_path):
   assert sweep.load_results(runs, ["a", "b"], [0, 1], 5) == first
   assert logs.read(sweep.workdir(runs, "b", 1), "eval") == {
       5: {"step": 5, "ratio": 0.5}}
-  # Other settings: the restored run is set aside, the record not reused.
+  # Other settings: not restored; trained, the old record moved aside.
   shutil.rmtree(runs)
-  assert sweep.run(jobs[:1], runs, 5, _tiny(5, 3e-3), _metric_runner(trained),
-                   records=records) == []
+  assert sweep.run([("a", 0)], runs, 5, _tiny(5, 3e-3),
+                   _metric_runner(trained), records=records) == []
   assert trained[-1] == ("a", 0) and len(trained) == 5
-  with open(os.path.join(sweep.workdir(records, "a", 0), "metrics.json")) as f:
+  record = sweep.workdir(records, "a", 0)
+  with open(os.path.join(record, "metrics.json")) as f:
     assert json.load(f)["eval"]["score"] == pytest.approx(3.0)
-  # A restored run of the old settings is set aside like a checkpoint.
+  assert sweep.recorded(record + ".other-config-1", 5, _tiny(5)("a", 0))
+  # Back to the old settings: restored from the record set aside.
   shutil.rmtree(runs)
-  assert sweep.run([("b", 0)], runs, 5, _tiny(5), records=records,
+  assert sweep.run([("a", 0)], runs, 5, _tiny(5), _metric_runner(trained),
+                   records=records) == []
+  assert len(trained) == 5
+  assert sweep.load_results(runs, ["a"], [0], 5)["a"][0] == first["a"][0]
+  assert sweep.run([("a", 0)], runs, 5, _tiny(5), records=records,
                    train=False) == []
-  wd = sweep.workdir(runs, "b", 0)
-  assert sweep.finished(wd, 5)
-  assert sweep.written_by_another(wd, _tiny(5, 3e-3), "b", 0) is not None
-  sweep.run([("b", 0)], runs, 5, _tiny(5, 3e-3), _metric_runner(trained),
-            records=records)
-  assert trained[-1] == ("b", 0)
-  assert os.path.exists(wd + ".other-config-1")
+  assert not os.path.exists(record + ".other-config-2")  # nothing doubled
+  # A restored run is set aside, like a checkpoint, under other settings.
+  wd = sweep.workdir(runs, "a", 0)
+  assert sweep.written_by_another(wd, _tiny(5, 3e-3), "a", 0) is not None
   # Another step count is another run.
   shutil.rmtree(runs)
   sweep.run([("a", 1)], runs, 6, _tiny(6), _metric_runner(trained),
             records=records)
   assert trained[-1] == ("a", 1)
+
+
+def test_a_record_evaluated_otherwise_is_not_restored(tmp_path, capsys):
+  """What a record holds is numbers: an evaluator added since, or another
+  evaluation setting, makes it stale; an unreadable record is warned of
+  and trained again; a part of the same run in the workdir is moved aside
+  when the record is restored."""
+  runs, records = str(tmp_path / "runs"), str(tmp_path / "records")
+  trained = []
+  sweep.run([("a", 0)], runs, 5, _tiny(5), _metric_runner(trained),
+            records=records)
+
+  def with_new_evaluator(name, seed):
+    config = _tiny(5)(name, seed)
+    config.evals.brand_new = ml_collections.ConfigDict()
+    return config
+
+  shutil.rmtree(runs)
+  sweep.run([("a", 0)], runs, 5, with_new_evaluator, _metric_runner(trained),
+            records=records)
+  assert len(trained) == 2
+  # Unreadable (a half-written or conflicted file): trained again.
+  record = sweep.workdir(records, "a", 0)
+  with open(os.path.join(record, "metrics.json"), "w") as f:
+    f.write("<<<<<<< HEAD\n")
+  shutil.rmtree(runs)
+  sweep.run([("a", 0)], runs, 5, with_new_evaluator, _metric_runner(trained),
+            records=records)
+  assert len(trained) == 3
+  assert "is unreadable" in capsys.readouterr().err
+  # A partial run of the same config is moved aside, not mixed in.
+  wd = sweep.workdir(runs, "a", 0)
+  shutil.rmtree(runs)
+  os.makedirs(os.path.join(wd, "checkpoints"))
+  sweep.sync_records([("a", 0)], runs, records, 5, with_new_evaluator)
+  assert sweep.finished(wd, 5)
+  assert not os.path.exists(os.path.join(wd, "checkpoints"))
+  assert os.path.isdir(os.path.join(wd + ".partial-1", "checkpoints"))
 
 
 def test_a_diverged_record_is_restored_and_not_retried(tmp_path,
@@ -189,16 +231,54 @@ def test_a_diverged_record_is_restored_and_not_retried(tmp_path,
 
 
 def test_records_are_written_for_runs_finished_before_them(tmp_path):
-  """Runs finished by a sweep without records get theirs on the next
-  sweep that has them (no training)."""
+  """A run finished by a sweep without records gets its record on the next
+  sweep that keeps them, from the config the run itself recorded (never
+  from what the sweep would train now); one that says nothing of its config
+  gets none."""
   runs, records = str(tmp_path / "runs"), str(tmp_path / "records")
   trained = []
   sweep.run([("a", 0)], runs, 5, _tiny(5), _metric_runner(trained))
-  assert not os.path.exists(records)
-  sweep.run([("a", 0)], runs, 5, _tiny(5), _metric_runner(trained),
-            records=records, train=False)
-  assert sweep.recorded(sweep.workdir(records, "a", 0), 5, _tiny(5)("a", 0))
+  sweep.run([("a", 0)], runs, 5, _tiny(5), records=records, train=False)
+  record = sweep.workdir(records, "a", 0)
+  assert not os.path.exists(record)  # the fake runner wrote no checkpoint
+  wd = sweep.workdir(runs, "a", 0)
+  with open(os.path.join(wd, sweep.RUN_CONFIG), "w") as f:
+    json.dump(json.loads(_tiny(5)("a", 0).to_json_best_effort()), f)
+  sweep.run([("a", 0)], runs, 5, _tiny(5, 3e-3), records=records,
+            train=False)
+  assert not os.path.exists(record)  # its config is not the sweep's now
+  sweep.run([("a", 0)], runs, 5, _tiny(5), records=records, train=False)
+  assert sweep.recorded(record, 5, _tiny(5)("a", 0))
   assert len(trained) == 1
+
+
+@pytest.mark.slow
+def test_a_record_of_a_run_finished_before_records_comes_from_its_checkpoint(
+    tmp_path, fake_data):
+  """A real run finished without records: its record's config is its
+  checkpoint's, and a fresh checkout restores it."""
+  runs, records = str(tmp_path / "runs"), str(tmp_path / "records")
+
+  def config_for(name, seed):
+    config = tiny_config(name)
+    config.seed = seed
+    return config
+
+  jobs = [("gi_centroid", 0)]
+  assert sweep.run(jobs, runs, 6, config_for) == []
+  before = sweep.load_results(runs, ["gi_centroid"], [0], 6)
+  sweep.run(jobs, runs, 6, config_for, records=records, train=False)
+  record = sweep.workdir(records, "gi_centroid", 0)
+  with open(os.path.join(record, sweep.RUN_CONFIG)) as f:
+    assert json.load(f) == checkpoints.saved_config(
+        sweep.workdir(runs, "gi_centroid", 0))[1]
+  shutil.rmtree(runs)
+  ran = []
+  assert sweep.run(jobs, runs, 6, config_for, lambda c, wd: ran.append(wd),
+                   records=records) == []
+  assert ran == []
+  after = sweep.load_results(runs, ["gi_centroid"], [0], 6)
+  assert after["gi_centroid"][0]["eval"] == before["gi_centroid"][0]["eval"]
 
 
 def test_paced_train_seconds_leave_a_pause_out(tmp_path):

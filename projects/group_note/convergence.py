@@ -227,8 +227,9 @@ def write_outputs(runs: str, out_dir: str, names: Sequence[str],
                   ) -> List[str]:
   os.makedirs(out_dir, exist_ok=True)
   table = collect(runs, names, step_counts, seeds)
-  # No choice from part of the runs (a --summary-only while they go on).
-  complete = all(sweep.finished(sweep.workdir(runs_dir(runs, s), n, seed), s)
+  # No choice from part of the runs (a --summary-only while they go on); a
+  # diverged run is done (its seed left out of the means, n says so).
+  complete = all(sweep.done(sweep.workdir(runs_dir(runs, s), n, seed), s)
                  for s in step_counts for n in names for seed in seeds)
   choice = study_choice(table, names, step_counts) if complete else None
   files = {"convergence_schedules.md": markdown(table, names, step_counts,
@@ -263,7 +264,9 @@ def main(argv=None) -> int:
   p.add_argument("--out", default="results")
   p.add_argument("--workers", type=int, default=1, help=sweep.WORKERS_HELP)
   p.add_argument("--summary-only", action="store_true",
-                 help="write the table, plot and choice from finished runs")
+                 help="write the table, plot and choice from the finished "
+                 "runs (restoring RECORDS's into RUNS first), training "
+                 "nothing")
   args = p.parse_args(argv)
   counts = [int(s) for s in args.steps.split(",") if s.strip()]
   seeds = [int(s) for s in args.seeds.split(",") if s.strip()]

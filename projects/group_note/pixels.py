@@ -10,12 +10,13 @@ on the same splits and seeds. Theorem 1 is left out (a margin of pixels
 says nothing about training, and 784-d pair blocks cost minutes).
 
 Each seed's numbers go to RUNS/raw_pixels/seedS/metrics.json (default
-runs/study, beside the study's runs) once; the study reads them as the row
-PIXELS.
+runs/study, beside the study's runs) once, and to the study's records
+(results/records/study/raw_pixels/seedS) for a fresh checkout; the study
+reads them as the row PIXELS.
 """
 import json
 import os
-from typing import Callable, Dict, Sequence
+from typing import Callable, Dict, Optional, Sequence
 
 import jax
 import numpy as np
@@ -63,31 +64,39 @@ def evaluate_pixels(config) -> Dict:
           "as": BASELINE_OF}
 
 
-def run(seeds: Sequence[int], runs: str,
-        make_config: Callable = study.default_config) -> Dict[int, Dict]:
+def run(seeds: Sequence[int], runs: str, records: Optional[str] = None,
+        make_config: Callable = study.default_config,
+        compute: bool = True) -> Dict[int, Dict]:
   """{seed: the pixel metrics}, each computed once (kept in
-  RUNS/raw_pixels/seedS/metrics.json; recomputed where its image size
-  differs from the config's)."""
+  RUNS/raw_pixels/seedS/metrics.json, and in RECORDS's same place when
+  given, from where a fresh checkout takes it; recomputed where its image
+  size differs from the config's). compute=False: restored, not computed."""
   out = {}
   for seed in seeds:
     config = make_config(BASELINE_OF)
     with config.unlocked():
       config.seed = seed
     wd = sweep.workdir(runs, RUN_NAME, seed)
-    path = os.path.join(wd, "metrics.json")
-    if os.path.exists(path):
-      with open(path) as f:
-        kept = json.load(f)
-      if kept.get("image_size") == config.data.image_size:
-        out[seed] = kept
+    kept = [os.path.join(d, "metrics.json") for d in
+            [wd] + ([sweep.workdir(records, RUN_NAME, seed)] if records
+                    else [])]
+    for path in kept:
+      if os.path.exists(path):
+        with open(path) as f:
+          result = json.load(f)
+        if result.get("image_size") == config.data.image_size:
+          break
+    else:
+      if not compute:
         continue
-    print(f"raw pixels seed {seed}: evaluating at {config.data.image_size} px",
-          flush=True)
-    result = evaluate_pixels(config)
-    os.makedirs(wd, exist_ok=True)
-    with open(path + ".tmp", "w") as f:
-      json.dump(result, f, indent=1)
-    os.replace(path + ".tmp", path)
+      print(f"raw pixels seed {seed}: evaluating at "
+            f"{config.data.image_size} px", flush=True)
+      result = evaluate_pixels(config)
+    for path in kept:
+      os.makedirs(os.path.dirname(path), exist_ok=True)
+      with open(path + ".tmp", "w") as f:
+        json.dump(result, f, indent=1)
+      os.replace(path + ".tmp", path)
     out[seed] = result
   return out
 

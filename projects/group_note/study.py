@@ -238,7 +238,8 @@ def main(argv=None) -> int:
                  "--settings-from=results for a part of the study")
   p.add_argument("--workers", type=int, default=1, help=sweep.WORKERS_HELP)
   p.add_argument("--summary-only", action="store_true",
-                 help="write the tables and plots from the finished runs")
+                 help="write the tables and plots from the finished runs "
+                 "(restoring RECORDS's into RUNS first), training nothing")
   args = p.parse_args(argv)
   seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
   names = [n.strip() for n in args.configs.split(",") if n.strip()]
@@ -279,9 +280,9 @@ def main(argv=None) -> int:
   failed = run(names, seeds, args.runs, settings, chosen=chosen,
                workers=args.workers, records=args.records or None,
                train=not args.summary_only)
-  if not args.summary_only:
-    from projects.group_note import pixels  # pylint: disable=g-import-not-at-top
-    pixels.run(seeds, args.runs)  # each seed once: the raw-pixel row
+  from projects.group_note import pixels  # pylint: disable=g-import-not-at-top
+  pixels.run(seeds, args.runs, args.records or None,  # the raw-pixel row
+             compute=not args.summary_only)
   written = write_outputs(args.runs, args.out, names, seeds, settings,
                           chosen)
   return sweep.exit_status(written, args.out, failed)

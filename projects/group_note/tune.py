@@ -258,7 +258,9 @@ def main(argv=None) -> int:
   p.add_argument("--out", default="results")
   p.add_argument("--workers", type=int, default=1, help=sweep.WORKERS_HELP)
   p.add_argument("--summary-only", action="store_true",
-                 help="write the tables and chosen.json from finished runs")
+                 help="write the tables and chosen.json from the finished "
+                 "runs (restoring RECORDS's into RUNS first), training "
+                 "nothing")
   args = p.parse_args(argv)
   names = [n.strip() for n in args.configs.split(",") if n.strip()]
   unknown = study.unknown_configs(names)
