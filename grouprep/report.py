@@ -498,7 +498,8 @@ def write_run_report(workdir: str, result: Dict, split) -> None:
 
 
 def write_summary(run_dirs: Sequence[str], out_dir: str) -> str:
-  """out_dir/summary.md: one row per run, plus the untrained encoder."""
+  """out_dir/summary.md: one row per run, plus the untrained encoder; each
+  run's metrics.json copied beside it as NAME_metrics.json."""
   import shutil  # pylint: disable=g-import-not-at-top
   os.makedirs(out_dir, exist_ok=True)
   rows, untrained, plots, vinyals, notes = [], {}, [], [], []
@@ -507,6 +508,8 @@ def write_summary(run_dirs: Sequence[str], out_dir: str) -> str:
     if not os.path.exists(path):
       continue
     res = json.load(open(path))
+    # The numbers themselves beside the table, for what reads them later.
+    shutil.copy(path, os.path.join(out_dir, f"{res['config']}_metrics.json"))
     extra = {"steps": res["step"], "train s": train_seconds(d),
              "eval s": res.get("eval_seconds")}
     rows.append((res["config"], res, extra))

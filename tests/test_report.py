@@ -64,3 +64,32 @@ def test_compare_runs_by_step(tmp_path, capsys):
   assert os.path.getsize(path) > 0 and path in capsys.readouterr().out
   with pytest.raises(SystemExit, match="eval_log"):
     report.main(["--runs", str(tmp_path), "--compare", path, "empty"])
+
+
+def test_protonet_summary_and_its_docs_block_read_the_one_test_reading(
+    tmp_path):
+  """The reported run's Vinyals test numbers reach summary.md, a copy of
+  its metrics.json, and the docs block, each as measured."""
+  from projects.group_note import docs  # pylint: disable=g-import-not-at-top
+  run = tmp_path / "runs" / "protonet_final"
+  run.mkdir(parents=True)
+  fewshot = {k: {"mean": 0.9 + i / 100, "ci95": 0.001 * (i + 1),
+                 "episodes": 1000}
+             for i, k in enumerate(docs.PROTONET_PAPER)}
+  metrics = {"config": "protonet", "step": 8000, "fewshot_queries": 15,
+             "eval": {"vinyals_test": {"fewshot": fewshot}}, "untrained": {}}
+  (run / "metrics.json").write_text(json.dumps(metrics))
+  _write_log(str(run), "train", [{"step": 8000, "loss": 0.1, "wall_s": 10}])
+  results = tmp_path / "results"
+  out = results / "protonet"
+  assert "the one reading" not in docs.protonet_block(str(results))
+  assert "has not been made yet" in docs.protonet_block(str(results))
+  report.write_summary([str(run)], str(out))
+  summary = (out / "summary.md").read_text()
+  assert "| protonet | 0.9000 ± 0.0010 | 0.9100 ± 0.0020 | 0.9200 ± 0.0030 " \
+         "| 0.9300 ± 0.0040 | 8000 |" in summary
+  assert json.loads((out / "protonet_metrics.json").read_text()) == metrics
+  block = docs.protonet_block(str(results))
+  assert "| 20-way 1-shot | 0.9200 ± 0.0030 | 0.960 |" in block
+  assert "| 5-way 5-shot | 0.9100 ± 0.0020 | 0.997 |" in block
+  assert "8000 steps on vinyals_trainval" in block

@@ -549,6 +549,40 @@ def interacting_items_block(metrics: Dict, rows: List[Dict],
        f"{rule}):", ""] + lines) + "\n"
 
 
+# Snell et al. (2017), Omniglot, Vinyals split, 1-shot and 5-shot.
+PROTONET_PAPER = {"5way_1shot": 0.988, "5way_5shot": 0.997,
+                  "20way_1shot": 0.960, "20way_5shot": 0.989}
+PROTONET_METRICS = os.path.join("protonet", "protonet_metrics.json")
+
+
+def protonet_block(results: str = RESULTS) -> str:
+  """ProtoNet's reported numbers, from the one reading of its `:final` run
+  (results/protonet/protonet_metrics.json), beside the paper's."""
+  path = os.path.join(results, PROTONET_METRICS)
+  if not os.path.exists(path):
+    return ("ProtoNet's reported run (`configs/protonet.py:final`) has not "
+            "been made yet: no number of it is reported.\n")
+  with open(path) as f:
+    res = json.load(f)
+  fewshot = res["eval"]["vinyals_test"]["fewshot"]
+  lines = [
+      "ProtoNet's reported numbers: one reading of Vinyals test, at the end "
+      f"of `configs/protonet.py:final` ({res['step']} steps on "
+      "vinyals_trainval, seed 1, no evaluation during training; the recipe "
+      "was chosen on Vinyals val by runs trained on vinyals_train), "
+      f"{fewshot['20way_1shot'].get('episodes', 1000)} episodes of "
+      f"{res.get('fewshot_queries', 15)} queries per class, mean ± 95% "
+      f"interval (`results/{PROTONET_METRICS}`, `results/protonet/"
+      "summary.md`):", "",
+      "| Vinyals test | grouprep | Snell et al. (2017) |", "|---|---|---|"]
+  for key, paper in PROTONET_PAPER.items():
+    ways, shots = key.split("_")
+    lines.append(f"| {ways.replace('way', '')}-way {shots.replace('shot', '')}"
+                 f"-shot | {fewshot[key]['mean']:.4f} ± "
+                 f"{fewshot[key]['ci95']:.4f} | {paper:.3f} |")
+  return "\n".join(lines) + "\n"
+
+
 def load_tuning(results: str = RESULTS) -> Optional[Dict]:
   """{name: {"settings": ...}} of the configurations the study trained at
   tuned settings (results/study_settings.json, which the study writes
@@ -583,8 +617,10 @@ def outputs(root: str = ROOT, results: str = RESULTS) -> Dict[str, str]:
           "results" if source == results else
           "results/" + os.path.relpath(source, results)), set_transformer)
   configs = os.path.join(root, "docs", "configs.md")
-  out[configs] = replace_block(open(configs).read(), "study-costs",
-                               costs_block(metrics), configs)
+  out[configs] = replace_block(
+      replace_block(open(configs).read(), "study-costs", costs_block(metrics),
+                    configs), "protonet-final", protonet_block(results),
+      configs)
   config_dir = os.path.join(root, "configs")
   for fname in sorted(os.listdir(config_dir)):
     name, ext = os.path.splitext(fname)
