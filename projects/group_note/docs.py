@@ -560,14 +560,14 @@ def protonet_block(results: str = RESULTS) -> str:
   (results/protonet/protonet_metrics.json), beside the paper's."""
   path = os.path.join(results, PROTONET_METRICS)
   if not os.path.exists(path):
-    return ("ProtoNet's reported run (`configs/protonet.py:final`) has not "
-            "been made yet: no number of it is reported.\n")
+    return ("ProtoNet's reported run (`--config=configs/protonet.py:final`) "
+            "has not been made yet: no number of it is reported.\n")
   with open(path) as f:
     res = json.load(f)
   fewshot = res["eval"]["vinyals_test"]["fewshot"]
   lines = [
       "ProtoNet's reported numbers: one reading of Vinyals test, at the end "
-      f"of `configs/protonet.py:final` ({res['step']} steps on "
+      f"of `--config=configs/protonet.py:final` ({res['step']} steps on "
       "vinyals_trainval, seed 1, no evaluation during training; the recipe "
       "was chosen on Vinyals val by runs trained on vinyals_train), "
       f"{fewshot['20way_1shot'].get('episodes', 1000)} episodes of "
