@@ -8,10 +8,12 @@
 #      validation, seed 100 -> results/tuning/chosen.json;
 #   3. study: every configuration at its chosen settings, seeds 0, 1, 2
 #      -> results/summary.md, study_*.md, plots;
-#   4. docs: README, docs/ and config docstrings from results/;
-#   5. ProtoNet on the Vinyals split: its recipe on vinyals_train reading
+#   4. ProtoNet on the Vinyals split: its recipe on vinyals_train reading
 #      Vinyals val alone, then the reported run (`:final`, a fresh seed on
-#      trainval, Vinyals test read once at its end) -> results/protonet/.
+#      trainval, Vinyals test read once at its end) -> results/protonet/;
+#   5. docs: README, docs/ and config docstrings from results/.
+# Each finished run's record goes to results/records/: commit it to keep
+# it (a fresh checkout restores it instead of training it again).
 # `python -m projects.group_note.progress` prints the runs left per stage
 # and the hours they cost on a 2-core CPU (tens of hours in all). On a GPU,
 # WORKERS=N trains N runs of each stage at once (docs/accelerators.md).
@@ -25,7 +27,7 @@ python -m projects.group_note.convergence --steps=1000,2000,4000 --seeds=0,1,2 \
     --workers="$WORKERS"
 python -m projects.group_note.tune --workers="$WORKERS"
 python -m projects.group_note.study --seeds=0,1,2 --workers="$WORKERS" "$@"
-python -m projects.group_note.docs
 python -m grouprep.main --config=configs/protonet.py --workdir=runs/protonet
 python -m grouprep.main --config=configs/protonet.py:final --workdir=runs/protonet_final
 python -m grouprep.report --runs=runs --out=results/protonet protonet_final
+python -m projects.group_note.docs
