@@ -5,12 +5,15 @@
 #   bash tools/gpu_sweep.sh OUTDIR STAGE [STAGE ARGS...]
 #   e.g. bash tools/gpu_sweep.sh "$OUT" tune --workers=12 --steps=2000
 # The runs train into $WORK/runs/STAGE (a GPU's runs, apart from this
-# CPU's); each finished run's small files (metrics.json, its logs,
-# report.md) come back under OUTDIR/runs/STAGE/, mirroring runs/STAGE/, and
-# the stage's tables under OUTDIR/results/. Here: copy OUTDIR/runs/STAGE/*
-# into a folder of its own (say runs/STAGE_gpu) and run the stage with
-# --runs=runs/STAGE_gpu --summary-only (each run's metrics.json names the
-# device that trained it: its stack). A run cut by the limit
+# CPU's); runs whose records (results/records/STAGE, committed) it carries
+# are restored there, not trained. Each finished or diverged run's record
+# (metrics.json, its logs, run_config.json, diverged.json; report.md) comes
+# back under OUTDIR/runs/STAGE/, mirroring runs/STAGE/, and the stage's
+# tables under OUTDIR/results/. Here: copy OUTDIR/runs/STAGE/* into a
+# folder of its own (say runs/STAGE_gpu) and run the stage with
+# --runs=runs/STAGE_gpu --summary-only, which also writes their records
+# into results/records/STAGE (commit them; each run's metrics.json names
+# the device that trained it: its stack). A run cut by the limit
 # (GROUPREP_SWEEP_LIMIT seconds, default 480) does not come back.
 # Carried as for tools/accelerator_check.sh (.whl/, .gpu/shared). The dry
 # run on a CPU (a minute or two on 2 cores):
@@ -32,10 +35,11 @@ timeout --signal=TERM --kill-after=20 "${GROUPREP_SWEEP_LIMIT:-480}" \
     $PY -m projects.group_note."$STAGE" --runs="$WORK/runs/$STAGE" \
     --out="$WORK/results" "$@" > "$OUT/$STAGE.log" 2>&1
 log "$STAGE: rc=$? ($(grep -c ': done in' "$OUT/$STAGE.log") runs done)"
-(cd "$WORK" && find "runs/$STAGE" -name metrics.json -printf '%h\n') |
+(cd "$WORK" && find "runs/$STAGE" \( -name metrics.json -o -name diverged.json \) \
+    -printf '%h\n' | sort -u) |
   while read -r wd; do
     mkdir -p "$OUT/$wd"
-    cp "$WORK/$wd"/metrics.json "$WORK/$wd"/*.jsonl "$WORK/$wd"/report.md \
+    cp "$WORK/$wd"/*.json "$WORK/$wd"/*.jsonl "$WORK/$wd"/report.md \
         "$OUT/$wd/" 2>/dev/null
   done
 cp -r "$WORK/results" "$OUT/results" 2>/dev/null
