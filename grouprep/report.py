@@ -499,7 +499,9 @@ def write_run_report(workdir: str, result: Dict, split) -> None:
 
 def write_summary(run_dirs: Sequence[str], out_dir: str) -> str:
   """out_dir/summary.md: one row per run, plus the untrained encoder; each
-  run's metrics.json copied beside it as NAME_metrics.json."""
+  run's metrics.json copied beside it as RUN_metrics.json, and the config
+  its newest checkpoint holds as RUN_config.json (RUN: its folder's
+  name)."""
   import shutil  # pylint: disable=g-import-not-at-top
   os.makedirs(out_dir, exist_ok=True)
   rows, untrained, plots, vinyals, notes = [], {}, [], [], []
@@ -508,8 +510,15 @@ def write_summary(run_dirs: Sequence[str], out_dir: str) -> str:
     if not os.path.exists(path):
       continue
     res = json.load(open(path))
-    # The numbers themselves beside the table, for what reads them later.
-    shutil.copy(path, os.path.join(out_dir, f"{res['config']}_metrics.json"))
+    # The numbers themselves beside the table, and the config that trained
+    # them (its newest checkpoint's), for what reads them later.
+    run = os.path.basename(os.path.normpath(d))
+    shutil.copy(path, os.path.join(out_dir, f"{run}_metrics.json"))
+    from grouprep import checkpoints  # pylint: disable=g-import-not-at-top
+    saved = checkpoints.saved_config(d)
+    if saved is not None:
+      with open(os.path.join(out_dir, f"{run}_config.json"), "w") as f:
+        json.dump(saved[1], f, indent=1, sort_keys=True)
     extra = {"steps": res["step"], "train s": train_seconds(d),
              "eval s": res.get("eval_seconds")}
     rows.append((res["config"], res, extra))

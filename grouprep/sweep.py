@@ -104,11 +104,11 @@ RUN_CONFIG = "run_config.json"
 RECORD_FILES = ("metrics.json", "train_log.jsonl", "eval_log.jsonl",
                 DIVERGED, RUN_CONFIG)
 # What a record's numbers depend on beyond a checkpoint's identity fields:
-# the training and data sections (field by field, as a checkpoint), and
-# what was evaluated how, compared whole (an evaluator added since makes a
-# record stale).
-_RECORD_SECTIONS = ("train", "data")
-_EVALUATION_SECTIONS = ("eval", "evals")
+# the training and data sections, and what was evaluated how; field by
+# field, as a checkpoint's (a field added since is taken to have had its
+# default then), and the set of evaluators whole (one added since makes a
+# record stale: its numbers are missing).
+_RECORD_SECTIONS = ("train", "data", "eval", "evals")
 
 
 def _config_json(config) -> Dict:
@@ -145,9 +145,9 @@ def record_differs(saved: Dict, current: Dict) -> Optional[str]:
         checkpoints.IDENTITY_FIELDS + _RECORD_SECTIONS)
   except checkpoints.CheckpointError as e:
     return str(e)
-  for section in _EVALUATION_SECTIONS:
-    if saved.get(section) != current.get(section):
-      return f"config.{section} differs"
+  if sorted(saved.get("evals") or {}) != sorted(current.get("evals") or {}):
+    return (f"its evaluators were {sorted(saved.get('evals') or {})}, "
+            f"now {sorted(current.get('evals') or {})}")
   return None
 
 
@@ -167,20 +167,36 @@ def recorded(record: str, steps: int, config) -> bool:
   return record_differs(saved, _config_json(config)) is None
 
 
+def write_run_config(wd: str, saved: Dict) -> None:
+  """WD/run_config.json: the whole config dict that trained the run."""
+  from grouprep import tempfiles  # pylint: disable=g-import-not-at-top
+  path = os.path.join(wd, RUN_CONFIG)
+  with open(tempfiles.temporary_path(path), "w") as f:
+    json.dump(saved, f, indent=1, sort_keys=True)
+  os.replace(tempfiles.temporary_path(path), path)
+
+
+def _recover(record: str) -> None:
+  """Undoes what a save killed part way left: RECORD.replaced back where
+  RECORD is missing, else removed; RECORD.saving removed."""
+  if os.path.exists(record + ".replaced"):
+    if os.path.exists(record):
+      shutil.rmtree(record + ".replaced")
+    else:
+      os.rename(record + ".replaced", record)
+  shutil.rmtree(record + ".saving", ignore_errors=True)
+
+
 def save_record(wd: str, record: str, saved: Dict) -> None:
   """Writes the config dict `saved` (what trained the done run in wd) to
   WD/run_config.json and copies the RECORD_FILES of wd to the folder
   `record`. A record there of the same run is replaced; one of other
   settings (or unreadable) is moved aside to RECORD.other-config-K, from
   where a sweep of those settings still restores it."""
-  from grouprep import tempfiles  # pylint: disable=g-import-not-at-top
-  path = os.path.join(wd, RUN_CONFIG)
-  with open(tempfiles.temporary_path(path), "w") as f:
-    json.dump(saved, f, indent=1, sort_keys=True)
-  os.replace(tempfiles.temporary_path(path), path)
+  write_run_config(wd, saved)
   record = record.rstrip(os.sep)
+  _recover(record)
   staged = record + ".saving"
-  shutil.rmtree(staged, ignore_errors=True)
   os.makedirs(staged)
   for name in RECORD_FILES:
     if os.path.exists(os.path.join(wd, name)):
@@ -212,13 +228,17 @@ def restore_record(record: str, wd: str) -> None:
 
 
 def sync_records(jobs: Sequence[Job], runs: str, records: str, steps: int,
-                 config_for: Callable[[str, int], object]) -> List[str]:
+                 config_for: Callable[[str, int], object],
+                 move_partial: bool = True) -> List[str]:
   """For each job: a workdir that is not done gets the job's record back
   (from RECORDS's folder for it, or one set aside there: `recorded`); a
-  done workdir whose own config (`run_config_of`) is the job's gets its
-  record written where missing or stale. A workdir another configuration
-  wrote is left alone (sweep.run sets it aside). Returns the restored
-  workdirs."""
+  done workdir whose own config (`run_config_of`) is the job's gets a
+  record written where RECORDS holds none of that config (the first one
+  kept stays: two machines' runs of one config do not overwrite each
+  other). A workdir another configuration wrote is left alone (sweep.run
+  sets it aside), and so is a part of a run unless move_partial (a
+  --summary-only beside a training sweep must not move its run). Returns
+  the restored workdirs."""
   restored = []
   for name, seed in jobs:
     wd, record = workdir(runs, name, seed), workdir(records, name, seed)
@@ -228,20 +248,17 @@ def sync_records(jobs: Sequence[Job], runs: str, records: str, steps: int,
       continue  # the job itself names the error
     if written_by_another(wd, config_for, name, seed) is not None:
       continue
+    _recover(record)
     kept = [r for r in [record] + sorted(glob.glob(
         glob.escape(record) + ".other-config-*")) if recorded(r, steps, config)]
     if done(wd, steps):
       saved = run_config_of(wd)
-      if saved is None or record_differs(saved, _config_json(config)):
-        continue  # not provably this job's run: no record of it
-      if not any(all(_read_json(os.path.join(wd, f)) == _read_json(
-          os.path.join(r, f)) for f in ("metrics.json", DIVERGED))
-                 for r in kept):
+      if not kept and saved is not None and not record_differs(
+          saved, _config_json(config)):
         save_record(wd, record, saved)
       continue
-    source = kept[0] if kept else None
-    if source is not None:
-      restore_record(source, wd)
+    if kept and (move_partial or not (os.path.isdir(wd) and os.listdir(wd))):
+      restore_record(kept[0], wd)
       restored.append(wd)
   return restored
 
@@ -261,6 +278,8 @@ def train_and_evaluate(config, wd: str) -> None:
                  "config": json.loads(config.to_json_best_effort())}, f)
     os.replace(tempfiles.temporary_path(path), path)
     raise
+  # Before metrics.json: no finished run without its config beside it.
+  write_run_config(wd, _config_json(config))
   evaluate.evaluate(config, wd)
 
 
@@ -311,13 +330,15 @@ def run(jobs: Sequence[Job], runs: str, steps: int,
   for k, (name, seed) in enumerate(jobs if train else (), 1):
     wd = workdir(runs, name, seed)
     tag = f"[{k}/{len(jobs)}] {name} seed {seed}"
-    other = written_by_another(wd, config_for, name, seed)
+    other = written_by_another(wd, config_for, name, seed) or stale(
+        wd, steps, config_for, name, seed)
     if other is not None:
       moved = set_aside(wd)
       print(f"{tag}: {wd} holds a run of another configuration ({other}); "
             f"moved to {moved}, training afresh", flush=True)
   if records:
-    for wd in sync_records(jobs, runs, records, steps, config_for):
+    for wd in sync_records(jobs, runs, records, steps, config_for,
+                           move_partial=train):
       print(f"{wd}: restored from its record in {records}", flush=True)
   if not train:
     return []
@@ -376,6 +397,22 @@ def written_by_another(wd: str, config_for: Callable, name: str, seed: int
   except checkpoints.CheckpointError as e:
     return str(e)
   return None
+
+
+def stale(wd: str, steps: int, config_for: Callable, name: str, seed: int
+          ) -> Optional[str]:
+  """What differs where wd holds a done run whose own config
+  (`run_config_of`) trained or evaluated it otherwise than
+  config_for(name, seed) would (say, an evaluator added since: its numbers
+  are not this sweep's); else None."""
+  if not done(wd, steps):
+    return None
+  saved = run_config_of(wd)
+  try:
+    config = config_for(name, seed)
+  except Exception:  # pylint: disable=broad-except
+    return None  # the job itself names the error
+  return saved and record_differs(saved, _config_json(config))
 
 
 def set_aside(wd: str, why: str = "other-config") -> str:

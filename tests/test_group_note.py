@@ -473,6 +473,47 @@ def test_convergence_runs_each_schedule_once_and_writes_its_choice(
                          booby_trap) == []
 
 
+def test_convergence_chooses_from_every_run_and_names_a_count_all_diverged(
+    tmp_path):
+  """No choice from part of the runs (a summary while they go on); a
+  diverged run is done; a count whose every seed diverged is named."""
+  runs, out = str(tmp_path / "runs"), str(tmp_path / "results")
+
+  def write(name, steps, seed, value=None):
+    wd = sweep.workdir(convergence.runs_dir(runs, steps), name, seed)
+    os.makedirs(wd)
+    if value is None:
+      with open(os.path.join(wd, sweep.DIVERGED), "w") as f:
+        json.dump({"steps": steps, "error": "Non-finite"}, f)
+      return
+    ev = {}
+    for _, path in convergence.VALIDATION:
+      node = ev
+      *parents, leaf = path.split(".")
+      for key in parents:
+        node = node.setdefault(key, {})
+      node[leaf] = value
+    with open(os.path.join(wd, "metrics.json"), "w") as f:
+      json.dump({"step": steps, "eval": ev}, f)
+
+  names = ["gi_centroid", "gg_centroid"]
+  for name in names:
+    for seed in (0, 1):
+      write(name, 2, seed, 0.5 + seed / 100)
+  write("gi_centroid", 4, 0, 0.6)
+  convergence.write_outputs(runs, out, names, [2, 4], [0, 1])
+  text = open(os.path.join(out, "convergence_schedules.md")).read()
+  assert "Not every run has finished yet" in text
+  assert not os.path.exists(os.path.join(out, "convergence_schedules.json"))
+  write("gi_centroid", 4, 1)  # diverged: done, its seed left out
+  write("gg_centroid", 4, 0)
+  write("gg_centroid", 4, 1)
+  convergence.write_outputs(runs, out, names, [2, 4], [0, 1])
+  text = open(os.path.join(out, "convergence_schedules.md")).read()
+  assert "no seed of gg_centroid at 4 has finite validation metrics" in text
+  assert not os.path.exists(os.path.join(out, "convergence_schedules.json"))
+
+
 @pytest.mark.slow
 def test_tuning_scores_every_grid_point_and_the_study_reads_its_choice(
     tmp_path, fake_data, monkeypatch):
@@ -727,6 +768,14 @@ def test_raw_pixels_are_evaluated_once_per_seed_and_shown_beside_untrained(
   assert pixels.run([0, 1], runs, records, make_config=tiny_config,
                     compute=False) == got
   assert pixels.load(runs, [0, 1]) == got
+
+  def other_evaluation(name):
+    config = tiny_config(name)
+    config.evals.fewshot.episodes += 1
+    return config
+
+  with pytest.raises(ZeroDivisionError):  # evaluated again, not reused
+    pixels.run([0], runs, records, make_config=other_evaluation)
   # A row of summary.md and study_metrics.json; the README's table shows
   # it and the costs leave it out.
   results = {"gi_centroid": {s: _result(4.0 + s, 0.3, 0.7) for s in range(2)}}

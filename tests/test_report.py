@@ -88,8 +88,14 @@ def test_protonet_summary_and_its_docs_block_read_the_one_test_reading(
   summary = (out / "summary.md").read_text()
   assert "| protonet | 0.9000 ± 0.0010 | 0.9100 ± 0.0020 | 0.9200 ± 0.0030 " \
          "| 0.9300 ± 0.0040 | 8000 |" in summary
-  assert json.loads((out / "protonet_metrics.json").read_text()) == metrics
+  assert json.loads((out / "protonet_final_metrics.json").read_text()) == \
+      metrics
+  assert not (out / "protonet_final_config.json").exists()  # no checkpoint
+  config = {"seed": 1, "data": {"train_split": "vinyals_trainval"},
+            "eval": {"every": 0}}
+  (out / "protonet_final_config.json").write_text(json.dumps(config))
   block = docs.protonet_block(str(results))
   assert "| 20-way 1-shot | 0.9200 ± 0.0030 | 0.960 |" in block
   assert "| 5-way 5-shot | 0.9100 ± 0.0020 | 0.997 |" in block
-  assert "8000 steps on vinyals_trainval" in block
+  assert "(8000 steps on vinyals_trainval, seed 1, no evaluation during " \
+         "training;" in block

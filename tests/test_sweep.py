@@ -95,12 +95,15 @@ def test_a_diverged_run_is_recorded_and_not_retried(tmp_path, monkeypatch):
   assert os.path.exists(sweep.workdir(runs, "b", 0) + ".other-config-1")
 
 
-def _metric_runner(trained):
+def _metric_runner(trained, says_its_config=True):
   """A runner that logs and writes a finished metrics.json whose value
-  depends on the config's learning rate, noting each run it trains."""
+  depends on the config's learning rate, noting each run it trains; it
+  writes run_config.json first, as the default runner does."""
   def runner(config, wd):
     trained.append((config.name, config.seed))
     os.makedirs(wd, exist_ok=True)
+    if says_its_config:
+      sweep.write_run_config(wd, json.loads(config.to_json_best_effort()))
     logs.append(wd, "train", config.train.num_steps, {"loss": 1.0,
                                                       "wall_s": 2.0})
     logs.append(wd, "eval", config.train.num_steps, {"ratio": 0.5})
@@ -207,6 +210,91 @@ def test_a_record_evaluated_otherwise_is_not_restored(tmp_path, capsys):
   assert os.path.isdir(os.path.join(wd + ".partial-1", "checkpoints"))
 
 
+def test_a_done_run_evaluated_otherwise_is_set_aside_and_trained_again(
+    tmp_path):
+  """A finished workdir whose own config says it was evaluated otherwise
+  (an evaluator added since) is not this sweep's run: moved aside and
+  trained again here too, so this machine's tables are a fresh one's."""
+  runs, records = str(tmp_path / "runs"), str(tmp_path / "records")
+  trained = []
+  sweep.run([("a", 0)], runs, 5, _tiny(5), _metric_runner(trained),
+            records=records)
+
+  def with_new_evaluator(name, seed):
+    config = _tiny(5)(name, seed)
+    config.evals.brand_new = ml_collections.ConfigDict()
+    return config
+
+  wd = sweep.workdir(runs, "a", 0)
+  assert sweep.stale(wd, 5, with_new_evaluator, "a", 0).startswith(
+      "its evaluators were")
+  assert sweep.stale(wd, 5, _tiny(5), "a", 0) is None
+  sweep.run([("a", 0)], runs, 5, with_new_evaluator, _metric_runner(trained),
+            records=records)
+  assert len(trained) == 2 and os.path.isdir(wd + ".other-config-1")
+  # An evaluation field added since (absent from the record's config) is
+  # taken to have had its default: the record stands.
+  def with_new_field(name, seed):
+    config = with_new_evaluator(name, seed)
+    config.eval.brand_new_field = 3
+    return config
+  assert sweep.stale(wd, 5, with_new_field, "a", 0) is None
+
+
+def test_two_copies_of_one_run_keep_the_first_record(tmp_path):
+  """Two runs folders holding the same run (a GPU's and this machine's)
+  do not overwrite each other's record back and forth."""
+  records = str(tmp_path / "records")
+  for i, runs in enumerate(("runs_cpu", "runs_gpu")):
+    runs = str(tmp_path / runs)
+    sweep.run([("a", 0)], runs, 5, _tiny(5), _metric_runner([]))
+    with open(os.path.join(sweep.workdir(runs, "a", 0), "metrics.json"),
+              "w") as f:
+      json.dump({"step": 5, "eval": {"score": float(i)}}, f)
+  record = sweep.workdir(records, "a", 0)
+  for _ in range(2):
+    for runs in ("runs_cpu", "runs_gpu"):
+      sweep.run([("a", 0)], str(tmp_path / runs), 5, _tiny(5),
+                records=records, train=False)
+      with open(os.path.join(record, "metrics.json")) as f:
+        assert json.load(f)["eval"]["score"] == 0.0
+  assert os.listdir(os.path.dirname(record)) == ["seed0"]
+
+
+def test_a_save_killed_part_way_is_recovered(tmp_path):
+  """A record left at RECORD.replaced (killed between the renames) is put
+  back; a stale .replaced or .saving beside a record is removed."""
+  runs, records = str(tmp_path / "runs"), str(tmp_path / "records")
+  sweep.run([("a", 0)], runs, 5, _tiny(5), _metric_runner([]),
+            records=records)
+  record = sweep.workdir(records, "a", 0)
+  os.rename(record, record + ".replaced")
+  os.makedirs(record + ".saving")
+  shutil.rmtree(runs)
+  trained = []
+  sweep.run([("a", 0)], runs, 5, _tiny(5), _metric_runner(trained),
+            records=records)
+  assert trained == [] and sweep.recorded(record, 5, _tiny(5)("a", 0))
+  assert sorted(os.listdir(os.path.dirname(record))) == ["seed0"]
+  shutil.copytree(record, record + ".replaced")
+  sweep.save_record(sweep.workdir(runs, "a", 0), record,
+                    json.loads(_tiny(5)("a", 0).to_json_best_effort()))
+  assert sorted(os.listdir(os.path.dirname(record))) == ["seed0"]
+
+
+def test_a_summary_leaves_a_run_in_progress_where_it_is(tmp_path):
+  """train=False (a --summary-only beside a training sweep) restores into
+  empty workdirs only: a run part way stays where its trainer writes."""
+  runs, records = str(tmp_path / "runs"), str(tmp_path / "records")
+  sweep.run([("a", 0)], runs, 5, _tiny(5), _metric_runner([]),
+            records=records)
+  shutil.rmtree(runs)
+  wd = sweep.workdir(runs, "a", 0)
+  os.makedirs(os.path.join(wd, "checkpoints"))
+  sweep.run([("a", 0)], runs, 5, _tiny(5), records=records, train=False)
+  assert not sweep.finished(wd, 5) and not os.path.exists(wd + ".partial-1")
+
+
 def test_a_diverged_record_is_restored_and_not_retried(tmp_path,
                                                        monkeypatch):
   from grouprep import errors  # pylint: disable=g-import-not-at-top
@@ -237,7 +325,7 @@ def test_records_are_written_for_runs_finished_before_them(tmp_path):
   gets none."""
   runs, records = str(tmp_path / "runs"), str(tmp_path / "records")
   trained = []
-  sweep.run([("a", 0)], runs, 5, _tiny(5), _metric_runner(trained))
+  sweep.run([("a", 0)], runs, 5, _tiny(5), _metric_runner(trained, False))
   sweep.run([("a", 0)], runs, 5, _tiny(5), records=records, train=False)
   record = sweep.workdir(records, "a", 0)
   assert not os.path.exists(record)  # the fake runner wrote no checkpoint

@@ -154,7 +154,8 @@ def study_choice(table, names: Sequence[str],
 
 
 def markdown(table, names: Sequence[str], step_counts: Sequence[int],
-             seeds: Sequence[int], choice: Optional[Dict]) -> str:
+             seeds: Sequence[int], choice: Optional[Dict],
+             complete: bool = False) -> str:
   counts = sorted(step_counts)
   lines = [
       "# How many steps: separately scheduled runs", "",
@@ -177,7 +178,15 @@ def markdown(table, names: Sequence[str], step_counts: Sequence[int],
                for s in counts]
       lines.append(f"| {label} | {name} | " + " | ".join(cells) + " |")
   lines += ["", f"The rule: {STEP_RULE}. {RULE_HISTORY}", ""]
-  if choice is None:
+  if choice is None and complete:
+    empty = [f"{n} at {c}" for n in names for c in counts
+             if any(c not in table[label].get(n, {})
+                    for label, _ in VALIDATION)]
+    lines.append("Every run is done, but no seed of "
+                 f"{', '.join(empty)} has finite validation metrics (each "
+                 "diverged: see its diverged.json): no step count is chosen "
+                 "(the study keeps its default).")
+  elif choice is None:
     lines.append("Not every run has finished yet: no step count is chosen "
                  "(the study keeps its default).")
   else:
@@ -233,7 +242,7 @@ def write_outputs(runs: str, out_dir: str, names: Sequence[str],
                  for s in step_counts for n in names for seed in seeds)
   choice = study_choice(table, names, step_counts) if complete else None
   files = {"convergence_schedules.md": markdown(table, names, step_counts,
-                                                seeds, choice)}
+                                                seeds, choice, complete)}
   if choice is not None:
     files["convergence_schedules.json"] = json.dumps(choice, indent=1) + "\n"
   for fname, text in files.items():

@@ -552,28 +552,34 @@ def interacting_items_block(metrics: Dict, rows: List[Dict],
 # Snell et al. (2017), Omniglot, Vinyals split, 1-shot and 5-shot.
 PROTONET_PAPER = {"5way_1shot": 0.988, "5way_5shot": 0.997,
                   "20way_1shot": 0.960, "20way_5shot": 0.989}
-PROTONET_METRICS = os.path.join("protonet", "protonet_metrics.json")
+PROTONET_RUN = os.path.join("protonet", "protonet_final")
 
 
 def protonet_block(results: str = RESULTS) -> str:
   """ProtoNet's reported numbers, from the one reading of its `:final` run
-  (results/protonet/protonet_metrics.json), beside the paper's."""
-  path = os.path.join(results, PROTONET_METRICS)
+  (results/protonet/protonet_final_metrics.json, and the config its
+  checkpoint holds, _config.json), beside the paper's."""
+  path = os.path.join(results, PROTONET_RUN + "_metrics.json")
   if not os.path.exists(path):
     return ("ProtoNet's reported run (`--config=configs/protonet.py:final`) "
             "has not been made yet: no number of it is reported.\n")
   with open(path) as f:
     res = json.load(f)
+  with open(os.path.join(results, PROTONET_RUN + "_config.json")) as f:
+    config = json.load(f)
   fewshot = res["eval"]["vinyals_test"]["fewshot"]
+  during = ("no evaluation during training" if not config["eval"]["every"]
+            else f"evaluated every {config['eval']['every']} steps on "
+            f"{config['data']['train_split']}'s evaluation splits")
   lines = [
       "ProtoNet's reported numbers: one reading of Vinyals test, at the end "
       f"of `--config=configs/protonet.py:final` ({res['step']} steps on "
-      "vinyals_trainval, seed 1, no evaluation during training; the recipe "
-      "was chosen on Vinyals val by runs trained on vinyals_train), "
-      f"{fewshot['20way_1shot'].get('episodes', 1000)} episodes of "
-      f"{res.get('fewshot_queries', 15)} queries per class, mean ± 95% "
-      f"interval (`results/{PROTONET_METRICS}`, `results/protonet/"
-      "summary.md`):", "",
+      f"{config['data']['train_split']}, seed {config['seed']}, {during}; "
+      "the recipe was chosen on Vinyals val by runs trained on "
+      f"vinyals_train), {fewshot['20way_1shot'].get('episodes', 1000)} "
+      f"episodes of {res.get('fewshot_queries', 15)} queries per class, mean "
+      f"± 95% interval (`results/{PROTONET_RUN}_metrics.json`, "
+      "`results/protonet/summary.md`):", "",
       "| Vinyals test | grouprep | Snell et al. (2017) |", "|---|---|---|"]
   for key, paper in PROTONET_PAPER.items():
     ways, shots = key.split("_")

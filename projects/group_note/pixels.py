@@ -61,7 +61,16 @@ def evaluate_pixels(config) -> Dict:
           "embedding_space": get_method(config.loss).embedding_space,
           "image_size": int(config.data.image_size),
           "pooling": config.loss.pooling, "seed": int(config.seed),
-          "as": BASELINE_OF}
+          "as": BASELINE_OF, "settings": settings(config)}
+
+
+def settings(config) -> Dict:
+  """What a row's numbers depend on: the data, the space and the
+  evaluation (a row of other settings is evaluated again)."""
+  return json.loads(json.dumps({
+      "data": config.data.to_dict(), "loss": config.loss.to_dict(),
+      "eval": config.eval.to_dict(), "evals": config.evals.to_dict()},
+                               default=list))
 
 
 def run(seeds: Sequence[int], runs: str, records: Optional[str] = None,
@@ -69,8 +78,9 @@ def run(seeds: Sequence[int], runs: str, records: Optional[str] = None,
         compute: bool = True) -> Dict[int, Dict]:
   """{seed: the pixel metrics}, each computed once (kept in
   RUNS/raw_pixels/seedS/metrics.json, and in RECORDS's same place when
-  given, from where a fresh checkout takes it; recomputed where its image
-  size differs from the config's). compute=False: restored, not computed."""
+  given, from where a fresh checkout takes it; recomputed where its
+  `settings` differ from the config's). compute=False: restored, not
+  computed."""
   out = {}
   for seed in seeds:
     config = make_config(BASELINE_OF)
@@ -81,11 +91,13 @@ def run(seeds: Sequence[int], runs: str, records: Optional[str] = None,
             [wd] + ([sweep.workdir(records, RUN_NAME, seed)] if records
                     else [])]
     for path in kept:
-      if os.path.exists(path):
+      try:
         with open(path) as f:
           result = json.load(f)
-        if result.get("image_size") == config.data.image_size:
-          break
+      except (OSError, ValueError):  # absent, half-written or conflicted
+        continue
+      if result.get("settings") == settings(config):
+        break
     else:
       if not compute:
         continue
