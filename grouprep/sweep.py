@@ -32,7 +32,11 @@ to be committed; a sweep on a fresh checkout (runs/ empty) copies every
 record of the same run config back into its workdir instead of training
 it again, so a sweep that takes more hours than one machine lives adds up
 across machines. A record of other settings is not restored; the new
-run's record replaces it when it finishes.
+run's record takes its place, the old one moved aside to
+RECORD.other-config-K (from where those settings restore it). The same
+holds in RUNS: a done run whose own config (run_config.json, which the
+default runner writes, or its checkpoint's) says it was trained or
+evaluated otherwise is moved aside (`stale`) and trained again.
 """
 import glob
 import json
