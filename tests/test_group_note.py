@@ -454,6 +454,13 @@ def test_convergence_runs_each_schedule_once_and_writes_its_choice(
   m = json.load(open(os.path.join(runs, "steps2", "gi_centroid", "seed1",
                                   "metrics.json")))
   assert m["step"] == 2
+  # Validation alone: nothing here reads an unseen alphabet or Lake's runs.
+  assert list(m["eval"]) == ["heldout_characters"]
+  held_out = m["eval"]["heldout_characters"]
+  assert {"distance", "disjoint_characters", "fewshot"} <= set(held_out)
+  assert not {"retrieval", "theorem1", "item_to_group_accuracy"} & set(
+      held_out)
+  assert not any(k.startswith("lake") for k in m)
   written = convergence.write_outputs(runs, out, NAMES, [2, 4], [0, 1])
   assert written == ["convergence_schedules.md",
                      "convergence_schedules.json",

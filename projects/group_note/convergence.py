@@ -1,7 +1,8 @@
 """How many steps the study trains: the note's four at several step counts,
 each its own run with its own cosine schedule (config.train.num_steps = S,
 so the learning rate reaches 0 at S), read on the validation split (the
-held-out characters of the training alphabets).
+held-out characters of the training alphabets), and evaluated there alone
+(`run_config`: no unseen alphabet, none of Lake's runs).
 
   python -m projects.group_note.convergence --steps=1000,2000,4000 --seeds=0,1,2
 
@@ -91,10 +92,23 @@ def run(names: Sequence[str], step_counts: Sequence[int],
     settings = study.Settings(steps=steps, eval_every=0)
     failed += [f"steps={steps} {f}" for f in sweep.run(
         sweep.order(names, seeds, seed_major=names), runs_dir(runs, steps),
-        steps, lambda name, seed, settings=settings: study.run_config(
+        steps, lambda name, seed, settings=settings: run_config(
             name, seed, settings, make_config), runner, workers,
         records=records and runs_dir(records, steps), train=train)]
   return failed
+
+
+def run_config(name: str, seed: int, settings, make_config: Callable):
+  """A convergence run: the study's config at settings.steps, evaluated on
+  what VALIDATION reads alone (the held-out characters; no unseen alphabet,
+  none of Lake's runs: nothing here can be chosen on them)."""
+  config = study.run_config(name, seed, settings, make_config)
+  splits = {path.split(".")[0] for _, path in VALIDATION}
+  evaluators = {path.split(".")[1] for _, path in VALIDATION}
+  with config.unlocked():
+    config.eval.splits = tuple(sorted(splits))
+    config.eval.only = tuple(sorted(evaluators))
+  return config
 
 
 def _value(result: Dict, path: str) -> Optional[float]:

@@ -7,15 +7,17 @@ The stages run in order (run.sh), each resuming its own runs:
 convergence (the step count), tune (each configuration's settings), study
 (the seeds at those settings), then ProtoNet's reported run (`:final`,
 RUNS/protonet_final: the step its log has reached, and the hours left at
-its own logged pace once it has one). For each it prints the runs finished out of
-its default command's (finished in RUNS or kept in RECORDS), and the hours left by a cost model measured on the
-2-core CPU (convergence's SECONDS_PER_STEP and EVAL_SECONDS for
-convergence and the study, whose runs evaluate in full; tune's for tune,
+its own logged pace once it has one). For each it prints the runs
+finished out of its default command's (finished in RUNS or kept in
+RECORDS), and the hours left by a cost model measured on the 2-core CPU
+(convergence's SECONDS_PER_STEP and EVAL_SECONDS for convergence, whose
+runs evaluate the validation split alone; tune's SECONDS_PER_STEP and
+study.EVAL_SECONDS, a full evaluation, for the study; tune's for tune,
 whose runs evaluate the score alone; the note's four's evaluations during
-training left out; an interrupted run counts as not started). A stage whose inputs are not
-chosen yet is costed at what it would run today (the step count 2000, the
-configs' defaults) and says what it waits for. Reads only: it trains
-nothing and writes nothing.
+training left out; an interrupted run counts as not started). A stage
+whose inputs are not chosen yet is costed at what it would run today (the
+step count 2000, the configs' defaults) and says what it waits for. Reads
+only: it trains nothing and writes nothing.
 """
 import argparse
 import os
@@ -103,7 +105,7 @@ def study_line(runs: str, out: str, records: str) -> str:
   six = docs.interacting_configs()
   left = total - done
   hours = _hours(left * steps, left, tune.SECONDS_PER_STEP,
-                 convergence.EVAL_SECONDS)  # a full evaluation, as there
+                 study.EVAL_SECONDS)
   untuned = [n for n in names if n not in chosen]
   waits = (f"; waits for tune ({len(untuned)} of {len(names)} configurations "
            "without chosen settings)" if untuned else "")

@@ -91,6 +91,9 @@ def unknown_configs(names: Sequence[str]) -> List[str]:
 # (projects.group_note.tune).
 CONVERGENCE_CHOICE = os.path.join("results", "convergence_schedules.json")
 TUNING_CHOICE = os.path.join("results", "tuning", "chosen.json")
+# Seconds of a study run's full evaluation (every split and evaluator) on
+# the 2-core CPU, for the cost estimates (progress).
+EVAL_SECONDS = 45
 # Where each finished run's record is kept (committed; grouprep.sweep).
 RECORDS = os.path.join("results", "records", "study")
 
