@@ -632,6 +632,14 @@ def test_progress_counts_each_stages_finished_runs(tmp_path, capsys):
   assert tuned.startswith(f"tune         1/{6 * n} runs (2000 steps")
   assert "waits" not in tuned
   assert studied.startswith(f"study        0/{3 * n} runs (4000 steps")
+  # Once reported (committed), a fresh checkout's runs/ need not hold it.
+  os.makedirs(out / "protonet")
+  from projects.group_note import docs  # pylint: disable=g-import-not-at-top
+  (out / (docs.PROTONET_RUN + "_metrics.json")).write_text("{}")
+  progress.main(flags)
+  assert capsys.readouterr().out.splitlines()[-1] == (
+      "protonet     final run reported "
+      f"({out / (docs.PROTONET_RUN + '_metrics.json')})")
 
 
 def test_summary_says_what_was_tuned_and_at_what_length():

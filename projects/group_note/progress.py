@@ -115,11 +115,14 @@ def study_line(runs: str, out: str, records: str) -> str:
           f"{len(six) * len(STUDY_SEEDS)}); about {hours:.1f} h left{waits}")
 
 
-def protonet_line(runs: str) -> str:
+def protonet_line(runs: str, out: str) -> str:
   from configs import protonet  # pylint: disable=g-import-not-at-top
   from grouprep import logs  # pylint: disable=g-import-not-at-top
   wd = os.path.join(runs, "protonet_final")
   steps = protonet.get_config("final").train.num_steps
+  reported = os.path.join(out, docs.PROTONET_RUN + "_metrics.json")
+  if os.path.exists(reported):  # committed: a fresh checkout has it
+    return f"protonet     final run reported ({reported})"
   if sweep.finished(wd, steps):
     return f"protonet     final run finished ({steps} steps, {wd})"
   done = max(logs.read(wd), default=0)
@@ -134,7 +137,7 @@ def protonet_line(runs: str) -> str:
 def lines(runs: str = "runs", out: str = "results",
           records: str = RECORDS) -> List[str]:
   return [convergence_line(runs, out, records), tune_line(runs, out, records),
-          study_line(runs, out, records), protonet_line(runs)]
+          study_line(runs, out, records), protonet_line(runs, out)]
 
 
 def main(argv: Sequence[str] = None) -> int:
