@@ -27,7 +27,10 @@ python -m projects.group_note.convergence --steps=1000,2000,4000 --seeds=0,1,2 \
     --workers="$WORKERS"
 python -m projects.group_note.tune --workers="$WORKERS"
 python -m projects.group_note.study --seeds=0,1,2 --workers="$WORKERS" "$@"
-python -m grouprep.main --config=configs/protonet.py --workdir=runs/protonet
-python -m grouprep.main --config=configs/protonet.py:final --workdir=runs/protonet_final
-python -m grouprep.report --runs=runs --out=results/protonet protonet_final
+# Vinyals test is read once: not again once its reading is in results/.
+if [ ! -f results/protonet/protonet_final_metrics.json ]; then
+  python -m grouprep.main --config=configs/protonet.py --workdir=runs/protonet
+  python -m grouprep.main --config=configs/protonet.py:final --workdir=runs/protonet_final
+  python -m grouprep.report --runs=runs --out=results/protonet protonet_final
+fi
 python -m projects.group_note.docs

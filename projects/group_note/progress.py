@@ -5,9 +5,9 @@
 
 The stages run in order (run.sh), each resuming its own runs:
 convergence (the step count), tune (each configuration's settings), study
-(the seeds at those settings), then ProtoNet's reported run (`:final`,
-RUNS/protonet_final: the step its log has reached, and the hours left at
-its own logged pace once it has one). For each it prints the runs
+(the seeds at those settings), then ProtoNet's reported run (`:final`:
+reported once OUT/protonet/protonet_final_metrics.json exists; else
+RUNS/protonet_final's step, and the hours left at its own logged pace). For each it prints the runs
 finished out of its default command's (finished in RUNS or kept in
 RECORDS), and the hours left by a cost model measured on the 2-core CPU
 (convergence's SECONDS_PER_STEP and EVAL_SECONDS for convergence, whose
