@@ -122,6 +122,13 @@ def _tiny(steps, learning_rate=1e-3):
   return make
 
 
+def _with_new_evaluator(name, seed):
+  """_tiny(5)'s config with an evaluator added since."""
+  config = _tiny(5)(name, seed)
+  config.evals.brand_new = ml_collections.ConfigDict()
+  return config
+
+
 def test_records_give_a_fresh_checkout_its_finished_runs(tmp_path):
   """A sweep with records keeps each finished run's record; on a fresh
   machine (runs/ gone) the same sweep trains nothing and reads the same
@@ -182,10 +189,7 @@ def test_a_record_evaluated_otherwise_is_not_restored(tmp_path, capsys):
   sweep.run([("a", 0)], runs, 5, _tiny(5), _metric_runner(trained),
             records=records)
 
-  def with_new_evaluator(name, seed):
-    config = _tiny(5)(name, seed)
-    config.evals.brand_new = ml_collections.ConfigDict()
-    return config
+  with_new_evaluator = _with_new_evaluator
 
   shutil.rmtree(runs)
   sweep.run([("a", 0)], runs, 5, with_new_evaluator, _metric_runner(trained),
@@ -220,10 +224,7 @@ def test_a_done_run_evaluated_otherwise_is_set_aside_and_trained_again(
   sweep.run([("a", 0)], runs, 5, _tiny(5), _metric_runner(trained),
             records=records)
 
-  def with_new_evaluator(name, seed):
-    config = _tiny(5)(name, seed)
-    config.evals.brand_new = ml_collections.ConfigDict()
-    return config
+  with_new_evaluator = _with_new_evaluator
 
   wd = sweep.workdir(runs, "a", 0)
   assert sweep.stale(wd, 5, with_new_evaluator, "a", 0).startswith(
