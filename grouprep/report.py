@@ -503,6 +503,7 @@ def write_summary(run_dirs: Sequence[str], out_dir: str) -> str:
   its newest checkpoint holds as RUN_config.json (RUN: its folder's
   name)."""
   import shutil  # pylint: disable=g-import-not-at-top
+  from grouprep import checkpoints  # pylint: disable=g-import-not-at-top
   os.makedirs(out_dir, exist_ok=True)
   rows, untrained, plots, vinyals, notes = [], {}, [], [], []
   for d in run_dirs:
@@ -514,7 +515,6 @@ def write_summary(run_dirs: Sequence[str], out_dir: str) -> str:
     # them (its newest checkpoint's), for what reads them later.
     run = os.path.basename(os.path.normpath(d))
     shutil.copy(path, os.path.join(out_dir, f"{run}_metrics.json"))
-    from grouprep import checkpoints  # pylint: disable=g-import-not-at-top
     saved = checkpoints.saved_config(d)
     if saved is not None:
       with open(os.path.join(out_dir, f"{run}_config.json"), "w") as f:

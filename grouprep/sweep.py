@@ -129,14 +129,19 @@ def run_config_of(wd: str) -> Optional[Dict]:
   its run_config.json, else its diverged.json's, else its newest
   checkpoint's (a run finished before records were kept); None where
   nothing says."""
-  saved = _read_json(os.path.join(wd, RUN_CONFIG))
-  if saved is None:
-    saved = (_diverged_record(wd) or {}).get("config")
+  saved = _recorded_config(wd)
   if saved is None:
     from grouprep import checkpoints  # pylint: disable=g-import-not-at-top
     step_config = checkpoints.saved_config(wd)
     saved = step_config and step_config[1]
   return saved
+
+
+def _recorded_config(wd: str) -> Optional[Dict]:
+  """The config wd's run_config.json, else its diverged.json, holds."""
+  saved = _read_json(os.path.join(wd, RUN_CONFIG))
+  return saved if saved is not None else (
+      _diverged_record(wd) or {}).get("config")
 
 
 def record_differs(saved: Dict, current: Dict) -> Optional[str]:
@@ -231,40 +236,29 @@ def restore_record(record: str, wd: str) -> None:
       shutil.copy2(os.path.join(record, f), os.path.join(wd, f))
 
 
-def sync_records(jobs: Sequence[Job], runs: str, records: str, steps: int,
-                 config_for: Callable[[str, int], object],
-                 move_partial: bool = True) -> List[str]:
-  """For each job: a workdir that is not done gets the job's record back
-  (from RECORDS's folder for it, or one set aside there: `recorded`); a
-  done workdir whose own config (`run_config_of`) is the job's gets a
-  record written where RECORDS holds none of that config (the first one
-  kept stays: two machines' runs of one config do not overwrite each
-  other). A workdir another configuration wrote is left alone (sweep.run
-  sets it aside), and so is a part of a run unless move_partial (a
-  --summary-only beside a training sweep must not move its run). Returns
-  the restored workdirs."""
-  restored = []
-  for name, seed in jobs:
-    wd, record = workdir(runs, name, seed), workdir(records, name, seed)
-    try:
-      config = config_for(name, seed)
-    except Exception:  # pylint: disable=broad-except
-      continue  # the job itself names the error
-    if written_by_another(wd, config_for, name, seed) is not None:
-      continue
-    _recover(record)
-    kept = [r for r in [record] + sorted(glob.glob(
-        glob.escape(record) + ".other-config-*")) if recorded(r, steps, config)]
-    if done(wd, steps):
-      saved = run_config_of(wd)
-      if not kept and saved is not None and not record_differs(
-          saved, _config_json(config)):
-        save_record(wd, record, saved)
-      continue
-    if kept and (move_partial or not (os.path.isdir(wd) and os.listdir(wd))):
-      restore_record(kept[0], wd)
-      restored.append(wd)
-  return restored
+def sync_record(wd: str, record: str, steps: int, config,
+                move_partial: bool = True) -> bool:
+  """A workdir that is not done gets config's record back (from the folder
+  `record`, or one set aside beside it: `recorded`); whether it did. A
+  done workdir whose own config (`run_config_of`) is config's gets a
+  record written where none of that config is kept (the first one kept
+  stays: two machines' runs of one config do not overwrite each other).
+  A part of a run is moved aside for the record only if move_partial (a
+  --summary-only beside a training sweep must not move its run). The
+  caller has set aside (or skipped) a workdir of other settings."""
+  _recover(record)
+  kept = [r for r in [record] + sorted(glob.glob(
+      glob.escape(record) + ".other-config-*")) if recorded(r, steps, config)]
+  if done(wd, steps):
+    saved = run_config_of(wd)
+    if not kept and saved is not None and not record_differs(
+        saved, _config_json(config)):
+      save_record(wd, record, saved)
+    return False
+  if kept and (move_partial or not (os.path.isdir(wd) and os.listdir(wd))):
+    restore_record(kept[0], wd)
+    return True
+  return False
 
 
 def train_and_evaluate(config, wd: str) -> None:
@@ -331,19 +325,23 @@ def run(jobs: Sequence[Job], runs: str, steps: int,
       errors[k] = f"{name} seed {seed}: {error}"
       print(f"{tag}: FAILED ({errors[k]}); going on", flush=True)
 
-  for k, (name, seed) in enumerate(jobs if train else (), 1):
+  for k, (name, seed) in enumerate(jobs, 1):
     wd = workdir(runs, name, seed)
     tag = f"[{k}/{len(jobs)}] {name} seed {seed}"
-    other = written_by_another(wd, config_for, name, seed) or stale(
-        wd, steps, config_for, name, seed)
+    try:
+      config = config_for(name, seed)
+    except Exception:  # pylint: disable=broad-except
+      continue  # the job itself names the error below
+    other = written_by_another(wd, config) or stale(wd, steps, config)
     if other is not None:
+      if not train:
+        continue  # a summary moves nothing
       moved = set_aside(wd)
       print(f"{tag}: {wd} holds a run of another configuration ({other}); "
             f"moved to {moved}, training afresh", flush=True)
-  if records:
-    for wd in sync_records(jobs, runs, records, steps, config_for,
-                           move_partial=train):
-      print(f"{wd}: restored from its record in {records}", flush=True)
+    if records and sync_record(wd, workdir(records, name, seed), steps,
+                               config, move_partial=train):
+      print(f"{tag}: restored from its record in {records}", flush=True)
   if not train:
     return []
   for k, (name, seed) in enumerate(jobs, 1):
@@ -374,48 +372,34 @@ def run(jobs: Sequence[Job], runs: str, steps: int,
   return [errors[i] for i in sorted(errors)]
 
 
-def written_by_another(wd: str, config_for: Callable, name: str, seed: int
-                       ) -> Optional[str]:
+def written_by_another(wd: str, config) -> Optional[str]:
   """None when wd holds no checkpoint and no recorded config, or they were
-  written by config_for(name, seed) (checkpoints.check_written_by: every
-  identity field, the learning-rate schedule included; a run that
-  diverged before its first checkpoint has only its diverged.json, a
-  workdir restored from its record only its run_config.json); else which
-  field differs."""
-  saved = [(os.path.join(wd, f), r["config"] if f == DIVERGED else r)
-           for f in (DIVERGED, RUN_CONFIG)
-           for r in [_read_json(os.path.join(wd, f))]
-           if r and (f != DIVERGED or "config" in r)]
-  if not os.path.isdir(os.path.join(wd, "checkpoints")) and not saved:
+  written by config (checkpoints.check_written_by: every identity field,
+  the learning-rate schedule included; a run that diverged before its
+  first checkpoint has only its diverged.json, a workdir restored from its
+  record only its run_config.json); else which field differs."""
+  saved = _recorded_config(wd)
+  if not os.path.isdir(os.path.join(wd, "checkpoints")) and saved is None:
     return None
   from grouprep import checkpoints  # pylint: disable=g-import-not-at-top
   try:
-    config = config_for(name, seed)
-  except Exception:  # pylint: disable=broad-except
-    return None  # the job itself names the error
-  try:
     checkpoints.check_written_by(wd, config.to_dict())
-    for path, saved_config in saved:
-      checkpoints.check_same_run(saved_config, config.to_dict(),
-                                 f"The run recorded in {path}")
+    if saved is not None:
+      checkpoints.check_same_run(saved, config.to_dict(),
+                                 f"The run recorded in {wd}")
   except checkpoints.CheckpointError as e:
     return str(e)
   return None
 
 
-def stale(wd: str, steps: int, config_for: Callable, name: str, seed: int
-          ) -> Optional[str]:
+def stale(wd: str, steps: int, config) -> Optional[str]:
   """What differs where wd holds a done run whose own config
-  (`run_config_of`) trained or evaluated it otherwise than
-  config_for(name, seed) would (say, an evaluator added since: its numbers
-  are not this sweep's); else None."""
+  (`run_config_of`) trained or evaluated it otherwise than config would
+  (say, an evaluator added since: its numbers are not this sweep's); else
+  None."""
   if not done(wd, steps):
     return None
   saved = run_config_of(wd)
-  try:
-    config = config_for(name, seed)
-  except Exception:  # pylint: disable=broad-except
-    return None  # the job itself names the error
   return saved and record_differs(saved, _config_json(config))
 
 

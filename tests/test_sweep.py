@@ -171,7 +171,7 @@ def test_records_give_a_fresh_checkout_its_finished_runs(tmp_path):
   assert not os.path.exists(record + ".other-config-2")  # nothing doubled
   # A restored run is set aside, like a checkpoint, under other settings.
   wd = sweep.workdir(runs, "a", 0)
-  assert sweep.written_by_another(wd, _tiny(5, 3e-3), "a", 0) is not None
+  assert sweep.written_by_another(wd, _tiny(5, 3e-3)("a", 0)) is not None
   # Another step count is another run.
   shutil.rmtree(runs)
   sweep.run([("a", 1)], runs, 6, _tiny(6), _metric_runner(trained),
@@ -208,7 +208,9 @@ def test_a_record_evaluated_otherwise_is_not_restored(tmp_path, capsys):
   wd = sweep.workdir(runs, "a", 0)
   shutil.rmtree(runs)
   os.makedirs(os.path.join(wd, "checkpoints"))
-  sweep.sync_records([("a", 0)], runs, records, 5, with_new_evaluator)
+  sweep.run([("a", 0)], runs, 5, with_new_evaluator,
+            _metric_runner(trained), records=records)
+  assert len(trained) == 3  # restored, not trained
   assert sweep.finished(wd, 5)
   assert not os.path.exists(os.path.join(wd, "checkpoints"))
   assert os.path.isdir(os.path.join(wd + ".partial-1", "checkpoints"))
@@ -227,9 +229,9 @@ def test_a_done_run_evaluated_otherwise_is_set_aside_and_trained_again(
   with_new_evaluator = _with_new_evaluator
 
   wd = sweep.workdir(runs, "a", 0)
-  assert sweep.stale(wd, 5, with_new_evaluator, "a", 0).startswith(
+  assert sweep.stale(wd, 5, with_new_evaluator("a", 0)).startswith(
       "its evaluators were")
-  assert sweep.stale(wd, 5, _tiny(5), "a", 0) is None
+  assert sweep.stale(wd, 5, _tiny(5)("a", 0)) is None
   sweep.run([("a", 0)], runs, 5, with_new_evaluator, _metric_runner(trained),
             records=records)
   assert len(trained) == 2 and os.path.isdir(wd + ".other-config-1")
@@ -239,7 +241,7 @@ def test_a_done_run_evaluated_otherwise_is_set_aside_and_trained_again(
     config = with_new_evaluator(name, seed)
     config.eval.brand_new_field = 3
     return config
-  assert sweep.stale(wd, 5, with_new_field, "a", 0) is None
+  assert sweep.stale(wd, 5, with_new_field("a", 0)) is None
 
 
 def test_two_copies_of_one_run_keep_the_first_record(tmp_path):

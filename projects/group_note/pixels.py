@@ -90,21 +90,24 @@ def run(seeds: Sequence[int], runs: str, records: Optional[str] = None,
     kept = [os.path.join(d, "metrics.json") for d in
             [wd] + ([sweep.workdir(records, RUN_NAME, seed)] if records
                     else [])]
+    held = {}
     for path in kept:
       try:
         with open(path) as f:
-          result = json.load(f)
+          held[path] = json.load(f)
       except (OSError, ValueError):  # absent, half-written or conflicted
         continue
-      if result.get("settings") == settings(config):
-        break
+    matching = [r for r in held.values()
+                if r.get("settings") == settings(config)]
+    if matching:
+      result = matching[0]
     else:
       if not compute:
         continue
       print(f"raw pixels seed {seed}: evaluating at "
             f"{config.data.image_size} px", flush=True)
       result = evaluate_pixels(config)
-    for path in kept:
+    for path in [p for p in kept if held.get(p) != result]:  # written once
       os.makedirs(os.path.dirname(path), exist_ok=True)
       with open(path + ".tmp", "w") as f:
         json.dump(result, f, indent=1)
