@@ -229,8 +229,8 @@ def _check_identity(saved, config_dict, step, where, fields,
       if old != value:
         raise CheckpointError(
             f"{what} was written by another "
-            f"configuration: config.{leaf}={old!r} there, {value!r} here. Use "
-            f"a fresh --workdir, or the config that wrote it.")
+            f"configuration: config.{leaf}={old!r} there, {value!r} here.",
+            "Use a fresh --workdir, or the config that wrote it.")
 
 
 def check_shapes(restored: Any, expected: Any, where: str, step: int,
@@ -417,5 +417,5 @@ def check_dataset(metadata: Optional[dict], dataset: dict, where: str,
           f"data: its dataset's {key} was {shown(saved.get(key))}, now "
           f"{shown(dataset.get(key))} (the held-out labels are chosen from "
           f"the labels, so evaluating or resuming would mix labels it was "
-          f"trained on into the evaluation). Use the dataset it was trained "
-          f"on, or a fresh --workdir.")
+          f"trained on into the evaluation).",
+          "Use the dataset it was trained on, or a fresh --workdir.")

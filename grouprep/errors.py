@@ -7,7 +7,15 @@ batch shape, a diverging run) derives from GroupRepError, the one class
 
 
 class GroupRepError(Exception):
-  """An error whose message says what was wrong and what to do."""
+  """An error whose message says what was wrong and what to do.
+
+  `finding` is what was wrong alone: a caller that acts on the error itself
+  (a sweep moving a run aside) reports it without advice meant for a user.
+  """
+
+  def __init__(self, finding: str, advice: str = ""):
+    super().__init__(f"{finding} {advice}" if advice else finding)
+    self.finding = finding
 
 
 class ConfigError(GroupRepError, ValueError):

@@ -153,7 +153,7 @@ def record_differs(saved: Dict, current: Dict) -> Optional[str]:
         saved, current, "The record",
         checkpoints.IDENTITY_FIELDS + _RECORD_SECTIONS)
   except checkpoints.CheckpointError as e:
-    return str(e)
+    return e.finding
   if sorted(saved.get("evals") or {}) != sorted(current.get("evals") or {}):
     return (f"its evaluators were {sorted(saved.get('evals') or {})}, "
             f"now {sorted(current.get('evals') or {})}")
@@ -388,7 +388,7 @@ def written_by_another(wd: str, config) -> Optional[str]:
       checkpoints.check_same_run(saved, config.to_dict(),
                                  f"The run recorded in {wd}")
   except checkpoints.CheckpointError as e:
-    return str(e)
+    return e.finding
   return None
 
 

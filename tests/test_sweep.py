@@ -171,7 +171,9 @@ def test_records_give_a_fresh_checkout_its_finished_runs(tmp_path):
   assert not os.path.exists(record + ".other-config-2")  # nothing doubled
   # A restored run is set aside, like a checkpoint, under other settings.
   wd = sweep.workdir(runs, "a", 0)
-  assert sweep.written_by_another(wd, _tiny(5, 3e-3)("a", 0)) is not None
+  other = sweep.written_by_another(wd, _tiny(5, 3e-3)("a", 0))
+  assert "config.train.learning_rate=" in other
+  assert "--workdir" not in other  # the sweep moves it; no advice to a user
   # Another step count is another run.
   shutil.rmtree(runs)
   sweep.run([("a", 1)], runs, 6, _tiny(6), _metric_runner(trained),

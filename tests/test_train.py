@@ -448,8 +448,12 @@ def test_missing_data_fails_before_training(tmp_path):
 def test_foreign_checkpoint_is_refused(tmp_path, fake_data):
   train.train(tiny_config("gi_centroid"), str(tmp_path))
   other = tiny_config("gg_centroid")
-  with pytest.raises(checkpoints.CheckpointError, match="another configuration"):
+  with pytest.raises(checkpoints.CheckpointError,
+                     match="another configuration") as refused:
     train.train(other, str(tmp_path))
+  assert str(refused.value).endswith("Use a fresh --workdir, or the config "
+                                     "that wrote it.")  # the user's way out
+  assert "--workdir" not in refused.value.finding
 
 
 def test_a_cosine_run_resumed_at_another_length_is_refused(tmp_path,
