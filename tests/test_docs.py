@@ -222,6 +222,12 @@ def test_the_answer_claims_only_q_below_005_and_says_which_rule():
   assert study_docs.scope(metrics).startswith(
       "Scope: Conv-4 encoders on 28-px Omniglot, 4 steps per run, no method "
       "tuned")
+  assert "16 × 2 × 8 batches; smog at its own), so" in study_docs.scope(
+      metrics)
+  # A configuration that trains on its own batch shape is named.
+  assert ("16 × 2 × 8 batches; item_item and smog at their own), so" in
+          study_docs.scope({n: metrics["gi_centroid"] for n in
+                            ("gi_centroid", "item_item", "smog")}))
   assert "chose, the same budget for every method" in study_docs.scope(
       metrics, {n: {} for n in results})
   assert "1 of 6 configurations at the learning rate" in study_docs.scope(

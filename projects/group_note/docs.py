@@ -198,6 +198,29 @@ def _diff_text(rows, a, b, metric) -> Optional[str]:
   return f"{mean:+.3f} [{low:.3f}, {high:.3f}]{q}"
 
 
+def _batch(config) -> Tuple[int, int, int]:
+  """C × V × M: classes, groups per class, items per group of a batch."""
+  d = config.data
+  return d.classes_per_batch, d.groups_per_class, d.items_per_group
+
+
+def _own_batches(names: Sequence[str], base) -> str:
+  """"; NAME and NAME at their own" (batch shapes) for the configs/NAME.py
+  among names whose batch is not base's; '' when none."""
+  import importlib  # pylint: disable=g-import-not-at-top
+  own = []
+  for name in sorted(names):
+    try:
+      config = importlib.import_module(f"configs.{name}").get_config()
+    except ModuleNotFoundError:
+      continue  # not a config file (a test's made-up name)
+    if _batch(config) != _batch(base):
+      own.append(name)
+  if not own:
+    return ""
+  return f"; {_names(own)} at {'its' if len(own) == 1 else 'their'} own"
+
+
 def scope(metrics: Dict, tuning: Optional[Dict] = None) -> str:
   """One sentence: the encoder, the image size, the step count and the
   tuning budget the study's numbers hold for."""
@@ -225,9 +248,9 @@ def scope(metrics: Dict, tuning: Optional[Dict] = None) -> str:
               f"(InfoNCE temperature {base.loss.temperature:g}, "
               f"{base.train.optimizer.capitalize()} at learning rate "
               f"{base.train.learning_rate:g} on a {base.train.schedule} "
-              f"schedule, {base.data.classes_per_batch} × "
-              f"{base.data.groups_per_class} × {base.data.items_per_group} "
-              "batches), so every ranking below holds for this regime only")
+              f"schedule, {' × '.join(map(str, _batch(base)))} "
+              f"batches{_own_batches(trained, base)}), so every ranking "
+              "below holds for this regime only")
   return (f"Scope: {model} encoders on {base.data.image_size}-px Omniglot, "
           f"{'/'.join(map(str, steps))} steps per run, {budget}.")
 
