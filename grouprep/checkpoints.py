@@ -227,10 +227,13 @@ def _check_identity(saved, config_dict, step, where, fields,
       else:
         old = None  # the checkpoint's config lacks the whole section
       if old != value:
+        why = (" A cosine schedule decays to 0 over train.num_steps, so "
+               "its length is part of the run."
+               if leaf == "train.num_steps" else "")
         raise CheckpointError(
             f"{what} was written by another "
-            f"configuration: config.{leaf}={old!r} there, {value!r} here.",
-            "Use a fresh --workdir, or the config that wrote it.")
+            f"configuration: config.{leaf}={old!r} there, {value!r} here."
+            f"{why}", "Use a fresh --workdir, or the config that wrote it.")
 
 
 def check_shapes(restored: Any, expected: Any, where: str, step: int,

@@ -469,7 +469,8 @@ def test_a_cosine_run_resumed_at_another_length_is_refused(tmp_path,
     config.train.num_steps = steps
     with pytest.raises(checkpoints.CheckpointError,
                        match=r"config.train.num_steps=2 there, "
-                       rf"{steps} here"):
+                       rf"{steps} here. A cosine schedule decays to 0 over "
+                       "train.num_steps"):
       train.train(config, str(tmp_path))
   config.train.num_steps = 2
   checkpoints.check_written_by(str(tmp_path), config.to_dict())
