@@ -38,11 +38,14 @@ def get_base_config(arg=None) -> ml_collections.ConfigDict:
   # characters) | vinyals_train | vinyals_trainval (ProtoNet's split).
   config.data.train_split = "background"
   config.data.vinyals_dir = _path()  # None: shared/omniglot/splits/vinyals.
-  config.data.label_key = "alphabet"  # What a class is: alphabet | character.
+  # What a class is: alphabet | character | image (each image its own). The
+  # Vinyals split's classes are its (character, rotation) pairs.
+  config.data.label_key = "alphabet"
   # What a group is: rotation | random | charset (disjoint character sets of
   # a class, upright drawings: the disjoint-character protocol, for training).
   config.data.group_key = "rotation"
-  config.data.group_size = 0  # Items per group for group_key="random".
+  # Items per group for group_key="random" and the Vinyals split (0: all 20).
+  config.data.group_size = 0
   config.data.charsets_per_alphabet = 4  # Groups per class, group_key="charset".
   config.data.heldout_fraction = 0.2  # Characters of each training alphabet kept out.
   config.data.classes_per_batch = 16  # C
@@ -81,10 +84,10 @@ def get_base_config(arg=None) -> ml_collections.ConfigDict:
   config.train.optimizer = "adam"  # adam | sgd (momentum 0.9)
   config.train.learning_rate = 1e-3
   config.train.schedule = "cosine"  # constant | cosine | step
-  config.train.warmup_steps = 50
+  config.train.warmup_steps = 50  # schedule="cosine" only.
   config.train.decay_every = 2000  # schedule="step": lr x decay_factor every N.
   config.train.decay_factor = 0.5
-  config.train.weight_decay = 0.0
+  config.train.weight_decay = 0.0  # optimizer="adam" only (AdamW when > 0).
   config.train.checkpoint_every = 100
   config.train.keep_checkpoints = 3
   config.train.log_every = 25

@@ -45,6 +45,10 @@ def validate(config: ml_collections.ConfigDict) -> None:
   _choice(config.data.get("on_device", "auto"), sampler.ON_DEVICE,
           "data.on_device")
   _choice(config.train.optimizer, ("adam", "sgd"), "train.optimizer")
+  if config.train.optimizer == "sgd" and config.train.weight_decay:
+    raise ConfigError(
+        f"config.train.weight_decay={config.train.weight_decay!r} is read "
+        "by optimizer='adam' alone (AdamW); with 'sgd' leave it 0.")
   _choice(config.train.schedule, ("constant", "cosine", "step"),
           "train.schedule")
   for field in ("train.matmul_precision", "eval.matmul_precision"):

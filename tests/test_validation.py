@@ -58,6 +58,12 @@ def _set(config, dotted, value):
     ("gi_centroid", {"data.label_key": "font"}, "data.label_key"),
     ("gi_centroid", {"data.group_key": "colour"}, "data.group_key"),
     ("protonet", {"data.group_key": "colour"}, "data.group_key"),
+    # The Vinyals split's classes and groups are its own: no other reading.
+    ("protonet", {"data.label_key": "character"}, "data.label_key"),
+    ("protonet", {"data.group_key": "random"}, "data.group_key"),
+    # Weight decay is AdamW's; SGD would ignore it.
+    ("protonet", {"train.optimizer": "sgd", "train.weight_decay": 1e-4},
+     "train.weight_decay"),
     ("protonet", {"data.vinyals_dir": "/nonexistent/vinyals"},
      "data.vinyals_dir"),
     # Omniglot's images have one stroke convention; "bright" would only

@@ -73,6 +73,12 @@ class VinyalsSource(omniglot.OmniglotSource):
     if d.vinyals_dir and not os.path.exists(d.vinyals_dir):
       raise ConfigError(f"config.data.vinyals_dir={d.vinyals_dir!r} does "
                         "not exist.")
+    for field, default in (("label_key", "alphabet"), ("group_key", "rotation")):
+      if d[field] != default:
+        raise ConfigError(
+            f"config.data.{field}={d[field]!r} does not apply to the Vinyals "
+            "split (its classes are its (character, rotation) pairs, a group "
+            f"data.group_size drawings of one); leave it at {default!r}.")
     super().validate()
 
   def largest_group(self):
