@@ -609,8 +609,14 @@ def main(argv=None) -> None:
   args = p.parse_args(argv)
   if args.compare:
     dirs = [os.path.join(args.runs, n) for n in args.names]
+    missing = [d for d in dirs if not os.path.isdir(d)]
+    if missing or not dirs:
+      raise SystemExit(f"No run folder {missing or args.runs + '/NAME'}: "
+                       "name runs as folders under --runs.")
     if not plot_runs_by_step(args.compare, dirs):
-      raise SystemExit(f"None of {dirs} has two rows in eval_log.jsonl.")
+      raise SystemExit(
+          f"None of {dirs} has two rows in eval_log.jsonl: a run logs them "
+          "only when trained with --config.eval.every > 0.")
     print(args.compare)
     return
   names = args.names or sorted(os.listdir(args.runs))

@@ -62,8 +62,11 @@ def test_compare_runs_by_step(tmp_path, capsys):
   path = str(tmp_path / "cmp.png")
   report.main(["--runs", str(tmp_path), "--compare", path, "a", "b", "empty"])
   assert os.path.getsize(path) > 0 and path in capsys.readouterr().out
-  with pytest.raises(SystemExit, match="eval_log"):
+  with pytest.raises(SystemExit, match="eval.every > 0"):
     report.main(["--runs", str(tmp_path), "--compare", path, "empty"])
+  # A name that is not a run folder under --runs is named as such.
+  with pytest.raises(SystemExit, match="No run folder.*nowhere"):
+    report.main(["--runs", str(tmp_path), "--compare", path, "a", "nowhere"])
 
 
 def test_protonet_summary_and_its_docs_block_read_the_one_test_reading(
