@@ -69,8 +69,9 @@ def get_base_config(arg=None) -> ml_collections.ConfigDict:
   config.loss.temperature = 0.1
   # group_item / group_group: contrast with the batch's groups ("batch") or
   # with EMA prototypes of every training group ("prototypes", the note's
-  # momentum group embeddings, beta = prototype_momentum). Above
-  # streaming_above candidates the loss streams (O(chunk * K) memory).
+  # momentum group embeddings, beta = prototype_momentum). With prototypes,
+  # above streaming_above candidates the loss streams (O(chunk * K) memory);
+  # a batch's few groups always take the dense loss.
   config.loss.candidates = "batch"
   config.loss.prototype_momentum = 0.9
   config.loss.streaming_above = 4096

@@ -211,7 +211,9 @@ def group_item_infonce_streaming(items: jax.Array, groups: jax.Array, *,
   Same value and gradients as group_item_infonce (items: [C, M, D], groups:
   [C, D]); the log-sum-exp streams over chunks of anchors and the gradient is
   formed in the same pass, so forward + backward costs three matmuls of the
-  [C*M, C] similarity shape and never materialises it.
+  [C*M, C] similarity shape and never materialises it. (Training streams
+  through candidates_infonce, with prototype candidates; this batch-loss
+  form is for callers with many groups, and `benchmark` times it.)
   """
   chex.assert_rank([items, groups], [3, 2])
   chex.assert_equal_shape_prefix([items, groups], 1)  # C

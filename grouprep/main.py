@@ -108,7 +108,8 @@ def main(argv):
 # Config fields that moved when each evaluator got its own settings: an
 # override of the old name is answered with the new one, not a traceback.
 RENAMED_FIELDS = {
-    "evals": "eval.only (a tuple of names), or evals.NAME.FIELD",
+    "evals": "eval.only (a tuple of names); config.evals now holds each "
+             "evaluator's settings, --config.evals.NAME.FIELD",
     "eval.fewshot_episodes": "evals.fewshot.episodes",
     "eval.fewshot_queries": "evals.fewshot.queries",
     "eval.theorem1_items": "evals.theorem1.sampled_items",
@@ -130,7 +131,7 @@ def renamed_override(argv) -> Optional[str]:
       continue
     field = arg[len("--config."):].split("=", 1)[0]
     if field in RENAMED_FIELDS:
-      return (f"--config.{field} is no longer a field; it is "
+      return (f"--config.{field}=... has moved: use "
               f"--config.{RENAMED_FIELDS[field]} (docs/configs.md).")
   return None
 
