@@ -476,8 +476,9 @@ def check_finite(metrics: dict, step: int, where: str) -> None:
   is never checkpointed (the last good checkpoint in `where` is kept)."""
   if not all(np.isfinite(v) for v in metrics.values()):
     raise NonFiniteLossError(
-        f"Non-finite training metrics at step {step}: {metrics}. The last "
-        f"good checkpoint in {where} is kept.")
+        f"Non-finite training metrics by step {step} (checked at each log "
+        f"line and save, over the steps since the last): {metrics}. The "
+        f"last good checkpoint in {where} is kept.")
 
 
 # --------------------------------------------------------------------------
