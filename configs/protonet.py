@@ -21,6 +21,9 @@ from configs import base
 
 
 def get_config(arg=None):
+  if arg not in (None, "", "smoke", "final"):
+    raise ValueError(f"Unknown config argument {arg!r}; use ':smoke', "
+                     "':final' or none.")
   config = base.get_base_config(None if arg == "final" else arg)
   config.name = "protonet"
   config.data.train_split = "vinyals_train"

@@ -149,3 +149,10 @@ def test_batch_not_divisible_by_the_resolved_devices(tmp_path, monkeypatch):
   validation.validate(config)  # the device count is not known yet
   with pytest.raises(validation.ConfigError, match="classes_per_batch"):
     train.train(config, str(tmp_path))
+
+
+@pytest.mark.parametrize("name,hint", [("gi_centroid", "':smoke' or none"),
+                                       ("protonet", "':smoke', ':final' or")])
+def test_an_unknown_config_argument_names_the_ones_there_are(name, hint):
+  with pytest.raises(ValueError, match=f"'finl'; use {hint}"):
+    importlib.import_module(f"configs.{name}").get_config("finl")
