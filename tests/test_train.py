@@ -41,8 +41,9 @@ def run_steps_on(n, config, state, batch, labels, steps=2, group_ids=None):
 def assert_n_devices_equal_one(name, c=4, m=None, n=2, training=None,
                                v=None):
   """Two steps of tiny config `name` on a random [C, V, M] batch give the same
-  loss, params and BatchNorm statistics on n devices as on one; the replicas
-  agree. m: items per group (at most the config's: protonet keeps 1).
+  loss, gradient norm, params and BatchNorm statistics on n devices as on
+  one; the replicas agree. m: items per group (at most the config's:
+  protonet keeps 1).
   training: TrainingGroups for methods whose state starts from them
   (group ids then 2 * label + view)."""
   config = tiny_config(name)
@@ -69,13 +70,17 @@ def assert_n_devices_equal_one(name, c=4, m=None, n=2, training=None,
   for devices in (1, n):
     metrics, s = run_steps_on(devices, config, state, batch, labels,
                               group_ids=group_ids)
-    results.append((float(metrics["loss"][0]), train.unreplicate(s)))
+    results.append((float(metrics["loss"][0]), float(metrics["grad_norm"][0]),
+                    train.unreplicate(s)))
     if devices == n:  # replicas agree
       for leaf in jax.tree.leaves(s.params):
         for r in range(1, n):
           np.testing.assert_allclose(leaf[0], leaf[r], rtol=1e-6, atol=1e-7)
-  (loss1, s1), (loss2, s2) = results
+  (loss1, norm1, s1), (loss2, norm2, s2) = results
   assert loss1 == pytest.approx(loss2, rel=1e-5)
+  # Adam's update hardly sees a gradient scaled by n (a psum for a pmean):
+  # the gradient's norm does.
+  assert norm1 == pytest.approx(norm2, rel=1e-4)
   # atol 5e-6, 0.5 % of one Adam step (lr 1e-3): a parameter whose gradient
   # is mostly float noise moves by a noise-dependent fraction of the step
   # (groupface, jaxlib 0.10.1: 1.9e-6 apart; 0.10.2 and 0.12: within 1e-6).
