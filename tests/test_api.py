@@ -251,9 +251,10 @@ OLD_EVAL_LAYOUT = {
 
 @pytest.mark.slow  # fast lane under 2 min
 def test_a_checkpoint_of_the_old_evaluation_settings_evaluates_and_loads(
-    folder_run, tmp_path):
+    folder_run, tmp_path, monkeypatch):
   """A checkpoint whose saved config has the old evaluation layout is
   evaluated by today's config as its own checkpoint is, and loads."""
+  monkeypatch.setenv("GROUPREP_REUSE_UNTRAINED", "0")  # both computed
   config, workdir, _ = folder_run
   new = shutil.copytree(workdir, tmp_path / "new")
   old = shutil.copytree(workdir, tmp_path / "old")

@@ -149,7 +149,11 @@ def test_non_finite_loss_stops_and_keeps_the_good_checkpoint(
 
 
 @pytest.mark.slow
-def test_same_config_twice_gives_identical_metrics(tmp_path, fake_data):
+def test_same_config_twice_gives_identical_metrics(tmp_path, fake_data,
+                                                   monkeypatch):
+  # Both runs compute their untrained encoder's evaluation (the second
+  # would otherwise read the first's, comparing it with itself).
+  monkeypatch.setenv("GROUPREP_REUSE_UNTRAINED", "0")
   config = tiny_config()
   config.evals.fewshot.episodes = 50
   results = []
@@ -237,6 +241,8 @@ def _run_workers(tmp_path, name, num_processes, devices, mode, steps=0,
   env = {k: v for k, v in os.environ.items()
          if k not in ("XLA_FLAGS", "GROUPREP_TEST_PLATFORM")}
   env["JAX_PLATFORMS"] = "cpu"
+  # Each launch computes the untrained encoder's evaluation it compares.
+  env["GROUPREP_REUSE_UNTRAINED"] = "0"
   # Two launches at most: the free port can be taken between probe and bind.
   for attempt in range(2):
     port = str(_free_port())
