@@ -213,15 +213,17 @@ def test_missing_data_is_a_clear_error(tmp_path):
 
 
 @needs_tfds
-def test_real_omniglot_loads_with_strokes_bright_and_caches(tmp_path):
+def test_real_omniglot_loads_with_strokes_bright_and_caches(tmp_path, capfd):
   kw = dict(image_size=28, data_dir=TFDS_DIR, cache_dir=str(tmp_path))
   data = omniglot.load_split("small1", **kw)
+  assert "Decoding omniglot/small1" in capfd.readouterr().err
   assert data.images.shape == (2720, 28, 28) and data.images.dtype == np.uint8
   # Strokes are a minority of the pixels and bright after the flip.
   assert 0.02 < (data.images > 127).mean() < 0.4
   assert data.images[:, 0, 0].max() == 0  # corners are background
   assert os.path.exists(tmp_path / "omniglot-3.0.0-small1-28.npz")
   again = omniglot.load_split("small1", **kw)
+  assert "Decoding" not in capfd.readouterr().err  # read from the cache
   np.testing.assert_array_equal(again.images, data.images)
   np.testing.assert_array_equal(again.character, data.character)
   assert len(again.alphabet_names) == 50

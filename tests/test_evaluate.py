@@ -135,5 +135,9 @@ def test_a_learned_pooling_checkpoint_evaluates_under_another_pooling(
   other.loss.pooling = "centroid"
   metrics = evaluate.evaluate(other, wd)
   assert metrics["pooling"] == "centroid"
+  own = evaluate.evaluate(config, wd)  # the attention head's own groups
+  assert own["pooling"] == "attention"
+  ratio = lambda m: m["eval"]["unseen_alphabets"]["distance"]["ratio"]
+  assert ratio(metrics) != ratio(own)  # centroid groups, not attention's
   restored = encoder.restore(wd, config)  # its own pooling: the head checked
   assert restored.step == config.train.num_steps

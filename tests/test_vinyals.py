@@ -216,8 +216,10 @@ def test_a_recipe_run_reads_val_alone(tmp_path, fake_vinyals):
   read, and metrics.json and report.md say so."""
   assert tiny_config("protonet").data.train_split == "vinyals_train"
   config, workdir, rows = _trained_protonet(tmp_path / "recipe", fake_vinyals)
-  assert all(k.startswith("vinyals_val/") for r in rows for k in r
-             if "/" in k)
+  assert [r["step"] for r in rows] == [0, 3, 6]
+  for r in rows:  # val logged at every reading, and nothing else
+    assert 0.0 <= r["vinyals_val/20way_1shot"] <= 1.0
+    assert all(k.startswith("vinyals_val/") for k in r if "/" in k)
   m = evaluate.evaluate(config, workdir)
   assert list(m["eval"]) == ["vinyals_val"]
   assert "vinyals_test" in m["trained_on"]
