@@ -26,8 +26,9 @@ from grouprep.evaluators import theorem1 as theorem1_eval
 
 # Not replaced: the distance table, retrieval, the charset split and the
 # t-interval were host NumPy already, so installed() leaves grouprep's in
-# place and metrics.json's leaves from them meet themselves here; their own
-# independent loops are in tests/test_metrics.py.
+# place and metrics.json's leaves from them meet themselves here. Their own
+# references: loops in tests/test_metrics.py (distances, retrieval), scipy
+# in tests/test_stats.py (the t-interval), tests/test_data.py (charsets).
 pairwise_distances = metrics.pairwise_distances
 distance_stats = metrics.distance_stats
 group_retrieval = metrics.group_retrieval

@@ -3,6 +3,7 @@ they let a comparison claim (SPEC §5)."""
 import numpy as np
 import pytest
 
+from grouprep import metrics
 from grouprep import stats
 
 
@@ -87,3 +88,20 @@ def test_wilson_interval_refuses_impossible_counts():
   assert stats.wilson_interval(0, 0) == (0.0, 1.0)
   with pytest.raises(ValueError, match="not in"):
     stats.wilson_interval(11, 10)
+
+
+def test_the_size_curves_t_interval_uses_scipys_quantile():
+  """metrics computes Student's t quantile itself (no scipy at evaluation):
+  against scipy's, and the interval against mean ± t sd / √n."""
+  from scipy import stats as sp  # pylint: disable=g-import-not-at-top
+  for df in (*range(1, 41), 63, 100, 999):
+    assert metrics.t_quantile_975(df) == pytest.approx(
+        sp.t.ppf(0.975, df), rel=1e-12)
+    assert metrics.t_within(1.7, df) == pytest.approx(
+        2 * sp.t.cdf(1.7, df) - 1, rel=1e-12)
+  v = np.random.default_rng(1).normal(size=7)
+  got = metrics.t_interval(v)
+  assert got["n"] == 7 and got["mean"] == pytest.approx(v.mean())
+  assert got["ci95"] == pytest.approx(
+      sp.t.ppf(0.975, 6) * v.std(ddof=1) / np.sqrt(7), rel=1e-12)
+  assert np.isnan(metrics.t_interval([1.0])["ci95"])
