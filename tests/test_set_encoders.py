@@ -64,10 +64,18 @@ def loop_pooling(items, p):
   return loop_mab(p["pma"]["seeds"], z, p["pma"]["mab"]).mean(0)
 
 
+def perturbed(p, seed=7):
+  """p with every leaf moved off its initial value: init's unit layer-norm
+  scales and zero biases would hide code that ignored them."""
+  rng = np.random.default_rng(seed)
+  return jax.tree.map(
+      lambda a: a + 0.3 * rng.normal(size=a.shape).astype(a.dtype), p)
+
+
 def params(block, layer_norm, dim=6, heads=2, seeds=1, num_blocks=2):
-  return set_encoders.init_pooling(
+  return perturbed(set_encoders.init_pooling(
       jax.random.PRNGKey(3), dim, block=block, num_blocks=num_blocks,
-      heads=heads, inducing_points=3, seeds=seeds, layer_norm=layer_norm)
+      heads=heads, inducing_points=3, seeds=seeds, layer_norm=layer_norm))
 
 
 ARCHITECTURES = [dict(block=b, layer_norm=ln, seeds=k)
@@ -81,7 +89,7 @@ class SetEncodersTest(chex.TestCase):
   @parameterized.parameters((1,), (2,), (3,))
   def test_multihead_matches_loop(self, heads):
     rng = np.random.default_rng(0)
-    p = set_encoders.init_mab(jax.random.PRNGKey(0), 6, heads)
+    p = perturbed(set_encoders.init_mab(jax.random.PRNGKey(0), 6, heads))
     q, k = rng.normal(size=(4, 6)), rng.normal(size=(5, 6))
     present = np.array([True, False, True, True, False])
     got = self.variant(set_encoders.multihead)(
