@@ -80,13 +80,23 @@ class RelatedLossesTest(chex.TestCase):
     emb, w = rng.normal(size=(6, 4)), rng.normal(size=(5, 4))
     labels = rng.integers(0, 5, 6)
     s, m = 16.0, 0.3
+    # Two anchors past pi - m from their class (cos(theta + m) would rise
+    # again there): the monotone continuation cos - m sin m applies.
+    emb[0], emb[1] = -w[labels[0]] + 0.05, -w[labels[1]]
     want = []
     for x, y in zip(emb, labels):
       logits = []
       for k in range(5):
         theta = math.acos(cos(x, w[k]))
-        logits.append(s * (math.cos(theta + m) if k == y else math.cos(theta)))
+        if k != y:
+          logits.append(s * math.cos(theta))
+        elif theta + m < math.pi:
+          logits.append(s * math.cos(theta + m))
+        else:
+          logits.append(s * (math.cos(theta) - m * math.sin(m)))
       want.append(-math.log(softmax(logits)[y]))
+    assert sum(math.acos(cos(x, w[y])) + m >= math.pi
+               for x, y in zip(emb, labels)) == 2
     loss = self.variant(functools.partial(losses.arcface_loss, scale=s,
                                           margin=m))
     chex.assert_trees_all_close(loss(emb, w, jnp.asarray(labels)),
