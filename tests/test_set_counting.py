@@ -79,9 +79,11 @@ def test_poisson_nll_is_scipys():
 
 
 def test_accuracy_rounds_the_rate_and_wilson_is_the_textbook_interval():
-  rate = jnp.array([2.49, 2.51, 0.7, 9.5])
+  rate = jnp.array([2.49, 2.51, 0.7, 9.5, 2.5, 2.5, 6.2])
+  # Halves to even: 2.5 predicts 2, not 3; 6.2 predicts 6, not 7.
   np.testing.assert_array_equal(
-      train.correct(rate, jnp.array([2, 3, 1, 10])), [1, 1, 1, 1])
+      train.correct(rate, jnp.array([2, 3, 1, 10, 2, 3, 7])),
+      [1, 1, 1, 1, 1, 0, 0])
   np.testing.assert_allclose(stats.wilson_interval(50, 100),
                              (0.40383, 0.59617), atol=1e-5)
   np.testing.assert_allclose(stats.wilson_interval(0, 10), (0.0, 0.27753),
