@@ -28,6 +28,20 @@ def test_distance_stats_known_answer():
   assert s["ratio"] == pytest.approx(10.0)
 
 
+def test_distance_stats_match_a_pair_loop_on_unequal_labels():
+  """Every same-label and every different-label pair counts once (labels of
+  3, 2 and 4 groups: a mean of per-label means would differ)."""
+  rng = np.random.default_rng(4)
+  emb, lab = rng.normal(size=(9, 3)), np.array([0, 0, 0, 1, 1, 2, 2, 2, 2])
+  pairs = list(itertools.combinations(range(9), 2))
+  same = [dist(emb[i], emb[j]) for i, j in pairs if lab[i] == lab[j]]
+  diff = [dist(emb[i], emb[j]) for i, j in pairs if lab[i] != lab[j]]
+  s = metrics.distance_stats(emb, lab)
+  assert s["same_label_mean"] == pytest.approx(np.mean(same))
+  assert s["diff_label_mean"] == pytest.approx(np.mean(diff))
+  assert s["ratio"] == pytest.approx(np.mean(diff) / np.mean(same))
+
+
 def test_distance_stats_per_label_matches_loops():
   rng = np.random.default_rng(0)
   emb, lab = rng.normal(size=(9, 3)), np.array([0, 0, 0, 1, 1, 2, 2, 2, 2])
@@ -54,6 +68,28 @@ def test_retrieval_perfect_and_known_ap():
   # 2 -> [0 or 1, ..., 3]: partner last: AP 1/3, miss; 3 -> [1, 2, 0]: AP 1/2.
   assert r["recall_at_1"] == 0.0
   assert r["map"] == pytest.approx((0.5 + 0.5 + 1 / 3 + 0.5) / 4)
+
+
+def test_retrieval_matches_a_loop_with_several_relevant_and_a_lone_label():
+  """AP averages the precision at each relevant rank (3 and 4 groups a
+  label: several relevant per query); a label of one group queries nothing."""
+  rng = np.random.default_rng(5)
+  lab = np.array([0, 0, 0, 1, 1, 1, 1, 2, 3, 3])  # label 2: a lone group
+  emb = rng.normal(size=(len(lab), 3)) + lab[:, None] * 0.4
+  recalls, aps = [], []
+  for q in range(len(lab)):
+    others = sorted((dist(emb[q], emb[j]), j) for j in range(len(lab))
+                    if j != q)
+    rel = [lab[j] == lab[q] for _, j in others]
+    if not any(rel):
+      continue
+    recalls.append(float(rel[0]))
+    hits = np.cumsum(rel)
+    aps.append(np.mean([hits[k] / (k + 1) for k in range(len(rel)) if rel[k]]))
+  assert len(aps) == len(lab) - 1 and 0 < np.mean(aps) < 1
+  r = metrics.group_retrieval(emb, lab)
+  assert r["recall_at_1"] == pytest.approx(np.mean(recalls))
+  assert r["map"] == pytest.approx(np.mean(aps))
 
 
 def brute_force_theorem1(group_emb, group_label, items, item_group):

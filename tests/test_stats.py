@@ -30,6 +30,12 @@ def test_paired_difference_is_the_t_interval_of_the_differences():
   # n = 2: the interval is computed but nothing is claimed (SPEC §5: >= 3).
   two = stats.paired_difference([2.0, 2.1], [1.0, 1.0])
   assert two["low"] > 0 and not two["testable"] and not two["measured"]
+  # n = 3 with an interval clear of 0: measured, in either direction.
+  up = stats.paired_difference([2.0, 2.1, 2.2], [1.0, 1.0, 1.0])
+  down = stats.paired_difference([1.0, 1.0, 1.0], [2.0, 2.1, 2.2])
+  assert up["testable"] and up["low"] > 0 and up["measured"]
+  assert down["testable"] and down["high"] < 0 and down["measured"]
+  assert same["testable"] and not same["measured"]
 
 
 def test_t_test_p_is_scipys():
