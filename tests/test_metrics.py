@@ -308,11 +308,16 @@ def test_fewshot_trivially_separable_is_perfect_and_chance_is_chance():
 
 
 def test_episodes_have_distinct_classes_and_items():
-  classes = np.repeat(np.arange(10), 8)
+  # Classes of 5 to 9 items (an item past a small class's end would belong
+  # to the next one), class 10 too small for 2 shots + 3 queries, shuffled.
+  sizes = [5, 6, 7, 8, 9, 5, 6, 7, 8, 9, 3]
+  classes = np.random.default_rng(1).permutation(
+      np.repeat(np.arange(len(sizes)), sizes))
   s, q = metrics.sample_episodes(classes, 5, 2, 3, 50, seed=0)
   assert s.shape == (50, 5, 2) and q.shape == (50, 5, 3)
   both = np.concatenate([s, q], axis=2)
   assert np.all(classes[both] == classes[both][..., :1])
+  assert not np.isin(classes[both], [10]).any()
   for e in range(50):
     assert len(set(classes[both[e, :, 0]])) == 5
     assert len(set(both[e].ravel())) == 25
@@ -353,6 +358,14 @@ def test_lake_rule_on_a_hand_made_run(tmp_path):
   # A featurizer that sees nothing: every test image ties, argmin picks 0.
   assert lake_eval.lake_error(runs, lambda x: np.zeros((len(x), 1))) == \
       pytest.approx(2 / 3)
+  # A second run, its training classes in another order: each run reads its
+  # own slice of the features computed once, and the error is their mean.
+  perm = np.array([2, 0, 1])
+  label2 = np.argsort(perm)[label]
+  two = runs + [(tr[perm], te, label2)]
+  assert lake_eval.lake_error(two, flat) == 0.0
+  assert lake_eval.lake_error(two, lambda x: np.zeros((len(x), 1))) == \
+      pytest.approx((2 / 3 + np.mean(label2 != 0)) / 2)
 
 
 def test_nearest_neighbour_error_counts_mistakes():
