@@ -62,15 +62,27 @@ def test_an_unknown_precision_is_named(field):
     validation.validate(config)
 
 
-def test_cpu_training_is_the_same_at_every_precision(tmp_path, fake_data):
-  """On a CPU every precision computes in float32: the same parameters."""
-  params = {}
+@pytest.mark.skipif(jax.default_backend() != "cpu",
+                    reason="elsewhere 'default' is TF32 or bfloat16")
+def test_cpu_training_is_the_same_at_every_precision(tmp_path, fake_data,
+                                                     monkeypatch):
+  """On a CPU every precision computes in float32: the same parameters,
+  though each run's step was built at its own config's precision."""
+  params, built_at = {}, []
+  real = train.make_p_train_step
+
+  def recording(method, devices=None, precision="highest"):
+    built_at.append(precision)
+    return real(method, devices, precision)
+
+  monkeypatch.setattr(train, "make_p_train_step", recording)
   for precision in ("highest", "default"):
     config = tiny_config()
     config.train.num_steps = 2
     config.train.matmul_precision = precision
     state = train.train(config, str(tmp_path / precision))
     params[precision] = jax.tree.leaves(state.params)
+  assert built_at == ["highest", "default"]
   for a, b in zip(params["highest"], params["default"]):
     np.testing.assert_array_equal(a, b)
 
