@@ -75,6 +75,9 @@ def test_a_new_pooling_trains_and_every_evaluator_uses_it(
   c = evaluate.evaluate(config, str(tmp_path / "centroid"))
   for split in ("unseen_alphabets", "heldout_characters"):
     assert m["eval"][split]["distance"] != c["eval"][split]["distance"]
+    # The disjoint-character groups are pooled by it too (their own path).
+    assert (m["eval"][split]["disjoint_characters"]["size_curve"] !=
+            c["eval"][split]["disjoint_characters"]["size_curve"])
     assert m["eval"][split]["fewshot"] == c["eval"][split]["fewshot"]
 
   # One evaluator alone: only its keys, and the report copes.
