@@ -72,7 +72,9 @@ def test_smoke_run_trains_and_writes_every_metric(tmp_path):
   for f in ("report.md", "embeddings.png", "distances.png", "size_curve.png",
             "training_curves.png", "train_log.jsonl"):
     assert (wd / f).exists(), f
-  # Evaluation alone restores the checkpoint and gives the same numbers.
+  # Evaluation alone restores the checkpoint and gives the same numbers
+  # (written afresh: the first run's file is gone).
+  os.remove(wd / "metrics.json")
   r = run_main("--config=configs/gi_centroid.py:smoke", f"--workdir={wd}",
                "--mode=eval")
   assert r.returncode == 0, r.stderr[-3000:]

@@ -2,6 +2,7 @@
 level imports included), and the one-home rules the code relies on."""
 import ast
 import os
+import re
 
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
@@ -21,19 +22,26 @@ def _modules():
   return out
 
 
-def import_graph():
+def import_graph(modules=None):
   """{module: set of grouprep modules it imports}, every import statement
   anywhere in the file (module level or inside functions). Importing
   a.b.c also imports the package a.b (its __init__ runs first)."""
-  modules = _modules()
+  modules = modules or _modules()
   graph = {}
   for name, path in modules.items():
     targets = set()
     for node in ast.walk(ast.parse(open(path).read(), path)):
       if isinstance(node, ast.Import):
         names = [a.name for a in node.names]
-      elif isinstance(node, ast.ImportFrom) and node.module:
-        names = [f"{node.module}.{a.name}" for a in node.names] + [node.module]
+      elif isinstance(node, ast.ImportFrom) and (node.module or node.level):
+        module = node.module
+        if node.level:  # relative: from its own package, level - 1 up
+          package = name if path.endswith("__init__.py") else \
+              name.rpartition(".")[0]
+          for _ in range(node.level - 1):
+            package = package.rpartition(".")[0]
+          module = f"{package}.{module}" if module else package
+        names = [f"{module}.{a.name}" for a in node.names] + [module]
       else:
         continue
       for n in names:
@@ -77,6 +85,23 @@ def test_no_import_cycles():
   assert find_cycle(graph) is None, " -> ".join(find_cycle(graph))
 
 
+def test_relative_imports_are_edges_too(tmp_path):
+  files = {"grouprep/__init__.py": "", "grouprep/a.py": "from . import b\n",
+           "grouprep/b.py": "from .a import x\n",
+           "grouprep/sub/__init__.py": "from .. import a\n"}
+  modules = {}
+  for rel, text in files.items():
+    (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / rel).write_text(text)
+    name = rel[:-3].replace("/", ".").removesuffix(".__init__")
+    modules[name] = str(tmp_path / rel)
+  graph = import_graph(modules)
+  assert graph["grouprep.a"] == {"grouprep.b"}
+  assert graph["grouprep.b"] == {"grouprep.a"}
+  assert graph["grouprep.sub"] == {"grouprep.a"}
+  assert find_cycle(graph) is not None
+
+
 def test_the_cycle_finder_finds_cycles():
   assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
   assert find_cycle({"a": {"b"}, "b": set()}) is None
@@ -85,13 +110,30 @@ def test_the_cycle_finder_finds_cycles():
   assert "grouprep.report" in graph["grouprep.evaluate"]
 
 
+# A vector divided by its own norm: rsqrt, or a norm kept as a divisor.
+NORMALISES = re.compile(r"rsqrt|/\s*\(?\s*(jnp|np)\.linalg\.norm\("
+                        r"|linalg\.norm\([^)]*keepdims\s*=\s*True")
+
+
+def normalises(text: str) -> bool:
+  return bool(NORMALISES.search(text))
+
+
+def test_the_normalisation_scan_finds_each_form():
+  for text in ("x * jax.lax.rsqrt(s)", "x / jnp.linalg.norm(x, axis=-1)",
+               "x / (np.linalg.norm(x))",
+               "n = jnp.linalg.norm(x, axis=-1, keepdims=True)"):
+    assert normalises(text), text
+  assert not normalises("drift = jnp.mean(jnp.linalg.norm(a - b, axis=-1))")
+
+
 def test_one_normalisation_and_one_pooling_implementation():
   """rsqrt / norm-based normalisation and the pooling rules live in one
   module each (losses.l2_normalize; pooling.py)."""
   for name, path in _modules().items():
     text = open(path).read()
     if name != "grouprep.losses":
-      assert "rsqrt" not in text, f"{path} normalises on its own"
+      assert not normalises(text), f"{path} normalises on its own"
     if name != "grouprep.pooling":
       assert "SOFT_MEDOID_TEMPERATURE" not in text and \
           "def medoid" not in text and "def centroid" not in text, path
