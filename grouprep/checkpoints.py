@@ -229,7 +229,8 @@ def _check_identity(saved, config_dict, step, where, fields,
       if old != value:
         why = (" A cosine schedule decays to 0 over train.num_steps, so "
                "its length is part of the run."
-               if leaf == "train.num_steps" else "")
+               if leaf == "train.num_steps" and lookup(
+                   config_dict, "train.schedule") == "cosine" else "")
         raise CheckpointError(
             f"{what} was written by another "
             f"configuration: config.{leaf}={old!r} there, {value!r} here."

@@ -11,6 +11,8 @@ class GroupRepError(Exception):
 
   `finding` is what was wrong alone: a caller that acts on the error itself
   (a sweep moving a run aside) reports it without advice meant for a user.
+  Only raise sites that pass `advice` apart keep it out of `finding` (the
+  checkpoint's identity checks); elsewhere the message is the finding.
   """
 
   def __init__(self, finding: str, advice: str = ""):

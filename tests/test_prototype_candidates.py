@@ -63,8 +63,9 @@ def test_masked_infonce_skips_masked_candidates(kind, streaming):
           a, b, jnp.asarray(pos), jnp.asarray(anchor_class),
           jnp.asarray(cand_class), temperature=0.5, similarity=kind,
           streaming=streamed, chunk_size=4), argnums=(0, 1))(a, b)
-  for got_g, want_g in zip(grad(streaming), grad(False)):
-    np.testing.assert_allclose(got_g, want_g, rtol=1e-5, atol=1e-6)
+  if streaming:
+    for got_g, want_g in zip(grad(True), grad(False)):
+      np.testing.assert_allclose(got_g, want_g, rtol=1e-5, atol=1e-6)
 
 
 def _prototype_case(seed=0, c=3, m=2, k=7, d=5):

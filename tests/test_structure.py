@@ -110,7 +110,8 @@ def test_the_cycle_finder_finds_cycles():
   assert "grouprep.report" in graph["grouprep.evaluate"]
 
 
-# A vector divided by its own norm: rsqrt, or a norm kept as a divisor.
+# A vector divided by its own norm: rsqrt, or a norm kept as a divisor (a
+# heuristic: a keepdims norm of a nested call, norm(f(x), ...), slips by).
 NORMALISES = re.compile(r"rsqrt|/\s*\(?\s*(jnp|np)\.linalg\.norm\("
                         r"|linalg\.norm\([^)]*keepdims\s*=\s*True")
 

@@ -481,6 +481,19 @@ def test_a_cosine_run_resumed_at_another_length_is_refused(tmp_path,
   checkpoints.check_written_by(str(tmp_path), config.to_dict())
 
 
+def test_only_a_cosine_length_is_explained_as_the_schedules():
+  """A record's whole train section is compared (grouprep.sweep): another
+  length under a constant schedule is named, without the cosine reason."""
+  from grouprep import sweep  # pylint: disable=g-import-not-at-top
+  for schedule, explained in (("constant", False), ("cosine", True)):
+    saved, current = tiny_config(), tiny_config()
+    saved.train.schedule = current.train.schedule = schedule
+    saved.train.num_steps, current.train.num_steps = 2, 4
+    why = sweep.record_differs(saved.to_dict(), current.to_dict())
+    assert "config.train.num_steps=2 there, 4 here." in why
+    assert ("A cosine schedule decays" in why) == explained
+
+
 def test_a_checkpoint_under_another_learning_rate_is_refused(tmp_path,
                                                             fake_data):
   """The schedule is part of a run's identity: resuming under another
