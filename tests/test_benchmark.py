@@ -65,6 +65,9 @@ def test_eval_benchmark_empties_what_each_state_says(tmp_path, monkeypatch):
   workdir = tmp_path / "run"
   workdir.mkdir()
   seen = []
+  # Seconds of the fresh, reused and warm runs of rounds 1-3: one outlier
+  # (300) that a median ignores and a mean would not.
+  seconds = [1.0, 10.0, 20.0, 2.0, 11.0, 21.0, 300.0, 12.0, 22.0]
 
   def fake_run(cmd, env, **kwargs):
     del kwargs
@@ -73,18 +76,18 @@ def test_eval_benchmark_empties_what_each_state_says(tmp_path, monkeypatch):
     for sub in ("jax", "untrained_eval", "data"):  # what an evaluation leaves
       os.makedirs(os.path.join(cache, sub), exist_ok=True)
     (workdir / "metrics.json").write_text(json.dumps(
-        {"step": 7, "eval_seconds": float(len(seen)), "stack": {}}))
+        {"step": 7, "eval_seconds": seconds[len(seen) - 1], "stack": {}}))
     assert "--mode=eval" in cmd
     return subprocess.CompletedProcess(cmd, 0, "", "")
 
   monkeypatch.setattr(benchmark.subprocess, "run", fake_run)
   out = tmp_path / "lines.jsonl"
   benchmark.main(["--what=eval", "--config=gi_centroid",
-                  f"--workdir={workdir}", "--rounds=2", f"--out={out}"])
+                  f"--workdir={workdir}", "--rounds=3", f"--out={out}"])
   fresh, reused, warm = [], ["data", "untrained_eval"], [
       "data", "jax", "untrained_eval"]
-  assert seen == [fresh, reused, warm] * 2
+  assert seen == [fresh, reused, warm] * 3
   line = json.loads(out.read_text())
-  assert line["eval_seconds"] == {"fresh": 2.5, "untrained_reused": 3.5,
-                                  "warm": 4.5}
-  assert line["step"] == 7 and len(line["load_average_1min"]) == 7
+  assert line["eval_seconds"] == {"fresh": 2.0, "untrained_reused": 11.0,
+                                  "warm": 21.0}
+  assert line["step"] == 7 and len(line["load_average_1min"]) == 10
