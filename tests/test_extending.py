@@ -184,3 +184,6 @@ def test_a_new_data_source_trains_evaluates_and_embeds(tmp_path, monkeypatch):
                              atol=1e-6)
   assert stats["heldout_labels"]["num_labels"] == 5
   assert set(stats) == {"heldout_labels"}
+  for key in ("same_label_mean", "diff_label_mean", "ratio"):  # evaluate's
+    assert stats["heldout_labels"][key] == pytest.approx(
+        held["distance"][key], rel=1e-5)
