@@ -21,7 +21,8 @@
 # Python lacks: ml-collections, tensorflow-datasets, array-record,
 # tensorboardX and their small dependencies, and grouprep's own flax, optax,
 # orbax-checkpoint and chex versions) and .gpu/shared/ (the prepared
-# Omniglot: tensorflow_datasets/ and omniglot/ from ../shared). Usage:
+# Omniglot: tensorflow_datasets/ and omniglot/ from ../shared), both built
+# by tools/prepare_gpu_carry.sh. Usage:
 #   bash tools/accelerator_check.sh OUTDIR
 # A run cut short (an outer time limit) still leaves each finished part's
 # files; GROUPREP_CHECK_SUMMARY_ONLY=1 then writes summary.json from them.
