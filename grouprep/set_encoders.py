@@ -10,7 +10,14 @@ Items of a set attend to each other before they are pooled:
   PMA_k(Z)  = MAB(S, rFF(Z)), S: k learned seed vectors  -> [..., k, D]
 
 rFF(H) = relu(H W + b), one row-wise layer as in the authors' code; LN is
-optional (`layer_norm`, off in the authors' code by default). Every function
+optional (`layer_norm`, off in the authors' code by default). Where the
+authors' PyTorch code (juho-lee/set_transformer, modules.py) differs, this
+follows the paper's equations: the residual adds X (theirs: the projected
+queries), the scale is the head width E (theirs: D), there is an output map
+W^O and no bias in the Q/K/V maps (theirs: no W^O, biases), and PMA reads
+rFF(Z) (theirs: Z). Weights start N(0, 1/fan_in), biases 0, inducing points
+and seeds N(0, 1/D) (theirs: PyTorch's uniform Linear default, about 1/1.7
+of this spread, and Xavier-uniform I and S). Every function
 takes `mask [..., M]` (True: the item is in the set): masked items are never
 attended to, so a padded set gives the same output as the set itself (a set
 with no present item pools to NaN, as the centroid's 0 / 0 does).
