@@ -135,6 +135,22 @@ class Source:
     """Raises errors.ConfigError naming a data field this source cannot
     use; reads no data."""
 
+  @property
+  def described(self) -> str:
+    """How a message names this source."""
+    return f"data.source={self.name!r}"
+
+  def keep(self, field: str, allowed, why: str) -> None:
+    """A ConfigError unless config.data.<field> is `allowed` (one value, or
+    a tuple whose first is the default): the only value(s) this source reads
+    the field at; `why` says what the source does instead."""
+    allowed = allowed if isinstance(allowed, tuple) else (allowed,)
+    value = self.config[field]
+    if value not in allowed:
+      raise ConfigError(
+          f"config.data.{field}={value!r} does not apply to {self.described} "
+          f"({why}); leave it at {allowed[0]!r}.")
+
   def choice(self, field: str, allowed) -> None:
     """A ConfigError unless config.data.<field> is one of `allowed`."""
     value = self.config[field]

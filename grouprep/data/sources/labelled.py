@@ -56,18 +56,13 @@ class LabelledSource(interface.Source):
       raise ConfigError(f"config.data.path={d.path!r} is not a file "
                         f"(data.source='csv' reads path,label,group rows).")
     self.choice("strokes", images_lib.STROKES)
-    for field, default, why in (
-        ("train_split", "background", "Omniglot's training splits"),
-        ("label_key", ("alphabet", "image"), "a dataset's labels are its "
-         "LABEL folders or label column ('alphabet', the default), or every "
-         "image its own class ('image')"),
-        ("group_key", "rotation", "a dataset's groups are its GROUP folders "
-         "or group column")):
-      allowed = default if isinstance(default, tuple) else (default,)
-      if d[field] not in allowed:
-        raise ConfigError(
-            f"config.data.{field}={d[field]!r} does not apply to "
-            f"data.source={name!r} ({why}); leave it at {allowed[0]!r}.")
+    self.keep("train_split", "background", "Omniglot's training splits")
+    self.keep("label_key", ("alphabet", "image"),
+              "a dataset's labels are its LABEL folders or label column "
+              "('alphabet', the default), or every image its own class "
+              "('image')")
+    self.keep("group_key", "rotation",
+              "a dataset's groups are its GROUP folders or group column")
     if not 0.0 < d.heldout_label_fraction < 1.0:
       raise ConfigError(
           f"config.data.heldout_label_fraction={d.heldout_label_fraction} "

@@ -67,18 +67,18 @@ class VinyalsSource(omniglot.OmniglotSource):
       # Lake's runs draw on the evaluation alphabets: read with test, once.
       self.offers = tuple(o for o in self.offers if o != "lake_runs")
 
+  described = "the Vinyals split"
+
   def validate(self) -> None:
     self.choice("train_split", TRAIN_SPLITS)
     d = self.config
     if d.vinyals_dir and not os.path.exists(d.vinyals_dir):
       raise ConfigError(f"config.data.vinyals_dir={d.vinyals_dir!r} does "
                         "not exist.")
-    for field, default in (("label_key", "alphabet"), ("group_key", "rotation")):
-      if d[field] != default:
-        raise ConfigError(
-            f"config.data.{field}={d[field]!r} does not apply to the Vinyals "
-            "split (its classes are its (character, rotation) pairs, a group "
-            f"data.group_size drawings of one); leave it at {default!r}.")
+    why = ("its classes are its (character, rotation) pairs, a group "
+           "data.group_size drawings of one")
+    self.keep("label_key", "alphabet", why)
+    self.keep("group_key", "rotation", why)
     super().validate()
 
   def largest_group(self):
