@@ -75,13 +75,37 @@ def training_devices(num_devices: int):
 
 
 def stack() -> dict:
-  """What computed a run's numbers: the JAX stack, its backend and device."""
+  """What computed a run's numbers: the JAX stack, its backend and device;
+  on a CPU also the CPU's model and host_cpu_tag, since XLA compiles for the
+  host's instruction set and a sum vectorised otherwise rounds otherwise."""
   import sys  # pylint: disable=g-import-not-at-top
   import jax  # pylint: disable=g-import-not-at-top
   import jaxlib  # pylint: disable=g-import-not-at-top
-  return {"python": sys.version.split()[0], "jax": jax.__version__,
-          "jaxlib": jaxlib.__version__, "platform": jax.default_backend(),
-          "device_kind": jax.devices()[0].device_kind}
+  out = {"python": sys.version.split()[0], "jax": jax.__version__,
+         "jaxlib": jaxlib.__version__, "platform": jax.default_backend(),
+         "device_kind": jax.devices()[0].device_kind}
+  if out["platform"] == "cpu":
+    out.update(cpu=host_cpu_model(), cpu_tag=host_cpu_tag())
+  return out
+
+
+def _cpuinfo(cpuinfo: str = None) -> str:
+  """/proc/cpuinfo's text where there is one, else the processor's name."""
+  if cpuinfo is not None:
+    return cpuinfo
+  try:
+    with open("/proc/cpuinfo") as f:
+      return f.read()
+  except OSError:
+    return host_platform.processor()
+
+
+def host_cpu_model(cpuinfo: str = None) -> str:
+  """This host's CPU model as /proc/cpuinfo names it ('AMD EPYC'), else the
+  processor's or the architecture's name."""
+  return next((l.split(":", 1)[1].strip() for l in _cpuinfo(
+      cpuinfo).splitlines() if l.startswith("model name")),
+              host_platform.processor() or host_platform.machine())
 
 
 def host_cpu_tag(cpuinfo: str = None) -> str:
@@ -90,12 +114,7 @@ def host_cpu_tag(cpuinfo: str = None) -> str:
   Compiled CPU code is kept per tag, so a cache shared by different machines
   (a network home) never hands one CPU code built for another's instruction
   set."""
-  if cpuinfo is None:
-    try:
-      with open("/proc/cpuinfo") as f:
-        cpuinfo = f.read()
-    except OSError:
-      cpuinfo = host_platform.processor()
+  cpuinfo = _cpuinfo(cpuinfo)
   wanted = sorted({l.split(":", 1)[-1].strip() for l in cpuinfo.splitlines()
                    if l.startswith(("model name", "flags", "Features"))})
   text = "\n".join([host_platform.machine()] + wanted)

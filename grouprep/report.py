@@ -6,6 +6,7 @@
 The comparison table goes beside the runs (--out defaults to --runs), never
 into results/ unless asked: results/summary.md is the study's.
 """
+import collections
 import json
 import os
 from typing import Dict, List, Sequence
@@ -153,6 +154,39 @@ def headline(result: Dict) -> str:
                                            f"{split}.distance.ratio")
       break
   return json.dumps(line)
+
+
+def trained_stack(result: Dict) -> str:
+  """One line naming what trained a run (metrics.json's trained_stack):
+  'Python 3.12.1, jax 0.12.0.1, cpu (AMD EPYC, cpu-09d7978d249f)'; the
+  jaxlib where it differs from jax; 'not recorded' for a run without one."""
+  s = result.get("trained_stack")
+  if not isinstance(s, dict):
+    return "not recorded"
+  words = f"Python {s.get('python', '?')}, jax {s.get('jax', '?')}"
+  if s.get("jaxlib", s.get("jax")) != s.get("jax"):
+    words += f", jaxlib {s['jaxlib']}"
+  device = [s["cpu"], s.get("cpu_tag", "?")] if "cpu" in s else (
+      [s["device_kind"]] if s.get("device_kind") not in (None, "cpu") else [])
+  where = s.get("platform", "?") + (f" ({', '.join(device)})" if device
+                                    else "")
+  return f"{words}, {where}"
+
+
+def stacks_sentence(results: Sequence[Dict]) -> str:
+  """Which stacks trained these runs, and how many each: different stacks
+  (JAX versions, CPUs) round differently, so a rerun matches a run bit for
+  bit only on its own stack. '' for no runs."""
+  counts = collections.Counter(trained_stack(r) for r in results)
+  runs = lambda n: f"{n} run{'s' if n != 1 else ''}"
+  if not counts:
+    return ""
+  if len(counts) == 1:
+    (stack, n), = counts.items()
+    return f"Trained on one stack: {stack} ({runs(n)})."
+  return (f"Trained on {len(counts)} stacks, which round differently: "
+          + "; ".join(f"{stack} ({runs(n)})"
+                      for stack, n in counts.most_common()) + ".")
 
 
 # --------------------------------------------------------------------------

@@ -4,7 +4,9 @@ same tables; its comparisons, findings and convergence verdicts."""
 import json
 import os
 import shutil
+import sys
 
+import jax
 import numpy as np
 import pytest
 
@@ -472,6 +474,8 @@ def test_convergence_runs_each_schedule_once_and_writes_its_choice(
   text = open(os.path.join(out, "convergence_schedules.md")).read()
   assert f"**The study trains {choice['chosen_steps']} steps**" in text
   assert "| held-out dc recall@1, 5 drawings | gi_centroid |" in text
+  assert (f"Trained on one stack: Python {sys.version.split()[0]}, jax "
+          f"{jax.__version__}") in text and "(8 runs)." in text
 
   def booby_trap(config, wd):
     raise AssertionError(f"retrained {config.name}")
@@ -561,6 +565,8 @@ def test_tuning_scores_every_grid_point_and_the_study_reads_its_choice(
     assert chosen[name]["settings"] == scored[best][0]
     table = open(os.path.join(out, "tuning", f"{name}.md")).read()
     assert table.count("**yes**") == 1 and tune.SCORE[1] in table
+    assert (f"Trained on one stack: Python {sys.version.split()[0]}, jax "
+            f"{jax.__version__}") in table and "(4 runs)." in table
   # The study trains each configuration at its chosen settings.
   config = study.run_config("triplet", 1, study.Settings(5, 0), tiny_config,
                             study.chosen_settings(
@@ -799,6 +805,8 @@ def test_raw_pixels_are_evaluated_once_per_seed_and_shown_beside_untrained(
   text = tables.summary_tables(results, ["gi_centroid"], study.Settings(4, 0),
                                baselines={pixels.PIXELS: got})
   assert "| raw pixels | 2 | unit |" in text["summary.md"]
+  # The trained runs' stacks, not the untrained baselines'.
+  assert "Trained on one stack: not recorded (2 runs)." in text["summary.md"]
   metrics = json.loads(text["study_metrics.json"])
   assert metrics[pixels.PIXELS]["eval.lake_one_shot_error"]["n"] == 2
   assert list(docs.trained_only(metrics)) == ["gi_centroid"]

@@ -54,3 +54,20 @@ def test_compiled_code_is_kept_per_cpu_model_and_instruction_set():
   assert platform.host_cpu_tag(two_cores) == tag
   assert platform.host_cpu_tag(zen4.replace(" avx512f", "")) != tag
   assert platform.host_cpu_tag(zen4.replace("9B14", "7B13")) != tag
+
+
+def test_a_cpu_runs_stack_names_the_cpu():
+  """platform.stack on a CPU names the CPU's model and its tag: XLA compiles
+  for the host's instruction set, so the CPU is part of what computed a
+  run's numbers."""
+  zen4 = "processor\t: 0\nmodel name\t: AMD EPYC 9B14\nflags\t\t: avx2\n"
+  assert platform.host_cpu_model(zen4) == "AMD EPYC 9B14"
+  assert platform.host_cpu_model("processor\t: 0\n")  # falls back, not ""
+  import jax  # pylint: disable=g-import-not-at-top
+  s = platform.stack()
+  assert (s["jax"], s["platform"]) == (jax.__version__, jax.default_backend())
+  if s["platform"] == "cpu":
+    assert s["cpu"] == platform.host_cpu_model()
+    assert s["cpu_tag"] == platform.host_cpu_tag()
+  else:
+    assert "cpu" not in s

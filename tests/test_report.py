@@ -102,3 +102,25 @@ def test_protonet_summary_and_its_docs_block_read_the_one_test_reading(
   assert "| 5-way 5-shot | 0.9100 ± 0.0020 | 0.997 |" in block
   assert "(8000 steps on vinyals_trainval, seed 1, no evaluation during " \
          "training;" in block
+
+
+def test_stacks_sentence_counts_the_runs_of_each_stack():
+  """report.stacks_sentence: one stack named once with its count; several
+  each with theirs, most runs first; a run without trained_stack is 'not
+  recorded'; jaxlib only where it differs from jax; a GPU by its kind."""
+  cpu = {"python": "3.12.1", "jax": "0.12.0.1", "jaxlib": "0.12.0.1",
+         "platform": "cpu", "device_kind": "cpu", "cpu": "AMD EPYC",
+         "cpu_tag": "cpu-09d7978d249f"}
+  gpu = {"python": "3.12.3", "jax": "0.12.0", "jaxlib": "0.12.0.1",
+         "platform": "gpu", "device_kind": "NVIDIA H200"}
+  old = {k: cpu[k] for k in ("python", "jax", "jaxlib", "platform",
+                             "device_kind")}  # recorded before the CPU was
+  run = lambda s: {"trained_stack": s}
+  assert report.stacks_sentence([run(cpu)] * 3) == (
+      "Trained on one stack: Python 3.12.1, jax 0.12.0.1, cpu (AMD EPYC, "
+      "cpu-09d7978d249f) (3 runs).")
+  assert report.stacks_sentence([run(gpu), run(old), run(old), {}]) == (
+      "Trained on 3 stacks, which round differently: Python 3.12.1, jax "
+      "0.12.0.1, cpu (2 runs); Python 3.12.3, jax 0.12.0, jaxlib 0.12.0.1, "
+      "gpu (NVIDIA H200) (1 run); not recorded (1 run).")
+  assert report.stacks_sentence([]) == ""

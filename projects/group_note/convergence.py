@@ -40,6 +40,7 @@ import os
 import sys
 from typing import Callable, Dict, List, Optional, Sequence
 
+from grouprep import report
 from grouprep import sweep
 from grouprep.stats import mean_sd
 from projects.group_note import study
@@ -112,18 +113,23 @@ def run_config(name: str, seed: int, settings, make_config: Callable):
 
 
 def _value(result: Dict, path: str) -> Optional[float]:
-  from grouprep import report  # pylint: disable=g-import-not-at-top
   v = report.get_dotted(result.get("eval", {}), path)
   return None if v is None else float(v)
 
 
-def collect(runs: str, names: Sequence[str], step_counts: Sequence[int],
-            seeds: Sequence[int]) -> Dict[str, Dict[str, Dict[int, Dict]]]:
+def load(runs: str, names: Sequence[str], step_counts: Sequence[int],
+         seeds: Sequence[int]) -> Dict[int, Dict[str, Dict[int, Dict]]]:
+  """{steps: {name: {seed: metrics.json}}} of the finished runs."""
+  return {steps: sweep.load_results(runs_dir(runs, steps), names, seeds, steps)
+          for steps in step_counts}
+
+
+def collect(loaded: Dict[int, Dict[str, Dict[int, Dict]]]
+            ) -> Dict[str, Dict[str, Dict[int, Dict]]]:
   """{label: {name: {steps: mean_sd over the finished seeds}}} of every
-  VALIDATION metric (NaN seeds left out)."""
+  VALIDATION metric (NaN seeds left out); loaded: load's."""
   out = {label: {} for label, _ in VALIDATION}
-  for steps in step_counts:
-    results = sweep.load_results(runs_dir(runs, steps), names, seeds, steps)
+  for steps, results in loaded.items():
     for name, by_seed in results.items():
       for label, path in VALIDATION:
         vals = [v for v in (_value(r, path) for r in by_seed.values())
@@ -169,7 +175,7 @@ def study_choice(table, names: Sequence[str],
 
 def markdown(table, names: Sequence[str], step_counts: Sequence[int],
              seeds: Sequence[int], choice: Optional[Dict],
-             complete: bool = False) -> str:
+             complete: bool = False, stacks: str = "") -> str:
   counts = sorted(step_counts)
   lines = [
       "# How many steps: separately scheduled runs", "",
@@ -178,7 +184,7 @@ def markdown(table, names: Sequence[str], step_counts: Sequence[int],
       "Each step count is its own run with its own cosine schedule "
       "(learning rate 0 at its last step); every number is on the "
       "validation split (held-out characters of the training alphabets), "
-      "mean ± sd over seeds (n).", "",
+      "mean ± sd over seeds (n)." + (f" {stacks}" if stacks else ""), "",
       "| metric | config | " + " | ".join(f"{s} steps" for s in counts)
       + " |", "|---|---|" + "---|" * len(counts)]
   for label, _ in VALIDATION:
@@ -249,14 +255,19 @@ def write_outputs(runs: str, out_dir: str, names: Sequence[str],
                   step_counts: Sequence[int], seeds: Sequence[int]
                   ) -> List[str]:
   os.makedirs(out_dir, exist_ok=True)
-  table = collect(runs, names, step_counts, seeds)
+  loaded = load(runs, names, step_counts, seeds)
+  table = collect(loaded)
+  stacks = report.stacks_sentence([r for results in loaded.values()
+                                   for by_seed in results.values()
+                                   for r in by_seed.values()])
   # No choice from part of the runs (a --summary-only while they go on); a
   # diverged run is done (its seed left out of the means, n says so).
   complete = all(sweep.done(sweep.workdir(runs_dir(runs, s), n, seed), s)
                  for s in step_counts for n in names for seed in seeds)
   choice = study_choice(table, names, step_counts) if complete else None
   files = {"convergence_schedules.md": markdown(table, names, step_counts,
-                                                seeds, choice, complete)}
+                                                seeds, choice, complete,
+                                                stacks)}
   if choice is not None:
     files["convergence_schedules.json"] = json.dumps(choice, indent=1) + "\n"
   for fname, text in files.items():

@@ -135,7 +135,10 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
       "same-label pairs within Theorem 1's bound) is a column only where "
       "some run's is below 1" + (
           "." if show_holds else ": here every run's is 1, so it is left "
-          "out."), "", tuning_sentence(tuning, present, settings.steps), "",
+          "out."), "", " ".join(filter(None, [
+              tuning_sentence(tuning, present, settings.steps),
+              report.stacks_sentence(
+                  [r for n in present for r in results[n].values()])])), "",
       "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
   per_seed = ["# grouprep: the study, seed by seed", "",
               "| " + " | ".join(["config", "seed"] + head[3:]) + " |",

@@ -141,24 +141,38 @@ def run(names: Sequence[str], seed: int, runs: str, steps: int,
                    train=train)
 
 
+def finished(runs: str, name: str, seed: int, steps: int,
+             make_config: Callable = study.default_config
+             ) -> List[Tuple[Dict, Optional[Dict]]]:
+  """[(setting, its metrics.json; {} where it diverged: a non-finite loss in
+  training; None where unfinished)] of name's grid."""
+  out = []
+  for setting in grid(make_config(name)):
+    wd = sweep.workdir(os.path.join(runs, name), tag(setting), seed)
+    if sweep.finished(wd, steps):
+      with open(os.path.join(wd, "metrics.json")) as f:
+        out.append((setting, json.load(f)))
+    else:
+      out.append((setting, {} if sweep.diverged(wd, steps) else None))
+  return out
+
+
+def score(metrics: Optional[Dict]) -> Optional[float]:
+  """SCORE of one finished run (NaN: it diverged, or has no score); None
+  while unfinished."""
+  if metrics is None:
+    return None
+  v = report.get_dotted(metrics.get("eval", {}), SCORE[1])
+  return float("nan") if v is None else float(v)
+
+
 def scores(runs: str, name: str, seed: int, steps: int,
            make_config: Callable = study.default_config
            ) -> List[Tuple[Dict, Optional[float]]]:
   """[(setting, SCORE or None where unfinished; NaN where diverged: a
   non-finite loss in training, or no score in its metrics.json)]."""
-  out = []
-  for setting in grid(make_config(name)):
-    wd = sweep.workdir(os.path.join(runs, name), tag(setting), seed)
-    if sweep.diverged(wd, steps) and not sweep.finished(wd, steps):
-      out.append((setting, float("nan")))
-      continue
-    if not sweep.finished(wd, steps):
-      out.append((setting, None))
-      continue
-    with open(os.path.join(wd, "metrics.json")) as f:
-      v = report.get_dotted(json.load(f).get("eval", {}), SCORE[1])
-    out.append((setting, float("nan") if v is None else float(v)))
-  return out
+  return [(setting, score(m))
+          for setting, m in finished(runs, name, seed, steps, make_config)]
 
 
 def best(scored: Sequence[Tuple[Dict, Optional[float]]]) -> Optional[int]:
@@ -174,7 +188,7 @@ def best(scored: Sequence[Tuple[Dict, Optional[float]]]) -> Optional[int]:
 
 
 def markdown(name: str, scored, chosen: Optional[int], seed: int,
-             steps: int) -> str:
+             steps: int, stacks: str = "") -> str:
   fields = list(scored[0][0]) if scored else []
   lines = [f"# Tuning {name} on validation", "",
            f"Written by `python -m projects.group_note.tune --seed={seed}` "
@@ -183,7 +197,8 @@ def markdown(name: str, scored, chosen: Optional[int], seed: int,
            "the earlier row; NaN (a run that diverged, or one with no "
            "score) ranks last. Budget: the same for every configuration, "
            f"{len(scored)} settings × 1 seed × {steps} steps "
-           f"= {len(scored) * steps} steps.", "",
+           f"= {len(scored) * steps} steps." + (f" {stacks}" if stacks
+                                                 else ""), "",
            "| " + " | ".join(fields + ["score", "chosen"]) + " |",
            "|" + "---|" * (len(fields) + 2)]
   if scored and all(s is not None and math.isnan(s) for _, s in scored):
@@ -212,10 +227,12 @@ def write_outputs(runs: str, out_dir: str, names: Sequence[str], seed: int,
       os.path.join(tuning, "chosen.json")).items() if n not in names}
   written = []
   for name in names:
-    scored = scores(runs, name, seed, steps, make_config)
+    runs_of = finished(runs, name, seed, steps, make_config)
+    scored = [(setting, score(m)) for setting, m in runs_of]
     i = best(scored)
+    stacks = report.stacks_sentence([m for _, m in runs_of if m])
     _write(os.path.join(tuning, f"{name}.md"),
-           markdown(name, scored, i, seed, steps))
+           markdown(name, scored, i, seed, steps, stacks))
     written.append(f"tuning/{name}.md")
     if i is not None:
       chosen[name] = {"settings": scored[i][0], "score": scored[i][1],
