@@ -513,17 +513,31 @@ def load_results(runs: str, names: Sequence[str], seeds: Sequence[int],
   return out
 
 
-def paced_train_seconds(wd: str) -> Optional[float]:
-  """The run's median seconds per step (between consecutive training log
-  rows) times its steps: the training time with pauses (a stopped process,
-  the cores lent to a benchmark) and brief contention left out, which the
-  log's wall_s keeps in."""
+def _pace(wd: str) -> Tuple[Optional[float], int]:
+  """(the median seconds per step between consecutive training log rows, or
+  None without two; the last step logged with its wall_s)."""
   from grouprep import logs  # pylint: disable=g-import-not-at-top
   rows = sorted((s, r["wall_s"]) for s, r in logs.read(wd).items()
                 if "wall_s" in r)
   pace = [(w1 - w0) / (s1 - s0) for (s0, w0), (s1, w1) in zip(rows, rows[1:])
           if s1 > s0 and w1 >= w0]
-  return float(np.median(pace) * rows[-1][0]) if pace else None
+  return (float(np.median(pace)) if pace else None,
+          rows[-1][0] if rows else 0)
+
+
+def seconds_per_step(wd: str) -> Optional[float]:
+  """The run's pace: its median seconds per step between consecutive
+  training log rows, so pauses (a stopped process, the cores lent to a
+  benchmark) and brief contention, which the log's wall_s keeps in, are
+  left out. None without two log rows."""
+  return _pace(wd)[0]
+
+
+def paced_train_seconds(wd: str) -> Optional[float]:
+  """seconds_per_step times the run's steps: its training time with pauses
+  left out."""
+  pace, steps = _pace(wd)
+  return None if pace is None else pace * steps
 
 
 def exit_status(written: Sequence[str], out: str, failed: Sequence[str]

@@ -618,6 +618,25 @@ def test_progress_counts_each_stages_finished_runs(tmp_path, capsys):
   left = lambda line: float(line.split("about ")[1].split(" h")[0])
   assert left(tuned) == pytest.approx(round(tune.cost_hours(
       comparisons.CONFIGS, 2000) * (6 * n - 1) / (6 * n), 1), abs=0.051)
+  assert tuned.endswith(f"at the cost model's {tune.SECONDS_PER_STEP:g} s a "
+                        "step; waits for convergence's step count")
+  # A finished run with a training log sets its stage's pace (its median
+  # seconds a step; the pause between steps 50 and 75 left out), and the
+  # study's until the study has paced runs of its own.
+  tune_wd = sweep.workdir(str(runs / "tune" / job.split("/")[0]),
+                          job.split("/")[1], tune.TUNING_SEED)
+  os.makedirs(os.path.dirname(logs.path(tune_wd, "train")), exist_ok=True)
+  with open(logs.path(tune_wd, "train"), "w") as f:
+    for step, wall in {25: 5.0, 50: 10.0, 75: 600.0, 100: 605.0}.items():
+      f.write(json.dumps({"step": step, "wall_s": wall}) + "\n")
+  progress.main(flags)
+  _, tuned, studied, _ = capsys.readouterr().out.splitlines()
+  assert "at its runs' pace, 0.200 s a step (median of 1)" in tuned
+  assert left(tuned) == pytest.approx(round(
+      (6 * n - 1) * (2000 * 0.2 + tune.EVAL_SECONDS) / 3600, 1))
+  assert "at the tuning runs' pace, 0.200 s a step (median of 1)" in studied
+  assert left(studied) == pytest.approx(round(
+      (3 * n - 1) * (2000 * 0.2 + study.EVAL_SECONDS) / 3600, 1))
   # Once convergence has chosen 4000: the sweep stays at 2000, the study
   # runs 4000 (its 2000-step run no longer counts).
   os.makedirs(out)

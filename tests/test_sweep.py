@@ -383,7 +383,9 @@ def test_paced_train_seconds_leave_a_pause_out(tmp_path):
   with open(logs.path(wd, "train"), "w") as f:
     for step, wall in walls.items():
       f.write(json.dumps({"step": step, "loss": 1.0, "wall_s": wall}) + "\n")
+  assert sweep.seconds_per_step(wd) == pytest.approx(0.5)
   assert sweep.paced_train_seconds(wd) == pytest.approx(0.5 * 125)
+  assert sweep.seconds_per_step(str(tmp_path / "none")) is None
   assert sweep.paced_train_seconds(str(tmp_path / "none")) is None
 
 

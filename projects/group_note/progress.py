@@ -7,22 +7,27 @@ The stages run in order (run.sh), each resuming its own runs:
 convergence (the step count), tune (each configuration's settings), study
 (the seeds at those settings), then ProtoNet's reported run (`:final`:
 reported once OUT/protonet/protonet_final_metrics.json exists; else
-RUNS/protonet_final's step, and the hours left at its own logged pace). For each it prints the runs
-finished out of its default command's (finished in RUNS or kept in
-RECORDS), and the hours left by a cost model measured on the 2-core CPU
-(convergence's SECONDS_PER_STEP and EVAL_SECONDS for convergence, whose
-runs evaluate the validation split alone; tune's SECONDS_PER_STEP and
-study.EVAL_SECONDS, a full evaluation, for the study; tune's for tune,
-whose runs evaluate the score alone; the note's four's evaluations during
-training left out; an interrupted run counts as not started). A stage
-whose inputs are not chosen yet is costed at what it would run today (the
-step count 2000, the configs' defaults) and says what it waits for. Reads
-only: it trains nothing and writes nothing.
+RUNS/protonet_final's step, and the hours left at its own logged pace).
+For each stage it prints the runs finished out of its default command's
+(finished in RUNS or kept in RECORDS), and the hours left: the steps left at
+the stage's own pace (the median of its finished runs' seconds a step,
+sweep.seconds_per_step: the stack and CPU that ran them; the study takes the
+tuning runs' until it has its own; the line says which), else at a cost
+model measured on the 2-core CPU (convergence's SECONDS_PER_STEP, tune's for
+tune and the study), plus each run's evaluation (convergence's EVAL_SECONDS,
+whose runs evaluate the validation split alone; tune's, whose runs evaluate
+the score alone; study.EVAL_SECONDS, a full evaluation, for the study); the
+note's four's evaluations during training left out; an interrupted run
+counts as not started. A stage whose inputs are not chosen yet is costed at
+what it would run today (the step count 2000, the configs' defaults) and
+says what it waits for. Reads only: it trains nothing and writes nothing.
 """
 import argparse
 import os
 import sys
-from typing import List, Sequence
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
 
 from grouprep import sweep
 from projects.group_note import convergence
@@ -42,11 +47,29 @@ def _schedules(out: str) -> str:
 
 
 def _finished(runs: str, stage_records: str, name: str, seed: int,
-              steps: int) -> bool:
-  """Finished in RUNS, or kept in its record (committed: a fresh checkout's
-  sweep restores it instead of training; settings not checked here)."""
-  return (sweep.finished(sweep.workdir(runs, name, seed), steps) or
-          sweep.finished(sweep.workdir(stage_records, name, seed), steps))
+              steps: int) -> Optional[str]:
+  """Where the run finished: in RUNS, or kept in its record (committed: a
+  fresh checkout's sweep restores it instead of training; settings not
+  checked here); None if neither."""
+  return next((wd for wd in (sweep.workdir(runs, name, seed),
+                             sweep.workdir(stage_records, name, seed))
+               if sweep.finished(wd, steps)), None)
+
+
+def _pace(model: float, *measured: Tuple[str, Sequence[Optional[str]]]
+          ) -> Tuple[float, str]:
+  """(seconds a step, and where it comes from): the median pace
+  (sweep.seconds_per_step: the stack and CPU that ran them) of the first of
+  `measured` ((whose, finished workdirs or None)) with a paced run, else
+  the cost model's `model`."""
+  for whose, finished in measured:
+    paces = [p for p in (sweep.seconds_per_step(wd) for wd in finished if wd)
+             if p is not None]
+    if paces:
+      pace = float(np.median(paces))
+      return pace, (f"{whose} pace, {pace:.3f} s a step (median of "
+                    f"{len(paces)})")
+  return model, f"the cost model's {model:g} s a step"
 
 
 def _hours(steps_left: int, runs_left: int, seconds_per_step: float,
@@ -55,64 +78,74 @@ def _hours(steps_left: int, runs_left: int, seconds_per_step: float,
 
 
 def convergence_line(runs: str, out: str, records: str) -> str:
-  done, left_steps, left_runs, by_count = 0, 0, 0, []
+  finished, left_steps, left_runs, by_count = [], 0, 0, []
   for s in convergence.STEPS:
-    here = sum(_finished(
+    here = [_finished(
         convergence.runs_dir(os.path.join(runs, "convergence"), s),
         convergence.runs_dir(os.path.join(records, "convergence"), s), n,
-        seed, s) for n in NOTE_FOUR for seed in STUDY_SEEDS)
-    total = len(NOTE_FOUR) * len(STUDY_SEEDS)
-    by_count.append(f"{s}: {here}/{total}")
-    done += here
-    left_runs += total - here
-    left_steps += (total - here) * s
-  total = len(convergence.STEPS) * len(NOTE_FOUR) * len(STUDY_SEEDS)
+        seed, s) for n in NOTE_FOUR for seed in STUDY_SEEDS]
+    done = sum(wd is not None for wd in here)
+    by_count.append(f"{s}: {done}/{len(here)}")
+    finished += here
+    left_runs += len(here) - done
+    left_steps += (len(here) - done) * s
+  done = sum(wd is not None for wd in finished)
   chosen = os.path.exists(_schedules(out))
-  hours = _hours(left_steps, left_runs, convergence.SECONDS_PER_STEP,
-                 convergence.EVAL_SECONDS)
-  return (f"convergence  {done}/{total} runs ({', '.join(by_count)}); "
-          f"about {hours:.1f} h left"
+  pace, source = _pace(convergence.SECONDS_PER_STEP, ("its runs'", finished))
+  hours = _hours(left_steps, left_runs, pace, convergence.EVAL_SECONDS)
+  return (f"convergence  {done}/{len(finished)} runs ({', '.join(by_count)}); "
+          f"about {hours:.1f} h left at {source}"
           + (f"; chose {study.chosen_steps(_schedules(out))} steps"
              if chosen else ""))
 
 
-def tune_line(runs: str, out: str, records: str) -> str:
+def _tune_finished(runs: str, out: str, records: str) -> List[Optional[str]]:
   steps = tune.tuning_steps(study.chosen_steps(_schedules(out)))
-  jobs = tune.jobs(CONFIGS)
-  done = sum(_finished(
+  return [_finished(
       os.path.join(runs, "tune", job.split("/")[0]),
       os.path.join(records, "tune", job.split("/")[0]), job.split("/", 1)[1],
-      tune.TUNING_SEED, steps) for job, _ in jobs)
-  left = len(jobs) - done
-  hours = _hours(left * steps, left, tune.SECONDS_PER_STEP, tune.EVAL_SECONDS)
+      tune.TUNING_SEED, steps) for job, _ in tune.jobs(CONFIGS)]
+
+
+def tune_line(runs: str, out: str, records: str) -> str:
+  steps = tune.tuning_steps(study.chosen_steps(_schedules(out)))
+  finished = _tune_finished(runs, out, records)
+  left = sum(wd is None for wd in finished)
+  pace, source = _pace(tune.SECONDS_PER_STEP, ("its runs'", finished))
+  hours = _hours(left * steps, left, pace, tune.EVAL_SECONDS)
   waits = ("" if os.path.exists(_schedules(out))
            else "; waits for convergence's step count")
-  return (f"tune         {done}/{len(jobs)} runs ({steps} steps, seed "
-          f"{tune.TUNING_SEED}); about {hours:.1f} h left{waits}")
+  return (f"tune         {len(finished) - left}/{len(finished)} runs ({steps} "
+          f"steps, seed {tune.TUNING_SEED}); about {hours:.1f} h left at "
+          f"{source}{waits}")
 
 
 def study_line(runs: str, out: str, records: str) -> str:
   steps = study.chosen_steps(_schedules(out))
   chosen = study.chosen_settings(os.path.join(out, "tuning", "chosen.json"))
   names = list(CONFIGS)
-  finished = {n: sum(_finished(os.path.join(runs, "study"),
-                               os.path.join(records, "study"), n, seed, steps)
-                     for seed in STUDY_SEEDS)
+  finished = {n: [_finished(os.path.join(runs, "study"),
+                            os.path.join(records, "study"), n, seed, steps)
+                  for seed in STUDY_SEEDS]
               for n in names}
-  done, total = sum(finished.values()), len(names) * len(STUDY_SEEDS)
+  every = [wd for wds in finished.values() for wd in wds]
+  done = sum(wd is not None for wd in every)
   # The interacting-items question may be studied ahead of the rest
   # (projects/group_note/README.md): its configurations' share.
   six = docs.interacting_configs()
-  left = total - done
-  hours = _hours(left * steps, left, tune.SECONDS_PER_STEP,
-                 study.EVAL_SECONDS)
+  left = len(every) - done
+  # Its own runs' pace, else the tuning runs' (the same batches and stack).
+  pace, source = _pace(tune.SECONDS_PER_STEP, ("its runs'", every),
+                       ("the tuning runs'", _tune_finished(runs, out, records)))
+  hours = _hours(left * steps, left, pace, study.EVAL_SECONDS)
   untuned = [n for n in names if n not in chosen]
   waits = (f"; waits for tune ({len(untuned)} of {len(names)} configurations "
            "without chosen settings)" if untuned else "")
-  return (f"study        {done}/{total} runs ({steps} steps, seeds "
+  six_done = sum(wd is not None for n in six for wd in finished[n])
+  return (f"study        {done}/{len(every)} runs ({steps} steps, seeds "
           f"{','.join(map(str, STUDY_SEEDS))}; the interacting-items "
-          f"{len(six)}: {sum(finished[n] for n in six)}/"
-          f"{len(six) * len(STUDY_SEEDS)}); about {hours:.1f} h left{waits}")
+          f"{len(six)}: {six_done}/{len(six) * len(STUDY_SEEDS)}); about "
+          f"{hours:.1f} h left at {source}{waits}")
 
 
 def protonet_line(runs: str, out: str) -> str:
@@ -126,10 +159,10 @@ def protonet_line(runs: str, out: str) -> str:
   if sweep.finished(wd, steps):
     return f"protonet     final run finished ({steps} steps, {wd})"
   done = max(logs.read(wd), default=0)
-  paced = sweep.paced_train_seconds(wd)
-  left = ("" if not done or paced is None else
-          f"; about {paced / done * (steps - done) / 3600:.1f} h left at "
-          "its own pace")
+  pace = sweep.seconds_per_step(wd)
+  left = ("" if not done or pace is None else
+          f"; about {pace * (steps - done) / 3600:.1f} h left at its own "
+          "pace")
   return (f"protonet     final run at step {done}/{steps} ({wd}){left}"
           if done else f"protonet     final run not started ({steps} steps)")
 
