@@ -425,6 +425,16 @@ def test_the_tuning_grid_is_the_same_budget_with_the_defaults_first():
     assert node == values[0], name  # the config's default comes first
     assert config.train.learning_rate in tune.LEARNING_RATES
     assert len({tune.tag(p) for p in points}) == 6
+    # The budget is one of steps, spent at the study's length: all six
+    # points at 2000 (or fewer) steps a run, at 4000 the three learning
+    # rates at the key parameter's default.
+    assert tune.grid(config, 2000) == tune.grid(config, 1000) == points
+    assert tune.grid(config, 4000) == [
+        {"train.learning_rate": lr, field: values[0]}
+        for lr in tune.LEARNING_RATES]
+    for steps in (2000, 4000):
+      assert len(tune.grid(config, steps)) * steps == tune.BUDGET_STEPS
+    assert len(tune.grid(config, 16000)) == 1  # never less than one run
   nan = float("nan")
   s = lambda *v: [({"x": i}, x) for i, x in enumerate(v)]
   assert tune.best(s(0.2, 0.4, 0.4, 0.1)) == 1  # ties: the earlier point
@@ -547,7 +557,7 @@ def test_tuning_scores_every_grid_point_and_the_study_reads_its_choice(
        for lr in (1e-3, 3e-3) for m in (0.2, 0.5)])
   # A sweep run reads the validation split with the score's evaluator alone:
   # no unseen alphabet, none of Lake's runs.
-  for job, _ in tune.jobs(names, tiny_config):
+  for job, _ in tune.jobs(names, 3, tiny_config):
     name, tag = job.split("/")
     m = json.load(open(os.path.join(sweep.workdir(
         os.path.join(runs, name), tag, 0), "metrics.json")))
@@ -595,7 +605,7 @@ def test_progress_counts_each_stages_finished_runs(tmp_path, capsys):
                        "gi_centroid", 0), 1000)
   finish(sweep.workdir(convergence.runs_dir(str(runs / "convergence"), 2000),
                        "gi_centroid", 1), 1999)  # interrupted: not finished
-  job = tune.jobs(["triplet"])[0][0]
+  job = tune.jobs(["triplet"], 2000)[0][0]
   finish(sweep.workdir(str(runs / "tune" / job.split("/")[0]),
                        job.split("/")[1], tune.TUNING_SEED), 2000)
   finish(sweep.workdir(str(runs / "study"), "gg_centroid", 2), 2000)
@@ -637,8 +647,8 @@ def test_progress_counts_each_stages_finished_runs(tmp_path, capsys):
   assert "at the tuning runs' pace, 0.200 s a step (median of 1)" in studied
   assert left(studied) == pytest.approx(round(
       (3 * n - 1) * (2000 * 0.2 + study.EVAL_SECONDS) / 3600, 1))
-  # Once convergence has chosen 4000: the sweep stays at 2000, the study
-  # runs 4000 (its 2000-step run no longer counts).
+  # Once convergence has chosen 4000: the sweep and the study run 4000
+  # (their 2000-step runs no longer count), the sweep 3 points a config.
   os.makedirs(out)
   with open(out / "convergence_schedules.json", "w") as f:
     json.dump({"chosen_steps": 4000}, f)
@@ -654,7 +664,7 @@ def test_progress_counts_each_stages_finished_runs(tmp_path, capsys):
                    f"{runs / 'protonet_final'}); about 1.5 h left at its own "
                    "pace")
   assert conv.endswith("; chose 4000 steps")
-  assert tuned.startswith(f"tune         1/{6 * n} runs (2000 steps")
+  assert tuned.startswith(f"tune         0/{3 * n} runs (4000 steps")
   assert "waits" not in tuned
   assert studied.startswith(f"study        0/{3 * n} runs (4000 steps")
   # Once reported (committed), a fresh checkout's runs/ need not hold it.
@@ -680,10 +690,20 @@ def test_summary_says_what_was_tuned_and_at_what_length():
       {"gi_centroid": both["gi_centroid"]}, names, 2000)
 
 
-def test_the_sweep_runs_the_study_length_capped_at_max_steps():
-  assert tune.tuning_steps(1000) == 1000
-  assert tune.tuning_steps(tune.MAX_STEPS) == tune.MAX_STEPS == 2000
-  assert tune.tuning_steps(4000) == 2000
+def test_the_sweep_runs_at_the_studys_length(tmp_path, monkeypatch):
+  """tune.main trains at the step count convergence chose (its
+  convergence_schedules.json under --out), not at a capped one."""
+  out = tmp_path / "results"
+  out.mkdir()
+  (out / "convergence_schedules.json").write_text(
+      json.dumps({"chosen_steps": 4000}))
+  seen = []
+  monkeypatch.setattr(tune, "run", lambda names, seed, runs, steps, **kw:
+                      seen.append(steps) or [])
+  monkeypatch.setattr(tune, "write_outputs", lambda *a, **k: [])
+  assert tune.main(["--configs=gi_centroid", f"--out={out}",
+                    f"--runs={tmp_path / 'runs'}", "--summary-only"]) == 0
+  assert seen == [4000]
 
 
 def test_the_study_refuses_seeds_its_settings_were_chosen_on(tmp_path,

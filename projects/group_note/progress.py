@@ -100,15 +100,15 @@ def convergence_line(runs: str, out: str, records: str) -> str:
 
 
 def _tune_finished(runs: str, out: str, records: str) -> List[Optional[str]]:
-  steps = tune.tuning_steps(study.chosen_steps(_schedules(out)))
+  steps = study.chosen_steps(_schedules(out))
   return [_finished(
       os.path.join(runs, "tune", job.split("/")[0]),
       os.path.join(records, "tune", job.split("/")[0]), job.split("/", 1)[1],
-      tune.TUNING_SEED, steps) for job, _ in tune.jobs(CONFIGS)]
+      tune.TUNING_SEED, steps) for job, _ in tune.jobs(CONFIGS, steps)]
 
 
 def tune_line(runs: str, out: str, records: str) -> str:
-  steps = tune.tuning_steps(study.chosen_steps(_schedules(out)))
+  steps = study.chosen_steps(_schedules(out))
   finished = _tune_finished(runs, out, records)
   left = sum(wd is None for wd in finished)
   pace, source = _pace(tune.SECONDS_PER_STEP, ("its runs'", finished))

@@ -2,45 +2,55 @@
 
   python -m projects.group_note.tune
 
-The budget, fixed here before the sweep: LEARNING_RATES (3e-4, 1e-3, 3e-3)
-× the method's own key parameter at two values (KEY_PARAMETERS, chosen by
-loss.name: the InfoNCE temperature τ for group–item, group–group and
-item–item; the triplet margin; SMoG's prototype momentum β; GroupFace's λ;
-the Group Loss's prior temperature T), its configs/NAME.py default first.
-A method without a key parameter gets the three learning rates alone. One
-seed (TUNING_SEED, which the study does not use: its runs are then fresh
-draws at the chosen settings, not the sweep's winner trained again, whose
-validation scores are the best of six by selection), at the study's step
-count (the count projects.group_note.convergence chose, else 2000) capped
-at MAX_STEPS = 2000, scored by ONE validation metric named before the sweep
-(SCORE: disjoint-character recall@1 at 5 drawings on the held-out
-characters of the training alphabets). The best score wins; ties go to the
-earlier grid point (the default parameter, the lower learning rate). A
-diverged run (a non-finite loss: grouprep.sweep records it in
-WORKDIR/diverged.json and does not retry it) scores NaN and ranks last; a
-configuration whose every setting diverged gets no choice, and the study
-refuses to train it.
+The budget, fixed here before the sweep: BUDGET_STEPS = 12,000 training
+steps per configuration, spent at the study's step count (the count
+projects.group_note.convergence chose, else 2000), so every setting is
+chosen at the length it is then trained at. The grid, in order
+(`grid`): LEARNING_RATES (3e-4, 1e-3, 3e-3) with the method's own key
+parameter (KEY_PARAMETERS, chosen by loss.name, so a variant such as the
+prototype candidates tunes its loss's τ, not its own momentum: the InfoNCE
+temperature τ for group–item, group–group and item–item; the triplet margin; SMoG's
+prototype momentum β; GroupFace's λ; the Group Loss's prior temperature T)
+at its configs/NAME.py default, then the same three rates at the
+parameter's second value; a configuration trains the first
+BUDGET_STEPS // steps points of it: all six at 2000 steps, the three
+learning rates at the default parameter at 4000 (the learning rate is the
+one setting every method shares; its own parameter is tuned where the
+budget reaches it). A method without a key parameter gets the three
+learning rates alone. One seed (TUNING_SEED, which the study does not use:
+its runs are then fresh draws at the chosen settings, not the sweep's
+winner trained again, whose validation scores are the best of several by
+selection), scored by ONE validation metric named before the sweep (SCORE:
+disjoint-character recall@1 at 5 drawings on the held-out characters of
+the training alphabets). The best score wins; ties go to the earlier grid
+point (the default parameter, then the lower learning rate). A diverged
+run (a non-finite loss: grouprep.sweep records it in WORKDIR/diverged.json
+and does not retry it) scores NaN and ranks last; a configuration whose
+every setting diverged gets no choice, and the study refuses to train it.
+One seed's score has a seed spread (the study's sd of the same metric, up
+to ~0.04 in the 2000-step study): a setting chosen by a smaller margin is
+the best of one draw, not a measured best.
 
-Why the cap, fixed before the convergence runs had chosen: at 4000 steps
-the sweep would take ~37 h of this CPU against ~19 h at 2000
-(cost_hours). Every method is swept at the same length, so the budget
-stays equal; what it costs is that a setting chosen at 2000 steps may
-not be the best at 4000, and not by the same amount for every method: the
-learning rate goes with the schedule's length (grid points are a factor 3
-apart), SMoG's momentum β with the number of updates. The docs' scope
-sentence and results/summary.md say at which length the sweep ran. If
-convergence chooses 4000, a check worth its cost: the note's four's two
-best grid points rerun at 4000, to see whether the choice changes.
+How the budget came to be (RULE_HISTORY): the sweep first ran at the
+study's count capped at 2000 steps, six points each, so at 4000 a setting
+chosen at 2000 would have been trained at twice its length, and not with
+the same effect for every method (the learning rate goes with the
+schedule's length, SMoG's β with the number of updates). A review before
+any sweep run (2026-12-05, while the convergence runs were finishing)
+made the budget one of steps, spent at the study's length: the same
+228,000 steps for 19 configurations whatever the count.
 
 A sweep run evaluates the score's split and evaluator alone
 (config.eval.splits, config.eval.only): it reads no unseen alphabet and none
 of Lake's runs, and its score is the one a full evaluation gives (measured:
 0.2783 both ways on convergence's 1000-step gi_centroid seed 0).
 
-Cost (defaults): 19 configurations × 6 settings = 114 runs × 2000 steps =
-228,000 steps; on the 2-core CPU at ~0.29 s a step (256-image batches) plus
-~10 s of evaluation a run (9.9 s for both encoders, measured beside a
-training run on the same two cores), about 18.4 h + 0.3 h ≈ 18.7 h.
+Cost (defaults): 19 configurations × 12,000 steps = 228,000 steps (114
+runs of 2000 steps, or 57 of 4000); on the 2-core CPU at SECONDS_PER_STEP
+a step (256-image batches) plus ~10 s of evaluation a run (9.9 s for both
+encoders, measured beside a training run on the same two cores)
+(`cost_hours`; `python -m projects.group_note.progress` gives the hours
+left at the sweep's own measured pace).
 
 Each (config, setting) trains into RUNS/CONFIG/SETTING/seedS (default
 runs/tune) through grouprep.sweep: finished runs are skipped, an
@@ -81,24 +91,29 @@ SCORE = ("held-out dc recall@1, 5 drawings",
 assert SCORE[1].startswith(VALIDATION_SPLIT + ".")  # chosen on validation
 # Outside the study's seeds (0, 1, 2, ...; study.main refuses an overlap).
 TUNING_SEED = 100
-# The longest sweep run (the docstring says why).
-MAX_STEPS = 2000
+# Training steps per configuration, spent at the study's step count.
+BUDGET_STEPS = 12_000
+RULE_HISTORY = (
+    "The sweep first ran at the study's step count capped at 2000, six "
+    "points each; before any sweep run it became a budget of "
+    f"{BUDGET_STEPS:,} steps per configuration spent at the study's count, "
+    "so a setting is chosen at the length it is trained at.")
 # Where each finished run's record is kept (committed; grouprep.sweep).
 RECORDS = os.path.join("results", "records", "tune")
 SECONDS_PER_STEP = 0.29  # 2-core CPU, 256-image batches
 EVAL_SECONDS = 10  # the score's split and evaluator alone (docstring)
 
 
-def grid(config) -> List[Dict[str, float]]:
-  """The budget of one configuration: [{dotted field: value}] in the order
-  ties are broken (learning rate outer, the key parameter's default
-  first)."""
+def grid(config, steps: Optional[int] = None) -> List[Dict[str, float]]:
+  """One configuration's budget at `steps` a run: [{dotted field: value}],
+  the first BUDGET_STEPS // steps points (every point when steps is None)
+  of LEARNING_RATES at the key parameter's default, then at its second
+  value; ties are broken in this order."""
   lrs = [{"train.learning_rate": lr} for lr in LEARNING_RATES]
   key = KEY_PARAMETERS.get(config.loss.name)
-  if key is None:
-    return lrs
-  field, values = key
-  return [dict(lr, **{field: v}) for lr, v in itertools.product(lrs, values)]
+  points = lrs if key is None else [
+      dict(lr, **{key[0]: v}) for v in key[1] for lr in lrs]
+  return points if steps is None else points[:max(1, BUDGET_STEPS // steps)]
 
 
 def tag(setting: Dict[str, float]) -> str:
@@ -108,11 +123,13 @@ def tag(setting: Dict[str, float]) -> str:
                   for k, v in setting.items())
 
 
-def jobs(names: Sequence[str], make_config: Callable = study.default_config
+def jobs(names: Sequence[str], steps: int,
+         make_config: Callable = study.default_config
          ) -> List[Tuple[str, Dict]]:
-  """[(NAME/TAG, setting)] of every configuration's grid, name by name."""
+  """[(NAME/TAG, setting)] of every configuration's grid at `steps` a run,
+  name by name."""
   return [(f"{name}/{tag(s)}", s) for name in names
-          for s in grid(make_config(name))]
+          for s in grid(make_config(name), steps)]
 
 
 def run(names: Sequence[str], seed: int, runs: str, steps: int,
@@ -122,7 +139,7 @@ def run(names: Sequence[str], seed: int, runs: str, steps: int,
         train: bool = True) -> List[str]:
   """Trains and evaluates every unfinished grid point; returns the failed
   ones. records, train: grouprep.sweep.run's."""
-  points = dict(jobs(names, make_config))
+  points = dict(jobs(names, steps, make_config))
   settings = study.Settings(steps=steps, eval_every=0)
 
   def config_for(job, seed):
@@ -147,7 +164,7 @@ def finished(runs: str, name: str, seed: int, steps: int,
   """[(setting, its metrics.json; {} where it diverged: a non-finite loss in
   training; None where unfinished)] of name's grid."""
   out = []
-  for setting in grid(make_config(name)):
+  for setting in grid(make_config(name), steps):
     wd = sweep.workdir(os.path.join(runs, name), tag(setting), seed)
     if sweep.finished(wd, steps):
       with open(os.path.join(wd, "metrics.json")) as f:
@@ -197,8 +214,12 @@ def markdown(name: str, scored, chosen: Optional[int], seed: int,
            "the earlier row; NaN (a run that diverged, or one with no "
            "score) ranks last. Budget: the same for every configuration, "
            f"{len(scored)} settings × 1 seed × {steps} steps "
-           f"= {len(scored) * steps} steps." + (f" {stacks}" if stacks
-                                                 else ""), "",
+           f"= {len(scored) * steps} steps ({BUDGET_STEPS:,} steps a "
+           "configuration at the study's step count; "
+           "projects/group_note/tune.py says how the grid is cut). One "
+           "seed: a setting that wins by less than the seed spread of the "
+           "score is the best of one draw, not a measured best."
+           + (f" {stacks}" if stacks else ""), "",
            "| " + " | ".join(fields + ["score", "chosen"]) + " |",
            "|" + "---|" * (len(fields) + 2)]
   if scored and all(s is not None and math.isnan(s) for _, s in scored):
@@ -251,14 +272,9 @@ def _write(path: str, text: str) -> None:
   os.replace(path + ".tmp", path)
 
 
-def tuning_steps(study_steps: int) -> int:
-  """The sweep's step count: the study's, at most MAX_STEPS."""
-  return min(study_steps, MAX_STEPS)
-
-
 def cost_hours(names: Sequence[str], steps: int,
                make_config: Callable = study.default_config) -> float:
-  runs = len(jobs(names, make_config))
+  runs = len(jobs(names, steps, make_config))
   return runs * (steps * SECONDS_PER_STEP + EVAL_SECONDS) / 3600
 
 
@@ -268,8 +284,8 @@ def main(argv=None) -> int:
   p.add_argument("--seed", type=int, default=TUNING_SEED)
   p.add_argument("--configs", default=",".join(CONFIGS))
   p.add_argument("--steps", type=int, default=None,
-                 help="steps per run (default: the study's count, at most "
-                 f"{MAX_STEPS})")
+                 help="steps per run (default: the study's count); the "
+                 f"grid is the first {BUDGET_STEPS} // STEPS points")
   p.add_argument("--runs", default=os.path.join("runs", "tune"))
   p.add_argument("--records", default=RECORDS, help=sweep.RECORDS_HELP)
   p.add_argument("--out", default="results")
@@ -283,10 +299,10 @@ def main(argv=None) -> int:
   unknown = study.unknown_configs(names)
   if unknown:
     p.error(f"unknown config(s) {unknown}: no configs/NAME.py")
-  steps = args.steps or tuning_steps(study.chosen_steps(
-      os.path.join(args.out, "convergence_schedules.json")))
+  steps = args.steps or study.chosen_steps(
+      os.path.join(args.out, "convergence_schedules.json"))
   if not args.summary_only:
-    print(f"{len(jobs(names))} runs × {steps} steps, about "
+    print(f"{len(jobs(names, steps))} runs × {steps} steps, about "
           f"{cost_hours(names, steps):.1f} h on a 2-core CPU.", flush=True)
     from grouprep import main as main_lib  # pylint: disable=g-import-not-at-top
     from grouprep import platform  # pylint: disable=g-import-not-at-top
