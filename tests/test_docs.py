@@ -305,8 +305,9 @@ def test_the_set_transformer_finding_follows_the_paired_rows():
   block = study_docs.interacting_items_block(metrics, rows, None,
                                              "results/interacting_items")
   assert "(`results/interacting_items/study_paired.md`," in block
-  assert ("q-value below 0.05 over the paired table of the study of "
-          + study_docs._names(names) + " alone") in block
+  assert ("q-value below 0.05 over the comparisons between configurations "
+          "of the paired table of the study of " + study_docs._names(names)
+          + " alone") in block
 
 
 def test_the_set_transformer_finding_reads_the_partial_study_until_the_whole(

@@ -152,7 +152,8 @@ def test_findings_name_each_row_and_interval_and_nothing_else():
   assert (f"Lake error +0.090 [{lake['low']:.3f}, {lake['high']:.3f}], n=3, "
           f"q={lake['q']:.3g} (gi_centroid better)") in text
   assert "no difference measured in unseen dc recall@1, 5 drawings" in text
-  assert f"{len(rows)} tested differences form one family" in text
+  assert (f"Families: between configurations, {len(rows)} tested "
+          "differences:") in text
   question = "\n".join(tables.note_question(results))
   assert "**unseen ratio (rotation)** (higher is better), seeds 0,1,2: best " \
       "mean gg_centroid 6.000 ± 1.000 (n=3); measurably better than " \
@@ -172,6 +173,42 @@ def test_findings_name_each_row_and_interval_and_nothing_else():
   assert "untested (n=2 < 3 seeds): unseen ratio (rotation)" in text2
   assert "better)" not in text2 and "0 tested differences" in text2
   assert "measurably" not in "\n".join(tables.note_question(two))
+
+
+def test_what_training_adds_is_a_family_of_its_own():
+  """The rows of the training questions (trained − untrained, the pooling
+  gaps) get their q-values among themselves: adding them, nearly all far
+  from 0, leaves every comparison between configurations with the q it
+  had without them."""
+  rng = np.random.default_rng(1)
+  names = comparisons.NOTE_FOUR
+  trained = {n: {s: _result(5.0 + rng.normal(0, 1), 0.3 + rng.normal(0, .05),
+                            0.7 + rng.normal(0, .05)) for s in range(3)}
+             for n in names}
+  untrained = {comparisons.untrained_name(n): {
+      s: _result(1.0 + 0.01 * s, 0.05 + 0.001 * s, 0.95 - 0.001 * s)
+      for s in range(3)} for n in names}
+  alone = tables.paired_rows(trained)
+  both = tables.paired_rows(dict(trained, **untrained))
+  assert {r["family"] for r in both} == {comparisons.CONFIGS_FAMILY,
+                                         comparisons.TRAINING_FAMILY}
+  between = [r for r in both if r["family"] == comparisons.CONFIGS_FAMILY]
+  assert [r["diff"]["q"] for r in between] == [r["diff"]["q"] for r in alone]
+  training = [r for r in both if r["family"] == comparisons.TRAINING_FAMILY]
+  assert {r["question"] for r in training} == {"training",
+                                              "pooling before training"}
+  np.testing.assert_allclose([r["diff"]["q"] for r in training],
+                             stats.bh_qvalues([r["diff"]["p"]
+                                               for r in training]))
+  # One family over all rows would have given the configurations' rows
+  # other (smaller) q-values: the split changes what is claimed.
+  pooled = stats.bh_qvalues([r["diff"]["p"] for r in both])
+  assert any(qp < r["diff"]["q"] for qp, r in zip(pooled, both)
+             if r["family"] == comparisons.CONFIGS_FAMILY)
+  text = "\n".join(tables.findings(both))
+  assert (f"Families: between configurations, {len(between)} tested "
+          f"differences:") in text
+  assert f"; what training adds, {len(training)} tested differences:" in text
 
 
 def test_the_paired_tables_q_is_bh_of_its_p_and_only_q_below_005_is_claimed():

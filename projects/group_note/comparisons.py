@@ -102,6 +102,23 @@ COMPARISONS = tuple(
          gain_name("gg_medoid")),
         ("training gain by pooling", gain_name("gi_centroid"),
          gain_name("gi_soft_medoid")))
+# The paired table's Benjamini–Hochberg families, fixed before the study's
+# runs. What training adds (each configuration against its own untrained
+# encoder, the pooling gaps at initialisation and in the gains) is nearly
+# always far from 0: in one family with the comparisons between
+# configurations, its small p-values would loosen the threshold those rows
+# meet, and the share of false claims among them could exceed the level.
+TRAINING_FAMILY = "what training adds"
+CONFIGS_FAMILY = "between configurations"
+TRAINING_QUESTIONS = ("training", "pooling before training",
+                      "training gain by pooling")
+
+
+def family(question: str) -> str:
+  """The Benjamini–Hochberg family of a comparison's question."""
+  return TRAINING_FAMILY if question in TRAINING_QUESTIONS else CONFIGS_FAMILY
+
+
 # The metrics that evaluate groups by the configuration's pooling; few-shot
 # and Lake's runs build centroid prototypes whatever the pooling, so their
 # untrained values are the same and their gains repeat the trained rows.

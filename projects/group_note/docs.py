@@ -18,6 +18,7 @@ import re
 import sys
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from projects.group_note import comparisons
 from projects.group_note.comparisons import (COMPARISONS, HEADLINE,
                                              NOTE_FOUR, RELATED,
                                              VALIDATION_SPLIT,
@@ -321,10 +322,14 @@ def answer(metrics: Dict, rows: List[Dict],
               f"not measured apart from it at n = {n}, which is not "
               "evidence that training adds nothing there") + ".")
   if has_qvalues(rows):
-    tested = sum(r["n"] >= 3 for r in rows)
+    tested = {f: sum(r["n"] >= 3 for r in rows
+                     if comparisons.family(r["question"]) == f)
+              for f in (comparisons.CONFIGS_FAMILY,
+                        comparisons.TRAINING_FAMILY)}
     rule = (f"Each claim: n ≥ 3 seeds and a Benjamini–Hochberg q-value "
-            f"below 0.05 over the {tested} tested differences of "
-            "`results/study_paired.md`.")
+            "below 0.05 over its family of `results/study_paired.md` ("
+            + "; ".join(f"{f}: {k} tested differences"
+                        for f, k in tested.items()) + ").")
   else:
     rule = ("q-values: not yet computed for these runs "
             "(`results/study_paired.md` predates them); until the study "
@@ -490,7 +495,7 @@ def rewrite_docstring(source: str, paragraph: Optional[str],
 INTERACTING = "interacting items"
 # The question's configurations may be studied before the whole study, into
 # results/INTERACTING_PART (projects/group_note/README.md gives the command);
-# that study's paired table is then a Benjamini-Hochberg family of its own
+# that study's paired table then has Benjamini-Hochberg families of its own
 # (its q-values, and so a verdict near q = 0.05, may differ from the whole
 # study's, whose table has more rows).
 INTERACTING_PART = "interacting_items"
@@ -565,7 +570,8 @@ def interacting_items_block(metrics: Dict, rows: List[Dict],
             f"{_names(sorted(trained_only(metrics)))} "
             "alone, ahead of the whole study")
   rule = ("measured: n ≥ 3 seeds and a Benjamini–Hochberg q-value below "
-          f"0.05 over {family}" if has_qvalues(rows) else
+          f"0.05 over the comparisons between configurations of {family}"
+          if has_qvalues(rows) else
           "measured: n ≥ 3 seeds and a 95% interval excluding 0, with no "
           "multiplicity control (the paired table predates q-values)")
   return "\n".join(

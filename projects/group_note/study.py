@@ -47,8 +47,8 @@ count and each tuned configuration's settings), convergence_*.png (one per
 metric, a line per configuration, band = sd) and study_configs.png (every
 configuration's seeds, mean ± sd and untrained encoder, a panel per
 headline metric). A difference is tested only over >= 3 paired seeds (SPEC
-§5) and claimed only where its Benjamini-Hochberg q-value across the paired
-table is below 0.05 (projects.group_note.tables).
+§5) and claimed only where its Benjamini-Hochberg q-value within its family
+of the paired table is below 0.05 (projects.group_note.tables).
 """
 import argparse
 import dataclasses

@@ -7,9 +7,10 @@ summary_tables(results, names, settings, curves) -> {"summary.md": ...,
 "study_per_seed.md": ..., "study_paired.md": ..., "study_metrics.json": ...};
 results = {name: {seed: metrics.json}} (grouprep.sweep.load_results).
 A difference is tested only over >= stats.MIN_SEEDS paired seeds and claimed
-(*measured*) only where its Benjamini-Hochberg q-value over the paired
-table's family (every tested row of study_paired.md) is below Q_LEVEL
-(grouprep.stats.bh_qvalues of the rows' two-sided t-test p-values).
+(*measured*) only where its Benjamini-Hochberg q-value over its family is
+below Q_LEVEL (grouprep.stats.bh_qvalues of the family's two-sided t-test
+p-values; the families: comparisons.family, what training adds and the
+comparisons between configurations).
 """
 import json
 import math
@@ -22,8 +23,9 @@ from grouprep import report
 from grouprep import sweep
 from grouprep.stats import MIN_SEEDS, bh_qvalues, mean_sd, paired_difference
 from projects.group_note.comparisons import (
-    COMPARISONS, CONFIGS, CONVERGENCE_METRICS, GAIN_SUFFIX, HEADLINE, NOTE_FOUR,
-    QUESTION_METRICS, gain_name, untrained_name)
+    COMPARISONS, CONFIGS, CONFIGS_FAMILY, CONVERGENCE_METRICS, GAIN_SUFFIX,
+    HEADLINE, NOTE_FOUR, QUESTION_METRICS, TRAINING_FAMILY, TRAINING_QUESTIONS,
+    family, gain_name, untrained_name)
 
 
 # The false discovery rate the paired table's claims are held to.
@@ -174,7 +176,9 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
       "Difference a − b of each headline metric over the seeds both runs "
       "have, with its 95% t-interval (n − 1 degrees of freedom), the "
       "two-sided t-test p-value and its Benjamini–Hochberg q-value over "
-      f"this table's family (every row with n ≥ {MIN_SEEDS}). A difference "
+      f"its family (its rows with n ≥ {MIN_SEEDS}): the questions "
+      + ", ".join(TRAINING_QUESTIONS) + f" form one ({TRAINING_FAMILY}), "
+      f"every other question the other ({CONFIGS_FAMILY}). A difference "
       f"is *measured* only where n ≥ {MIN_SEEDS} and q < {Q_LEVEL}; "
       "otherwise no difference is measured at this n (which is not "
       "evidence that there is none). Lake error: lower is better; every "
@@ -265,16 +269,22 @@ def paired_rows(results: Dict[str, Dict[int, Dict]]) -> List[Dict]:
 
 
 def with_qvalues(rows: List[Dict]) -> List[Dict]:
-  """The rows with each diff's "q" (Benjamini-Hochberg over the testable
-  rows' p-values), "excludes_0" (the 95% interval's verdict) and
-  "measured" = testable and q < Q_LEVEL."""
-  q = bh_qvalues([r["diff"]["p"] if r["diff"]["testable"] else math.nan
-                  for r in rows])
-  for r, qi in zip(rows, q):
-    d = r["diff"]
-    d["excludes_0"] = bool(d["testable"] and (d["low"] > 0 or d["high"] < 0))
-    d["q"] = float(qi)
-    d["measured"] = bool(d["testable"] and qi < Q_LEVEL)
+  """The rows with their "family" (comparisons.family of the question) and
+  each diff's "q" (Benjamini-Hochberg over the testable p-values of its
+  family), "excludes_0" (the 95% interval's verdict) and "measured" =
+  testable and q < Q_LEVEL."""
+  for r in rows:
+    r["family"] = family(r["question"])
+  for name in sorted({r["family"] for r in rows}):
+    mine = [r for r in rows if r["family"] == name]
+    q = bh_qvalues([r["diff"]["p"] if r["diff"]["testable"] else math.nan
+                    for r in mine])
+    for r, qi in zip(mine, q):
+      d = r["diff"]
+      d["excludes_0"] = bool(d["testable"] and (d["low"] > 0 or
+                                                d["high"] < 0))
+      d["q"] = float(qi)
+      d["measured"] = bool(d["testable"] and qi < Q_LEVEL)
   return rows
 
 
@@ -424,15 +434,20 @@ def findings(rows: Sequence[Dict]) -> List[str]:
       parts.append(f"untested (n={n} < {MIN_SEEDS} seeds): "
                    + ", ".join(untested))
     lines.append(f"- {question}, {a} − {b}: " + "; ".join(parts) + ".")
-  k = sum(r["diff"]["testable"] for r in rows)
-  excl = sum(bool(r["diff"].get("excludes_0")) for r in rows)
-  claimed = sum(r["diff"]["measured"] for r in rows)
-  lines += ["", f"{k} tested differences form one family: {excl} of their "
-            f"95% intervals exclude 0 and {claimed} keep a Benjamini–Hochberg "
-            f"q-value below {Q_LEVEL}, so among the claimed differences the "
-            f"expected share of false ones is at most {Q_LEVEL:.0%}. "
-            f"\"No difference measured\" at n ≥ {MIN_SEEDS} is not evidence "
-            "of equality."]
+  counts = []
+  for name in (CONFIGS_FAMILY, TRAINING_FAMILY):
+    mine = [r for r in rows if family(r["question"]) == name]
+    if mine:
+      counts.append(
+          f"{name}, {sum(r['diff']['testable'] for r in mine)} tested "
+          f"differences: {sum(bool(r['diff'].get('excludes_0')) for r in mine)}"
+          " of their 95% intervals exclude 0 and "
+          f"{sum(r['diff']['measured'] for r in mine)} keep a "
+          f"Benjamini–Hochberg q-value below {Q_LEVEL}")
+  lines += ["", "Families: " + "; ".join(counts) + ". Within each family, "
+            "the expected share of false ones among the claimed differences "
+            f"is at most {Q_LEVEL:.0%}. \"No difference measured\" at "
+            f"n ≥ {MIN_SEEDS} is not evidence of equality."]
   return lines
 
 
