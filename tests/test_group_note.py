@@ -355,7 +355,8 @@ def test_convergence_verdicts_follow_the_paired_change_seed_by_seed():
   assert "| gi_centroid | 4.500 ± 0.500 | 5.000 ± 0.458 | +0.500 [" in text
   assert text.count("still rising") == 1
   assert "no change measured" in text and "untested (n < 3)" in text
-  assert "2 of 4 curves tested; 1 still change measurably: note's ratio " \
+  assert "2 of 4 curves tested; 1 still change (interval excluding 0): " \
+      "note's ratio " \
       "(rotation groups) of gi_centroid (rising)" in text
 
 
@@ -440,14 +441,24 @@ def test_the_step_rule_picks_the_first_count_within_every_longer_ones_spread():
   choice = convergence.study_choice(table, ["a", "b"], counts)
   assert choice["chosen_steps"] == 2000  # the largest of the choices
   # One metric still rising is enough to keep training.
+  assert convergence.drops(table, ["a", "b"], counts) == []
   table[labels[-1]]["b"][2000] = _stat(0.60, 0.01)
   assert convergence.choose(table, "b", counts)["steps"] == 2000
+  # ... and its fall at 4000 (0.092, beyond 4000's sd) is said, since the
+  # rule reads gains only; a fall within the sd is not.
+  assert convergence.drops(table, ["a", "b"], counts) == [
+      f"b's {labels[-1]} 0.500 at 1000, 0.600 at 2000, 0.508 at 4000"]
+  table[labels[-1]]["b"][4000] = _stat(0.595, 0.01)
+  assert convergence.drops(table, ["a", "b"], counts) == []
+  table[labels[-1]]["b"][4000] = _stat(0.508, 0.01)
   # A count with no finished run: no choice yet.
   del table[labels[0]]["a"][4000]
   assert convergence.choose(table, "a", counts) is None
   assert convergence.study_choice(table, ["a", "b"], counts) is None
   text = convergence.markdown(table, ["a", "b"], counts, [0, 1, 2], None)
   assert "no step count is chosen" in text and convergence.STEP_RULE in text
+  assert (f"(the rule reads gains only): b's {labels[-1]} 0.500 at 1000, "
+          "0.600 at 2000, 0.508 at 4000.") in text
 
 
 def test_the_tuning_grid_is_the_same_budget_with_the_defaults_first():

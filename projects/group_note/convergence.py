@@ -154,11 +154,15 @@ def choose(table: Dict[str, Dict[str, Dict[int, Dict]]], name: str,
   return {"steps": counts[-1], "converged": False}
 
 
+def _spread(stat: Dict) -> float:
+  """A count's seed sd (one seed, or no sd: no spread)."""
+  return stat["sd"] if stat["n"] > 1 and stat["sd"] == stat["sd"] else 0.0
+
+
 def _within_spread(at: Dict, nxt: Dict) -> bool:
   """Whether a longer count's mean exceeds this one's by no more than the
   longer count's seed sd (one seed: no spread, so any gain counts)."""
-  sd = nxt["sd"] if nxt["n"] > 1 and nxt["sd"] == nxt["sd"] else 0.0
-  return nxt["mean"] - at["mean"] <= sd
+  return nxt["mean"] - at["mean"] <= _spread(nxt)
 
 
 def study_choice(table, names: Sequence[str],
@@ -171,6 +175,26 @@ def study_choice(table, names: Sequence[str],
   steps = max(c["steps"] for c in choices.values())
   return {"chosen_steps": steps, "per_config": choices, "rule": STEP_RULE,
           "step_counts": sorted(step_counts)}
+
+
+def drops(table, names: Sequence[str], step_counts: Sequence[int]
+          ) -> List[str]:
+  """The metrics whose mean at some longer count is below a shorter count's
+  by more than the longer count's seed sd (the mirror of the rule's
+  spread), each with its means at every count: STEP_RULE reads gains only,
+  so a longer schedule that costs a metric is said, not hidden by the
+  choice."""
+  counts, out = sorted(step_counts), []
+  for label, _ in VALIDATION:
+    for name in names:
+      by_steps = table[label].get(name, {})
+      have = [s for s in counts if s in by_steps]
+      if any(by_steps[s]["mean"] - by_steps[longer]["mean"] >
+             _spread(by_steps[longer])
+             for i, s in enumerate(have) for longer in have[i + 1:]):
+        out.append(f"{name}'s {label} " + ", ".join(
+            f"{by_steps[s]['mean']:.3f} at {s}" for s in have))
+  return out
 
 
 def markdown(table, names: Sequence[str], step_counts: Sequence[int],
@@ -218,6 +242,10 @@ def markdown(table, names: Sequence[str], step_counts: Sequence[int],
     lines += ["", f"**The study trains {choice['chosen_steps']} steps** "
               "(`python -m projects.group_note.study` reads "
               "convergence_schedules.json)."]
+  lower = drops(table, names, step_counts)
+  lines += ["", "Lower at a longer count by more than that count's seed sd "
+            "(the rule reads gains only): " + ("; ".join(lower) if lower
+                                                else "none") + "."]
   return "\n".join(lines) + "\n"
 
 

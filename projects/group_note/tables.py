@@ -488,7 +488,9 @@ def convergence_section(curves: Dict, settings) -> List[str]:
            f"steps {settings.steps - window} → {settings.steps}", "",
            f"Every configuration trains {settings.steps} steps. Change over "
            "the last quarter of training, paired over seeds (95% "
-           f"t-interval, tested with n ≥ {MIN_SEEDS}); the curves: "
+           f"t-interval, tested with n ≥ {MIN_SEEDS}; each interval read "
+           "alone, with no multiplicity control: a description of the "
+           "curves, not a claim of the paired table); the curves: "
            "convergence_*.png. Within one cosine schedule the learning rate "
            "over that quarter is at most 15% of its peak, so a flat end is "
            "partly the schedule's own: how many steps to train comes from "
@@ -499,8 +501,10 @@ def convergence_section(curves: Dict, settings) -> List[str]:
   for c in changes:
     d = c["diff"]
     verdict = (f"untested (n < {MIN_SEEDS})" if not d["testable"] else
-               "still rising" if d["measured"] and d["mean"] > 0 else
-               "falling" if d["measured"] else "no change measured")
+               "still rising (interval above 0)"
+               if d["measured"] and d["mean"] > 0 else
+               "falling (interval below 0)" if d["measured"] else
+               "no change measured (interval spans 0)")
     lines.append(
         f"| {titles[c['metric']]} | {c['name']} | {_cell(c['at_start'], 3)} | "
         f"{_cell(c['at_end'], 3)} | {_ci(d)} | {d['n']} | {verdict} |")
@@ -509,8 +513,9 @@ def convergence_section(curves: Dict, settings) -> List[str]:
             f"({'rising' if c['diff']['mean'] > 0 else 'falling'})"
             for c in tested if c["diff"]["measured"]]
   lines += ["", f"{len(tested)} of {len(changes)} curves tested; "
-            + (f"{len(moving)} still change measurably: " + "; ".join(moving)
-               if moving else "none changes measurably")
+            + (f"{len(moving)} still change (interval excluding 0): "
+               + "; ".join(moving)
+               if moving else "none changes (every interval spans 0)")
             + ". A comparison of a still-changing metric is a comparison at "
             f"{settings.steps} steps, not at convergence."]
   return lines
