@@ -212,6 +212,25 @@ def test_the_answer_claims_only_q_below_005_and_says_which_rule():
           "measured from gi_medoid at n = 3)") in answer
   assert "Benjamini–Hochberg q-value below 0.05" in answer
   assert "not measurably" not in answer
+  # The related system is set against the configuration the paired table
+  # compares it with, fixed before the runs, whichever of the four leads
+  # on a test metric.
+  led = {n: {sd: dict(r, eval=dict(r["eval"])) for sd, r in by.items()}
+         for n, by in results.items()}
+  for sd in range(3):
+    led["gg_medoid"][sd]["eval"]["unseen_alphabets"] = dict(
+        led["gg_medoid"][sd]["eval"]["unseen_alphabets"],
+        disjoint_characters={"size_curve": {
+            "5": {"recall_at_1": {"mean": 0.9}},
+            "all": {"recall_at_1": {"mean": 0.95}}}})
+  led_text = tables.summary_tables(
+      led, list(led), type("S", (), {"steps": 4, "eval_every": 0}))
+  led_answer = study_docs.answer(
+      json.loads(led_text["study_metrics.json"]),
+      study_docs.read_paired(led_text["study_paired.md"]))
+  assert "**gg_medoid** leads recall@1 at 5 drawings" in led_answer
+  assert f"better than {comparisons.RELATED_AGAINST} on" in led_answer
+  assert "than gg_medoid on" not in led_answer
   # The same table before q-values: the interval's rule, said so.
   old = re.sub(r"\| [^|]+ \| [^|]+ \| (yes|no) \|$", r"| \1 |",
                text["study_paired.md"], flags=re.M)
