@@ -5,7 +5,8 @@
 #   1. convergence: the note's four at 1000, 2000, 4000 steps, 3 seeds,
 #      each its own schedule -> results/convergence_schedules.json;
 #   2. tune: every configuration's learning rate x key parameter on
-#      validation, seed 100 -> results/tuning/chosen.json;
+#      validation, seed 100, the same budget of steps for each at the
+#      study's step count -> results/tuning/chosen.json;
 #   3. study: every configuration at its chosen settings, seeds 0, 1, 2
 #      -> results/summary.md, study_*.md, plots;
 #   4. ProtoNet on the Vinyals split: its recipe on vinyals_train reading

@@ -3,7 +3,7 @@
 # study) on a lent GPU machine, N runs at once (--workers), within a time
 # limit; what it brings back lets this machine carry on where it stopped.
 #   bash tools/gpu_sweep.sh OUTDIR STAGE [STAGE ARGS...]
-#   e.g. bash tools/gpu_sweep.sh "$OUT" tune --workers=12 --steps=2000
+#   e.g. bash tools/gpu_sweep.sh "$OUT" tune --workers=12
 # The runs train into $WORK/runs/STAGE (a GPU's runs, apart from this
 # CPU's); runs whose records (results/records/STAGE, committed) it carries
 # are restored there, not trained. Each finished or diverged run's record
