@@ -214,7 +214,7 @@ def markdown(name: str, scored, chosen: Optional[int], seed: int,
            "the earlier row; NaN (a run that diverged, or one with no "
            "score) ranks last. Budget: the same for every configuration, "
            f"{len(scored)} settings × 1 seed × {steps} steps "
-           f"= {len(scored) * steps} steps ({BUDGET_STEPS:,} steps a "
+           f"= {len(scored) * steps} steps (at most {BUDGET_STEPS:,} steps a "
            "configuration at the study's step count; "
            "projects/group_note/tune.py says how the grid is cut). One "
            "seed: a setting that wins by less than the seed spread of the "
