@@ -68,7 +68,8 @@ def cpu_info(cpuinfo: str = None, cores: int = None) -> dict:
   field = lambda name: next((line.split(":", 1)[1].strip() for line in
                              cpuinfo.splitlines() if line.startswith(name)), "")
   flags = set(field("flags").split())
-  model, vendor = field("model name") or "unknown", field("vendor_id")
+  from grouprep import platform  # pylint: disable=g-import-not-at-top
+  model, vendor = platform.host_cpu_model(cpuinfo), field("vendor_id")
   if "avx512f" in flags:
     isa = "avx512" + ("+bf16" if "avx512_bf16" in flags else "") + (
         "+amx" if "amx_bf16" in flags else "")

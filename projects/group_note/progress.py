@@ -99,8 +99,9 @@ def convergence_line(runs: str, out: str, records: str) -> str:
              if chosen else ""))
 
 
-def _tune_finished(runs: str, out: str, records: str) -> List[Optional[str]]:
-  steps = study.chosen_steps(_schedules(out))
+def _tune_finished(runs: str, records: str,
+                   steps: int) -> List[Optional[str]]:
+  """Each tuning job's finished workdir (None: not finished) at STEPS."""
   return [_finished(
       os.path.join(runs, "tune", job.split("/")[0]),
       os.path.join(records, "tune", job.split("/")[0]), job.split("/", 1)[1],
@@ -109,7 +110,7 @@ def _tune_finished(runs: str, out: str, records: str) -> List[Optional[str]]:
 
 def tune_line(runs: str, out: str, records: str) -> str:
   steps = study.chosen_steps(_schedules(out))
-  finished = _tune_finished(runs, out, records)
+  finished = _tune_finished(runs, records, steps)
   left = sum(wd is None for wd in finished)
   pace, source = _pace(tune.SECONDS_PER_STEP, ("its runs'", finished))
   hours = _hours(left * steps, left, pace, tune.EVAL_SECONDS)
@@ -136,7 +137,7 @@ def study_line(runs: str, out: str, records: str) -> str:
   left = len(every) - done
   # Its own runs' pace, else the tuning runs' (the same batches and stack).
   pace, source = _pace(tune.SECONDS_PER_STEP, ("its runs'", every),
-                       ("the tuning runs'", _tune_finished(runs, out, records)))
+                       ("the tuning runs'", _tune_finished(runs, records, steps)))
   hours = _hours(left * steps, left, pace, study.EVAL_SECONDS)
   untuned = [n for n in names if n not in chosen]
   waits = (f"; waits for tune ({len(untuned)} of {len(names)} configurations "

@@ -436,7 +436,7 @@ def findings(rows: Sequence[Dict]) -> List[str]:
     lines.append(f"- {question}, {a} − {b}: " + "; ".join(parts) + ".")
   counts = []
   for name in (CONFIGS_FAMILY, TRAINING_FAMILY):
-    mine = [r for r in rows if family(r["question"]) == name]
+    mine = [r for r in rows if r["family"] == name]
     if mine:
       counts.append(
           f"{name}, {sum(r['diff']['testable'] for r in mine)} tested "
