@@ -51,6 +51,31 @@ def test_compare_with_study_bands_and_refuses_other_runs(tmp_path):
     compare_with_study.compare("gi_centroid", smoke, study)
 
 
+def test_the_accelerator_check_trains_at_the_study_s_settings(tmp_path):
+  """The check's study runs take the study's step count and tuned settings
+  (study_settings.json), else the step count of an untuned study; the flags
+  are overrides of the config they name."""
+  import compare_with_study  # pylint: disable=g-import-not-at-top
+  from configs import gi_centroid  # pylint: disable=g-import-not-at-top
+  metrics = tmp_path / "study_metrics.json"
+  metrics.write_text(json.dumps({"gi_centroid": {
+      "step": {"mean": 2000.0, "sd": 0.0, "n": 3}}}))
+  assert compare_with_study.study_flags("gi_centroid", str(metrics)) == [
+      "--config.train.num_steps=2000"]
+  (tmp_path / "study_settings.json").write_text(json.dumps(
+      {"steps": 4000, "tuned": {"gi_centroid": {
+          "train.learning_rate": 0.0003, "loss.temperature": 0.1}}}))
+  flags = compare_with_study.study_flags("gi_centroid", str(metrics))
+  assert flags == ["--config.train.num_steps=4000",
+                   "--config.loss.temperature=0.1",
+                   "--config.train.learning_rate=0.0003"]
+  config = gi_centroid.get_config()
+  for flag in flags:  # each names a field of the config
+    key, value = flag[len("--config."):].split("=")
+    section, field = key.split(".")
+    assert type(config[section][field])(value) == float(value)
+
+
 # --------------------------------------------------------------------------
 # The README, docs/ and the project pages.
 # --------------------------------------------------------------------------

@@ -12,6 +12,12 @@ The runs must have the study's step count and configuration (checked
 against the study's recorded `step`; a run of another step count, e.g. a
 :smoke run, is refused). Prints one line per metric and exits 1 when a
 metric is outside its band or a run does not match.
+
+  python tools/compare_with_study.py --config gi_centroid --flags
+
+prints the grouprep.main overrides that train CONFIG as the study did: its
+step count and tuned settings (study_settings.json beside --study), or, for
+a study that wrote none, the step count of its study_metrics.json.
 """
 import argparse
 import json
@@ -71,15 +77,37 @@ def compare(config: str, runs, study_metrics: dict) -> list:
   return rows
 
 
+def study_flags(config: str, study_metrics_path: str) -> list:
+  """grouprep.main's --config.* overrides of the study's run of CONFIG."""
+  settings_path = os.path.join(os.path.dirname(study_metrics_path),
+                               "study_settings.json")
+  if os.path.exists(settings_path):
+    with open(settings_path) as f:
+      settings = json.load(f)
+    steps, tuned = settings["steps"], settings["tuned"].get(config, {})
+  else:
+    with open(study_metrics_path) as f:
+      steps, tuned = json.load(f)[config]["step"]["mean"], {}
+  return [f"--config.train.num_steps={int(steps)}"] + [
+      f"--config.{key}={value}" for key, value in sorted(tuned.items())]
+
+
 def main(argv=None) -> int:
   p = argparse.ArgumentParser(description=__doc__,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
   p.add_argument("--config", required=True)
-  p.add_argument("--runs", nargs="+", required=True)
+  p.add_argument("--runs", nargs="+")
   p.add_argument("--study", default=os.path.join("results",
                                                  "study_metrics.json"))
   p.add_argument("--out", default=None)
+  p.add_argument("--flags", action="store_true",
+                 help="print the study's training overrides of --config")
   args = p.parse_args(argv)
+  if args.flags:
+    print(" ".join(study_flags(args.config, args.study)))
+    return 0
+  if not args.runs:
+    p.error("--runs is required (or --flags)")
   with open(args.study) as f:
     try:
       rows = compare(args.config, args.runs, json.load(f))

@@ -29,6 +29,12 @@ esac
 WORK=${GROUPREP_CHECK_WORK:-/tmp/grouprep-sweep}
 LOG_NAME=sweep.log
 source "$(dirname "$0")/gpu_env.sh"
+# The stage reads the study's step count and the tuned settings from --out:
+# start it from this checkout's (results/convergence_schedules.json,
+# results/tuning/chosen.json), not from an empty folder's defaults.
+mkdir -p "$WORK/results/tuning"
+cp results/convergence_schedules.json "$WORK/results/" 2>/dev/null
+cp results/tuning/chosen.json "$WORK/results/tuning/" 2>/dev/null
 log "$STAGE $*: on $($PY -c 'import jax; print(jax.devices()[0].device_kind)' 2>&1 | tail -1)"
 # SIGTERM at the limit: the sweep stops its workers (grouprep.sweep).
 timeout --signal=TERM --kill-after=20 "${GROUPREP_SWEEP_LIMIT:-480}" \

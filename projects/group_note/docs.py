@@ -8,8 +8,10 @@ study writes), so no page holds a study number the study did not write.
 Generated parts: README.md between `<!-- note-study -->` markers (the study's
 cost, its table and the answer to the note's question), docs/configs.md
 between `<!-- study-costs -->` markers, docs/set_transformer.md between
-`<!-- interacting-items -->` markers (the set transformers' comparisons), and the `Cost (the note's study ...)`
-paragraph of each studied config's docstring (configs/NAME.py).
+`<!-- interacting-items -->` markers (the set transformers' comparisons),
+docs/configs.md between `<!-- protonet-final -->` markers (ProtoNet's one
+reading of test, from results/protonet/), and the `Cost (the note's study
+...)` paragraph of each studied config's docstring (configs/NAME.py).
 """
 import argparse
 import json
