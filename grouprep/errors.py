@@ -38,4 +38,8 @@ class BatchShapeError(GroupRepError, ValueError):
 
 
 class NonFiniteLossError(GroupRepError, FloatingPointError):
-  """The training loss became NaN or infinite."""
+  """The training loss became NaN or infinite (by `step`, where known)."""
+
+  def __init__(self, message: str, step: int = None):
+    super().__init__(message)
+    self.step = step

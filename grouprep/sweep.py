@@ -273,6 +273,7 @@ def train_and_evaluate(config, wd: str) -> None:
     path = os.path.join(wd, DIVERGED)
     with open(tempfiles.temporary_path(path), "w") as f:
       json.dump({"steps": config.train.num_steps, "error": str(e),
+                 "by_step": e.step,
                  "config": json.loads(config.to_json_best_effort())}, f)
     os.replace(tempfiles.temporary_path(path), path)
     raise
@@ -510,6 +511,26 @@ def load_results(runs: str, names: Sequence[str], seeds: Sequence[int],
         result["train_seconds"] = report.train_seconds(wd)
         result["paced_train_seconds"] = paced_train_seconds(wd)
         out.setdefault(name, {})[seed] = result
+  return out
+
+
+def missing_runs(runs: str, names: Sequence[str], seeds: Sequence[int],
+                 steps: int) -> Dict[str, Dict[int, str]]:
+  """{name: {seed: why}} of the runs load_results leaves out: "diverged by
+  step N" (a non-finite loss; not retried, see `diverged`) or "not
+  finished"."""
+  out = {}
+  for name in names:
+    for seed in seeds:
+      wd = workdir(runs, name, seed)
+      if finished(wd, steps):
+        continue
+      if diverged(wd, steps):
+        by_step = _diverged_record(wd).get("by_step")
+        why = "diverged" + (f" by step {by_step}" if by_step else "")
+      else:
+        why = "not finished"
+      out.setdefault(name, {})[seed] = why
   return out
 
 

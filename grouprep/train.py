@@ -478,7 +478,7 @@ def check_finite(metrics: dict, step: int, where: str) -> None:
     raise NonFiniteLossError(
         f"Non-finite training metrics by step {step} (checked at each log "
         f"line and save, over the steps since the last): {metrics}. The "
-        f"last good checkpoint in {where} is kept.")
+        f"last good checkpoint in {where} is kept.", step=step)
 
 
 # --------------------------------------------------------------------------

@@ -188,6 +188,16 @@ def test_the_study_block_reads_what_the_study_writes():
   assert not study_docs.beats(rows, "gi_centroid", "gg_centroid", ratio)
   assert study_docs.beats(rows, "gi_centroid", "gg_centroid", "Lake error")
   assert study_docs.beats(rows, "gg_centroid", "smog", ratio) is None
+  # The runs a table leaves out are named under it, and only then.
+  assert "Not in the table" not in text["summary.md"]
+  missing = {"gi_centroid": {3: "diverged by step 1200"},
+             "smog": {0: "not finished"}}
+  short = tables.summary_tables(
+      results, list(results), type("S", (), {"steps": 4, "eval_every": 0}),
+      missing=missing)["summary.md"]
+  assert ("*Not in the table* (n counts the finished runs): `gi_centroid` "
+          "seed 3: diverged by step 1200; `smog` seed 0: not finished."
+          ) in short.splitlines()
 
 
 def test_the_answer_claims_only_q_below_005_and_says_which_rule():

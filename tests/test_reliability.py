@@ -143,8 +143,9 @@ def test_non_finite_loss_stops_and_keeps_the_good_checkpoint(
   monkeypatch.setattr(train, "make_p_train_step", poisoned)
   # NaN from the third step on, found at the next log line (step 4).
   with pytest.raises(train.NonFiniteLossError,
-                     match=r"by step 4 \(checked at each log line"):
+                     match=r"by step 4 \(checked at each log line") as error:
     train.train(config, str(tmp_path))
+  assert error.value.step == 4
   assert checkpoints.manager(str(tmp_path)).all_steps() == [2]
 
 

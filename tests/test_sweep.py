@@ -57,7 +57,7 @@ def test_a_diverged_run_is_recorded_and_not_retried(tmp_path, monkeypatch):
   def diverging_train(config, wd):
     trained.append((config.name, config.train.num_steps))
     os.makedirs(wd, exist_ok=True)
-    raise errors.NonFiniteLossError(f"Non-finite at step 3 in {wd}")
+    raise errors.NonFiniteLossError(f"Non-finite at step 3 in {wd}", step=3)
 
   monkeypatch.setattr(train, "train", diverging_train)
   runs = str(tmp_path)
@@ -79,6 +79,11 @@ def test_a_diverged_run_is_recorded_and_not_retried(tmp_path, monkeypatch):
   assert sweep.diverged(wd, 5).startswith("Non-finite at step 3")
   assert sweep.diverged(wd, 6) is None and not sweep.finished(wd, 5)
   assert trained == [("a", 5), ("b", 5)]
+  # What a study's table says of the runs it leaves out.
+  assert sweep.missing_runs(runs, ["a", "c"], [0, 1], 5) == {
+      "a": {0: "diverged by step 3", 1: "not finished"},
+      "c": {0: "not finished", 1: "not finished"}}
+  assert sweep.missing_runs(runs, ["a"], [0], 6) == {"a": {0: "not finished"}}
   again = sweep.run(jobs, runs, 5, config_for(5))
   assert trained == [("a", 5), ("b", 5)]  # not retried
   assert [f.split(":")[0] for f in again] == ["a seed 0", "b seed 0"]

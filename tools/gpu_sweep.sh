@@ -6,7 +6,8 @@
 #   e.g. bash tools/gpu_sweep.sh "$OUT" tune --workers=12
 # The runs train into $WORK/runs/STAGE (a GPU's runs, apart from this
 # CPU's); runs whose records (results/records/STAGE, committed) it carries
-# are restored there, not trained. Each finished or diverged run's record
+# are restored there, not trained, and the checkout's records are left as
+# they are. Each finished or diverged run's record
 # (metrics.json, its logs, run_config.json, diverged.json; report.md) comes
 # back under OUTDIR/runs/STAGE/, mirroring runs/STAGE/, and the stage's
 # tables under OUTDIR/results/. Here: copy OUTDIR/runs/STAGE/* into a
@@ -35,11 +36,18 @@ source "$(dirname "$0")/gpu_env.sh"
 mkdir -p "$WORK/results/tuning"
 cp results/convergence_schedules.json "$WORK/results/" 2>/dev/null
 cp results/tuning/chosen.json "$WORK/results/tuning/" 2>/dev/null
+# The committed records are restored from a copy, and the stage's new ones
+# written there: this checkout's results/records stays as committed (a
+# record of other settings, a dry run's, would set the committed one aside).
+mkdir -p "$WORK/records"
+rm -rf "$WORK/records/$STAGE"
+cp -r "results/records/$STAGE" "$WORK/records/$STAGE" 2>/dev/null
 log "$STAGE $*: on $($PY -c 'import jax; print(jax.devices()[0].device_kind)' 2>&1 | tail -1)"
 # SIGTERM at the limit: the sweep stops its workers (grouprep.sweep).
 timeout --signal=TERM --kill-after=20 "${GROUPREP_SWEEP_LIMIT:-480}" \
     $PY -m projects.group_note."$STAGE" --runs="$WORK/runs/$STAGE" \
-    --out="$WORK/results" "$@" > "$OUT/$STAGE.log" 2>&1
+    --out="$WORK/results" --records="$WORK/records/$STAGE" "$@" \
+    > "$OUT/$STAGE.log" 2>&1
 log "$STAGE: rc=$? ($(grep -c ': done in' "$OUT/$STAGE.log") runs done)"
 (cd "$WORK" && find "runs/$STAGE" \( -name metrics.json -o -name diverged.json \) \
     -printf '%h\n' | sort -u) |

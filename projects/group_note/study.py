@@ -36,7 +36,8 @@ Raw pixels at the training resolution are evaluated once per seed by the
 same evaluators (projects/group_note/pixels.py, RUNS/raw_pixels/seedS), a
 row beside the untrained encoders.
 
-Writes into --out (default results/): summary.md (mean ± sd, n, per config;
+Writes into --out (default results/): summary.md (mean ± sd, n, per config,
+and the runs it leaves out: diverged, which is not retried, or not finished;
 then, written from the tables, the note's question metric by metric, one
 finding per compared pair and the convergence table), study_per_seed.md
 (every seed's row), study_paired.md (paired differences with 95%
@@ -195,8 +196,9 @@ def write_outputs(runs: str, out_dir: str, names: Sequence[str],
   results = sweep.load_results(runs, names, seeds, settings.steps)
   curves = tables.convergence_curves(runs, names, seeds, settings.steps)
   baselines = {pixels.PIXELS: pixels.load(runs, seeds)}
-  outputs = tables.summary_tables(results, names, settings, curves,
-                                 baselines, chosen)
+  outputs = tables.summary_tables(
+      results, names, settings, curves, baselines, chosen,
+      sweep.missing_runs(runs, names, seeds, settings.steps))
   outputs["study_settings.json"] = json.dumps(
       {"steps": settings.steps,
        "tuned": {n: c["settings"] for n, c in sorted((chosen or {}).items())

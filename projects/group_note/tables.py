@@ -90,7 +90,8 @@ def tuning_sentence(tuning: Optional[Dict[str, Dict]], names: Sequence[str],
 def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
                    settings, curves: Optional[Dict] = None,
                    baselines: Optional[Dict[str, Dict[int, Dict]]] = None,
-                   tuning: Optional[Dict[str, Dict]] = None
+                   tuning: Optional[Dict[str, Dict]] = None,
+                   missing: Optional[Dict[str, Dict[int, str]]] = None
                    ) -> Dict[str, str]:
   """{"summary.md": ..., "study_per_seed.md": ..., "study_paired.md": ...,
   "study_metrics.json": ...}: the study's text outputs, a pure function of
@@ -101,7 +102,9 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
   summary.md and study_metrics.json, beside the untrained encoders.
   tuning: {name: {"settings", "steps"}} of the configurations trained at
   the settings their validation sweep chose (summary.md says which, and
-  how long the sweep's runs were)."""
+  how long the sweep's runs were). missing: {name: {seed: why}} of the
+  runs not in results (grouprep.sweep.missing_runs), named under the table
+  so that an n below the seeds asked for says why."""
   baselines = {n: b for n, b in (baselines or {}).items() if b}
   cols = [(label, paths, fmt) for label, paths, fmt in report.KEY_METRICS
           if not (isinstance(paths, str) and paths.startswith("/"))]
@@ -202,6 +205,8 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
         f"evaluators as {some.get('as', 'the configurations')} (its space, "
         "its pooling, its seeds' splits); no Theorem 1 "
         "(projects/group_note/pixels.py).")
+  if missing:
+    summary.append(missing_sentence(missing))
   rows = paired_rows(dict(results, **untrained, **training_gains(results)))
   for r in rows:
     d = r["diff"]
@@ -218,6 +223,15 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
           "study_paired.md": "\n".join(paired) + "\n",
           "study_metrics.json": json.dumps(aggregate, indent=1,
                                            sort_keys=True) + "\n"}
+
+
+def missing_sentence(missing: Dict[str, Dict[int, str]]) -> str:
+  """The runs a table leaves out and why: a diverged run is not retried
+  (its seed's batches would diverge again), so its n stays below the
+  seeds asked for."""
+  return ("*Not in the table* (n counts the finished runs): " + "; ".join(
+      f"`{name}` seed {seed}: {why}" for name, by_seed in missing.items()
+      for seed, why in sorted(by_seed.items())) + ".")
 
 
 def training_gains(results: Dict[str, Dict[int, Dict]]
