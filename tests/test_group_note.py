@@ -773,6 +773,35 @@ def test_the_study_refuses_seeds_its_settings_were_chosen_on(tmp_path,
   assert "chose the settings of ['gi_centroid']" in capsys.readouterr().err
 
 
+def test_the_step_count_says_where_it_comes_from(tmp_path):
+  """--steps, else the convergence command's choice, else the default, and
+  which: a sweep pointed at a folder without the choice says so."""
+  path = str(tmp_path / "convergence_schedules.json")
+  assert study.step_count(300, path) == (300, "--steps")
+  steps, source = study.step_count(None, path)
+  assert steps == study.Settings.steps and "the default, as no" in source
+  (tmp_path / "convergence_schedules.json").write_text(
+      json.dumps({"chosen_steps": 4000}))
+  assert study.step_count(None, path) == (
+      4000, f"chosen by the convergence command, {path}")
+
+
+def test_a_choice_at_the_grid_s_edge_is_said():
+  """The table says when the chosen value is the largest or smallest the
+  grid tried (the optimum may lie beyond), and not for an interior one or
+  a field the grid does not vary."""
+  scored = [({"train.learning_rate": lr, "loss.temperature": 0.1}, s)
+            for lr, s in ((3e-4, 0.30), (1e-3, 0.36), (3e-3, 0.43))]
+  text = tune.markdown("gi_centroid", scored, tune.best(scored), 100, 4000)
+  assert ("The chosen train.learning_rate (0.003) is the grid's largest: "
+          "a better setting may lie outside the grid") in text
+  assert "temperature (0.1) is" not in text
+  assert tune.at_the_edge(scored, 0) == [
+      "train.learning_rate (0.0003) is the grid's smallest"]
+  assert tune.at_the_edge(scored, 1) == []
+  assert tune.at_the_edge(scored, None) == []
+
+
 def test_a_diverged_setting_ranks_last_and_all_diverged_choose_nothing(
     tmp_path, capsys):
   """A grid point whose loss went non-finite (diverged.json) scores NaN and

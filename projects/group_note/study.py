@@ -58,7 +58,7 @@ import importlib.util
 import json
 import os
 import sys
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from grouprep import sweep
 from projects.group_note import plots
@@ -107,6 +107,18 @@ def chosen_steps(path: str = CONVERGENCE_CHOICE,
     return default
   with open(path) as f:
     return int(json.load(f)["chosen_steps"])
+
+
+def step_count(steps: Optional[int], path: str) -> Tuple[int, str]:
+  """(steps per run, where the count comes from): --steps, else the
+  convergence command's choice in `path`, else the default (said, so a
+  run pointed at a folder without the choice does not pass unnoticed)."""
+  if steps:
+    return steps, "--steps"
+  if os.path.exists(path):
+    return chosen_steps(path), f"chosen by the convergence command, {path}"
+  return Settings.steps, (f"the default, as no {path} exists: projects."
+                          "group_note.convergence writes it, or pass --steps")
 
 
 def chosen_settings(path: str = TUNING_CHOICE) -> Dict[str, Dict]:
@@ -252,10 +264,10 @@ def main(argv=None) -> int:
   if unknown:
     p.error(f"unknown config(s) {unknown}: no configs/NAME.py")
   settings_from = args.settings_from or args.out
-  settings = Settings(
-      args.steps or chosen_steps(os.path.join(settings_from,
-                                              "convergence_schedules.json")),
-      args.eval_every)
+  steps, source = step_count(
+      args.steps, os.path.join(settings_from, "convergence_schedules.json"))
+  print(f"{steps} steps per run ({source}).", flush=True)
+  settings = Settings(steps, args.eval_every)
   tuning = (os.path.join(settings_from, "tuning", "chosen.json")
             if args.tuning is None else args.tuning)
   chosen = chosen_settings(tuning) if tuning else {}

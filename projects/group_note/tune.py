@@ -232,7 +232,27 @@ def markdown(name: str, scored, chosen: Optional[int], seed: int,
     lines.append("| " + " | ".join([f"{setting[f]:g}" for f in fields]
                                    + [cell, "**yes**" if i == chosen else ""])
                  + " |")
+  edges = at_the_edge(scored, chosen)
+  if edges:
+    lines += ["", "The chosen " + " and ".join(edges) + ": a better "
+              "setting may lie outside the grid, which the budget fixed "
+              "before the sweep does not search."]
   return "\n".join(lines) + "\n"
+
+
+def at_the_edge(scored, chosen: Optional[int]) -> List[str]:
+  """'FIELD (VALUE) is the grid's largest/smallest' for each field the
+  chosen setting takes at an end of the values the grid tried (fields
+  with one value left out)."""
+  if chosen is None:
+    return []
+  out = []
+  for field, value in scored[chosen][0].items():
+    tried = sorted({setting[field] for setting, _ in scored})
+    if len(tried) > 1 and value in (tried[0], tried[-1]):
+      end = "largest" if value == tried[-1] else "smallest"
+      out.append(f"{field} ({value:g}) is the grid's {end}")
+  return out
 
 
 def write_outputs(runs: str, out_dir: str, names: Sequence[str], seed: int,
@@ -299,8 +319,9 @@ def main(argv=None) -> int:
   unknown = study.unknown_configs(names)
   if unknown:
     p.error(f"unknown config(s) {unknown}: no configs/NAME.py")
-  steps = args.steps or study.chosen_steps(
-      os.path.join(args.out, "convergence_schedules.json"))
+  steps, source = study.step_count(
+      args.steps, os.path.join(args.out, "convergence_schedules.json"))
+  print(f"{steps} steps per run ({source}).", flush=True)
   if not args.summary_only:
     print(f"{len(jobs(names, steps))} runs × {steps} steps, about "
           f"{cost_hours(names, steps):.1f} h on a 2-core CPU.", flush=True)
