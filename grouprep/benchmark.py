@@ -51,7 +51,9 @@ SETTINGS = (("group_item", "centroid"), ("group_group", "medoid"))
 
 
 def cpu_info(cpuinfo: str = None, cores: int = None) -> dict:
-  """The CPU as /proc/cpuinfo describes it, and the fp32 peak assumed for it.
+  """The CPU as /proc/cpuinfo describes it, and the fp32 peak assumed for it
+  (its name: platform.host_cpu_model, this host's processor name where the
+  text names none).
 
   FLOP/cycle per core: 64 on Intel with AVX-512 (two 512-bit FMA units, as
   on Xeon Scalable), 32 on AVX2 machines and on AMD Zen 3/4 (Zen 4 runs

@@ -4,6 +4,7 @@ Every error a user can fix (a config field, a dataset, a checkpoint, a
 batch shape, a diverging run) derives from GroupRepError, the one class
 `main` catches and prints; anything else is a bug and keeps its traceback.
 """
+from typing import Optional
 
 
 class GroupRepError(Exception):
@@ -40,6 +41,6 @@ class BatchShapeError(GroupRepError, ValueError):
 class NonFiniteLossError(GroupRepError, FloatingPointError):
   """The training loss became NaN or infinite (by `step`, where known)."""
 
-  def __init__(self, message: str, step: int = None):
+  def __init__(self, message: str, step: Optional[int] = None):
     super().__init__(message)
     self.step = step

@@ -527,7 +527,8 @@ def missing_runs(runs: str, names: Sequence[str], seeds: Sequence[int],
         continue
       if diverged(wd, steps):
         by_step = _diverged_record(wd).get("by_step")
-        why = "diverged" + (f" by step {by_step}" if by_step else "")
+        why = "diverged" + (f" by step {by_step}" if by_step is not None
+                            else "")
       else:
         why = "not finished"
       out.setdefault(name, {})[seed] = why

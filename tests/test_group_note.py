@@ -800,6 +800,9 @@ def test_a_choice_at_the_grid_s_edge_is_said():
       "train.learning_rate (0.0003) is the grid's smallest"]
   assert tune.at_the_edge(scored, 1) == []
   assert tune.at_the_edge(scored, None) == []
+  # Two values tried: any choice is at an end, so nothing is said.
+  two = [({"loss.temperature": t}, s) for t, s in ((0.1, 0.3), (0.05, 0.4))]
+  assert tune.at_the_edge(two, tune.best(two)) == []
 
 
 def test_a_diverged_setting_ranks_last_and_all_diverged_choose_nothing(

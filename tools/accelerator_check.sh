@@ -78,7 +78,9 @@ else
   SMOKE=""; STEP_STEPS=30; LOOP_STEPS=400; BIG="256 8"
   STUDY_FLAGS=$($PY tools/compare_with_study.py --config gi_centroid --flags)
   PROTO_LIMIT=110; TEST_LIMIT=170; MEDOID_STEPS=500
-  MAIN_LIMIT=130; STUDY_LIMIT=250; MAXCHARS=""  # 2000 steps took 62 s on an H200
+  # 2000 steps and the evaluation took 62 s on an H200, 3 runs at once.
+  steps=$(echo "$STUDY_FLAGS" | sed -n 's/.*num_steps=\([0-9]*\).*/\1/p')
+  MAIN_LIMIT=130; STUDY_LIMIT=$(( 120 + ${steps:-2000} / 20 )); MAXCHARS=""
 fi
 
 if [ "$SCALE" != summary ]; then
@@ -113,7 +115,11 @@ cp "$WORK/protonet/eval_log.jsonl" "$OUT/protonet_eval_log.jsonl" 2>/dev/null
 
 # ---- 5-7 in parallel: the study configuration x 3 seeds, gi_medoid's
 # precision effect, the test lane. ----
+log "study runs: $STUDY_FLAGS"
+# No flags (compare_with_study could not read results/): no study runs,
+# rather than runs at the config's defaults that the comparison refuses.
 for seed in 0 1 2; do
+  [ -n "$STUDY_FLAGS" ] || { log "study_seed$seed: skipped, no study flags"; break; }
   part "study_seed$seed" "$STUDY_LIMIT" $PY -m grouprep.main \
       --config=configs/gi_centroid.py$SMOKE --workdir="$WORK/study/seed$seed" \
       --config.seed=$seed $STUDY_FLAGS &

@@ -15,8 +15,9 @@ metric is outside its band or a run does not match.
 
   python tools/compare_with_study.py --config gi_centroid --flags
 
-prints the grouprep.main overrides that train CONFIG as the study did: its
-step count and tuned settings (study_settings.json beside --study), or, for
+prints the grouprep.main overrides that train CONFIG as the study did (not
+its evaluations during training, which change no final metric): its step
+count and tuned settings (study_settings.json beside --study), or, for
 a study that wrote none, the step count of its study_metrics.json.
 """
 import argparse
@@ -84,7 +85,7 @@ def study_flags(config: str, study_metrics_path: str) -> list:
   if os.path.exists(settings_path):
     with open(settings_path) as f:
       settings = json.load(f)
-    steps, tuned = settings["steps"], settings["tuned"].get(config, {})
+    steps, tuned = settings["steps"], settings.get("tuned", {}).get(config, {})
   else:
     with open(study_metrics_path) as f:
       steps, tuned = json.load(f)[config]["step"]["mean"], {}

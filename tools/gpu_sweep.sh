@@ -30,12 +30,14 @@ esac
 WORK=${GROUPREP_CHECK_WORK:-/tmp/grouprep-sweep}
 LOG_NAME=sweep.log
 source "$(dirname "$0")/gpu_env.sh"
-# The stage reads the study's step count and the tuned settings from --out:
-# start it from this checkout's (results/convergence_schedules.json,
-# results/tuning/chosen.json), not from an empty folder's defaults.
-mkdir -p "$WORK/results/tuning"
+# The stage reads the study's step count (and the study its tuned settings)
+# from --out: this checkout's results/convergence_schedules.json (and
+# results/tuning/chosen.json), never a file an earlier call left in $WORK.
+rm -rf "$WORK/results" && mkdir -p "$WORK/results/tuning"
 cp results/convergence_schedules.json "$WORK/results/" 2>/dev/null
-cp results/tuning/chosen.json "$WORK/results/tuning/" 2>/dev/null
+if [ "$STAGE" = study ]; then
+  cp results/tuning/chosen.json "$WORK/results/tuning/" 2>/dev/null
+fi
 # The committed records are restored from a copy, and the stage's new ones
 # written there: this checkout's results/records stays as committed (a
 # record of other settings, a dry run's, would set the committed one aside).

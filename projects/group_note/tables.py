@@ -206,7 +206,7 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
         "its pooling, its seeds' splits); no Theorem 1 "
         "(projects/group_note/pixels.py).")
   if missing:
-    summary.append(missing_sentence(missing))
+    summary += ["", missing_sentence(missing)]
   rows = paired_rows(dict(results, **untrained, **training_gains(results)))
   for r in rows:
     d = r["diff"]
@@ -227,8 +227,8 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
 
 def missing_sentence(missing: Dict[str, Dict[int, str]]) -> str:
   """The runs a table leaves out and why: a diverged run is not retried
-  (its seed's batches would diverge again), so its n stays below the
-  seeds asked for."""
+  (resuming meets the same batches again), so its configuration's n stays
+  below the seeds asked for."""
   return ("*Not in the table* (n counts the finished runs): " + "; ".join(
       f"`{name}` seed {seed}: {why}" for name, by_seed in missing.items()
       for seed, why in sorted(by_seed.items())) + ".")

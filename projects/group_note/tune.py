@@ -235,21 +235,21 @@ def markdown(name: str, scored, chosen: Optional[int], seed: int,
   edges = at_the_edge(scored, chosen)
   if edges:
     lines += ["", "The chosen " + " and ".join(edges) + ": a better "
-              "setting may lie outside the grid, which the budget fixed "
-              "before the sweep does not search."]
+              "setting may lie outside the grid; the budget, fixed before "
+              "the sweep, does not search there."]
   return "\n".join(lines) + "\n"
 
 
 def at_the_edge(scored, chosen: Optional[int]) -> List[str]:
   """'FIELD (VALUE) is the grid's largest/smallest' for each field the
-  chosen setting takes at an end of the values the grid tried (fields
-  with one value left out)."""
+  chosen setting takes at an end of the values the grid tried; fields of
+  one or two values are left out (any choice among two is at an end)."""
   if chosen is None:
     return []
   out = []
   for field, value in scored[chosen][0].items():
     tried = sorted({setting[field] for setting, _ in scored})
-    if len(tried) > 1 and value in (tried[0], tried[-1]):
+    if len(tried) > 2 and value in (tried[0], tried[-1]):
       end = "largest" if value == tried[-1] else "smallest"
       out.append(f"{field} ({value:g}) is the grid's {end}")
   return out
