@@ -514,19 +514,20 @@ def load_results(runs: str, names: Sequence[str], seeds: Sequence[int],
   return out
 
 
-def missing_runs(runs: str, names: Sequence[str], seeds: Sequence[int],
+def missing_runs(runs: str, results: Dict[str, Dict[int, Dict]],
+                 names: Sequence[str], seeds: Sequence[int],
                  steps: int) -> Dict[str, Dict[int, str]]:
-  """{name: {seed: why}} of the runs load_results leaves out: "diverged by
-  step N" (a non-finite loss; not retried, see `diverged`) or "not
-  finished"."""
+  """{name: {seed: why}} of the runs `results` (load_results') leaves out:
+  "diverged by step N" (a non-finite loss; not retried, see `diverged`) or
+  "not finished"."""
   out = {}
   for name in names:
     for seed in seeds:
-      wd = workdir(runs, name, seed)
-      if finished(wd, steps):
+      if seed in results.get(name, {}):
         continue
-      if diverged(wd, steps):
-        by_step = _diverged_record(wd).get("by_step")
+      record = _diverged_record(workdir(runs, name, seed))
+      if record and record.get("steps") == steps:
+        by_step = record.get("by_step")
         why = "diverged" + (f" by step {by_step}" if by_step is not None
                             else "")
       else:

@@ -80,15 +80,19 @@ def test_a_diverged_run_is_recorded_and_not_retried(tmp_path, monkeypatch):
   assert sweep.diverged(wd, 6) is None and not sweep.finished(wd, 5)
   assert trained == [("a", 5), ("b", 5)]
   # What a study's table says of the runs it leaves out.
-  assert sweep.missing_runs(runs, ["a", "c"], [0, 1], 5) == {
+  def missing(names, seeds, steps):
+    return sweep.missing_runs(
+        runs, sweep.load_results(runs, names, seeds, steps), names, seeds,
+        steps)
+  assert missing(["a", "c"], [0, 1], 5) == {
       "a": {0: "diverged by step 3", 1: "not finished"},
       "c": {0: "not finished", 1: "not finished"}}
-  assert sweep.missing_runs(runs, ["a"], [0], 6) == {"a": {0: "not finished"}}
+  assert missing(["a"], [0], 6) == {"a": {0: "not finished"}}
   finished = sweep.workdir(runs, "c", 1)  # a finished run is not missing
   os.makedirs(finished)
   with open(os.path.join(finished, "metrics.json"), "w") as f:
     json.dump({"step": 5}, f)
-  assert sweep.missing_runs(runs, ["c"], [1], 5) == {}
+  assert missing(["c"], [1], 5) == {}
   again = sweep.run(jobs, runs, 5, config_for(5))
   assert trained == [("a", 5), ("b", 5)]  # not retried
   assert [f.split(":")[0] for f in again] == ["a seed 0", "b seed 0"]

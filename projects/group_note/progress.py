@@ -95,7 +95,7 @@ def convergence_line(runs: str, out: str, records: str) -> str:
   hours = _hours(left_steps, left_runs, pace, convergence.EVAL_SECONDS)
   return (f"convergence  {done}/{len(finished)} runs ({', '.join(by_count)}); "
           f"about {hours:.1f} h left at {source}"
-          + (f"; chose {study.chosen_steps(_schedules(out))} steps"
+          + (f"; chose {study.step_count(None, _schedules(out))[0]} steps"
              if chosen else ""))
 
 
@@ -109,7 +109,7 @@ def _tune_finished(runs: str, records: str,
 
 
 def tune_line(runs: str, out: str, records: str) -> str:
-  steps = study.chosen_steps(_schedules(out))
+  steps = study.step_count(None, _schedules(out))[0]
   finished = _tune_finished(runs, records, steps)
   left = sum(wd is None for wd in finished)
   pace, source = _pace(tune.SECONDS_PER_STEP, ("its runs'", finished))
@@ -122,7 +122,7 @@ def tune_line(runs: str, out: str, records: str) -> str:
 
 
 def study_line(runs: str, out: str, records: str) -> str:
-  steps = study.chosen_steps(_schedules(out))
+  steps = study.step_count(None, _schedules(out))[0]
   chosen = study.chosen_settings(os.path.join(out, "tuning", "chosen.json"))
   names = list(CONFIGS)
   finished = {n: [_finished(os.path.join(runs, "study"),

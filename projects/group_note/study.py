@@ -210,7 +210,7 @@ def write_outputs(runs: str, out_dir: str, names: Sequence[str],
   baselines = {pixels.PIXELS: pixels.load(runs, seeds)}
   outputs = tables.summary_tables(
       results, names, settings, curves, baselines, chosen,
-      sweep.missing_runs(runs, names, seeds, settings.steps))
+      sweep.missing_runs(runs, results, names, seeds, settings.steps))
   outputs["study_settings.json"] = json.dumps(
       {"steps": settings.steps,
        "tuned": {n: c["settings"] for n, c in sorted((chosen or {}).items())
