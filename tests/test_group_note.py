@@ -461,6 +461,26 @@ def test_the_step_rule_picks_the_first_count_within_every_longer_ones_spread():
           "0.600 at 2000, 0.508 at 4000.") in text
 
 
+def test_the_tuning_plot_draws_each_grid_line_and_marks_what_diverged(
+    tmp_path):
+  nan, lr, t = float("nan"), "train.learning_rate", "loss.temperature"
+  scored = [({lr: 1e-3, t: 0.1}, 0.3), ({lr: 3e-3, t: 0.1}, nan),
+            ({lr: 1e-3, t: 0.05}, 0.4), ({lr: 3e-3, t: 0.05}, None)]
+  assert plots.tuning_lines(scored) == {
+      "temperature 0.1": {"done": [(1e-3, 0.3)], "diverged": [3e-3]},
+      "temperature 0.05": {"done": [(1e-3, 0.4)], "diverged": []}}
+  assert plots.tuning_lines([({lr: 1e-3}, 0.2), ({lr: 3e-3}, None)]) == {
+      "": {"done": [(1e-3, 0.2)], "diverged": []}}
+  path = str(tmp_path / "scores.png")
+  # Nothing finished: no plot.
+  assert plots.plot_tuning({"a": ([({lr: 1e-3}, None)], None)}, "score",
+                           path) == [] and not os.path.exists(path)
+  assert plots.plot_tuning({"a": (scored, 2), "b": ([({lr: 1e-3}, nan)],
+                                                    None)},
+                           "score", path) == ["scores.png"]
+  assert os.path.getsize(path) > 0
+
+
 def test_the_tuning_grid_is_the_same_budget_with_the_defaults_first():
   for name in comparisons.CONFIGS:
     config = study.default_config(name)
@@ -615,7 +635,7 @@ def test_tuning_scores_every_grid_point_and_the_study_reads_its_choice(
     assert not any(k.startswith("lake") for k in m)
   written = tune.write_outputs(runs, out, names, 0, 3, tiny_config)
   assert written == ["tuning/gi_centroid.md", "tuning/triplet.md",
-                     "tuning/chosen.json"]
+                     "tuning/chosen.json", "tuning/scores.png"]
   chosen = json.load(open(os.path.join(out, "tuning", "chosen.json")))
   for name in names:
     scored = tune.scores(runs, name, 0, 3, tiny_config)

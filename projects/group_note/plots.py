@@ -8,6 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  pylint: disable=g-import-not-at-top
+from matplotlib import ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
 from projects.group_note.comparisons import (  # noqa: E402
@@ -89,3 +90,77 @@ def plot_configs(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
   fig.savefig(os.path.join(out_dir, "study_configs.png"), dpi=110)
   plt.close(fig)
   return ["study_configs.png"]
+
+
+def tuning_lines(scored, field: str = "train.learning_rate"
+                 ) -> Dict[str, Dict[str, List]]:
+  """{label of the other fields' values: {"done": [(x, score)], "diverged":
+  [x]}} of one configuration's sweep, x its `field`'s value, in grid order;
+  unfinished points (score None) are left out. scored: tune's [(setting,
+  score: None unfinished, NaN diverged)]."""
+  out = {}
+  for setting, s in scored:
+    label = ", ".join(f"{k.split('.')[-1]} {v:g}"
+                      for k, v in setting.items() if k != field)
+    line = out.setdefault(label, {"done": [], "diverged": []})
+    if s is not None and np.isnan(s):
+      line["diverged"].append(setting[field])
+    elif s is not None:
+      line["done"].append((setting[field], s))
+  return out
+
+
+def plot_tuning(sweeps: Dict[str, tuple], score_label: str,
+                path: str) -> List[str]:
+  """The tuning sweep at a glance (results/tuning/scores.png): a panel per
+  configuration with a finished point, its validation score against the
+  learning rate (log scale), a line per value of the other fields of its
+  grid (the method's key parameter: `tuning_lines`); the chosen point
+  ringed, a diverged one an x on the panels' lowest score. sweeps: {name:
+  (scored, chosen)}, tune.write_outputs' [(setting, score)] and the chosen
+  index."""
+  lr = "train.learning_rate"
+  lines = {n: tuning_lines(scored, lr) for n, (scored, _) in sweeps.items()}
+  names = [n for n in sweeps
+           if any(l["done"] or l["diverged"] for l in lines[n].values())]
+  if not names:
+    return []
+  cols = min(5, len(names))
+  rows = -(-len(names) // cols)
+  fig, axes = plt.subplots(rows, cols, sharey=True, squeeze=False,
+                           figsize=(2.6 * cols, 2.2 * rows + 0.6))
+  finite = [s for n in names for l in lines[n].values() for _, s in l["done"]]
+  floor = min(finite) if finite else 0.0
+  for ax, name in zip(axes.flat, names):
+    scored, chosen = sweeps[name]
+    for j, (label, line) in enumerate(lines[name].items()):
+      if line["done"]:
+        ax.plot(*zip(*line["done"]), "o-", ms=3, color=f"C{j}",
+                label=label or None)
+      if line["diverged"]:
+        ax.plot(line["diverged"], [floor] * len(line["diverged"]), "x",
+                color=f"C{j}", ms=7)
+    if chosen is not None:
+      setting, s = scored[chosen]
+      ax.plot(setting[lr], s, "o", mfc="none", mec="k", ms=10, mew=1.2)
+    ax.set_xscale("log")
+    rates = sorted({setting[lr] for setting, _ in scored})
+    ax.set_xticks(rates, [f"{r:g}" for r in rates])
+    ax.xaxis.set_minor_formatter(ticker.NullFormatter())
+    ax.set_title(name, fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.grid(alpha=0.3)
+    if any(lines[name]):
+      ax.legend(fontsize=6)
+  for ax in axes.flat[len(names):]:
+    ax.axis("off")
+  for ax in axes[-1]:
+    ax.set_xlabel("learning rate", fontsize=8)
+  for ax in axes[:, 0]:
+    ax.set_ylabel(score_label, fontsize=7)
+  fig.suptitle("Tuning on validation, one seed: the chosen setting ringed, "
+               "a diverged one an x", fontsize=9)
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
+  return [os.path.basename(path)]

@@ -258,19 +258,22 @@ def at_the_edge(scored, chosen: Optional[int]) -> List[str]:
 def write_outputs(runs: str, out_dir: str, names: Sequence[str], seed: int,
                   steps: int, make_config: Callable = study.default_config
                   ) -> List[str]:
-  """results/tuning/NAME.md per configuration and chosen.json (the
+  """results/tuning/NAME.md per configuration, chosen.json (the
   configurations whose sweep has finished; the choices chosen.json already
   holds for configurations outside `names` are kept, so a sweep run a few
-  configurations at a time adds up)."""
+  configurations at a time adds up) and scores.png (the sweeps of
+  `names`)."""
+  from projects.group_note import plots  # pylint: disable=g-import-not-at-top
   tuning = os.path.join(out_dir, "tuning")
   os.makedirs(tuning, exist_ok=True)
   chosen = {n: c for n, c in study.chosen_settings(
       os.path.join(tuning, "chosen.json")).items() if n not in names}
-  written = []
+  written, sweeps = [], {}
   for name in names:
     runs_of = finished(runs, name, seed, steps, make_config)
     scored = [(setting, score(m)) for setting, m in runs_of]
     i = best(scored)
+    sweeps[name] = (scored, i)
     stacks = report.stacks_sentence([m for _, m in runs_of if m])
     _write(os.path.join(tuning, f"{name}.md"),
            markdown(name, scored, i, seed, steps, stacks))
@@ -283,6 +286,8 @@ def write_outputs(runs: str, out_dir: str, names: Sequence[str], seed: int,
     _write(os.path.join(tuning, "chosen.json"),
            json.dumps(chosen, indent=1, sort_keys=True) + "\n")
     written.append("tuning/chosen.json")
+  written += ["tuning/" + f for f in plots.plot_tuning(
+      sweeps, SCORE[0], os.path.join(tuning, "scores.png"))]
   return written
 
 
