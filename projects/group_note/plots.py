@@ -154,10 +154,8 @@ def plot_tuning(sweeps: Dict[str, tuple], score_label: str,
       ax.legend(fontsize=6)
   for ax in axes.flat[len(names):]:
     ax.axis("off")
-  for ax in axes[-1]:
-    ax.set_xlabel("learning rate", fontsize=8)
-  for ax in axes[:, 0]:
-    ax.set_ylabel(score_label, fontsize=7)
+  fig.supxlabel("learning rate", fontsize=8)
+  fig.supylabel(score_label + " (validation)", fontsize=8)
   fig.suptitle("Tuning on validation, one seed: the chosen setting ringed, "
                "a diverged one an x", fontsize=9)
   fig.tight_layout()
