@@ -99,12 +99,9 @@ EVAL_SECONDS = 45
 RECORDS = os.path.join("results", "records", "study")
 
 
-def chosen_steps(path: str = CONVERGENCE_CHOICE,
-                 default: int = Settings.steps) -> int:
-  """The step count the convergence command chose, or `default` before it
-  has run."""
-  if not os.path.exists(path):
-    return default
+def chosen_steps(path: str = CONVERGENCE_CHOICE) -> int:
+  """The step count the convergence command chose, read from `path` (its
+  convergence_schedules.json); `step_count` says what applies without it."""
   with open(path) as f:
     return int(json.load(f)["chosen_steps"])
 
