@@ -10,8 +10,9 @@ Command (from the repository root; rerun it to resume):
   python -m grouprep.main --config=configs/gg_attention.py --workdir=runs/gg_attention
 Smoke: --config=configs/gg_attention.py:smoke, about a minute end to end.
 
-Cost: a configuration of the note's study (question "interacting items",
-projects/group_note/comparisons.py), not yet run by it.
+A configuration of the note's study (question "interacting items",
+projects/group_note/comparisons.py); once the study has run it, its cost
+is the paragraph that python -m projects.group_note.docs adds here.
 """
 from configs import gi_attention
 

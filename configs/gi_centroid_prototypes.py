@@ -15,10 +15,10 @@ Command (from the repository root; rerun it to resume):
 Smoke: --config=configs/gi_centroid_prototypes.py:smoke,
 about a minute end to end.
 
-Result: in the note's study (python -m projects.group_note.study),
-whose runs of this configuration have not finished yet; the 500-step
-comparison with batch candidates over 3 seeds, with its commands:
-results/prototypes_vs_batch.md.
+Result: its row in the note's study (python -m projects.group_note.study;
+results/summary.md), whose cost python -m projects.group_note.docs adds
+here once the study has run it; the 500-step comparison with batch
+candidates over 3 seeds, with its commands: results/prototypes_vs_batch.md.
 """
 from configs import base
 

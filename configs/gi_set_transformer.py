@@ -13,11 +13,12 @@ Command (from the repository root; rerun it to resume):
   python -m grouprep.main --config=configs/gi_set_transformer.py --workdir=runs/gi_set_transformer
 Smoke: --config=configs/gi_set_transformer.py:smoke, about a minute end to end.
 
-Cost: a configuration of the note's study (question "interacting items",
-projects/group_note/comparisons.py), not yet run by it; a step costs what
-gi_centroid's does within what the shared CPU resolves
-(docs/set_transformer.md). Item -> group is skipped on Omniglot's large
-groups (docs/set_transformer.md#what-it-computes).
+A configuration of the note's study (question "interacting items",
+projects/group_note/comparisons.py); a step costs what gi_centroid's does
+within what the shared CPU resolves (docs/set_transformer.md). Item ->
+group is skipped on Omniglot's large groups
+(docs/set_transformer.md#what-it-computes). Once the study has run it,
+python -m projects.group_note.docs adds its cost here.
 """
 import ml_collections
 

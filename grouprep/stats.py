@@ -39,21 +39,26 @@ def paired_difference(a: Sequence[float], b: Sequence[float]) -> Dict:
   t = metrics.t_interval(d)
   low, high = t["mean"] - t["ci95"], t["mean"] + t["ci95"]
   testable = t["n"] >= MIN_SEEDS
+  p = t_test_p(d)
   return {"mean": t["mean"], "n": t["n"], "low": low, "high": high,
-          "p": t_test_p(d), "testable": testable,
-          "measured": bool(testable and (low > 0 or high < 0))}
+          "p": p, "testable": testable,
+          "measured": bool(testable and not math.isnan(p)
+                           and (low > 0 or high < 0))}
 
 
 def t_test_p(differences: Sequence[float]) -> float:
   """Two-sided p-value of the one-sample t-test of mean 0 (n - 1 degrees of
-  freedom; NaN for fewer than 2 values; 0 when every difference is the same
-  non-zero number, 1 when they are all 0)."""
+  freedom; NaN for fewer than 2 values; 1 when they are all 0; NaN when
+  every difference is the same non-zero number: with no spread the t-test
+  does not apply, and a metric in coarse steps, such as Lake's error in
+  steps of 1/400, can give equal differences at 3 seeds by chance, which
+  p = 0 would call measured however small)."""
   d = np.asarray(differences, np.float64)
   if len(d) < 2:
     return float("nan")
   sd = d.std(ddof=1)
-  if sd == 0:
-    return 1.0 if d.mean() == 0 else 0.0
+  if sd <= 1e-9 * abs(d.mean()):  # equal up to float rounding
+    return 1.0 if d.mean() == 0 else float("nan")
   t = abs(d.mean()) / (sd / math.sqrt(len(d)))
   return float(max(0.0, 1.0 - metrics.t_within(t, len(d) - 1)))
 

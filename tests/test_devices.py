@@ -66,7 +66,7 @@ def test_protonet_smoke_trains_on_8_devices_as_on_1(tmp_path):
 @pytest.mark.multi_device
 @pytest.mark.parametrize("name", ["gi_centroid", "gg_medoid"] + [
     pytest.param(n, marks=pytest.mark.slow)
-    for n in ("gi_attention", "gi_set_transformer")])
+    for n in ("gi_attention", "gi_set_transformer", "gg_set_transformer")])
 def test_a_group_cut_between_devices_equals_one_device(name):
   """C = 3, V = 3, M = 2 on 2 devices: 9 images each, so class 1's second
   group (images 8 and 9) straddles the devices; the step equals one

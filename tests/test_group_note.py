@@ -12,6 +12,7 @@ import pytest
 
 from conftest import tiny_config
 from grouprep import logs
+from grouprep import report
 from grouprep import stats
 from grouprep import sweep
 from projects.group_note import comparisons
@@ -503,6 +504,9 @@ def test_the_tuning_grid_is_the_same_budget_with_the_defaults_first():
     for steps in (2000, 4000):
       assert len(tune.grid(config, steps)) * steps == tune.BUDGET_STEPS
     assert len(tune.grid(config, 16000)) == 1  # never less than one run
+    # What the budget varies: both at 2000 steps, the rate alone at 4000.
+    assert tune.swept(config, 2000) == ["train.learning_rate", field]
+    assert tune.swept(config, 4000) == ["train.learning_rate"]
   nan = float("nan")
   s = lambda *v: [({"x": i}, x) for i, x in enumerate(v)]
   assert tune.best(s(0.2, 0.4, 0.4, 0.1)) == 1  # ties: the earlier point
@@ -641,6 +645,15 @@ def test_tuning_scores_every_grid_point_and_the_study_reads_its_choice(
     scored = tune.scores(runs, name, 0, 3, tiny_config)
     best = tune.best(scored)
     assert chosen[name]["settings"] == scored[best][0]
+    assert chosen[name]["swept"] == ["train.learning_rate", tune.KEY_PARAMETERS[
+        tiny_config(name).loss.name][0]]
+    # The sweep's cost: each run's own clock and its evaluation, summed.
+    wds = [sweep.workdir(os.path.join(runs, name), tune.tag(s), 0)
+           for s, _ in scored]
+    assert chosen[name]["seconds"] == pytest.approx(sum(
+        report.train_seconds(wd) + json.load(open(os.path.join(
+            wd, "metrics.json")))["eval_seconds"] for wd in wds))
+    assert chosen[name]["seconds"] > 0
     table = open(os.path.join(out, "tuning", f"{name}.md")).read()
     assert table.count("**yes**") == 1 and tune.SCORE[1] in table
     assert (f"Trained on one stack: Python {sys.version.split()[0]}, jax "

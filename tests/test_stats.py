@@ -47,7 +47,9 @@ def test_t_test_p_is_scipys():
       assert stats.t_test_p(d) == pytest.approx(
           sp.ttest_1samp(d, 0.0).pvalue, rel=1e-9, abs=1e-12)
   assert np.isnan(stats.t_test_p([1.0]))
-  assert stats.t_test_p([0.2, 0.2, 0.2]) == 0.0
+  assert np.isnan(stats.t_test_p([0.2, 0.2, 0.2]))  # no spread: no test
+  same = stats.paired_difference([0.7, 0.6, 0.8], [0.6975, 0.5975, 0.7975])
+  assert same["low"] > 0 and np.isnan(same["p"]) and not same["measured"]
   assert stats.t_test_p([0.0, 0.0, 0.0]) == 1.0
   d = stats.paired_difference([1.0, 2.0, 4.0], [0.5, 1.0, 1.5])
   assert d["p"] == pytest.approx(sp.ttest_rel([1.0, 2.0, 4.0],

@@ -135,11 +135,17 @@ def _lower_better(metric: str) -> bool:
   return next(lower for label, _, lower in HEADLINE if label == metric)
 
 
+def _untestable(r: Dict) -> bool:
+  """A paired row with no test: fewer than 3 seeds, or the same difference
+  at every seed (no spread: its p-value is NaN)."""
+  return r["n"] < 3 or (r.get("p") is not None and r["p"] != r["p"])
+
+
 def beats(rows, a, b, metric) -> Optional[bool]:
   """True: a measurably better than b; False: b measurably better or no
   measurable difference; None: not compared (or untested)."""
   found = _row(rows, a, b, metric)
-  if found is None or found[0]["n"] < 3:
+  if found is None or _untestable(found[0]):
     return None
   r, flipped = found
   diff = -r["mean"] if flipped else r["mean"]
@@ -174,20 +180,41 @@ def _names(names: Sequence[str]) -> str:
       ", ".join(names[:-1]) + " and " + names[-1])
 
 
+def _n(rows, a, b, metric) -> int:
+  """The seeds the paired row of a and b on metric has (0: no row)."""
+  found = _row(rows, a, b, metric)
+  return found[0]["n"] if found else 0
+
+
+def _level_text(rows, a, others, metric) -> str:
+  """"no difference measured from X and Y at n = 3" (grouped by each
+  row's own n; not evidence of equality)."""
+  by_n = {}
+  for o in others:
+    by_n.setdefault(_n(rows, a, o, metric), []).append(o)
+  return "; ".join(f"no difference measured from {_names(group)} at n = {n}"
+                   for n, group in sorted(by_n.items()))
+
+
 def _against(rows, leader, others, metric) -> str:
   """How leader stands against each of others on metric: measured above,
-  no difference measured at its n (not evidence of equality), untested."""
+  no difference measured at that row's n (not evidence of equality),
+  measured below, untested (fewer than 3 paired seeds, or no row)."""
   verdicts = {o: beats(rows, leader, o, metric) for o in others}
   if verdicts and all(verdicts.values()):
     return ("measurably better than each of the other "
             f"{_NUMBERS.get(len(others), len(others))}")
   above = [o for o, v in verdicts.items() if v]
-  level = [o for o, v in verdicts.items() if v is False]
-  n = min((r["n"] for r in rows), default=0)
-  parts = ([f"measurably better than {_names(above)}"] if above else []) + (
-      [f"no difference measured from {_names(level)} at n = {n}"]
-      if level else [])
-  return "; ".join(parts) or "untested against the others"
+  below = [o for o in others if verdicts[o] is False
+           and beats(rows, o, leader, metric)]
+  level = [o for o, v in verdicts.items() if v is False and o not in below]
+  untested = [o for o, v in verdicts.items() if v is None]
+  parts = (([f"measurably better than {_names(above)}"] if above else [])
+           + ([_level_text(rows, leader, level, metric)] if level else [])
+           + ([f"measurably worse than {_names(below)}"] if below else [])
+           + ([f"untested against {_names(untested)} (fewer than 3 paired "
+               "seeds, or no spread)"] if untested else []))
+  return "; ".join(parts)
 
 
 def _diff_text(rows, a, b, metric) -> Optional[str]:
@@ -198,7 +225,7 @@ def _diff_text(rows, a, b, metric) -> Optional[str]:
   r, flipped = found
   mean, low, high = ((-r["mean"], -r["high"], -r["low"]) if flipped
                      else (r["mean"], r["low"], r["high"]))
-  q = "" if r.get("q") is None else f", q = {r['q']:.2g}"
+  q = "" if r.get("q") is None or r["q"] != r["q"] else f", q = {r['q']:.2g}"
   return f"{mean:+.3f} [{low:.3f}, {high:.3f}]{q}"
 
 
@@ -227,9 +254,76 @@ def _own_batches(names: Sequence[str], base) -> str:
   return f"; {_names(own)} at {'its' if len(own) == 1 else 'their'} own"
 
 
-def scope(metrics: Dict, tuning: Optional[Dict] = None) -> str:
-  """One sentence: the encoder, the image size, the step count and the
-  tuning budget the study's numbers hold for."""
+def _steps_text(steps: Sequence[int], convergence: Optional[Dict]) -> str:
+  """"4000 steps per run" and, where the convergence command chose that
+  count, how (results/convergence_schedules.json)."""
+  text = f"{'/'.join(map(str, steps))} steps per run"
+  if not convergence or list(steps) != [convergence.get("chosen_steps")]:
+    return text
+  still = sorted(n for n, c in convergence.get("per_config", {}).items()
+                 if not c.get("converged"))
+  source = "`results/convergence_schedules.md`"
+  if not still:
+    return (f"{text} (the count the separately scheduled convergence runs "
+            f"chose: {source})")
+  return (f"{text}, the longest count the separately scheduled convergence "
+          "runs tried (at the shared defaults): "
+          f"{_names(still)} still improved up to it, so the count is a "
+          f"budget, not convergence ({source})")
+
+
+def _swept_fields(name: str, steps: Optional[int]) -> Optional[List[str]]:
+  """The fields name's tuning budget varied at `steps` a run (tune.swept);
+  None for a name with no configs/NAME.py (a test's made-up name)."""
+  from projects.group_note import study, tune  # pylint: disable=g-import-not-at-top
+  try:
+    config = study.default_config(name)
+  except ModuleNotFoundError as e:
+    if e.name != f"configs.{name}":
+      raise
+    return None
+  return tune.swept(config, steps)
+
+
+def _tuning_text(names: Sequence[str], tuning: Dict) -> str:
+  """What the tuning budget varied for names (the study's tuned
+  configurations), what it cost, and which chose an end of the grid."""
+  from projects.group_note import tune  # pylint: disable=g-import-not-at-top
+  fields = [_swept_fields(n, tuning[n].get("steps")) for n in names]
+  varied = {f for fs in fields if fs for f in fs}
+  what = ("the learning rate" if varied <= {"train.learning_rate"}
+          else "the learning rate and key parameter")
+  swept = sorted({int(tuning[n]["steps"]) for n in names
+                  if tuning[n].get("steps")})
+  details = []
+  if len(swept) == 1:
+    points = tune.BUDGET_STEPS // swept[0]
+    details.append(f"{points} settings × 1 seed × {swept[0]} steps = "
+                   f"{points * swept[0]:,} steps each")
+  seconds = [tuning[n].get("seconds") for n in names]
+  if names and all(isinstance(x, (int, float)) for x in seconds):
+    details.append(f"{sum(seconds) / 3600:.1f} h for the {len(names)} sweeps "
+                   "on the 2-core CPU, by the runs' own clocks")
+  if varied <= {"train.learning_rate"} and any(fields):
+    details.append("each key parameter (the InfoNCE temperature, the "
+                   "triplet margin, ...) at its configs/NAME.py default: the "
+                   "budget reaches no second value of it at this step count")
+  top = max(tune.LEARNING_RATES)
+  edge = [n for n in names
+          if (tuning[n].get("settings") or {}).get("train.learning_rate")
+          == top]
+  if edge:
+    details.append(f"{_names(edge)} chose the grid's largest rate ({top:g}), "
+                   "so a better one may lie above it")
+  return what, "; ".join(details + ["`results/tuning/`"])
+
+
+def scope(metrics: Dict, tuning: Optional[Dict] = None,
+          convergence: Optional[Dict] = None) -> str:
+  """One sentence: the encoder, the image size, the step count (and why,
+  from the convergence command's choice), and the tuning budget (what it
+  varied, its cost, the choices at the grid's edge) the study's numbers
+  hold for."""
   import importlib  # pylint: disable=g-import-not-at-top
   base = importlib.import_module("configs.base").get_base_config()
   steps = sorted({int(v["step"]["mean"]) for v in metrics.values()
@@ -240,15 +334,16 @@ def scope(metrics: Dict, tuning: Optional[Dict] = None) -> str:
                   if t.get("steps")})
   at = (f", swept at {'/'.join(map(str, swept))} steps a run"
         if swept and swept != steps else "")
+  if tuning:
+    what, details = _tuning_text(sorted(set(trained) & set(tuning)), tuning)
   if tuning and set(trained) <= set(tuning):
-    budget = ("each configuration at the learning rate and key parameter "
-              "its own validation sweep chose, the same budget for every "
-              f"method{at} (`results/tuning/`)")
+    budget = (f"each configuration at {what} its own validation sweep chose, "
+              f"the same budget for every method{at} ({details})")
   elif tuning:
     budget = (f"{len(set(trained) & set(tuning))} of {len(trained)} "
-              "configurations at the learning rate and key parameter their "
-              f"own validation sweeps chose, the same budget for each{at} "
-              "(`results/tuning/`), the rest at the shared defaults")
+              f"configurations at {what} their own validation sweeps chose, "
+              f"the same budget for each{at} ({details}), the rest at the "
+              "shared defaults")
   else:
     budget = (f"no method tuned: every configuration at the shared defaults "
               f"(InfoNCE temperature {base.loss.temperature:g}, "
@@ -258,76 +353,106 @@ def scope(metrics: Dict, tuning: Optional[Dict] = None) -> str:
               f"batches{_own_batches(trained, base)}), so every ranking "
               "below holds for this regime only")
   return (f"Scope: {model} encoders on {base.data.image_size}-px Omniglot, "
-          f"{'/'.join(map(str, steps))} steps per run, {budget}.")
+          f"{_steps_text(steps, convergence)}; {budget}.")
+
+
+# Recall@1 with every drawing pooled is "near its ceiling" where the
+# untrained encoder's centroid groups already score this much (declared
+# before the tuned study: at most 0.2 is left for training to add).
+NEAR_CEILING = 0.8
+
+
+def near_ceiling(metrics: Dict, name: str = RELATED_AGAINST) -> bool:
+  """Whether recall@1 with every drawing is near its ceiling: name's
+  untrained encoder (centroid groups for the default) scores NEAR_CEILING
+  or more."""
+  path = dict((label, p) for label, p, _ in HEADLINE)[RETRIEVAL_ALL]
+  stat = _stat(metrics, name, path, untrained=True)
+  return bool(stat) and stat["mean"] >= NEAR_CEILING
+
+
+def _verdicts(rows, a, b, labels, ms, b_title: Optional[str] = None) -> str:
+  """a against b (called b_title, default b) on each of labels, grouped:
+  measurably better (the difference), measurably worse, not measured apart
+  at each row's n, untested. ms(name, label): a mean ± sd."""
+  title = b_title or b
+  verdict = {label: beats(rows, a, b, label) for label in labels}
+  better = [l for l in labels if verdict[l]]
+  worse = [l for l in labels if verdict[l] is False and beats(rows, b, a, l)]
+  level = [l for l in labels if verdict[l] is False and l not in worse]
+  untested = [l for l in labels if verdict[l] is None]
+  detail = lambda ls: _names([
+      f"{SHORT[l]} ({ms(a, l)} vs {ms(b, l)}; {_diff_text(rows, a, b, l)})"
+      for l in ls])
+  by_n = {}
+  for l in level:
+    by_n.setdefault(_n(rows, a, b, l), []).append(SHORT[l])
+  parts = (([f"measurably better than {title} on {detail(better)}"]
+            if better else [])
+           + ([f"measurably worse than {title} on {detail(worse)}"]
+              if worse else [])
+           + [f"not measured apart from {title} on {_names(ls)} at n = {n}"
+              for n, ls in sorted(by_n.items())]
+           + ([f"untested against {title} on "
+               f"{_names([SHORT[l] for l in untested])} (fewer than 3 "
+               "paired seeds, or no spread)"] if untested else []))
+  return "; ".join(parts)
+
+
+def _lead(rows, metrics, four, label, ms) -> str:
+  """The note's four on one metric: the highest mean and how it stands
+  against the others; bold only where it is measurably above each."""
+  leader = best(metrics, four, label)
+  others = [o for o in four if o != leader]
+  against = _against(rows, leader, others, label)
+  if others and all(beats(rows, leader, o, label) for o in others):
+    return f"**{leader}** is measurably best on {SHORT[label]} " \
+           f"({ms(leader, label)}; {against})"
+  return (f"on {SHORT[label]}, {leader} has the highest mean "
+          f"({ms(leader, label)}; {against})")
 
 
 def answer(metrics: Dict, rows: List[Dict],
            tuning: Optional[Dict] = None) -> str:
   """The note's question, led by the metrics that discriminate (recall@1
   at 5 drawings, 20-way 1-shot, Lake's error), then the note's ratio, then
-  the near-ceiling all-drawings recall; each claim from the paired rows
-  (measured: n >= 3 and, where the table has them, q < 0.05)."""
+  the all-drawings recall where it is near its ceiling (no claim); each
+  claim from the paired rows (measured: n >= 3 and, where the table has
+  them, q < 0.05), each "not measured apart" at that row's own n. A
+  highest mean is named as such, and bold only where it is measurably
+  above each of the others."""
   four = [n for n in NOTE_FOUR if n in metrics]
   path = dict((label, p) for label, p, _ in HEADLINE)
   ms = lambda name, label, untrained=False: _ms(
       _stat(metrics, name, path[label], untrained), label)
-  n = min((r["n"] for r in rows), default=0)
-  leads, leaders = [], set()
-  for label in DISCRIMINATING:
-    leader = best(metrics, four, label)
-    leaders.add(leader)
-    leads.append(f"**{leader}** leads {SHORT[label]} ({ms(leader, label)}; "
-                 f"{_against(rows, leader, [o for o in four if o != leader], label)})")
   first = ("On the metrics that discriminate between encoders, of the note's "
-           "four " + "; ".join(leads) + ".")
+           "four: " + "; ".join(_lead(rows, metrics, four, label, ms)
+                                for label in DISCRIMINATING) + ".")
   # The note's configuration that the paired table sets against the related
   # systems (fixed before the runs, not the best of the four on a test).
   finder = RELATED_AGAINST
   rival = strongest_related(metrics)
-  wins = [label for label in DISCRIMINATING
-          if beats(rows, rival, finder, label)]
-  losses = [label for label in DISCRIMINATING
-            if beats(rows, finder, rival, label)]
-  detail = lambda labels: _names([
-      f"{SHORT[label]} ({ms(rival, label)} vs {ms(finder, label)})"
-      for label in labels])
-  second = (f"The strongest related system, **{rival}**, is "
-            + (f"measurably better than {finder} on {detail(wins)}"
-               if wins else f"not measured better than {finder} on any of "
-               "them")
-            + (f", and measurably worse on {detail(losses)}" if losses else "")
-            + (f"; on the rest no difference is measured at n = {n}"
-               if len(wins) + len(losses) < len(DISCRIMINATING) else "")
-            + ".")
-  gains = []
-  for label in DISCRIMINATING:
-    if beats(rows, finder, untrained_name(finder), label):
-      gains.append(f"{SHORT[label]} "
-                   f"{_diff_text(rows, finder, untrained_name(finder), label)}")
-  third = (f"Training measurably improves {finder} over its own untrained "
-           f"encoder on {_names(gains)}." if gains else
-           f"No gain of {finder} over its own untrained encoder is measured "
-           f"at n = {n} on these metrics.")
-  top = best(metrics, four, RATIO)
-  fourth = (f"By the note's own metric, the ratio, **{top}** separates its "
-            f"groups most ({ms(top, RATIO)}; "
-            f"{_against(rows, top, [o for o in four if o != top], RATIO)})"
-            + ("" if top in leaders else
-               ", yet it leads none of the four on the metrics above")
-            + ".")
-  trained = beats(rows, finder, untrained_name(finder), RETRIEVAL_ALL)
+  second = (f"Of the related systems the table shows {rival} (the best mean "
+            "on the most validation metrics: a choice of row, not a measured "
+            f"ranking); it is {_verdicts(rows, rival, finder, DISCRIMINATING, ms)}.")
+  untrained = untrained_name(finder)
+  as_stored = lambda n, l: ms(finder, l, untrained=n == untrained)
+  third = (f"Training: {finder} is "
+           + _verdicts(rows, finder, untrained, DISCRIMINATING, as_stored,
+                       "its own untrained encoder") + ".")
+  fourth = ("By the note's own metric: "
+            + _lead(rows, metrics, four, RATIO, ms) + ".")
   pixels = (f", raw {PIXEL_SIZE(metrics)}-px pixels {ms(PIXELS, RETRIEVAL_ALL)}"
             if PIXELS in metrics and _stat(metrics, PIXELS, path[RETRIEVAL_ALL])
             else "")
-  fifth = ("Recall@1 with every drawing pooled is near its ceiling (the "
-           f"untrained encoder already scores "
-           f"{ms(finder, RETRIEVAL_ALL, untrained=True)}{pixels}), so that column "
-           f"separates little: {finder}'s {ms(finder, RETRIEVAL_ALL)} is "
-           + ("measurably above it" if trained else
-              f"not measured apart from it at n = {n}, which is not "
-              "evidence that training adds nothing there") + ".")
+  fifth = ("Recall@1 with every drawing pooled is near its ceiling for "
+           "centroid groups (the untrained encoder's already score "
+           f"{ms(finder, RETRIEVAL_ALL, untrained=True)}{pixels}; {finder} "
+           f"{ms(finder, RETRIEVAL_ALL)}), so it carries no claim here (its "
+           "paired rows: `results/study_paired.md`)."
+           if near_ceiling(metrics) else "")
   if has_qvalues(rows):
-    tested = {f: sum(r["n"] >= 3 for r in rows
+    tested = {f: sum(not _untestable(r) for r in rows
                      if comparisons.family(r["question"]) == f)
               for f in (comparisons.CONFIGS_FAMILY,
                         comparisons.TRAINING_FAMILY)}
@@ -340,7 +465,7 @@ def answer(metrics: Dict, rows: List[Dict],
             "(`results/study_paired.md` predates them); until the study "
             "reruns, \"measured\" here keeps the old rule, n ≥ 3 seeds and a "
             "95% interval excluding 0, with no multiplicity control.")
-  return " ".join([first, second, third, fourth, fifth, rule])
+  return " ".join(x for x in [first, second, third, fourth, fifth, rule] if x)
 
 
 def trained_only(metrics: Dict) -> Dict:
@@ -369,13 +494,18 @@ def study_cost(metrics: Dict) -> str:
           f"evaluation on the 2-core CPU, as the runs recorded them")
 
 
-def study_table(metrics: Dict) -> str:
-  four = [n for n in NOTE_FOUR if n in metrics]
-  rival = strongest_related(metrics)
+def means_table(metrics: Dict, names: Sequence[str], titles: Dict[str, str],
+                timed: bool = True) -> str:
+  """The unseen-alphabet headline metrics (TABLE_METRICS), mean ± sd over
+  seeds: a row per name (titled by `titles`, default `NAME`), then the
+  floors: the untrained encoder (its centroid and its medoid groups, where
+  the study has them) and raw pixels; `timed`: the paced training time."""
+  ceiling = near_ceiling(metrics)
   head = (["config", "n"] + [label.replace("unseen ", "") + (
-      " (near ceiling)" if label == RETRIEVAL_ALL else "")
+      " (near ceiling for centroid groups)"
+      if label == RETRIEVAL_ALL and ceiling else "")
                               for label, _, _ in TABLE_METRICS]
-          + ["train s (paced)"])
+          + (["train s (paced)"] if timed else []))
   lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
 
   def row(title, name, untrained=False):
@@ -383,13 +513,13 @@ def study_table(metrics: Dict) -> str:
     n = min((s["n"] for s in stats if s), default=0)
     cells = [title, str(n)] + [_ms(s, label) for s, (label, _, _)
                                in zip(stats, TABLE_METRICS)]
-    cells.append("–" if untrained or name == PIXELS else
-                 _cell(metrics[name].get("paced_train_seconds"), 0))
+    if timed:
+      cells.append("–" if untrained or name == PIXELS else
+                   _cell(metrics[name].get("paced_train_seconds"), 0))
     lines.append("| " + " | ".join(cells) + " |")
 
-  for name in four:
-    row(f"`{name}`", name)
-  row(f"`{rival}` (strongest related system)", rival)
+  for name in names:
+    row(titles.get(name, f"`{name}`"), name)
   for name, title in UNTRAINED_ROWS:
     if name in metrics:
       row(f"{title} ({name}'s seeds)", name, untrained=True)
@@ -399,8 +529,16 @@ def study_table(metrics: Dict) -> str:
   return "\n".join(lines)
 
 
+def study_table(metrics: Dict) -> str:
+  four = [n for n in NOTE_FOUR if n in metrics]
+  rival = strongest_related(metrics)
+  return means_table(metrics, four + [rival],
+                     {rival: f"`{rival}` (strongest related system)"})
+
+
 def note_study_block(metrics: Dict, rows: List[Dict],
-                     tuning: Optional[Dict] = None) -> str:
+                     tuning: Optional[Dict] = None,
+                     convergence: Optional[Dict] = None) -> str:
   return "\n".join([
       f"`{STUDY_COMMAND}` trains every alphabet-trained configuration "
       f"for each seed; the finished study's {study_cost(metrics)}. "
@@ -414,14 +552,17 @@ def note_study_block(metrics: Dict, rows: List[Dict],
       "alphabet); *dc recall@1*: whether a group of an alphabet's characters "
       "finds the group of its other characters (5 or all drawings per "
       "group); *20-way 1-shot* over characters; *Lake error* on Lake's 20 "
-      "one-shot runs, lower is better (`docs/evaluation.md`); *near "
-      "ceiling*: with every drawing pooled, the untrained encoder's centroid "
-      "groups already score high (its row), so the column separates "
-      "encoders little. The strongest "
+      "one-shot runs, lower is better (`docs/evaluation.md`)"
+      + ("; *near ceiling for centroid groups*: with every drawing pooled, "
+         "the untrained encoder's centroid groups already score "
+         f"{NEAR_CEILING} or more (its row), so the column separates "
+         "centroid-group encoders little (medoid groups: their rows)"
+         if near_ceiling(metrics) else "") + ". The strongest "
       f"related system: of {', '.join(RELATED)}, the one with the best mean "
       "on the most validation metrics (the held-out characters of the "
-      "training alphabets; the unseen alphabets choose nothing).", "",
-      scope(metrics, tuning), "",
+      "training alphabets; the unseen alphabets choose nothing): a choice "
+      "of row, not a measured ranking.", "",
+      scope(metrics, tuning, convergence), "",
       answer(metrics, rows, tuning)]) + "\n"
 
 
@@ -435,9 +576,16 @@ def config_cost(name: str, metrics: Dict,
     return None
   tuned = ""
   if tuning and name in tuning:
-    tuned = (" Settings chosen on validation (projects.group_note.tune): "
-             + ", ".join(f"{k} = {val:g}" for k, val in
-                         sorted(tuning[name]["settings"].items()))
+    settings = tuning[name]["settings"]
+    swept = _swept_fields(name, tuning[name].get("steps"))
+    swept = list(settings) if swept is None else swept
+    held = sorted(k for k in settings if k not in swept)
+    tuned = (" Chosen on validation (projects.group_note.tune): "
+             + ", ".join(f"{k} = {settings[k]:g}" for k in sorted(swept)
+                         if k in settings)
+             + (" (" + ", ".join(f"{k} = {settings[k]:g}" for k in held)
+                + " held at its default: the budget did not vary it)"
+                if held else "")
              + f"; the sweep: results/tuning/{name}.md.")
   return (f"Cost (the note's study, `python -m projects.group_note.study`, "
           f"at its own step count, not the command above's; "
@@ -485,16 +633,23 @@ def _wrap(text: str, width: int = 79) -> str:
 
 def rewrite_docstring(source: str, paragraph: Optional[str],
                       path: str) -> str:
-  """A config file with its cost paragraph rewritten (left alone when the
-  study has no run of it and the docstring has no such paragraph)."""
+  """A config file with its cost paragraph rewritten, or added as the
+  module docstring's last paragraph the first time the study has a run of
+  it (left alone when the study has none and the docstring has no such
+  paragraph)."""
   if paragraph is None:
     if COST_PARAGRAPH.search(source):
       raise SystemExit(f"{path}: a study cost paragraph, but the study has no "
                        "run of this configuration.")
     return source
-  if not COST_PARAGRAPH.search(source):
-    raise SystemExit(f"{path}: no 'Cost (the note's study ...' paragraph.")
-  return COST_PARAGRAPH.sub(lambda _: _wrap(paragraph), source, count=1)
+  if COST_PARAGRAPH.search(source):
+    return COST_PARAGRAPH.sub(lambda _: _wrap(paragraph), source, count=1)
+  if not source.startswith('"""') or source.find('"""', 3) < 0:
+    raise SystemExit(f"{path}: no module docstring to add the study's cost "
+                     "paragraph to.")
+  end = source.find('"""', 3)
+  body = source[:end].rstrip("\n")
+  return body + "\n\n" + _wrap(paragraph) + "\n" + source[end:]
 
 
 INTERACTING = "interacting items"
@@ -537,7 +692,8 @@ def interacting_source(results: str = RESULTS) -> str:
 
 def interacting_items_block(metrics: Dict, rows: List[Dict],
                             tuning: Optional[Dict] = None,
-                            source: str = "results") -> str:
+                            source: str = "results",
+                            convergence: Optional[Dict] = None) -> str:
   """docs/set_transformer.md's finding: each comparison of the question
   "interacting items" (a set transformer against its centroid and its
   attention configuration) on the metrics that discriminate, from the
@@ -550,17 +706,23 @@ def interacting_items_block(metrics: Dict, rows: List[Dict],
     return (f"Not measured yet: the study has no runs of {_names(missing)} "
             f"(`{STUDY_COMMAND}` trains them after the tuning sweep).\n")
   lines = []
+  ceiling = near_ceiling(metrics)
   for a, b in pairs:
     parts = []
-    for label in DISCRIMINATING:
+    for label in DISCRIMINATING + (RETRIEVAL_ALL,):
+      name = SHORT[label] + (" (near ceiling for centroid groups)"
+                             if label == RETRIEVAL_ALL and ceiling else "")
       found = _row(rows, a, b, label)
       if found is None:  # no seed with a finite value for both
-        parts.append(f"{SHORT[label]}: not compared (no paired seed with "
+        parts.append(f"{name}: not compared (no paired seed with "
                      "both values)")
         continue
       n = found[0]["n"]
       if n < 3:
         verdict = f"untested (n = {n} < 3)"
+      elif _untestable(found[0]):
+        verdict = ("untested: the same difference at every seed, no spread "
+                   f"to test ({_diff_text(rows, a, b, label)})")
       elif beats(rows, a, b, label):
         verdict = f"measurably better, {_diff_text(rows, a, b, label)}"
       elif beats(rows, b, a, label):
@@ -568,7 +730,7 @@ def interacting_items_block(metrics: Dict, rows: List[Dict],
       else:
         verdict = (f"no difference measured at n = {n} "
                    f"({_diff_text(rows, a, b, label)})")
-      parts.append(f"{SHORT[label]}: {verdict}")
+      parts.append(f"{name}: {verdict}")
     lines.append(f"- **{a}** − {b}: " + "; ".join(parts) + ".")
   family = ("the study's paired table" if source == "results" else
             "the paired table of the study of "
@@ -579,10 +741,21 @@ def interacting_items_block(metrics: Dict, rows: List[Dict],
           if has_qvalues(rows) else
           "measured: n ≥ 3 seeds and a 95% interval excluding 0, with no "
           "multiplicity control (the paired table predates q-values)")
+  caveats = (
+      "What the rows can and cannot say: 20-way 1-shot classifies with "
+      "centroid prototypes of item embeddings and Lake's error with the "
+      "nearest item, whatever the group encoder, so there they compare the "
+      "item encoders the losses trained, not the pooling; recall@1 at 5 and "
+      "at all drawings pools with each configuration's own encoder. The "
+      "step count came from convergence runs of the note's four at the "
+      "shared defaults, not of these configurations.")
   return "\n".join(
-      [scope(metrics, tuning) + " Unseen alphabets; a − b paired by seed "
-       f"(`{source}/study_paired.md`, question \"interacting items\"; "
-       f"{rule}):", ""] + lines) + "\n"
+      [scope(metrics, tuning, convergence) + " Unseen alphabets, mean ± sd "
+       f"over n seeds, beside the floors (`{source}/summary.md`):", "",
+       means_table(metrics, interacting_configs(), {}, timed=False), "",
+       f"a − b paired by seed (`{source}/study_paired.md`, question "
+       f"\"interacting items\"; {rule}):", ""] + lines
+      + ["", caveats]) + "\n"
 
 
 # Snell et al. (2017), Omniglot, Vinyals split, 1-shot and 5-shot.
@@ -632,29 +805,50 @@ def protonet_block(results: str = RESULTS) -> str:
   return "\n".join(lines) + "\n"
 
 
-def load_tuning(results: str = RESULTS) -> Optional[Dict]:
-  """{name: {"settings": ...}} of the configurations the study trained at
-  tuned settings (results/study_settings.json, which the study writes
-  from what it applied); None for a study written before it, or untuned."""
+def load_tuning(results: str = RESULTS,
+                chosen: Optional[str] = None) -> Optional[Dict]:
+  """{name: {"settings", "steps", "seconds"}} of the configurations the
+  study trained at tuned settings (results/study_settings.json, which the
+  study writes from what it applied; "seconds", the sweep's cost, from the
+  tuning sweep's `chosen` file, default RESULTS/tuning/chosen.json, where
+  it records it); None for a study written before it, or untuned."""
   path = os.path.join(results, "study_settings.json")
   if not os.path.exists(path):
     return None
   with open(path) as f:
     written = json.load(f)
+  chosen = chosen or os.path.join(RESULTS, "tuning", "chosen.json")
+  sweeps = {}
+  if os.path.exists(chosen):
+    with open(chosen) as f:
+      sweeps = json.load(f)
   tuned, steps = written.get("tuned") or {}, written.get("tuning_steps", {})
-  return {n: {"settings": v, "steps": steps.get(n)}
+  return {n: {"settings": v, "steps": steps.get(n),
+              "seconds": sweeps.get(n, {}).get("seconds")}
           for n, v in tuned.items()} or None
+
+
+def load_convergence(results: str = RESULTS) -> Optional[Dict]:
+  """The convergence command's choice (results/convergence_schedules.json),
+  None before it has run."""
+  path = os.path.join(results, "convergence_schedules.json")
+  if not os.path.exists(path):
+    return None
+  with open(path) as f:
+    return json.load(f)
 
 
 def outputs(root: str = ROOT, results: str = RESULTS) -> Dict[str, str]:
   """{path: its text with the generated parts as results/ gives them}."""
   metrics, rows = load(results)
-  tuning = load_tuning(results)
+  chosen = os.path.join(results, "tuning", "chosen.json")
+  tuning = load_tuning(results, chosen)
+  convergence = load_convergence(results)
   out = {}
   readme = os.path.join(root, "README.md")
   out[readme] = replace_block(open(readme).read(), "note-study",
-                              note_study_block(metrics, rows, tuning),
-                              readme)
+                              note_study_block(metrics, rows, tuning,
+                                               convergence), readme)
   set_transformer = os.path.join(root, "docs", "set_transformer.md")
   source = interacting_source(results)
   part_metrics, part_rows = load(source) if source != results else (metrics,
@@ -662,9 +856,10 @@ def outputs(root: str = ROOT, results: str = RESULTS) -> Dict[str, str]:
   out[set_transformer] = replace_block(
       open(set_transformer).read(), "interacting-items",
       interacting_items_block(
-          part_metrics, part_rows, load_tuning(source),
+          part_metrics, part_rows, load_tuning(source, chosen),
           "results" if source == results else
-          "results/" + os.path.relpath(source, results)), set_transformer)
+          "results/" + os.path.relpath(source, results), convergence),
+      set_transformer)
   configs = os.path.join(root, "docs", "configs.md")
   out[configs] = replace_block(
       replace_block(open(configs).read(), "study-costs", costs_block(metrics),

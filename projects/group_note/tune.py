@@ -116,6 +116,14 @@ def grid(config, steps: Optional[int] = None) -> List[Dict[str, float]]:
   return points if steps is None else points[:max(1, BUDGET_STEPS // steps)]
 
 
+def swept(config, steps: Optional[int] = None) -> List[str]:
+  """The dotted fields the budget varies at `steps` a run: at 4000 steps
+  (three points) the learning rate alone, the key parameter staying at its
+  configs/NAME.py default."""
+  points = grid(config, steps)
+  return [f for f in points[0] if len({p[f] for p in points}) > 1]
+
+
 def tag(setting: Dict[str, float]) -> str:
   """A grid point's directory name: lr0.001_temperature0.05."""
   short = {"train.learning_rate": "lr"}
@@ -281,6 +289,9 @@ def write_outputs(runs: str, out_dir: str, names: Sequence[str], seed: int,
     if i is not None:
       chosen[name] = {"settings": scored[i][0], "score": scored[i][1],
                       "metric": SCORE[1], "seed": seed, "steps": steps,
+                      "swept": swept(make_config(name), steps),
+                      "seconds": sweep_seconds(runs, name, seed, steps,
+                                               make_config),
                       "table": f"results/tuning/{name}.md"}
   if chosen:
     _write(os.path.join(tuning, "chosen.json"),
@@ -289,6 +300,27 @@ def write_outputs(runs: str, out_dir: str, names: Sequence[str], seed: int,
   written += ["tuning/" + f for f in plots.plot_tuning(
       sweeps, SCORE[0], os.path.join(tuning, "scores.png"))]
   return written
+
+
+def sweep_seconds(runs: str, name: str, seed: int, steps: int,
+                  make_config: Callable = study.default_config
+                  ) -> Optional[float]:
+  """What name's sweep took, training (each run's own clock, its last log
+  row's wall_s) and evaluation summed over its grid; None where a run has
+  no timing (a diverged run, a record without its log)."""
+  total = 0.0
+  for setting in grid(make_config(name), steps):
+    wd = sweep.workdir(os.path.join(runs, name), tag(setting), seed)
+    train = report.train_seconds(wd)
+    try:
+      with open(os.path.join(wd, "metrics.json")) as f:
+        evaluate = json.load(f).get("eval_seconds")
+    except FileNotFoundError:
+      evaluate = None
+    if train is None or evaluate is None:
+      return None
+    total += train + evaluate
+  return total
 
 
 def _write(path: str, text: str) -> None:
