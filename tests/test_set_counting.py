@@ -353,9 +353,52 @@ def test_table_pairs_seeds_and_controls_the_false_discovery_rate(tmp_path):
                           "PMA − SAB + Pooling +0.077 [")
   assert "SAB + PMA − rFF + Pooling +0.187 [" in words
   assert "(measured)" in words and "(no measurable difference)" in words
-  assert "The means fall in the paper's order" in words
-  assert "is +0.187 (the paper's +0.166), at least the +0.10" in words
+  # The order: measured steps named as such; the rest not read from means.
+  order = {(d["a"], d["b"]): d["reading"] for d in table.differences(rows)}
+  for a, b in table.ORDERING[:3]:
+    name = f"{table.LABELS[a]} > {table.LABELS[b]}"
+    assert name in words
+  assert "which at 3 seeds is not evidence" in words or all(
+      r == "measured" for r in order.values())
+  gap = next(d for d in table.differences(rows)
+             if (d["a"], d["b"]) == ("sab_pma", "rff_pooling"))
+  assert gap["low"] > 0.10
+  assert ("is +0.187 [+0.107, +0.267] (the paper's +0.166): above the +0.10 "
+          "we read as the paper's gap at fewer steps (the whole interval "
+          "is)") in words
+  # An interval across GAP shows nothing either way, whatever its mean.
+  wide = [dict(d, low=0.05, high=0.17, mean=0.11)
+          if (d["a"], d["b"]) == ("sab_pma", "rff_pooling") else d
+          for d in table.differences(rows)]
+  assert ("not shown against the +0.10 we read as the paper's gap at fewer "
+          "steps: the interval holds values on both sides of it"
+          ) in table.finding(rows, wide)
   assert words.endswith("every architecture stays below the paper's "
                         "accuracy.")
   np.testing.assert_allclose(rows["sab_pma"]["accuracy"]["sd"],
                              np.std([0.60, 0.62, 0.58], ddof=1))
+
+
+def test_the_table_without_its_runs_is_rewritten_from_its_results(
+    tmp_path, monkeypatch):
+  """Where RUNS holds no finished run (a fresh clone), the table command
+  rewrites the table from OUT/metrics.json, the same as from the runs,
+  and keeps curves.png; it never empties a table it cannot rebuild."""
+  from projects.set_counting import table
+  readme = tmp_path / "README.md"
+  readme.write_text(f"<!-- {table.BLOCK} -->\n<!-- /{table.BLOCK} -->\n")
+  monkeypatch.setattr(table, "README", str(readme))
+  runs, out = tmp_path / "runs", tmp_path / "out"
+  for name, correct in zip(table.NAMES, (20, 25, 33, 34)):
+    for seed in range(3):
+      _finished_run(runs / name / f"seed{seed}", correct + seed)
+  assert table.main([f"--runs={runs}", f"--out={out}"]) == 0
+  first = {f: (out / f).read_bytes() for f in ("table.md", "metrics.json",
+                                               "curves.png")}
+  assert b"not run" not in first["table.md"]
+  assert table.main([f"--runs={tmp_path / 'gone'}", f"--out={out}"]) == 0
+  assert {f: (out / f).read_bytes() for f in first} == first
+  assert f"wrote this from {out / 'metrics.json'}." in readme.read_text()
+  assert table.main([f"--runs={tmp_path / 'gone'}",
+                     f"--out={tmp_path / 'empty'}"]) == 0  # nothing kept
+  assert "not run" in (tmp_path / "empty" / "table.md").read_text()

@@ -15,9 +15,12 @@ at its configs/NAME.py default, then the same three rates at the
 parameter's second value; a configuration trains the first
 BUDGET_STEPS // steps points of it: all six at 2000 steps, the three
 learning rates at the default parameter at 4000 (the learning rate is the
-one setting every method shares; its own parameter is tuned where the
-budget reaches it). A method without a key parameter gets the three
-learning rates alone. One seed (TUNING_SEED, which the study does not use:
+one setting every method shares). At 4000 steps, the count convergence
+chose, the budget reaches no second value of any key parameter: every
+method is tuned on its learning rate alone, its key parameter at its
+default (`swept` says which fields a sweep varied; chosen.json records
+them, and the docs' scope says so). A method without a key parameter gets
+the three learning rates alone. One seed (TUNING_SEED, which the study does not use:
 its runs are then fresh draws at the chosen settings, not the sweep's
 winner trained again, whose validation scores are the best of several by
 selection), scored by ONE validation metric named before the sweep (SCORE:
