@@ -186,14 +186,21 @@ def _n(rows, a, b, metric) -> int:
   return found[0]["n"] if found else 0
 
 
+def _by_n(items, n_of) -> List[Tuple[int, List]]:
+  """items grouped by n_of(item), in increasing n (each verdict says the
+  n of its own rows)."""
+  groups = {}
+  for item in items:
+    groups.setdefault(n_of(item), []).append(item)
+  return sorted(groups.items())
+
+
 def _level_text(rows, a, others, metric) -> str:
   """"no difference measured from X and Y at n = 3" (grouped by each
   row's own n; not evidence of equality)."""
-  by_n = {}
-  for o in others:
-    by_n.setdefault(_n(rows, a, o, metric), []).append(o)
-  return "; ".join(f"no difference measured from {_names(group)} at n = {n}"
-                   for n, group in sorted(by_n.items()))
+  return "; ".join(
+      f"no difference measured from {_names(group)} at n = {n}"
+      for n, group in _by_n(others, lambda o: _n(rows, a, o, metric)))
 
 
 def _against(rows, leader, others, metric) -> str:
@@ -285,9 +292,10 @@ def _swept_fields(name: str, steps: Optional[int]) -> Optional[List[str]]:
   return tune.swept(config, steps)
 
 
-def _tuning_text(names: Sequence[str], tuning: Dict) -> str:
-  """What the tuning budget varied for names (the study's tuned
-  configurations), what it cost, and which chose an end of the grid."""
+def _tuning_text(names: Sequence[str], tuning: Dict) -> Tuple[str, str]:
+  """(what the tuning budget varied for names, the study's tuned
+  configurations; the details: the budget, what it cost, the key
+  parameter left at its default, which chose the grid's largest rate)."""
   from projects.group_note import tune  # pylint: disable=g-import-not-at-top
   fields = [_swept_fields(n, tuning[n].get("steps")) for n in names]
   varied = {f for fs in fields if fs for f in fs}
@@ -384,15 +392,13 @@ def _verdicts(rows, a, b, labels, ms, b_title: Optional[str] = None) -> str:
   detail = lambda ls: _names([
       f"{SHORT[l]} ({ms(a, l)} vs {ms(b, l)}; {_diff_text(rows, a, b, l)})"
       for l in ls])
-  by_n = {}
-  for l in level:
-    by_n.setdefault(_n(rows, a, b, l), []).append(SHORT[l])
   parts = (([f"measurably better than {title} on {detail(better)}"]
             if better else [])
            + ([f"measurably worse than {title} on {detail(worse)}"]
               if worse else [])
-           + [f"not measured apart from {title} on {_names(ls)} at n = {n}"
-              for n, ls in sorted(by_n.items())]
+           + [f"not measured apart from {title} on "
+              f"{_names([SHORT[l] for l in ls])} at n = {n}"
+              for n, ls in _by_n(level, lambda l: _n(rows, a, b, l))]
            + ([f"untested against {title} on "
                f"{_names([SHORT[l] for l in untested])} (fewer than 3 "
                "paired seeds, or no spread)"] if untested else []))
@@ -406,8 +412,8 @@ def _lead(rows, metrics, four, label, ms) -> str:
   others = [o for o in four if o != leader]
   against = _against(rows, leader, others, label)
   if others and all(beats(rows, leader, o, label) for o in others):
-    return f"**{leader}** is measurably best on {SHORT[label]} " \
-           f"({ms(leader, label)}; {against})"
+    return (f"**{leader}** is measurably best on {SHORT[label]} "
+            f"({ms(leader, label)}; {against})")
   return (f"on {SHORT[label]}, {leader} has the highest mean "
           f"({ms(leader, label)}; {against})")
 
