@@ -249,6 +249,9 @@ def test_the_answer_claims_only_q_below_005_and_says_which_rule():
           "(0.450 ± 0.050; measurably better than gg_centroid and gg_medoid; "
           "no difference measured from gi_medoid at n = 3)") in answer
   assert "**gi_centroid**" not in answer
+  # Lower is better on Lake's error: its best mean is the lowest, said so.
+  lake = answer[answer.index("on Lake's error, "):]
+  assert lake.split(" (")[0].endswith("has the lowest mean")
   assert "Benjamini–Hochberg q-value below 0.05" in answer
   assert "not measurably" not in answer
   # The related system is set against the configuration the paired table
@@ -290,8 +293,11 @@ def test_the_answer_claims_only_q_below_005_and_says_which_rule():
                             ("gi_centroid", "item_item", "smog")}))
   assert "chose, the same budget for every method" in study_docs.scope(
       metrics, {n: {} for n in results})
-  assert "1 of 6 configurations at the learning rate" in study_docs.scope(
-      metrics, {"gi_centroid": {}})
+  # A choice whose sweep length is not recorded claims nothing it varied.
+  assert ("1 of 6 configurations at the settings their own validation "
+          "sweeps chose") in study_docs.scope(metrics, {"gi_centroid": {}})
+  assert "the sweep's length is not recorded for gi_centroid" in (
+      study_docs.scope(metrics, {"gi_centroid": {}}))
   # A sweep shorter than the study's runs is said; one as long is not.
   swept = {n: {"steps": 2} for n in results}
   assert "every method, swept at 2 steps a run (" in study_docs.scope(
@@ -541,8 +547,10 @@ def test_a_near_ceiling_metric_carries_no_claim_and_each_n_is_its_rows():
   against = study_docs._against(rows, "gi_medoid",
                                 ["gg_centroid", "gg_medoid"],
                                 study_docs.RATIO)
-  assert ("untested against gg_medoid (fewer than 3 paired seeds, or no "
-          "spread)") in against
+  assert "untested against gg_medoid (n = 2 < 3)" in against
+  assert study_docs._against(rows, "gi_medoid", ["triplet"],
+                             study_docs.RATIO) == (
+                                 "untested against triplet (no paired row)")
   three = study_docs._row(rows, "gi_medoid", "gg_centroid",
                           study_docs.RATIO)[0]
   if not three["measured"]:
@@ -568,7 +576,17 @@ def test_the_set_transformer_finding_shows_floors_caveats_and_all_drawings():
   assert "recall@1 at all drawings" in block.splitlines()[-3]
   assert "compare the item encoders the losses trained, not the pooling" in (
       block)
-  assert "convergence runs of the note's four" in block
+  assert "The step count came from" not in block  # no convergence given
+  chose = {"chosen_steps": 4, "per_config": {
+      n: {"steps": 4, "converged": False} for n in ("gg_centroid",
+                                                    "gi_centroid")}}
+  block = study_docs.interacting_items_block(metrics, rows, None, "results",
+                                             chose)
+  assert ("The step count came from convergence runs of gg_centroid and "
+          "gi_centroid at the shared defaults, not of the set transformers."
+          ) in block
+  assert "The step count came from" not in study_docs.interacting_items_block(
+      metrics, rows, None, "results", dict(chose, chosen_steps=2000))
 
 
 def test_a_config_first_studied_gets_its_cost_paragraph_added():
@@ -600,9 +618,14 @@ def test_a_config_first_studied_gets_its_cost_paragraph_added():
                             "steps": 4000}}
   cost = study_docs.config_cost("gi_centroid", metrics, tuning)
   assert ("Chosen on validation (projects.group_note.tune): "
-          "train.learning_rate = 0.003 (loss.temperature = 0.1 held at its "
-          "default: the budget did not vary it); the sweep: "
-          "results/tuning/gi_centroid.md.") in cost
+          "train.learning_rate = 0.003 (loss.temperature = 0.1: the sweep did "
+          "not vary it); the sweep: results/tuning/gi_centroid.md.") in cost
+  # What the sweep recorded it varied wins over today's grid.
+  recorded = study_docs.config_cost("gi_centroid", metrics, {"gi_centroid": dict(
+      tuning["gi_centroid"], swept=["loss.temperature",
+                                    "train.learning_rate"])})
+  assert "tune): loss.temperature = 0.1, train.learning_rate = 0.003;" in (
+      recorded)
   both = study_docs.config_cost("gi_centroid", metrics, {"gi_centroid": dict(
       tuning["gi_centroid"], steps=2000)})
   assert ("tune): loss.temperature = 0.1, train.learning_rate = 0.003; the "

@@ -964,3 +964,25 @@ def test_raw_pixels_are_evaluated_once_per_seed_and_shown_beside_untrained(
   assert list(docs.trained_only(metrics)) == ["gi_centroid"]
   assert "| raw pixels, 16 px, centroid groups | 2 |" in docs.study_table(
       dict(metrics, smog=metrics["gi_centroid"]))
+
+
+def test_a_sweeps_cost_is_its_runs_clocks_and_evaluations(tmp_path):
+  """tune.sweep_seconds: each grid point's last logged wall_s (a resumed
+  run's clock goes on) plus its eval_seconds, summed; None where a point
+  has no timing."""
+  runs = str(tmp_path)
+  points = tune.grid(tiny_config("gi_centroid"), 4000)
+  for i, setting in enumerate(points):
+    wd = sweep.workdir(os.path.join(runs, "gi_centroid"), tune.tag(setting),
+                       100)
+    os.makedirs(wd)
+    for step, wall in ((0, 1.0), (2000, 500.0 + i), (4000, 1000.0 + i)):
+      logs.append(wd, "train", step, {"wall_s": wall})
+    with open(os.path.join(wd, "metrics.json"), "w") as f:
+      json.dump({"eval_seconds": 10.0}, f)
+  cost = tune.sweep_seconds(runs, "gi_centroid", 100, 4000, tiny_config)
+  assert len(points) == 3 and cost == 3 * 1010.0 + 0 + 1 + 2
+  os.remove(os.path.join(sweep.workdir(os.path.join(runs, "gi_centroid"),
+                                       tune.tag(points[1]), 100),
+                         "metrics.json"))
+  assert tune.sweep_seconds(runs, "gi_centroid", 100, 4000, tiny_config) is None

@@ -2,6 +2,7 @@
 the Poisson loss, and the smoke config's exact resume (on fake drawings)."""
 import json
 import os
+import shutil
 
 import jax
 import jax.numpy as jnp
@@ -402,3 +403,28 @@ def test_the_table_without_its_runs_is_rewritten_from_its_results(
   assert table.main([f"--runs={tmp_path / 'gone'}",
                      f"--out={tmp_path / 'empty'}"]) == 0  # nothing kept
   assert "not run" in (tmp_path / "empty" / "table.md").read_text()
+
+
+def test_the_table_keeps_the_rows_of_architectures_whose_runs_are_gone(
+    tmp_path, monkeypatch):
+  """Runs of some architectures only: the others' rows come from
+  OUT/metrics.json, not "not run"; a step of the paper's order measured
+  the other way is said so, not read as a mean's order."""
+  from projects.set_counting import table
+  readme = tmp_path / "README.md"
+  readme.write_text(f"<!-- {table.BLOCK} -->\n<!-- /{table.BLOCK} -->\n")
+  monkeypatch.setattr(table, "README", str(readme))
+  runs, out = tmp_path / "runs", tmp_path / "out"
+  # rFF + PMA well above SAB + Pooling: the paper's middle step reversed.
+  for name, correct in zip(table.NAMES, (20, 50, 30, 34)):
+    for seed in range(3):
+      _finished_run(runs / name / f"seed{seed}", correct + seed * (
+          1 + table.NAMES.index(name)))
+  assert table.main([f"--runs={runs}", f"--out={out}"]) == 0
+  words = (out / "table.md").read_text()
+  assert "SAB + Pooling > rFF + PMA is measured the other way" in words
+  full = (out / "table.md").read_text()
+  shutil.rmtree(runs / "rff_pma")
+  assert table.main([f"--runs={runs}", f"--out={out}"]) == 0
+  assert (out / "table.md").read_text() == full
+  assert "(rFF + PMA: " in readme.read_text()

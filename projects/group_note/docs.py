@@ -186,9 +186,19 @@ def _n(rows, a, b, metric) -> int:
   return found[0]["n"] if found else 0
 
 
-def _by_n(items, n_of) -> List[Tuple[int, List]]:
-  """items grouped by n_of(item), in increasing n (each verdict says the
-  n of its own rows)."""
+def _why_untested(rows, a, b, metric) -> str:
+  """Why a and b's difference on metric has no test: no paired row, fewer
+  than 3 seeds, or no spread (the same difference at every seed)."""
+  found = _row(rows, a, b, metric)
+  if found is None:
+    return "no paired row"
+  n = found[0]["n"]
+  return f"n = {n} < 3" if n < 3 else "no spread across seeds"
+
+
+def _by_n(items, n_of) -> List[Tuple[object, List]]:
+  """items grouped by n_of(item) (a row's n, or why it is untested), in
+  increasing order: each verdict says the n of its own rows."""
   groups = {}
   for item in items:
     groups.setdefault(n_of(item), []).append(item)
@@ -207,8 +217,10 @@ def _against(rows, leader, others, metric) -> str:
   """How leader stands against each of others on metric: measured above,
   no difference measured at that row's n (not evidence of equality),
   measured below, untested (fewer than 3 paired seeds, or no row)."""
+  if not others:
+    return "no other configuration to compare"
   verdicts = {o: beats(rows, leader, o, metric) for o in others}
-  if verdicts and all(verdicts.values()):
+  if all(verdicts.values()):
     return ("measurably better than each of the other "
             f"{_NUMBERS.get(len(others), len(others))}")
   above = [o for o, v in verdicts.items() if v]
@@ -219,8 +231,9 @@ def _against(rows, leader, others, metric) -> str:
   parts = (([f"measurably better than {_names(above)}"] if above else [])
            + ([_level_text(rows, leader, level, metric)] if level else [])
            + ([f"measurably worse than {_names(below)}"] if below else [])
-           + ([f"untested against {_names(untested)} (fewer than 3 paired "
-               "seeds, or no spread)"] if untested else []))
+           + [f"untested against {_names(group)} ({why})" for why, group
+              in _by_n(untested,
+                       lambda o: _why_untested(rows, leader, o, metric))])
   return "; ".join(parts)
 
 
@@ -268,7 +281,7 @@ def _steps_text(steps: Sequence[int], convergence: Optional[Dict]) -> str:
   if not convergence or list(steps) != [convergence.get("chosen_steps")]:
     return text
   still = sorted(n for n, c in convergence.get("per_config", {}).items()
-                 if not c.get("converged"))
+                 if c.get("converged") is False)
   source = "`results/convergence_schedules.md`"
   if not still:
     return (f"{text} (the count the separately scheduled convergence runs "
@@ -296,23 +309,34 @@ def _tuning_text(names: Sequence[str], tuning: Dict) -> Tuple[str, str]:
   """(what the tuning budget varied for names, the study's tuned
   configurations; the details: the budget, what it cost, the key
   parameter left at its default, which chose the grid's largest rate)."""
-  from projects.group_note import tune  # pylint: disable=g-import-not-at-top
-  fields = [_swept_fields(n, tuning[n].get("steps")) for n in names]
+  from projects.group_note import study, tune  # pylint: disable=g-import-not-at-top
+  known = [n for n in names if tuning[n].get("steps")]
+  fields = [tuning[n].get("swept") or _swept_fields(n, tuning[n]["steps"])
+            for n in known]
   varied = {f for fs in fields if fs for f in fs}
-  what = ("the learning rate" if varied <= {"train.learning_rate"}
-          else "the learning rate and key parameter")
-  swept = sorted({int(tuning[n]["steps"]) for n in names
-                  if tuning[n].get("steps")})
+  what = ("the settings" if not varied else "the learning rate"
+          if varied <= {"train.learning_rate"} else
+          "the learning rate and key parameter")
   details = []
-  if len(swept) == 1:
-    points = tune.BUDGET_STEPS // swept[0]
-    details.append(f"{points} settings × 1 seed × {swept[0]} steps = "
-                   f"{points * swept[0]:,} steps each")
+  if known and len(known) == len(names):
+    # Each configuration's grid at its sweep's length, as tune ran it.
+    sizes = set()
+    for n in known:
+      if _swept_fields(n, None) is not None:
+        sizes.add((len(tune.grid(study.default_config(n),
+                                 tuning[n]["steps"])), tuning[n]["steps"]))
+    if len(sizes) == 1:
+      points, steps = sizes.pop()
+      details.append(f"{points} settings × 1 seed × {steps} steps = "
+                     f"{points * steps:,} steps each")
+  else:
+    details.append("the sweep's length is not recorded for "
+                   f"{_names([n for n in names if n not in known])}")
   seconds = [tuning[n].get("seconds") for n in names]
   if names and all(isinstance(x, (int, float)) for x in seconds):
     details.append(f"{sum(seconds) / 3600:.1f} h for the {len(names)} sweeps "
-                   "on the 2-core CPU, by the runs' own clocks")
-  if varied <= {"train.learning_rate"} and any(fields):
+                   "by the runs' own clocks")
+  if varied and varied <= {"train.learning_rate"}:
     details.append("each key parameter (the InfoNCE temperature, the "
                    "triplet margin, ...) at its configs/NAME.py default: the "
                    "budget reaches no second value of it at this step count")
@@ -399,9 +423,9 @@ def _verdicts(rows, a, b, labels, ms, b_title: Optional[str] = None) -> str:
            + [f"not measured apart from {title} on "
               f"{_names([SHORT[l] for l in ls])} at n = {n}"
               for n, ls in _by_n(level, lambda l: _n(rows, a, b, l))]
-           + ([f"untested against {title} on "
-               f"{_names([SHORT[l] for l in untested])} (fewer than 3 "
-               "paired seeds, or no spread)"] if untested else []))
+           + [f"untested against {title} on "
+              f"{_names([SHORT[l] for l in ls])} ({why})" for why, ls
+              in _by_n(untested, lambda l: _why_untested(rows, a, b, l))])
   return "; ".join(parts)
 
 
@@ -414,7 +438,8 @@ def _lead(rows, metrics, four, label, ms) -> str:
   if others and all(beats(rows, leader, o, label) for o in others):
     return (f"**{leader}** is measurably best on {SHORT[label]} "
             f"({ms(leader, label)}; {against})")
-  return (f"on {SHORT[label]}, {leader} has the highest mean "
+  best_mean = "the lowest mean" if _lower_better(label) else "the highest mean"
+  return (f"on {SHORT[label]}, {leader} has {best_mean} "
           f"({ms(leader, label)}; {against})")
 
 
@@ -452,7 +477,8 @@ def answer(metrics: Dict, rows: List[Dict],
             if PIXELS in metrics and _stat(metrics, PIXELS, path[RETRIEVAL_ALL])
             else "")
   fifth = ("Recall@1 with every drawing pooled is near its ceiling for "
-           "centroid groups (the untrained encoder's already score "
+           "centroid groups (the untrained encoder's centroid groups already "
+           "score "
            f"{ms(finder, RETRIEVAL_ALL, untrained=True)}{pixels}; {finder} "
            f"{ms(finder, RETRIEVAL_ALL)}), so it carries no claim here (its "
            "paired rows: `results/study_paired.md`)."
@@ -583,15 +609,18 @@ def config_cost(name: str, metrics: Dict,
   tuned = ""
   if tuning and name in tuning:
     settings = tuning[name]["settings"]
-    swept = _swept_fields(name, tuning[name].get("steps"))
-    swept = list(settings) if swept is None else swept
+    steps = tuning[name].get("steps")
+    swept = tuning[name].get("swept") or (
+        _swept_fields(name, steps) if steps else None)
+    swept = list(settings) if swept is None else swept  # not known: all
     held = sorted(k for k in settings if k not in swept)
+    chosen = ", ".join(f"{k} = {settings[k]:g}" for k in sorted(swept)
+                       if k in settings)
+    fixed = ", ".join(f"{k} = {settings[k]:g}" for k in held)
     tuned = (" Chosen on validation (projects.group_note.tune): "
-             + ", ".join(f"{k} = {settings[k]:g}" for k in sorted(swept)
-                         if k in settings)
-             + (" (" + ", ".join(f"{k} = {settings[k]:g}" for k in held)
-                + " held at its default: the budget did not vary it)"
-                if held else "")
+             + (chosen or "nothing varied") + (
+                 f" ({fixed}: the sweep did not vary "
+                 f"{'it' if len(held) == 1 else 'them'})" if held else "")
              + f"; the sweep: results/tuning/{name}.md.")
   return (f"Cost (the note's study, `python -m projects.group_note.study`, "
           f"at its own step count, not the command above's; "
@@ -747,14 +776,19 @@ def interacting_items_block(metrics: Dict, rows: List[Dict],
           if has_qvalues(rows) else
           "measured: n ≥ 3 seeds and a 95% interval excluding 0, with no "
           "multiplicity control (the paired table predates q-values)")
+  steps = sorted({int(v["step"]["mean"]) for v in trained_only(
+      metrics).values()})
+  chose = (convergence or {}).get("per_config", {})
   caveats = (
       "What the rows can and cannot say: 20-way 1-shot classifies with "
       "centroid prototypes of item embeddings and Lake's error with the "
       "nearest item, whatever the group encoder, so there they compare the "
       "item encoders the losses trained, not the pooling; recall@1 at 5 and "
-      "at all drawings pools with each configuration's own encoder. The "
-      "step count came from convergence runs of the note's four at the "
-      "shared defaults, not of these configurations.")
+      "at all drawings pools with each configuration's own encoder."
+      + (f" The step count came from convergence runs of {_names(sorted(chose))}"
+         " at the shared defaults, not of the set transformers."
+         if chose and steps == [convergence.get("chosen_steps")] and not
+         {"gi_set_transformer", "gg_set_transformer"} & set(chose) else ""))
   return "\n".join(
       [scope(metrics, tuning, convergence) + " Unseen alphabets, mean ± sd "
        f"over n seeds, beside the floors (`{source}/summary.md`):", "",
@@ -819,25 +853,35 @@ def protonet_block(results: str = RESULTS) -> str:
 
 def load_tuning(results: str = RESULTS,
                 chosen: Optional[str] = None) -> Optional[Dict]:
-  """{name: {"settings", "steps", "seconds"}} of the configurations the
-  study trained at tuned settings (results/study_settings.json, which the
-  study writes from what it applied; "seconds", the sweep's cost, from the
-  tuning sweep's `chosen` file, default RESULTS/tuning/chosen.json, where
-  it records it); None for a study written before it, or untuned."""
+  """{name: {"settings", "steps"[, "seconds", "swept"]}} of the
+  configurations the study trained at tuned settings
+  (results/study_settings.json, which the study writes from what it
+  applied; "seconds", the sweep's cost, and "swept", the fields it varied,
+  from the tuning sweep's `chosen` file, default RESULTS/tuning/chosen.json,
+  where it records them for the same choice); None for a study written
+  before it, or untuned."""
   path = os.path.join(results, "study_settings.json")
   if not os.path.exists(path):
     return None
   with open(path) as f:
     written = json.load(f)
-  chosen = chosen or os.path.join(RESULTS, "tuning", "chosen.json")
+  chosen = chosen or os.path.join(results, "tuning", "chosen.json")
   sweeps = {}
   if os.path.exists(chosen):
     with open(chosen) as f:
       sweeps = json.load(f)
   tuned, steps = written.get("tuned") or {}, written.get("tuning_steps", {})
-  return {n: {"settings": v, "steps": steps.get(n),
-              "seconds": sweeps.get(n, {}).get("seconds")}
-          for n, v in tuned.items()} or None
+  out = {}
+  for name, settings in tuned.items():
+    out[name] = {"settings": settings, "steps": steps.get(name)}
+    sweep = sweeps.get(name, {})
+    if (sweep.get("settings"), sweep.get("steps")) == (settings,
+                                                       steps.get(name)):
+      # The sweep whose choice the study applied: its cost and what it
+      # varied, as it recorded them.
+      out[name].update({k: sweep[k] for k in ("seconds", "swept")
+                        if sweep.get(k) is not None})
+  return out or None
 
 
 def load_convergence(results: str = RESULTS) -> Optional[Dict]:

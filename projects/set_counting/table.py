@@ -114,7 +114,9 @@ def differences(rows: dict) -> list:
     d["q"] = float(q)
     d["reading"] = (
         f"untested (n = {d['n']} < {stats.MIN_SEEDS})" if not d["testable"]
-        else "measured" if d["q"] < 0.05 else "no measurable difference")
+        else "untested (the same difference at every seed: no spread)"
+        if math.isnan(d["p"]) else
+        "measured" if d["q"] < 0.05 else "no measurable difference")
   return out
 
 
@@ -135,25 +137,35 @@ def finding(rows: dict, diffs: list) -> str:
   for d in diffs:
     text = (f"{LABELS[d['a']]} − {LABELS[d['b']]} {d['mean']:+.3f} "
             f"[{d['low']:+.3f}, {d['high']:+.3f}]")
-    pairs.append(text + (" (measured)" if d["reading"] == "measured" else
-                         " (no measurable difference)"))
-  gap = next(d for d in diffs if (d["a"], d["b"]) == ("sab_pma",
-                                                       "rff_pooling"))
+    pairs.append(f"{text} ({d['reading']})")
+  gap = next((d for d in diffs if (d["a"], d["b"]) == ("sab_pma",
+                                                        "rff_pooling")), None)
   steps_of_order = {(d["a"], d["b"]): d for d in diffs}
   step = lambda a, b: f"{LABELS[a]} > {LABELS[b]}"
+  measured = lambda a, b: steps_of_order.get((a, b), {}).get(
+      "reading") == "measured"  # a pair with no common seed: not measured
   shown = [step(a, b) for a, b in ORDERING[:3]
-           if steps_of_order[a, b]["reading"] == "measured"
-           and steps_of_order[a, b]["mean"] > 0]
-  open_ = [(a, b) for a, b in ORDERING[:3] if step(a, b) not in shown]
+           if measured(a, b) and steps_of_order[a, b]["mean"] > 0]
+  reversed_ = [step(a, b) for a, b in ORDERING[:3]
+               if measured(a, b) and steps_of_order[a, b]["mean"] <= 0]
+  open_ = [(a, b) for a, b in ORDERING[:3] if not measured(a, b)]
   in_order = all(means[a] > means[b] for a, b in open_)
   order = ("Of the paper's order, "
            + (_and(shown) + (" is" if len(shown) == 1 else " are")
               + " measured" if shown else "no step is measured")
+           + ("" if not reversed_ else
+              "; " + _and(reversed_) + " "
+              + ("is" if len(reversed_) == 1 else "are")
+              + " measured the other way")
            + ("" if not open_ else
               "; " + _and([step(a, b) for a, b in open_]) + " "
               + ("is" if len(open_) == 1 else "are") + " not (the means "
               + ("fall that way" if in_order else "do not all fall that way")
               + f", which at {n} seeds is not evidence)"))
+  if gap is None:
+    return (f"At {', '.join(map(str, steps))} steps, {n} seeds: "
+            + "; ".join(pairs) + ". " + order + ". SAB + PMA and rFF + "
+            "Pooling share no seed, so their gap is not read.")
   interval = f"[{gap['low']:+.3f}, {gap['high']:+.3f}]"
   against = (f"above the {GAP:+.2f} we read as the paper's gap at fewer "
              "steps (the whole interval is)" if gap["low"] >= GAP else
@@ -273,14 +285,25 @@ def main(argv=None) -> int:
   rows = summary(runs)
   source = args.runs
   kept = os.path.join(args.out, "metrics.json")
-  if not any(rows[n]["seeds"] for n in NAMES) and os.path.exists(kept):
-    # No finished run here (a fresh clone, a machine without runs/): the
-    # table is rewritten from the results the runs left, never emptied.
+  absent = [n for n in NAMES if not rows[n]["seeds"]]
+  if absent and os.path.exists(kept):
+    # An architecture with no finished run here (a fresh clone, a machine
+    # without runs/): its rows come from the results its runs left, so the
+    # table is never emptied of what it cannot rebuild.
     with open(kept) as f:
-      rows = json.load(f)
-    runs, source = None, kept
-    print(f"No finished run in {args.runs}: the table is rewritten from "
-          f"{kept}, and curves.png (which needs the runs' logs) is kept.")
+      held = {n: dict(r, seeds={int(s): x for s, x in r["seeds"].items()})
+              for n, r in json.load(f).items()}  # JSON keys are strings
+    for name in absent:
+      if held.get(name, {}).get("seeds"):
+        rows[name] = held[name]
+    if len(absent) == len(NAMES):
+      runs, source = None, kept  # every row from the results
+      print(f"No finished run in {args.runs}: the table is rewritten from "
+            f"{kept}, and curves.png (which needs the runs' logs) is kept.")
+    else:
+      source = f"{args.runs} ({_and([LABELS[n] for n in absent])}: {kept})"
+      print(f"No finished run of {', '.join(absent)} in {args.runs}: their "
+            f"rows come from {kept}.")
   text = table(rows)
   block = (f"{text}\n`python -m projects.set_counting.table` wrote this "
            f"from {source}.\n")
