@@ -921,12 +921,24 @@ def test_raw_pixels_are_evaluated_once_per_seed_and_shown_beside_untrained(
   assert pixels.flatten(images).shape == (2, 16)
   np.testing.assert_array_equal(pixels.flatten(images)[1], images[1].ravel())
   records = str(tmp_path / "records")
-  got = pixels.run([0, 1], runs, records, make_config=tiny_config)
-  for seed, r in got.items():
-    assert r["image_size"] == 16 and r["seed"] == seed
-    assert r["embedding_space"] == "unit" and "theorem1" not in str(r["eval"])
-    for _, path, _ in comparisons.HEADLINE:
-      assert tables._get(r["eval"], path) is not None, path
+  rows = pixels.run([0, 1], runs, records, make_config=tiny_config)
+  assert list(rows) == [pixels.PIXELS, pixels.PIXELS_MEDOID]
+  got, medoid = rows[pixels.PIXELS], rows[pixels.PIXELS_MEDOID]
+  for row, by_seed in rows.items():
+    for seed, r in by_seed.items():
+      assert r["image_size"] == 16 and r["seed"] == seed
+      assert r["config"] == row
+      assert r["as"] == comparisons.PIXEL_ROWS[row]
+      assert r["pooling"] == ("medoid" if row == pixels.PIXELS_MEDOID
+                              else "centroid")
+      assert r["embedding_space"] == "unit"
+      assert "theorem1" not in str(r["eval"])
+      for _, path, _ in comparisons.HEADLINE:
+        assert tables._get(r["eval"], path) is not None, path
+  # Medoid groups are another floor: the same pixels, other groups.
+  path = "unseen_alphabets.disjoint_characters.size_curve.all.recall_at_1.mean"
+  assert tables._get(medoid[0]["eval"], path) != tables._get(
+      got[0]["eval"], path)
   # Seeds differ in their held-out characters, not in the unseen alphabets.
   ev = lambda s, p: tables._get(got[s]["eval"], p)
   assert ev(0, "unseen_alphabets.distance.ratio") == ev(
@@ -934,13 +946,13 @@ def test_raw_pixels_are_evaluated_once_per_seed_and_shown_beside_untrained(
   # Kept: a second call evaluates nothing, nor does a fresh checkout's
   # (from the records); without them, a summary has no pixel row to show.
   monkeypatch.setattr(pixels, "evaluate_pixels", lambda c: 1 / 0)
-  assert pixels.run([0, 1], runs, make_config=tiny_config) == got
+  assert pixels.run([0, 1], runs, make_config=tiny_config) == rows
   shutil.rmtree(runs)
   assert pixels.run([0, 1], runs, make_config=tiny_config,
-                    compute=False) == {}
+                    compute=False) == {r: {} for r in rows}
   assert pixels.run([0, 1], runs, records, make_config=tiny_config,
-                    compute=False) == got
-  assert pixels.load(runs, [0, 1]) == got
+                    compute=False) == rows
+  assert pixels.load(runs, [0, 1]) == rows
 
   def other_evaluation(name):
     config = tiny_config(name)
@@ -955,7 +967,7 @@ def test_raw_pixels_are_evaluated_once_per_seed_and_shown_beside_untrained(
   for s, r in results["gi_centroid"].items():
     r["step"] = 4
   text = tables.summary_tables(results, ["gi_centroid"], study.Settings(4, 0),
-                               baselines={pixels.PIXELS: got})
+                               baselines=rows)
   assert "| raw pixels | 2 | unit |" in text["summary.md"]
   # The trained runs' stacks, not the untrained baselines'.
   assert "Trained on one stack: not recorded (2 runs)." in text["summary.md"]
@@ -964,6 +976,12 @@ def test_raw_pixels_are_evaluated_once_per_seed_and_shown_beside_untrained(
   assert list(docs.trained_only(metrics)) == ["gi_centroid"]
   assert "| raw pixels, 16 px, centroid groups | 2 |" in docs.study_table(
       dict(metrics, smog=metrics["gi_centroid"]))
+  # The medoid groups' floor shows where a medoid configuration does.
+  assert "medoid groups | 2 |" not in docs.study_table(
+      dict(metrics, smog=metrics["gi_centroid"]))
+  assert "| raw pixels, 16 px, medoid groups | 2 |" in docs.study_table(
+      dict(metrics, smog=metrics["gi_centroid"],
+           gi_medoid=metrics["gi_centroid"]))
 
 
 def test_a_sweeps_cost_is_its_runs_clocks_and_evaluations(tmp_path):

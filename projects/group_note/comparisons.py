@@ -28,6 +28,11 @@ CONVERGENCE_METRICS = (
 # The split choices are made on (the held-out characters of the training
 # alphabets); the unseen alphabets are read, never chosen on.
 VALIDATION_SPLIT = "heldout_characters"
+# The raw-pixel floors (projects/group_note/pixels.py): row name -> the
+# configuration whose space, pooling and evaluation each takes.
+PIXELS = "raw pixels"
+PIXELS_MEDOID = "raw pixels, medoid groups"
+PIXEL_ROWS = {PIXELS: "gi_centroid", PIXELS_MEDOID: "gi_medoid"}
 # The headline metrics of the paired comparison: (label, path in
 # metrics.json's "eval", lower is better).
 HEADLINE = (

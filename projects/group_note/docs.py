@@ -42,8 +42,8 @@ UNTRAINED_ROWS = (("gi_centroid", "untrained encoder, centroid groups"),
                   ("gi_medoid", "untrained encoder, medoid groups"))
 _NUMBERS = {2: "two", 3: "three"}
 RATIO = "unseen ratio (rotation)"
-# The raw-pixel row (projects.group_note.pixels), where results/ has it.
-PIXELS = "raw pixels"
+# The raw-pixel rows (projects.group_note.pixels), where results/ has them.
+PIXELS, PIXELS_MEDOID = comparisons.PIXELS, comparisons.PIXELS_MEDOID
 PIXEL_SIZE = lambda metrics: int(metrics[PIXELS]["image_size"]["mean"])
 RETRIEVAL = "unseen dc recall@1, 5 drawings"
 RETRIEVAL_ALL = "unseen dc recall@1, all drawings"
@@ -546,7 +546,7 @@ def means_table(metrics: Dict, names: Sequence[str], titles: Dict[str, str],
     cells = [title, str(n)] + [_ms(s, label) for s, (label, _, _)
                                in zip(stats, TABLE_METRICS)]
     if timed:
-      cells.append("–" if untrained or name == PIXELS else
+      cells.append("–" if untrained or name in comparisons.PIXEL_ROWS else
                    _cell(metrics[name].get("paced_train_seconds"), 0))
     lines.append("| " + " | ".join(cells) + " |")
 
@@ -555,9 +555,9 @@ def means_table(metrics: Dict, names: Sequence[str], titles: Dict[str, str],
   for name, title in UNTRAINED_ROWS:
     if name in metrics:
       row(f"{title} ({name}'s seeds)", name, untrained=True)
-  if PIXELS in metrics:
-    row(f"raw pixels, {PIXEL_SIZE(metrics)} px, centroid groups", PIXELS,
-        untrained=False)
+  for name, groups in ((PIXELS, "centroid"), (PIXELS_MEDOID, "medoid")):
+    if name in metrics and comparisons.PIXEL_ROWS[name] in metrics:
+      row(f"raw pixels, {PIXEL_SIZE(metrics)} px, {groups} groups", name)
   return "\n".join(lines)
 
 

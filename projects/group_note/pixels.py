@@ -5,14 +5,15 @@ The "encoder" flattens each image as the trained encoders receive it
 (config.data.image_size px, strokes = 1) into a S·S vector; the library's
 own evaluation path (grouprep.evaluate.evaluate_encoder, the evaluators of
 the config) measures it in the space and pooling of the configuration it
-stands beside (BASELINE_OF, gi_centroid: unit-norm items, centroid groups),
+stands beside (comparisons.PIXEL_ROWS: gi_centroid's unit-norm items and
+centroid groups, and gi_medoid's medoid groups, whose floor is far lower),
 on the same splits and seeds. Theorem 1 is left out (a margin of pixels
 says nothing about training, and 784-d pair blocks cost minutes).
 
-Each seed's numbers go to RUNS/raw_pixels/seedS/metrics.json (default
-runs/study, beside the study's runs) once, and to the study's records
-(results/records/study/raw_pixels/seedS) for a fresh checkout; the study
-reads them as the row PIXELS.
+Each row's seed's numbers go to RUNS/RUN/seedS/metrics.json (RUN_NAMES;
+default runs/study, beside the study's runs) once, and to the study's
+records (results/records/study/RUN/seedS) for a fresh checkout; the study
+reads them as the rows of PIXEL_ROWS.
 """
 import json
 import os
@@ -27,11 +28,10 @@ from grouprep import sweep
 from grouprep.evaluators import common
 from grouprep.methods.registry import get_method
 from projects.group_note import study
+from projects.group_note.comparisons import PIXEL_ROWS, PIXELS, PIXELS_MEDOID
 
-PIXELS = "raw pixels"
-BASELINE_OF = "gi_centroid"
 LEFT_OUT = ("theorem1",)
-RUN_NAME = "raw_pixels"
+RUN_NAMES = {PIXELS: "raw_pixels", PIXELS_MEDOID: "raw_pixels_medoid"}
 
 
 def flatten(images) -> np.ndarray:
@@ -57,11 +57,12 @@ def evaluate_pixels(config) -> Dict:
   with jax.default_matmul_precision(config.eval.matmul_precision):
     result, _ = evaluate.evaluate_encoder(
         pixel_view(config, inputs), inputs.source.eval_splits, evals)
-  return {"config": PIXELS, "eval": result,
+  row = next((r for r, n in PIXEL_ROWS.items() if n == config.name), PIXELS)
+  return {"config": row, "eval": result,
           "embedding_space": get_method(config.loss).embedding_space,
           "image_size": int(config.data.image_size),
           "pooling": config.loss.pooling, "seed": int(config.seed),
-          "as": BASELINE_OF, "settings": settings(config)}
+          "as": config.name, "settings": settings(config)}
 
 
 def settings(config) -> Dict:
@@ -75,20 +76,27 @@ def settings(config) -> Dict:
 
 def run(seeds: Sequence[int], runs: str, records: Optional[str] = None,
         make_config: Callable = study.default_config,
-        compute: bool = True) -> Dict[int, Dict]:
-  """{seed: the pixel metrics}, each computed once (kept in
-  RUNS/raw_pixels/seedS/metrics.json, and in RECORDS's same place when
-  given, from where a fresh checkout takes it; recomputed where its
+        compute: bool = True) -> Dict[str, Dict[int, Dict]]:
+  """{row: {seed: the pixel metrics}} of each of PIXEL_ROWS, each computed
+  once (kept in RUNS/RUN/seedS/metrics.json, and in RECORDS's same place
+  when given, from where a fresh checkout takes it; recomputed where its
   `settings` differ from the config's). compute=False: restored, not
   computed."""
+  return {row: _run_row(row, seeds, runs, records, make_config, compute)
+          for row in PIXEL_ROWS}
+
+
+def _run_row(row: str, seeds: Sequence[int], runs: str,
+             records: Optional[str], make_config: Callable,
+             compute: bool) -> Dict[int, Dict]:
   out = {}
   for seed in seeds:
-    config = make_config(BASELINE_OF)
+    config = make_config(PIXEL_ROWS[row])
     with config.unlocked():
       config.seed = seed
-    wd = sweep.workdir(runs, RUN_NAME, seed)
+    wd = sweep.workdir(runs, RUN_NAMES[row], seed)
     kept = [os.path.join(d, "metrics.json") for d in
-            [wd] + ([sweep.workdir(records, RUN_NAME, seed)] if records
+            [wd] + ([sweep.workdir(records, RUN_NAMES[row], seed)] if records
                     else [])]
     held = {}
     for path in kept:
@@ -104,7 +112,7 @@ def run(seeds: Sequence[int], runs: str, records: Optional[str] = None,
     else:
       if not compute:
         continue
-      print(f"raw pixels seed {seed}: evaluating at "
+      print(f"{row} seed {seed}: evaluating at "
             f"{config.data.image_size} px", flush=True)
       result = evaluate_pixels(config)
     for path in [p for p in kept if held.get(p) != result]:  # written once
@@ -116,12 +124,14 @@ def run(seeds: Sequence[int], runs: str, records: Optional[str] = None,
   return out
 
 
-def load(runs: str, seeds: Sequence[int]) -> Dict[int, Dict]:
-  """{seed: pixel metrics} of the seeds already evaluated."""
+def load(runs: str, seeds: Sequence[int]) -> Dict[str, Dict[int, Dict]]:
+  """{row: {seed: pixel metrics}} of the rows and seeds already evaluated
+  (a row with none is left out)."""
   out = {}
-  for seed in seeds:
-    path = os.path.join(sweep.workdir(runs, RUN_NAME, seed), "metrics.json")
-    if os.path.exists(path):
-      with open(path) as f:
-        out[seed] = json.load(f)
+  for row, name in RUN_NAMES.items():
+    for seed in seeds:
+      path = os.path.join(sweep.workdir(runs, name, seed), "metrics.json")
+      if os.path.exists(path):
+        with open(path) as f:
+          out.setdefault(row, {})[seed] = json.load(f)
   return out

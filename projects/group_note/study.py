@@ -33,8 +33,9 @@ its checkpoint is not resumed: the sweep moves such a run aside, finished
 or not, and trains the new settings afresh (grouprep.sweep).
 
 Raw pixels at the training resolution are evaluated once per seed by the
-same evaluators (projects/group_note/pixels.py, RUNS/raw_pixels/seedS), a
-row beside the untrained encoders.
+same evaluators (projects/group_note/pixels.py, RUNS/raw_pixels/seedS with
+centroid groups, RUNS/raw_pixels_medoid/seedS with medoid groups), rows
+beside the untrained encoders.
 
 Writes into --out (default results/): summary.md (mean ± sd, n, per config,
 and the runs it leaves out: diverged, which is not retried, or not finished;
@@ -204,7 +205,7 @@ def write_outputs(runs: str, out_dir: str, names: Sequence[str],
   os.makedirs(out_dir, exist_ok=True)
   results = sweep.load_results(runs, names, seeds, settings.steps)
   curves = tables.convergence_curves(runs, names, seeds, settings.steps)
-  baselines = {pixels.PIXELS: pixels.load(runs, seeds)}
+  baselines = pixels.load(runs, seeds)
   outputs = tables.summary_tables(
       results, names, settings, curves, baselines, chosen,
       sweep.missing_runs(runs, results, names, seeds, settings.steps))
@@ -295,7 +296,7 @@ def main(argv=None) -> int:
                workers=args.workers, records=args.records or None,
                train=not args.summary_only)
   from projects.group_note import pixels  # pylint: disable=g-import-not-at-top
-  pixels.run(seeds, args.runs, args.records or None,  # the raw-pixel row
+  pixels.run(seeds, args.runs, args.records or None,  # the raw-pixel rows
              compute=not args.summary_only)
   written = write_outputs(args.runs, args.out, names, seeds, settings,
                           chosen)
