@@ -491,7 +491,12 @@ def test_the_scope_says_what_the_budget_varied_its_cost_and_the_step_count():
   assert ("4 steps per run, the longest count the separately scheduled "
           "convergence runs tried (at the shared defaults): gi_centroid "
           "still improved up to it, so the count is a budget, not "
-          "convergence") in study_docs.scope(metrics, tuning, still)
+          "convergence (") in study_docs.scope(metrics, tuning, still)
+  # A curve a longer count lowered is said (the rule reads gains only).
+  assert ("budget, not convergence; 2 validation curves are lower at a "
+          "longer count by more than its seed sd, which the rule (gains "
+          "only) does not weigh (") in study_docs.scope(
+              metrics, tuning, dict(still, lower=["x", "y"]))
   done = {"chosen_steps": 4, "per_config": {
       "gi_centroid": {"steps": 4, "converged": True}}}
   assert "4 steps per run (the count the separately scheduled" in (

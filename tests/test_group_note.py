@@ -449,6 +449,8 @@ def test_the_step_rule_picks_the_first_count_within_every_longer_ones_spread():
   # rule reads gains only; a fall within the sd is not.
   assert convergence.drops(table, ["a", "b"], counts) == [
       f"b's {labels[-1]} 0.500 at 1000, 0.600 at 2000, 0.508 at 4000"]
+  assert convergence.study_choice(table, ["a", "b"], counts)["lower"] == (
+      convergence.drops(table, ["a", "b"], counts))
   table[labels[-1]]["b"][4000] = _stat(0.595, 0.01)
   assert convergence.drops(table, ["a", "b"], counts) == []
   table[labels[-1]]["b"][4000] = _stat(0.508, 0.01)

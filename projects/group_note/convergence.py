@@ -167,14 +167,16 @@ def _within_spread(at: Dict, nxt: Dict) -> bool:
 
 def study_choice(table, names: Sequence[str],
                  step_counts: Sequence[int]) -> Optional[Dict]:
-  """The study's step count: the largest configuration's choice, None
-  until every configuration has every count."""
+  """The study's step count: the largest configuration's choice, with each
+  configuration's and the curves a longer count lowered ("lower", `drops`);
+  None until every configuration has every count."""
   choices = {n: choose(table, n, step_counts) for n in names}
   if not choices or any(c is None for c in choices.values()):
     return None
   steps = max(c["steps"] for c in choices.values())
   return {"chosen_steps": steps, "per_config": choices, "rule": STEP_RULE,
-          "step_counts": sorted(step_counts)}
+          "step_counts": sorted(step_counts),
+          "lower": drops(table, names, step_counts)}
 
 
 def drops(table, names: Sequence[str], step_counts: Sequence[int]

@@ -283,13 +283,18 @@ def _steps_text(steps: Sequence[int], convergence: Optional[Dict]) -> str:
   still = sorted(n for n, c in convergence.get("per_config", {}).items()
                  if c.get("converged") is False)
   source = "`results/convergence_schedules.md`"
+  lower = convergence.get("lower") or []
+  fell = (f"; {len(lower)} validation "
+          f"{'curve is' if len(lower) == 1 else 'curves are'} lower at a "
+          "longer count by more than its seed sd, which the rule (gains "
+          "only) does not weigh" if lower else "")
   if not still:
     return (f"{text} (the count the separately scheduled convergence runs "
-            f"chose: {source})")
+            f"chose{fell}: {source})")
   return (f"{text}, the longest count the separately scheduled convergence "
           "runs tried (at the shared defaults): "
           f"{_names(still)} still improved up to it, so the count is a "
-          f"budget, not convergence ({source})")
+          f"budget, not convergence{fell} ({source})")
 
 
 def _swept_fields(name: str, steps: Optional[int]) -> Optional[List[str]]:
