@@ -383,19 +383,28 @@ def test_table_pairs_seeds_and_controls_the_false_discovery_rate(tmp_path):
                              np.std([0.60, 0.62, 0.58], ddof=1))
 
 
-def test_the_table_without_its_runs_is_rewritten_from_its_results(
-    tmp_path, monkeypatch):
-  """Where RUNS holds no finished run (a fresh clone), the table command
-  rewrites the table from OUT/metrics.json, the same as from the runs,
-  and keeps curves.png; it never empties a table it cannot rebuild."""
+def _three_seeds_each(tmp_path, monkeypatch, correct, spread):
+  """(the table module, README, RUNS, OUT): 3 finished seeds of each
+  architecture (`correct` sets of 100 at seed 0, + spread(name) a seed),
+  and the README's block in a copy of its own."""
   from projects.set_counting import table
   readme = tmp_path / "README.md"
   readme.write_text(f"<!-- {table.BLOCK} -->\n<!-- /{table.BLOCK} -->\n")
   monkeypatch.setattr(table, "README", str(readme))
   runs, out = tmp_path / "runs", tmp_path / "out"
-  for name, correct in zip(table.NAMES, (20, 25, 33, 34)):
+  for name, c in zip(table.NAMES, correct):
     for seed in range(3):
-      _finished_run(runs / name / f"seed{seed}", correct + seed)
+      _finished_run(runs / name / f"seed{seed}", c + seed * spread(name))
+  return table, readme, runs, out
+
+
+def test_the_table_without_its_runs_is_rewritten_from_its_results(
+    tmp_path, monkeypatch):
+  """Where RUNS holds no finished run (a fresh clone), the table command
+  rewrites the table from OUT/metrics.json, the same as from the runs,
+  and keeps curves.png; it never empties a table it cannot rebuild."""
+  table, readme, runs, out = _three_seeds_each(
+      tmp_path, monkeypatch, (20, 25, 33, 34), lambda name: 1)
   assert table.main([f"--runs={runs}", f"--out={out}"]) == 0
   first = {f: (out / f).read_bytes() for f in ("table.md", "metrics.json",
                                                "curves.png")}
@@ -413,16 +422,10 @@ def test_the_table_keeps_the_rows_of_architectures_whose_runs_are_gone(
   """Runs of some architectures only: the others' rows come from
   OUT/metrics.json, not "not run"; a step of the paper's order measured
   the other way is said so, not read as a mean's order."""
-  from projects.set_counting import table
-  readme = tmp_path / "README.md"
-  readme.write_text(f"<!-- {table.BLOCK} -->\n<!-- /{table.BLOCK} -->\n")
-  monkeypatch.setattr(table, "README", str(readme))
-  runs, out = tmp_path / "runs", tmp_path / "out"
   # rFF + PMA well above SAB + Pooling: the paper's middle step reversed.
-  for name, correct in zip(table.NAMES, (20, 50, 30, 34)):
-    for seed in range(3):
-      _finished_run(runs / name / f"seed{seed}", correct + seed * (
-          1 + table.NAMES.index(name)))
+  spread = {"rff_pooling": 1, "rff_pma": 2, "sab_pooling": 3, "sab_pma": 4}
+  table, readme, runs, out = _three_seeds_each(
+      tmp_path, monkeypatch, (20, 50, 30, 34), spread.get)
   assert table.main([f"--runs={runs}", f"--out={out}"]) == 0
   words = (out / "table.md").read_text()
   assert "SAB + Pooling > rFF + PMA is measured the other way" in words
