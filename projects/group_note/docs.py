@@ -255,20 +255,24 @@ def _batch(config) -> Tuple[int, int, int]:
   return d.classes_per_batch, d.groups_per_class, d.items_per_group
 
 
+def _config(name: str):
+  """configs/NAME.py's get_config(), None for a name with no such file (a
+  test's made-up name)."""
+  import importlib  # pylint: disable=g-import-not-at-top
+  try:
+    return importlib.import_module(f"configs.{name}").get_config()
+  except ModuleNotFoundError as e:
+    if e.name != f"configs.{name}":
+      raise
+    return None
+
+
 def _own_batches(names: Sequence[str], base) -> str:
   """"; NAME and NAME at their own" (batch shapes) for the configs/NAME.py
   among names whose batch is not base's; '' when none."""
-  import importlib  # pylint: disable=g-import-not-at-top
-  own = []
-  for name in sorted(names):
-    try:
-      config = importlib.import_module(f"configs.{name}").get_config()
-    except ModuleNotFoundError as e:
-      if e.name != f"configs.{name}":
-        raise
-      continue  # not a config file (a test's made-up name)
-    if _batch(config) != _batch(base):
-      own.append(name)
+  configs = {name: _config(name) for name in sorted(names)}
+  own = [name for name, config in configs.items()
+         if config is not None and _batch(config) != _batch(base)]
   if not own:
     return ""
   return f"; {_names(own)} at {'its' if len(own) == 1 else 'their'} own"
@@ -300,21 +304,16 @@ def _steps_text(steps: Sequence[int], convergence: Optional[Dict]) -> str:
 def _swept_fields(name: str, steps: Optional[int]) -> Optional[List[str]]:
   """The fields name's tuning budget varied at `steps` a run (tune.swept);
   None for a name with no configs/NAME.py (a test's made-up name)."""
-  from projects.group_note import study, tune  # pylint: disable=g-import-not-at-top
-  try:
-    config = study.default_config(name)
-  except ModuleNotFoundError as e:
-    if e.name != f"configs.{name}":
-      raise
-    return None
-  return tune.swept(config, steps)
+  from projects.group_note import tune  # pylint: disable=g-import-not-at-top
+  config = _config(name)
+  return None if config is None else tune.swept(config, steps)
 
 
 def _tuning_text(names: Sequence[str], tuning: Dict) -> Tuple[str, str]:
   """(what the tuning budget varied for names, the study's tuned
   configurations; the details: the budget, what it cost, the key
   parameter left at its default, which chose the grid's largest rate)."""
-  from projects.group_note import study, tune  # pylint: disable=g-import-not-at-top
+  from projects.group_note import tune  # pylint: disable=g-import-not-at-top
   known = [n for n in names if tuning[n].get("steps")]
   fields = [tuning[n].get("swept") or _swept_fields(n, tuning[n]["steps"])
             for n in known]
@@ -327,9 +326,10 @@ def _tuning_text(names: Sequence[str], tuning: Dict) -> Tuple[str, str]:
     # Each configuration's grid at its sweep's length, as tune ran it.
     sizes = set()
     for n in known:
-      if _swept_fields(n, None) is not None:
-        sizes.add((len(tune.grid(study.default_config(n),
-                                 tuning[n]["steps"])), tuning[n]["steps"]))
+      config = _config(n)
+      if config is not None:
+        sizes.add((len(tune.grid(config, tuning[n]["steps"])),
+                   tuning[n]["steps"]))
     if len(sizes) == 1:
       points, steps = sizes.pop()
       details.append(f"{points} settings × 1 seed × {steps} steps = "
