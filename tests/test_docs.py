@@ -346,6 +346,14 @@ def test_the_set_transformer_finding_follows_the_paired_rows():
               if l.startswith("- **gi_set_transformer** − gi_centroid"))
   assert "recall@1 at 5 drawings: measurably better, +0.3" in line
   assert "Lake's error: measurably worse, +0.310 [0.285, 0.335]" in line
+  # The caveats read the set transformers' configs: the block they trained,
+  # the group size they saw, and no validation curve.
+  from configs import gi_set_transformer
+  config = gi_set_transformer.get_config()
+  assert (f"trained {config.loss.set_transformer.block.upper()} blocks only"
+          in block)
+  assert f"groups of {config.data.items_per_group} drawings" in block
+  assert ("recorded no validation curve" in block) == (not config.eval.every)
   # The same difference at every seed: no spread, so no test.
   assert ("recall@1 at all drawings: untested: the same difference at every "
           "seed, no spread to test (+0.000 [0.000, 0.000])") not in line
