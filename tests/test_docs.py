@@ -354,6 +354,10 @@ def test_the_set_transformer_finding_follows_the_paired_rows():
           in block)
   assert f"groups of {config.data.items_per_group} drawings" in block
   assert ("recorded no validation curve" in block) == (not config.eval.every)
+  # Beside the centroid floor, the set transformer's own untrained floor.
+  assert "| untrained encoder, centroid groups (gi_centroid's seeds) |" in block
+  assert ("| untrained encoder, set-transformer groups "
+          "(gi_set_transformer's seeds) |") in block
   # The same difference at every seed: no spread, so no test.
   assert ("recall@1 at all drawings: untested: the same difference at every "
           "seed, no spread to test (+0.000 [0.000, 0.000])") not in line

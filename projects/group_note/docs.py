@@ -532,11 +532,13 @@ def study_cost(metrics: Dict) -> str:
 
 
 def means_table(metrics: Dict, names: Sequence[str], titles: Dict[str, str],
-                timed: bool = True) -> str:
+                timed: bool = True,
+                untrained_rows: Sequence = UNTRAINED_ROWS) -> str:
   """The unseen-alphabet headline metrics (TABLE_METRICS), mean ± sd over
   seeds: a row per name (titled by `titles`, default `NAME`), then the
-  floors: the untrained encoder (its centroid and its medoid groups, where
-  the study has them) and raw pixels; `timed`: the paced training time."""
+  floors: the untrained encoder (untrained_rows: (config, title), default
+  its centroid and its medoid groups, where the study has them) and raw
+  pixels; `timed`: the paced training time."""
   ceiling = near_ceiling(metrics)
   head = (["config", "n"] + [label.replace("unseen ", "") + (
       " (near ceiling for centroid groups)"
@@ -557,7 +559,7 @@ def means_table(metrics: Dict, names: Sequence[str], titles: Dict[str, str],
 
   for name in names:
     row(titles.get(name, f"`{name}`"), name)
-  for name, title in UNTRAINED_ROWS:
+  for name, title in untrained_rows:
     if name in metrics:
       row(f"{title} ({name}'s seeds)", name, untrained=True)
   for name, groups in ((PIXELS, "centroid"), (PIXELS_MEDOID, "medoid")):
@@ -699,6 +701,10 @@ INTERACTING = "interacting items"
 # (its q-values, and so a verdict near q = 0.05, may differ from the whole
 # study's, whose table has more rows).
 INTERACTING_PART = "interacting_items"
+# The set transformer's own floor: its untrained head pools otherwise than
+# the centroid (an untrained attention pooling gives the centroid's numbers).
+INTERACTING_UNTRAINED = (("gi_set_transformer",
+                          "untrained encoder, set-transformer groups"),)
 
 
 def interacting_configs() -> List[str]:
@@ -828,7 +834,9 @@ def interacting_items_block(metrics: Dict, rows: List[Dict],
   return "\n".join(
       [scope(metrics, tuning, convergence) + " Unseen alphabets, mean ± sd "
        f"over n seeds, beside the floors (`{source}/summary.md`):", "",
-       means_table(metrics, interacting_configs(), {}, timed=False), "",
+       means_table(metrics, interacting_configs(), {}, timed=False,
+                   untrained_rows=UNTRAINED_ROWS + INTERACTING_UNTRAINED),
+       "",
        f"a − b paired by seed (`{source}/study_paired.md`, question "
        f"\"interacting items\"; {rule}):", ""] + lines
       + ["", caveats]) + "\n"
