@@ -736,22 +736,29 @@ def interacting_source(results: str = RESULTS) -> str:
   return part
 
 
+def set_transformers() -> List[str]:
+  """The question's configurations whose items interact (pooling
+  "set_transformer")."""
+  return [n for n in interacting_configs()
+          if (c := _config(n)) is not None
+          and c.loss.pooling == "set_transformer"]
+
+
 def _set_transformer_caveats() -> str:
   """What the set-transformer rows leave untested, read from their configs:
   the block they trained, the group size they saw, their validation
   curves, and what the near-ceiling label is about."""
-  configs = {n: _config(n) for n in ("gi_set_transformer",
-                                     "gg_set_transformer")}
-  configs = {n: c for n, c in configs.items() if c is not None}
+  configs = {n: _config(n) for n in set_transformers()}
   if not configs:
     return ""
   blocks = sorted({c.loss.set_transformer.block.upper()
                    for c in configs.values()})
   sizes = sorted({c.data.items_per_group for c in configs.values()})
   curves = [n for n, c in configs.items() if not c.eval.every]
-  text = (f" The set transformers trained {_names(blocks)} blocks only "
-          "(`config.loss.set_transformer.block`); the other block was not "
-          "studied. They trained on groups of "
+  text = (f" The set transformers trained {_names(blocks)} blocks"
+          + (" only (`config.loss.set_transformer.block`); the other block "
+             "was not studied." if len(blocks) == 1 else ".")
+          + " They trained on groups of "
           f"{_names([str(s) for s in sizes])} drawings (`data.items_per_group`), "
           "so recall@1 at 5 drawings is inside that size and the "
           "all-drawings column and the ratio pool groups of tens to "
@@ -829,7 +836,7 @@ def interacting_items_block(metrics: Dict, rows: List[Dict],
       + (f" The step count came from convergence runs of {_names(sorted(chose))}"
          " at the shared defaults, not of the set transformers."
          if chose and steps == [convergence.get("chosen_steps")] and not
-         {"gi_set_transformer", "gg_set_transformer"} & set(chose) else "")
+         set(set_transformers()) & set(chose) else "")
       + _set_transformer_caveats())
   return "\n".join(
       [scope(metrics, tuning, convergence) + " Unseen alphabets, mean ± sd "
