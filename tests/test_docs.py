@@ -354,6 +354,11 @@ def test_the_set_transformer_finding_follows_the_paired_rows():
           in block)
   assert f"groups of {config.data.items_per_group} drawings" in block
   assert ("recorded no validation curve" in block) == (not config.eval.every)
+  # One line counts the bullets' verdicts per metric.
+  assert ("In short, over the 4 comparisons a − b below: recall@1 at 5 "
+          "drawings: measurably better in 2, no difference measured in 2; "
+          "20-way 1-shot: no difference measured in 4; Lake's error: "
+          "measurably worse in 2, no difference measured in 2;") in block
   # Beside the centroid floor, the set transformer's own untrained floor.
   assert "| untrained encoder, centroid groups (gi_centroid's seeds) |" in block
   assert ("| untrained encoder, set-transformer groups "

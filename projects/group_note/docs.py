@@ -14,6 +14,7 @@ reading of test, from results/protonet/), and the `Cost (the note's study
 ...)` paragraph of each studied config's docstring (configs/NAME.py).
 """
 import argparse
+import collections
 import json
 import os
 import re
@@ -773,6 +774,18 @@ def _set_transformer_caveats() -> str:
   return text
 
 
+def _tally_text(tally: Dict, pairs: int) -> str:
+  """One line over the question's comparisons: per metric, in how many the
+  set transformer was measurably better, worse, neither, or untested."""
+  words = {"better": "measurably better", "worse": "measurably worse",
+           "none": "no difference measured", "untested": "untested"}
+  return ("In short, over the " + str(pairs) + " comparisons a − b "
+          "below: " + "; ".join(
+              SHORT[label] + ": " + ", ".join(
+                  f"{words[k]} in {count[k]}" for k in words if count[k])
+              for label, count in tally.items()) + ".")
+
+
 def interacting_items_block(metrics: Dict, rows: List[Dict],
                             tuning: Optional[Dict] = None,
                             source: str = "results",
@@ -790,6 +803,8 @@ def interacting_items_block(metrics: Dict, rows: List[Dict],
             f"(`{STUDY_COMMAND}` trains them after the tuning sweep).\n")
   lines = []
   ceiling = near_ceiling(metrics)
+  tally = {label: collections.Counter() for label in
+           DISCRIMINATING + (RETRIEVAL_ALL,)}  # label -> verdict -> pairs
   for a, b in pairs:
     parts = []
     for label in DISCRIMINATING + (RETRIEVAL_ALL,):
@@ -802,17 +817,21 @@ def interacting_items_block(metrics: Dict, rows: List[Dict],
         continue
       n = found[0]["n"]
       if n < 3:
-        verdict = f"untested (n = {n} < 3)"
+        kind, verdict = "untested", f"untested (n = {n} < 3)"
       elif _untestable(found[0]):
-        verdict = ("untested: the same difference at every seed, no spread "
-                   f"to test ({_diff_text(rows, a, b, label)})")
+        kind, verdict = "untested", (
+            "untested: the same difference at every seed, no spread to "
+            f"test ({_diff_text(rows, a, b, label)})")
       elif beats(rows, a, b, label):
-        verdict = f"measurably better, {_diff_text(rows, a, b, label)}"
+        kind, verdict = "better", (
+            f"measurably better, {_diff_text(rows, a, b, label)}")
       elif beats(rows, b, a, label):
-        verdict = f"measurably worse, {_diff_text(rows, a, b, label)}"
+        kind, verdict = "worse", (
+            f"measurably worse, {_diff_text(rows, a, b, label)}")
       else:
-        verdict = (f"no difference measured at n = {n} "
-                   f"({_diff_text(rows, a, b, label)})")
+        kind, verdict = "none", (f"no difference measured at n = {n} "
+                                 f"({_diff_text(rows, a, b, label)})")
+      tally[label][kind] += 1
       parts.append(f"{name}: {verdict}")
     lines.append(f"- **{a}** − {b}: " + "; ".join(parts) + ".")
   family = ("the study's paired table" if source == "results" else
@@ -845,7 +864,8 @@ def interacting_items_block(metrics: Dict, rows: List[Dict],
                    untrained_rows=UNTRAINED_ROWS + INTERACTING_UNTRAINED),
        "",
        f"a − b paired by seed (`{source}/study_paired.md`, question "
-       f"\"interacting items\"; {rule}):", ""] + lines
+       f"\"interacting items\"; {rule}):", "",
+       _tally_text(tally, len(pairs)), ""] + lines
       + ["", caveats]) + "\n"
 
 
