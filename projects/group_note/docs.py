@@ -737,19 +737,19 @@ def interacting_source(results: str = RESULTS) -> str:
   return part
 
 
-def set_transformers() -> List[str]:
+def set_transformers() -> Dict[str, object]:
   """The question's configurations whose items interact (pooling
-  "set_transformer")."""
-  return [n for n in interacting_configs()
-          if (c := _config(n)) is not None
-          and c.loss.pooling == "set_transformer"]
+  "set_transformer"): {name: its config}."""
+  configs = {n: _config(n) for n in interacting_configs()}
+  return {n: c for n, c in configs.items()
+          if c is not None and c.loss.pooling == "set_transformer"}
 
 
 def _set_transformer_caveats() -> str:
   """What the set-transformer rows leave untested, read from their configs:
   the block they trained, the group size they saw, their validation
   curves, and what the near-ceiling label is about."""
-  configs = {n: _config(n) for n in set_transformers()}
+  configs = set_transformers()
   if not configs:
     return ""
   blocks = sorted({c.loss.set_transformer.block.upper()
