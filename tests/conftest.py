@@ -83,6 +83,20 @@ def pytest_collection_modifyitems(config, items):
       item.add_marker(skip)
 
 
+@pytest.hookimpl(optionalhook=True)  # the suite runs without xdist too
+def pytest_xdist_auto_num_workers(config):
+  """`-n auto` (the README's test command): one worker per CPU this process
+  may run on, at most 8 (each worker is a JAX runtime of its own). Not
+  pytest-xdist's default, psutil's physical cores, which a 2-vCPU machine
+  may count as 1."""
+  del config
+  try:
+    cpus = len(os.sched_getaffinity(0))
+  except AttributeError:  # not Linux
+    cpus = os.cpu_count() or 1
+  return max(1, min(8, cpus))
+
+
 @pytest.fixture
 def fake_data(monkeypatch):
   """Routes every Omniglot load to fake splits (train and test differ)."""
