@@ -95,6 +95,11 @@ def test_study_runs_each_seed_once_and_a_rerun_trains_nothing(
   assert study.run(NAMES, [0, 1], runs, SETTINGS, make, booby_trap) == []
   study.write_outputs(runs, out, NAMES, [0, 1], SETTINGS)
   assert first == {f: open(os.path.join(out, f)).read() for f in first}
+  # Tables of fewer runs (one seed) do not replace those of more.
+  with pytest.raises(study.FewerRunsError,
+                     match="summarises 4 finished runs and these runs give 2"):
+    study.write_outputs(runs, out, NAMES, [0], SETTINGS)
+  assert first == {f: open(os.path.join(out, f)).read() for f in first}
 
   # An unfinished run (its evaluation lost) is the only one run again, and a
   # failing run is named while the others go on.
@@ -1006,3 +1011,80 @@ def test_a_sweeps_cost_is_its_runs_clocks_and_evaluations(tmp_path):
                                        tune.tag(points[1]), 100),
                          "metrics.json"))
   assert tune.sweep_seconds(runs, "gi_centroid", 100, 4000, tiny_config) is None
+
+
+def test_a_summary_of_fewer_runs_is_refused_and_changes_nothing(tmp_path,
+                                                                capsys):
+  """A --summary-only where the runs (and their records) are missing exits
+  2 and leaves the tables of the finished study as they were; the
+  baselines' rows are not runs."""
+  out = tmp_path / "results"
+  out.mkdir()
+  metrics = {"gi_centroid": {"a": {"mean": 1.0, "n": 3, "sd": 0.0},
+                             "b": {"mean": 1.0, "n": 2, "sd": 0.0}},
+             "gg_centroid": {"a": {"mean": 1.0, "n": 1, "sd": 0.0}},
+             "raw pixels": {"a": {"mean": 1.0, "n": 3, "sd": 0.0}}}
+  (out / "study_metrics.json").write_text(json.dumps(metrics))
+  (out / "summary.md").write_text("the finished study")
+  assert study.runs_summarised(str(out / "study_metrics.json")) == 4
+  assert study.runs_summarised(str(tmp_path / "none.json")) == 0
+  assert study.main(["--configs=gi_centroid,gg_centroid", "--summary-only",
+                     f"--out={out}", f"--runs={tmp_path / 'runs'}",
+                     "--records=", "--tuning="]) == 2
+  assert ("summarises 4 finished runs and these runs give 0"
+          in capsys.readouterr().err)
+  assert sorted(os.listdir(out)) == ["study_metrics.json", "summary.md"]
+  assert json.loads((out / "study_metrics.json").read_text()) == metrics
+
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Each folder of study tables in results/ and the arguments of the command
+# that wrote it (besides --seeds=0,1,2).
+COMMITTED_STUDIES = {
+    "results": [],
+    "results/interacting_items": [
+        "--configs=gi_centroid,gi_attention,gi_set_transformer,gg_centroid,"
+        "gg_attention,gg_set_transformer"],
+}
+
+
+@pytest.mark.parametrize("folder", sorted(COMMITTED_STUDIES))
+def test_the_committed_tables_are_rewritten_from_their_records(folder,
+                                                               tmp_path):
+  """--summary-only on a fresh checkout (no runs/, only results/records/)
+  writes every committed table byte for byte (the plots aside: their bytes
+  follow matplotlib's version). Skipped for tables whose runs' records are
+  not all committed (results/ until the tuned study is)."""
+  args = COMMITTED_STUDIES[folder]
+  folder = os.path.join(ROOT, folder)
+  settings_path = os.path.join(folder, "study_settings.json")
+  if not os.path.exists(settings_path):
+    pytest.skip(f"{folder} predates study_settings.json (an earlier study, "
+                "its runs not recorded)")
+  with open(settings_path) as f:
+    steps = json.load(f)["steps"]
+  with open(os.path.join(folder, "study_metrics.json")) as f:
+    configs = [n for n in json.load(f) if not study.unknown_configs([n])]
+  records = os.path.join(ROOT, "results", "records", "study")
+  recorded = 0
+  for name in configs:
+    for seed in (0, 1, 2):
+      path = os.path.join(records, name, f"seed{seed}", "metrics.json")
+      if os.path.exists(path):
+        with open(path) as f:
+          recorded += json.load(f).get("step") == steps
+  have = study.runs_summarised(os.path.join(folder, "study_metrics.json"))
+  if recorded < have:
+    pytest.skip(f"results/records holds {recorded} of the {have} runs "
+                f"behind {folder}'s tables")
+  out = tmp_path / "out"
+  assert study.main(["--seeds=0,1,2", "--summary-only", f"--out={out}",
+                     f"--runs={tmp_path / 'runs'}", f"--records={records}",
+                     f"--settings-from={os.path.join(ROOT, 'results')}",
+                     *args]) == 0
+  tables_written = [f for f in os.listdir(out) if not f.endswith(".png")]
+  assert "summary.md" in tables_written
+  for fname in tables_written:
+    with open(os.path.join(out, fname)) as a, \
+        open(os.path.join(folder, fname)) as b:
+      assert a.read() == b.read(), fname

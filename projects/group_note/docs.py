@@ -582,7 +582,9 @@ def note_study_block(metrics: Dict, rows: List[Dict],
   return "\n".join([
       f"`{STUDY_COMMAND}` trains every alphabet-trained configuration "
       f"for each seed; the finished study's {study_cost(metrics)}. "
-      "`--summary-only` rewrites results/ from the finished runs. "
+      "`--summary-only` rewrites results/ from the finished runs (or their "
+      "records in results/records/) and refuses to replace the tables of "
+      "more runs than it finds. "
       "Unseen alphabets, mean ± sd over n seeds, each in the space its method "
       "trains (every column and configuration: `results/summary.md`; every "
       "paired difference: `results/study_paired.md`):", "",

@@ -50,7 +50,10 @@ metric, a line per configuration, band = sd) and study_configs.png (every
 configuration's seeds, mean ± sd and untrained encoder, a panel per
 headline metric). A difference is tested only over >= 3 paired seeds (SPEC
 §5) and claimed only where its Benjamini-Hochberg q-value within its family
-of the paired table is below 0.05 (projects.group_note.tables).
+of the paired table is below 0.05 (projects.group_note.tables). Tables of
+fewer finished runs than those already in --out summarise are refused
+(exit 2), so a --summary-only on a checkout without the runs or their
+records cannot overwrite a finished study's tables.
 """
 import argparse
 import dataclasses
@@ -194,6 +197,38 @@ def run(names: Sequence[str], seeds: Sequence[int], runs: str,
       records=records, train=train)
 
 
+class FewerRunsError(Exception):
+  """The study's tables would replace tables of more finished runs."""
+
+
+def runs_summarised(metrics_path: str) -> int:
+  """The trained runs a study_metrics.json summarises (each configuration's
+  largest n; the baselines' rows left out); 0 where there is none."""
+  if not os.path.exists(metrics_path):
+    return 0
+  with open(metrics_path) as f:
+    metrics = json.load(f)
+  configs = [n for n in metrics if not unknown_configs([n])]
+  return sum(max((v["n"] for v in metrics[n].values()
+                  if isinstance(v, dict) and "n" in v), default=0)
+             for n in configs)
+
+
+def check_not_fewer(out_dir: str, results: Dict[str, Dict[int, Dict]]):
+  """Raises FewerRunsError where out_dir's tables summarise more runs than
+  `results` holds: a --summary-only on a checkout without the runs (or
+  their records) would otherwise overwrite a finished study's tables with
+  part of another's."""
+  have = runs_summarised(os.path.join(out_dir, "study_metrics.json"))
+  found = sum(len(by_seed) for by_seed in results.values())
+  if found < have:
+    raise FewerRunsError(
+        f"{out_dir}/study_metrics.json summarises {have} finished runs and "
+        f"these runs give {found}: not replacing it with fewer. Pass another "
+        "--out to see the partial tables, or delete that folder's tables "
+        "to replace them.")
+
+
 def write_outputs(runs: str, out_dir: str, names: Sequence[str],
                   seeds: Sequence[int], settings: Settings,
                   chosen: Optional[Dict[str, Dict]] = None) -> List[str]:
@@ -204,6 +239,7 @@ def write_outputs(runs: str, out_dir: str, names: Sequence[str],
   from projects.group_note import pixels  # pylint: disable=g-import-not-at-top
   os.makedirs(out_dir, exist_ok=True)
   results = sweep.load_results(runs, names, seeds, settings.steps)
+  check_not_fewer(out_dir, results)
   curves = tables.convergence_curves(runs, names, seeds, settings.steps)
   baselines = pixels.load(runs, seeds)
   outputs = tables.summary_tables(
@@ -298,8 +334,12 @@ def main(argv=None) -> int:
   from projects.group_note import pixels  # pylint: disable=g-import-not-at-top
   pixels.run(seeds, args.runs, args.records or None,  # the raw-pixel rows
              compute=not args.summary_only)
-  written = write_outputs(args.runs, args.out, names, seeds, settings,
-                          chosen)
+  try:
+    written = write_outputs(args.runs, args.out, names, seeds, settings,
+                            chosen)
+  except FewerRunsError as e:
+    print(f"error: {e}", file=sys.stderr)
+    return 2
   return sweep.exit_status(written, args.out, failed)
 
 
