@@ -250,7 +250,8 @@ def test_the_answer_claims_only_q_below_005_and_says_which_rule():
   assert study_docs.beats(rows, "gi_centroid", "gi_medoid",
                           study_docs.RETRIEVAL) is False
   answer = study_docs.answer(metrics, rows)
-  assert answer.startswith("On the metrics that discriminate")
+  assert answer.startswith("- On the metrics that discriminate")
+  assert all(line.startswith("- ") for line in answer.splitlines())
   # A highest mean not measurably above each of the others is named as
   # such, not in bold.
   assert ("on recall@1 at 5 drawings, gi_centroid has the highest mean "

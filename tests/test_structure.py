@@ -177,6 +177,9 @@ def test_the_library_imports_no_project_and_names_no_note_configuration():
       assert not any(m.split(".")[0] == "projects" for m in imported), (
           f"{path} imports {imported}")
     for text in _code_strings(tree):
+      # importlib.import_module("projects...") or a path into projects/.
+      assert not text.startswith(("projects.", "projects/")), (
+          f"{path} reaches into projects/: {text!r}")
       named = [n for n in NOTE_FOUR if n in text
                and (name, n) not in NOTE_NAME_ALLOWED]
       assert not named, f"{path} names {named} in {text!r}"

@@ -457,7 +457,7 @@ def answer(metrics: Dict, rows: List[Dict],
   claim from the paired rows (measured: n >= 3 and, where the table has
   them, q < 0.05), each "not measured apart" at that row's own n. A
   highest mean is named as such, and bold only where it is measurably
-  above each of the others."""
+  above each of the others. One bullet per part."""
   four = [n for n in NOTE_FOUR if n in metrics]
   path = dict((label, p) for label, p, _ in HEADLINE)
   ms = lambda name, label, untrained=False: _ms(
@@ -503,7 +503,8 @@ def answer(metrics: Dict, rows: List[Dict],
             "(`results/study_paired.md` predates them); until the study "
             "reruns, \"measured\" here keeps the old rule, n ≥ 3 seeds and a "
             "95% interval excluding 0, with no multiplicity control.")
-  return " ".join(x for x in [first, second, third, fourth, fifth, rule] if x)
+  return "\n".join(f"- {x}" for x in [first, second, third, fourth, fifth,
+                                      rule] if x)
 
 
 def trained_only(metrics: Dict) -> Dict:
