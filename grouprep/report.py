@@ -177,7 +177,13 @@ def stacks_sentence(results: Sequence[Dict]) -> str:
   """Which stacks trained these runs, and how many each: different stacks
   (JAX versions, CPUs) round differently, so a rerun matches a run bit for
   bit only on its own stack. '' for no runs."""
-  counts = collections.Counter(trained_stack(r) for r in results)
+  return describe_stacks(collections.Counter(trained_stack(r)
+                                             for r in results))
+
+
+def describe_stacks(counts: Dict[str, int]) -> str:
+  """stacks_sentence from {stack: how many runs it trained}."""
+  counts = collections.Counter(counts)
   runs = lambda n: f"{n} run{'s' if n != 1 else ''}"
   if not counts:
     return ""

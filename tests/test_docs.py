@@ -661,3 +661,22 @@ def test_a_config_first_studied_gets_its_cost_paragraph_added():
       tuning["gi_centroid"], steps=2000)})
   assert ("tune): loss.temperature = 0.1, train.learning_rate = 0.003; the "
           "sweep") in both
+
+
+def test_the_toolchain_page_names_the_stacks_the_study_counted(tmp_path):
+  """docs/toolchain.md's study-stack sentence: study_settings.json's stacks
+  as the study counted them; for tables written before it counted them,
+  the stack the lab notes record."""
+  import json  # pylint: disable=g-import-not-at-top
+  assert study_docs.study_stack_block(str(tmp_path)) == (
+      study_docs.UNRECORDED_STACK + "\n")
+  (tmp_path / "study_settings.json").write_text(json.dumps(
+      {"steps": 4, "stacks": {"Python 3.12.1, jax 0.12.0.1, cpu": 57}}))
+  assert study_docs.study_stack_block(str(tmp_path)) == (
+      "The study in `results/` was trained on one stack: Python 3.12.1, "
+      "jax 0.12.0.1, cpu (57 runs).\n")
+  (tmp_path / "study_settings.json").write_text(json.dumps(
+      {"steps": 4, "stacks": {"A": 2, "B": 5}}))
+  assert study_docs.study_stack_block(str(tmp_path)) == (
+      "The study in `results/` was trained on 2 stacks, which round "
+      "differently: B (5 runs); A (2 runs).\n")

@@ -66,8 +66,10 @@ def test_study_runs_each_seed_once_and_a_rerun_trains_nothing(
       in paired and "| 2 |" in paired
   assert "| training | gi_centroid | gi_centroid (untrained) | unseen ratio" \
       in paired
+  stack = report.trained_stack(r["gi_centroid"][0])
+  assert stack.startswith("Python ")  # this machine's, recorded by each run
   assert json.loads(first["study_settings.json"]) == {
-      "steps": 4, "tuned": {}, "tuning_steps": {}}
+      "steps": 4, "stacks": {stack: 4}, "tuned": {}, "tuning_steps": {}}
   from projects.group_note import docs
   assert docs.load_tuning(out) is None  # untuned: the docs say so
   study.write_outputs(runs, str(tmp_path / "tuned"), NAMES, [0, 1], SETTINGS,

@@ -10,8 +10,10 @@ cost, its table and the answer to the note's question), docs/configs.md
 between `<!-- study-costs -->` markers, docs/set_transformer.md between
 `<!-- interacting-items -->` markers (the set transformers' comparisons),
 docs/configs.md between `<!-- protonet-final -->` markers (ProtoNet's one
-reading of test, from results/protonet/), and the `Cost (the note's study
-...)` paragraph of each studied config's docstring (configs/NAME.py).
+reading of test, from results/protonet/), docs/toolchain.md between
+`<!-- study-stack -->` markers (the stacks that trained the study), and the
+`Cost (the note's study ...)` paragraph of each studied config's docstring
+(configs/NAME.py).
 """
 import argparse
 import collections
@@ -21,6 +23,7 @@ import re
 import sys
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from grouprep import report
 from projects.group_note import comparisons
 from projects.group_note.comparisons import (COMPARISONS, HEADLINE,
                                              NOTE_FOUR, RELATED,
@@ -958,6 +961,33 @@ def load_tuning(results: str = RESULTS,
   return out or None
 
 
+# What results/NOTES.md records of the stack behind tables written before
+# the study put its stacks in study_settings.json (the 2000-step study).
+UNRECORDED_STACK = (
+    "The study in `results/` predates the record of its stacks in "
+    "`study_settings.json`: its runs were "
+    "trained with jax/jaxlib 0.10.2 on Python 3.11, the jaxlib with the "
+    "miscompile (it was what the install resolved then). The metrics of the "
+    "README main job's 500-step checkpoint (not a study run) were checked "
+    "against the same evaluation with the YNNPACK reduce fusion switched "
+    "off and agreed within 1e-5; still, the study's numbers belong to that "
+    "stack.")
+
+
+def study_stack_block(results: str = RESULTS) -> str:
+  """docs/toolchain.md's sentence on the stacks that trained the study in
+  results/ (study_settings.json's, as the study counted them)."""
+  path = os.path.join(results, "study_settings.json")
+  stacks = {}
+  if os.path.exists(path):
+    with open(path) as f:
+      stacks = json.load(f).get("stacks") or {}
+  if not stacks:
+    return UNRECORDED_STACK + "\n"
+  said = report.describe_stacks(stacks)  # "Trained on ..."
+  return f"The study in `results/` was t{said[1:]}\n"
+
+
 def load_convergence(results: str = RESULTS) -> Optional[Dict]:
   """The convergence command's choice (results/convergence_schedules.json),
   None before it has run."""
@@ -995,6 +1025,9 @@ def outputs(root: str = ROOT, results: str = RESULTS) -> Dict[str, str]:
       replace_block(open(configs).read(), "study-costs", costs_block(metrics),
                     configs), "protonet-final", protonet_block(results),
       configs)
+  toolchain = os.path.join(root, "docs", "toolchain.md")
+  out[toolchain] = replace_block(open(toolchain).read(), "study-stack",
+                                 study_stack_block(results), toolchain)
   config_dir = os.path.join(root, "configs")
   for fname in sorted(os.listdir(config_dir)):
     name, ext = os.path.splitext(fname)

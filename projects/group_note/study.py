@@ -56,6 +56,7 @@ fewer finished runs than those already in --out summarise are refused
 records cannot overwrite a finished study's tables.
 """
 import argparse
+import collections
 import dataclasses
 import importlib
 import importlib.util
@@ -64,6 +65,7 @@ import os
 import sys
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from grouprep import report
 from grouprep import sweep
 from projects.group_note import plots
 from projects.group_note import tables
@@ -233,9 +235,10 @@ def write_outputs(runs: str, out_dir: str, names: Sequence[str],
                   seeds: Sequence[int], settings: Settings,
                   chosen: Optional[Dict[str, Dict]] = None) -> List[str]:
   """Every output of the study into out_dir, from the finished runs;
-  study_settings.json says what they trained at (steps; each tuned
-  configuration's settings, {} when none was tuned, and the step count
-  its sweep ran), for the docs."""
+  study_settings.json says what they trained at (steps; the stacks that
+  trained them, with their run counts; each tuned configuration's
+  settings, {} when none was tuned, and the step count its sweep ran), for
+  the docs."""
   from projects.group_note import pixels  # pylint: disable=g-import-not-at-top
   os.makedirs(out_dir, exist_ok=True)
   results = sweep.load_results(runs, names, seeds, settings.steps)
@@ -245,8 +248,12 @@ def write_outputs(runs: str, out_dir: str, names: Sequence[str],
   outputs = tables.summary_tables(
       results, names, settings, curves, baselines, chosen,
       sweep.missing_runs(runs, results, names, seeds, settings.steps))
+  stacks = collections.Counter(report.trained_stack(r)
+                               for by_seed in results.values()
+                               for r in by_seed.values())
   outputs["study_settings.json"] = json.dumps(
       {"steps": settings.steps,
+       "stacks": dict(stacks.most_common()),
        "tuned": {n: c["settings"] for n, c in sorted((chosen or {}).items())
                  if n in results},
        "tuning_steps": {n: c["steps"] for n, c in sorted((chosen or {}).items())
