@@ -132,12 +132,12 @@ def test_no_hand_written_figures():
   figure: a number with two or more decimals, a count written with
   thousands separators, or a number with a unit of size, work or time
   (MB, MFLOP, ms, s, minutes, h). Versions (Python 3.12) and thresholds
-  (>= 0.955, at most 1 GiB, up to 6 hours) are not figures."""
+  (>= 0.955, at most 1 GiB) are not figures."""
   decimals = re.compile(
       r"(Python |[≥≤<>] ?)?(?<![\w.])(\d+\.\d{2,})(?!\w|\.\d)")
   thousands = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+)(?!\w|,\d)")
   with_unit = re.compile(
-      r"(at most |at least |up to |under |over |[≥≤<>~] ?)?(?<![\w.])"
+      r"(at most |at least |under |over |[≥≤<>~] ?)?(?<![\w.])"
       r"(\d+(?:\.\d+)?) ?(KB|MB|GB|TB|KiB|MiB|GiB|MFLOP|GFLOP|TFLOP|ms|s|"
       r"min|minutes|h|hours)(?!\w)")
   # Python and JAX versions the toolchain page names, on their own.

@@ -204,16 +204,14 @@ class FewerRunsError(Exception):
 
 
 def runs_summarised(metrics_path: str) -> int:
-  """The trained runs a study_metrics.json summarises (each configuration's
-  largest n; the baselines' rows left out); 0 where there is none."""
+  """The trained runs a study_metrics.json summarises: the n of each row's
+  step count (the baselines, which train nothing, have none); 0 where there
+  is no such file."""
   if not os.path.exists(metrics_path):
     return 0
   with open(metrics_path) as f:
     metrics = json.load(f)
-  configs = [n for n in metrics if not unknown_configs([n])]
-  return sum(max((v["n"] for v in metrics[n].values()
-                  if isinstance(v, dict) and "n" in v), default=0)
-             for n in configs)
+  return sum(row["step"]["n"] for row in metrics.values() if "step" in row)
 
 
 def check_not_fewer(out_dir: str, results: Dict[str, Dict[int, Dict]]):
@@ -346,6 +344,9 @@ def main(argv=None) -> int:
                             chosen)
   except FewerRunsError as e:
     print(f"error: {e}", file=sys.stderr)
+    if failed:
+      print("Failed runs (rerun the same command to retry):\n  "
+            + "\n  ".join(failed), file=sys.stderr)
     return 2
   return sweep.exit_status(written, args.out, failed)
 
