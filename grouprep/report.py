@@ -9,7 +9,7 @@ into results/ unless asked: results/summary.md is the study's.
 import collections
 import json
 import os
-from typing import Dict, List, Sequence
+from typing import Dict, Iterable, List, Sequence
 
 import matplotlib
 
@@ -177,20 +177,25 @@ def stacks_sentence(results: Sequence[Dict]) -> str:
   """Which stacks trained these runs, and how many each: different stacks
   (JAX versions, CPUs) round differently, so a rerun matches a run bit for
   bit only on its own stack. '' for no runs."""
-  return describe_stacks(collections.Counter(trained_stack(r)
-                                             for r in results))
+  return describe_stacks(stack_counts(results))
 
 
-def describe_stacks(counts: Dict[str, int]) -> str:
-  """stacks_sentence from {stack: how many runs it trained}."""
+def stack_counts(results: Iterable[Dict]) -> Dict[str, int]:
+  """{trained_stack: how many of these runs it trained}, most first."""
+  return dict(collections.Counter(trained_stack(r)
+                                  for r in results).most_common())
+
+
+def describe_stacks(counts: Dict[str, int], lead: str = "Trained on") -> str:
+  """stacks_sentence from stack_counts' {stack: runs}; `lead` starts it."""
   counts = collections.Counter(counts)
   runs = lambda n: f"{n} run{'s' if n != 1 else ''}"
   if not counts:
     return ""
   if len(counts) == 1:
     (stack, n), = counts.items()
-    return f"Trained on one stack: {stack} ({runs(n)})."
-  return (f"Trained on {len(counts)} stacks, which round differently: "
+    return f"{lead} one stack: {stack} ({runs(n)})."
+  return (f"{lead} {len(counts)} stacks, which round differently: "
           + "; ".join(f"{stack} ({runs(n)})"
                       for stack, n in counts.most_common()) + ".")
 

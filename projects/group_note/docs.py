@@ -30,7 +30,7 @@ from projects.group_note.comparisons import (COMPARISONS, HEADLINE,
                                              RELATED_AGAINST,
                                              VALIDATION_SPLIT,
                                              untrained_name)
-from projects.group_note.tables import _cell
+from projects.group_note.tables import _cell, trained_only
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
@@ -367,8 +367,8 @@ def scope(metrics: Dict, tuning: Optional[Dict] = None,
   hold for."""
   import importlib  # pylint: disable=g-import-not-at-top
   base = importlib.import_module("configs.base").get_base_config()
-  steps = sorted({int(v["step"]["mean"]) for v in metrics.values()
-                  if "step" in v})
+  steps = sorted({int(v["step"]["mean"])
+                  for v in trained_only(metrics).values()})
   model = {"conv4": "Conv-4"}.get(base.model.name, base.model.name)
   trained = trained_only(metrics)
   swept = sorted({int(t["steps"]) for t in (tuning or {}).values()
@@ -508,12 +508,6 @@ def answer(metrics: Dict, rows: List[Dict],
             "95% interval excluding 0, with no multiplicity control.")
   return "\n".join(f"- {x}" for x in [first, second, third, fourth, fifth,
                                       rule] if x)
-
-
-def trained_only(metrics: Dict) -> Dict:
-  """study_metrics.json's configurations (their runs have a step count),
-  without the baselines that train nothing (raw pixels)."""
-  return {n: v for n, v in metrics.items() if "step" in v}
 
 
 def study_cost(metrics: Dict) -> str:
@@ -984,8 +978,8 @@ def study_stack_block(results: str = RESULTS) -> str:
       stacks = json.load(f).get("stacks") or {}
   if not stacks:
     return UNRECORDED_STACK + "\n"
-  said = report.describe_stacks(stacks)  # "Trained on ..."
-  return f"The study in `results/` was t{said[1:]}\n"
+  return report.describe_stacks(
+      stacks, lead="The study in `results/` was trained on") + "\n"
 
 
 def load_convergence(results: str = RESULTS) -> Optional[Dict]:

@@ -56,7 +56,6 @@ fewer finished runs than those already in --out summarise are refused
 records cannot overwrite a finished study's tables.
 """
 import argparse
-import collections
 import dataclasses
 import importlib
 import importlib.util
@@ -211,7 +210,8 @@ def runs_summarised(metrics_path: str) -> int:
     return 0
   with open(metrics_path) as f:
     metrics = json.load(f)
-  return sum(row["step"]["n"] for row in metrics.values() if "step" in row)
+  return sum(row["step"]["n"]
+             for row in tables.trained_only(metrics).values())
 
 
 def check_not_fewer(out_dir: str, results: Dict[str, Dict[int, Dict]]):
@@ -246,12 +246,10 @@ def write_outputs(runs: str, out_dir: str, names: Sequence[str],
   outputs = tables.summary_tables(
       results, names, settings, curves, baselines, chosen,
       sweep.missing_runs(runs, results, names, seeds, settings.steps))
-  stacks = collections.Counter(report.trained_stack(r)
-                               for by_seed in results.values()
-                               for r in by_seed.values())
   outputs["study_settings.json"] = json.dumps(
       {"steps": settings.steps,
-       "stacks": dict(stacks.most_common()),
+       "stacks": report.stack_counts(r for by_seed in results.values()
+                                     for r in by_seed.values()),
        "tuned": {n: c["settings"] for n, c in sorted((chosen or {}).items())
                  if n in results},
        "tuning_steps": {n: c["steps"] for n, c in sorted((chosen or {}).items())

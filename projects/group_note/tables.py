@@ -225,6 +225,12 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
                                            sort_keys=True) + "\n"}
 
 
+def trained_only(metrics: Dict) -> Dict:
+  """study_metrics.json's configurations (their runs have a step count),
+  without the baselines that train nothing (raw pixels)."""
+  return {n: v for n, v in metrics.items() if "step" in v}
+
+
 def missing_sentence(missing: Dict[str, Dict[int, str]]) -> str:
   """The runs a table leaves out and why: a diverged run is not retried
   (resuming meets the same batches again), so its configuration's n stays
