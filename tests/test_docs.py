@@ -680,3 +680,25 @@ def test_the_toolchain_page_names_the_stacks_the_study_counted(tmp_path):
   assert study_docs.study_stack_block(str(tmp_path)) == (
       "The study in `results/` was trained on 2 stacks, which round "
       "differently: B (5 runs); A (2 runs).\n")
+
+
+def test_the_blocks_cite_the_paired_plot_only_where_the_study_drew_it(
+    tmp_path):
+  """The README's and docs/set_transformer.md's blocks name a folder's
+  study_paired.png exactly when that folder holds one (the study writes it
+  beside study_paired.md; a study run before the plot existed has none)."""
+  metrics, rows = study_docs.load(study_docs.RESULTS)
+  assert "study_paired.png" not in study_docs.note_study_block(metrics, rows)
+  assert "drawn in `results/study_paired.png`" in study_docs.note_study_block(
+      metrics, rows, plot=True)
+  assert not study_docs._drawn(str(tmp_path))
+  (tmp_path / "study_paired.png").write_bytes(b"png")
+  assert study_docs._drawn(str(tmp_path))
+  outputs = study_docs.outputs()
+  readme = outputs[os.path.join(ROOT, "README.md")]
+  assert ("results/study_paired.png" in readme) == study_docs._drawn(
+      study_docs.RESULTS)
+  source = study_docs.interacting_source()
+  cited = os.path.relpath(os.path.join(source, "study_paired.png"), ROOT)
+  page = outputs[os.path.join(ROOT, "docs", "set_transformer.md")]
+  assert (f"drawn in `{cited}`" in page) == study_docs._drawn(source)

@@ -415,6 +415,56 @@ def test_config_points_pair_each_seed_with_its_untrained_encoder(tmp_path):
   assert plots.plot_configs({}, ["gi_centroid"], str(tmp_path / "x")) == []
 
 
+def test_the_paired_plot_draws_one_family_and_each_row_s_verdict(tmp_path):
+  """plots.paired_points reads the study's paired rows: only the family
+  asked for and the plotted metrics, every comparison once in the table's
+  order, each point the row's mean and interval, its verdict the row's
+  (measured = q < 0.05, not measured, untested below 3 seeds); the plot is
+  written, and nothing where the family has no row."""
+  def result(recall5, lake, untrained=0.1):
+    unseen = {"disjoint_characters": {"size_curve": {
+        "5": {"recall_at_1": {"mean": recall5}}}}}
+    return {"eval": {"unseen_alphabets": unseen, "lake_one_shot_error": lake},
+            "untrained": {"unseen_alphabets": {"disjoint_characters": {
+                "size_curve": {"5": {"recall_at_1": {"mean": untrained}}}}}}}
+  jitter = (0.0, 0.01, -0.012)
+  results = {
+      # gi_centroid far above gg_centroid on recall: measured; level on
+      # Lake's error: not measured; gi_medoid on two seeds: untested.
+      "gi_centroid": {s: result(0.5 + jitter[s], 0.7 + jitter[s])
+                      for s in range(3)},
+      "gg_centroid": {s: result(0.3 + jitter[(s + 1) % 3],
+                                0.7 + jitter[(s + 2) % 3]) for s in range(3)},
+      "gi_medoid": {s: result(0.2, 0.6) for s in range(2)}}
+  rows = tables.study_rows(results)
+  pairs, points = plots.paired_points(rows)
+  between = [r for r in rows if r["family"] == comparisons.CONFIGS_FAMILY]
+  assert pairs == list(dict.fromkeys((r["question"], r["a"], r["b"])
+                                     for r in between))
+  assert ("the note's four", "gg_centroid", "gi_centroid") in pairs
+  assert not any(p[0] in comparisons.TRAINING_QUESTIONS for p in pairs)
+  assert list(points) == ["unseen dc recall@1, 5 drawings", "Lake error"]
+  verdicts = {}
+  for r in between:
+    d = r["diff"]
+    got = points[r["metric"]][(r["question"], r["a"], r["b"])]
+    assert got[:3] == (d["mean"], d["low"], d["high"])
+    verdicts[(r["a"], r["b"], r["metric"])] = got[3]
+  assert verdicts[("gg_centroid", "gi_centroid",
+                   "unseen dc recall@1, 5 drawings")] == "measured"
+  assert verdicts[("gg_centroid", "gi_centroid", "Lake error")] == (
+      "not measured")
+  assert verdicts[("gg_centroid", "gi_medoid", "Lake error")] == "untested"
+  training, _ = plots.paired_points(rows, comparisons.TRAINING_FAMILY)
+  assert training and all(p[0] in comparisons.TRAINING_QUESTIONS
+                          for p in training)
+  assert plots.plot_paired(rows, str(tmp_path)) == ["study_paired.png"]
+  assert (tmp_path / "study_paired.png").stat().st_size > 0
+  assert plots.plot_paired(
+      [r for r in rows if r["family"] != comparisons.CONFIGS_FAMILY],
+      str(tmp_path / "x")) == []
+
+
 # --------------------------------------------------------------------------
 # The commands before the study: separately scheduled convergence runs and
 # an equal tuning budget.

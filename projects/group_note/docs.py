@@ -576,7 +576,8 @@ def study_table(metrics: Dict) -> str:
 
 def note_study_block(metrics: Dict, rows: List[Dict],
                      tuning: Optional[Dict] = None,
-                     convergence: Optional[Dict] = None) -> str:
+                     convergence: Optional[Dict] = None,
+                     plot: bool = False) -> str:
   return "\n".join([
       f"`{STUDY_COMMAND}` trains every alphabet-trained configuration "
       f"for each seed; the finished study's {study_cost(metrics)}. "
@@ -585,7 +586,9 @@ def note_study_block(metrics: Dict, rows: List[Dict],
       "more runs than it finds. "
       "Unseen alphabets, mean ± sd over n seeds, each in the space its method "
       "trains (every column and configuration: `results/summary.md`; every "
-      "paired difference: `results/study_paired.md`):", "",
+      "paired difference: `results/study_paired.md`"
+      + (", drawn in `results/study_paired.png`" if plot else "") + "):",
+      "",
       study_table(metrics), "",
       "*ratio*: the note's metric on its rotation groups (mean distance "
       "between groups of different alphabets over that of the same "
@@ -789,7 +792,8 @@ def _tally_text(tally: Dict, pairs: int) -> str:
 def interacting_items_block(metrics: Dict, rows: List[Dict],
                             tuning: Optional[Dict] = None,
                             source: str = "results",
-                            convergence: Optional[Dict] = None) -> str:
+                            convergence: Optional[Dict] = None,
+                            plot: bool = False) -> str:
   """docs/set_transformer.md's finding: each comparison of the question
   "interacting items" (a set transformer against its centroid and its
   attention configuration) on the metrics that discriminate, from the
@@ -863,7 +867,9 @@ def interacting_items_block(metrics: Dict, rows: List[Dict],
        means_table(metrics, interacting_configs(), {}, timed=False,
                    untrained_rows=UNTRAINED_ROWS + INTERACTING_UNTRAINED),
        "",
-       f"a − b paired by seed (`{source}/study_paired.md`, question "
+       f"a − b paired by seed (`{source}/study_paired.md`"
+       + (f", drawn in `{source}/study_paired.png`" if plot else "")
+       + ", question "
        f"\"interacting items\"; {rule}):", "",
        _tally_text(tally, len(pairs)), ""] + lines
       + ["", caveats]) + "\n"
@@ -992,6 +998,12 @@ def load_convergence(results: str = RESULTS) -> Optional[Dict]:
     return json.load(f)
 
 
+def _drawn(folder: str) -> bool:
+  """Whether the study that wrote folder drew its paired table
+  (study_paired.png, projects.group_note.plots.plot_paired)."""
+  return os.path.exists(os.path.join(folder, "study_paired.png"))
+
+
 def outputs(root: str = ROOT, results: str = RESULTS) -> Dict[str, str]:
   """{path: its text with the generated parts as results/ gives them}."""
   metrics, rows = load(results)
@@ -1001,8 +1013,9 @@ def outputs(root: str = ROOT, results: str = RESULTS) -> Dict[str, str]:
   out = {}
   readme = os.path.join(root, "README.md")
   out[readme] = replace_block(open(readme).read(), "note-study",
-                              note_study_block(metrics, rows, tuning,
-                                               convergence), readme)
+                              note_study_block(
+                                  metrics, rows, tuning, convergence,
+                                  _drawn(results)), readme)
   set_transformer = os.path.join(root, "docs", "set_transformer.md")
   source = interacting_source(results)
   part_metrics, part_rows = load(source) if source != results else (metrics,
@@ -1012,7 +1025,8 @@ def outputs(root: str = ROOT, results: str = RESULTS) -> Dict[str, str]:
       interacting_items_block(
           part_metrics, part_rows, load_tuning(source, chosen),
           "results" if source == results else
-          "results/" + os.path.relpath(source, results), convergence),
+          "results/" + os.path.relpath(source, results), convergence,
+          _drawn(source)),
       set_transformer)
   configs = os.path.join(root, "docs", "configs.md")
   out[configs] = replace_block(

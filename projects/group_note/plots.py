@@ -1,8 +1,9 @@
 """The study's plots: convergence curves (a line per configuration, band =
-sd over seeds) and every configuration's seeds against its untrained encoder
-(a panel per headline metric)."""
+sd over seeds), every configuration's seeds against its untrained encoder
+(a panel per headline metric) and the paired differences between
+configurations with their intervals and verdicts."""
 import os
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Tuple
 
 import matplotlib
 
@@ -12,8 +13,8 @@ from matplotlib import ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
 from projects.group_note.comparisons import (  # noqa: E402
-    CONVERGENCE_METRICS, HEADLINE)
-from projects.group_note.tables import config_points  # noqa: E402
+    CONFIGS_FAMILY, CONVERGENCE_METRICS, HEADLINE)
+from projects.group_note.tables import Q_LEVEL, config_points  # noqa: E402
 
 
 def plot_convergence(curves, out_dir: str) -> List[str]:
@@ -90,6 +91,86 @@ def plot_configs(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
   fig.savefig(os.path.join(out_dir, "study_configs.png"), dpi=110)
   plt.close(fig)
   return ["study_configs.png"]
+
+
+# The paired plot's panels: the unseen alphabets' discriminating metrics and
+# the note's own ratio (all drawings is near its ceiling for centroid groups;
+# the validation metrics choose, they are not the result).
+PAIRED_METRICS = ("unseen dc recall@1, 5 drawings", "unseen 20-way 1-shot",
+                  "Lake error", "unseen ratio (rotation)")
+
+
+def paired_points(rows: Sequence[Dict], family: str = CONFIGS_FAMILY
+                  ) -> Tuple[List[Tuple[str, str, str]], Dict[str, Dict]]:
+  """What plot_paired draws: (the comparisons (question, a, b) of one
+  family in the table's order, {metric of PAIRED_METRICS: {comparison:
+  (mean, low, high, verdict)}}), verdict "measured" (n >= MIN_SEEDS and
+  q < Q_LEVEL), "not measured" or "untested" (too few seeds); rows: the
+  study's paired rows (tables.study_rows)."""
+  mine = [r for r in rows if r.get("family") == family
+          and r["metric"] in PAIRED_METRICS]
+  pairs = list(dict.fromkeys((r["question"], r["a"], r["b"]) for r in mine))
+  points = {}
+  for r in mine:
+    d = r["diff"]
+    verdict = ("untested" if not d["testable"] else
+               "measured" if d["measured"] else "not measured")
+    points.setdefault(r["metric"], {})[(r["question"], r["a"], r["b"])] = (
+        d["mean"], d["low"], d["high"], verdict)
+  return pairs, {m: points[m] for m in PAIRED_METRICS if m in points}
+
+
+def plot_paired(rows: Sequence[Dict], out_dir: str,
+                family: str = CONFIGS_FAMILY) -> List[str]:
+  """study_paired.png: the paired table's comparisons of one family (by
+  default those between configurations), a panel per metric of
+  PAIRED_METRICS, a row per comparison a − b (paired_points): its mean
+  difference over the paired seeds and 95% interval, filled red where
+  measured, hollow where not, a grey x where too few seeds to test. Each
+  question's rows share a band; the question is named at the right."""
+  pairs, points = paired_points(rows, family)
+  if not pairs:
+    return []
+  y_of = {p: y for p, y in zip(pairs, range(len(pairs))[::-1])}
+  fig, axes = plt.subplots(1, len(points), sharey=True, squeeze=False,
+                           figsize=(3.1 * len(points) + 2.6,
+                                    1.4 + 0.24 * len(pairs)))
+  lower_better = {label: lower for label, _, lower in HEADLINE}
+  questions = list(dict.fromkeys(q for q, _, _ in pairs))
+  for ax, (metric, by_pair) in zip(axes[0], points.items()):
+    for i, question in enumerate(questions):
+      ys = [y_of[p] for p in pairs if p[0] == question]
+      if i % 2:
+        ax.axhspan(min(ys) - 0.5, max(ys) + 0.5, color="0.93", zorder=0)
+    ax.axvline(0.0, color="0.4", lw=0.8)
+    for pair, (mean, low, high, verdict) in by_pair.items():
+      y = y_of[pair]
+      if verdict == "untested":
+        ax.plot(mean, y, "x", color="0.5", ms=5)
+        continue
+      color = "C3" if verdict == "measured" else "C0"
+      ax.plot([low, high], [y, y], "-", color=color, lw=1.5)
+      ax.plot(mean, y, "o", color=color, ms=5,
+              mfc=color if verdict == "measured" else "white")
+    ax.set_title(metric + ("\n(lower is better)" if lower_better.get(metric)
+                           else ""), fontsize=9)
+    ax.tick_params(axis="x", labelsize=7)
+    ax.grid(alpha=0.3, axis="x")
+  axes[0, 0].set_yticks([y_of[p] for p in pairs])
+  axes[0, 0].set_yticklabels([f"{a} − {b}" for _, a, b in pairs], fontsize=7)
+  axes[0, 0].set_ylim(-0.7, len(pairs) - 0.3)
+  for question in questions:
+    ys = [y_of[p] for p in pairs if p[0] == question]
+    axes[0, -1].annotate(question, (1.02, np.mean(ys)),
+                         xycoords=("axes fraction", "data"), va="center",
+                         fontsize=7, style="italic")
+  fig.suptitle(f"Paired differences a − b ({family}): mean and 95% interval "
+               f"over seeds; filled red = measured (q < {Q_LEVEL}), hollow = "
+               "not measured, grey x = too few seeds", fontsize=9)
+  fig.tight_layout()
+  fig.savefig(os.path.join(out_dir, "study_paired.png"), dpi=110)
+  plt.close(fig)
+  return ["study_paired.png"]
 
 
 def tuning_lines(scored, field: str = "train.learning_rate"

@@ -263,7 +263,8 @@ def write_outputs(runs: str, out_dir: str, names: Sequence[str],
     os.replace(path + ".tmp", path)
     written.append(fname)
   return (written + plots.plot_convergence(curves, out_dir)
-          + plots.plot_configs(results, names, out_dir))
+          + plots.plot_configs(results, names, out_dir)
+          + plots.plot_paired(tables.study_rows(results), out_dir))
 
 
 def main(argv=None) -> int:

@@ -157,11 +157,7 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
       cells.append(_cell(mean_sd(vals), digits(fmt)) if vals else "–")
     return "| " + " | ".join(cells) + " |"
 
-  # Each configuration's encoder at initialisation, shaped like its runs.
-  untrained = {untrained_name(n): {s: report.untrained_row(r)
-                                   for s, r in results[n].items()
-                                   if "untrained" in r} for n in present}
-  untrained = {n: by_seed for n, by_seed in untrained.items() if by_seed}
+  untrained = untrained_rows(results, present)
   aggregate = {}
   for name in present:
     by_seed = results[name]
@@ -207,7 +203,7 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
         "(projects/group_note/pixels.py).")
   if missing:
     summary += ["", missing_sentence(missing)]
-  rows = paired_rows(dict(results, **untrained, **training_gains(results)))
+  rows = study_rows(results)
   for r in rows:
     d = r["diff"]
     paired.append(
@@ -238,6 +234,26 @@ def missing_sentence(missing: Dict[str, Dict[int, str]]) -> str:
   return ("*Not in the table* (n counts the finished runs): " + "; ".join(
       f"`{name}` seed {seed}: {why}" for name, by_seed in missing.items()
       for seed, why in sorted(by_seed.items())) + ".")
+
+
+def untrained_rows(results: Dict[str, Dict[int, Dict]],
+                   names: Optional[Sequence[str]] = None
+                   ) -> Dict[str, Dict[int, Dict]]:
+  """{untrained_name(n): {seed: row}}: each configuration's encoder at
+  initialisation (its seeds), shaped like its runs; configurations whose
+  runs recorded none are left out."""
+  untrained = {untrained_name(n): {s: report.untrained_row(r)
+                                   for s, r in results[n].items()
+                                   if "untrained" in r}
+               for n in (results if names is None else names)}
+  return {n: by_seed for n, by_seed in untrained.items() if by_seed}
+
+
+def study_rows(results: Dict[str, Dict[int, Dict]]) -> List[Dict]:
+  """The study's paired table (study_paired.md's rows, paired_rows'
+  dicts): the runs, their untrained encoders and their training gains."""
+  return paired_rows(dict(results, **untrained_rows(results),
+                          **training_gains(results)))
 
 
 def training_gains(results: Dict[str, Dict[int, Dict]]
