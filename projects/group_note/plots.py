@@ -231,7 +231,7 @@ def plot_tuning(sweeps: Dict[str, tuple], score_label: str,
     ax.set_title(name, fontsize=8)
     ax.tick_params(labelsize=7)
     ax.grid(alpha=0.3)
-    if any(lines[name]):
+    if ax.get_legend_handles_labels()[0]:  # a diverged-only line has none
       ax.legend(fontsize=6)
   for ax in axes.flat[len(names):]:
     ax.axis("off")
