@@ -651,6 +651,17 @@ def test_a_config_first_studied_gets_its_cost_paragraph_added():
   assert ("Chosen on validation (projects.group_note.tune): "
           "train.learning_rate = 0.003 (loss.temperature = 0.1: the sweep did "
           "not vary it); the sweep: results/tuning/gi_centroid.md.") in cost
+  # The command of one of its runs: the study's seed 0, steps and settings
+  # (tests/test_group_note.py checks main parses it to the run's config).
+  assert ("\nOne of its runs as the study trained it (its seed 0):\n"
+          "  python -m grouprep.main --config=configs/gi_centroid.py") in cost
+  flat = " ".join(cost.replace("\\\n", " ").split())
+  assert ("--config.loss.temperature=0.1 --config.train.learning_rate=0.003 "
+          "--config.seed=0 --config.train.num_steps=") in flat
+  once = study_docs.rewrite_docstring(source, cost, "c.py")
+  assert study_docs.rewrite_docstring(once, cost, "c.py") == once
+  assert max(len(l) for l in once.splitlines()) <= 79
+  assert once.count("  python -m grouprep.main") == 1
   # What the sweep recorded it varied wins over today's grid.
   recorded = study_docs.config_cost("gi_centroid", metrics, {"gi_centroid": dict(
       tuning["gi_centroid"], swept=["loss.temperature",

@@ -732,6 +732,41 @@ def test_tuning_scores_every_grid_point_and_the_study_reads_its_choice(
   assert tune.run(names, 0, runs, 3, tiny_config, booby_trap) == []
 
 
+@pytest.mark.parametrize("name", ["gi_centroid", "triplet"])
+def test_the_main_command_of_a_study_run_gives_that_run_s_config(name):
+  """study.main_command's flags, parsed as `python -m grouprep.main` parses
+  them, give run_config's config (tuned settings, seed, steps), but for the
+  note's four's validation curves, which change nothing a run trains
+  (tests/test_train.py::test_evaluation_during_training_leaves_the_training_alone)."""
+  from absl import flags  # pylint: disable=g-import-not-at-top
+  from ml_collections import config_flags  # pylint: disable=g-import-not-at-top
+  settings = study.Settings(steps=4000, eval_every=250)
+  chosen = {name: {"settings": {"train.learning_rate": 0.003,
+                                "loss.temperature": 0.07}}}
+  if name == "triplet":
+    chosen[name]["settings"] = {"train.learning_rate": 0.0003,
+                                "loss.margin": 0.05}
+  command = study.main_command(name, 2, settings, chosen)
+  assert command[:5] == ["python", "-m", "grouprep.main",
+                         f"--config=configs/{name}.py",
+                         f"--workdir=runs/{name}_seed2"]
+  argv = [command[2]] + [a for a in command[3:]
+                         if not a.startswith("--workdir")]
+  parser = flags.FlagValues()  # main's flag, in a registry of its own
+  config_flags.DEFINE_config_file("config", flag_values=parser,
+                                  sys_argv=argv)
+  parser(argv)
+  got = parser.config
+  want = study.run_config(name, 2, settings, chosen=chosen)
+  assert (want.eval.every != got.eval.every) == (name in comparisons.NOTE_FOUR)
+  for config in (got, want):
+    config.eval.every = 0
+    config.eval.during_training = {}
+  assert got.to_dict() == want.to_dict()
+  assert got.train.learning_rate == chosen[name]["settings"][
+      "train.learning_rate"] and got.seed == 2 and got.train.num_steps == 4000
+
+
 def test_progress_counts_each_stages_finished_runs(tmp_path, capsys):
   from projects.group_note import progress  # pylint: disable=g-import-not-at-top
   runs, out = tmp_path / "runs", tmp_path / "results"

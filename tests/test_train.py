@@ -318,6 +318,29 @@ def test_device_fed_and_host_fed_runs_are_identical(tmp_path, fake_data):
     np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.slow
+def test_evaluation_during_training_leaves_the_training_alone(tmp_path,
+                                                            fake_data):
+  """The validation curves (eval.every, as the study's note's four log
+  them) change nothing a run trains: the same loss lines and the same
+  final state, bit for bit, as the run without them; so one study run is
+  reproduced by its config, seed, steps and settings alone."""
+  runs = {}
+  for every in (0, 2):
+    config = tiny_config()
+    config.eval.every = every
+    config.eval.during_training.distance = {}
+    state = train.train(config, str(tmp_path / str(every)))
+    log = [json.loads(l) for l in open(tmp_path / str(every) /
+                                       "train_log.jsonl")]
+    runs[every] = state, [{k: v for k, v in r.items() if k not in (
+        "wall_s", "steps_per_s")} for r in log if "loss" in r]
+  assert os.path.exists(tmp_path / "2" / "eval_log.jsonl")
+  assert runs[0][1] == runs[2][1] and runs[0][1]
+  for a, b in zip(leaves(runs[0][0]), leaves(runs[2][0])):
+    np.testing.assert_array_equal(a, b)
+
+
 def test_images_live_on_the_devices_when_they_fit():
   cpu = jax.local_devices()[0]
   assert train.images_on_device("auto", 15 << 20, cpu)  # Omniglot, 28 px

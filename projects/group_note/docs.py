@@ -25,6 +25,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from grouprep import report
 from projects.group_note import comparisons
+from projects.group_note import study
 from projects.group_note.comparisons import (COMPARISONS, HEADLINE,
                                              NOTE_FOUR, RELATED,
                                              RELATED_AGAINST,
@@ -633,6 +634,8 @@ def config_cost(name: str, metrics: Dict,
                  f" ({fixed}: the sweep did not vary "
                  f"{'it' if len(held) == 1 else 'them'})" if held else "")
              + f"; the sweep: results/tuning/{name}.md.")
+  command = study.main_command(name, 0, study.Settings(int(v["step"]["mean"])),
+                               tuning)
   return (f"Cost (the note's study, `python -m projects.group_note.study`, "
           f"at its own step count, not the command above's; "
           f"results/study_metrics.json): {int(v['step']['mean'])} steps "
@@ -641,7 +644,22 @@ def config_cost(name: str, metrics: Dict,
           f"evaluated; docs/performance.md has today's evaluation time) on "
           f"the 2-core CPU, mean of {v['step']['n']} seeds. Its row: "
           f"results/summary.md; its comparisons: "
-          f"results/study_paired.md.{tuned}")
+          f"results/study_paired.md.{tuned}\n"
+          "One of its runs as the study trained it (its seed 0):\n"
+          + _shell_lines(command))
+
+
+def _shell_lines(args: Sequence[str], width: int = 79) -> str:
+  """A command as indented shell lines of at most `width` characters,
+  continued with a backslash."""
+  lines, line = [], "  " + args[0]
+  for arg in args[1:]:
+    if len(line) + 1 + len(arg) + 2 > width:
+      lines.append(line + " \\")
+      line = "    " + arg
+    else:
+      line += " " + arg
+  return "\n".join(lines + [line])
 
 
 def costs_block(metrics: Dict) -> str:
@@ -689,13 +707,21 @@ def rewrite_docstring(source: str, paragraph: Optional[str],
                        "run of this configuration.")
     return source
   if COST_PARAGRAPH.search(source):
-    return COST_PARAGRAPH.sub(lambda _: _wrap(paragraph), source, count=1)
+    return COST_PARAGRAPH.sub(lambda _: _wrap_cost(paragraph), source,
+                              count=1)
   if not source.startswith('"""') or source.find('"""', 3) < 0:
     raise SystemExit(f"{path}: no module docstring to add the study's cost "
                      "paragraph to.")
   end = source.find('"""', 3)
   body = source[:end].rstrip("\n")
-  return body + "\n\n" + _wrap(paragraph) + "\n" + source[end:]
+  return body + "\n\n" + _wrap_cost(paragraph) + "\n" + source[end:]
+
+
+def _wrap_cost(paragraph: str) -> str:
+  """The cost paragraph's prose wrapped (its first line) and its command
+  lines (config_cost's, already shell lines) as they are."""
+  prose, *rest = paragraph.split("\n", 1)
+  return "\n".join([_wrap(prose)] + rest)
 
 
 INTERACTING = "interacting items"

@@ -154,17 +154,39 @@ def apply_settings(config, settings: Dict[str, object]) -> None:
       node[leaf] = value
 
 
+def run_overrides(name: str, seed: int, settings: Settings,
+                  chosen: Optional[Dict[str, Dict]] = None
+                  ) -> Dict[str, object]:
+  """The dotted fields a study run sets on configs/NAME.py: its tuned
+  settings where `chosen` has them, the seed and the study's step count
+  (run_config adds the note's four's validation curves, which change
+  nothing a run trains)."""
+  overrides = dict((chosen or {}).get(name, {}).get("settings", {}))
+  overrides.update({"seed": seed, "train.num_steps": settings.steps})
+  return overrides
+
+
+def main_command(name: str, seed: int, settings: Settings,
+                 chosen: Optional[Dict[str, Dict]] = None) -> List[str]:
+  """The `python -m grouprep.main` arguments that train and evaluate one
+  study run as the study does (run_overrides as --config.FIELD flags; the
+  validation curves aside), into runs/NAME_seedSEED."""
+  flag = lambda v: v if isinstance(v, str) else repr(v)
+  return (["python", "-m", "grouprep.main", f"--config=configs/{name}.py",
+           f"--workdir=runs/{name}_seed{seed}"]
+          + [f"--config.{k}={flag(v)}" for k, v in
+             run_overrides(name, seed, settings, chosen).items()])
+
+
 def run_config(name: str, seed: int, settings: Settings,
                make_config: Callable = default_config,
                chosen: Optional[Dict[str, Dict]] = None):
-  """The config of one study run: configs/NAME.py, its tuned settings
-  where `chosen` has them, the seed and the study's step count."""
+  """The config of one study run: configs/NAME.py with run_overrides (its
+  tuned settings where `chosen` has them, the seed and the study's step
+  count) and, for the note's four, the validation curves."""
   config = make_config(name)
-  if chosen and name in chosen:
-    apply_settings(config, chosen[name]["settings"])
+  apply_settings(config, run_overrides(name, seed, settings, chosen))
   with config.unlocked():
-    config.seed = seed
-    config.train.num_steps = settings.steps
     if name in NOTE_FOUR and settings.eval_every:
       config.eval.every = settings.eval_every
       for ev in CONVERGENCE_EVALS:  # the final evaluation's settings
