@@ -345,7 +345,8 @@ def compare(args, loss: str, pooling: str) -> dict:
            "--image-size", str(args.image_size), "--loss", loss,
            "--pooling", pooling, "--steps", str(args.steps),
            "--warmup", str(args.warmup)]
-  ours, theirs, machine = [], [], {}
+  ours, theirs, machine, versions = [], [], {}, {}
+  load = [os.getloadavg()[0]]  # other work on the machine slows both
   for _ in range(args.rounds):
     for who, cmd, sink in (
         ("torch", [args.torch_python, peer] + flags, theirs),
@@ -357,12 +358,18 @@ def compare(args, loss: str, pooling: str) -> dict:
         raise SystemExit(f"{who} failed ({' '.join(cmd)}):\n{out.stderr[-2000:]}")
       line = json.loads(out.stdout.strip().splitlines()[-1])
       sink.append(line["images_per_s"])
+      load.append(os.getloadavg()[0])
+      versions[who] = line.get("jax" if who == "grouprep" else "torch")
       if who == "grouprep":
         machine = {k: line[k] for k in ("device", "cpu", "isa", "cores",
                                         "peak_gflops") if k in line}
   ours_med, theirs_med = statistics.median(ours), statistics.median(theirs)
   gflops = ours_med * conv4_train_flops(args.image_size) / 1e9
-  out = {"loss": loss, "pooling": pooling, "classes": args.classes,
+  out = {"what": "compare", "loss": loss, "pooling": pooling,
+         "classes": args.classes, "rounds": args.rounds,
+         "steps": args.steps, "python": sys.version.split()[0],
+         "jax": versions.get("grouprep"), "torch": versions.get("torch"),
+         "load_average_1min": [round(x, 2) for x in load],
          "items": args.items, "image_size": args.image_size,
          "grouprep_images_per_s": ours_med, "torch_images_per_s": theirs_med,
          "ratio": round(ours_med / theirs_med, 3),

@@ -91,3 +91,51 @@ def test_eval_benchmark_empties_what_each_state_says(tmp_path, monkeypatch):
   assert line["eval_seconds"] == {"fresh": 2.0, "untrained_reused": 11.0,
                                   "warm": 21.0}
   assert line["step"] == 7 and len(line["load_average_1min"]) == 10
+
+
+def test_compare_alternates_the_programs_and_its_ratio_reaches_the_page(
+    tmp_path, monkeypatch):
+  """--what=compare: the PyTorch peer and grouprep's step alternate, each
+  --rounds times, on the same flags; the line holds both medians, their
+  ratio, both stacks and the load; performance_report renders the last
+  line of each workload."""
+  import json  # pylint: disable=g-import-not-at-top
+  import os  # pylint: disable=g-import-not-at-top
+  import subprocess  # pylint: disable=g-import-not-at-top
+  import sys  # pylint: disable=g-import-not-at-top
+  sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+      os.path.abspath(__file__))), "tools"))
+  import performance_report  # pylint: disable=g-import-not-at-top
+  calls = []
+  # images/s of torch, grouprep, torch, ... over 3 rounds: medians 100, 150.
+  speeds = [100.0, 150.0, 90.0, 140.0, 500.0, 160.0]
+
+  def fake_run(cmd, **kwargs):
+    del kwargs
+    calls.append(cmd)
+    ours = "grouprep.benchmark" in cmd
+    line = {"images_per_s": speeds[len(calls) - 1]}
+    line.update({"jax": "9.9", "cpu": "Fake CPU", "cores": 2, "isa": "avx2",
+                 "peak_gflops": 100.0} if ours else {"torch": "8.8"})
+    return subprocess.CompletedProcess(cmd, 0, json.dumps(line) + "\n", "")
+
+  monkeypatch.setattr(benchmark.subprocess, "run", fake_run)
+  out = tmp_path / "lines.jsonl"
+  benchmark.main(["--what=compare", "--torch-python=torchpy", "--rounds=3",
+                  "--loss=group_group", "--pooling=medoid", f"--out={out}"])
+  assert [("grouprep.benchmark" in c) for c in calls] == [False, True] * 3
+  flags = [c[c.index("--classes"):] for c in calls]
+  assert all(f == flags[0] for f in flags) and calls[0][0] == "torchpy"
+  line = json.loads(out.read_text())
+  assert (line["what"], line["loss"], line["pooling"]) == (
+      "compare", "group_group", "medoid")
+  assert (line["torch_images_per_s"], line["grouprep_images_per_s"]) == (
+      100.0, 150.0)
+  assert line["ratio"] == 1.5 and (line["jax"], line["torch"]) == ("9.9",
+                                                                   "8.8")
+  assert len(line["load_average_1min"]) == 7
+  older = dict(line, ratio=0.5)
+  block = performance_report.render([older, line])
+  assert "| group_group + medoid, C=32, M=4, 28 x 28 | 150.0 | 100.0 | " \
+         "**1.500** | jax 9.9, torch 8.8 | 3 |" in block
+  assert "0.500" not in block

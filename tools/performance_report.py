@@ -27,9 +27,12 @@ def _machine(line: dict) -> str:
 
 def render(lines: list) -> str:
   """The block's Markdown from the benchmark's JSON lines."""
-  last = {}
+  last, compares = {}, {}
   for line in lines:
     last[line["what"]] = line
+    if line["what"] == "compare":  # the last line of each workload
+      compares[tuple(line[k] for k in ("loss", "pooling", "classes", "items",
+                                       "image_size"))] = line
   out = []
   lv = last.get("loop_vs_step")
   if lv:
@@ -69,6 +72,29 @@ def render(lines: list) -> str:
             f"| the untrained encoder's evaluation reused, programs compiled "
             f"again | {s['untrained_reused']:.1f} |",
             f"| warm (reused and compiled) | {s['warm']:.1f} |", ""]
+  if compares:
+    some = next(iter(compares.values()))
+    out += [f"**grouprep against the PyTorch peer** (SPEC §6: "
+            f"`../shared/bench/torch_peer.py`, the same Conv-4 workload in "
+            f"PyTorch; `python -m grouprep.benchmark --what=compare "
+            f"--torch-python PYTHON_WITH_TORCH [--loss L --pooling P "
+            f"--classes C --image-size S]`, the two programs alternating, "
+            f"`--rounds` runs of each, medians of `--steps` timed steps; "
+            f"{_machine(some)}):", "",
+            "| workload (C x 2 x M images) | grouprep img/s | PyTorch img/s "
+            "| grouprep / PyTorch | stacks | rounds | 1-minute load (its own "
+            "included) |",
+            "|---|---|---|---|---|---|---|"]
+    for (loss, pooling, c, m, size), line in compares.items():
+      load = line.get("load_average_1min") or []
+      out.append(
+          f"| {loss} + {pooling}, C={c}, M={m}, {size} x {size} | "
+          f"{line['grouprep_images_per_s']:,.1f} | "
+          f"{line['torch_images_per_s']:,.1f} | **{line['ratio']:.3f}** | "
+          f"jax {line.get('jax')}, torch {line.get('torch')} | "
+          f"{line.get('rounds', '?')} | "
+          + (f"{min(load):.1f}–{max(load):.1f}" if load else "–") + " |")
+    out.append("")
   return "\n".join(out)
 
 
