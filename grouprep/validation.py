@@ -67,6 +67,16 @@ def validate(config: ml_collections.ConfigDict) -> None:
     loggable = [n for n, ev in EVALUATORS.items()
                 if ev.scalars and not ev.missing(offers)]
     for name in config.eval.during_training:
+      ev = EVALUATORS.get(name)
+      if ev is not None and name not in loggable:
+        why = ("its Evaluator has no `scalars` (result -> {name: float}, "
+               "the numbers eval_log.jsonl logs; docs/extending.md"
+               "#an-evaluator)" if not ev.scalars else
+               f"the validation split {source.validation_split!r} does not "
+               f"offer what it needs: {', '.join(ev.missing(offers))}")
+        raise ConfigError(
+            f"config.eval.during_training={name!r} cannot run during "
+            f"training: {why}. Loggable here: {sorted(loggable)}.")
       _choice(name, loggable, "eval.during_training")
   for field in ("data.classes_per_batch", "data.groups_per_class",
                 "data.items_per_group", "data.image_size", "model.width",
@@ -106,7 +116,15 @@ def validate(config: ml_collections.ConfigDict) -> None:
         f" must be >= config.data.groups_per_class="
         f"{config.data.groups_per_class} (the groups of a class are its "
         f"character sets).")
-  get_method(config.loss).validate(config)
+  method = get_method(config.loss)
+  if method.pooling is not None and method.pooling != config.loss.pooling:
+    raise ConfigError(
+        f"config.loss.pooling={config.loss.pooling!r}, but "
+        f"loss.name={config.loss.name!r} pools its groups with "
+        f"{method.pooling!r} in its loss; evaluation pools with "
+        "config.loss.pooling, so it would measure groups the method never "
+        f"trained. Set config.loss.pooling={method.pooling!r}.")
+  method.validate(config)
 
 
 def validate_evals(evals, field: str) -> None:

@@ -1,6 +1,7 @@
 """docs/extending.md's worked examples, run as written on the fake Omniglot:
 a pooling, a method, an evaluator and a data source, each registered at run
 time (the registries are restored afterwards)."""
+import dataclasses
 import json
 import os
 
@@ -58,6 +59,15 @@ def test_the_method_example_trains_and_logs_its_terms(
   last = log[max(log)]
   assert last["loss"] == pytest.approx(last["group_item"] + last["group_group"],
                                        rel=1e-5)
+  # It pools with the centroid in its loss: a config that would evaluate
+  # other groups is refused before training.
+  from grouprep import errors  # pylint: disable=g-import-not-at-top
+  from grouprep import validation  # pylint: disable=g-import-not-at-top
+  config = ns["config"]
+  config.loss.pooling = "medoid"
+  with pytest.raises(errors.ConfigError,
+                     match="pools its groups with 'centroid' in its loss"):
+    validation.validate(config)
 
 
 @pytest.mark.slow
@@ -76,6 +86,18 @@ def test_the_evaluator_example_runs_on_both_encoders(
   from grouprep import validation  # pylint: disable=g-import-not-at-top
   config.evals.spread.quantile = 1.5
   with pytest.raises(errors.ConfigError, match="evals.spread.quantile"):
+    validation.validate(config)
+  # Its scalars let it log during training; without them it is refused,
+  # saying why.
+  config.evals.spread.quantile = 0.9
+  config.eval.during_training.spread = {"quantile": 0.5}
+  validation.validate(config)
+  assert evaluators.EVALUATORS["spread"].scalars(m["eval"][
+      "unseen_alphabets"]) == {"spread": m["eval"]["unseen_alphabets"][
+          "spread"]["mean"]}
+  evaluators.EVALUATORS["spread"] = dataclasses.replace(
+      evaluators.EVALUATORS["spread"], scalars=None)  # `restored` undoes it
+  with pytest.raises(errors.ConfigError, match="has no `scalars`"):
     validation.validate(config)
 
 

@@ -98,9 +98,10 @@ def _set(config, dotted, value):
     ("gi_centroid", {"eval.only": ("distance", "nope")}, "eval.only"),
     ("gi_centroid", {"eval.during_training.nope": {}},
      "eval.during_training.nope"),
-    # One that logs nothing during training.
+    # One that logs nothing during training: said why.
     ("gi_centroid", {"eval.during_training.retrieval": {}},
-     "eval.during_training"),
+     "during_training='retrieval' cannot run during training: its "
+     "Evaluator has no `scalars`"),
     # Each evaluator's own settings: exactly its fields, in range.
     ("gi_centroid", {"evals.fewshot.episode": 3}, "evals.fewshot"),
     ("gi_centroid", {"evals.fewshot.queries": 0}, "evals.fewshot.queries"),

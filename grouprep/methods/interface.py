@@ -109,7 +109,9 @@ class Method:
   pooling: the pooling the loss uses on raw item embeddings (then, in the
     unit space, the pooled vector is normalised), or None when groups exist
     only at evaluation (pooled from items in the space with
-    config.loss.pooling). pooling_params(head): a learned pooling's params.
+    config.loss.pooling). Evaluation pools with config.loss.pooling, so a
+    pooling here must be that one (validation refuses another).
+    pooling_params(head): a learned pooling's params.
   """
   loss: Callable
   embedding_space: str
