@@ -15,6 +15,7 @@ import collections.abc
 import dataclasses
 import functools
 import hashlib
+import inspect
 import json
 import os
 import time
@@ -262,19 +263,65 @@ def code_digest() -> str:
   return h.hexdigest()
 
 
+def _code_bytes(obj) -> bytes:
+  """The code of a function or class: its module's file where it has one
+  (so the helpers it calls count too), else (defined in exec'd text or a
+  REPL) its functions' bytecode and constants."""
+  try:
+    path = inspect.getsourcefile(obj)
+  except TypeError:
+    path = None
+  if path and os.path.exists(path):
+    with open(path, "rb") as f:
+      return path.encode() + f.read()
+  functions = [v for v in vars(obj).values()] if isinstance(obj, type) else [
+      obj]
+  out = []
+  for fn in functions:
+    code = getattr(fn, "__code__", None)
+    if code is not None:
+      out.append(code.co_code + repr(code.co_consts).encode())
+  return repr(obj).encode() + b"".join(out)
+
+
+def registered_code_digest(config) -> str:
+  """sha256 of the code from outside grouprep that config's untrained
+  evaluation runs: a pooling, evaluator or data source a project
+  registered (code_digest covers grouprep's own), so editing one that
+  keeps its name is a new untrained key."""
+  from grouprep import pooling as pooling_lib  # pylint: disable=g-import-not-at-top
+  objs = [pooling_lib.POOLINGS.get(config.loss.pooling)]
+  for name in selected(config):
+    ev = EVALUATORS[name]
+    objs += [ev.run_split, ev.run_encoder, ev.run_data, ev.validate,
+             ev.scalars]
+  objs += list(getattr(sources.SOURCES.get(sources.name_of(config.data)),
+                       "__mro__", ()))
+  h = hashlib.sha256()
+  for obj in objs:
+    module = getattr(obj, "__module__", None) or ""
+    if obj is None or module.split(".")[0] in ("grouprep", "builtins", "abc"):
+      continue
+    h.update(_code_bytes(obj))
+  return h.hexdigest()
+
+
 def untrained_key(config, encoder: common.EncoderView, variables,
                   inputs: Inputs) -> Dict:
   """Everything the untrained encoder's evaluation depends on: the seed, the
   model and its initial variables, the space and pooling (with a learned
   pooling's parameters), the data config and the data read (inputs, after
   an evaluation loaded them), the evaluation settings, grouprep's metrics
-  version and code, and the stack and device that compute."""
+  version and code (and the code of a pooling, evaluator or data source a
+  project registered), and the stack and device that compute."""
   import jaxlib  # pylint: disable=g-import-not-at-top
   section = lambda name: {k: v for k, v in config[name].to_dict().items()
                           if k not in NOT_IN_UNTRAINED_KEY.get(name, ())}
   space = encoder.space
   return {"metrics_version": metrics.METRICS_VERSION,
-          "code": code_digest(), "seed": int(config.seed),
+          "code": code_digest(),
+          "registered_code": registered_code_digest(config),
+          "seed": int(config.seed),
           "model": section("model"), "data": section("data"),
           "eval": section("eval"),
           "evals": {n: s.to_dict() for n, s in selected(config).items()},

@@ -66,6 +66,47 @@ def test_other_data_is_another_key(fake_data, monkeypatch):
   assert untrained_key(config) != base
 
 
+def test_a_registered_pooling_s_code_is_part_of_the_key(fake_data, tmp_path,
+                                                       monkeypatch):
+  """A pooling registered from outside grouprep (a project's module, or
+  text run by exec) is keyed by its code: edited under the same name, the
+  untrained encoder's stored evaluation is not reused."""
+  del fake_data
+  import importlib  # pylint: disable=g-import-not-at-top
+  import sys  # pylint: disable=g-import-not-at-top
+  from grouprep import pooling  # pylint: disable=g-import-not-at-top
+  monkeypatch.setattr(pooling, "POOLINGS", dict(pooling.POOLINGS))
+  monkeypatch.syspath_prepend(str(tmp_path))
+  module = tmp_path / "my_pooling.py"
+
+  def register(scale):
+    module.write_text(
+        "def helper(items):\n"
+        f"  return items.mean(-2) * {scale}\n\n\n"
+        "def mine(items, mask, params):\n"
+        "  return helper(items)\n")
+    sys.modules.pop("my_pooling", None)
+    pooling.POOLINGS["mine"] = importlib.import_module("my_pooling").mine
+
+  config = tiny_config()
+  config.eval.only = ("distance",)
+  config.loss.pooling = "mine"
+  register(1.0)
+  first = untrained_key(config)
+  assert untrained_key(config) == first
+  register(2.0)  # only the helper it calls changed
+  assert untrained_key(config) != first
+  texts = {}
+  for scale in (1.0, 2.0):
+    exec(f"def mine(items, mask, params):\n  return items.mean(-2) * {scale}\n",
+         texts.setdefault(scale, {}))
+  keys = []
+  for scale in (1.0, 2.0):
+    pooling.POOLINGS["mine"] = texts[scale]["mine"]
+    keys.append(untrained_key(config))
+  assert keys[0] != keys[1]
+
+
 def test_a_stored_result_is_returned_only_for_its_key(tmp_path):
   calls = []
   compute = lambda: calls.append(1) or {"ratio": 1.5, "n": [1, 2]}
