@@ -713,3 +713,47 @@ def test_the_blocks_cite_the_paired_plot_only_where_the_study_drew_it(
   cited = os.path.relpath(os.path.join(source, "study_paired.png"), ROOT)
   page = outputs[os.path.join(ROOT, "docs", "set_transformer.md")]
   assert (f"drawn in `{cited}`" in page) == study_docs._drawn(source)
+
+
+def test_the_item_level_baseline_has_its_row_and_its_verdicts():
+  """Where the study has the note's item-level baseline (item_item), the
+  README table shows its row and the answer sets the centroid
+  configurations against it, from their paired rows; the related system's
+  row is named as chosen on validation, not as the strongest."""
+  from projects.group_note import comparisons  # pylint: disable=g-import-not-at-top
+  from projects.group_note import tables  # pylint: disable=g-import-not-at-top
+
+  def result(recall5, shot, lake):
+    unseen = {"distance": {"ratio": 2.0},
+              "disjoint_characters": {"size_curve": {
+                  "5": {"recall_at_1": {"mean": recall5}},
+                  "all": {"recall_at_1": {"mean": 0.85}}}},
+              "fewshot": {"20way_1shot": {"mean": shot}}}
+    return {"eval": {"unseen_alphabets": unseen, "lake_one_shot_error": lake},
+            "embedding_space": "unit", "step": 4}
+
+  jitter = (0.0, 0.011, -0.009)
+  names = comparisons.NOTE_FOUR + ("groupface", comparisons.ITEM_BASELINE)
+  # item_item far ahead on 20-way 1-shot, level elsewhere.
+  results = {n: {s: result(0.3 + jitter[(s + i) % 3],
+                           (0.7 if n == comparisons.ITEM_BASELINE else 0.4)
+                           + jitter[(s + i) % 3] / 2,
+                           0.6 + jitter[(s + 2 * i) % 3])
+                 for s in range(3)} for i, n in enumerate(names)}
+  text = tables.summary_tables(results, list(results),
+                               type("S", (), {"steps": 4, "eval_every": 0}))
+  metrics = json.loads(text["study_metrics.json"])
+  rows = study_docs.read_paired(text["study_paired.md"])
+  table = study_docs.study_table(metrics)
+  assert "| `item_item` (the note's item-level baseline) | 3 |" in table
+  assert "`groupface` (the related system chosen on validation)" in table
+  answer = study_docs.answer(metrics, rows)
+  item = next(l for l in answer.splitlines()
+              if l.startswith("- Against the note's item-level baseline"))
+  for n in comparisons.ITEM_LEVEL_AGAINST:
+    assert f"{n} is measurably worse than item_item on 20-way 1-shot" in item
+  assert "not measured apart from item_item on recall@1 at 5 drawings" in item
+  without = {n: v for n, v in metrics.items()
+             if not n.startswith(comparisons.ITEM_BASELINE)}
+  assert "item_item" not in study_docs.study_table(without)
+  assert "item-level baseline" not in study_docs.answer(without, rows)

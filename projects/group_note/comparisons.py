@@ -54,6 +54,13 @@ HEADLINE = (
 )
 
 
+# The note's item-level baseline (eq. 1: InfoNCE between items, no groups in
+# training) and the configurations the paired table sets against it.
+ITEM_BASELINE = "item_item"
+ITEM_LEVEL_QUESTION = "item-level baseline"
+ITEM_LEVEL_AGAINST = ("gg_centroid", "gi_centroid")
+
+
 def untrained_name(name: str) -> str:
   """The row of `name`'s encoder at initialisation (same seed, same way of
   forming groups): the baseline its training is measured against."""
@@ -94,8 +101,8 @@ COMPARISONS = tuple(
         # Do the group losses beat the note's item-level baseline (eq. 1)?
         # Centroids only: item_item's groups are evaluated as centroids, and
         # a medoid's ratio and retrieval differ by pooling before training.
-        ("item-level baseline", n, "item_item")
-        for n in ("gg_centroid", "gi_centroid")) + tuple(
+        (ITEM_LEVEL_QUESTION, n, ITEM_BASELINE) for n in ITEM_LEVEL_AGAINST
+    ) + tuple(
         # The related systems against the default configuration.
         ("related systems", n, RELATED_AGAINST) for n in RELATED) + (
         # A pooling gap in the group metrics exists before any training;
