@@ -6,6 +6,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 
 import accelerator_report  # noqa: E402  pylint: disable=g-import-not-at-top
+import main_job  # noqa: E402  pylint: disable=g-import-not-at-top
 import performance_report  # noqa: E402  pylint: disable=g-import-not-at-top
 
 
@@ -19,6 +20,31 @@ def test_cpu_performance_numbers_are_the_benchmarks_own():
   """docs/performance.md's CPU block is what results/performance/cpu.jsonl
   (the benchmark's --out lines) renders to (tools/performance_report.py)."""
   assert performance_report.main(["--check"]) == 0
+
+
+def test_the_main_job_s_expectations_are_the_tools_own(tmp_path):
+  """The README's main-job block is what results/main_job/cpu.json (the
+  record `tools/main_job.py --run` wrote) renders to; the rendering quotes
+  the record's step count, times and each number beside its untrained
+  value."""
+  assert main_job.main(["--check"]) == 0
+  record = json.load(open(os.path.join(ROOT, main_job.RECORD)))
+  block = main_job.render(record)
+  assert f"{record['step']} training steps in" in block
+  for label, _, d in main_job.KEY_NUMBERS:
+    v = record["numbers"][label]
+    assert (f"{label} {v['trained']:.{d}f} (untrained "
+            f"{v['untrained']:.{d}f})") in block
+  fake = dict(record, step=7, numbers={"20-way 1-shot": {
+      "trained": 0.5, "untrained": 0.25}})
+  doc = tmp_path / "README.md"
+  doc.write_text("x\n<!-- main-job -->\nold\n<!-- /main-job -->\n")
+  out = tmp_path / "r.json"
+  out.write_text(json.dumps(fake))
+  assert main_job.main([f"--out={out}", f"--doc={doc}", "--check"]) == 1
+  assert main_job.main([f"--out={out}", f"--doc={doc}"]) == 0
+  assert "7 training steps" in doc.read_text() and (
+      "20-way 1-shot 0.500 (untrained 0.250)" in doc.read_text())
 
 
 def test_set_counting_table_is_its_results_own(tmp_path, monkeypatch):
