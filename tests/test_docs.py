@@ -341,6 +341,18 @@ def test_the_answer_claims_only_q_below_005_and_says_which_rule():
       metrics, {n: {"steps": 4} for n in results})
 
 
+def _fake_result(recall5, shot, lake):
+  """A run's metrics.json with the discriminating metrics set (ratio 2.0,
+  recall@1 with every drawing 0.85)."""
+  unseen = {"distance": {"ratio": 2.0},
+            "disjoint_characters": {"size_curve": {
+                "5": {"recall_at_1": {"mean": recall5}},
+                "all": {"recall_at_1": {"mean": 0.85}}}},
+            "fewshot": {"20way_1shot": {"mean": shot}}}
+  return {"eval": {"unseen_alphabets": unseen, "lake_one_shot_error": lake},
+          "embedding_space": "unit", "step": 4}
+
+
 def _interacting_study():
   """The question "interacting items"'s configurations, 3 seeds, rendered by
   the study's table writer: gi_set_transformer far better on recall@5 than
@@ -348,19 +360,10 @@ def _interacting_study():
   from projects.group_note import comparisons  # pylint: disable=g-import-not-at-top
   from projects.group_note import tables  # pylint: disable=g-import-not-at-top
 
-  def result(recall5, shot, lake):
-    unseen = {"distance": {"ratio": 2.0},
-              "disjoint_characters": {"size_curve": {
-                  "5": {"recall_at_1": {"mean": recall5}},
-                  "all": {"recall_at_1": {"mean": 0.85}}}},
-              "fewshot": {"20way_1shot": {"mean": shot}}}
-    return {"eval": {"unseen_alphabets": unseen, "lake_one_shot_error": lake},
-            "embedding_space": "unit", "step": 4}
-
   names = sorted({n for q, a, b in comparisons.COMPARISONS
                   if q == "interacting items" for n in (a, b)})
   jitter = (0.0, 0.011, -0.009)
-  results = {n: {s: result(
+  results = {n: {s: _fake_result(
       (0.6 if n == "gi_set_transformer" else 0.3) + jitter[s] * (i + 1),
       0.4 + jitter[(s + i) % 3],
       (0.9 + 0.01 * s if n == "gi_set_transformer" else 0.6) + jitter[s])
@@ -749,23 +752,14 @@ def test_the_item_level_baseline_has_its_row_and_its_verdicts():
   from projects.group_note import comparisons  # pylint: disable=g-import-not-at-top
   from projects.group_note import tables  # pylint: disable=g-import-not-at-top
 
-  def result(recall5, shot, lake):
-    unseen = {"distance": {"ratio": 2.0},
-              "disjoint_characters": {"size_curve": {
-                  "5": {"recall_at_1": {"mean": recall5}},
-                  "all": {"recall_at_1": {"mean": 0.85}}}},
-              "fewshot": {"20way_1shot": {"mean": shot}}}
-    return {"eval": {"unseen_alphabets": unseen, "lake_one_shot_error": lake},
-            "embedding_space": "unit", "step": 4}
-
   jitter = (0.0, 0.011, -0.009)
   names = comparisons.NOTE_FOUR + ("groupface", comparisons.ITEM_BASELINE)
   # item_item far ahead on 20-way 1-shot, level elsewhere.
-  results = {n: {s: result(0.3 + jitter[(s + i) % 3],
-                           (0.7 if n == comparisons.ITEM_BASELINE else 0.4)
-                           + jitter[(s + i) % 3] / 2,
-                           0.6 + jitter[(s + 2 * i) % 3])
-                 for s in range(3)} for i, n in enumerate(names)}
+  results = {n: {s: _fake_result(
+      0.3 + jitter[(s + i) % 3],
+      (0.7 if n == comparisons.ITEM_BASELINE else 0.4)
+      + jitter[(s + i) % 3] / 2, 0.6 + jitter[(s + 2 * i) % 3])
+      for s in range(3)} for i, n in enumerate(names)}
   text = tables.summary_tables(results, list(results),
                                type("S", (), {"steps": 4, "eval_every": 0}))
   metrics = json.loads(text["study_metrics.json"])

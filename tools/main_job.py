@@ -36,14 +36,6 @@ KEY_NUMBERS = (
 )
 
 
-def _get(tree, dotted):
-  for key in dotted.split("."):
-    if not isinstance(tree, dict) or key not in tree:
-      return None
-    tree = tree[key]
-  return tree
-
-
 def run(out: str) -> dict:
   """Runs the README's main job in a temporary workdir and cache; writes
   and returns its record."""
@@ -76,9 +68,10 @@ def run(out: str) -> dict:
         "eval_seconds": metrics.get("eval_seconds"),
         "load_average_1min": [round(x, 2) for x in load],
         "stack": metrics.get("stack"),
-        "numbers": {label: {"trained": _get(metrics["eval"], path),
-                            "untrained": _get(metrics.get("untrained", {}),
-                                              path)}
+        "numbers": {label: {"trained": report.get_dotted(metrics["eval"],
+                                                         path),
+                            "untrained": report.get_dotted(
+                                metrics.get("untrained", {}), path)}
                     for label, path, _ in KEY_NUMBERS},
         **{k: v for k, v in benchmark.cpu_info().items()
            if k in ("cpu", "isa", "cores")}}
