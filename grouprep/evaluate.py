@@ -263,25 +263,40 @@ def code_digest() -> str:
   return h.hexdigest()
 
 
+def _code_of(code) -> bytes:
+  """A code object's bytecode, the names it reads and its constants, the
+  nested code objects (lambdas, comprehensions) recursed into: the same
+  text gives the same bytes in every process (no addresses)."""
+  consts = [_code_of(c) if hasattr(c, "co_code") else repr(c).encode()
+            for c in code.co_consts]
+  return b"|".join([code.co_code, repr(code.co_names).encode()] + consts)
+
+
 def _code_bytes(obj) -> bytes:
-  """The code of a function or class: its module's file where it has one
-  (so the helpers it calls count too), else (defined in exec'd text or a
-  REPL) its functions' bytecode and constants."""
+  """The code of a registered function or class: its module file's text
+  where it has one (so the helpers it calls there count too), else
+  (defined in exec'd text, `python -c` or a notebook) the code of its
+  functions (_code_of)."""
+  if isinstance(obj, functools.partial):
+    obj = obj.func
+  obj = inspect.unwrap(obj)  # jax.jit, functools.wraps
   try:
     path = inspect.getsourcefile(obj)
-  except TypeError:
+  except (TypeError, OSError):  # a builtin, or no file behind its module
     path = None
   if path and os.path.exists(path):
     with open(path, "rb") as f:
-      return path.encode() + f.read()
-  functions = [v for v in vars(obj).values()] if isinstance(obj, type) else [
-      obj]
-  out = []
-  for fn in functions:
-    code = getattr(fn, "__code__", None)
-    if code is not None:
-      out.append(code.co_code + repr(code.co_consts).encode())
-  return repr(obj).encode() + b"".join(out)
+      return f.read()
+  members = vars(obj).values() if isinstance(obj, type) else [obj]
+  return b"".join(_code_of(m.__code__) for m in members
+                  if hasattr(m, "__code__"))
+
+
+def _in_grouprep(obj) -> bool:
+  """Defined in grouprep (or Python itself): code_digest covers it."""
+  module = getattr(obj, "__module__", None) or ""
+  return (module == "grouprep" or module.startswith("grouprep.")
+          or obj is object or module in ("abc", "typing"))
 
 
 def registered_code_digest(config) -> str:
@@ -299,10 +314,8 @@ def registered_code_digest(config) -> str:
                        "__mro__", ()))
   h = hashlib.sha256()
   for obj in objs:
-    module = getattr(obj, "__module__", None) or ""
-    if obj is None or module.split(".")[0] in ("grouprep", "builtins", "abc"):
-      continue
-    h.update(_code_bytes(obj))
+    if obj is not None and not _in_grouprep(obj):
+      h.update(_code_bytes(obj))
   return h.hexdigest()
 
 

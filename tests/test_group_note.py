@@ -765,6 +765,13 @@ def test_the_main_command_of_a_study_run_gives_that_run_s_config(name):
   assert got.to_dict() == want.to_dict()
   assert got.train.learning_rate == chosen[name]["settings"][
       "train.learning_rate"] and got.seed == 2 and got.train.num_steps == 4000
+  # A string is quoted for the shell; a value a flag cannot carry is refused.
+  odd = study.main_command(name, 0, settings, {name: {"settings": {
+      "data.source": "my source"}}})
+  assert "'--config.data.source=my source'" in odd
+  with pytest.raises(ValueError, match="numbers or strings"):
+    study.main_command(name, 0, settings, {name: {"settings": {
+        "evals.disjoint_characters.size_curve": (1, 2)}}})
 
 
 def test_progress_counts_each_stages_finished_runs(tmp_path, capsys):

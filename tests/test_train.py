@@ -329,7 +329,8 @@ def test_evaluation_during_training_leaves_the_training_alone(tmp_path,
   for every in (0, 2):
     config = tiny_config()
     config.eval.every = every
-    config.eval.during_training.distance = {}
+    for ev in ("distance", "disjoint_characters", "fewshot"):  # the study's
+      config.eval.during_training[ev] = config.evals[ev].to_dict()
     state = train.train(config, str(tmp_path / str(every)))
     log = [json.loads(l) for l in open(tmp_path / str(every) /
                                        "train_log.jsonl")]

@@ -61,6 +61,7 @@ import importlib
 import importlib.util
 import json
 import os
+import shlex
 import sys
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -171,10 +172,15 @@ def main_command(name: str, seed: int, settings: Settings,
   """The `python -m grouprep.main` arguments that train and evaluate one
   study run as the study does (run_overrides as --config.FIELD flags; the
   validation curves aside), into runs/NAME_seedSEED."""
-  flag = lambda v: v if isinstance(v, str) else repr(v)
+  def flag(field, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+      raise ValueError(f"{name}'s setting {field}={value!r}: a study run's "
+                       "overrides are numbers or strings")
+    return shlex.quote(f"--config.{field}="
+                       + (value if isinstance(value, str) else repr(value)))
   return (["python", "-m", "grouprep.main", f"--config=configs/{name}.py",
            f"--workdir=runs/{name}_seed{seed}"]
-          + [f"--config.{k}={flag(v)}" for k, v in
+          + [flag(k, v) for k, v in
              run_overrides(name, seed, settings, chosen).items()])
 
 
@@ -265,9 +271,10 @@ def write_outputs(runs: str, out_dir: str, names: Sequence[str],
   check_not_fewer(out_dir, results)
   curves = tables.convergence_curves(runs, names, seeds, settings.steps)
   baselines = pixels.load(runs, seeds)
+  rows = tables.study_rows(results)
   outputs = tables.summary_tables(
       results, names, settings, curves, baselines, chosen,
-      sweep.missing_runs(runs, results, names, seeds, settings.steps))
+      sweep.missing_runs(runs, results, names, seeds, settings.steps), rows)
   outputs["study_settings.json"] = json.dumps(
       {"steps": settings.steps,
        "stacks": report.stack_counts(r for by_seed in results.values()
@@ -286,7 +293,7 @@ def write_outputs(runs: str, out_dir: str, names: Sequence[str],
     written.append(fname)
   return (written + plots.plot_convergence(curves, out_dir)
           + plots.plot_configs(results, names, out_dir)
-          + plots.plot_paired(tables.study_rows(results), out_dir))
+          + plots.plot_paired(rows, out_dir))
 
 
 def main(argv=None) -> int:

@@ -91,8 +91,8 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
                    settings, curves: Optional[Dict] = None,
                    baselines: Optional[Dict[str, Dict[int, Dict]]] = None,
                    tuning: Optional[Dict[str, Dict]] = None,
-                   missing: Optional[Dict[str, Dict[int, str]]] = None
-                   ) -> Dict[str, str]:
+                   missing: Optional[Dict[str, Dict[int, str]]] = None,
+                   rows: Optional[List[Dict]] = None) -> Dict[str, str]:
   """{"summary.md": ..., "study_per_seed.md": ..., "study_paired.md": ...,
   "study_metrics.json": ...}: the study's text outputs, a pure function of
   the finished runs' metrics.json (and of the convergence curves, for
@@ -104,7 +104,8 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
   the settings their validation sweep chose (summary.md says which, and
   how long the sweep's runs were). missing: {name: {seed: why}} of the
   runs not in results (grouprep.sweep.missing_runs), named under the table
-  so that an n below the seeds asked for says why."""
+  so that an n below the seeds asked for says why. rows: study_rows(results)
+  where the caller has them already."""
   baselines = {n: b for n, b in (baselines or {}).items() if b}
   cols = [(label, paths, fmt) for label, paths, fmt in report.KEY_METRICS
           if not (isinstance(paths, str) and paths.startswith("/"))]
@@ -203,7 +204,7 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
         "(projects/group_note/pixels.py).")
   if missing:
     summary += ["", missing_sentence(missing)]
-  rows = study_rows(results)
+  rows = study_rows(results) if rows is None else rows
   for r in rows:
     d = r["diff"]
     paired.append(
