@@ -183,3 +183,24 @@ def test_a_learned_pooling_checkpoint_evaluates_under_another_pooling(
   assert ratio(metrics) != ratio(own)  # centroid groups, not attention's
   restored = encoder.restore(wd, config)  # its own pooling: the head checked
   assert restored.step == config.train.num_steps
+
+
+def test_an_exec_d_class_is_keyed_by_its_code():
+  """A data source class defined by exec (as docs/extending.md's examples
+  run, its module 'builtins') counts as code from outside grouprep, keyed
+  by its methods' code: the same text twice is one key, an edit another;
+  grouprep's own classes and object are left to code_digest."""
+  from grouprep.data.sources import omniglot as omniglot_source  # pylint: disable=g-import-not-at-top
+
+  def defined(body):
+    namespace = {}
+    exec("class Mine:\n  def images(self):\n    return " + body + "\n",  # pylint: disable=exec-used
+         namespace)
+    return namespace["Mine"]
+
+  a, b, c = defined("[1, 2]"), defined("[1, 2]"), defined("[1, 3]")
+  assert not evaluate._in_grouprep(a)
+  assert evaluate._code_bytes(a) == evaluate._code_bytes(b)
+  assert evaluate._code_bytes(a) != evaluate._code_bytes(c)
+  assert evaluate._in_grouprep(omniglot_source.OmniglotSource)
+  assert evaluate._in_grouprep(object)
