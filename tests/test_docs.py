@@ -704,17 +704,28 @@ def test_a_config_first_studied_gets_its_cost_paragraph_added():
 
 
 def test_the_toolchain_page_names_the_stacks_the_study_counted(tmp_path):
-  """docs/toolchain.md's study-stack sentence: study_settings.json's stacks
-  as the study counted them; for tables written before it counted them,
-  the stack the lab notes record."""
+  """docs/toolchain.md's study-stack sentence, and the README's short one
+  beside the study's scope: study_settings.json's stacks as the study
+  counted them; for tables written before it counted them, the stack the
+  lab notes record."""
   import json  # pylint: disable=g-import-not-at-top
   assert study_docs.study_stack_block(str(tmp_path)) == (
       study_docs.UNRECORDED_STACK + "\n")
+  assert "0.10.2" in study_docs.readme_stack(str(tmp_path))
   (tmp_path / "study_settings.json").write_text(json.dumps(
       {"steps": 4, "stacks": {"Python 3.12.1, jax 0.12.0.1, cpu": 57}}))
   assert study_docs.study_stack_block(str(tmp_path)) == (
       "The study in `results/` was trained on one stack: Python 3.12.1, "
       "jax 0.12.0.1, cpu (57 runs).\n")
+  assert study_docs.readme_stack(str(tmp_path)) == (
+      "Trained (details: `docs/toolchain.md`) on one stack: Python 3.12.1, "
+      "jax 0.12.0.1, cpu (57 runs).")
+  metrics, rows = study_docs.load(study_docs.RESULTS)
+  block = study_docs.note_study_block(
+      metrics, rows, stack=study_docs.readme_stack(str(tmp_path)))
+  scope = next(l for l in block.splitlines() if l.startswith("Scope:"))
+  assert scope.endswith(" Trained (details: `docs/toolchain.md`) on one "
+                        "stack: Python 3.12.1, jax 0.12.0.1, cpu (57 runs).")
   (tmp_path / "study_settings.json").write_text(json.dumps(
       {"steps": 4, "stacks": {"A": 2, "B": 5}}))
   assert study_docs.study_stack_block(str(tmp_path)) == (

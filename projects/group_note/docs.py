@@ -596,7 +596,7 @@ def study_table(metrics: Dict) -> str:
 def note_study_block(metrics: Dict, rows: List[Dict],
                      tuning: Optional[Dict] = None,
                      convergence: Optional[Dict] = None,
-                     plot: bool = False) -> str:
+                     plot: bool = False, stack: str = "") -> str:
   return "\n".join([
       f"`{STUDY_COMMAND}` trains every alphabet-trained configuration "
       f"for each seed; the finished study's {study_cost(metrics)}. "
@@ -625,8 +625,8 @@ def note_study_block(metrics: Dict, rows: List[Dict],
       "training alphabets; the unseen alphabets choose nothing): a choice "
       "of row, not a measured ranking (another may lead on these unseen "
       "metrics: every row is in `results/summary.md`).", "",
-      scope(metrics, tuning, convergence), "",
-      answer(metrics, rows, tuning)]) + "\n"
+      " ".join(filter(None, [scope(metrics, tuning, convergence), stack])),
+      "", answer(metrics, rows, tuning)]) + "\n"
 
 
 def config_cost(name: str, metrics: Dict,
@@ -1019,18 +1019,34 @@ UNRECORDED_STACK = (
     "stack.")
 
 
+def _stacks(results: str) -> Dict[str, int]:
+  """study_settings.json's {stack: runs}; {} where it predates them."""
+  path = os.path.join(results, "study_settings.json")
+  if not os.path.exists(path):
+    return {}
+  with open(path) as f:
+    return json.load(f).get("stacks") or {}
+
+
 def study_stack_block(results: str = RESULTS) -> str:
   """docs/toolchain.md's sentence on the stacks that trained the study in
   results/ (study_settings.json's, as the study counted them)."""
-  path = os.path.join(results, "study_settings.json")
-  stacks = {}
-  if os.path.exists(path):
-    with open(path) as f:
-      stacks = json.load(f).get("stacks") or {}
+  stacks = _stacks(results)
   if not stacks:
     return UNRECORDED_STACK + "\n"
   return report.describe_stacks(
       stacks, lead="The study in `results/` was trained on") + "\n"
+
+
+def readme_stack(results: str = RESULTS) -> str:
+  """The README's short account of the stack that trained the study (the
+  detail: docs/toolchain.md's study-stack block)."""
+  stacks = _stacks(results)
+  if not stacks:
+    return ("Trained with jax/jaxlib 0.10.2, the jaxlib later excluded for "
+            "a miscompile (`docs/toolchain.md`).")
+  return report.describe_stacks(
+      stacks, lead="Trained (details: `docs/toolchain.md`) on")
 
 
 def load_convergence(results: str = RESULTS) -> Optional[Dict]:
@@ -1060,7 +1076,8 @@ def outputs(root: str = ROOT, results: str = RESULTS) -> Dict[str, str]:
   out[readme] = replace_block(open(readme).read(), "note-study",
                               note_study_block(
                                   metrics, rows, tuning, convergence,
-                                  _drawn(results)), readme)
+                                  _drawn(results), readme_stack(results)),
+                              readme)
   set_transformer = os.path.join(root, "docs", "set_transformer.md")
   source = interacting_source(results)
   part_metrics, part_rows = load(source) if source != results else (metrics,
