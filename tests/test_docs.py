@@ -788,3 +788,26 @@ def test_the_item_level_baseline_has_its_row_and_its_verdicts():
              if not n.startswith(comparisons.ITEM_BASELINE)}
   assert "item_item" not in study_docs.study_table(without)
   assert "item-level baseline" not in study_docs.answer(without, rows)
+
+
+def test_the_study_command_trains_the_runs_the_table_shows():
+  """The README's study command is the plain one for a study of every
+  configuration at the chosen step count and settings; for tables of other
+  runs it carries the flags that train those runs (their configurations,
+  their step count, --tuning='' where they were untuned though a tuning
+  choice exists)."""
+  from projects.group_note import comparisons  # pylint: disable=g-import-not-at-top
+  every = {n: {"step": {"mean": 4000.0, "n": 3}} for n in comparisons.CONFIGS}
+  chose = {"chosen_steps": 4000}
+  tuned = {n: {"settings": {}} for n in comparisons.CONFIGS}
+  assert study_docs.study_command(every, tuned, chose, True) == (
+      study_docs.STUDY_COMMAND)
+  old = {n: {"step": {"mean": 2000.0, "n": 3}} for n in ("gi_centroid",
+                                                          "item_item")}
+  old["raw pixels"] = {"image_size": {"mean": 28.0}}  # trains nothing
+  # In the study's order (comparisons.CONFIGS: the note's four first).
+  assert study_docs.study_command(old, None, chose, True) == (
+      study_docs.STUDY_COMMAND
+      + " --configs=gi_centroid,item_item --steps=2000 --tuning=''")
+  assert "--tuning" not in study_docs.study_command(old, None, chose, False)
+  assert "--steps" not in study_docs.study_command(old, None, None, True)

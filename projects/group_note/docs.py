@@ -593,13 +593,42 @@ def study_table(metrics: Dict) -> str:
        "note's item-level baseline)"})
 
 
+def study_command(metrics: Dict, tuning: Optional[Dict],
+                  convergence: Optional[Dict], chosen_exists: bool) -> str:
+  """The study command that trains the runs `metrics` summarises: with
+  --configs where they are not every configuration, --steps where they ran
+  another count than the convergence command has chosen since, and
+  --tuning='' where they were untuned though a tuning sweep's choice now
+  exists (which the command would otherwise apply)."""
+  trained = trained_only(metrics)
+  steps = sorted({int(v["step"]["mean"]) for v in trained.values()})
+  flags = []
+  if set(trained) != set(comparisons.CONFIGS):
+    flags.append("--configs=" + ",".join(
+        [n for n in comparisons.CONFIGS if n in trained]
+        + sorted(n for n in trained if n not in comparisons.CONFIGS)))
+  if len(steps) == 1 and steps[0] != (convergence or {}).get(
+      "chosen_steps", steps[0]):
+    flags.append(f"--steps={steps[0]}")
+  if not tuning and chosen_exists:
+    flags.append("--tuning=''")
+  return " ".join([STUDY_COMMAND] + flags)
+
+
 def note_study_block(metrics: Dict, rows: List[Dict],
                      tuning: Optional[Dict] = None,
                      convergence: Optional[Dict] = None,
-                     plot: bool = False, stack: str = "") -> str:
+                     plot: bool = False, stack: str = "",
+                     command: str = STUDY_COMMAND) -> str:
   return "\n".join([
-      f"`{STUDY_COMMAND}` trains every alphabet-trained configuration "
-      f"for each seed; the finished study's {study_cost(metrics)}. "
+      f"`{command}` trains "
+      + ("every alphabet-trained configuration" if command == STUDY_COMMAND
+         else "this table's configurations") + " for each seed" + (
+          " (its flags: this table's configurations, step count and "
+          "settings, where they differ from the defaults, which the "
+          "convergence and tuning commands have chosen since)"
+          if command != STUDY_COMMAND else "")
+      + f"; the finished study's {study_cost(metrics)}. "
       "`--summary-only` rewrites results/ from the finished runs (or their "
       "records in results/records/) and refuses to replace the tables of "
       "more runs than it finds. "
@@ -1076,7 +1105,9 @@ def outputs(root: str = ROOT, results: str = RESULTS) -> Dict[str, str]:
   out[readme] = replace_block(open(readme).read(), "note-study",
                               note_study_block(
                                   metrics, rows, tuning, convergence,
-                                  _drawn(results), readme_stack(results)),
+                                  _drawn(results), readme_stack(results),
+                                  study_command(metrics, tuning, convergence,
+                                                os.path.exists(chosen))),
                               readme)
   set_transformer = os.path.join(root, "docs", "set_transformer.md")
   source = interacting_source(results)
