@@ -808,6 +808,7 @@ def test_the_study_command_trains_the_runs_the_table_shows():
   # In the study's order (comparisons.CONFIGS: the note's four first).
   assert study_docs.study_command(old, None, chose, True) == (
       study_docs.STUDY_COMMAND
-      + " --configs=gi_centroid,item_item --steps=2000 --tuning=''")
+      + " --configs=gi_centroid,item_item --steps=2000 --tuning='' "
+      "--runs=runs/study_2000_untuned --records=''")
   assert "--tuning" not in study_docs.study_command(old, None, chose, False)
   assert "--steps" not in study_docs.study_command(old, None, None, True)

@@ -599,7 +599,9 @@ def study_command(metrics: Dict, tuning: Optional[Dict],
   --configs where they are not every configuration, --steps where they ran
   another count than the convergence command has chosen since, and
   --tuning='' where they were untuned though a tuning sweep's choice now
-  exists (which the command would otherwise apply)."""
+  exists (which the command would otherwise apply); then in a runs folder
+  of their own, without the committed records (those of the default
+  study's runs, which share the run folders' names)."""
   trained = trained_only(metrics)
   steps = sorted({int(v["step"]["mean"]) for v in trained.values()})
   flags = []
@@ -612,6 +614,9 @@ def study_command(metrics: Dict, tuning: Optional[Dict],
     flags.append(f"--steps={steps[0]}")
   if not tuning and chosen_exists:
     flags.append("--tuning=''")
+  if flags:  # runs of their own: the default runs and records are others'
+    flags += [f"--runs=runs/study_{'_'.join(map(str, steps))}"
+              + ("_untuned" if not tuning else ""), "--records=''"]
   return " ".join([STUDY_COMMAND] + flags)
 
 
