@@ -83,6 +83,7 @@ def prototype_contrast_terms(anchors, anchor_class, positive_ids, table,
   cands = jnp.concatenate([jax.lax.stop_gradient(table), table[positive_ids]])
   # The table's rows are negatives of every other class; the appended
   # differentiable rows (class -1) only positives, each of its own anchors.
+  group_class = jnp.asarray(group_class)  # a NumPy int64 caller: int32
   cand_class = jnp.concatenate([group_class, -jnp.ones(c, group_class.dtype)])
   row = jnp.repeat(jnp.arange(c), m)  # [N]
   return losses.candidates_infonce(
