@@ -812,3 +812,7 @@ def test_the_study_command_trains_the_runs_the_table_shows():
       "--runs=runs/study_2000_untuned --records=''")
   assert "--tuning" not in study_docs.study_command(old, None, chose, False)
   assert "--steps" not in study_docs.study_command(old, None, None, True)
+  # Some configurations only, at the defaults: the default runs and records.
+  assert study_docs.study_command(
+      {n: every[n] for n in ("gi_centroid", "item_item")}, tuned, chose,
+      True) == study_docs.STUDY_COMMAND + " --configs=gi_centroid,item_item"

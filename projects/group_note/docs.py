@@ -599,25 +599,26 @@ def study_command(metrics: Dict, tuning: Optional[Dict],
   --configs where they are not every configuration, --steps where they ran
   another count than the convergence command has chosen since, and
   --tuning='' where they were untuned though a tuning sweep's choice now
-  exists (which the command would otherwise apply); then in a runs folder
-  of their own, without the committed records (those of the default
-  study's runs, which share the run folders' names)."""
+  exists (which the command would otherwise apply); runs of another step
+  count or settings in a runs folder of their own, without the committed
+  records (those of the default study's runs, which share the run
+  folders' names)."""
   trained = trained_only(metrics)
   steps = sorted({int(v["step"]["mean"]) for v in trained.values()})
-  flags = []
+  configs, other = [], []
   if set(trained) != set(comparisons.CONFIGS):
-    flags.append("--configs=" + ",".join(
+    configs.append("--configs=" + ",".join(
         [n for n in comparisons.CONFIGS if n in trained]
         + sorted(n for n in trained if n not in comparisons.CONFIGS)))
   if len(steps) == 1 and steps[0] != (convergence or {}).get(
       "chosen_steps", steps[0]):
-    flags.append(f"--steps={steps[0]}")
+    other.append(f"--steps={steps[0]}")
   if not tuning and chosen_exists:
-    flags.append("--tuning=''")
-  if flags:  # runs of their own: the default runs and records are others'
-    flags += [f"--runs=runs/study_{'_'.join(map(str, steps))}"
+    other.append("--tuning=''")
+  if other:  # other runs: a folder of their own, not the default's records
+    other += [f"--runs=runs/study_{'_'.join(map(str, steps))}"
               + ("_untuned" if not tuning else ""), "--records=''"]
-  return " ".join([STUDY_COMMAND] + flags)
+  return " ".join([STUDY_COMMAND] + configs + other)
 
 
 def note_study_block(metrics: Dict, rows: List[Dict],
