@@ -816,3 +816,32 @@ def test_the_study_command_trains_the_runs_the_table_shows():
   assert study_docs.study_command(
       {n: every[n] for n in ("gi_centroid", "item_item")}, tuned, chose,
       True) == study_docs.STUDY_COMMAND + " --configs=gi_centroid,item_item"
+
+
+def test_a_configuration_below_its_own_untrained_encoder_is_named():
+  """The answer names a configuration whose trained encoder scores below
+  its own untrained encoder on the tuning score by more than the seed
+  spread (n >= 3), and no other: not one within the spread, not one with
+  2 seeds, not one above."""
+  from projects.group_note import tune  # pylint: disable=g-import-not-at-top
+  key = tune.SCORE[1]
+  stat = lambda mean, sd, n=3: {"mean": mean, "sd": sd, "n": n}
+  metrics = {
+      "collapsed": {"step": stat(4, 0), "eval." + key: stat(0.07, 0.01),
+                    "untrained." + key: stat(0.12, 0.01)},
+      "within_spread": {"step": stat(4, 0), "eval." + key: stat(0.10, 0.02),
+                        "untrained." + key: stat(0.12, 0.01)},
+      "two_seeds": {"step": stat(4, 0, 2),
+                    "eval." + key: stat(0.07, 0.01, 2),
+                    "untrained." + key: stat(0.12, 0.01, 2)},
+      "learned": {"step": stat(4, 0), "eval." + key: stat(0.30, 0.01),
+                  "untrained." + key: stat(0.12, 0.01)},
+      "pixels": {key: stat(0.01, 0.0)},  # trains nothing: no floor
+  }
+  assert [n for n, _, _ in study_docs.below_own_floor(metrics)] == [
+      "collapsed"]
+  text = study_docs._below_floor_text(metrics)
+  assert "the seed spread: collapsed (0.070 ± 0.010 vs 0.120 ± 0.010, n = 3)." in text
+  assert "within_spread" not in text and "two_seeds" not in text
+  metrics["collapsed"]["eval." + key] = stat(0.115, 0.001)
+  assert study_docs._below_floor_text(metrics) == ""

@@ -440,6 +440,44 @@ def _verdicts(rows, a, b, labels, ms, b_title: Optional[str] = None) -> str:
   return "; ".join(parts)
 
 
+def below_own_floor(metrics: Dict) -> List[Tuple[str, Dict, Dict]]:
+  """[(name, trained, untrained)] of the trained configurations whose
+  encoder scores below its own untrained encoder on the tuning score
+  (validation: tune.SCORE) by more than the seed spread (the trained mean
+  plus its sd under the untrained mean minus its sd, n >= 3 each):
+  training at the study's setting made the encoder worse. The stats are
+  study_metrics.json's {"mean", "sd", "n"}."""
+  from projects.group_note import tune  # pylint: disable=g-import-not-at-top
+  out = []
+  for name in sorted(trained_only(metrics)):
+    trained = _stat(metrics, name, tune.SCORE[1])
+    floor = _stat(metrics, name, tune.SCORE[1], untrained=True)
+    if not (trained and floor) or min(trained["n"], floor["n"]) < 3:
+      continue
+    sd = lambda s: s.get("sd") or 0.0
+    if trained["mean"] + sd(trained) < floor["mean"] - sd(floor):
+      out.append((name, trained, floor))
+  return out
+
+
+def _below_floor_text(metrics: Dict) -> str:
+  """The answer's bullet on below_own_floor's configurations ('' when
+  none): what their rows compare."""
+  from projects.group_note import tune  # pylint: disable=g-import-not-at-top
+  below = below_own_floor(metrics)
+  if not below:
+    return ""
+  one = len(below) == 1
+  cells = _names([f"{name} ({_cell(t, 3)} vs {_cell(f, 3)}, n = {t['n']})"
+                  for name, t, f in below])
+  return ("Below its own untrained encoder on validation "
+          f"({tune.SCORE[0]}, the tuning's score) by more than the seed "
+          f"spread: {cells}. Training at the study's setting made "
+          f"{'its encoder' if one else 'their encoders'} worse, so "
+          f"{'its' if one else 'their'} rows compare an encoder that did "
+          "not learn, not the loss at a setting where it works.")
+
+
 def _lead(rows, metrics, four, label, ms) -> str:
   """The note's four on one metric: the highest mean and how it stands
   against the others; bold only where it is measurably above each."""
@@ -521,7 +559,8 @@ def answer(metrics: Dict, rows: List[Dict],
             "reruns, \"measured\" here keeps the old rule, n ≥ 3 seeds and a "
             "95% interval excluding 0, with no multiplicity control.")
   return "\n".join(f"- {x}" for x in [first, second, item_level, third,
-                                      fourth, fifth, rule] if x)
+                                      fourth, fifth,
+                                      _below_floor_text(metrics), rule] if x)
 
 
 def study_cost(metrics: Dict) -> str:
