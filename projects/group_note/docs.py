@@ -454,8 +454,7 @@ def below_own_floor(metrics: Dict) -> List[Tuple[str, Dict, Dict]]:
     floor = _stat(metrics, name, tune.SCORE[1], untrained=True)
     if not (trained and floor) or min(trained["n"], floor["n"]) < 3:
       continue
-    sd = lambda s: s.get("sd") or 0.0
-    if trained["mean"] + sd(trained) < floor["mean"] - sd(floor):
+    if trained["mean"] + trained["sd"] < floor["mean"] - floor["sd"]:
       out.append((name, trained, floor))
   return out
 
