@@ -870,6 +870,13 @@ def test_summary_says_what_was_tuned_and_at_what_length():
   assert "against" not in tables.tuning_sentence(both, names, 2000)
   assert "1 of 2 configurations (gi_centroid;" in tables.tuning_sentence(
       {"gi_centroid": both["gi_centroid"]}, names, 2000)
+  assert "it varied" not in text  # chosen.json without "swept"
+  lr = {n: dict(both[n], swept=["train.learning_rate"]) for n in names}
+  assert ("(results/tuning/; it varied the learning rate alone, each "
+          "method's key parameter at its configs/NAME.py default)"
+          ) in tables.tuning_sentence(lr, names, 2000)
+  lr["smog"]["swept"].append("loss.prototype_momentum")
+  assert "it varied" not in tables.tuning_sentence(lr, names, 2000)
 
 
 def test_the_sweep_runs_at_the_studys_length(tmp_path, monkeypatch):

@@ -18,6 +18,7 @@ reading of test, from results/protonet/), docs/toolchain.md between
 import argparse
 import collections
 import json
+import math
 import os
 import re
 import sys
@@ -168,16 +169,18 @@ def best(metrics, names, metric) -> str:
 
 
 def related_chosen_on_validation(metrics) -> str:
-  """The related system with the best mean on the most validation metrics
-  (the headline metrics on the held-out characters of the training
-  alphabets; the test splits choose nothing); ties: RELATED's order."""
-  wins = {n: 0 for n in RELATED if n in metrics}
-  for label, path, _ in HEADLINE:
-    if not path.startswith(VALIDATION_SPLIT + "."):
-      continue
-    if any(_stat(metrics, n, path) for n in wins):
-      wins[best(metrics, list(wins), label)] += 1
-  return max(wins, key=lambda n: (wins[n], -RELATED.index(n)))
+  """The related system with the best mean on the tuning's score
+  (tune.SCORE, named before the sweep: recall@1 at 5 drawings on the
+  held-out characters of the training alphabets; the test splits choose
+  nothing); ties, or no score: RELATED's order."""
+  from projects.group_note import tune  # pylint: disable=g-import-not-at-top
+
+  def score(name):
+    mean = (_stat(metrics, name, tune.SCORE[1]) or {}).get("mean")
+    return -math.inf if mean is None or mean != mean else mean
+
+  have = [n for n in RELATED if n in metrics]
+  return max(have, key=lambda n: (score(n), -RELATED.index(n)))
 
 
 def _names(names: Sequence[str]) -> str:
@@ -351,13 +354,14 @@ def _tuning_text(names: Sequence[str], tuning: Dict) -> Tuple[str, str]:
     details.append("each key parameter (the InfoNCE temperature, the "
                    "triplet margin, ...) at its configs/NAME.py default: the "
                    "budget reaches no second value of it at this step count")
-  top = max(tune.LEARNING_RATES)
-  edge = [n for n in names
-          if (tuning[n].get("settings") or {}).get("train.learning_rate")
-          == top]
-  if edge:
-    details.append(f"{_names(edge)} chose the grid's largest rate ({top:g}), "
-                   "so a better one may lie above it")
+  for end, rate, side in (("largest", max(tune.LEARNING_RATES), "above"),
+                          ("smallest", min(tune.LEARNING_RATES), "below")):
+    edge = [n for n in names
+            if (tuning[n].get("settings") or {}).get("train.learning_rate")
+            == rate]
+    if edge:
+      details.append(f"{_names(edge)} chose the grid's {end} rate "
+                     f"({rate:g}), so a better one may lie {side} it")
   return what, "; ".join(details + ["`results/tuning/`"])
 
 
@@ -440,12 +444,13 @@ def _verdicts(rows, a, b, labels, ms, b_title: Optional[str] = None) -> str:
   return "; ".join(parts)
 
 
-def below_own_floor(metrics: Dict) -> List[Tuple[str, Dict, Dict]]:
-  """[(name, trained, untrained)] of the trained configurations whose
-  encoder scores below its own untrained encoder on the tuning score
-  (validation: tune.SCORE) by more than the seed spread (the trained mean
-  plus its sd under the untrained mean minus its sd, n >= 3 each):
-  training at the study's setting made the encoder worse. The stats are
+def not_above_own_floor(metrics: Dict) -> List[Tuple[str, Dict, Dict, bool]]:
+  """[(name, trained, untrained, below)] of the trained configurations that
+  training did not lift above their own untrained encoder on the tuning's
+  score (validation: tune.SCORE) by more than the seed spread (the trained
+  mean minus its sd at or under the untrained mean plus its sd, n >= 3
+  each); below: under it by more than the spread (the trained mean plus
+  its sd under the untrained mean minus its sd). The stats are
   study_metrics.json's {"mean", "sd", "n"}."""
   from projects.group_note import tune  # pylint: disable=g-import-not-at-top
   out = []
@@ -454,27 +459,50 @@ def below_own_floor(metrics: Dict) -> List[Tuple[str, Dict, Dict]]:
     floor = _stat(metrics, name, tune.SCORE[1], untrained=True)
     if not (trained and floor) or min(trained["n"], floor["n"]) < 3:
       continue
-    if trained["mean"] + trained["sd"] < floor["mean"] - floor["sd"]:
-      out.append((name, trained, floor))
+    if trained["mean"] - trained["sd"] <= floor["mean"] + floor["sd"]:
+      below = trained["mean"] + trained["sd"] < floor["mean"] - floor["sd"]
+      out.append((name, trained, floor, below))
   return out
 
 
-def _below_floor_text(metrics: Dict) -> str:
-  """The answer's bullet on below_own_floor's configurations ('' when
+def _floor_text(metrics: Dict) -> str:
+  """The answer's bullet on not_above_own_floor's configurations ('' when
   none): what their rows compare."""
   from projects.group_note import tune  # pylint: disable=g-import-not-at-top
-  below = below_own_floor(metrics)
-  if not below:
+  found = not_above_own_floor(metrics)
+  if not found:
     return ""
-  one = len(below) == 1
-  cells = _names([f"{name} ({_cell(t, 3)} vs {_cell(f, 3)}, n = {t['n']})"
-                  for name, t, f in below])
-  return ("Below its own untrained encoder on validation "
+  one = len(found) == 1
+  cells = _names([f"{name} ({_cell(t, 3)} vs {_cell(f, 3)}, n = {t['n']}, "
+                  + ("below it" if below else "level with it") + ")"
+                  for name, t, f, below in found])
+  return ("Not above its own untrained encoder on validation "
           f"({tune.SCORE[0]}, the tuning's score) by more than the seed "
-          f"spread: {cells}. Training at the study's setting made "
-          f"{'its encoder' if one else 'their encoders'} worse, so "
-          f"{'its' if one else 'their'} rows compare an encoder that did "
-          "not learn, not the loss at a setting where it works.")
+          f"spread: {cells}. Training at the study's setting did not make "
+          f"{'its encoder' if one else 'their encoders'} better at what this "
+          f"score rewards, so {'its' if one else 'their'} rows compare "
+          f"{'an encoder' if one else 'encoders'} that did not learn it, not "
+          f"{'the loss' if one else 'the losses'} at a setting where "
+          f"{'it works' if one else 'they work'}.")
+
+
+def _worse_than_untrained_text(rows, metrics) -> str:
+  """The answer's bullet naming each configuration that its own paired
+  "training" rows measure worse than its untrained encoder on a
+  discriminating metric ('' when none): what training took away."""
+  found = []
+  for name in sorted(trained_only(metrics)):
+    worse = [l for l in DISCRIMINATING
+             if beats(rows, untrained_name(name), name, l)]
+    if worse:
+      found.append(f"{name} on " + _names([
+          f"{SHORT[l]} ({_diff_text(rows, name, untrained_name(name), l)})"
+          for l in worse]))
+  if not found:
+    return ""
+  return ("Measurably worse than its own untrained encoder (its \"training\" "
+          "rows in `results/study_paired.md`, trained − untrained): "
+          + "; ".join(found) + ".")
 
 
 def _lead(rows, metrics, four, label, ms) -> str:
@@ -489,6 +517,37 @@ def _lead(rows, metrics, four, label, ms) -> str:
   best_mean = "the lowest mean" if _lower_better(label) else "the highest mean"
   return (f"on {SHORT[label]}, {leader} has {best_mean} "
           f"({ms(leader, label)}; {against})")
+
+
+def _pools_in_loss(name: str) -> Optional[bool]:
+  """Whether configs/NAME.py's loss pools its groups (a group is then
+  unit(pool(raw items)); else pool(unit items) at evaluation); None for a
+  name with no configs/NAME.py (a test's made-up name)."""
+  from grouprep.methods import registry  # pylint: disable=g-import-not-at-top
+  config = _config(name)
+  return None if config is None else registry.get_method(
+      config.loss).pools_in_loss
+
+
+def _group_definitions(one: str, *others: str) -> str:
+  """'' where one forms its groups as each of others does; else a clause
+  saying that its comparisons with them on the group metrics compare the
+  encoders and the two ways of forming a group (docs/evaluation.md)."""
+  mine = _pools_in_loss(one)
+  differ = [o for o in others
+            if None not in (mine, _pools_in_loss(o)) and _pools_in_loss(o)
+            != mine]
+  if not differ:
+    return ""
+  pooled = lambda names, pools: (
+      f"{_names(names)}'s groups are "
+      + ("normalised after pooling raw items" if pools
+         else "pooled from unit-norm items"))
+  return (f" ({pooled([one], mine)}, {pooled(differ, not mine)}: on "
+          "recall@1 at 5 drawings and the ratio this compares the encoders "
+          "and the two ways of forming a group; 20-way 1-shot and Lake's "
+          "error build prototypes alike for every method, "
+          "`docs/evaluation.md`)")
 
 
 def answer(metrics: Dict, rows: List[Dict],
@@ -512,9 +571,10 @@ def answer(metrics: Dict, rows: List[Dict],
   finder = RELATED_AGAINST
   rival = related_chosen_on_validation(metrics)
   second = (f"Of the related systems the table shows {rival} (the best mean "
-            "on the most validation metrics: a choice of row, not a measured "
-            "ranking; the others' rows: `results/summary.md`); it is "
-            f"{_verdicts(rows, rival, finder, DISCRIMINATING, ms)}.")
+            "on the tuning's validation score: a choice of row, not a "
+            "measured ranking; the others' rows: `results/summary.md`); it is "
+            f"{_verdicts(rows, rival, finder, DISCRIMINATING, ms)}"
+            f"{_group_definitions(rival, finder)}.")
   baseline = comparisons.ITEM_BASELINE
   against = [n for n in comparisons.ITEM_LEVEL_AGAINST if n in metrics]
   item_level = (
@@ -524,7 +584,7 @@ def answer(metrics: Dict, rows: List[Dict],
       "`results/study_paired.md`): " + "; ".join(
           f"{n} is "
           + _verdicts(rows, n, baseline, DISCRIMINATING + (RATIO,), ms)
-          for n in against) + "."
+          for n in against) + _group_definitions(baseline, *against) + "."
       if baseline in metrics and against else "")
   untrained = untrained_name(finder)
   as_stored = lambda n, l: ms(finder, l, untrained=n == untrained)
@@ -532,7 +592,10 @@ def answer(metrics: Dict, rows: List[Dict],
            + _verdicts(rows, finder, untrained, DISCRIMINATING, as_stored,
                        "its own untrained encoder") + ".")
   fourth = ("By the note's own metric: "
-            + _lead(rows, metrics, four, RATIO, ms) + ".")
+            + _lead(rows, metrics, four, RATIO, ms) + ". The ratio is what "
+            "the group losses train for, and it can rise while retrieval "
+            "and few-shot accuracy fall (`docs/evaluation.md`), so it leads "
+            "no answer here.")
   pixels = (f", raw {PIXEL_SIZE(metrics)}-px pixels {ms(PIXELS, RETRIEVAL_ALL)}"
             if PIXELS in metrics and _stat(metrics, PIXELS, path[RETRIEVAL_ALL])
             else "")
@@ -558,8 +621,10 @@ def answer(metrics: Dict, rows: List[Dict],
             "reruns, \"measured\" here keeps the old rule, n ≥ 3 seeds and a "
             "95% interval excluding 0, with no multiplicity control.")
   return "\n".join(f"- {x}" for x in [first, second, item_level, third,
-                                      fourth, fifth,
-                                      _below_floor_text(metrics), rule] if x)
+                                      fourth, fifth, _floor_text(metrics),
+                                      _worse_than_untrained_text(rows,
+                                                                 metrics),
+                                      rule] if x)
 
 
 def study_cost(metrics: Dict) -> str:
@@ -694,8 +759,9 @@ def note_study_block(metrics: Dict, rows: List[Dict],
          "centroid-group encoders little (medoid groups: their rows)"
          if near_ceiling(metrics) else "") + ". The related system chosen "
       f"on validation: of {', '.join(RELATED)}, the one with the best mean "
-      "on the most validation metrics (the held-out characters of the "
-      "training alphabets; the unseen alphabets choose nothing): a choice "
+      "on the tuning's score (recall@1 at 5 drawings on the held-out "
+      "characters of the training alphabets; the unseen alphabets choose "
+      "nothing): a choice "
       "of row, not a measured ranking (another may lead on these unseen "
       "metrics: every row is in `results/summary.md`).", "",
       " ".join(filter(None, [scope(metrics, tuning, convergence), stack])),
@@ -1031,8 +1097,9 @@ def protonet_block(results: str = RESULTS) -> str:
       "ProtoNet's reported numbers: one reading of Vinyals test, at the end "
       f"of `--config=configs/protonet.py:final` ({res['step']} steps on "
       f"{config['data']['train_split']}, seed {config['seed']}, {during}; "
-      "the recipe was chosen on Vinyals val by runs trained on "
-      f"vinyals_train), {fewshot['20way_1shot'].get('episodes', 1000)} "
+      "of the recipe, only its episode shape was chosen on Vinyals val, "
+      "by runs trained on vinyals_train: the paragraph below), "
+      f"{fewshot['20way_1shot'].get('episodes', 1000)} "
       f"episodes of {res.get('fewshot_queries', 15)} queries per class, mean "
       f"± 95% interval (`results/{PROTONET_RUN}_metrics.json`, "
       "`results/protonet/summary.md`):", "",

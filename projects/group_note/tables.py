@@ -83,8 +83,14 @@ def tuning_sentence(tuning: Optional[Dict[str, Dict]], names: Sequence[str],
   which = ("every configuration" if len(tuned) == len(names) else
            f"{len(tuned)} of {len(names)} configurations ({', '.join(tuned)}; "
            "the rest at their configs/NAME.py settings)")
+  # What the sweeps varied, where chosen.json records it (tune.swept).
+  varied = [set(tuning[n]["swept"]) for n in tuned if "swept" in tuning[n]]
+  what = ("the learning rate alone, each method's key parameter at its "
+          "configs/NAME.py default" if varied and set().union(*varied)
+          <= {"train.learning_rate"} else "")
   return (f"Tuning: {which} at the settings its own validation sweep chose, "
-          f"the same budget for each (results/tuning/){length}.")
+          f"the same budget for each (results/tuning/"
+          f"{'; it varied ' + what if what else ''}){length}.")
 
 
 def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
