@@ -715,6 +715,13 @@ def test_tuning_scores_every_grid_point_and_the_study_reads_its_choice(
     assert chosen[name]["seconds"] > 0
     table = open(os.path.join(out, "tuning", f"{name}.md")).read()
     assert table.count("**yes**") == 1 and tune.SCORE[1] in table
+    # The floor: the untrained encoder's score, as each run evaluated it.
+    floors = {report.get_dotted(json.load(open(os.path.join(
+        wd, "metrics.json")))["untrained"], tune.SCORE[1]) for wd in wds}
+    assert len(floors) == 1 and chosen[name]["untrained_score"] in floors
+    assert (f"Its untrained encoder (seed 0, the same split and evaluator) "
+            f"scores {chosen[name]['untrained_score']:.3f}: the floor."
+            ) in table
     assert (f"Trained on one stack: Python {sys.version.split()[0]}, jax "
             f"{jax.__version__}") in table and "(4 runs)." in table
   # The study trains each configuration at its chosen settings.
@@ -944,6 +951,23 @@ def test_a_choice_at_the_grid_s_edge_is_said():
   # Two values tried: any choice is at an end, so nothing is said.
   two = [({"loss.temperature": t}, s) for t, s in ((0.1, 0.3), (0.05, 0.4))]
   assert tune.at_the_edge(two, tune.best(two)) == []
+
+
+def test_the_tuning_table_shows_the_untrained_floor():
+  """The table gives the untrained encoder's score, and says in bold when
+  the chosen setting is not above it; without a floor it says neither."""
+  scored = [({"train.learning_rate": lr}, s)
+            for lr, s in ((3e-4, 0.07), (1e-3, 0.09), (3e-3, 0.13))]
+  text = tune.markdown("triplet", scored, tune.best(scored), 100, 4000,
+                       floor=0.133)
+  assert ("Its untrained encoder (seed 100, the same split and evaluator) "
+          "scores 0.133: the floor.") in text
+  assert "**The chosen setting is not above it**" in text
+  text = tune.markdown("triplet", scored, tune.best(scored), 100, 4000,
+                       floor=0.12)
+  assert "scores 0.120: the floor." in text and "not above it" not in text
+  assert "the floor" not in tune.markdown("triplet", scored, 2, 100, 4000)
+  assert tune.untrained_score([({}, None), ({}, {"untrained": {}})]) is None
 
 
 def test_a_diverged_setting_ranks_last_and_all_diverged_choose_nothing(

@@ -185,6 +185,18 @@ def finished(runs: str, name: str, seed: int, steps: int,
   return out
 
 
+def untrained_score(runs_of: Sequence[Tuple[Dict, Optional[Dict]]]
+                    ) -> Optional[float]:
+  """SCORE of the configuration's untrained encoder (the same for every
+  grid point: one seed, one way of forming groups), read from the first
+  finished run that evaluated it; None where none did."""
+  for _, metrics in runs_of:
+    v = report.get_dotted((metrics or {}).get("untrained", {}), SCORE[1])
+    if v is not None:
+      return float(v)
+  return None
+
+
 def score(metrics: Optional[Dict]) -> Optional[float]:
   """SCORE of one finished run (NaN: it diverged, or has no score); None
   while unfinished."""
@@ -216,7 +228,8 @@ def best(scored: Sequence[Tuple[Dict, Optional[float]]]) -> Optional[int]:
 
 
 def markdown(name: str, scored, chosen: Optional[int], seed: int,
-             steps: int, stacks: str = "") -> str:
+             steps: int, stacks: str = "",
+             floor: Optional[float] = None) -> str:
   fields = list(scored[0][0]) if scored else []
   lines = [f"# Tuning {name} on validation", "",
            f"Written by `python -m projects.group_note.tune --seed={seed}` "
@@ -243,6 +256,15 @@ def markdown(name: str, scored, chosen: Optional[int], seed: int,
     lines.append("| " + " | ".join([f"{setting[f]:g}" for f in fields]
                                    + [cell, "**yes**" if i == chosen else ""])
                  + " |")
+  if floor is not None:
+    lines += ["", f"Its untrained encoder (seed {seed}, the same split and "
+              f"evaluator) scores {floor:.3f}: the floor. A setting within "
+              "the seed spread of it has not shown that training learned "
+              "anything this score rewards."]
+    if chosen is not None and scored[chosen][1] <= floor:
+      lines[-1] += (" **The chosen setting is not above it**: the study "
+                    "trains this configuration at a setting where it did "
+                    "not learn.")
   edges = at_the_edge(scored, chosen)
   if edges:
     lines += ["", "The chosen " + " and ".join(edges) + ": a better "
@@ -286,11 +308,13 @@ def write_outputs(runs: str, out_dir: str, names: Sequence[str], seed: int,
     i = best(scored)
     sweeps[name] = (scored, i)
     stacks = report.stacks_sentence([m for _, m in runs_of if m])
+    floor = untrained_score(runs_of)
     _write(os.path.join(tuning, f"{name}.md"),
-           markdown(name, scored, i, seed, steps, stacks))
+           markdown(name, scored, i, seed, steps, stacks, floor))
     written.append(f"tuning/{name}.md")
     if i is not None:
       chosen[name] = {"settings": scored[i][0], "score": scored[i][1],
+                      "untrained_score": floor,
                       "metric": SCORE[1], "seed": seed, "steps": steps,
                       "swept": swept(make_config(name), steps),
                       "seconds": sweep_seconds(runs, name, seed, steps,
