@@ -183,6 +183,53 @@ def test_findings_name_each_row_and_interval_and_nothing_else():
   assert "measurably" not in "\n".join(tables.note_question(two))
 
 
+def test_a_metric_near_its_ceiling_carries_no_claim_in_the_summary():
+  """Where gi_centroid's untrained encoder reaches NEAR_CEILING with every
+  drawing pooled, summary.md's question makes no claim on that metric and
+  its findings list a measured difference apart, labelled; below it, both
+  treat it as any other."""
+  metric = comparisons.CEILING_METRIC
+
+  def study(untrained_all):
+    results = {}
+    for i, name in enumerate(("gg_centroid", "gi_centroid")):
+      results[name] = {}
+      for s in range(3):
+        r = _result(5.0 + s, 0.30 + (0.1 + 0.004 * s * s) * i + 0.01 * s,
+                    0.7)  # all drawings: recall5 + 0.3
+        low = _result(1.0, 0.2, 0.8)["eval"]
+        low["unseen_alphabets"]["disjoint_characters"]["size_curve"][
+            "all"]["recall_at_1"]["mean"] = untrained_all + 0.01 * s
+        results[name][s] = dict(r, untrained=low)
+    return results, tables.paired_rows(results)
+
+  results, rows = study(0.85)
+  row = next(r for r in rows if r["metric"] == metric
+             and r["question"] == "the note's four")
+  assert row["diff"]["measured"]  # gi_centroid 0.1 ahead on every seed
+  assert tables.ceiling_floor(results)["mean"] == pytest.approx(0.86)
+  question = "\n".join(tables.note_question(results, rows))
+  line = next(l for l in question.splitlines() if f"**{metric}**" in l)
+  assert ("near its ceiling for centroid groups (gi_centroid's untrained "
+          "encoder already scores 0.860 ± 0.010 (n=3)), so it carries no "
+          "claim; best mean gi_centroid") in line
+  assert "measurably" not in line
+  found = "\n".join(tables.findings(rows, [metric]))
+  pair = next(l for l in found.splitlines()
+              if l.startswith("- the note's four, gg_centroid − gi_centroid"))
+  assert ("near its ceiling for centroid groups (labelled, no headline): "
+          f"{metric} -0.10") in pair
+  assert f"{metric} -0.1" not in pair.split("near its ceiling")[0]
+  # Below NEAR_CEILING the same difference is claimed.
+  results, rows = study(0.5)
+  assert tables.ceiling_floor(results) is None
+  question = "\n".join(tables.note_question(results, rows))
+  assert "ceiling" not in question
+  assert f"**{metric}** (higher is better), seeds 0,1,2: best mean " \
+      "gi_centroid" in question and "measurably better" in question
+  assert "ceiling" not in "\n".join(tables.findings(rows))
+
+
 def test_what_training_adds_is_a_family_of_its_own():
   """The rows of the training questions (trained − untrained, the pooling
   gaps) get their q-values among themselves: adding them, nearly all far

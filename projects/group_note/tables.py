@@ -24,8 +24,9 @@ from grouprep import sweep
 from grouprep.stats import MIN_SEEDS, bh_qvalues, mean_sd, paired_difference
 from projects.group_note.comparisons import (
     COMPARISONS, CONFIGS, CONFIGS_FAMILY, CONVERGENCE_METRICS, GAIN_SUFFIX,
-    HEADLINE, NOTE_FOUR, QUESTION_METRICS, TRAINING_FAMILY, TRAINING_QUESTIONS,
-    family, gain_name, untrained_name)
+    CEILING_METRIC, HEADLINE, NEAR_CEILING, NOTE_FOUR, QUESTION_METRICS,
+    RELATED_AGAINST, TRAINING_FAMILY, TRAINING_QUESTIONS, family, gain_name,
+    untrained_name)
 
 
 # The false discovery rate the paired table's claims are held to.
@@ -218,7 +219,8 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
         f"{_cell(mean_sd(r['xa']), 3)} | {_cell(mean_sd(r['xb']), 3)} | "
         f"{_ci(d)} | {d['n']} | {_sig(d['p'])} | {_sig(d['q'])} | "
         f"{'yes' if d['measured'] else 'no'} |")
-  summary += [""] + note_question(results, rows) + [""] + findings(rows)
+  summary += [""] + note_question(results, rows) + [""] + findings(
+      rows, [CEILING_METRIC] if ceiling_floor(results) else [])
   if curves:
     summary += [""] + convergence_section(curves, settings)
   return {"summary.md": "\n".join(summary) + "\n",
@@ -374,6 +376,18 @@ def _family_diff(rows: Sequence[Dict], a: str, b: str, metric: str
   return None
 
 
+def ceiling_floor(results: Dict[str, Dict[int, Dict]]) -> Optional[Dict]:
+  """mean_sd of RELATED_AGAINST's untrained encoder on CEILING_METRIC where
+  it reaches NEAR_CEILING (the metric is then near its ceiling for centroid
+  groups and carries no claim), else None."""
+  path = dict((label, p) for label, p, _ in HEADLINE)[CEILING_METRIC]
+  values = [_get(r.get("untrained", {}), path)
+            for r in results.get(RELATED_AGAINST, {}).values()]
+  values = [v for v in values if _finite(v)]
+  stat = mean_sd(values) if values else None
+  return stat if stat and stat["mean"] >= NEAR_CEILING else None
+
+
 def note_question(results: Dict[str, Dict[int, Dict]],
                   rows: Optional[Sequence[Dict]] = None) -> List[str]:
   """The note's question, metric by metric, on the seeds the four share:
@@ -389,6 +403,7 @@ def note_question(results: Dict[str, Dict[int, Dict]],
                     "finished runs."]
   if rows is None:
     rows = paired_rows(results)
+  ceiling = ceiling_floor(results)
   for label, path, lower_better in HEADLINE:
     vals = {n: {s: _get(r["eval"], path) for s, r in results[n].items()}
             for n in four}
@@ -402,6 +417,15 @@ def note_question(results: Dict[str, Dict[int, Dict]],
     sign = -1.0 if lower_better else 1.0
     at = {n: [vals[n][s] for s in shared] for n in vals}
     best = max(at, key=lambda n: sign * float(np.mean(at[n])))
+    if ceiling and label == CEILING_METRIC:
+      lines.append(
+          f"- **{label}** (higher is better), seeds "
+          f"{','.join(map(str, shared))}: near its ceiling for centroid "
+          f"groups ({RELATED_AGAINST}'s untrained encoder already scores "
+          f"{_mean_sd_n(ceiling)}), so it carries no claim; best mean "
+          f"{best} {_mean_sd_n(mean_sd(at[best]))} (the intervals: "
+          "study_paired.md).")
+      continue
     beaten, not_beaten, untested = [], [], []
     for other in at:
       if other == best:
@@ -440,11 +464,14 @@ def _winner(name: str) -> str:
   return f"{name} better"
 
 
-def findings(rows: Sequence[Dict]) -> List[str]:
+def findings(rows: Sequence[Dict], ceiling: Sequence[str] = ()
+             ) -> List[str]:
   """One line per compared pair: the measured differences (q < Q_LEVEL)
   with their intervals and q, the intervals that exclude 0 but do not
   survive the family's correction, the metrics with no difference measured,
-  and the untested ones (fewer than MIN_SEEDS paired seeds)."""
+  and the untested ones (fewer than MIN_SEEDS paired seeds). ceiling: the
+  metrics near their ceiling, whose measured differences are listed apart,
+  labelled so (SPEC §5: they carry no headline)."""
   lines = ["## Findings, from study_paired.md", ""]
   if not rows:
     return lines + ["No comparison has runs on both sides yet."]
@@ -457,11 +484,16 @@ def findings(rows: Sequence[Dict]) -> List[str]:
     mine = [r for r in rows if (r["question"], r["a"], r["b"]) ==
             (question, a, b)]
     parts = []
+    near = []
     for r in mine:
       if r["diff"]["measured"]:
         better = (r["diff"]["mean"] < 0) == r["lower_better"]
-        parts.append(f"{r['metric']} {_interval(r['diff'])} "
-                     f"({_winner(a if better else b)})")
+        (near if r["metric"] in ceiling else parts).append(
+            f"{r['metric']} {_interval(r['diff'])} "
+            f"({_winner(a if better else b)})")
+    if near:
+      parts.append("near its ceiling for centroid groups (labelled, no "
+                   "headline): " + "; ".join(near))
     chance = [f"{r['metric']} ({_interval(r['diff'])})" for r in mine
               if r["diff"].get("excludes_0") and not r["diff"]["measured"]]
     same = [r["metric"] for r in mine if r["diff"]["testable"]
