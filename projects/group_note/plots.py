@@ -80,7 +80,7 @@ def plot_configs(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
                   xycoords=("axes fraction", "data"), xytext=(2, 0),
                   textcoords="offset points", va="center", fontsize=6)
     ax.set_title(label + (" (lower is better)" if lower_better else "")
-                 + ("\n(near ceiling for centroid groups: no claim)"
+                 + ("\n(near ceiling for centroid groups)"
                     if label == CEILING_METRIC and near else ""), fontsize=9)
     ax.grid(alpha=0.3, axis="x")
   for ax in axes.flat[len(HEADLINE):]:
