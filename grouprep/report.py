@@ -581,6 +581,10 @@ def write_summary(run_dirs: Sequence[str], out_dir: str) -> str:
     untrained[key][1].append(res["config"])
     if "vinyals_test" in res["eval"]:
       vinyals.append((res["config"], res["eval"]["vinyals_test"], extra))
+      # Its floor: the same encoder at initialisation, on the same episodes.
+      if "vinyals_test" in res.get("untrained", {}):
+        vinyals.append((f"untrained {model} (as for {res['config']})",
+                        res["untrained"]["vinyals_test"], {}))
     log = logs.read(d)
     monitors = {k: v for k, v in (log[max(log)] if log else {}).items()
                 if k.startswith("groups_used") or k.endswith("entropy")
@@ -599,15 +603,23 @@ def write_summary(run_dirs: Sequence[str], out_dir: str) -> str:
         plots.append(name)
   rows.extend((f"{label} (as for {', '.join(names)})", row, {})
               for label, names, row in untrained.values())
-  raw = None  # on all 20 runs: from any run not trained on the Vinyals split
+  # Raw pixels on Lake's runs: all 20 from a run not trained on the Vinyals
+  # split, runs 09-20 from one that was (the runs it may be read on).
+  raw = {}
   for d in run_dirs:
     path = os.path.join(d, "metrics.json")
-    if raw is None and os.path.exists(path):
-      raw = json.load(open(path)).get("lake_one_shot_error_raw_pixels")
+    if os.path.exists(path):
+      res = json.load(open(path))
+      for key, runs in (("lake_one_shot_error_raw_pixels", "20 runs"),
+                        ("lake_one_shot_error_runs09_20_raw_pixels",
+                         "runs 09-20")):
+        if res.get(key) is not None:
+          raw.setdefault(runs, res[key])
   text = ["# grouprep: comparison of configurations", "",
           metrics_table(rows, ("steps", "train s", "eval s")), ""]
-  if raw is not None:
-    text.append(f"Raw-pixel nearest neighbour on Lake's 20 runs: error {raw:.3f}.")
+  if raw:
+    text.append("Raw-pixel nearest neighbour on Lake's " + "; on ".join(
+        f"{runs}: error {err:.3f}" for runs, err in raw.items()) + ".")
   text += ["", "Columns: unseen alphabets unless marked, each in the space its "
            "method trains (space); see each run's report.md for both splits "
            "and the 95% CIs. rot = the note's rotation groups (an alphabet's "
@@ -629,7 +641,7 @@ def write_summary(run_dirs: Sequence[str], out_dir: str) -> str:
       text.append(f"| {name} | " + " | ".join(
           f"{f[k]['mean']:.4f} ± {f[k]['ci95']:.4f}" for k in
           ("5way_1shot", "5way_5shot", "20way_1shot", "20way_5shot")) +
-          f" | {extra['steps']} | {extra['train s']} |")
+          f" | {extra.get('steps', '–')} | {extra.get('train s', '–')} |")
     text += ["", "Snell et al. (2017): 98.8 / 99.7 / 96.0 / 98.9 %.", ""]
   if notes:
     text += ["Collapse monitors (last training log line): " + "; ".join(notes)

@@ -79,8 +79,12 @@ def test_protonet_summary_and_its_docs_block_read_the_one_test_reading(
   fewshot = {k: {"mean": 0.9 + i / 100, "ci95": 0.001 * (i + 1),
                  "episodes": 1000}
              for i, k in enumerate(docs.PROTONET_PAPER)}
+  floor = {k: {"mean": 0.3 + i / 100, "ci95": 0.002, "episodes": 1000}
+           for i, k in enumerate(docs.PROTONET_PAPER)}
   metrics = {"config": "protonet", "step": 8000, "fewshot_queries": 15,
-             "eval": {"vinyals_test": {"fewshot": fewshot}}, "untrained": {}}
+             "eval": {"vinyals_test": {"fewshot": fewshot}},
+             "untrained": {"vinyals_test": {"fewshot": floor}},
+             "lake_one_shot_error_runs09_20_raw_pixels": 0.82}
   (run / "metrics.json").write_text(json.dumps(metrics))
   _write_log(str(run), "train", [{"step": 8000, "loss": 0.1, "wall_s": 10}])
   results = tmp_path / "results"
@@ -91,6 +95,13 @@ def test_protonet_summary_and_its_docs_block_read_the_one_test_reading(
   summary = (out / "summary.md").read_text()
   assert "| protonet | 0.9000 ± 0.0010 | 0.9100 ± 0.0020 | 0.9200 ± 0.0030 " \
          "| 0.9300 ± 0.0040 | 8000 |" in summary
+  # Its floors: the untrained encoder on the same episodes, raw pixels on
+  # the Lake runs it may be read on.
+  assert "| untrained conv4 (as for protonet) | 0.3000 ± 0.0020 | " \
+         "0.3100 ± 0.0020 | 0.3200 ± 0.0020 | 0.3300 ± 0.0020 | – | – |" \
+         in summary
+  assert "Raw-pixel nearest neighbour on Lake's runs 09-20: error 0.820." \
+      in summary
   assert json.loads((out / "protonet_final_metrics.json").read_text()) == \
       metrics
   assert not (out / "protonet_final_config.json").exists()  # no checkpoint
@@ -98,8 +109,10 @@ def test_protonet_summary_and_its_docs_block_read_the_one_test_reading(
             "eval": {"every": 0}}
   (out / "protonet_final_config.json").write_text(json.dumps(config))
   block = docs.protonet_block(str(results))
-  assert "| 20-way 1-shot | 0.9200 ± 0.0030 | 0.960 |" in block
-  assert "| 5-way 5-shot | 0.9100 ± 0.0020 | 0.997 |" in block
+  assert ("| 20-way 1-shot | 0.9200 ± 0.0030 | 0.3200 ± 0.0020 | 0.960 |"
+          in block)
+  assert ("| 5-way 5-shot | 0.9100 ± 0.0020 | 0.3100 ± 0.0020 | 0.997 |"
+          in block)
   assert "(8000 steps on vinyals_trainval, seed 1, no evaluation during " \
          "training;" in block
 

@@ -1100,12 +1100,17 @@ def protonet_block(results: str = RESULTS) -> str:
       f"episodes of {res.get('fewshot_queries', 15)} queries per class, mean "
       f"± 95% interval (`results/{PROTONET_RUN}_metrics.json`, "
       "`results/protonet/summary.md`):", "",
-      "| Vinyals test | grouprep | Snell et al. (2017) |", "|---|---|---|"]
+      "| Vinyals test | grouprep | its untrained encoder | Snell et al. "
+      "(2017) |", "|---|---|---|---|"]
+  # The floor: the same run's encoder at initialisation, read on the same
+  # episodes (metrics.json's "untrained"); "–" for a run without it.
+  floor = res.get("untrained", {}).get("vinyals_test", {}).get("fewshot", {})
+  cell = lambda f: f"{f['mean']:.4f} ± {f['ci95']:.4f}" if f else "–"
   for key, paper in PROTONET_PAPER.items():
     ways, shots = key.split("_")
     lines.append(f"| {ways.replace('way', '')}-way {shots.replace('shot', '')}"
-                 f"-shot | {fewshot[key]['mean']:.4f} ± "
-                 f"{fewshot[key]['ci95']:.4f} | {paper:.3f} |")
+                 f"-shot | {cell(fewshot[key])} | {cell(floor.get(key))} | "
+                 f"{paper:.3f} |")
   lines += ["", PROTONET_HISTORY]
   return "\n".join(lines) + "\n"
 
