@@ -70,7 +70,7 @@ def test_compare_runs_by_step(tmp_path, capsys):
 
 
 def test_protonet_summary_and_its_docs_block_read_the_one_test_reading(
-    tmp_path):
+    tmp_path, monkeypatch):
   """The reported run's Vinyals test numbers reach summary.md, a copy of
   its metrics.json, and the docs block, each as measured."""
   from projects.group_note import docs  # pylint: disable=g-import-not-at-top
@@ -109,10 +109,31 @@ def test_protonet_summary_and_its_docs_block_read_the_one_test_reading(
             "eval": {"every": 0}}
   (out / "protonet_final_config.json").write_text(json.dumps(config))
   block = docs.protonet_block(str(results))
-  assert ("| 20-way 1-shot | 0.9200 ± 0.0030 | 0.3200 ± 0.0020 | 0.960 |"
-          in block)
-  assert ("| 5-way 5-shot | 0.9100 ± 0.0020 | 0.3100 ± 0.0020 | 0.997 |"
-          in block)
+  assert ("| 20-way 1-shot | 0.9200 ± 0.0030 | 0.3200 ± 0.0020 | – | "
+          "0.960 |") in block
+  assert ("| 5-way 5-shot | 0.9100 ± 0.0020 | 0.3100 ± 0.0020 | – | "
+          "0.997 |") in block
+  assert "raw pixels (not evaluated: `python -m projects.group_note.pixels " \
+      "--protonet`)" in block
+  # ProtoNet's raw-pixel floor, written by its command (its evaluation is
+  # the study's pixel rows', tested there), is the block's third column.
+  from projects.group_note import pixels  # pylint: disable=g-import-not-at-top
+  raw = {k: {"mean": 0.2 + i / 100, "ci95": 0.003} for i, k in
+         enumerate(docs.PROTONET_PAPER)}
+  seen = []
+
+  def evaluate_pixels(config):
+    seen.append((config.name, config.seed, config.data.train_split))
+    return {"config": "x", "eval": {"vinyals_test": {"fewshot": raw}},
+            "image_size": 28}
+
+  monkeypatch.setattr(pixels, "evaluate_pixels", evaluate_pixels)
+  assert pixels.main(["--protonet", f"--out={results}"]) == 0
+  assert seen == [("protonet", 1, "vinyals_trainval")]  # as :final
+  block = docs.protonet_block(str(results))
+  assert ("| 20-way 1-shot | 0.9200 ± 0.0030 | 0.3200 ± 0.0020 | "
+          "0.2200 ± 0.0030 | 0.960 |") in block
+  assert "| raw pixels (28 px) |" in block
   assert "(8000 steps on vinyals_trainval, seed 1, no evaluation during " \
          "training;" in block
 

@@ -1087,6 +1087,15 @@ def protonet_block(results: str = RESULTS) -> str:
   with open(os.path.join(results, PROTONET_RUN + "_config.json")) as f:
     config = json.load(f)
   fewshot = res["eval"]["vinyals_test"]["fewshot"]
+  from projects.group_note.pixels import PROTONET_FLOOR  # pylint: disable=g-import-not-at-top
+  floor_path = os.path.join(results, PROTONET_FLOOR)
+  pixels = {}
+  if os.path.exists(floor_path):
+    with open(floor_path) as f:
+      pixels = json.load(f)
+  pixels_size = (f"{pixels['image_size']} px" if "image_size" in pixels
+                 else "not evaluated: `python -m projects.group_note.pixels "
+                 "--protonet`")
   during = ("no evaluation during training" if not config["eval"]["every"]
             else f"evaluated every {config['eval']['every']} steps on "
             f"{config['data']['train_split']}'s evaluation splits")
@@ -1100,17 +1109,19 @@ def protonet_block(results: str = RESULTS) -> str:
       f"episodes of {res.get('fewshot_queries', 15)} queries per class, mean "
       f"± 95% interval (`results/{PROTONET_RUN}_metrics.json`, "
       "`results/protonet/summary.md`):", "",
-      "| Vinyals test | grouprep | its untrained encoder | Snell et al. "
-      "(2017) |", "|---|---|---|---|"]
-  # The floor: the same run's encoder at initialisation, read on the same
-  # episodes (metrics.json's "untrained"); "–" for a run without it.
+      f"| Vinyals test | grouprep | its untrained encoder | raw pixels "
+      f"({pixels_size}) | Snell et al. (2017) |", "|---|---|---|---|---|"]
+  # The floors: the same run's encoder at initialisation, read on the same
+  # episodes (metrics.json's "untrained"), and raw pixels evaluated the
+  # same way (projects.group_note.pixels --protonet); "–" where absent.
   floor = res.get("untrained", {}).get("vinyals_test", {}).get("fewshot", {})
+  raw = pixels.get("eval", {}).get("vinyals_test", {}).get("fewshot", {})
   cell = lambda f: f"{f['mean']:.4f} ± {f['ci95']:.4f}" if f else "–"
   for key, paper in PROTONET_PAPER.items():
     ways, shots = key.split("_")
     lines.append(f"| {ways.replace('way', '')}-way {shots.replace('shot', '')}"
                  f"-shot | {cell(fewshot[key])} | {cell(floor.get(key))} | "
-                 f"{paper:.3f} |")
+                 f"{cell(raw.get(key))} | {paper:.3f} |")
   lines += ["", PROTONET_HISTORY]
   return "\n".join(lines) + "\n"
 

@@ -14,9 +14,20 @@ Each row's seed's numbers go to RUNS/RUN/seedS/metrics.json (RUN_NAMES;
 default runs/study, beside the study's runs) once, and to the study's
 records (results/records/study/RUN/seedS) for a fresh checkout; the study
 reads them as the rows of PIXEL_ROWS.
+
+ProtoNet's floor (not in the study: it trains on the Vinyals split):
+
+  python -m projects.group_note.pixels --protonet
+
+evaluates pixels as configs/protonet.py:final's run is evaluated (its
+space, its centroid prototypes, Vinyals test, the unseen alphabets, Lake's
+runs 09-20) into results/protonet/raw_pixels_metrics.json, which the docs'
+ProtoNet block shows beside the trained and the untrained encoder.
 """
+import argparse
 import json
 import os
+import sys
 from typing import Callable, Dict, Optional, Sequence
 
 import jax
@@ -135,3 +146,36 @@ def load(runs: str, seeds: Sequence[int]) -> Dict[str, Dict[int, Dict]]:
         with open(path) as f:
           out.setdefault(row, {})[seed] = json.load(f)
   return out
+
+
+PROTONET_FLOOR = os.path.join("protonet", "raw_pixels_metrics.json")
+
+
+def protonet_floor(out: str = "results") -> str:
+  """Writes OUT/PROTONET_FLOOR: pixels under configs/protonet.py:final's
+  evaluation; returns its path."""
+  import importlib  # pylint: disable=g-import-not-at-top
+  config = importlib.import_module("configs.protonet").get_config("final")
+  result = dict(evaluate_pixels(config), config=PIXELS)
+  path = os.path.join(out, PROTONET_FLOOR)
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  with open(path + ".tmp", "w") as f:
+    json.dump(result, f, indent=1, sort_keys=True)
+  os.replace(path + ".tmp", path)
+  return path
+
+
+def main(argv=None) -> int:
+  p = argparse.ArgumentParser(
+      description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+  p.add_argument("--protonet", action="store_true", required=True,
+                 help="evaluate ProtoNet's raw-pixel floor (the study "
+                 "evaluates its own pixel rows itself)")
+  p.add_argument("--out", default="results")
+  args = p.parse_args(argv)
+  print(f"Wrote {protonet_floor(args.out)}.", flush=True)
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
