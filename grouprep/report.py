@@ -551,6 +551,9 @@ def write_summary(run_dirs: Sequence[str], out_dir: str) -> str:
   from grouprep import checkpoints  # pylint: disable=g-import-not-at-top
   os.makedirs(out_dir, exist_ok=True)
   rows, untrained, plots, vinyals, notes = [], {}, [], [], []
+  # Raw pixels on Lake's runs: all 20 from a run not trained on the Vinyals
+  # split, runs 09-20 from one that was (the runs it may be read on).
+  raw = {}
   for d in run_dirs:
     path = os.path.join(d, "metrics.json")
     if not os.path.exists(path):
@@ -567,6 +570,11 @@ def write_summary(run_dirs: Sequence[str], out_dir: str) -> str:
     extra = {"steps": res["step"], "train s": train_seconds(d),
              "eval s": res.get("eval_seconds")}
     rows.append((res["config"], res, extra))
+    for key, runs in (("lake_one_shot_error_raw_pixels", "20 runs"),
+                      ("lake_one_shot_error_runs09_20_raw_pixels",
+                       "runs 09-20")):
+      if res.get(key) is not None:
+        raw.setdefault(runs, res[key])
     pool, model = res.get("pooling", "?"), res.get("model", "conv4")
     space = res.get("embedding_space", "?")
     # One row per distinct baseline: the same initial encoder gives other
@@ -603,18 +611,6 @@ def write_summary(run_dirs: Sequence[str], out_dir: str) -> str:
         plots.append(name)
   rows.extend((f"{label} (as for {', '.join(names)})", row, {})
               for label, names, row in untrained.values())
-  # Raw pixels on Lake's runs: all 20 from a run not trained on the Vinyals
-  # split, runs 09-20 from one that was (the runs it may be read on).
-  raw = {}
-  for d in run_dirs:
-    path = os.path.join(d, "metrics.json")
-    if os.path.exists(path):
-      res = json.load(open(path))
-      for key, runs in (("lake_one_shot_error_raw_pixels", "20 runs"),
-                        ("lake_one_shot_error_runs09_20_raw_pixels",
-                         "runs 09-20")):
-        if res.get(key) is not None:
-          raw.setdefault(runs, res[key])
   text = ["# grouprep: comparison of configurations", "",
           metrics_table(rows, ("steps", "train s", "eval s")), ""]
   if raw:

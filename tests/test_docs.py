@@ -794,12 +794,15 @@ def test_the_item_level_baseline_has_its_row_and_its_verdicts():
   assert item.endswith("(item_item's groups are pooled from unit-norm items, "
                        "gg_centroid and gi_centroid's groups are normalised "
                        "after pooling raw items: on recall@1 at 5 drawings "
-                       "and the ratio this compares the encoders and the two "
+                       "and the ratio this compares the encoders and the "
                        "ways of forming a group; 20-way 1-shot and Lake's "
                        "error build prototypes alike for every method, "
                        "`docs/evaluation.md`).")
   assert "(groupface's groups are pooled from unit-norm items" in answer
   assert study_docs._group_definitions("gi_centroid", "gg_medoid") == ""
+  # A raw-space configuration pools raw items and normalises nothing.
+  assert ("protonet's groups are pooled from raw items"
+          in study_docs._group_definitions("gi_centroid", "protonet"))
   assert study_docs._group_definitions("made_up", "gi_centroid") == ""
   without = {n: v for n, v in metrics.items()
              if not n.startswith(comparisons.ITEM_BASELINE)}
@@ -861,9 +864,9 @@ def test_a_configuration_not_above_its_own_untrained_encoder_is_named():
           in study_docs.not_above_own_floor(metrics)] == [
               ("collapsed", True), ("level", False)]
   text = study_docs._floor_text(metrics)
-  assert ("the seed spread: collapsed (0.070 ± 0.010 vs 0.120 ± 0.010, "
-          "n = 3, below it) and level (0.130 ± 0.020 vs 0.120 ± 0.010, "
-          "n = 3, level with it).") in text
+  assert ("not a paired test): collapsed (0.070 ± 0.010 vs 0.120 ± 0.010, "
+          "n = 3; below it by more than both sds) and level (0.130 ± 0.020 "
+          "vs 0.120 ± 0.010, n = 3; the sd bands overlap).") in text
   for name in ("two_seeds", "learned", "pixels"):
     assert name not in text
   for name in ("collapsed", "level"):
@@ -889,7 +892,8 @@ def test_training_measured_worse_and_the_related_row_by_the_tuning_score():
     if name == "triplet":  # far below its untrained encoder at 5 drawings
       r["eval"]["unseen_alphabets"]["disjoint_characters"]["size_curve"][
           "5"]["recall_at_1"]["mean"] = 0.05 + jitter[s] / 3
-    held = 0.35 if name == "triplet" else 0.25  # the tuning's score
+    # The tuning's score: groupface (last in RELATED) best.
+    held = 0.35 if name == "groupface" else 0.25
     r["eval"]["heldout_characters"] = {"disjoint_characters": {
         "size_curve": {"5": {"recall_at_1": {"mean": held + jitter[s]}}}}}
     return dict(r, untrained=low)
@@ -905,11 +909,15 @@ def test_training_measured_worse_and_the_related_row_by_the_tuning_score():
   assert "triplet on recall@1 at 5 drawings (-0.1" in worse
   for name in comparisons.NOTE_FOUR + ("groupface",):
     assert f" {name} on" not in worse
-  # triplet has the best tuning score, groupface comes later in RELATED.
+  # groupface has the best tuning score, though triplet comes first in
+  # RELATED; without any score, RELATED's order decides, and the answer
+  # says which.
   assert tune.SCORE[1].startswith("heldout_characters.")
-  assert study_docs.related_chosen_on_validation(metrics) == "triplet"
+  assert study_docs.related_chosen_on_validation(metrics) == "groupface"
+  assert "groupface (the best mean on the tuning's validation score" in (
+      study_docs.answer(metrics, rows))
   for name in names:
     metrics[name].pop("eval." + tune.SCORE[1])
   assert study_docs.related_chosen_on_validation(metrics) == "triplet"
-  metrics.pop("triplet")
-  assert study_docs.related_chosen_on_validation(metrics) == "groupface"
+  assert "triplet (the first in the study's order: none has the tuning's " \
+      "score" in study_docs.answer(metrics, rows)

@@ -191,17 +191,21 @@ def test_a_metric_near_its_ceiling_carries_no_claim_in_the_summary():
   metric = comparisons.CEILING_METRIC
 
   def study(untrained_all):
+    # gi_medoid: its own untrained floor far lower (medoid groups), and
+    # 0.1 below gg_centroid with every drawing.
     results = {}
-    for i, name in enumerate(("gg_centroid", "gi_centroid")):
+    for i, name in enumerate(("gg_centroid", "gi_centroid", "gi_medoid")):
       results[name] = {}
       for s in range(3):
-        r = _result(5.0 + s, 0.30 + (0.1 + 0.004 * s * s) * i + 0.01 * s,
+        shift = (0.1 + 0.004 * s * s) * (1 if i == 1 else -i / 2)
+        r = _result(5.0 + s, 0.30 + shift + 0.01 * s,
                     0.7)  # all drawings: recall5 + 0.3
         low = _result(1.0, 0.2, 0.8)["eval"]
         low["unseen_alphabets"]["disjoint_characters"]["size_curve"][
-            "all"]["recall_at_1"]["mean"] = untrained_all + 0.01 * s
+            "all"]["recall_at_1"]["mean"] = (
+                0.3 if name == "gi_medoid" else untrained_all) + 0.01 * s
         results[name][s] = dict(r, untrained=low)
-    return results, tables.paired_rows(results)
+    return results, tables.study_rows(results)
 
   results, rows = study(0.85)
   row = next(r for r in rows if r["metric"] == metric
@@ -214,12 +218,25 @@ def test_a_metric_near_its_ceiling_carries_no_claim_in_the_summary():
           "encoder already scores 0.860 ± 0.010 (n=3)), so it carries no "
           "claim; best mean gi_centroid") in line
   assert "measurably" not in line
-  found = "\n".join(tables.findings(rows, [metric]))
+  assert tables.ceiling_configs(results) == {"gg_centroid", "gi_centroid"}
+  found = "\n".join(tables.findings(rows, tables.ceiling_configs(results)))
   pair = next(l for l in found.splitlines()
               if l.startswith("- the note's four, gg_centroid − gi_centroid"))
   assert ("near its ceiling for centroid groups (labelled, no headline): "
           f"{metric} -0.10") in pair
   assert f"{metric} -0.1" not in pair.split("near its ceiling")[0]
+  # A medoid pair is far from its own ceiling: claimed as any other, and so
+  # is what training adds to gi_medoid there.
+  medoid = next(l for l in found.splitlines()
+                if l.startswith("- the note's four, gg_centroid − gi_medoid"))
+  assert "ceiling" not in medoid and f"{metric} +0.1" in medoid
+  gain = next(l for l in found.splitlines()
+              if l.startswith("- training, gi_medoid − gi_medoid (untrained)"))
+  assert "ceiling" not in gain and f"{metric} +" in gain
+  gain = next(l for l in found.splitlines()
+              if l.startswith("- training, gi_centroid − gi_centroid "
+                              "(untrained)"))
+  assert f"(labelled, no headline): {metric}" in gain
   # Below NEAR_CEILING the same difference is claimed.
   results, rows = study(0.5)
   assert tables.ceiling_floor(results) is None
@@ -931,6 +948,12 @@ def test_summary_says_what_was_tuned_and_at_what_length():
           ) in tables.tuning_sentence(lr, names, 2000)
   lr["smog"]["swept"].append("loss.prototype_momentum")
   assert "it varied" not in tables.tuning_sentence(lr, names, 2000)
+  # Nothing said where a configuration's fields are unrecorded or none
+  # varied anything.
+  assert tables.varied_fields([["train.learning_rate"], None]) is None
+  assert tables.varied_fields([[], []]) is None
+  assert "it varied" not in tables.tuning_sentence(
+      {n: dict(both[n], swept=[]) for n in names}, names, 2000)
 
 
 def test_the_sweep_runs_at_the_studys_length(tmp_path, monkeypatch):
@@ -1001,18 +1024,20 @@ def test_a_choice_at_the_grid_s_edge_is_said():
 
 
 def test_the_tuning_table_shows_the_untrained_floor():
-  """The table gives the untrained encoder's score, and says in bold when
-  the chosen setting is not above it; without a floor it says neither."""
+  """The table gives the untrained encoder's score, and says when the
+  chosen setting scores at or under it (one seed: no claim); without a
+  floor it says neither."""
   scored = [({"train.learning_rate": lr}, s)
             for lr, s in ((3e-4, 0.07), (1e-3, 0.09), (3e-3, 0.13))]
   text = tune.markdown("triplet", scored, tune.best(scored), 100, 4000,
                        floor=0.133)
   assert ("Its untrained encoder (seed 100, the same split and evaluator) "
           "scores 0.133: the floor.") in text
-  assert "**The chosen setting is not above it**" in text
+  assert ("The chosen setting scores at or under it at this one seed "
+          "(n = 1: no spread, no claim).") in text
   text = tune.markdown("triplet", scored, tune.best(scored), 100, 4000,
                        floor=0.12)
-  assert "scores 0.120: the floor." in text and "not above it" not in text
+  assert "scores 0.120: the floor." in text and "at or under" not in text
   assert "the floor" not in tune.markdown("triplet", scored, 2, 100, 4000)
   assert tune.untrained_score([({}, None), ({}, {"untrained": {}})]) is None
 

@@ -32,7 +32,7 @@ from projects.group_note.comparisons import (COMPARISONS, HEADLINE,
                                              RELATED_AGAINST,
                                              VALIDATION_SPLIT,
                                              untrained_name)
-from projects.group_note.tables import _cell, trained_only
+from projects.group_note.tables import _cell, trained_only, varied_fields
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__))))
@@ -168,19 +168,29 @@ def best(metrics, names, metric) -> str:
   return max(have, key=lambda n: sign * _stat(metrics, n, path)["mean"])
 
 
-def related_chosen_on_validation(metrics) -> str:
-  """The related system with the best mean on the tuning's score
-  (tune.SCORE, named before the sweep: recall@1 at 5 drawings on the
-  held-out characters of the training alphabets; the test splits choose
-  nothing); ties, or no score: RELATED's order."""
+def _tuning_score(metrics: Dict, name: str) -> Optional[float]:
+  """name's mean on the tuning's score (tune.SCORE: recall@1 at 5 drawings
+  on the held-out characters of the training alphabets), None where it has
+  none (or a NaN)."""
   from projects.group_note import tune  # pylint: disable=g-import-not-at-top
+  mean = (_stat(metrics, name, tune.SCORE[1]) or {}).get("mean")
+  return None if mean is None or mean != mean else mean
 
-  def score(name):
-    mean = (_stat(metrics, name, tune.SCORE[1]) or {}).get("mean")
-    return -math.inf if mean is None or mean != mean else mean
 
+def related_chosen_on_validation(metrics) -> str:
+  """The related system with the best mean on the tuning's score (named
+  before the sweep; the test splits choose nothing); ties, or no score:
+  RELATED's order (related_by_score says which decided)."""
   have = [n for n in RELATED if n in metrics]
-  return max(have, key=lambda n: (score(n), -RELATED.index(n)))
+  score = lambda n: _tuning_score(metrics, n)
+  return max(have, key=lambda n: (-math.inf if score(n) is None else score(n),
+                                  -RELATED.index(n)))
+
+
+def related_by_score(metrics) -> bool:
+  """Whether a tuning score chose the related row (else RELATED's order)."""
+  return any(_tuning_score(metrics, n) is not None
+             for n in RELATED if n in metrics)
 
 
 def _names(names: Sequence[str]) -> str:
@@ -324,11 +334,11 @@ def _tuning_text(names: Sequence[str], tuning: Dict) -> Tuple[str, str]:
   parameter left at its default, which chose the grid's largest rate)."""
   from projects.group_note import tune  # pylint: disable=g-import-not-at-top
   known = [n for n in names if tuning[n].get("steps")]
-  fields = [tuning[n].get("swept") or _swept_fields(n, tuning[n]["steps"])
-            for n in known]
-  varied = {f for fs in fields if fs for f in fs}
+  varied = varied_fields([
+      tuning[n].get("swept") or _swept_fields(n, tuning[n]["steps"])
+      for n in known])
   what = ("the settings" if not varied else "the learning rate"
-          if varied <= {"train.learning_rate"} else
+          if varied == {"train.learning_rate"} else
           "the learning rate and key parameter")
   details = []
   if known and len(known) == len(names):
@@ -350,7 +360,7 @@ def _tuning_text(names: Sequence[str], tuning: Dict) -> Tuple[str, str]:
   if names and all(isinstance(x, (int, float)) for x in seconds):
     details.append(f"{sum(seconds) / 3600:.1f} h for the {len(names)} sweeps "
                    "by the runs' own clocks")
-  if varied and varied <= {"train.learning_rate"}:
+  if varied == {"train.learning_rate"}:
     details.append("each key parameter (the InfoNCE temperature, the "
                    "triplet margin, ...) at its configs/NAME.py default: the "
                    "budget reaches no second value of it at this step count")
@@ -410,7 +420,7 @@ def near_ceiling(metrics: Dict, name: str = RELATED_AGAINST) -> bool:
   """Whether recall@1 with every drawing is near its ceiling: name's
   untrained encoder (centroid groups for the default) scores NEAR_CEILING
   or more."""
-  path = dict((label, p) for label, p, _ in HEADLINE)[RETRIEVAL_ALL]
+  path = comparisons.PATH[RETRIEVAL_ALL]
   stat = _stat(metrics, name, path, untrained=True)
   return bool(stat) and stat["mean"] >= NEAR_CEILING
 
@@ -448,7 +458,8 @@ def not_above_own_floor(metrics: Dict) -> List[Tuple[str, Dict, Dict, bool]]:
   mean minus its sd at or under the untrained mean plus its sd, n >= 3
   each); below: under it by more than the spread (the trained mean plus
   its sd under the untrained mean minus its sd). The stats are
-  study_metrics.json's {"mean", "sd", "n"}."""
+  study_metrics.json's {"mean", "sd", "n"}; a NaN mean compares false, so
+  such a configuration is left out."""
   from projects.group_note import tune  # pylint: disable=g-import-not-at-top
   out = []
   for name in sorted(trained_only(metrics)):
@@ -464,23 +475,24 @@ def not_above_own_floor(metrics: Dict) -> List[Tuple[str, Dict, Dict, bool]]:
 
 def _floor_text(metrics: Dict) -> str:
   """The answer's bullet on not_above_own_floor's configurations ('' when
-  none): what their rows compare."""
+  none). The rule compares mean ± sd bands, not paired seeds: it names
+  what to read with care, and claims no difference."""
   from projects.group_note import tune  # pylint: disable=g-import-not-at-top
   found = not_above_own_floor(metrics)
   if not found:
     return ""
   one = len(found) == 1
-  cells = _names([f"{name} ({_cell(t, 3)} vs {_cell(f, 3)}, n = {t['n']}, "
-                  + ("below it" if below else "level with it") + ")"
-                  for name, t, f, below in found])
+  cells = _names([
+      f"{name} ({_cell(t, 3)} vs {_cell(f, 3)}, n = {t['n']}; "
+      + ("below it by more than both sds" if below
+         else "the sd bands overlap") + ")"
+      for name, t, f, below in found])
   return ("Not above its own untrained encoder on validation "
           f"({tune.SCORE[0]}, the tuning's score) by more than the seed "
-          f"spread: {cells}. Training at the study's setting did not make "
-          f"{'its encoder' if one else 'their encoders'} better at what this "
-          f"score rewards, so {'its' if one else 'their'} rows compare "
-          f"{'an encoder' if one else 'encoders'} that did not learn it, not "
-          f"{'the loss' if one else 'the losses'} at a setting where "
-          f"{'it works' if one else 'they work'}.")
+          f"spread (mean ± sd bands, not a paired test): {cells}. Training "
+          f"at the study's setting showed {'it' if one else 'them'} no gain "
+          "over initialisation on what this score rewards; read "
+          f"{'its' if one else 'their'} rows with that in mind.")
 
 
 def _worse_than_untrained_text(rows, metrics) -> str:
@@ -516,34 +528,40 @@ def _lead(rows, metrics, four, label, ms) -> str:
           f"({ms(leader, label)}; {against})")
 
 
-def _pools_in_loss(name: str) -> Optional[bool]:
-  """Whether configs/NAME.py's loss pools its groups (a group is then
-  unit(pool(raw items)); else pool(unit items) at evaluation); None for a
+def _group_form(name: str) -> Optional[str]:
+  """How configs/NAME.py's evaluation forms a group from its items, as
+  grouprep.encoder.Space does: normalised after pooling raw items (a loss
+  that pools, unit space), pooled from unit-norm items (a loss that pools
+  nothing, unit space) or pooled from raw items (raw space); None for a
   name with no configs/NAME.py (a test's made-up name)."""
   from grouprep.methods import registry  # pylint: disable=g-import-not-at-top
   config = _config(name)
-  return None if config is None else registry.get_method(
-      config.loss).pools_in_loss
+  if config is None:
+    return None
+  method = registry.get_method(config.loss)
+  if method.embedding_space == "raw":
+    return "pooled from raw items"
+  return ("normalised after pooling raw items" if method.pools_in_loss
+          else "pooled from unit-norm items")
 
 
 def _group_definitions(one: str, *others: str) -> str:
   """'' where one forms its groups as each of others does; else a clause
   saying that its comparisons with them on the group metrics compare the
-  encoders and the two ways of forming a group (docs/evaluation.md)."""
-  mine = _pools_in_loss(one)
+  encoders and the ways of forming a group (docs/evaluation.md)."""
+  mine = _group_form(one)
   differ = [o for o in others
-            if None not in (mine, _pools_in_loss(o)) and _pools_in_loss(o)
-            != mine]
+            if None not in (mine, _group_form(o)) and _group_form(o) != mine]
   if not differ:
     return ""
-  pooled = lambda names, pools: (
-      f"{_names(names)}'s groups are "
-      + ("normalised after pooling raw items" if pools
-         else "pooled from unit-norm items"))
-  return (f" ({pooled([one], mine)}, {pooled(differ, not mine)}: on "
-          "recall@1 at 5 drawings and the ratio this compares the encoders "
-          "and the two ways of forming a group; 20-way 1-shot and Lake's "
-          "error build prototypes alike for every method, "
+  forms = {}
+  for name in [one] + differ:
+    forms.setdefault(_group_form(name), []).append(name)
+  return (" (" + ", ".join(f"{_names(names)}'s groups are {form}"
+                           for form, names in forms.items())
+          + ": on recall@1 at 5 drawings and the ratio this compares the "
+          "encoders and the ways of forming a group; 20-way 1-shot and "
+          "Lake's error build prototypes alike for every method, "
           "`docs/evaluation.md`)")
 
 
@@ -557,7 +575,7 @@ def answer(metrics: Dict, rows: List[Dict],
   highest mean is named as such, and bold only where it is measurably
   above each of the others. One bullet per part."""
   four = [n for n in NOTE_FOUR if n in metrics]
-  path = dict((label, p) for label, p, _ in HEADLINE)
+  path = comparisons.PATH
   ms = lambda name, label, untrained=False: _ms(
       _stat(metrics, name, path[label], untrained), label)
   first = ("On the metrics that discriminate between encoders, of the note's "
@@ -567,9 +585,12 @@ def answer(metrics: Dict, rows: List[Dict],
   # systems (fixed before the runs, not the best of the four on a test).
   finder = RELATED_AGAINST
   rival = related_chosen_on_validation(metrics)
-  second = (f"Of the related systems the table shows {rival} (the best mean "
-            "on the tuning's validation score: a choice of row, not a "
-            "measured ranking; the others' rows: `results/summary.md`); it is "
+  how = ("the best mean on the tuning's validation score"
+         if related_by_score(metrics) else
+         "the first in the study's order: none has the tuning's score")
+  second = (f"Of the related systems the table shows {rival} ({how}: a "
+            "choice of row, not a measured ranking; the others' rows: "
+            "`results/summary.md`); it is "
             f"{_verdicts(rows, rival, finder, DISCRIMINATING, ms)}"
             f"{_group_definitions(rival, finder)}.")
   baseline = comparisons.ITEM_BASELINE
@@ -1087,8 +1108,8 @@ def protonet_block(results: str = RESULTS) -> str:
   with open(os.path.join(results, PROTONET_RUN + "_config.json")) as f:
     config = json.load(f)
   fewshot = res["eval"]["vinyals_test"]["fewshot"]
-  from projects.group_note.pixels import PROTONET_FLOOR  # pylint: disable=g-import-not-at-top
-  floor_path = os.path.join(results, PROTONET_FLOOR)
+  from projects.group_note import pixels as pixels_lib  # pylint: disable=g-import-not-at-top
+  floor_path = os.path.join(results, pixels_lib.PROTONET_FLOOR)
   pixels = {}
   if os.path.exists(floor_path):
     with open(floor_path) as f:

@@ -24,7 +24,7 @@ from grouprep import sweep
 from grouprep.stats import MIN_SEEDS, bh_qvalues, mean_sd, paired_difference
 from projects.group_note.comparisons import (
     COMPARISONS, CONFIGS, CONFIGS_FAMILY, CONVERGENCE_METRICS, GAIN_SUFFIX,
-    CEILING_METRIC, HEADLINE, NEAR_CEILING, NOTE_FOUR, QUESTION_METRICS,
+    CEILING_METRIC, HEADLINE, NEAR_CEILING, NOTE_FOUR, PATH, QUESTION_METRICS,
     RELATED_AGAINST, TRAINING_FAMILY, TRAINING_QUESTIONS, family, gain_name,
     untrained_name)
 
@@ -66,6 +66,16 @@ def _cell(stat: Dict, digits: int) -> str:
   return f"{_fmt(stat['mean'], digits)} ± {_fmt(stat['sd'], digits)}"
 
 
+def varied_fields(swept: Sequence[Optional[Sequence[str]]]
+                  ) -> Optional[set]:
+  """The dotted fields some tuned configuration's sweep varied (tune.swept,
+  one list per configuration), None where any configuration's are not
+  recorded (None) or none varied anything: then nothing is said of them."""
+  if not swept or any(fields is None for fields in swept):
+    return None
+  return set().union(*map(set, swept)) or None
+
+
 def tuning_sentence(tuning: Optional[Dict[str, Dict]], names: Sequence[str],
                     steps: int) -> str:
   """Which of `names` were trained at tuned settings, and at what length
@@ -85,10 +95,10 @@ def tuning_sentence(tuning: Optional[Dict[str, Dict]], names: Sequence[str],
            f"{len(tuned)} of {len(names)} configurations ({', '.join(tuned)}; "
            "the rest at their configs/NAME.py settings)")
   # What the sweeps varied, where chosen.json records it (tune.swept).
-  varied = [set(tuning[n]["swept"]) for n in tuned if "swept" in tuning[n]]
   what = ("the learning rate alone, each method's key parameter at its "
-          "configs/NAME.py default" if varied and set().union(*varied)
-          <= {"train.learning_rate"} else "")
+          "configs/NAME.py default" if varied_fields(
+              [tuning[n].get("swept") for n in tuned])
+          == {"train.learning_rate"} else "")
   return (f"Tuning: {which} at the settings its own validation sweep chose, "
           f"the same budget for each (results/tuning/"
           f"{'; it varied ' + what if what else ''}){length}.")
@@ -220,7 +230,7 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
         f"{_ci(d)} | {d['n']} | {_sig(d['p'])} | {_sig(d['q'])} | "
         f"{'yes' if d['measured'] else 'no'} |")
   summary += [""] + note_question(results, rows) + [""] + findings(
-      rows, [CEILING_METRIC] if ceiling_floor(results) else [])
+      rows, ceiling_configs(results))
   if curves:
     summary += [""] + convergence_section(curves, settings)
   return {"summary.md": "\n".join(summary) + "\n",
@@ -380,7 +390,7 @@ def ceiling_floor(results: Dict[str, Dict[int, Dict]]) -> Optional[Dict]:
   """mean_sd of RELATED_AGAINST's untrained encoder on CEILING_METRIC where
   it reaches NEAR_CEILING (the metric is then near its ceiling for centroid
   groups and carries no claim), else None."""
-  path = dict((label, p) for label, p, _ in HEADLINE)[CEILING_METRIC]
+  path = PATH[CEILING_METRIC]
   values = [_get(r.get("untrained", {}), path)
             for r in results.get(RELATED_AGAINST, {}).values()]
   values = [v for v in values if _finite(v)]
@@ -464,14 +474,38 @@ def _winner(name: str) -> str:
   return f"{name} better"
 
 
+def ceiling_configs(results: Dict[str, Dict[int, Dict]]) -> set:
+  """The configurations whose own untrained encoder scores NEAR_CEILING or
+  more on CEILING_METRIC (mean over its seeds): for them that metric is
+  near its ceiling (centroid groups; medoid groups are far below)."""
+  path = PATH[CEILING_METRIC]
+  out = set()
+  for name, by_seed in results.items():
+    values = [_get(r.get("untrained", {}), path) for r in by_seed.values()]
+    values = [v for v in values if _finite(v)]
+    if values and float(np.mean(values)) >= NEAR_CEILING:
+      out.add(name)
+  return out
+
+
+def _config_of(row_name: str) -> str:
+  """The configuration a paired row's side belongs to (its untrained
+  encoder, or its gain, are that configuration's)."""
+  for suffix in (GAIN_SUFFIX, untrained_name("")):
+    if row_name.endswith(suffix):
+      return row_name[:-len(suffix)]
+  return row_name
+
+
 def findings(rows: Sequence[Dict], ceiling: Sequence[str] = ()
              ) -> List[str]:
   """One line per compared pair: the measured differences (q < Q_LEVEL)
   with their intervals and q, the intervals that exclude 0 but do not
   survive the family's correction, the metrics with no difference measured,
   and the untested ones (fewer than MIN_SEEDS paired seeds). ceiling: the
-  metrics near their ceiling, whose measured differences are listed apart,
-  labelled so (SPEC §5: they carry no headline)."""
+  configurations for which CEILING_METRIC is near its ceiling
+  (ceiling_configs); a pair's measured difference on it is listed apart,
+  labelled so (SPEC §5: it carries no headline), where both sides are."""
   lines = ["## Findings, from study_paired.md", ""]
   if not rows:
     return lines + ["No comparison has runs on both sides yet."]
@@ -488,7 +522,9 @@ def findings(rows: Sequence[Dict], ceiling: Sequence[str] = ()
     for r in mine:
       if r["diff"]["measured"]:
         better = (r["diff"]["mean"] < 0) == r["lower_better"]
-        (near if r["metric"] in ceiling else parts).append(
+        at_ceiling = r["metric"] == CEILING_METRIC and all(
+            _config_of(x) in ceiling for x in (a, b))
+        (near if at_ceiling else parts).append(
             f"{r['metric']} {_interval(r['diff'])} "
             f"({_winner(a if better else b)})")
     if near:

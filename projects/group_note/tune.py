@@ -258,13 +258,10 @@ def markdown(name: str, scored, chosen: Optional[int], seed: int,
                  + " |")
   if floor is not None:
     lines += ["", f"Its untrained encoder (seed {seed}, the same split and "
-              f"evaluator) scores {floor:.3f}: the floor. A setting within "
-              "the seed spread of it has not shown that training learned "
-              "anything this score rewards."]
+              f"evaluator) scores {floor:.3f}: the floor."]
     if chosen is not None and scored[chosen][1] <= floor:
-      lines[-1] += (" **The chosen setting is not above it**: the study "
-                    "trains this configuration at a setting where it did "
-                    "not learn.")
+      lines[-1] += (" The chosen setting scores at or under it at this one "
+                    "seed (n = 1: no spread, no claim).")
   edges = at_the_edge(scored, chosen)
   if edges:
     lines += ["", "The chosen " + " and ".join(edges) + ": a better "
