@@ -5,7 +5,11 @@ Every drawing is labelled by its alphabet; each anchor's farthest same-alphabet
 and nearest other-alphabet drawings enter a hinge with margin 0.2 on distances
 between unit-norm embeddings. Groups are evaluated as centroids. In its
 own (unit) space this encoder collapses: Theorem 1's m in
-results/summary.md, and results/NOTES.md.
+results/summary.md, and results/NOTES.md. Neither the margin's second value
+(0.5) nor the raw space avoided a score under the untrained encoder's on
+the held-out characters in short exploratory runs (results/NOTES.md,
+2026-12-06 evening): the alphabet-labelled batch-hard loss itself, not its
+margin, moves the encoder away from what character retrieval rewards.
 
 Command (from the repository root; rerun it to resume):
   TFDS_DATA_DIR=../shared/tensorflow_datasets \
