@@ -8,8 +8,9 @@ own (unit) space this encoder collapses: Theorem 1's m in
 results/summary.md, and results/NOTES.md. Neither the margin's second value
 (0.5) nor the raw space avoided a score under the untrained encoder's on
 the held-out characters in short exploratory runs (results/NOTES.md,
-2026-12-06 evening): the alphabet-labelled batch-hard loss itself, not its
-margin, moves the encoder away from what character retrieval rewards.
+2026-12-06 evening, one seed, 600 steps), which suggests that the loss
+itself, not its margin, moves the encoder away from what character
+retrieval rewards.
 
 Command (from the repository root; rerun it to resume):
   TFDS_DATA_DIR=../shared/tensorflow_datasets \
