@@ -1129,7 +1129,10 @@ def protonet_block(results: str = RESULTS) -> str:
       f"{fewshot['20way_1shot'].get('episodes', 1000)} "
       f"episodes of {res.get('fewshot_queries', 15)} queries per class, mean "
       f"± 95% interval (`results/{PROTONET_RUN}_metrics.json`, "
-      "`results/protonet/summary.md`):", "",
+      "`results/protonet/summary.md`), beside two floors read on the same "
+      "episodes: the run's encoder at initialisation and raw pixels ("
+      + (f"`results/{pixels_lib.PROTONET_FLOOR}`, " if pixels else "")
+      + "`python -m projects.group_note.pixels --protonet`):", "",
       f"| Vinyals test | grouprep | its untrained encoder | raw pixels "
       f"({pixels_size}) | Snell et al. (2017) |", "|---|---|---|---|---|"]
   # The floors: the same run's encoder at initialisation, read on the same
