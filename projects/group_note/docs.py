@@ -549,14 +549,14 @@ def _group_definitions(one: str, *others: str) -> str:
   """'' where one forms its groups as each of others does; else a clause
   saying that its comparisons with them on the group metrics compare the
   encoders and the ways of forming a group (docs/evaluation.md)."""
-  mine = _group_form(one)
+  form = {name: _group_form(name) for name in (one,) + others}
   differ = [o for o in others
-            if None not in (mine, _group_form(o)) and _group_form(o) != mine]
+            if None not in (form[one], form[o]) and form[o] != form[one]]
   if not differ:
     return ""
   forms = {}
   for name in [one] + differ:
-    forms.setdefault(_group_form(name), []).append(name)
+    forms.setdefault(form[name], []).append(name)
   return (" (" + ", ".join(f"{_names(names)}'s groups are {form}"
                            for form, names in forms.items())
           + ": on recall@1 at 5 drawings and the ratio this compares the "

@@ -390,10 +390,7 @@ def ceiling_floor(results: Dict[str, Dict[int, Dict]]) -> Optional[Dict]:
   """mean_sd of RELATED_AGAINST's untrained encoder on CEILING_METRIC where
   it reaches NEAR_CEILING (the metric is then near its ceiling for centroid
   groups and carries no claim), else None."""
-  path = PATH[CEILING_METRIC]
-  values = [_get(r.get("untrained", {}), path)
-            for r in results.get(RELATED_AGAINST, {}).values()]
-  values = [v for v in values if _finite(v)]
+  values = _untrained_ceiling_values(results.get(RELATED_AGAINST, {}))
   stat = mean_sd(values) if values else None
   return stat if stat and stat["mean"] >= NEAR_CEILING else None
 
@@ -478,14 +475,20 @@ def ceiling_configs(results: Dict[str, Dict[int, Dict]]) -> set:
   """The configurations whose own untrained encoder scores NEAR_CEILING or
   more on CEILING_METRIC (mean over its seeds): for them that metric is
   near its ceiling (centroid groups; medoid groups are far below)."""
-  path = PATH[CEILING_METRIC]
   out = set()
   for name, by_seed in results.items():
-    values = [_get(r.get("untrained", {}), path) for r in by_seed.values()]
-    values = [v for v in values if _finite(v)]
+    values = _untrained_ceiling_values(by_seed)
     if values and float(np.mean(values)) >= NEAR_CEILING:
       out.add(name)
   return out
+
+
+def _untrained_ceiling_values(by_seed: Dict[int, Dict]) -> List[float]:
+  """A configuration's untrained encoder on CEILING_METRIC, seed by seed
+  (the finite values)."""
+  values = [_get(r.get("untrained", {}), PATH[CEILING_METRIC])
+            for r in by_seed.values()]
+  return [v for v in values if _finite(v)]
 
 
 def _config_of(row_name: str) -> str:
