@@ -12,9 +12,9 @@ about a minute end to end.
 
 Cost (the note's study, `python -m projects.group_note.study`, at its own step
 count, not the command above's; results/study_metrics.json): 2000 steps trained
-in 471 s (paced) and evaluated in 44 s (as those runs evaluated;
-docs/performance.md has today's evaluation time) on the 2-core CPU, mean of 3
-seeds. Its row: results/summary.md; its comparisons: results/study_paired.md.
+in 471 s (paced) and evaluated in 44 s (as those runs' code evaluated;
+docs/performance.md times today's) on the 2-core CPU, mean of 3 seeds. Its row:
+results/summary.md; its comparisons: results/study_paired.md.
 One of its runs as the study trained it (its seed 0):
   python -m grouprep.main --config=configs/gg_centroid_charsets.py \
     --workdir=runs/gg_centroid_charsets_seed0 --config.seed=0 \

@@ -8,8 +8,6 @@ Command (from the repository root; rerun it to resume):
   TFDS_DATA_DIR=../shared/tensorflow_datasets \
   python -m grouprep.main --config=configs/gg_set_transformer.py --workdir=runs/gg_set_transformer
 Smoke: --config=configs/gg_set_transformer.py:smoke, about a minute end to end.
-
-Cost: as gi_set_transformer's.
 """
 from configs import gi_set_transformer
 

@@ -11,9 +11,9 @@ Smoke: --config=configs/gi_soft_medoid.py:smoke, about a minute end to end.
 
 Cost (the note's study, `python -m projects.group_note.study`, at its own step
 count, not the command above's; results/study_metrics.json): 2000 steps trained
-in 587 s (paced) and evaluated in 66 s (as those runs evaluated;
-docs/performance.md has today's evaluation time) on the 2-core CPU, mean of 3
-seeds. Its row: results/summary.md; its comparisons: results/study_paired.md.
+in 587 s (paced) and evaluated in 66 s (as those runs' code evaluated;
+docs/performance.md times today's) on the 2-core CPU, mean of 3 seeds. Its row:
+results/summary.md; its comparisons: results/study_paired.md.
 One of its runs as the study trained it (its seed 0):
   python -m grouprep.main --config=configs/gi_soft_medoid.py \
     --workdir=runs/gi_soft_medoid_seed0 --config.seed=0 \

@@ -12,9 +12,9 @@ Smoke: --config=configs/smog.py:smoke, about a minute end to end.
 
 Cost (the note's study, `python -m projects.group_note.study`, at its own step
 count, not the command above's; results/study_metrics.json): 2000 steps trained
-in 773 s (paced) and evaluated in 54 s (as those runs evaluated;
-docs/performance.md has today's evaluation time) on the 2-core CPU, mean of 3
-seeds. Its row: results/summary.md; its comparisons: results/study_paired.md.
+in 773 s (paced) and evaluated in 54 s (as those runs' code evaluated;
+docs/performance.md times today's) on the 2-core CPU, mean of 3 seeds. Its row:
+results/summary.md; its comparisons: results/study_paired.md.
 One of its runs as the study trained it (its seed 0):
   python -m grouprep.main --config=configs/smog.py --workdir=runs/smog_seed0 \
     --config.seed=0 --config.train.num_steps=2000
