@@ -529,6 +529,8 @@ def test_the_scope_says_what_the_budget_varied_its_cost_and_the_step_count():
           "run (3 settings × 1 seed × 4000 steps = 12,000 steps each; "
           f"{len(metrics):.1f} h for the {len(metrics)} sweeps") in scope
   assert "key parameter" in scope and "at its configs/NAME.py default" in scope
+  assert (f"each chosen by one validation score ({tune.SCORE[0]}), not by "
+          "the few-shot or Lake's columns") in scope
   gi = sorted(n for n in metrics if n.startswith("gi"))
   assert (f"{study_docs._names(gi)} chose the grid's largest rate "
           f"({top:g})") in scope

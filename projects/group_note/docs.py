@@ -360,6 +360,9 @@ def _tuning_text(names: Sequence[str], tuning: Dict) -> Tuple[str, str]:
   if names and all(isinstance(x, (int, float)) for x in seconds):
     details.append(f"{sum(seconds) / 3600:.1f} h for the {len(names)} sweeps "
                    "by the runs' own clocks")
+  # The columns the study leads with are not all what the sweeps chose on.
+  details.append(f"each chosen by one validation score ({tune.SCORE[0]}), "
+                 "not by the few-shot or Lake's columns")
   if varied == {"train.learning_rate"}:
     details.append("each key parameter (the InfoNCE temperature, the "
                    "triplet margin, ...) at its configs/NAME.py default: the "
