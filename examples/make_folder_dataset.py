@@ -1,5 +1,5 @@
 """Writes a small folder dataset from Omniglot's evaluation alphabets, for
-the README's "Your own data" example.
+docs/data.md's worked example of training on your own images.
 
   python examples/make_folder_dataset.py --out=own_data
 

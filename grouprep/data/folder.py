@@ -23,7 +23,7 @@ tensorflow, which grouprep does not install (`import tensorflow` fails in
 this venv), and expect SPLIT/LABEL/IMAGE rather than LABEL/GROUP/IMAGE; a
 GeneratorBasedBuilder does write array_record without tensorflow, but each
 read then deserialises a record, where a fixed-size uint8 array needs none
-(timings in the README's "Your own data").
+(timings: tools/measure_folder_cache.py, its run in results/NOTES.md).
 """
 import array
 import collections.abc
