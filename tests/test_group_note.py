@@ -603,6 +603,14 @@ def test_the_tuning_plot_draws_each_grid_line_and_marks_what_diverged(
                                                     None)},
                            "score", path) == ["scores.png"]
   assert os.path.getsize(path) > 0
+  # The untrained encoder's score drawn where given (the image changes).
+  floored = str(tmp_path / "floored.png")
+  assert plots.plot_tuning({"a": (scored, 2)}, "score", floored,
+                           {"a": 0.1}) == ["floored.png"]
+  plain = str(tmp_path / "plain.png")
+  plots.plot_tuning({"a": (scored, 2)}, "score", plain, {"a": None})
+  with open(floored, "rb") as f, open(plain, "rb") as g:
+    assert f.read() != g.read()
 
 
 def test_the_tuning_grid_is_the_same_budget_with_the_defaults_first():

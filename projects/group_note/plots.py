@@ -3,7 +3,7 @@ sd over seeds), every configuration's seeds against its untrained encoder
 (a panel per headline metric) and the paired differences between
 configurations with their intervals and verdicts."""
 import os
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import matplotlib
 
@@ -194,15 +194,18 @@ def tuning_lines(scored, field: str = "train.learning_rate"
   return out
 
 
-def plot_tuning(sweeps: Dict[str, tuple], score_label: str,
-                path: str) -> List[str]:
+def plot_tuning(sweeps: Dict[str, tuple], score_label: str, path: str,
+                floors: Optional[Dict[str, Optional[float]]] = None
+                ) -> List[str]:
   """The tuning sweep at a glance (results/tuning/scores.png): a panel per
   configuration with a finished point, its validation score against the
   learning rate (log scale), a line per value of the other fields of its
   grid (the method's key parameter: `tuning_lines`); the chosen point
-  ringed, a diverged one an x on the panels' lowest score. sweeps: {name:
-  (scored, chosen)}, tune.write_outputs' [(setting, score)] and the chosen
-  index."""
+  ringed, a diverged one an x on the panels' lowest score, and the
+  untrained encoder's score (floors[name], the same split and evaluator)
+  dashed. sweeps: {name: (scored, chosen)}, tune.write_outputs'
+  [(setting, score)] and the chosen index."""
+  floors = floors or {}
   lr = "train.learning_rate"
   lines = {n: tuning_lines(scored, lr) for n, (scored, _) in sweeps.items()}
   names = [n for n in sweeps
@@ -224,6 +227,9 @@ def plot_tuning(sweeps: Dict[str, tuple], score_label: str,
       if line["diverged"]:
         ax.plot(line["diverged"], [floor] * len(line["diverged"]), "x",
                 color=f"C{j}", ms=7)
+    if floors.get(name) is not None:
+      ax.axhline(floors[name], ls="--", lw=1, color="0.45",
+                 label="untrained")
     if chosen is not None:
       setting, s = scored[chosen]
       ax.plot(setting[lr], s, "o", mfc="none", mec="k", ms=10, mew=1.2)
@@ -241,7 +247,9 @@ def plot_tuning(sweeps: Dict[str, tuple], score_label: str,
   fig.supxlabel("learning rate", fontsize=8)
   fig.supylabel(score_label + " (validation)", fontsize=8)
   fig.suptitle("Tuning on validation, one seed: the chosen setting ringed, "
-               "a diverged one an x", fontsize=9)
+               "a diverged one an x"
+               + (", the untrained encoder dashed" if floors else ""),
+               fontsize=9)
   fig.tight_layout()
   fig.savefig(path, dpi=110)
   plt.close(fig)

@@ -298,14 +298,14 @@ def write_outputs(runs: str, out_dir: str, names: Sequence[str], seed: int,
   os.makedirs(tuning, exist_ok=True)
   chosen = {n: c for n, c in study.chosen_settings(
       os.path.join(tuning, "chosen.json")).items() if n not in names}
-  written, sweeps = [], {}
+  written, sweeps, floors = [], {}, {}
   for name in names:
     runs_of = finished(runs, name, seed, steps, make_config)
     scored = [(setting, score(m)) for setting, m in runs_of]
     i = best(scored)
     sweeps[name] = (scored, i)
     stacks = report.stacks_sentence([m for _, m in runs_of if m])
-    floor = untrained_score(runs_of)
+    floor = floors[name] = untrained_score(runs_of)
     _write(os.path.join(tuning, f"{name}.md"),
            markdown(name, scored, i, seed, steps, stacks, floor))
     written.append(f"tuning/{name}.md")
@@ -322,7 +322,7 @@ def write_outputs(runs: str, out_dir: str, names: Sequence[str], seed: int,
            json.dumps(chosen, indent=1, sort_keys=True) + "\n")
     written.append("tuning/chosen.json")
   written += ["tuning/" + f for f in plots.plot_tuning(
-      sweeps, SCORE[0], os.path.join(tuning, "scores.png"))]
+      sweeps, SCORE[0], os.path.join(tuning, "scores.png"), floors)]
   return written
 
 
