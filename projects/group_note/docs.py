@@ -177,11 +177,14 @@ def _tuning_score(metrics: Dict, name: str) -> Optional[float]:
   return None if mean is None or mean != mean else mean
 
 
-def related_chosen_on_validation(metrics) -> str:
+def related_chosen_on_validation(metrics) -> Optional[str]:
   """The related system with the best mean on the tuning's score (named
   before the sweep; the test splits choose nothing); ties, or no score:
-  RELATED's order (related_by_score says which decided)."""
+  RELATED's order (related_by_score says which decided). None while no
+  related system has a finished run (a study part way)."""
   have = [n for n in RELATED if n in metrics]
+  if not have:
+    return None
   score = lambda n: _tuning_score(metrics, n)
   return max(have, key=lambda n: (-math.inf if score(n) is None else score(n),
                                   -RELATED.index(n)))
@@ -239,7 +242,7 @@ def _against(rows, leader, others, metric) -> str:
   if not others:
     return "no other configuration to compare"
   verdicts = {o: beats(rows, leader, o, metric) for o in others}
-  if all(verdicts.values()):
+  if all(verdicts.values()) and len(others) > 1:
     return ("measurably better than each of the other "
             f"{_NUMBERS.get(len(others), len(others))}")
   above = [o for o, v in verdicts.items() if v]
@@ -595,7 +598,7 @@ def answer(metrics: Dict, rows: List[Dict],
             "choice of row, not a measured ranking; the others' rows: "
             "`results/summary.md`); it is "
             f"{_verdicts(rows, rival, finder, DISCRIMINATING, ms)}"
-            f"{_group_definitions(rival, finder)}.")
+            f"{_group_definitions(rival, finder)}." if rival else "")
   baseline = comparisons.ITEM_BASELINE
   against = [n for n in comparisons.ITEM_LEVEL_AGAINST if n in metrics]
   item_level = (
@@ -711,7 +714,7 @@ def study_table(metrics: Dict) -> str:
   baseline = [comparisons.ITEM_BASELINE] if (
       comparisons.ITEM_BASELINE in metrics) else []
   return means_table(
-      metrics, four + [rival] + baseline,
+      metrics, four + ([rival] if rival else []) + baseline,
       {rival: f"`{rival}` (the related system chosen on validation)",
        comparisons.ITEM_BASELINE: f"`{comparisons.ITEM_BASELINE}` (the "
        "note's item-level baseline)"})
@@ -778,13 +781,15 @@ def note_study_block(metrics: Dict, rows: List[Dict],
          "the untrained encoder's centroid groups already score "
          f"{NEAR_CEILING} or more (its row), so the column separates "
          "centroid-group encoders little (medoid groups: their rows)"
-         if near_ceiling(metrics) else "") + ". The related system chosen "
-      f"on validation: of {', '.join(RELATED)}, the one with the best mean "
-      "on the tuning's score (recall@1 at 5 drawings on the held-out "
-      "characters of the training alphabets; the unseen alphabets choose "
-      "nothing): a choice "
-      "of row, not a measured ranking (another may lead on these unseen "
-      "metrics: every row is in `results/summary.md`).", "",
+         if near_ceiling(metrics) else "") + "." + (
+             " The related system chosen "
+             f"on validation: of {', '.join(RELATED)}, the one with the best "
+             "mean on the tuning's score (recall@1 at 5 drawings on the "
+             "held-out characters of the training alphabets; the unseen "
+             "alphabets choose nothing): a choice of row, not a measured "
+             "ranking (another may lead on these unseen metrics: every row "
+             "is in `results/summary.md`)."
+             if related_chosen_on_validation(metrics) else ""), "",
       " ".join(filter(None, [scope(metrics, tuning, convergence), stack])),
       "", answer(metrics, rows, tuning)]) + "\n"
 
@@ -878,13 +883,11 @@ def rewrite_docstring(source: str, paragraph: Optional[str],
                       path: str) -> str:
   """A config file with its cost paragraph rewritten, or added as the
   module docstring's last paragraph the first time the study has a run of
-  it (left alone when the study has none and the docstring has no such
-  paragraph)."""
+  it, or taken out when the study in results/ has none (a study part way,
+  whose tables replaced another's: the paragraph would cite runs that
+  results/ no longer holds)."""
   if paragraph is None:
-    if COST_PARAGRAPH.search(source):
-      raise SystemExit(f"{path}: a study cost paragraph, but the study has no "
-                       "run of this configuration.")
-    return source
+    return re.sub(r"\n*" + COST_PARAGRAPH.pattern, "", source, count=1)
   if COST_PARAGRAPH.search(source):
     return COST_PARAGRAPH.sub(lambda _: _wrap_cost(paragraph), source,
                               count=1)
