@@ -3,6 +3,7 @@
 
   stats.mean_sd([0.43, 0.44, 0.44])          # {"mean", "sd", "n"}
   stats.paired_difference(a_by_seed, b_by_seed)  # a - b, paired by seed
+  stats.welch_difference(a_mean_sd, b_mean_sd)  # a - b, unpaired runs
   stats.bh_qvalues(p_values)                 # Benjamini-Hochberg q-values
   stats.wilson_interval(successes, n)        # 95% interval of a proportion
 
@@ -44,6 +45,31 @@ def paired_difference(a: Sequence[float], b: Sequence[float]) -> Dict:
           "p": p, "testable": testable,
           "measured": bool(testable and not math.isnan(p)
                            and (low > 0 or high < 0))}
+
+
+def welch_difference(a: Dict, b: Dict) -> Dict:
+  """Mean of a minus mean of b for two sets of unpaired runs, each given as
+  mean_sd's {"mean", "sd", "n"}, with Welch's 95% t-interval and two-sided
+  p (Welch-Satterthwaite degrees of freedom, rounded down: a little wider
+  than the exact interval, never narrower): {"mean", "low", "high", "p",
+  "df", "testable" (n >= MIN_SEEDS on both sides), "measured" (testable and
+  the interval excludes 0)}. NaN interval and p where either n < 2 or both
+  sds are 0 (no spread: the test does not apply)."""
+  diff = a["mean"] - b["mean"]
+  va, vb = (a["sd"] ** 2 / a["n"] if a["n"] > 1 else math.nan,
+            b["sd"] ** 2 / b["n"] if b["n"] > 1 else math.nan)
+  se = math.sqrt(va + vb)
+  testable = min(a["n"], b["n"]) >= MIN_SEEDS
+  if not se > 0:  # NaN (n < 2) or 0 (no spread)
+    return {"mean": diff, "low": math.nan, "high": math.nan, "p": math.nan,
+            "df": math.nan, "testable": testable, "measured": False}
+  df = se ** 4 / (va ** 2 / (a["n"] - 1) + vb ** 2 / (b["n"] - 1))
+  k = max(1, int(math.floor(df + 1e-9)))
+  half = metrics.t_quantile_975(k) * se
+  p = float(max(0.0, 1.0 - metrics.t_within(abs(diff) / se, k)))
+  return {"mean": diff, "low": diff - half, "high": diff + half, "p": p,
+          "df": k, "testable": testable,
+          "measured": bool(testable and (diff - half > 0 or diff + half < 0))}
 
 
 def t_test_p(differences: Sequence[float]) -> float:

@@ -1281,3 +1281,87 @@ def test_the_committed_tables_are_rewritten_from_their_records(folder,
     with open(os.path.join(out, fname)) as a, \
         open(os.path.join(folder, fname)) as b:
       assert a.read() == b.read(), fname
+
+
+# --------------------------------------------------------------------------
+# Before and after: two studies of the same configurations, unpaired.
+# --------------------------------------------------------------------------
+from projects.group_note import before_after  # noqa: E402  pylint: disable=g-import-not-at-top
+
+
+def _study_means(steps, values_by_name):
+  """study_metrics.json-shaped: {name: {"step", "eval.PATH": mean_sd}} from
+  {name: {label: per-seed values}} (labels of before_after.METRICS)."""
+  path = {label: p for label, p, _ in before_after.METRICS}
+  return {name: dict({"step": stats.mean_sd([steps] * 3)},
+                     **{"eval." + path[label]: stats.mean_sd(v)
+                        for label, v in values.items()})
+          for name, values in values_by_name.items()}
+
+
+def test_before_after_is_welch_over_unpaired_runs_with_bh_over_the_table(
+    tmp_path):
+  """Each row is stats.welch_difference(after, before); q is BH over the
+  testable rows alone (n >= 3 on both sides); each row says its split; a
+  configuration in one study only is left out; the summary lines count the
+  changed rows per split, better or worse by the metric's direction."""
+  test, lake = "unseen 20-way 1-shot", "Lake error"
+  valid = next(l for l, p, _ in before_after.METRICS
+               if p == "heldout_characters.fewshot.20way_1shot.mean")
+  before = _study_means(2000, {
+      "gi_centroid": {test: [0.43, 0.44, 0.44], lake: [0.70, 0.69, 0.69],
+                      valid: [0.55, 0.56, 0.55]},
+      "gg_centroid": {test: [0.36, 0.37], lake: [0.73, 0.74, 0.73]},
+      "triplet": {test: [0.1, 0.2, 0.3]}})
+  after = _study_means(4000, {
+      "gi_centroid": {test: [0.35, 0.36, 0.36], lake: [0.60, 0.61, 0.60],
+                      valid: [0.55, 0.55, 0.56]},
+      "gg_centroid": {test: [0.30, 0.31, 0.30], lake: [0.73, 0.74, 0.75]}})
+  rows = before_after.rows(before, after)
+  assert [(r["config"], r["metric"]) for r in rows] == [
+      ("gg_centroid", test), ("gg_centroid", lake), ("gi_centroid", test),
+      ("gi_centroid", lake), ("gi_centroid", valid)]
+  for r in rows:
+    want = stats.welch_difference(r["after"], r["before"])
+    assert r["diff"] == want
+    assert r["split"] == ("validation" if r["metric"] == valid else "test")
+  untestable = rows[0]  # gg_centroid's test column: n = 2 before
+  assert not untestable["diff"]["testable"] and np.isnan(untestable["q"])
+  testable = [r for r in rows if r["diff"]["testable"]]
+  q = stats.bh_qvalues([r["diff"]["p"] for r in testable])
+  assert [r["q"] for r in testable] == pytest.approx(list(q))
+  assert [r["changed"] for r in rows] == [
+      False] + [bool(x < 0.05) for x in q]
+  by = {(r["config"], r["metric"]): r for r in rows}
+  assert by[("gi_centroid", test)]["changed"]  # -0.08, tight: worse
+  assert by[("gi_centroid", lake)]["changed"]  # -0.09 error: better
+  text = before_after.render(before, after, None, None, "b", "a")
+  assert "- before: 2000 steps; no configuration tuned" in text
+  assert "- after: 4000 steps;" in text
+  assert ("- test: 2 changed, 1 for the better (gi_centroid), 1 for the "
+          "worse (gi_centroid).") in text
+  assert "- validation: 0 changed" in text
+  assert text.count("\n| gi_centroid |") == 3
+
+
+def test_before_after_is_written_only_beside_another_study(tmp_path):
+  study_a = _study_means(2000, {"gi_centroid": {
+      "unseen 20-way 1-shot": [0.43, 0.44, 0.44]}})
+  study_b = _study_means(4000, {"gi_centroid": {
+      "unseen 20-way 1-shot": [0.33, 0.34, 0.34]}})
+  results = tmp_path / "results"
+  (results / before_after.BEFORE).mkdir(parents=True)
+  (results / "study_metrics.json").write_text(json.dumps(study_a))
+  assert before_after.output(str(results)) is None  # no earlier study yet
+  (results / before_after.BEFORE / "study_metrics.json").write_text(
+      json.dumps(study_a))
+  assert before_after.output(str(results)) is None  # the same study
+  (results / "study_metrics.json").write_text(json.dumps(study_b))
+  (results / "study_settings.json").write_text(json.dumps(
+      {"stacks": {"Python 3.12.1, jax 0.12.0.1": 3},
+       "tuned": {"gi_centroid": {"train.learning_rate": 0.003}}}))
+  text = before_after.output(str(results))
+  assert "- after: 4000 steps; each configuration at the settings its " \
+         "validation sweep chose; trained on Python 3.12.1, jax 0.12.0.1 " \
+         "(3 runs)." in text
+  assert "a stack its files do not record" in text  # before: no settings

@@ -56,6 +56,39 @@ def test_t_test_p_is_scipys():
                                               [0.5, 1.0, 1.5]).pvalue)
 
 
+def test_welch_difference_is_scipys_at_the_rounded_down_df():
+  """Welch's t on (mean, sd, n) against scipy on the same runs: the same
+  statistic; p and the interval from scipy's t at the Welch-Satterthwaite
+  df rounded down; at least as wide as scipy's exact-df interval."""
+  from scipy import stats as sp  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(1)
+  for na, nb in ((3, 3), (3, 5), (4, 2), (6, 9)):
+    for _ in range(10):
+      a = rng.normal(rng.normal(), rng.uniform(0.1, 2), na)
+      b = rng.normal(rng.normal(), rng.uniform(0.1, 2), nb)
+      d = stats.welch_difference(stats.mean_sd(a), stats.mean_sd(b))
+      va, vb = a.var(ddof=1) / na, b.var(ddof=1) / nb
+      df = (va + vb) ** 2 / (va ** 2 / (na - 1) + vb ** 2 / (nb - 1))
+      k = max(1, int(np.floor(df)))
+      se, diff = np.sqrt(va + vb), a.mean() - b.mean()
+      assert d["mean"] == pytest.approx(diff)
+      assert d["df"] == k
+      assert d["p"] == pytest.approx(2 * sp.t.sf(abs(diff) / se, k),
+                                     rel=1e-9, abs=1e-12)
+      assert d["high"] - diff == pytest.approx(sp.t.ppf(0.975, k) * se,
+                                               rel=1e-9)
+      exact = sp.ttest_ind(a, b, equal_var=False)
+      assert d["p"] >= exact.pvalue - 1e-12
+      assert d["measured"] == (min(na, nb) >= 3 and (d["low"] > 0
+                                                     or d["high"] < 0))
+  one = stats.welch_difference({"mean": 1.0, "sd": float("nan"), "n": 1},
+                               {"mean": 0.0, "sd": 0.1, "n": 3})
+  flat = stats.welch_difference({"mean": 1.0, "sd": 0.0, "n": 3},
+                                {"mean": 0.0, "sd": 0.0, "n": 3})
+  for d in (one, flat):
+    assert d["mean"] == 1.0 and np.isnan(d["p"]) and not d["measured"]
+
+
 def _bh_brute_force(p):
   """q_i = min over every threshold rank k >= rank(i) of m p_(k) / k, by
   trying each k: the definition, without sorting tricks."""

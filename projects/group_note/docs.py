@@ -13,7 +13,8 @@ docs/configs.md between `<!-- protonet-final -->` markers (ProtoNet's one
 reading of test, from results/protonet/), docs/toolchain.md between
 `<!-- study-stack -->` markers (the stacks that trained the study), and the
 `Cost (the note's study ...)` paragraph of each studied config's docstring
-(configs/NAME.py).
+(configs/NAME.py); and results/study_before_after.md, the study beside the
+earlier untuned one in results/study_2000_untuned/ (before_after.py).
 """
 import argparse
 import collections
@@ -25,6 +26,7 @@ import sys
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from grouprep import report
+from projects.group_note import before_after
 from projects.group_note import comparisons
 from projects.group_note import study
 from projects.group_note.comparisons import (COMPARISONS, HEADLINE,
@@ -1283,6 +1285,9 @@ def outputs(root: str = ROOT, results: str = RESULTS) -> Dict[str, str]:
   toolchain = os.path.join(root, "docs", "toolchain.md")
   out[toolchain] = replace_block(open(toolchain).read(), "study-stack",
                                  study_stack_block(results), toolchain)
+  before_after_text = before_after.output(results)
+  if before_after_text is not None:
+    out[os.path.join(results, before_after.OUT)] = before_after_text
   config_dir = os.path.join(root, "configs")
   for fname in sorted(os.listdir(config_dir)):
     name, ext = os.path.splitext(fname)
@@ -1301,9 +1306,10 @@ def main(argv: Sequence[str] = None) -> int:
   args = p.parse_args(argv)
   stale = []
   for path, text in outputs().items():
-    with open(path) as f:
-      if f.read() == text:
-        continue
+    if os.path.exists(path):
+      with open(path) as f:
+        if f.read() == text:
+          continue
     stale.append(os.path.relpath(path, ROOT))
     if not args.check:
       with open(path, "w") as f:

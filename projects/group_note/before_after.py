@@ -1,0 +1,153 @@
+"""Two studies of the same configurations side by side: what changed when
+the protocol changed (the step count, the tuned settings, the stack).
+
+results/study_before_after.md is written by `python -m
+projects.group_note.docs` from results/study_metrics.json (after) and
+results/study_2000_untuned/study_metrics.json (before: the untuned
+2000-step study's tables as results/ held them before the tuned study
+replaced them). The runs are not paired: the seeds match, the runs do not
+(another step count, learning rate and stack), so each difference is
+Welch's (grouprep.stats.welch_difference) over the two sets of seeds, and a
+difference mixes everything that changed between the protocols. Both the
+test metrics (the unseen alphabets, Lake's runs) and the validation ones
+(the held-out characters, which chose the step count and the settings) are
+shown: where validation rises and test falls, what validation chose does
+not carry over to unseen alphabets.
+"""
+import json
+import math
+import os
+from typing import Dict, List, Optional, Sequence
+
+from grouprep import stats
+from projects.group_note import comparisons
+from projects.group_note import tables
+from projects.group_note import tune
+
+BEFORE = "study_2000_untuned"
+OUT = "study_before_after.md"
+# The headline metrics, and beside the held-out ones the validation
+# counterparts of the test columns: the tuning's score and 20-way 1-shot.
+METRICS = comparisons.HEADLINE + (
+    (tune.SCORE[0] + " (validation; the tuning's score)", tune.SCORE[1],
+     False),
+    ("held-out 20-way 1-shot (validation)",
+     "heldout_characters.fewshot.20way_1shot.mean", False),
+)
+
+
+def _protocol(metrics: Dict, settings: Optional[Dict]) -> str:
+  """One study's step count, tuning and stack, as its files record them."""
+  steps = sorted({int(v["step"]["mean"]) for v in tables.trained_only(
+      metrics).values()})
+  tuned = (settings or {}).get("tuned")
+  stacks = (settings or {}).get("stacks")
+  return (f"{'/'.join(map(str, steps))} steps; "
+          + ("each configuration at the settings its validation sweep chose"
+             if tuned else "no configuration tuned (the shared defaults)")
+          + "; trained on "
+          + ("; ".join(f"{s} ({n} runs)" for s, n in sorted(stacks.items()))
+             if stacks else "a stack its files do not record "
+             "(docs/toolchain.md)"))
+
+
+def _cell(stat: Dict, digits: int = 3) -> str:
+  if stat["n"] > 1 and stat["sd"] == stat["sd"]:
+    return f"{stat['mean']:.{digits}f} ± {stat['sd']:.{digits}f} ({stat['n']})"
+  return f"{stat['mean']:.{digits}f} ({stat['n']})"
+
+
+def rows(before: Dict, after: Dict,
+         names: Optional[Sequence[str]] = None) -> List[Dict]:
+  """[{"config", "metric", "lower_better", "split" (validation or test),
+  "before", "after", "diff" (Welch, after - before), "q", "changed"}] for every configuration with runs in both and every
+  metric both have (METRICS); q: Benjamini-Hochberg
+  over every testable row."""
+  both = tables.trained_only(before).keys() & tables.trained_only(after)
+  names = [n for n in (names or comparisons.CONFIGS) if n in both]
+  out = []
+  for name in names:
+    for label, path, lower in METRICS:
+      a = after[name].get("eval." + path)
+      b = before[name].get("eval." + path)
+      if a is None or b is None:
+        continue
+      out.append({"config": name, "metric": label, "lower_better": lower,
+                  "split": ("validation" if path.startswith(
+                      comparisons.VALIDATION_SPLIT + ".") else "test"),
+                  "before": b, "after": a,
+                  "diff": stats.welch_difference(a, b)})
+  ps = [r["diff"]["p"] if r["diff"]["testable"] else math.nan for r in out]
+  for r, q in zip(out, stats.bh_qvalues(ps)):
+    r["q"] = float(q)
+    r["changed"] = bool(r["diff"]["testable"] and q < tables.Q_LEVEL)
+  return out
+
+
+def render(before: Dict, after: Dict, before_settings: Optional[Dict],
+           after_settings: Optional[Dict], before_dir: str,
+           after_dir: str) -> str:
+  """results/study_before_after.md."""
+  rs = rows(before, after)
+  tested = sum(r["diff"]["testable"] for r in rs)
+  lines = [
+      "# Before and after: the same configurations under two protocols", "",
+      f"Written by `python -m projects.group_note.docs` from "
+      f"`{before_dir}/study_metrics.json` (before) and "
+      f"`{after_dir}/study_metrics.json` (after).", "",
+      f"- before: {_protocol(before, before_settings)}.",
+      f"- after: {_protocol(after, after_settings)}.", "",
+      "Unpaired: the seeds match, the runs do not, so each difference is "
+      "after − before with Welch's 95% interval (degrees of freedom rounded "
+      "down) and mixes everything that changed between the protocols. "
+      f"*changed*: n ≥ {stats.MIN_SEEDS} on both sides and a "
+      f"Benjamini–Hochberg q < {tables.Q_LEVEL} over this table's {tested} "
+      "tested differences. *validation*: the held-out characters of the "
+      "training alphabets, on which the step count and the settings were "
+      "chosen; *test*: the unseen alphabets and Lake's runs, which chose "
+      "nothing.", ""]
+  for split in ("validation", "test"):
+    mine = [r for r in rs if r["split"] == split and r["changed"]]
+    better = [r for r in mine
+              if (r["diff"]["mean"] < 0) == r["lower_better"]]
+    lines.append(
+        f"- {split}: {len(mine)} changed, {len(better)} for the better "
+        f"({', '.join(sorted({r['config'] for r in better})) or 'none'}), "
+        f"{len(mine) - len(better)} for the worse "
+        f"({', '.join(sorted({r['config'] for r in mine if r not in better})) or 'none'}).")
+  lines += ["", "| config | metric | before | after | after − before "
+            "[95% CI] | p | q | changed |", "|---|---|---|---|---|---|---|---|"]
+  fmt = lambda x: "–" if x != x else f"{x:.2g}"
+  for r in rs:
+    d = r["diff"]
+    ci = ("" if d["low"] != d["low"] else
+          f" [{d['low']:+.3f}, {d['high']:+.3f}]")
+    lines.append(
+        f"| {r['config']} | {r['metric']}{' (lower is better)' if r['lower_better'] else ''} | "
+        f"{_cell(r['before'])} | {_cell(r['after'])} | {d['mean']:+.3f}{ci} | "
+        f"{fmt(d['p'])} | {fmt(r['q'])} | "
+        f"{'yes' if r['changed'] else 'no'} |")
+  return "\n".join(lines) + "\n"
+
+
+def _load(folder: str):
+  with open(os.path.join(folder, "study_metrics.json")) as f:
+    metrics = json.load(f)
+  path = os.path.join(folder, "study_settings.json")
+  settings = json.load(open(path)) if os.path.exists(path) else None
+  return metrics, settings
+
+
+def output(results: str) -> Optional[str]:
+  """The table's text, or None where results/ has no earlier study beside
+  it (BEFORE), results/ still holds that same study, or the two share no
+  configuration."""
+  before_dir = os.path.join(results, BEFORE)
+  if not os.path.exists(os.path.join(before_dir, "study_metrics.json")):
+    return None
+  before, before_settings = _load(before_dir)
+  after, after_settings = _load(results)
+  if before == after or not rows(before, after):
+    return None
+  return render(before, after, before_settings, after_settings,
+                "results/" + BEFORE, "results")
