@@ -1338,9 +1338,10 @@ def test_before_after_is_welch_over_unpaired_runs_with_bh_over_the_table(
   text = before_after.render(before, after, None, None, "b", "a")
   assert "- before: 2000 steps; no configuration tuned" in text
   assert "- after: 4000 steps;" in text
-  assert ("- test: 2 changed, 1 for the better (gi_centroid), 1 for the "
-          "worse (gi_centroid).") in text
-  assert "- validation: 0 changed" in text
+  assert ("- test: 2 of its differences changed, 1 for the better "
+          "(gi_centroid), 1 for the worse (gi_centroid).") in text
+  assert ("- validation: 0 of its differences changed, 0 for the better, 0 "
+          "for the worse.") in text
   assert text.count("\n| gi_centroid |") == 3
 
 
@@ -1365,3 +1366,10 @@ def test_before_after_is_written_only_beside_another_study(tmp_path):
          "validation sweep chose; trained on Python 3.12.1, jax 0.12.0.1 " \
          "(3 runs)." in text
   assert "a stack its files do not record" in text  # before: no settings
+  sentence = before_after.readme_sentence(str(results))
+  assert sentence.startswith("Against the earlier untuned study")
+  assert ("on validation 0 of its differences changed, 0 for the better, 0 "
+          "for the worse; on the test metrics 1 of its differences changed, "
+          "0 for the better, 1 for the worse (gi_centroid).") in sentence
+  (results / "study_metrics.json").write_text(json.dumps(study_a))
+  assert before_after.readme_sentence(str(results)) == ""

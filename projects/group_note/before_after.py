@@ -84,6 +84,36 @@ def rows(before: Dict, after: Dict,
   return out
 
 
+def changed(rs: Sequence[Dict]) -> Dict[str, str]:
+  """{split: "N of its differences changed, k for the better (configs),
+  N - k for the worse (configs)"} over rows' changed differences, validation then test."""
+  out = {}
+  for split in ("validation", "test"):
+    mine = [r for r in rs if r["split"] == split and r["changed"]]
+    better = [r for r in mine if (r["diff"]["mean"] < 0) == r["lower_better"]]
+    worse = [r for r in mine if r not in better]
+    names = lambda group: ", ".join(sorted({r["config"] for r in group}))
+    out[split] = (f"{len(mine)} of its differences changed, {len(better)} "
+                  "for the better"
+                  + (f" ({names(better)})" if better else "")
+                  + f", {len(worse)} for the worse"
+                  + (f" ({names(worse)})" if worse else ""))
+  return out
+
+
+def readme_sentence(results: str) -> str:
+  """The README's pointer to the table, with its count of changed
+  differences per split; "" where output() writes none."""
+  if output(results) is None:
+    return ""
+  before, _ = _load(os.path.join(results, BEFORE))
+  after, _ = _load(results)
+  counts = changed(rows(before, after))
+  return ("Against the earlier untuned study (unpaired, everything that "
+          f"changed at once; `results/{OUT}`): on validation "
+          f"{counts['validation']}; on the test metrics {counts['test']}.")
+
+
 def render(before: Dict, after: Dict, before_settings: Optional[Dict],
            after_settings: Optional[Dict], before_dir: str,
            after_dir: str) -> str:
@@ -106,15 +136,7 @@ def render(before: Dict, after: Dict, before_settings: Optional[Dict],
       "training alphabets, on which the step count and the settings were "
       "chosen; *test*: the unseen alphabets and Lake's runs, which chose "
       "nothing.", ""]
-  for split in ("validation", "test"):
-    mine = [r for r in rs if r["split"] == split and r["changed"]]
-    better = [r for r in mine
-              if (r["diff"]["mean"] < 0) == r["lower_better"]]
-    lines.append(
-        f"- {split}: {len(mine)} changed, {len(better)} for the better "
-        f"({', '.join(sorted({r['config'] for r in better})) or 'none'}), "
-        f"{len(mine) - len(better)} for the worse "
-        f"({', '.join(sorted({r['config'] for r in mine if r not in better})) or 'none'}).")
+  lines += [f"- {split}: {text}." for split, text in changed(rs).items()]
   lines += ["", "| config | metric | before | after | after − before "
             "[95% CI] | p | q | changed |", "|---|---|---|---|---|---|---|---|"]
   fmt = lambda x: "–" if x != x else f"{x:.2g}"

@@ -754,7 +754,8 @@ def note_study_block(metrics: Dict, rows: List[Dict],
                      tuning: Optional[Dict] = None,
                      convergence: Optional[Dict] = None,
                      plot: bool = False, stack: str = "",
-                     command: str = STUDY_COMMAND) -> str:
+                     command: str = STUDY_COMMAND,
+                     before_after_line: str = "") -> str:
   return "\n".join([
       f"`{command}` trains "
       + ("every alphabet-trained configuration" if command == STUDY_COMMAND
@@ -792,7 +793,8 @@ def note_study_block(metrics: Dict, rows: List[Dict],
              "ranking (another may lead on these unseen metrics: every row "
              "is in `results/summary.md`)."
              if related_chosen_on_validation(metrics) else ""), "",
-      " ".join(filter(None, [scope(metrics, tuning, convergence), stack])),
+      " ".join(filter(None, [scope(metrics, tuning, convergence), stack,
+                             before_after_line])),
       "", answer(metrics, rows, tuning)]) + "\n"
 
 
@@ -1263,7 +1265,8 @@ def outputs(root: str = ROOT, results: str = RESULTS) -> Dict[str, str]:
                                   metrics, rows, tuning, convergence,
                                   _drawn(results), readme_stack(results),
                                   study_command(metrics, tuning, convergence,
-                                                os.path.exists(chosen))),
+                                                os.path.exists(chosen)),
+                                  before_after.readme_sentence(results)),
                               readme)
   set_transformer = os.path.join(root, "docs", "set_transformer.md")
   source = interacting_source(results)
