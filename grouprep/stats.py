@@ -53,14 +53,14 @@ def welch_difference(a: Dict, b: Dict) -> Dict:
   p (Welch-Satterthwaite degrees of freedom, rounded down: a little wider
   than the exact interval, never narrower): {"mean", "low", "high", "p",
   "df", "testable" (n >= MIN_SEEDS on both sides), "measured" (testable and
-  the interval excludes 0)}. NaN interval and p where either n < 2 or both
-  sds are 0 (no spread: the test does not apply)."""
+  the interval excludes 0)}. NaN interval and p where either n < 2, both
+  sds are 0 (no spread: the test does not apply) or a mean is NaN."""
   diff = a["mean"] - b["mean"]
   va, vb = (a["sd"] ** 2 / a["n"] if a["n"] > 1 else math.nan,
             b["sd"] ** 2 / b["n"] if b["n"] > 1 else math.nan)
   se = math.sqrt(va + vb)
   testable = min(a["n"], b["n"]) >= MIN_SEEDS
-  if not se > 0:  # NaN (n < 2) or 0 (no spread)
+  if not (se > 0 and math.isfinite(diff)):  # n < 2, no spread, a NaN mean
     return {"mean": diff, "low": math.nan, "high": math.nan, "p": math.nan,
             "df": math.nan, "testable": testable, "measured": False}
   df = se ** 4 / (va ** 2 / (a["n"] - 1) + vb ** 2 / (b["n"] - 1))

@@ -385,9 +385,23 @@ def test_a_study_part_way_without_a_related_system_still_renders():
       v[key] = {"mean": 10.0, "sd": 0.0, "n": 3}
   block = study_docs.note_study_block(metrics, rows)
   assert "related system" not in block
-  assert "each of the other 1" not in block
-  assert "measurably better than gg_centroid" in block or (
-      "no difference measured from gg_centroid" in block)
+  assert ("on recall@1 at 5 drawings, gi_centroid has the highest mean "
+          "(0.303 ± 0.050; no difference measured from gg_centroid at "
+          "n = 3)") in block
+  # A lead over one other configuration names it; over several, counts them.
+  row = lambda b: dict(question="q", a="gi_centroid", b=b,
+                       metric=study_docs.RETRIEVAL, mean=0.1, low=0.05,
+                       high=0.15, n=3, p=0.01, q=0.02, measured=True)
+  assert study_docs._against([row("gg_centroid")], "gi_centroid",
+                             ["gg_centroid"], study_docs.RETRIEVAL) == (
+                                 "measurably better than gg_centroid")
+  assert study_docs._against(
+      [row("gg_centroid"), row("gg_medoid")], "gi_centroid",
+      ["gg_centroid", "gg_medoid"], study_docs.RETRIEVAL) == (
+          "measurably better than each of the other two")
+  # None of the note's four yet: no lead, no training line, no crash.
+  only = {n: v for n, v in metrics.items() if n.startswith("gg_att")}
+  assert study_docs.answer(only, rows).startswith("- Each claim")
 
 
 def test_the_set_transformer_finding_follows_the_paired_rows():
@@ -672,6 +686,19 @@ def test_the_set_transformer_finding_shows_floors_caveats_and_all_drawings():
           ) in block
   assert "The step count came from" not in study_docs.interacting_items_block(
       metrics, rows, None, "results", dict(chose, chosen_steps=2000))
+
+
+def test_docs_removes_a_generated_file_results_no_longer_supports(
+    tmp_path, monkeypatch):
+  """An output that results/ no longer supports (None: the before/after
+  table once results/ holds the earlier study again) is stale under
+  --check and removed by a plain run; absent, it is not stale."""
+  stale = tmp_path / "study_before_after.md"
+  stale.write_text("old\n")
+  monkeypatch.setattr(study_docs, "outputs", lambda: {str(stale): None})
+  assert study_docs.main(["--check"]) == 1 and stale.exists()
+  assert study_docs.main([]) == 0 and not stale.exists()
+  assert study_docs.main(["--check"]) == 0
 
 
 def test_a_config_s_cost_paragraph_follows_the_study_s_runs():

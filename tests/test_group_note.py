@@ -586,7 +586,7 @@ def test_the_step_rule_picks_the_first_count_within_every_longer_ones_spread():
 
 
 def test_the_tuning_plot_draws_each_grid_line_and_marks_what_diverged(
-    tmp_path):
+    tmp_path, monkeypatch):
   nan, lr, t = float("nan"), "train.learning_rate", "loss.temperature"
   scored = [({lr: 1e-3, t: 0.1}, 0.3), ({lr: 3e-3, t: 0.1}, nan),
             ({lr: 1e-3, t: 0.05}, 0.4), ({lr: 3e-3, t: 0.05}, None)]
@@ -603,14 +603,21 @@ def test_the_tuning_plot_draws_each_grid_line_and_marks_what_diverged(
                                                     None)},
                            "score", path) == ["scores.png"]
   assert os.path.getsize(path) > 0
-  # The untrained encoder's score drawn where given (the image changes).
-  floored = str(tmp_path / "floored.png")
-  assert plots.plot_tuning({"a": (scored, 2)}, "score", floored,
-                           {"a": 0.1}) == ["floored.png"]
-  plain = str(tmp_path / "plain.png")
-  plots.plot_tuning({"a": (scored, 2)}, "score", plain, {"a": None})
-  with open(floored, "rb") as f, open(plain, "rb") as g:
-    assert f.read() != g.read()
+  # The untrained encoder's score: a dashed line at that score, in its own
+  # panel only.
+  figures = []
+  close = plots.plt.close
+  def keep(fig):
+    figures.append(fig)
+    close(fig)
+  monkeypatch.setattr(plots.plt, "close", keep)
+  assert plots.plot_tuning(
+      {"a": (scored, 2), "b": ([({lr: 1e-3}, 0.2)], 0)}, "score",
+      str(tmp_path / "floored.png"), {"a": 0.1, "b": None}) == ["floored.png"]
+  a, b = figures[-1].axes[:2]
+  dashed = lambda ax: [l.get_ydata()[0] for l in ax.get_lines()
+                       if l.get_linestyle() == "--"]
+  assert dashed(a) == [0.1] and dashed(b) == []
 
 
 def test_the_tuning_grid_is_the_same_budget_with_the_defaults_first():
@@ -1338,10 +1345,11 @@ def test_before_after_is_welch_over_unpaired_runs_with_bh_over_the_table(
   text = before_after.render(before, after, None, None, "b", "a")
   assert "- before: 2000 steps; no configuration tuned" in text
   assert "- after: 4000 steps;" in text
-  assert ("- test: 2 of its differences changed, 1 for the better "
+  assert ("- test: 2 of 3 tested differences changed, 1 for the better "
           "(gi_centroid), 1 for the worse (gi_centroid).") in text
-  assert ("- validation: 0 of its differences changed, 0 for the better, 0 "
-          "for the worse.") in text
+  assert ("- validation: 0 of 1 tested differences changed, 0 for the "
+          "better, 0 for the worse. The settings were chosen on this split"
+          ) in text
   assert text.count("\n| gi_centroid |") == 3
 
 
@@ -1365,11 +1373,24 @@ def test_before_after_is_written_only_beside_another_study(tmp_path):
   assert "- after: 4000 steps; each configuration at the settings its " \
          "validation sweep chose; trained on Python 3.12.1, jax 0.12.0.1 " \
          "(3 runs)." in text
-  assert "a stack its files do not record" in text  # before: no settings
+  assert "a stack not recorded beside its tables" in text  # no settings
   sentence = before_after.readme_sentence(str(results))
   assert sentence.startswith("Against the earlier untuned study")
-  assert ("on validation 0 of its differences changed, 0 for the better, 0 "
-          "for the worse; on the test metrics 1 of its differences changed, "
-          "0 for the better, 1 for the worse (gi_centroid).") in sentence
+  assert ("on the test metrics 1 of 1 tested differences changed, 0 for the "
+          "better, 1 for the worse (gi_centroid); on validation, the split "
+          "that chose the settings (its gains partly by selection), 0 of 0 "
+          "tested differences changed, 0 for the better, 0 for the worse."
+          ) in sentence
+  # A configuration the after study did not tune is named.
+  (results / "study_settings.json").write_text(json.dumps({"tuned": {}}))
+  assert "no configuration tuned" in before_after.output(str(results))
+  two = _study_means(4000, {n: {"unseen 20-way 1-shot": [0.33, 0.34, 0.34]}
+                            for n in ("gi_centroid", "gg_centroid")})
+  (results / "study_metrics.json").write_text(json.dumps(two))
+  (results / "study_settings.json").write_text(json.dumps(
+      {"tuned": {"gi_centroid": {"train.learning_rate": 0.003}}}))
+  assert ("each configuration at the settings its validation sweep chose, "
+          "except gg_centroid (the shared defaults)") in before_after.output(
+              str(results))
   (results / "study_metrics.json").write_text(json.dumps(study_a))
   assert before_after.readme_sentence(str(results)) == ""

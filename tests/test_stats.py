@@ -87,6 +87,9 @@ def test_welch_difference_is_scipys_at_the_rounded_down_df():
                                 {"mean": 0.0, "sd": 0.0, "n": 3})
   for d in (one, flat):
     assert d["mean"] == 1.0 and np.isnan(d["p"]) and not d["measured"]
+  nan_mean = stats.welch_difference({"mean": float("nan"), "sd": 0.1, "n": 3},
+                                    {"mean": 0.0, "sd": 0.1, "n": 3})
+  assert np.isnan(nan_mean["p"]) and not nan_mean["measured"]
 
 
 def _bh_brute_force(p):

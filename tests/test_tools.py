@@ -39,7 +39,12 @@ def test_paired_records_pairs_runs_by_config_and_seed(tmp_path):
   assert "held-out ratio (rotation)" not in result["pooled"]
   assert result["stacks"] == {"a": ["Python 3.12.1, jax 0.10.1, X"],
                               "b": ["Python 3.12.1, jax 0.12.0.1, X"]}
+  assert list(result["by_config"]) == ["x"]  # y pairs with nothing
+  assert result["by_config"]["x"] == result["pooled"]  # x is every pair
   text = paired_records.render(result, "a", "b")
+  assert "x, held-out dc recall@1, 5 drawings: B - A = +0.1000" in text
+  assert ("every configuration, held-out dc recall@1, 5 drawings: B - A = "
+          "+0.1000") in text
   assert "| x | 2 | held-out dc recall@1, 5 drawings | 0.1000 | 0.3000 | +0.2000 |" in text
 
 

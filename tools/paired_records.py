@@ -8,8 +8,9 @@ that should not move training.
 
 Each folder holds CONFIG/seedS/metrics.json (a sweep's runs or its records
 in results/records/). For each configuration and metric present in both it
-prints B - A per seed, and over every pair of every listed configuration
-the mean difference with its 95% t-interval (grouprep.stats), and the
+prints B - A per seed, per configuration and over every pair of every
+listed configuration the mean difference with its 95% t-interval
+(grouprep.stats), and the
 stacks that trained each side. Metrics are dotted paths under metrics.json's
 "eval"; the defaults are held-out (validation) ones, which every run has.
 """
@@ -53,7 +54,8 @@ def stack(metrics: Dict) -> str:
 def pair(a: str, b: str, configs: Sequence[str],
          metrics: Sequence = METRICS) -> Dict:
   """{"rows": [(config, seed, label, a, b)], "pooled": {label: paired
-  difference of b - a over every row}, "stacks": {"a": [...], "b": [...]}}."""
+  difference of b - a over every row}, "by_config": {config: the same over
+  its rows}, "stacks": {"a": [...], "b": [...]}}."""
   rows, stacks = [], {"a": set(), "b": set()}
   for config in configs:
     ra, rb = runs(a, config), runs(b, config)
@@ -65,13 +67,17 @@ def pair(a: str, b: str, configs: Sequence[str],
         vb = report.get_dotted(rb[seed].get("eval", {}), path)
         if va is not None and vb is not None:
           rows.append((config, seed, label, float(va), float(vb)))
-  pooled = {}
-  for label, _ in metrics:
-    xs = [(r[3], r[4]) for r in rows if r[2] == label]
-    if xs:
-      pooled[label] = stats.paired_difference([x[1] for x in xs],
-                                              [x[0] for x in xs])
-  return {"rows": rows, "pooled": pooled,
+  def paired(keep):
+    out = {}
+    for label, _ in metrics:
+      xs = [(r[3], r[4]) for r in rows if r[2] == label and keep(r)]
+      if xs:
+        out[label] = stats.paired_difference([x[1] for x in xs],
+                                             [x[0] for x in xs])
+    return out
+  return {"rows": rows, "pooled": paired(lambda r: True),
+          "by_config": {c: paired(lambda r, c=c: r[0] == c)
+                        for c in configs if any(r[0] == c for r in rows)},
           "stacks": {k: sorted(v) for k, v in stacks.items()}}
 
 
@@ -82,11 +88,15 @@ def render(result: Dict, a: str, b: str) -> str:
   for config, seed, label, va, vb in result["rows"]:
     lines.append(f"| {config} | {seed} | {label} | {va:.4f} | {vb:.4f} | "
                  f"{vb - va:+.4f} |")
-  lines.append("")
-  for label, d in result["pooled"].items():
-    lines.append(f"{label}: B - A = {d['mean']:+.4f} [{d['low']:+.4f}, "
-                 f"{d['high']:+.4f}] over {d['n']} paired runs (p "
-                 f"{d['p']:.3g})")
+  # Per configuration, then pooled over them (where the configurations
+  # move in opposite directions the pooled mean hides it: read both).
+  for scope, by_label in list(result["by_config"].items()) + [
+      ("every configuration", result["pooled"])]:
+    lines.append("")
+    for label, d in by_label.items():
+      lines.append(f"{scope}, {label}: B - A = {d['mean']:+.4f} "
+                   f"[{d['low']:+.4f}, {d['high']:+.4f}] over {d['n']} "
+                   f"paired runs (p {d['p']:.3g})")
   return "\n".join(lines)
 
 

@@ -588,7 +588,8 @@ def answer(metrics: Dict, rows: List[Dict],
       _stat(metrics, name, path[label], untrained), label)
   first = ("On the metrics that discriminate between encoders, of the note's "
            "four: " + "; ".join(_lead(rows, metrics, four, label, ms)
-                                for label in DISCRIMINATING) + ".")
+                                for label in DISCRIMINATING) + "."
+           if four else "")
   # The note's configuration that the paired table sets against the related
   # systems (fixed before the runs, not the best of the four on a test).
   finder = RELATED_AGAINST
@@ -616,12 +617,13 @@ def answer(metrics: Dict, rows: List[Dict],
   as_stored = lambda n, l: ms(finder, l, untrained=n == untrained)
   third = (f"Training: {finder} is "
            + _verdicts(rows, finder, untrained, DISCRIMINATING, as_stored,
-                       "its own untrained encoder") + ".")
+                       "its own untrained encoder") + "."
+           if finder in metrics else "")
   fourth = ("By the note's own metric: "
             + _lead(rows, metrics, four, RATIO, ms) + ". The ratio is what "
             "the group losses train for, and it can rise while retrieval "
             "and few-shot accuracy fall (`docs/evaluation.md`), so it leads "
-            "no answer here.")
+            "no answer here." if four else "")
   pixels = (f", raw {PIXEL_SIZE(metrics)}-px pixels {ms(PIXELS, RETRIEVAL_ALL)}"
             if PIXELS in metrics and _stat(metrics, PIXELS, path[RETRIEVAL_ALL])
             else "")
@@ -631,7 +633,7 @@ def answer(metrics: Dict, rows: List[Dict],
            f"{ms(finder, RETRIEVAL_ALL, untrained=True)}{pixels}; {finder} "
            f"{ms(finder, RETRIEVAL_ALL)}), so it carries no claim here (its "
            "paired rows: `results/study_paired.md`)."
-           if near_ceiling(metrics) else "")
+           if finder in metrics and near_ceiling(metrics) else "")
   if has_qvalues(rows):
     tested = {f: sum(not _untestable(r) for r in rows
                      if comparisons.family(r["question"]) == f)
@@ -1252,8 +1254,10 @@ def _drawn(folder: str) -> bool:
   return os.path.exists(os.path.join(folder, "study_paired.png"))
 
 
-def outputs(root: str = ROOT, results: str = RESULTS) -> Dict[str, str]:
-  """{path: its text with the generated parts as results/ gives them}."""
+def outputs(root: str = ROOT, results: str = RESULTS
+            ) -> Dict[str, Optional[str]]:
+  """{path: its text with the generated parts as results/ gives them; None
+  for a generated file that results/ no longer supports (removed)}."""
   metrics, rows = load(results)
   chosen = os.path.join(results, "tuning", "chosen.json")
   tuning = load_tuning(results, chosen)
@@ -1288,9 +1292,8 @@ def outputs(root: str = ROOT, results: str = RESULTS) -> Dict[str, str]:
   toolchain = os.path.join(root, "docs", "toolchain.md")
   out[toolchain] = replace_block(open(toolchain).read(), "study-stack",
                                  study_stack_block(results), toolchain)
-  before_after_text = before_after.output(results)
-  if before_after_text is not None:
-    out[os.path.join(results, before_after.OUT)] = before_after_text
+  # None: the file must not exist (results/ holds no study beside another).
+  out[os.path.join(results, before_after.OUT)] = before_after.output(results)
   config_dir = os.path.join(root, "configs")
   for fname in sorted(os.listdir(config_dir)):
     name, ext = os.path.splitext(fname)
@@ -1309,6 +1312,12 @@ def main(argv: Sequence[str] = None) -> int:
   args = p.parse_args(argv)
   stale = []
   for path, text in outputs().items():
+    if text is None:  # an output that results/ no longer supports
+      if os.path.exists(path):
+        stale.append(os.path.relpath(path, ROOT))
+        if not args.check:
+          os.remove(path)
+      continue
     if os.path.exists(path):
       with open(path) as f:
         if f.read() == text:
