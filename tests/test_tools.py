@@ -48,6 +48,16 @@ def test_paired_records_pairs_runs_by_config_and_seed(tmp_path):
   assert "| x | 2 | held-out dc recall@1, 5 drawings | 0.1000 | 0.3000 | +0.2000 |" in text
 
 
+def test_paired_records_prints_no_interval_for_one_pair(tmp_path):
+  a, b = tmp_path / "a", tmp_path / "b"
+  _record(a, "x", 0, 0.2, 0.5)
+  _record(b, "x", 0, 0.3, 0.5)
+  text = paired_records.render(paired_records.pair(str(a), str(b), ["x"]),
+                               "a", "b")
+  assert ("x, held-out dc recall@1, 5 drawings: B - A = +0.1000 (no "
+          "interval) over 1 paired runs") in text and "nan," not in text
+
+
 def test_paired_records_says_when_nothing_pairs(tmp_path, capsys):
   a, b = tmp_path / "a", tmp_path / "b"
   _record(a, "x", 0, 0.2, 0.5)

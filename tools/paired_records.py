@@ -94,9 +94,10 @@ def render(result: Dict, a: str, b: str) -> str:
       ("every configuration", result["pooled"])]:
     lines.append("")
     for label, d in by_label.items():
-      lines.append(f"{scope}, {label}: B - A = {d['mean']:+.4f} "
-                   f"[{d['low']:+.4f}, {d['high']:+.4f}] over {d['n']} "
-                   f"paired runs (p {d['p']:.3g})")
+      spread = (f"[{d['low']:+.4f}, {d['high']:+.4f}] " if d["low"] == d["low"]
+                else "(no interval) ")
+      lines.append(f"{scope}, {label}: B - A = {d['mean']:+.4f} {spread}"
+                   f"over {d['n']} paired runs (p {d['p']:.3g})")
   return "\n".join(lines)
 
 
