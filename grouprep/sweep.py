@@ -64,6 +64,21 @@ RECORDS_HELP = ("the folder (committed) that keeps each finished run's "
                 "training it again; '' for none")
 
 
+def add_flags(parser, runs: str, records: str, writes: str) -> None:
+  """The flags of every command that runs a sweep: --runs (its runs'
+  folder), --records, --out (where its tables go), --workers and
+  --summary-only (write `writes` from the finished runs, training
+  nothing)."""
+  parser.add_argument("--runs", default=runs)
+  parser.add_argument("--records", default=records, help=RECORDS_HELP)
+  parser.add_argument("--out", default="results")
+  parser.add_argument("--workers", type=int, default=1, help=WORKERS_HELP)
+  parser.add_argument("--summary-only", action="store_true",
+                      help=f"write {writes} from the finished runs "
+                      "(restoring RECORDS's into RUNS first), training "
+                      "nothing")
+
+
 def workdir(runs: str, name: str, seed: int) -> str:
   return os.path.join(runs, name, f"seed{seed}")
 

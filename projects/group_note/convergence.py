@@ -323,29 +323,17 @@ def main(argv=None) -> int:
                  help="comma-separated step counts, each its own run")
   p.add_argument("--seeds", default="0,1,2")
   p.add_argument("--configs", default=",".join(NOTE_FOUR))
-  p.add_argument("--runs", default=os.path.join("runs", "convergence"))
-  p.add_argument("--records", default=RECORDS, help=sweep.RECORDS_HELP)
-  p.add_argument("--out", default="results")
-  p.add_argument("--workers", type=int, default=1, help=sweep.WORKERS_HELP)
-  p.add_argument("--summary-only", action="store_true",
-                 help="write the table, plot and choice from the finished "
-                 "runs (restoring RECORDS's into RUNS first), training "
-                 "nothing")
+  sweep.add_flags(p, os.path.join("runs", "convergence"), RECORDS,
+                  "the table, plot and choice")
   args = p.parse_args(argv)
   counts = [int(s) for s in args.steps.split(",") if s.strip()]
   seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
-  names = [n.strip() for n in args.configs.split(",") if n.strip()]
-  unknown = study.unknown_configs(names)
-  if unknown:
-    p.error(f"unknown config(s) {unknown}: no configs/NAME.py")
+  names = study.config_names(p, args.configs)
   if not args.summary_only:
     print(f"{len(names) * len(counts) * len(seeds)} runs, about "
           f"{cost_hours(names, counts, seeds):.1f} h on a 2-core CPU.",
           flush=True)
-    from grouprep import main as main_lib  # pylint: disable=g-import-not-at-top
-    from grouprep import platform  # pylint: disable=g-import-not-at-top
-    platform.configure_cpu_devices(0)
-    main_lib.configure_compilation_cache()
+    study.prepare_to_train()
   failed = run(names, counts, seeds, args.runs, workers=args.workers,
                records=args.records or None, train=not args.summary_only)
   written = write_outputs(args.runs, args.out, names, counts, seeds)

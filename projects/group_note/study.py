@@ -92,6 +92,25 @@ def unknown_configs(names: Sequence[str]) -> List[str]:
           if importlib.util.find_spec(f"configs.{n}") is None]
 
 
+def config_names(parser, text: str) -> List[str]:
+  """--configs's comma-separated names; the parser's error names any
+  without a configs/NAME.py."""
+  names = [n.strip() for n in text.split(",") if n.strip()]
+  unknown = unknown_configs(names)
+  if unknown:
+    parser.error(f"unknown config(s) {unknown}: no configs/NAME.py")
+  return names
+
+
+def prepare_to_train() -> None:
+  """Before a command trains runs in this process: the CPU device count
+  the configs ask for, and the persistent compilation cache."""
+  from grouprep import main as main_lib  # pylint: disable=g-import-not-at-top
+  from grouprep import platform  # pylint: disable=g-import-not-at-top
+  platform.configure_cpu_devices(0)
+  main_lib.configure_compilation_cache()
+
+
 # What the study commands before it chose (each written by its command;
 # absent until that command has run): the step count
 # (projects.group_note.convergence) and each configuration's settings
@@ -312,24 +331,16 @@ def main(argv=None) -> int:
                  "or absent: "
                  "configs/NAME.py as is)")
   p.add_argument("--eval-every", type=int, default=Settings.eval_every)
-  p.add_argument("--runs", default=os.path.join("runs", "study"))
-  p.add_argument("--records", default=RECORDS, help=sweep.RECORDS_HELP)
-  p.add_argument("--out", default="results")
+  sweep.add_flags(p, os.path.join("runs", "study"), RECORDS,
+                  "the tables and plots")
   p.add_argument("--settings-from", default=None,
                  help="the folder whose convergence_schedules.json and "
                  "tuning/chosen.json the defaults of --steps and --tuning "
                  "read (default: --out); e.g. --out=results/interacting_items "
                  "--settings-from=results for a part of the study")
-  p.add_argument("--workers", type=int, default=1, help=sweep.WORKERS_HELP)
-  p.add_argument("--summary-only", action="store_true",
-                 help="write the tables and plots from the finished runs "
-                 "(restoring RECORDS's into RUNS first), training nothing")
   args = p.parse_args(argv)
   seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
-  names = [n.strip() for n in args.configs.split(",") if n.strip()]
-  unknown = unknown_configs(names)
-  if unknown:
-    p.error(f"unknown config(s) {unknown}: no configs/NAME.py")
+  names = config_names(p, args.configs)
   settings_from = args.settings_from or args.out
   steps, source = step_count(
       args.steps, os.path.join(settings_from, "convergence_schedules.json"))
@@ -357,10 +368,7 @@ def main(argv=None) -> int:
         f"{n} {c['settings']}" for n, c in chosen.items() if n in names),
           flush=True)
   if not args.summary_only:
-    from grouprep import main as main_lib  # pylint: disable=g-import-not-at-top
-    from grouprep import platform  # pylint: disable=g-import-not-at-top
-    platform.configure_cpu_devices(0)
-    main_lib.configure_compilation_cache()
+    prepare_to_train()
   failed = run(names, seeds, args.runs, settings, chosen=chosen,
                workers=args.workers, records=args.records or None,
                train=not args.summary_only)

@@ -367,29 +367,17 @@ def main(argv=None) -> int:
   p.add_argument("--steps", type=int, default=None,
                  help="steps per run (default: the study's count); the "
                  f"grid is the first {BUDGET_STEPS} // STEPS points")
-  p.add_argument("--runs", default=os.path.join("runs", "tune"))
-  p.add_argument("--records", default=RECORDS, help=sweep.RECORDS_HELP)
-  p.add_argument("--out", default="results")
-  p.add_argument("--workers", type=int, default=1, help=sweep.WORKERS_HELP)
-  p.add_argument("--summary-only", action="store_true",
-                 help="write the tables and chosen.json from the finished "
-                 "runs (restoring RECORDS's into RUNS first), training "
-                 "nothing")
+  sweep.add_flags(p, os.path.join("runs", "tune"), RECORDS,
+                  "the tables and chosen.json")
   args = p.parse_args(argv)
-  names = [n.strip() for n in args.configs.split(",") if n.strip()]
-  unknown = study.unknown_configs(names)
-  if unknown:
-    p.error(f"unknown config(s) {unknown}: no configs/NAME.py")
+  names = study.config_names(p, args.configs)
   steps, source = study.step_count(
       args.steps, os.path.join(args.out, "convergence_schedules.json"))
   print(f"{steps} steps per run ({source}).", flush=True)
   if not args.summary_only:
     print(f"{len(jobs(names, steps))} runs × {steps} steps, about "
           f"{cost_hours(names, steps):.1f} h on a 2-core CPU.", flush=True)
-    from grouprep import main as main_lib  # pylint: disable=g-import-not-at-top
-    from grouprep import platform  # pylint: disable=g-import-not-at-top
-    platform.configure_cpu_devices(0)
-    main_lib.configure_compilation_cache()
+    study.prepare_to_train()
   failed = run(names, args.seed, args.runs, steps, workers=args.workers,
                records=args.records or None, train=not args.summary_only)
   written = write_outputs(args.runs, args.out, names, args.seed, steps)
