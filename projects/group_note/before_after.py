@@ -21,7 +21,7 @@ the choice carries over.
 import json
 import math
 import os
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from grouprep import stats
 from projects.group_note import comparisons
@@ -93,7 +93,8 @@ def rows(before: Dict, after: Dict,
 
 def changed(rs: Sequence[Dict]) -> Dict[str, str]:
   """{split: "N of M tested differences changed, k for the better
-  (configs), N - k for the worse (configs)"} (M: the rows with a q) over rows' changed differences, validation then test."""
+  (configs), N - k for the worse (configs)"}, validation then test (M: the
+  split's rows with a q)."""
   out = {}
   for split in ("validation", "test"):
     tested = [r for r in rs if r["split"] == split and r["q"] == r["q"]]
@@ -112,10 +113,10 @@ def changed(rs: Sequence[Dict]) -> Dict[str, str]:
 def readme_sentence(results: str) -> str:
   """The README's pointer to the table, with its count of changed
   differences per split; "" where output() writes none."""
-  if output(results) is None:
+  studies = _studies(results)
+  if studies is None:
     return ""
-  before, _ = _load(os.path.join(results, BEFORE))
-  after, _ = _load(results)
+  before, _, after, _ = studies
   counts = changed(rows(before, after))
   return ("Against the earlier untuned study (unpaired, everything that "
           f"changed at once; `results/{OUT}`): on the test metrics "
@@ -160,26 +161,30 @@ def render(before: Dict, after: Dict, before_settings: Optional[Dict],
     d = r["diff"]
     ci = ("" if d["low"] != d["low"] else
           f" [{d['low']:+.3f}, {d['high']:+.3f}]")
+    lower = " (lower is better)" if r["lower_better"] else ""
     lines.append(
-        f"| {r['config']} | {r['metric']}{' (lower is better)' if r['lower_better'] else ''} | "
-        f"{_cell(r['before'])} | {_cell(r['after'])} | {d['mean']:+.3f}{ci} | "
-        f"{fmt(d['p'])} | {fmt(r['q'])} | "
-        f"{'yes' if r['changed'] else 'no'} |")
+        f"| {r['config']} | {r['metric']}{lower} | {_cell(r['before'])} | "
+        f"{_cell(r['after'])} | {d['mean']:+.3f}{ci} | {fmt(d['p'])} | "
+        f"{fmt(r['q'])} | {'yes' if r['changed'] else 'no'} |")
   return "\n".join(lines) + "\n"
 
 
-def _load(folder: str):
+def _load(folder: str) -> Tuple[Dict, Optional[Dict]]:
+  """(study_metrics.json, study_settings.json or None) of a study folder."""
   with open(os.path.join(folder, "study_metrics.json")) as f:
     metrics = json.load(f)
   path = os.path.join(folder, "study_settings.json")
-  settings = json.load(open(path)) if os.path.exists(path) else None
-  return metrics, settings
+  if not os.path.exists(path):
+    return metrics, None
+  with open(path) as f:
+    return metrics, json.load(f)
 
 
-def output(results: str) -> Optional[str]:
-  """The table's text, or None where results/ has no earlier study beside
-  it (BEFORE), results/ still holds that same study, or the two share no
-  configuration."""
+def _studies(results: str) -> Optional[Tuple[Dict, Optional[Dict], Dict,
+                                             Optional[Dict]]]:
+  """(before, its settings, after, its settings), or None where results/
+  has no earlier study beside it (BEFORE), still holds that same study, or
+  the two share no configuration."""
   before_dir = os.path.join(results, BEFORE)
   if not os.path.exists(os.path.join(before_dir, "study_metrics.json")):
     return None
@@ -187,5 +192,15 @@ def output(results: str) -> Optional[str]:
   after, after_settings = _load(results)
   if before == after or not rows(before, after):
     return None
+  return before, before_settings, after, after_settings
+
+
+def output(results: str) -> Optional[str]:
+  """The table's text, or None where _studies finds no pair to set side by
+  side."""
+  studies = _studies(results)
+  if studies is None:
+    return None
+  before, before_settings, after, after_settings = studies
   return render(before, after, before_settings, after_settings,
                 "results/" + BEFORE, "results")
