@@ -74,16 +74,26 @@ def training_devices(num_devices: int):
   return out
 
 
+# Beside JAX, the libraries whose code is in a training step (flax's layers,
+# optax's update, numpy's host-side sampling): one run's numbers move when
+# any of them changes, so each run records their versions too.
+LIBRARIES = ("flax", "optax", "numpy")
+
+
 def stack() -> dict:
-  """What computed a run's numbers: the JAX stack, its backend and device;
-  on a CPU also the CPU's model and host_cpu_tag, since XLA compiles for the
-  host's instruction set and a sum vectorised otherwise rounds otherwise."""
+  """What computed a run's numbers: the JAX stack, its backend and device,
+  the versions of LIBRARIES ("libraries"); on a CPU also the CPU's model
+  and host_cpu_tag, since XLA compiles for the host's instruction set and a
+  sum vectorised otherwise rounds otherwise."""
+  import importlib.metadata  # pylint: disable=g-import-not-at-top
   import sys  # pylint: disable=g-import-not-at-top
   import jax  # pylint: disable=g-import-not-at-top
   import jaxlib  # pylint: disable=g-import-not-at-top
   out = {"python": sys.version.split()[0], "jax": jax.__version__,
          "jaxlib": jaxlib.__version__, "platform": jax.default_backend(),
-         "device_kind": jax.devices()[0].device_kind}
+         "device_kind": jax.devices()[0].device_kind,
+         "libraries": {name: importlib.metadata.version(name)
+                       for name in LIBRARIES}}
   if out["platform"] == "cpu":
     out.update(cpu=host_cpu_model(), cpu_tag=host_cpu_tag())
   return out

@@ -66,6 +66,10 @@ def test_a_cpu_runs_stack_names_the_cpu():
   import jax  # pylint: disable=g-import-not-at-top
   s = platform.stack()
   assert (s["jax"], s["platform"]) == (jax.__version__, jax.default_backend())
+  import flax, numpy, optax  # pylint: disable=g-import-not-at-top,multiple-imports
+  assert s["libraries"] == {"flax": flax.__version__,
+                            "optax": optax.__version__,
+                            "numpy": numpy.__version__}
   if s["platform"] == "cpu":
     assert s["cpu"] == platform.host_cpu_model()
     assert s["cpu_tag"] == platform.host_cpu_tag()

@@ -39,6 +39,10 @@ def test_paired_records_pairs_runs_by_config_and_seed(tmp_path):
   assert "held-out ratio (rotation)" not in result["pooled"]
   assert result["stacks"] == {"a": ["Python 3.12.1, jax 0.10.1, X"],
                               "b": ["Python 3.12.1, jax 0.12.0.1, X"]}
+  assert paired_records.stack({"trained_stack": {
+      "python": "3.12.1", "jax": "0.12.0.1", "cpu": "X",
+      "libraries": {"optax": "0.2.8", "flax": "0.12.12"}}}) == (
+          "Python 3.12.1, jax 0.12.0.1, flax 0.12.12, optax 0.2.8, X")
   assert list(result["by_config"]) == ["x"]  # y pairs with nothing
   assert result["by_config"]["x"] == result["pooled"]  # x is every pair
   text = paired_records.render(result, "a", "b")

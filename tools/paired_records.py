@@ -46,9 +46,12 @@ def runs(folder: str, config: str) -> Dict[int, Dict]:
 
 
 def stack(metrics: Dict) -> str:
+  """The stack that trained a run, with its libraries where recorded."""
   s = metrics.get("trained_stack") or metrics.get("stack") or {}
-  return (f"Python {s.get('python', '?')}, jax {s.get('jax', '?')}, "
-          f"{s.get('cpu') or s.get('device_kind', '?')}")
+  libraries = "".join(f", {k} {v}" for k, v in
+                      sorted((s.get("libraries") or {}).items()))
+  return (f"Python {s.get('python', '?')}, jax {s.get('jax', '?')}"
+          f"{libraries}, {s.get('cpu') or s.get('device_kind', '?')}")
 
 
 def pair(a: str, b: str, configs: Sequence[str],
