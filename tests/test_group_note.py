@@ -1361,20 +1361,20 @@ def test_before_after_is_written_only_beside_another_study(tmp_path):
   results = tmp_path / "results"
   (results / before_after.BEFORE).mkdir(parents=True)
   (results / "study_metrics.json").write_text(json.dumps(study_a))
-  assert before_after.output(str(results)) is None  # no earlier study yet
+  assert before_after.output(str(results))[0] is None  # no earlier study yet
   (results / before_after.BEFORE / "study_metrics.json").write_text(
       json.dumps(study_a))
-  assert before_after.output(str(results)) is None  # the same study
+  assert before_after.output(str(results))[0] is None  # the same study
   (results / "study_metrics.json").write_text(json.dumps(study_b))
   (results / "study_settings.json").write_text(json.dumps(
       {"stacks": {"Python 3.12.1, jax 0.12.0.1": 3},
        "tuned": {"gi_centroid": {"train.learning_rate": 0.003}}}))
-  text = before_after.output(str(results))
+  text = before_after.output(str(results))[0]
   assert "- after: 4000 steps; each configuration at the settings its " \
          "validation sweep chose; trained on Python 3.12.1, jax 0.12.0.1 " \
          "(3 runs)." in text
   assert "a stack not recorded beside its tables" in text  # no settings
-  sentence = before_after.readme_sentence(str(results))
+  sentence = before_after.output(str(results))[1]
   assert sentence.startswith("Against the earlier untuned study")
   assert ("on the test metrics 1 of 1 tested differences changed, 0 for the "
           "better, 1 for the worse (gi_centroid); on validation, the split "
@@ -1383,7 +1383,7 @@ def test_before_after_is_written_only_beside_another_study(tmp_path):
           ) in sentence
   # A configuration the after study did not tune is named.
   (results / "study_settings.json").write_text(json.dumps({"tuned": {}}))
-  assert "no configuration tuned" in before_after.output(str(results))
+  assert "no configuration tuned" in before_after.output(str(results))[0]
   two = _study_means(4000, {n: {"unseen 20-way 1-shot": [0.33, 0.34, 0.34]}
                             for n in ("gi_centroid", "gg_centroid")})
   (results / "study_metrics.json").write_text(json.dumps(two))
@@ -1391,6 +1391,6 @@ def test_before_after_is_written_only_beside_another_study(tmp_path):
       {"tuned": {"gi_centroid": {"train.learning_rate": 0.003}}}))
   assert ("each configuration at the settings its validation sweep chose, "
           "except gg_centroid (the shared defaults)") in before_after.output(
-              str(results))
+              str(results))[0]
   (results / "study_metrics.json").write_text(json.dumps(study_a))
-  assert before_after.readme_sentence(str(results)) == ""
+  assert before_after.output(str(results)) == (None, "")

@@ -58,10 +58,9 @@ def _protocol(metrics: Dict, settings: Optional[Dict]) -> str:
              "(results/NOTES.md has it)"))
 
 
-def _cell(stat: Dict, digits: int = 3) -> str:
-  if stat["n"] > 1 and stat["sd"] == stat["sd"]:
-    return f"{stat['mean']:.{digits}f} ± {stat['sd']:.{digits}f} ({stat['n']})"
-  return f"{stat['mean']:.{digits}f} ({stat['n']})"
+def _cell(stat: Dict) -> str:
+  """The study tables' mean ± sd cell (tables._cell) with its n."""
+  return tables._cell(stat, 3) + (f" ({stat['n']})" if stat["n"] > 1 else "")
 
 
 def rows(before: Dict, after: Dict,
@@ -110,14 +109,10 @@ def changed(rs: Sequence[Dict]) -> Dict[str, str]:
   return out
 
 
-def readme_sentence(results: str) -> str:
+def readme_sentence(rs: Sequence[Dict]) -> str:
   """The README's pointer to the table, with its count of changed
-  differences per split; "" where output() writes none."""
-  studies = _studies(results)
-  if studies is None:
-    return ""
-  before, _, after, _ = studies
-  counts = changed(rows(before, after))
+  differences per split (rs: rows())."""
+  counts = changed(rs)
   return ("Against the earlier untuned study (unpaired, everything that "
           f"changed at once; `results/{OUT}`): on the test metrics "
           f"{counts['test']}; on validation, the split that chose the "
@@ -126,9 +121,9 @@ def readme_sentence(results: str) -> str:
 
 def render(before: Dict, after: Dict, before_settings: Optional[Dict],
            after_settings: Optional[Dict], before_dir: str,
-           after_dir: str) -> str:
-  """results/study_before_after.md."""
-  rs = rows(before, after)
+           after_dir: str, rs: Optional[Sequence[Dict]] = None) -> str:
+  """results/study_before_after.md (rs: rows(before, after), if known)."""
+  rs = rows(before, after) if rs is None else rs
   tested = sum(r["q"] == r["q"] for r in rs)  # BH's m: the rows with a p
   lines = [
       "# Before and after: the same configurations under two protocols", "",
@@ -195,12 +190,13 @@ def _studies(results: str) -> Optional[Tuple[Dict, Optional[Dict], Dict,
   return before, before_settings, after, after_settings
 
 
-def output(results: str) -> Optional[str]:
-  """The table's text, or None where _studies finds no pair to set side by
-  side."""
+def output(results: str) -> Tuple[Optional[str], str]:
+  """(the table's text, the README's sentence), read and compared once;
+  (None, "") where _studies finds no pair to set side by side."""
   studies = _studies(results)
   if studies is None:
-    return None
+    return None, ""
   before, before_settings, after, after_settings = studies
-  return render(before, after, before_settings, after_settings,
-                "results/" + BEFORE, "results")
+  rs = rows(before, after)
+  return (render(before, after, before_settings, after_settings,
+                 "results/" + BEFORE, "results", rs), readme_sentence(rs))

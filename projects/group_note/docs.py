@@ -1263,6 +1263,7 @@ def outputs(root: str = ROOT, results: str = RESULTS
   tuning = load_tuning(results, chosen)
   convergence = load_convergence(results)
   out = {}
+  before_after_text, before_after_line = before_after.output(results)
   readme = os.path.join(root, "README.md")
   out[readme] = replace_block(open(readme).read(), "note-study",
                               note_study_block(
@@ -1270,7 +1271,7 @@ def outputs(root: str = ROOT, results: str = RESULTS
                                   _drawn(results), readme_stack(results),
                                   study_command(metrics, tuning, convergence,
                                                 os.path.exists(chosen)),
-                                  before_after.readme_sentence(results)),
+                                  before_after_line),
                               readme)
   set_transformer = os.path.join(root, "docs", "set_transformer.md")
   source = interacting_source(results)
@@ -1293,7 +1294,7 @@ def outputs(root: str = ROOT, results: str = RESULTS
   out[toolchain] = replace_block(open(toolchain).read(), "study-stack",
                                  study_stack_block(results), toolchain)
   # None: the file must not exist (results/ holds no study beside another).
-  out[os.path.join(results, before_after.OUT)] = before_after.output(results)
+  out[os.path.join(results, before_after.OUT)] = before_after_text
   config_dir = os.path.join(root, "configs")
   for fname in sorted(os.listdir(config_dir)):
     name, ext = os.path.splitext(fname)
