@@ -16,6 +16,30 @@ def test_accelerator_numbers_are_the_checks_own():
   assert accelerator_report.main(["--check"]) == 0
 
 
+def test_the_accelerator_page_names_the_study_its_check_compared_with(
+    tmp_path):
+  """The GPU check's comparison names the kept study whose means it read,
+  with its step count, whichever study results/ holds now."""
+  rows = [{"key": "unseen_alphabets.distance.ratio", "study_mean": 5.0}]
+  def study(folder, ratio, steps):
+    os.makedirs(tmp_path / folder, exist_ok=True)
+    (tmp_path / folder / "study_metrics.json").write_text(json.dumps(
+        {"gi_centroid": {"step": {"mean": steps},
+                         "eval.unseen_alphabets.distance.ratio": {
+                             "mean": ratio}}}))
+  study("results", 5.0, 2000)
+  assert accelerator_report.compared_study(rows, root=str(tmp_path)) == (
+      "the CPU study in `results/`, 2000 steps")
+  study("results/study_2000_untuned", 5.0, 2000)
+  study("results", 4.2, 4000)  # the study in results/ replaced
+  assert accelerator_report.compared_study(rows, root=str(tmp_path)) == (
+      "the earlier, untuned CPU study (`results/study_2000_untuned/`), 2000 "
+      "steps")
+  study("results/study_2000_untuned", 4.9, 2000)
+  assert "no folder of results/ holds" in accelerator_report.compared_study(
+      rows, root=str(tmp_path))
+
+
 def test_cpu_performance_numbers_are_the_benchmarks_own():
   """docs/performance.md's CPU block is what results/performance/cpu.jsonl
   (the benchmark's --out lines) renders to (tools/performance_report.py)."""
@@ -280,10 +304,21 @@ def test_the_answer_claims_only_q_below_005_and_says_which_rule():
   assert all(line.startswith("- ") for line in answer.splitlines())
   # A highest mean not measurably above each of the others is named as
   # such, not in bold.
+  # The measured differences among the others are said too.
   assert ("on recall@1 at 5 drawings, gi_centroid has the highest mean "
           "(0.450 ± 0.050; measurably better than gg_centroid and gg_medoid; "
-          "no difference measured from gi_medoid at n = 3)") in answer
+          "no difference measured from gi_medoid at n = 3; among the others, "
+          "gi_medoid is measurably better than gg_centroid and gg_medoid)"
+          ) in answer
   assert "**gi_centroid**" not in answer
+  # What training adds: each of the four against its own untrained encoder.
+  training = next(l for l in answer.splitlines()
+                  if l.startswith("- Training: "))
+  assert [n for n in comparisons.NOTE_FOUR
+          if f"{n} is measurably better than its own untrained encoder on "
+          "Lake's error (" in training] == list(comparisons.NOTE_FOUR)
+  # item_item's augmentation is pointed at only where its rows exist.
+  assert "gi_centroid_augmented" not in answer
   # Lower is better on Lake's error: its best mean is the lowest, said so.
   lake = answer[answer.index("on Lake's error, "):]
   assert lake.split(" (")[0].endswith("has the lowest mean")
@@ -584,13 +619,19 @@ def test_the_scope_says_what_the_budget_varied_its_cost_and_the_step_count():
       "gg_centroid": {"steps": 2, "converged": True}}}
   assert ("4 steps per run, the longest count the separately scheduled "
           "convergence runs tried (at the shared defaults): gi_centroid "
-          "still improved up to it, so the count is a budget, not "
-          "convergence (") in study_docs.scope(metrics, tuning, still)
-  # A curve a longer count lowered is said (the rule reads gains only).
-  assert ("budget, not convergence; 2 validation curves are lower at a "
-          "longer count by more than its seed sd, which the rule (gains "
-          "only) does not weigh (") in study_docs.scope(
-              metrics, tuning, dict(still, lower=["x", "y"]))
+          "still improved on a validation metric up to it, so the count is "
+          "a budget, not convergence (") in study_docs.scope(
+              metrics, tuning, still)
+  # A curve a longer count lowered is said, by metric and configuration
+  # (the rule reads gains only), as convergence.drops writes it.
+  lower = ["gg_centroid's held-out ratio 5.8 at 2, 5.4 at 4",
+           "gi_centroid's held-out 20-way 1-shot 0.56 at 2, 0.52 at 4",
+           "gi_medoid's held-out 20-way 1-shot 0.57 at 2, 0.54 at 4"]
+  assert ("budget, not convergence; validation curves that fall at a longer "
+          "count by more than its seed sd, which the rule (gains only) does "
+          "not weigh: held-out ratio (gg_centroid) and held-out 20-way "
+          "1-shot (gi_centroid and gi_medoid) (") in study_docs.scope(
+              metrics, tuning, dict(still, lower=lower))
   done = {"chosen_steps": 4, "per_config": {
       "gi_centroid": {"steps": 4, "converged": True}}}
   assert "4 steps per run (the count the separately scheduled" in (
@@ -779,6 +820,17 @@ def test_the_toolchain_page_names_the_stacks_the_study_counted(tmp_path):
   scope = next(l for l in block.splitlines() if l.startswith("Scope:"))
   assert scope.endswith(" Trained (details: `docs/toolchain.md`) on one "
                         "stack: Python 3.12.1, jax 0.12.0.1, cpu (57 runs).")
+  # The runs that chose the step count, where another stack trained them.
+  choice = {"chosen_steps": 4, "stacks": {"Python 3.12.1, jax 0.12.0.1, cpu":
+                                          36}}
+  (tmp_path / "convergence_schedules.json").write_text(json.dumps(choice))
+  assert study_docs.readme_stack(str(tmp_path)).endswith("cpu (57 runs).")
+  choice["stacks"] = {"Python 3.11.7, jax 0.10.1, cpu": 36}
+  (tmp_path / "convergence_schedules.json").write_text(json.dumps(choice))
+  assert study_docs.readme_stack(str(tmp_path)) == (
+      "Trained (details: `docs/toolchain.md`) on one stack: Python 3.12.1, "
+      "jax 0.12.0.1, cpu (57 runs). The runs that chose the step count were "
+      "trained on one stack: Python 3.11.7, jax 0.10.1, cpu (36 runs).")
   (tmp_path / "study_settings.json").write_text(json.dumps(
       {"steps": 4, "stacks": {"A": 2, "B": 5}}))
   assert study_docs.study_stack_block(str(tmp_path)) == (
@@ -837,6 +889,12 @@ def test_the_item_level_baseline_has_its_row_and_its_verdicts():
   for n in comparisons.ITEM_LEVEL_AGAINST:
     assert f"{n} is measurably worse than item_item on 20-way 1-shot" in item
   assert "not measured apart from item_item on recall@1 at 5 drawings" in item
+  # gi_centroid_augmented's rows are pointed at once the study has them.
+  assert "random affine views): " in item
+  augmented = dict(metrics, gi_centroid_augmented=metrics["gi_centroid"])
+  assert ("random affine views, which gi_centroid_augmented gives "
+          "gi_centroid: its rows in `results/study_paired.md`): ") in (
+              study_docs.answer(augmented, rows))
   # Both compare groups pooled from unit items with groups normalised after
   # pooling raw items (configs/NAME.py's losses): said, and nowhere else.
   assert item.endswith("(item_item's groups are pooled from unit-norm items, "

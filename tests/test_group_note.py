@@ -572,6 +572,8 @@ def test_the_step_rule_picks_the_first_count_within_every_longer_ones_spread():
       f"b's {labels[-1]} 0.500 at 1000, 0.600 at 2000, 0.508 at 4000"]
   assert convergence.study_choice(table, ["a", "b"], counts)["lower"] == (
       convergence.drops(table, ["a", "b"], counts))
+  assert convergence.drops_by_metric(
+      convergence.drops(table, ["a", "b"], counts)) == {labels[-1]: ["b"]}
   table[labels[-1]]["b"][4000] = _stat(0.595, 0.01)
   assert convergence.drops(table, ["a", "b"], counts) == []
   table[labels[-1]]["b"][4000] = _stat(0.508, 0.01)
@@ -691,6 +693,9 @@ def test_convergence_runs_each_schedule_once_and_writes_its_choice(
   assert choice["chosen_steps"] in (2, 4)
   assert study.chosen_steps(os.path.join(out, "convergence_schedules.json")
                             ) == choice["chosen_steps"]
+  (stack, runs_on_it), = choice["stacks"].items()  # what trained the 8 runs
+  assert stack.startswith(f"Python {sys.version.split()[0]}, jax "
+                          f"{jax.__version__}") and runs_on_it == 8
   text = open(os.path.join(out, "convergence_schedules.md")).read()
   assert f"**The study trains {choice['chosen_steps']} steps**" in text
   assert "| held-out dc recall@1, 5 drawings | gi_centroid |" in text
@@ -1346,11 +1351,30 @@ def test_before_after_is_welch_over_unpaired_runs_with_bh_over_the_table(
   assert "- before: 2000 steps; no configuration tuned" in text
   assert "- after: 4000 steps;" in text
   assert ("- test: 2 of 3 tested differences changed, 1 for the better "
-          "(gi_centroid), 1 for the worse (gi_centroid).") in text
+          "(Lake error: gi_centroid), 1 for the worse (20-way 1-shot: "
+          "gi_centroid).") in text
   assert ("- validation: 0 of 1 tested differences changed, 0 for the "
           "better, 0 for the worse. The settings were chosen on this split"
           ) in text
   assert text.count("\n| gi_centroid |") == 3
+
+
+def test_before_after_names_each_change_by_its_metric_without_its_split():
+  """The summary lines group the changed configurations by metric, each
+  metric named once without its split (the line names the split)."""
+  def row(config, label, mean):
+    return {"config": config, "metric": label, "split": "validation",
+            "lower_better": False, "q": 0.01, "changed": True,
+            "diff": {"mean": mean}}
+  score = before_after.METRICS[-2][0]  # the tuning's score, on validation
+  assert score.startswith("held-out dc recall@1, 5 drawings (validation;")
+  valid_1shot = before_after.METRICS[-1][0]
+  text = before_after.changed([
+      row("gi_attention", score, +0.1), row("gg_medoid", score, +0.1),
+      row("gi_centroid", valid_1shot, -0.1)])["validation"]
+  assert text == ("3 of 3 tested differences changed, 2 for the better "
+                  "(dc recall@1, 5 drawings: gg_medoid, gi_attention), 1 for "
+                  "the worse (20-way 1-shot: gi_centroid)")
 
 
 def test_before_after_is_written_only_beside_another_study(tmp_path):
@@ -1377,7 +1401,8 @@ def test_before_after_is_written_only_beside_another_study(tmp_path):
   sentence = before_after.output(str(results))[1]
   assert sentence.startswith("Against the earlier untuned study")
   assert ("on the test metrics 1 of 1 tested differences changed, 0 for the "
-          "better, 1 for the worse (gi_centroid); on validation, the split "
+          "better, 1 for the worse (20-way 1-shot: gi_centroid); on "
+          "validation, the split "
           "that chose the settings (its gains partly by selection), 0 of 0 "
           "tested differences changed, 0 for the better, 0 for the worse."
           ) in sentence

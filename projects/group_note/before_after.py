@@ -21,6 +21,7 @@ the choice carries over.
 import json
 import math
 import os
+import re
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from grouprep import stats
@@ -92,21 +93,41 @@ def rows(before: Dict, after: Dict,
 
 def changed(rs: Sequence[Dict]) -> Dict[str, str]:
   """{split: "N of M tested differences changed, k for the better
-  (configs), N - k for the worse (configs)"}, validation then test (M: the
-  split's rows with a q)."""
+  (metric: configs; ...), N - k for the worse (metric: configs)"},
+  validation then test (M: the split's rows with a q)."""
   out = {}
   for split in ("validation", "test"):
     tested = [r for r in rs if r["split"] == split and r["q"] == r["q"]]
     mine = [r for r in tested if r["changed"]]
     better = [r for r in mine if (r["diff"]["mean"] < 0) == r["lower_better"]]
     worse = [r for r in mine if r not in better]
-    names = lambda group: ", ".join(sorted({r["config"] for r in group}))
+    names = lambda group: "; ".join(
+        f"{metric}: {', '.join(sorted(configs))}"
+        for metric, configs in _by_metric(group).items())
     out[split] = (f"{len(mine)} of {len(tested)} tested differences "
                   f"changed, {len(better)} for the better"
                   + (f" ({names(better)})" if better else "")
                   + f", {len(worse)} for the worse"
                   + (f" ({names(worse)})" if worse else ""))
   return out
+
+
+def _short(label: str) -> str:
+  """A metric's label without its split: "unseen 20-way 1-shot (...)" ->
+  "20-way 1-shot" (the sentence names the split once)."""
+  label = re.sub(r" \(.*\)$", "", label)
+  return re.sub(r"^(unseen|held-out) ", "", label)
+
+
+def _by_metric(group: Sequence[Dict]) -> Dict[str, set]:
+  """{short metric label: the configurations of group's rows on it}, in
+  METRICS' order."""
+  by = {}
+  for label, _, _ in METRICS:
+    names = {r["config"] for r in group if r["metric"] == label}
+    if names:
+      by.setdefault(_short(label), set()).update(names)
+  return by
 
 
 def readme_sentence(rs: Sequence[Dict]) -> str:
@@ -151,7 +172,7 @@ def render(before: Dict, after: Dict, before_settings: Optional[Dict],
             "partly by selection."]
   lines += ["", "| config | metric | before | after | after − before "
             "[95% CI] | p | q | changed |", "|---|---|---|---|---|---|---|---|"]
-  fmt = lambda x: "–" if x != x else f"{x:.2g}"
+  fmt = lambda x: "–" if x != x else f"{x:.3g}"
   for r in rs:
     d = r["diff"]
     ci = ("" if d["low"] != d["low"] else

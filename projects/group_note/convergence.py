@@ -63,11 +63,12 @@ STEP_RULE = (
     "configurations' choices")
 RULE_HISTORY = (
     "Fixed in code before the runs, it first compared each count with the "
-    "next longer one alone; it was amended to every longer count after 20 "
-    "of the 36 runs, before this table was first written (it never picks a "
-    "smaller count than the first rule). Those first runs (32 of 36) were "
-    "lost with their machine before any table was written; every run "
-    "behind this table was trained afresh after the amendment.")
+    "next longer one alone; it was amended to every longer count when 20 "
+    "of the 36 runs had finished, before this table was first written (it "
+    "never picks a smaller count than the first rule). That first attempt's "
+    "runs (32 of 36 finished by then) were lost with their machine before "
+    "any table was written; every run behind this table was trained afresh "
+    "after the amendment.")
 STEPS = (1000, 2000, 4000)
 # Where each finished run's record is kept (committed; grouprep.sweep).
 RECORDS = os.path.join("results", "records", "convergence")
@@ -199,6 +200,19 @@ def drops(table, names: Sequence[str], step_counts: Sequence[int]
   return out
 
 
+def drops_by_metric(lower: Sequence[str]) -> Dict[str, List[str]]:
+  """{validation label: the configurations whose curve on it fell} from
+  `drops`' lines (as convergence_schedules.json's "lower" keeps them), in
+  VALIDATION's order."""
+  out = {}
+  for label, _ in VALIDATION:
+    for line in lower:
+      name, sep, rest = line.partition("'s ")
+      if sep and rest.startswith(label + " "):
+        out.setdefault(label, []).append(name)
+  return out
+
+
 def markdown(table, names: Sequence[str], step_counts: Sequence[int],
              seeds: Sequence[int], choice: Optional[Dict],
              complete: bool = False, stacks: str = "") -> str:
@@ -287,14 +301,16 @@ def write_outputs(runs: str, out_dir: str, names: Sequence[str],
   os.makedirs(out_dir, exist_ok=True)
   loaded = load(runs, names, step_counts, seeds)
   table = collect(loaded)
-  stacks = report.stacks_sentence([r for results in loaded.values()
-                                   for by_seed in results.values()
-                                   for r in by_seed.values()])
+  results = [r for by_config in loaded.values()
+             for by_seed in by_config.values() for r in by_seed.values()]
+  stacks = report.stacks_sentence(results)
   # No choice from part of the runs (a --summary-only while they go on); a
   # diverged run is done (its seed left out of the means, n says so).
   complete = all(sweep.done(sweep.workdir(runs_dir(runs, s), n, seed), s)
                  for s in step_counts for n in names for seed in seeds)
   choice = study_choice(table, names, step_counts) if complete else None
+  if choice is not None:  # what trained the runs that chose (docs cites it)
+    choice["stacks"] = report.stack_counts(results)
   files = {"convergence_schedules.md": markdown(table, names, step_counts,
                                                 seeds, choice, complete,
                                                 stacks)}

@@ -28,6 +28,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from grouprep import report
 from projects.group_note import before_after
 from projects.group_note import comparisons
+from projects.group_note import convergence as convergence_runs
 from projects.group_note import study
 from projects.group_note.comparisons import (COMPARISONS, HEADLINE,
                                              NOTE_FOUR, RELATED,
@@ -56,6 +57,7 @@ PIXELS, PIXELS_MEDOID = comparisons.PIXELS, comparisons.PIXELS_MEDOID
 PIXEL_SIZE = lambda metrics: int(metrics[PIXELS]["image_size"]["mean"])
 RETRIEVAL = "unseen dc recall@1, 5 drawings"
 RETRIEVAL_ALL = comparisons.CEILING_METRIC
+AUGMENTED = "gi_centroid_augmented"  # item_item's augmentation, given gi_centroid
 # The metrics the answer leads with: they separate the encoders, where
 # recall@1 with every drawing is near its ceiling for raw pixels and the
 # untrained encoder alike.
@@ -311,17 +313,18 @@ def _steps_text(steps: Sequence[int], convergence: Optional[Dict]) -> str:
   still = sorted(n for n, c in convergence.get("per_config", {}).items()
                  if c.get("converged") is False)
   source = "`results/convergence_schedules.md`"
-  lower = convergence.get("lower") or []
-  fell = (f"; {len(lower)} validation "
-          f"{'curve is' if len(lower) == 1 else 'curves are'} lower at a "
-          "longer count by more than its seed sd, which the rule (gains "
-          "only) does not weigh" if lower else "")
+  lower = convergence_runs.drops_by_metric(convergence.get("lower") or [])
+  fell = ("; validation curves that fall at a longer count by more than "
+          "its seed sd, which the rule (gains only) does not weigh: " + _names([
+              f"{label} ({_names(names)})" for label, names in lower.items()])
+          if lower else "")
   if not still:
     return (f"{text} (the count the separately scheduled convergence runs "
             f"chose{fell}: {source})")
   return (f"{text}, the longest count the separately scheduled convergence "
           "runs tried (at the shared defaults): "
-          f"{_names(still)} still improved up to it, so the count is a "
+          f"{_names(still)} still improved on a validation metric up to "
+          "it, so the count is a "
           f"budget, not convergence{fell} ({source})")
 
 
@@ -533,7 +536,33 @@ def _lead(rows, metrics, four, label, ms) -> str:
             f"({ms(leader, label)}; {against})")
   best_mean = "the lowest mean" if _lower_better(label) else "the highest mean"
   return (f"on {SHORT[label]}, {leader} has {best_mean} "
-          f"({ms(leader, label)}; {against})")
+          f"({ms(leader, label)}; {against}{_among(rows, others, label)})")
+
+
+def _among(rows, names, metric) -> str:
+  """"; among the others, X is measurably better than Y and Z" for every
+  measured pair of names on metric ('' when none): the differences a
+  sentence led by the highest mean would otherwise leave out."""
+  above = {a: [b for b in names if b != a and beats(rows, a, b, metric)]
+           for a in names}
+  found = [f"{a} is measurably better than {_names(bs)}"
+           for a, bs in above.items() if bs]
+  return "; among the others, " + "; ".join(found) if found else ""
+
+
+def _training_text(rows, names, ms) -> str:
+  """The answer's bullet on what training adds: each of names against its
+  own untrained encoder (same seed, same way of forming groups) on the
+  discriminating metrics ('' for no names)."""
+  parts = []
+  for name in names:
+    untrained = untrained_name(name)
+    as_stored = (lambda n, l, name=name, untrained=untrained:
+                 ms(name, l, untrained=n == untrained))
+    parts.append(f"{name} is " + _verdicts(
+        rows, name, untrained, DISCRIMINATING, as_stored,
+        "its own untrained encoder"))
+  return "Training: " + "; ".join(parts) + "." if parts else ""
 
 
 def _group_form(name: str) -> Optional[str]:
@@ -606,19 +635,16 @@ def answer(metrics: Dict, rows: List[Dict],
   against = [n for n in comparisons.ITEM_LEVEL_AGAINST if n in metrics]
   item_level = (
       f"Against the note's item-level baseline ({baseline}: eq. 1, no groups "
-      "in training, trained on random affine views, which "
-      "gi_centroid_augmented gives gi_centroid: its rows in "
-      "`results/study_paired.md`): " + "; ".join(
+      "in training, trained on random affine views"
+      + (", which gi_centroid_augmented gives gi_centroid: its rows in "
+         "`results/study_paired.md`" if AUGMENTED in metrics else "")
+      + "): " + "; ".join(
           f"{n} is "
           + _verdicts(rows, n, baseline, DISCRIMINATING + (RATIO,), ms)
           for n in against) + _group_definitions(baseline, *against) + "."
       if baseline in metrics and against else "")
-  untrained = untrained_name(finder)
-  as_stored = lambda n, l: ms(finder, l, untrained=n == untrained)
-  third = (f"Training: {finder} is "
-           + _verdicts(rows, finder, untrained, DISCRIMINATING, as_stored,
-                       "its own untrained encoder") + "."
-           if finder in metrics else "")
+  third = _training_text(rows, four or [n for n in [finder] if n in metrics],
+                         ms)
   fourth = ("By the note's own metric: "
             + _lead(rows, metrics, four, RATIO, ms) + ". The ratio is what "
             "the group losses train for, and it can rise while retrieval "
@@ -667,8 +693,9 @@ def study_cost(metrics: Dict) -> str:
            for v in metrics.values())
   steps = sorted({int(v["step"]["mean"]) for v in metrics.values()})
   seeds = sorted({v["step"]["n"] for v in metrics.values()})
-  return (f"{runs} runs ({len(metrics)} configurations × "
-          f"{'/'.join(map(str, seeds))} seeds, "
+  per = (f"× {seeds[0]} seeds" if len(seeds) == 1 else
+         f"with {' to '.join(map(str, (seeds[0], seeds[-1])))} seeds each")
+  return (f"{runs} runs ({len(metrics)} configurations {per}, "
           f"{', '.join(map(str, steps))} steps each) took "
           f"{paced / 3600:.1f} h of training (paced: pauses left out; "
           f"{wall / 3600:.1f} h by the wall clock) and {ev / 3600:.1f} h of "
@@ -761,10 +788,10 @@ def note_study_block(metrics: Dict, rows: List[Dict],
   return "\n".join([
       f"`{command}` trains "
       + ("every alphabet-trained configuration" if command == STUDY_COMMAND
-         else "this table's configurations") + " for each seed" + (
-          " (its flags: this table's configurations, step count and "
-          "settings, where they differ from the defaults, which the "
-          "convergence and tuning commands have chosen since)"
+         else "the study's configurations") + " for each seed" + (
+          " (its flags: where the study's configurations, step count or "
+          "settings differ from the defaults, which the convergence and "
+          "tuning commands have chosen since)"
           if command != STUDY_COMMAND else "")
       + f"; the finished study's {study_cost(metrics)}. "
       "`--summary-only` rewrites results/ from the finished runs (or their "
@@ -832,7 +859,9 @@ def config_cost(name: str, metrics: Dict,
           f"trained in {v['paced_train_seconds']['mean']:.0f} s (paced) and "
           f"evaluated in {v['eval_seconds']['mean']:.0f} s (as those runs' "
           f"code evaluated; docs/performance.md times today's) on "
-          f"the 2-core CPU, mean of {v['step']['n']} seeds. Its row: "
+          "the 2-core CPU, " + (f"mean of {v['step']['n']} seeds"
+                                if v['step']['n'] != 1 else "one seed")
+          + ". Its row: "
           f"results/summary.md; its comparisons: "
           f"results/study_paired.md.{tuned}\n"
           "One of its runs as the study trained it (its seed 0):\n"
@@ -1234,8 +1263,14 @@ def readme_stack(results: str = RESULTS) -> str:
   if not stacks:
     return ("Trained with jax/jaxlib 0.10.2, the jaxlib later excluded for "
             "a miscompile (`docs/toolchain.md`).")
-  return report.describe_stacks(
+  text = report.describe_stacks(
       stacks, lead="Trained (details: `docs/toolchain.md`) on")
+  chose = (load_convergence(results) or {}).get("stacks")
+  if chose and set(chose) != set(stacks):
+    # A stack moves a single run by about a seed's spread (docs/toolchain.md).
+    text += " " + report.describe_stacks(
+        chose, lead="The runs that chose the step count were trained on")
+  return text
 
 
 def load_convergence(results: str = RESULTS) -> Optional[Dict]:
