@@ -628,8 +628,8 @@ def test_the_scope_says_what_the_budget_varied_its_cost_and_the_step_count():
            "gi_centroid's held-out 20-way 1-shot 0.56 at 2, 0.52 at 4",
            "gi_medoid's held-out 20-way 1-shot 0.57 at 2, 0.54 at 4"]
   assert ("budget, not convergence; validation curves that fall at a longer "
-          "count by more than its seed sd, which the rule (gains only) does "
-          "not weigh: held-out ratio (gg_centroid) and held-out 20-way "
+          "count by more than that count's seed sd, which the rule (gains "
+          "only) does not weigh: held-out ratio (gg_centroid) and held-out 20-way "
           "1-shot (gi_centroid and gi_medoid) (") in study_docs.scope(
               metrics, tuning, dict(still, lower=lower))
   done = {"chosen_steps": 4, "per_config": {

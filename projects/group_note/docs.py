@@ -315,7 +315,7 @@ def _steps_text(steps: Sequence[int], convergence: Optional[Dict]) -> str:
   source = "`results/convergence_schedules.md`"
   lower = convergence_runs.drops_by_metric(convergence.get("lower") or [])
   fell = ("; validation curves that fall at a longer count by more than "
-          "its seed sd, which the rule (gains only) does not weigh: " + _names([
+          "that count's seed sd, which the rule (gains only) does not weigh: " + _names([
               f"{label} ({_names(names)})" for label, names in lower.items()])
           if lower else "")
   if not still:
