@@ -336,10 +336,31 @@ def _swept_fields(name: str, steps: Optional[int]) -> Optional[List[str]]:
   return None if config is None else tune.swept(config, steps)
 
 
-def _tuning_text(names: Sequence[str], tuning: Dict) -> Tuple[str, str]:
+def _narrow_choices(names: Sequence[str], tuning: Dict,
+                    metrics: Dict) -> Tuple[int, int]:
+  """(k, m): of the m configurations among names whose sweep recorded its
+  runner-up and whose study runs give a seed sd of the tuning's score at
+  the choice, the k whose choice won by less than that sd: one seed a
+  setting, so there the choice is the best of one draw."""
+  from projects.group_note import tune  # pylint: disable=g-import-not-at-top
+  k = m = 0
+  for name in names:
+    score = tuning[name].get("score")
+    runner_up = tuning[name].get("runner_up_score")
+    stat = _stat(metrics, name, tune.SCORE[1]) or {}
+    if score is None or runner_up is None or stat.get("n", 0) < 2:
+      continue
+    m += 1
+    k += score - runner_up < stat["sd"]
+  return k, m
+
+
+def _tuning_text(names: Sequence[str], tuning: Dict,
+                 metrics: Optional[Dict] = None) -> Tuple[str, str]:
   """(what the tuning budget varied for names, the study's tuned
   configurations; the details: the budget, what it cost, the key
-  parameter left at its default, which chose the grid's largest rate)."""
+  parameter left at its default, which chose the grid's largest rate, how
+  many choices won by less than the study's seed sd)."""
   from projects.group_note import tune  # pylint: disable=g-import-not-at-top
   known = [n for n in names if tuning[n].get("steps")]
   varied = varied_fields([
@@ -383,6 +404,12 @@ def _tuning_text(names: Sequence[str], tuning: Dict) -> Tuple[str, str]:
     if edge:
       details.append(f"{_names(edge)} chose the grid's {end} rate "
                      f"({rate:g}), so a better one may lie {side} it")
+  narrow, of = _narrow_choices(names, tuning, metrics or {})
+  if of:
+    details.append(f"{narrow} of {of} choices won by less than the study's "
+                   "seed sd of the score at the chosen setting: there, one "
+                   "seed a setting makes the choice the best of one draw, "
+                   "not a measured best")
   return what, "; ".join(details + ["`results/tuning/`"])
 
 
@@ -403,7 +430,8 @@ def scope(metrics: Dict, tuning: Optional[Dict] = None,
   at = (f", swept at {'/'.join(map(str, swept))} steps a run"
         if swept and swept != steps else "")
   if tuning:
-    what, details = _tuning_text(sorted(set(trained) & set(tuning)), tuning)
+    what, details = _tuning_text(sorted(set(trained) & set(tuning)), tuning,
+                                 metrics)
   if tuning and set(trained) <= set(tuning):
     budget = (f"each configuration at {what} its own validation sweep chose, "
               f"the same budget for every method{at} ({details})")
@@ -1219,7 +1247,8 @@ def load_tuning(results: str = RESULTS,
                                                        steps.get(name)):
       # The sweep whose choice the study applied: its cost and what it
       # varied, as it recorded them.
-      out[name].update({k: sweep[k] for k in ("seconds", "swept")
+      out[name].update({k: sweep[k] for k in ("seconds", "swept", "score",
+                                              "runner_up_score")
                         if sweep.get(k) is not None})
   return out or None
 

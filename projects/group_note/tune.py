@@ -310,7 +310,12 @@ def write_outputs(runs: str, out_dir: str, names: Sequence[str], seed: int,
            markdown(name, scored, i, seed, steps, stacks, floor))
     written.append(f"tuning/{name}.md")
     if i is not None:
+      others = [v for j, (_, v) in enumerate(scored)
+                if j != i and not math.isnan(v)]
       chosen[name] = {"settings": scored[i][0], "score": scored[i][1],
+                      # How far the choice won by (one seed: docs weighs it
+                      # against the study's seed spread at the choice).
+                      "runner_up_score": max(others) if others else None,
                       "untrained_score": floor,
                       "metric": SCORE[1], "seed": seed, "steps": steps,
                       "swept": swept(make_config(name), steps),
