@@ -640,6 +640,33 @@ def test_the_scope_says_what_the_budget_varied_its_cost_and_the_step_count():
       metrics, tuning, dict(done, chosen_steps=2000))  # not this study's
 
 
+def test_the_scope_counts_the_choices_won_by_less_than_the_seed_sd():
+  """A choice whose margin over the runner-up (one seed a setting) is below
+  the study's seed sd of the tuning's score at the chosen setting is
+  counted as a draw; a configuration without a runner-up or without
+  seeds to give an sd is left out of the count."""
+  from projects.group_note import tune  # pylint: disable=g-import-not-at-top
+  _, text = _interacting_study()
+  metrics = json.loads(text["study_metrics.json"])
+  names = sorted(metrics)[:4]
+  sd = {names[0]: 0.02, names[1]: 0.02, names[2]: 0.001}
+  for name, s in sd.items():
+    metrics[name]["eval." + tune.SCORE[1]] = {"mean": 0.3, "sd": s, "n": 3}
+  metrics[names[3]]["eval." + tune.SCORE[1]] = {"mean": 0.3, "sd": 0.0,
+                                                 "n": 1}
+  tuning = {n: {"settings": {"train.learning_rate": 1e-3}, "steps": 4000,
+                "score": 0.40, "runner_up_score": 0.39} for n in metrics}
+  tuning[names[1]]["runner_up_score"] = 0.35  # won by 0.05 > sd 0.02
+  # names[0]: 0.01 < 0.02, a draw; names[2]: 0.01 > 0.001; names[3]: n = 1.
+  assert study_docs._narrow_choices(names, tuning, metrics) == (1, 3)
+  del tuning[names[0]]["runner_up_score"]  # a sweep before the field
+  assert study_docs._narrow_choices(names, tuning, metrics) == (0, 2)
+  assert ("0 of 2 choices won by less than the study's seed sd of the score "
+          "at the chosen setting") in study_docs.scope(metrics, tuning)
+  assert "choices won by" not in study_docs.scope(metrics, {
+      n: dict(t, runner_up_score=None) for n, t in tuning.items()})
+
+
 def test_a_near_ceiling_metric_carries_no_claim_and_each_n_is_its_rows():
   """The all-drawings recall is labelled near its ceiling only where the
   untrained encoder's centroid groups reach NEAR_CEILING, and then the

@@ -788,6 +788,9 @@ def test_tuning_scores_every_grid_point_and_the_study_reads_its_choice(
     scored = tune.scores(runs, name, 0, 3, tiny_config)
     best = tune.best(scored)
     assert chosen[name]["settings"] == scored[best][0]
+    # The runner-up: the best finite score of the other settings.
+    assert chosen[name]["runner_up_score"] == max(
+        v for i, (_, v) in enumerate(scored) if i != best and v == v)
     assert chosen[name]["swept"] == ["train.learning_rate", tune.KEY_PARAMETERS[
         tiny_config(name).loss.name][0]]
     # The sweep's cost: each run's own clock and its evaluation, summed.
