@@ -744,6 +744,11 @@ def test_the_set_transformer_finding_shows_floors_caveats_and_all_drawings():
   assert "compare the item encoders the losses trained, not the pooling" in (
       block)
   assert "The step count came from" not in block  # no convergence given
+  # No configuration here pools medoids: no medoid floor, even where the
+  # study it reads has one.
+  with_medoid = dict(metrics, gi_medoid=metrics["gi_centroid"])
+  assert "medoid groups" in study_docs.means_table(with_medoid, names, {})
+  assert "medoid" not in study_docs.interacting_items_block(with_medoid, rows)
   chose = {"chosen_steps": 4, "per_config": {
       n: {"steps": 4, "converged": False} for n in ("gg_centroid",
                                                     "gi_centroid")}}

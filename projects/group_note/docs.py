@@ -732,12 +732,13 @@ def study_cost(metrics: Dict) -> str:
 
 def means_table(metrics: Dict, names: Sequence[str], titles: Dict[str, str],
                 timed: bool = True,
-                untrained_rows: Sequence = UNTRAINED_ROWS) -> str:
+                untrained_rows: Sequence = UNTRAINED_ROWS,
+                pixel_groups: Sequence[str] = ("centroid", "medoid")) -> str:
   """The unseen-alphabet headline metrics (TABLE_METRICS), mean ± sd over
   seeds: a row per name (titled by `titles`, default `NAME`), then the
   floors: the untrained encoder (untrained_rows: (config, title), default
   its centroid and its medoid groups, where the study has them) and raw
-  pixels; `timed`: the paced training time."""
+  pixels (pooled as pixel_groups); `timed`: the paced training time."""
   ceiling = near_ceiling(metrics)
   head = (["config", "n"] + [label.replace("unseen ", "") + (
       " (near ceiling for centroid groups)"
@@ -762,7 +763,8 @@ def means_table(metrics: Dict, names: Sequence[str], titles: Dict[str, str],
     if name in metrics:
       row(f"{title} ({name}'s seeds)", name, untrained=True)
   for name, groups in ((PIXELS, "centroid"), (PIXELS_MEDOID, "medoid")):
-    if name in metrics and comparisons.PIXEL_ROWS[name] in metrics:
+    if (groups in pixel_groups and name in metrics
+        and comparisons.PIXEL_ROWS[name] in metrics):
       row(f"raw pixels, {PIXEL_SIZE(metrics)} px, {groups} groups", name)
   return "\n".join(lines)
 
@@ -1135,8 +1137,11 @@ def interacting_items_block(metrics: Dict, rows: List[Dict],
   return "\n".join(
       [scope(metrics, tuning, convergence) + " Unseen alphabets, mean ± sd "
        f"over n seeds, beside the floors (`{source}/summary.md`):", "",
+       # Centroid and set-transformer floors: no configuration here pools
+       # medoids.
        means_table(metrics, interacting_configs(), {}, timed=False,
-                   untrained_rows=UNTRAINED_ROWS + INTERACTING_UNTRAINED),
+                   untrained_rows=UNTRAINED_ROWS[:1] + INTERACTING_UNTRAINED,
+                   pixel_groups=("centroid",)),
        "",
        f"a − b paired by seed (`{source}/study_paired.md`"
        + (f", drawn in `{source}/study_paired.png`" if plot else "")
