@@ -623,15 +623,17 @@ def test_the_scope_says_what_the_budget_varied_its_cost_and_the_step_count():
           "a budget, not convergence (") in study_docs.scope(
               metrics, tuning, still)
   # A curve a longer count lowered is said, by metric and configuration
-  # (the rule reads gains only), as convergence.drops writes it.
-  lower = ["gg_centroid's held-out ratio 5.8 at 2, 5.4 at 4",
-           "gi_centroid's held-out 20-way 1-shot 0.56 at 2, 0.52 at 4",
-           "gi_medoid's held-out 20-way 1-shot 0.57 at 2, 0.54 at 4"]
-  assert ("budget, not convergence; validation curves that fall at a longer "
+  # (the rule reads gains only), as convergence.study_choice records them;
+  # so is the stack that trained the runs that chose.
+  lower = {"held-out ratio": ["gg_centroid"],
+           "held-out 20-way 1-shot": ["gi_centroid", "gi_medoid"]}
+  assert ("budget, not convergence; validation curves fell at a longer "
           "count by more than that count's seed sd, which the rule (gains "
-          "only) does not weigh: held-out ratio (gg_centroid) and held-out 20-way "
-          "1-shot (gi_centroid and gi_medoid) (") in study_docs.scope(
-              metrics, tuning, dict(still, lower=lower))
+          "only) does not weigh: held-out ratio (gg_centroid) and held-out "
+          "20-way 1-shot (gi_centroid and gi_medoid); those runs trained on "
+          "Python 3.11.7, jax 0.10.1, cpu (36 runs) (") in study_docs.scope(
+              metrics, tuning, dict(still, lower_by_metric=lower, stacks={
+                  "Python 3.11.7, jax 0.10.1, cpu": 36}))
   done = {"chosen_steps": 4, "per_config": {
       "gi_centroid": {"steps": 4, "converged": True}}}
   assert "4 steps per run (the count the separately scheduled" in (
@@ -659,10 +661,14 @@ def test_the_scope_counts_the_choices_won_by_less_than_the_seed_sd():
   tuning[names[1]]["runner_up_score"] = 0.35  # won by 0.05 > sd 0.02
   # names[0]: 0.01 < 0.02, a draw; names[2]: 0.01 > 0.001; names[3]: n = 1.
   assert study_docs._narrow_choices(names, tuning, metrics) == (1, 3)
+  metrics[names[2]]["eval." + tune.SCORE[1]]["sd"] = float("nan")
+  assert study_docs._narrow_choices(names, tuning, metrics) == (1, 2)
   del tuning[names[0]]["runner_up_score"]  # a sweep before the field
-  assert study_docs._narrow_choices(names, tuning, metrics) == (0, 2)
-  assert ("0 of 2 choices won by less than the study's seed sd of the score "
-          "at the chosen setting") in study_docs.scope(metrics, tuning)
+  assert study_docs._narrow_choices(names, tuning, metrics) == (0, 1)
+  assert ("0 of 1 choices won by less than one seed sd of the score (the "
+          "study's, at the chosen setting): each setting had one seed, so "
+          "those choices are within seed noise") in study_docs.scope(
+              metrics, tuning)
   assert "choices won by" not in study_docs.scope(metrics, {
       n: dict(t, runner_up_score=None) for n, t in tuning.items()})
 
@@ -852,17 +858,6 @@ def test_the_toolchain_page_names_the_stacks_the_study_counted(tmp_path):
   scope = next(l for l in block.splitlines() if l.startswith("Scope:"))
   assert scope.endswith(" Trained (details: `docs/toolchain.md`) on one "
                         "stack: Python 3.12.1, jax 0.12.0.1, cpu (57 runs).")
-  # The runs that chose the step count, where another stack trained them.
-  choice = {"chosen_steps": 4, "stacks": {"Python 3.12.1, jax 0.12.0.1, cpu":
-                                          36}}
-  (tmp_path / "convergence_schedules.json").write_text(json.dumps(choice))
-  assert study_docs.readme_stack(str(tmp_path)).endswith("cpu (57 runs).")
-  choice["stacks"] = {"Python 3.11.7, jax 0.10.1, cpu": 36}
-  (tmp_path / "convergence_schedules.json").write_text(json.dumps(choice))
-  assert study_docs.readme_stack(str(tmp_path)) == (
-      "Trained (details: `docs/toolchain.md`) on one stack: Python 3.12.1, "
-      "jax 0.12.0.1, cpu (57 runs). The runs that chose the step count were "
-      "trained on one stack: Python 3.11.7, jax 0.10.1, cpu (36 runs).")
   (tmp_path / "study_settings.json").write_text(json.dumps(
       {"steps": 4, "stacks": {"A": 2, "B": 5}}))
   assert study_docs.study_stack_block(str(tmp_path)) == (
@@ -1047,6 +1042,9 @@ def test_training_measured_worse_and_the_related_row_by_the_tuning_score():
   assert "triplet on recall@1 at 5 drawings (-0.1" in worse
   for name in comparisons.NOTE_FOUR + ("groupface",):
     assert f" {name} on" not in worse
+  # A configuration the training bullet has said is not named again.
+  assert study_docs._worse_than_untrained_text(rows, metrics,
+                                               ["triplet"]) == ""
   # groupface has the best tuning score, though triplet comes first in
   # RELATED; without any score, RELATED's order decides, and the answer
   # says which.

@@ -572,8 +572,8 @@ def test_the_step_rule_picks_the_first_count_within_every_longer_ones_spread():
       f"b's {labels[-1]} 0.500 at 1000, 0.600 at 2000, 0.508 at 4000"]
   assert convergence.study_choice(table, ["a", "b"], counts)["lower"] == (
       convergence.drops(table, ["a", "b"], counts))
-  assert convergence.drops_by_metric(
-      convergence.drops(table, ["a", "b"], counts)) == {labels[-1]: ["b"]}
+  assert convergence.study_choice(table, ["a", "b"], counts)[
+      "lower_by_metric"] == {labels[-1]: ["b"]}
   table[labels[-1]]["b"][4000] = _stat(0.595, 0.01)
   assert convergence.drops(table, ["a", "b"], counts) == []
   table[labels[-1]]["b"][4000] = _stat(0.508, 0.01)
@@ -788,9 +788,10 @@ def test_tuning_scores_every_grid_point_and_the_study_reads_its_choice(
     scored = tune.scores(runs, name, 0, 3, tiny_config)
     best = tune.best(scored)
     assert chosen[name]["settings"] == scored[best][0]
-    # The runner-up: the best finite score of the other settings.
-    assert chosen[name]["runner_up_score"] == max(
-        v for i, (_, v) in enumerate(scored) if i != best and v == v)
+    # The runner-up: the second of the finite scores, best first (a tie
+    # with the chosen one included).
+    assert chosen[name]["runner_up_score"] == sorted(
+        (v for _, v in scored if v == v), reverse=True)[1]
     assert chosen[name]["swept"] == ["train.learning_rate", tune.KEY_PARAMETERS[
         tiny_config(name).loss.name][0]]
     # The sweep's cost: each run's own clock and its evaluation, summed.
@@ -1354,12 +1355,23 @@ def test_before_after_is_welch_over_unpaired_runs_with_bh_over_the_table(
   assert "- before: 2000 steps; no configuration tuned" in text
   assert "- after: 4000 steps;" in text
   assert ("- test: 2 of 3 tested differences changed, 1 for the better "
-          "(Lake error: gi_centroid), 1 for the worse (20-way 1-shot: "
+          "(Lake's error: gi_centroid), 1 for the worse (20-way 1-shot: "
           "gi_centroid).") in text
   assert ("- validation: 0 of 1 tested differences changed, 0 for the "
           "better, 0 for the worse. The settings were chosen on this split"
           ) in text
   assert text.count("\n| gi_centroid |") == 3
+
+
+def test_a_metric_s_prose_name_drops_its_split_and_note():
+  """comparisons.short, shared by the README's sentences and the
+  before/after lines: one name per metric, whichever split."""
+  from projects.group_note import comparisons  # pylint: disable=g-import-not-at-top
+  assert [comparisons.short(l) for l, _, _ in comparisons.HEADLINE] == [
+      "ratio", "recall@1 at 5 drawings", "recall@1 at all drawings",
+      "20-way 1-shot", "Lake's error", "ratio", "recall@1 at all drawings"]
+  assert comparisons.short(before_after.METRICS[-2][0]) == (
+      "recall@1 at 5 drawings")  # the tuning's score, on validation
 
 
 def test_before_after_names_each_change_by_its_metric_without_its_split():
@@ -1376,7 +1388,7 @@ def test_before_after_names_each_change_by_its_metric_without_its_split():
       row("gi_attention", score, +0.1), row("gg_medoid", score, +0.1),
       row("gi_centroid", valid_1shot, -0.1)])["validation"]
   assert text == ("3 of 3 tested differences changed, 2 for the better "
-                  "(dc recall@1, 5 drawings: gg_medoid, gi_attention), 1 for "
+                  "(recall@1 at 5 drawings: gg_medoid, gi_attention), 1 for "
                   "the worse (20-way 1-shot: gi_centroid)")
 
 

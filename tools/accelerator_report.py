@@ -1,7 +1,9 @@
 """The accelerator check's numbers as Markdown, written into
 docs/accelerators.md between its `<!-- accelerator-check -->` markers from
 results/accelerator_check/summary.json (tools/accelerator_check.sh's
-summary), so the page never holds a number the check did not write.
+summary), so the page never holds a number the check did not write. Which
+CPU study the check compared with is read from the means it recorded: the
+kept study in results/ that holds them (`compared_study`).
 
   python tools/accelerator_report.py [--summary results/accelerator_check/summary.json] \
       [--doc docs/accelerators.md] [--check]
@@ -23,9 +25,10 @@ def _f(x, digits=3):
   return "—" if x is None else f"{x:.{digits}f}"
 
 
-# The CPU studies results/ keeps: (how the page names it, its folder); the
-# kept earlier study first, so a check against it keeps its name once the
-# study in results/ is replaced.
+# The CPU studies results/ keeps: (how the page names it, its folder;
+# projects.group_note.before_after.BEFORE for the earlier one, spelled out
+# here so this tool imports no JAX); the kept earlier study first, so a
+# check against it keeps its name once the study in results/ is replaced.
 STUDIES = (("the earlier, untuned CPU study (`results/study_2000_untuned/`)",
             os.path.join("results", "study_2000_untuned")),
            ("the CPU study in `results/`", "results"))

@@ -21,7 +21,6 @@ the choice carries over.
 import json
 import math
 import os
-import re
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from grouprep import stats
@@ -112,13 +111,6 @@ def changed(rs: Sequence[Dict]) -> Dict[str, str]:
   return out
 
 
-def _short(label: str) -> str:
-  """A metric's label without its split: "unseen 20-way 1-shot (...)" ->
-  "20-way 1-shot" (the sentence names the split once)."""
-  label = re.sub(r" \(.*\)$", "", label)
-  return re.sub(r"^(unseen|held-out) ", "", label)
-
-
 def _by_metric(group: Sequence[Dict]) -> Dict[str, set]:
   """{short metric label: the configurations of group's rows on it}, in
   METRICS' order."""
@@ -126,7 +118,7 @@ def _by_metric(group: Sequence[Dict]) -> Dict[str, set]:
   for label, _, _ in METRICS:
     names = {r["config"] for r in group if r["metric"] == label}
     if names:
-      by.setdefault(_short(label), set()).update(names)
+      by.setdefault(comparisons.short(label), set()).update(names)
   return by
 
 

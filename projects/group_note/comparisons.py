@@ -1,5 +1,6 @@
 """What the note's study compares: its configurations, the headline metrics,
 and the pairs it asks about (each difference = a − b, paired by seed)."""
+import re
 
 NOTE_FOUR = ("gg_centroid", "gi_centroid", "gg_medoid", "gi_medoid")
 # The baselines, related systems and other poolings, then the note's
@@ -54,6 +55,19 @@ HEADLINE = (
 )
 # label -> its path in metrics.json's "eval".
 PATH = {label: path for label, path, _ in HEADLINE}
+# The prose names of the metrics whose labels do not read as prose.
+_PROSE = {"dc recall@1, 5 drawings": "recall@1 at 5 drawings",
+          "dc recall@1, all drawings": "recall@1 at all drawings",
+          "Lake error": "Lake's error"}
+
+
+def short(label: str) -> str:
+  """A metric's name in prose, without its split or note: "unseen dc
+  recall@1, 5 drawings" -> "recall@1 at 5 drawings", "held-out 20-way
+  1-shot (validation)" -> "20-way 1-shot", "unseen ratio (rotation)" ->
+  "ratio" (the sentence names the split)."""
+  bare = re.sub(r"^(unseen|held-out) ", "", re.sub(r" \(.*\)$", "", label))
+  return _PROSE.get(bare, bare)
 
 # Recall@1 with every drawing pooled is "near its ceiling" where the
 # untrained encoder's centroid groups (RELATED_AGAINST's) already score

@@ -38,7 +38,7 @@ import argparse
 import json
 import os
 import sys
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from grouprep import report
 from grouprep import sweep
@@ -175,18 +175,23 @@ def study_choice(table, names: Sequence[str],
   if not choices or any(c is None for c in choices.values()):
     return None
   steps = max(c["steps"] for c in choices.values())
+  fell = drop_rows(table, names, step_counts)
+  by_metric = {}
+  for name, label, _ in fell:
+    by_metric.setdefault(label, []).append(name)
   return {"chosen_steps": steps, "per_config": choices, "rule": STEP_RULE,
           "step_counts": sorted(step_counts),
-          "lower": drops(table, names, step_counts)}
+          "lower": drops(table, names, step_counts),
+          "lower_by_metric": by_metric}
 
 
-def drops(table, names: Sequence[str], step_counts: Sequence[int]
-          ) -> List[str]:
-  """The metrics whose mean at some longer count is below a shorter count's
-  by more than the longer count's seed sd (the mirror of the rule's
-  spread), each with its means at every count: STEP_RULE reads gains only,
-  so a longer schedule that costs a metric is said, not hidden by the
-  choice."""
+def drop_rows(table, names: Sequence[str], step_counts: Sequence[int]
+              ) -> List[Tuple[str, str, Dict[int, float]]]:
+  """(name, validation label, {steps: mean}) of each curve whose mean at
+  some longer count is below a shorter count's by more than the longer
+  count's seed sd (the mirror of the rule's spread), in VALIDATION's order:
+  STEP_RULE reads gains only, so a longer schedule that costs a metric is
+  said, not hidden by the choice."""
   counts, out = sorted(step_counts), []
   for label, _ in VALIDATION:
     for name in names:
@@ -195,22 +200,16 @@ def drops(table, names: Sequence[str], step_counts: Sequence[int]
       if any(by_steps[s]["mean"] - by_steps[longer]["mean"] >
              _spread(by_steps[longer])
              for i, s in enumerate(have) for longer in have[i + 1:]):
-        out.append(f"{name}'s {label} " + ", ".join(
-            f"{by_steps[s]['mean']:.3f} at {s}" for s in have))
+        out.append((name, label, {s: by_steps[s]["mean"] for s in have}))
   return out
 
 
-def drops_by_metric(lower: Sequence[str]) -> Dict[str, List[str]]:
-  """{validation label: the configurations whose curve on it fell} from
-  `drops`' lines (as convergence_schedules.json's "lower" keeps them), in
-  VALIDATION's order."""
-  out = {}
-  for label, _ in VALIDATION:
-    for line in lower:
-      name, sep, rest = line.partition("'s ")
-      if sep and rest.startswith(label + " "):
-        out.setdefault(label, []).append(name)
-  return out
+def drops(table, names: Sequence[str], step_counts: Sequence[int]
+          ) -> List[str]:
+  """drop_rows as lines: "NAME's LABEL m at s, m at s, ..."."""
+  return [f"{name}'s {label} " + ", ".join(
+      f"{mean:.3f} at {s}" for s, mean in means.items())
+          for name, label, means in drop_rows(table, names, step_counts)]
 
 
 def markdown(table, names: Sequence[str], step_counts: Sequence[int],
@@ -303,14 +302,15 @@ def write_outputs(runs: str, out_dir: str, names: Sequence[str],
   table = collect(loaded)
   results = [r for by_config in loaded.values()
              for by_seed in by_config.values() for r in by_seed.values()]
-  stacks = report.stacks_sentence(results)
+  stack_counts = report.stack_counts(results)
+  stacks = report.describe_stacks(stack_counts)
   # No choice from part of the runs (a --summary-only while they go on); a
   # diverged run is done (its seed left out of the means, n says so).
   complete = all(sweep.done(sweep.workdir(runs_dir(runs, s), n, seed), s)
                  for s in step_counts for n in names for seed in seeds)
   choice = study_choice(table, names, step_counts) if complete else None
   if choice is not None:  # what trained the runs that chose (docs cites it)
-    choice["stacks"] = report.stack_counts(results)
+    choice["stacks"] = stack_counts
   files = {"convergence_schedules.md": markdown(table, names, step_counts,
                                                 seeds, choice, complete,
                                                 stacks)}

@@ -26,9 +26,9 @@ import sys
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from grouprep import report
+from grouprep.stats import MIN_SEEDS
 from projects.group_note import before_after
 from projects.group_note import comparisons
-from projects.group_note import convergence as convergence_runs
 from projects.group_note import study
 from projects.group_note.comparisons import (COMPARISONS, HEADLINE,
                                              NOTE_FOUR, RELATED,
@@ -48,8 +48,9 @@ STUDY_COMMAND = "python -m projects.group_note.study --seeds=0,1,2"
 TABLE_METRICS = tuple((label, path, lower) for label, path, lower in HEADLINE
                       if path.split(".")[0] in ("unseen_alphabets",
                                                 "lake_one_shot_error"))
-UNTRAINED_ROWS = (("gi_centroid", "untrained encoder, centroid groups"),
-                  ("gi_medoid", "untrained encoder, medoid groups"))
+# The untrained encoders' floors: (the configuration whose seeds, how its
+# groups are formed).
+UNTRAINED_ROWS = (("gi_centroid", "centroid"), ("gi_medoid", "medoid"))
 _NUMBERS = {2: "two", 3: "three"}
 RATIO = "unseen ratio (rotation)"
 # The raw-pixel rows (projects.group_note.pixels), where results/ has them.
@@ -62,10 +63,7 @@ AUGMENTED = "gi_centroid_augmented"  # item_item's augmentation, given gi_centro
 # recall@1 with every drawing is near its ceiling for raw pixels and the
 # untrained encoder alike.
 DISCRIMINATING = (RETRIEVAL, "unseen 20-way 1-shot", "Lake error")
-SHORT = {RETRIEVAL: "recall@1 at 5 drawings",
-         "unseen 20-way 1-shot": "20-way 1-shot",
-         "Lake error": "Lake's error", RATIO: "ratio",
-         RETRIEVAL_ALL: "recall@1 at all drawings"}
+SHORT = {label: comparisons.short(label) for label, _, _ in HEADLINE}
 
 
 # --------------------------------------------------------------------------
@@ -313,19 +311,25 @@ def _steps_text(steps: Sequence[int], convergence: Optional[Dict]) -> str:
   still = sorted(n for n, c in convergence.get("per_config", {}).items()
                  if c.get("converged") is False)
   source = "`results/convergence_schedules.md`"
-  lower = convergence_runs.drops_by_metric(convergence.get("lower") or [])
-  fell = ("; validation curves that fall at a longer count by more than "
-          "that count's seed sd, which the rule (gains only) does not weigh: " + _names([
+  lower = convergence.get("lower_by_metric") or {}
+  fell = ("; validation curves fell at a longer count by more than that "
+          "count's seed sd, which the rule (gains only) does not weigh: "
+          + _names([
               f"{label} ({_names(names)})" for label, names in lower.items()])
           if lower else "")
+  # A stack moves a single run by about a seed's spread (docs/toolchain.md).
+  stacks = convergence.get("stacks") or {}
+  trained = ("; those runs trained on " + "; ".join(
+      f"{stack} ({n} runs)" for stack, n in stacks.items())
+             if stacks else "")
   if not still:
     return (f"{text} (the count the separately scheduled convergence runs "
-            f"chose{fell}: {source})")
+            f"chose{fell}{trained}; {source})")
   return (f"{text}, the longest count the separately scheduled convergence "
           "runs tried (at the shared defaults): "
           f"{_names(still)} still improved on a validation metric up to "
           "it, so the count is a "
-          f"budget, not convergence{fell} ({source})")
+          f"budget, not convergence{fell}{trained} ({source})")
 
 
 def _swept_fields(name: str, steps: Optional[int]) -> Optional[List[str]]:
@@ -348,7 +352,8 @@ def _narrow_choices(names: Sequence[str], tuning: Dict,
     score = tuning[name].get("score")
     runner_up = tuning[name].get("runner_up_score")
     stat = _stat(metrics, name, tune.SCORE[1]) or {}
-    if score is None or runner_up is None or stat.get("n", 0) < 2:
+    if (score is None or runner_up is None
+        or stat.get("n", 0) < MIN_SEEDS or stat["sd"] != stat["sd"]):
       continue
     m += 1
     k += score - runner_up < stat["sd"]
@@ -356,7 +361,7 @@ def _narrow_choices(names: Sequence[str], tuning: Dict,
 
 
 def _tuning_text(names: Sequence[str], tuning: Dict,
-                 metrics: Optional[Dict] = None) -> Tuple[str, str]:
+                 metrics: Dict) -> Tuple[str, str]:
   """(what the tuning budget varied for names, the study's tuned
   configurations; the details: the budget, what it cost, the key
   parameter left at its default, which chose the grid's largest rate, how
@@ -404,12 +409,13 @@ def _tuning_text(names: Sequence[str], tuning: Dict,
     if edge:
       details.append(f"{_names(edge)} chose the grid's {end} rate "
                      f"({rate:g}), so a better one may lie {side} it")
-  narrow, of = _narrow_choices(names, tuning, metrics or {})
+  narrow, of = _narrow_choices(names, tuning, metrics)
   if of:
-    details.append(f"{narrow} of {of} choices won by less than the study's "
-                   "seed sd of the score at the chosen setting: there, one "
-                   "seed a setting makes the choice the best of one draw, "
-                   "not a measured best")
+    details.append(f"{narrow} of {of} choices won by less than one seed sd "
+                   "of the score (the study's, at the chosen setting): each "
+                   "setting had one seed, so those choices are within seed "
+                   "noise (a margin is a difference of two draws, so the "
+                   "count is a lower bound)")
   return what, "; ".join(details + ["`results/tuning/`"])
 
 
@@ -534,12 +540,14 @@ def _floor_text(metrics: Dict) -> str:
           f"{'its' if one else 'their'} rows with that in mind.")
 
 
-def _worse_than_untrained_text(rows, metrics) -> str:
-  """The answer's bullet naming each configuration that its own paired
-  "training" rows measure worse than its untrained encoder on a
-  discriminating metric ('' when none): what training took away."""
+def _worse_than_untrained_text(rows, metrics, said: Sequence[str] = ()
+                               ) -> str:
+  """The answer's bullet naming each configuration (but those the training
+  bullet has said: `said`) that its own paired "training" rows measure
+  worse than its untrained encoder on a discriminating metric ('' when
+  none): what training took away."""
   found = []
-  for name in sorted(trained_only(metrics)):
+  for name in sorted(set(trained_only(metrics)) - set(said)):
     worse = [l for l in DISCRIMINATING
              if beats(rows, untrained_name(name), name, l)]
     if worse:
@@ -561,7 +569,8 @@ def _lead(rows, metrics, four, label, ms) -> str:
   against = _against(rows, leader, others, label)
   if others and all(beats(rows, leader, o, label) for o in others):
     return (f"**{leader}** is measurably best on {SHORT[label]} "
-            f"({ms(leader, label)}; {against})")
+            f"({ms(leader, label)}; {against}"
+            f"{_among(rows, others, label)})")
   best_mean = "the lowest mean" if _lower_better(label) else "the highest mean"
   return (f"on {SHORT[label]}, {leader} has {best_mean} "
           f"({ms(leader, label)}; {against}{_among(rows, others, label)})")
@@ -664,15 +673,15 @@ def answer(metrics: Dict, rows: List[Dict],
   item_level = (
       f"Against the note's item-level baseline ({baseline}: eq. 1, no groups "
       "in training, trained on random affine views"
-      + (", which gi_centroid_augmented gives gi_centroid: its rows in "
+      + (f", which {AUGMENTED} gives gi_centroid: its rows in "
          "`results/study_paired.md`" if AUGMENTED in metrics else "")
       + "): " + "; ".join(
           f"{n} is "
           + _verdicts(rows, n, baseline, DISCRIMINATING + (RATIO,), ms)
           for n in against) + _group_definitions(baseline, *against) + "."
       if baseline in metrics and against else "")
-  third = _training_text(rows, four or [n for n in [finder] if n in metrics],
-                         ms)
+  trained_four = four or [n for n in [finder] if n in metrics]
+  third = _training_text(rows, trained_four, ms)
   fourth = ("By the note's own metric: "
             + _lead(rows, metrics, four, RATIO, ms) + ". The ratio is what "
             "the group losses train for, and it can rise while retrieval "
@@ -704,8 +713,8 @@ def answer(metrics: Dict, rows: List[Dict],
             "95% interval excluding 0, with no multiplicity control.")
   return "\n".join(f"- {x}" for x in [first, second, item_level, third,
                                       fourth, fifth, _floor_text(metrics),
-                                      _worse_than_untrained_text(rows,
-                                                                 metrics),
+                                      _worse_than_untrained_text(
+                                          rows, metrics, trained_four),
                                       rule] if x)
 
 
@@ -733,12 +742,12 @@ def study_cost(metrics: Dict) -> str:
 def means_table(metrics: Dict, names: Sequence[str], titles: Dict[str, str],
                 timed: bool = True,
                 untrained_rows: Sequence = UNTRAINED_ROWS,
-                pixel_groups: Sequence[str] = ("centroid", "medoid")) -> str:
+                groups: Sequence[str] = ("centroid", "medoid")) -> str:
   """The unseen-alphabet headline metrics (TABLE_METRICS), mean ± sd over
   seeds: a row per name (titled by `titles`, default `NAME`), then the
-  floors: the untrained encoder (untrained_rows: (config, title), default
-  its centroid and its medoid groups, where the study has them) and raw
-  pixels (pooled as pixel_groups); `timed`: the paced training time."""
+  floors of the ways of forming a group in `groups`: the untrained encoder
+  (untrained_rows: (config, groups), where the study has them) and raw
+  pixels; `timed`: the paced training time."""
   ceiling = near_ceiling(metrics)
   head = (["config", "n"] + [label.replace("unseen ", "") + (
       " (near ceiling for centroid groups)"
@@ -759,13 +768,14 @@ def means_table(metrics: Dict, names: Sequence[str], titles: Dict[str, str],
 
   for name in names:
     row(titles.get(name, f"`{name}`"), name)
-  for name, title in untrained_rows:
-    if name in metrics:
-      row(f"{title} ({name}'s seeds)", name, untrained=True)
-  for name, groups in ((PIXELS, "centroid"), (PIXELS_MEDOID, "medoid")):
-    if (groups in pixel_groups and name in metrics
+  for name, kind in untrained_rows:
+    if name in metrics and kind in groups:
+      row(f"untrained encoder, {kind} groups ({name}'s seeds)", name,
+          untrained=True)
+  for name, kind in ((PIXELS, "centroid"), (PIXELS_MEDOID, "medoid")):
+    if (kind in groups and name in metrics
         and comparisons.PIXEL_ROWS[name] in metrics):
-      row(f"raw pixels, {PIXEL_SIZE(metrics)} px, {groups} groups", name)
+      row(f"raw pixels, {PIXEL_SIZE(metrics)} px, {kind} groups", name)
   return "\n".join(lines)
 
 
@@ -980,8 +990,7 @@ INTERACTING = "interacting items"
 INTERACTING_PART = "interacting_items"
 # The set transformer's own floor: its untrained head pools otherwise than
 # the centroid (an untrained attention pooling gives the centroid's numbers).
-INTERACTING_UNTRAINED = (("gi_set_transformer",
-                          "untrained encoder, set-transformer groups"),)
+INTERACTING_UNTRAINED = (("gi_set_transformer", "set-transformer"),)
 
 
 def interacting_configs() -> List[str]:
@@ -1137,11 +1146,10 @@ def interacting_items_block(metrics: Dict, rows: List[Dict],
   return "\n".join(
       [scope(metrics, tuning, convergence) + " Unseen alphabets, mean ± sd "
        f"over n seeds, beside the floors (`{source}/summary.md`):", "",
-       # Centroid and set-transformer floors: no configuration here pools
-       # medoids.
+       # No configuration here pools medoids: no medoid floors.
        means_table(metrics, interacting_configs(), {}, timed=False,
-                   untrained_rows=UNTRAINED_ROWS[:1] + INTERACTING_UNTRAINED,
-                   pixel_groups=("centroid",)),
+                   untrained_rows=UNTRAINED_ROWS + INTERACTING_UNTRAINED,
+                   groups=("centroid", "set-transformer")),
        "",
        f"a − b paired by seed (`{source}/study_paired.md`"
        + (f", drawn in `{source}/study_paired.png`" if plot else "")
@@ -1297,14 +1305,8 @@ def readme_stack(results: str = RESULTS) -> str:
   if not stacks:
     return ("Trained with jax/jaxlib 0.10.2, the jaxlib later excluded for "
             "a miscompile (`docs/toolchain.md`).")
-  text = report.describe_stacks(
+  return report.describe_stacks(
       stacks, lead="Trained (details: `docs/toolchain.md`) on")
-  chose = (load_convergence(results) or {}).get("stacks")
-  if chose and set(chose) != set(stacks):
-    # A stack moves a single run by about a seed's spread (docs/toolchain.md).
-    text += " " + report.describe_stacks(
-        chose, lead="The runs that chose the step count were trained on")
-  return text
 
 
 def load_convergence(results: str = RESULTS) -> Optional[Dict]:

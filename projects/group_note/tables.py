@@ -182,9 +182,11 @@ def summary_tables(results: Dict[str, Dict[int, Dict]], names: Sequence[str],
     summary.append(table_row(name, by_seed))
     for seed, r in sorted(by_seed.items()):
       per_seed.append("| " + " | ".join(
-          # One digit more than the means: the paired table's p-values
-          # can be recomputed from these (Lake's error moves in 0.0025s).
-          [name, str(seed)] + [_fmt(value(r, p), digits(f) + 1)
+          # The 3-digit metrics one digit more than their means, so the
+          # paired differences between configurations can be recomputed
+          # from here (Lake's error moves in steps of 0.0025).
+          [name, str(seed)] + [_fmt(value(r, p),
+                                    digits(f) + (f == "{:.3f}"))
                                for _, p, f in cols]) + " |")
     leaves = [_numeric_leaves(r) for r in by_seed.values()]
     keys = sorted(set().union(*leaves))
