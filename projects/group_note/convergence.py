@@ -180,8 +180,7 @@ def study_choice(table, names: Sequence[str],
   for name, label, _ in fell:
     by_metric.setdefault(label, []).append(name)
   return {"chosen_steps": steps, "per_config": choices, "rule": STEP_RULE,
-          "step_counts": sorted(step_counts),
-          "lower": drops(table, names, step_counts),
+          "step_counts": sorted(step_counts), "lower": _drop_lines(fell),
           "lower_by_metric": by_metric}
 
 
@@ -207,9 +206,13 @@ def drop_rows(table, names: Sequence[str], step_counts: Sequence[int]
 def drops(table, names: Sequence[str], step_counts: Sequence[int]
           ) -> List[str]:
   """drop_rows as lines: "NAME's LABEL m at s, m at s, ..."."""
+  return _drop_lines(drop_rows(table, names, step_counts))
+
+
+def _drop_lines(rows) -> List[str]:
   return [f"{name}'s {label} " + ", ".join(
       f"{mean:.3f} at {s}" for s, mean in means.items())
-          for name, label, means in drop_rows(table, names, step_counts)]
+          for name, label, means in rows]
 
 
 def markdown(table, names: Sequence[str], step_counts: Sequence[int],

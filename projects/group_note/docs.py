@@ -567,13 +567,11 @@ def _lead(rows, metrics, four, label, ms) -> str:
   leader = best(metrics, four, label)
   others = [o for o in four if o != leader]
   against = _against(rows, leader, others, label)
+  detail = f"({ms(leader, label)}; {against}{_among(rows, others, label)})"
   if others and all(beats(rows, leader, o, label) for o in others):
-    return (f"**{leader}** is measurably best on {SHORT[label]} "
-            f"({ms(leader, label)}; {against}"
-            f"{_among(rows, others, label)})")
+    return f"**{leader}** is measurably best on {SHORT[label]} {detail}"
   best_mean = "the lowest mean" if _lower_better(label) else "the highest mean"
-  return (f"on {SHORT[label]}, {leader} has {best_mean} "
-          f"({ms(leader, label)}; {against}{_among(rows, others, label)})")
+  return f"on {SHORT[label]}, {leader} has {best_mean} {detail}"
 
 
 def _among(rows, names, metric) -> str:
