@@ -916,6 +916,15 @@ def test_the_item_level_baseline_has_its_row_and_its_verdicts():
   for n in comparisons.ITEM_LEVEL_AGAINST:
     assert f"{n} is measurably worse than item_item on 20-way 1-shot" in item
   assert "not measured apart from item_item on recall@1 at 5 drawings" in item
+  # The ratio (what the group losses train for) after the metrics that
+  # discriminate, for each configuration.
+  clauses = item.split("random affine views): ", 1)[1].split(". ")
+  assert [c.split(" is ")[0] for c in clauses] == list(
+      comparisons.ITEM_LEVEL_AGAINST)
+  for clause in clauses:
+    assert clause.index("Lake's error") < clause.index(
+        "; by the note's own metric, which the group losses train for, it "
+        "is ") < clause.index(" on ratio")
   # gi_centroid_augmented's rows are pointed at once the study has them.
   assert "random affine views): " in item
   augmented = dict(metrics, gi_centroid_augmented=metrics["gi_centroid"])

@@ -673,9 +673,12 @@ def answer(metrics: Dict, rows: List[Dict],
       "in training, trained on random affine views"
       + (f", which {AUGMENTED} gives gi_centroid: its rows in "
          "`results/study_paired.md`" if AUGMENTED in metrics else "")
-      + "): " + "; ".join(
-          f"{n} is "
-          + _verdicts(rows, n, baseline, DISCRIMINATING + (RATIO,), ms)
+      + "): " + ". ".join(
+          # The discriminating metrics first; the ratio, which the group
+          # losses train for and eq. 1 does not, after them.
+          f"{n} is {_verdicts(rows, n, baseline, DISCRIMINATING, ms)}; by "
+          "the note's own metric, which the group losses train for, it is "
+          + _verdicts(rows, n, baseline, (RATIO,), ms)
           for n in against) + _group_definitions(baseline, *against) + "."
       if baseline in metrics and against else "")
   trained_four = four or [n for n in [finder] if n in metrics]
