@@ -918,7 +918,7 @@ def test_the_item_level_baseline_has_its_row_and_its_verdicts():
   assert "not measured apart from item_item on recall@1 at 5 drawings" in item
   # The ratio (what the group losses train for) after the metrics that
   # discriminate, for each configuration.
-  clauses = item.split("random affine views): ", 1)[1].split(". ")
+  clauses = item.split("are not told apart): ", 1)[1].split(". ")
   assert [c.split(" is ")[0] for c in clauses] == list(
       comparisons.ITEM_LEVEL_AGAINST)
   for clause in clauses:
@@ -926,10 +926,13 @@ def test_the_item_level_baseline_has_its_row_and_its_verdicts():
         "; by the note's own metric, which the group losses train for, it "
         "is ") < clause.index(" on ratio")
   # gi_centroid_augmented's rows are pointed at once the study has them.
-  assert "random affine views): " in item
+  assert ("no groups and no labels in training, trained on random affine "
+          "views; the note's four train on unaugmented images with alphabet "
+          "labels; gi_centroid_augmented, gi_centroid on such views, has no "
+          "finished run yet") in item
   augmented = dict(metrics, gi_centroid_augmented=metrics["gi_centroid"])
-  assert ("random affine views, which gi_centroid_augmented gives "
-          "gi_centroid: its rows in `results/study_paired.md`): ") in (
+  assert ("alphabet labels; gi_centroid_augmented is gi_centroid on such "
+          "views: its rows in `results/study_paired.md`): ") in (
               study_docs.answer(augmented, rows))
   # Both compare groups pooled from unit items with groups normalised after
   # pooling raw items (configs/NAME.py's losses): said, and nowhere else.
@@ -1016,6 +1019,48 @@ def test_a_configuration_not_above_its_own_untrained_encoder_is_named():
   assert study_docs._floor_text(metrics) == ""
 
 
+def test_a_collapsed_encoder_is_named_by_its_own_untrained_distance():
+  """A configuration whose groups of different unseen alphabets sit under
+  COLLAPSED of its untrained encoder's distance is named as collapsed, with
+  both means; one just above the cut, one far above, a baseline that
+  trains nothing and one without an untrained row are not."""
+  key = study_docs.COLLAPSE_PATH
+  stat = lambda mean, sd=0.0, n=3: {"mean": mean, "sd": sd, "n": n}
+  cut = study_docs.COLLAPSED
+  metrics = {
+      "shrunk": {"step": stat(4), "eval." + key: stat(0.0003, 0.00002),
+                 "untrained." + key: stat(0.126, 0.004)},
+      "at_cut": {"step": stat(4), "eval." + key: stat(cut * 0.2),
+                 "untrained." + key: stat(0.2)},
+      "spread": {"step": stat(4), "eval." + key: stat(0.9),
+                 "untrained." + key: stat(0.13)},
+      "no_floor": {"step": stat(4), "eval." + key: stat(0.0001)},
+      "pixels": {key: stat(0.0001)},  # trains nothing
+  }
+  assert [n for n, _, _ in study_docs.collapsed(metrics)] == ["shrunk"]
+  text = study_docs._collapsed_text(metrics)
+  assert text.startswith("Collapsed: groups of different unseen alphabets "
+                         "sit, on average, under 1% of the distance its own "
+                         "untrained encoder puts between them")
+  assert "shrunk (0.0003 ± 0.0000 vs 0.126 ± 0.004, n = 3)" in text
+  for name in ("at_cut", "spread", "no_floor", "pixels"):
+    assert name not in text
+  del metrics["shrunk"]
+  assert study_docs._collapsed_text(metrics) == ""
+
+
+def test_the_related_row_is_chosen_among_the_systems_with_runs():
+  """The legend names the related systems the choice was among and those
+  with no finished run yet."""
+  related = study_docs.RELATED
+  assert study_docs._related_candidates({n: {} for n in related}) == (
+      study_docs._names(related))
+  some = {n: {} for n in related[:2]}
+  assert study_docs._related_candidates(some) == (
+      f"{study_docs._names(related[:2])} ({study_docs._names(related[2:])}: "
+      "no finished run yet, so not among them)")
+
+
 def test_training_measured_worse_and_the_related_row_by_the_tuning_score():
   """A configuration whose own "training" rows are measured worse than its
   untrained encoder is named with those rows' differences, and no other;
@@ -1059,8 +1104,13 @@ def test_training_measured_worse_and_the_related_row_by_the_tuning_score():
   # says which.
   assert tune.SCORE[1].startswith("heldout_characters.")
   assert study_docs.related_chosen_on_validation(metrics) == "groupface"
-  assert "groupface (the best mean on the tuning's validation score" in (
-      study_docs.answer(metrics, rows))
+  shown = next(l for l in study_docs.answer(metrics, rows).splitlines()
+               if l.startswith("- Of the related systems"))
+  assert ("groupface (the best mean over the study's seeds on the tuning's "
+          "validation score") in shown
+  # The discriminating metrics first, then the note's ratio.
+  assert shown.index("Lake's error") < shown.index(
+      "; by the note's own metric, it is ") < shown.index(" on ratio")
   for name in names:
     metrics[name].pop("eval." + tune.SCORE[1])
   assert study_docs.related_chosen_on_validation(metrics) == "triplet"

@@ -1392,6 +1392,44 @@ def test_before_after_names_each_change_by_its_metric_without_its_split():
                   "the worse (20-way 1-shot: gi_centroid)")
 
 
+def test_before_after_puts_the_discriminating_metrics_first():
+  """The ratio and the all-drawings recall come after the metrics that
+  discriminate; the latter is called near its ceiling where the study's is,
+  and a configuration collapsed in both studies is called so."""
+  def row(config, label, mean):
+    return {"config": config, "metric": label, "split": "test",
+            "lower_better": False, "q": 0.01, "changed": True,
+            "diff": {"mean": mean}}
+  label = {path: l for l, path, _ in before_after.METRICS}
+  ratio = label["unseen_alphabets.distance.ratio"]
+  five, one_shot, every = (
+      label["unseen_alphabets.disjoint_characters.size_curve.5.recall_at_1"
+            ".mean"],
+      label["unseen_alphabets.fewshot.20way_1shot.mean"],
+      label["unseen_alphabets.disjoint_characters.size_curve.all.recall_at_1"
+            ".mean"])
+  rs = [row("triplet", ratio, +1.0), row("group_loss", every, +0.1),
+        row("triplet", one_shot, +0.1), row("gi_medoid", five, +0.1)]
+  assert before_after.changed(rs)["test"] == (
+      "4 of 4 tested differences changed, 4 for the better (recall@1 at 5 "
+      "drawings: gi_medoid; 20-way 1-shot: triplet; ratio: triplet; "
+      "recall@1 at all drawings: group_loss), 0 for the worse")
+  assert before_after.changed(rs, ceiling=True, collapsed=["triplet"])[
+      "test"] == (
+          "4 of 4 tested differences changed, 4 for the better (recall@1 at "
+          "5 drawings: gi_medoid; 20-way 1-shot: triplet (collapsed in "
+          "both); ratio: triplet (collapsed in both); recall@1 at all "
+          "drawings (near ceiling): group_loss), 0 for the worse")
+  shrunk = {"step": {"mean": 4},
+            "eval." + comparisons.COLLAPSE_PATH: {"mean": 0.0003},
+            "untrained." + comparisons.COLLAPSE_PATH: {"mean": 0.126}}
+  spread = dict(shrunk, **{"eval." + comparisons.COLLAPSE_PATH:
+                           {"mean": 0.5}})
+  assert before_after.collapsed_in_both(
+      {"triplet": shrunk, "smog": shrunk},
+      {"triplet": shrunk, "smog": spread}) == ["triplet"]
+
+
 def test_before_after_is_written_only_beside_another_study(tmp_path):
   study_a = _study_means(2000, {"gi_centroid": {
       "unseen 20-way 1-shot": [0.43, 0.44, 0.44]}})

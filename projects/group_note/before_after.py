@@ -90,10 +90,14 @@ def rows(before: Dict, after: Dict,
   return out
 
 
-def changed(rs: Sequence[Dict]) -> Dict[str, str]:
+def changed(rs: Sequence[Dict], ceiling: bool = False,
+            collapsed: Sequence[str] = ()) -> Dict[str, str]:
   """{split: "N of M tested differences changed, k for the better
   (metric: configs; ...), N - k for the worse (metric: configs)"},
-  validation then test (M: the split's rows with a q)."""
+  validation then test (M: the split's rows with a q); the metrics that
+  discriminate first, then the ratio, then recall@1 with every drawing
+  (called near its ceiling on the test split where `ceiling`); a
+  configuration of `collapsed` (collapsed in both studies) is called so."""
   out = {}
   for split in ("validation", "test"):
     tested = [r for r in rs if r["split"] == split and r["q"] == r["q"]]
@@ -101,8 +105,12 @@ def changed(rs: Sequence[Dict]) -> Dict[str, str]:
     better = [r for r in mine if (r["diff"]["mean"] < 0) == r["lower_better"]]
     worse = [r for r in mine if r not in better]
     names = lambda group: "; ".join(
-        f"{metric}: {', '.join(sorted(configs))}"
-        for metric, configs in _by_metric(group).items())
+        f"{metric}: " + ", ".join(
+            c + (" (collapsed in both)" if c in collapsed else "")
+            for c in sorted(configs))
+        # The ceiling is the unseen alphabets' (comparisons.near_ceiling).
+        for metric, configs in _by_metric(
+            group, ceiling and split == "test").items())
     out[split] = (f"{len(mine)} of {len(tested)} tested differences "
                   f"changed, {len(better)} for the better"
                   + (f" ({names(better)})" if better else "")
@@ -111,21 +119,41 @@ def changed(rs: Sequence[Dict]) -> Dict[str, str]:
   return out
 
 
-def _by_metric(group: Sequence[Dict]) -> Dict[str, set]:
+def _prose_rank(label: str) -> int:
+  """Where a metric comes in the README's prose: the metrics that
+  discriminate (0), the note's ratio (1), recall@1 with every drawing (2)."""
+  bare = comparisons.short(label)
+  return (2 if bare == comparisons.short(comparisons.CEILING_METRIC)
+          else 1 if bare == "ratio" else 0)
+
+
+def _by_metric(group: Sequence[Dict], ceiling: bool = False
+               ) -> Dict[str, set]:
   """{short metric label: the configurations of group's rows on it}, in
-  METRICS' order."""
+  _prose_rank's order (METRICS' within a rank); the all-drawings recall
+  called near its ceiling where `ceiling`."""
   by = {}
-  for label, _, _ in METRICS:
+  for label, _, _ in sorted(METRICS, key=lambda m: _prose_rank(m[0])):
     names = {r["config"] for r in group if r["metric"] == label}
     if names:
-      by.setdefault(comparisons.short(label), set()).update(names)
+      short = comparisons.short(label) + (
+          " (near ceiling)" if ceiling and _prose_rank(label) == 2 else "")
+      by.setdefault(short, set()).update(names)
   return by
 
 
-def readme_sentence(rs: Sequence[Dict]) -> str:
+def collapsed_in_both(before: Dict, after: Dict) -> List[str]:
+  """The configurations comparisons.collapsed finds in both studies: a
+  change between two collapsed encoders says little about the method."""
+  return sorted({n for n, _, _ in comparisons.collapsed(before)}
+                & {n for n, _, _ in comparisons.collapsed(after)})
+
+
+def readme_sentence(rs: Sequence[Dict], ceiling: bool = False,
+                    collapsed: Sequence[str] = ()) -> str:
   """The README's pointer to the table, with its count of changed
-  differences per split (rs: rows())."""
-  counts = changed(rs)
+  differences per split (rs: rows(); ceiling, collapsed: changed()'s)."""
+  counts = changed(rs, ceiling, collapsed)
   return ("Against the earlier untuned study (unpaired, everything that "
           f"changed at once; `results/{OUT}`): on the test metrics "
           f"{counts['test']}; on validation, the split that chose the "
@@ -157,7 +185,8 @@ def render(before: Dict, after: Dict, before_settings: Optional[Dict],
       "training alphabets, on which the step count and the settings were "
       "chosen; *test*: the unseen alphabets and Lake's runs, which chose "
       "nothing.", ""]
-  counts = changed(rs)
+  counts = changed(rs, comparisons.near_ceiling(after),
+                   collapsed_in_both(before, after))
   lines += [f"- test: {counts['test']}.",
             f"- validation: {counts['validation']}. The settings were chosen "
             "on this split (new seeds, the same characters): a gain here is "
@@ -212,4 +241,6 @@ def output(results: str) -> Tuple[Optional[str], str]:
   before, before_settings, after, after_settings = studies
   rs = rows(before, after)
   return (render(before, after, before_settings, after_settings,
-                 "results/" + BEFORE, "results", rs), readme_sentence(rs))
+                 "results/" + BEFORE, "results", rs),
+          readme_sentence(rs, comparisons.near_ceiling(after),
+                          collapsed_in_both(before, after)))

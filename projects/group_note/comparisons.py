@@ -77,6 +77,40 @@ NEAR_CEILING = 0.8
 CEILING_METRIC = "unseen dc recall@1, all drawings"
 assert CEILING_METRIC in PATH
 
+
+def near_ceiling(metrics, name: str = RELATED_AGAINST) -> bool:
+  """Whether recall@1 with every drawing is near its ceiling in a
+  study_metrics.json: name's untrained encoder (centroid groups for the
+  default) scores NEAR_CEILING or more."""
+  stat = metrics.get(name, {}).get("untrained." + PATH[CEILING_METRIC])
+  return bool(stat) and stat["mean"] >= NEAR_CEILING
+
+
+# A trained encoder counts as collapsed where groups of different unseen
+# alphabets sit, on average, under COLLAPSED of the distance its own
+# untrained encoder puts between them. Set 2026-12-07 after the tuned study's
+# triplet (0.0003 against 0.126); every other trained configuration of the
+# study sits above its untrained distance, so the cut is far from all of
+# them. A description of the rows, not a test.
+COLLAPSED = 0.01
+COLLAPSE_PATH = "unseen_alphabets.distance.diff_label_mean"
+
+
+def collapsed(metrics):
+  """[(name, trained, untrained)] of a study_metrics.json's trained
+  configurations (a run's step count) whose mean distance between groups
+  of different unseen alphabets is under COLLAPSED times their untrained
+  encoder's (the stats: {"mean", "sd", "n"}); those without both stats
+  are left out."""
+  out = []
+  for name in sorted(n for n, v in metrics.items() if "step" in v):
+    trained = metrics[name].get("eval." + COLLAPSE_PATH)
+    floor = metrics[name].get("untrained." + COLLAPSE_PATH)
+    if trained and floor and trained["mean"] < COLLAPSED * floor["mean"]:
+      out.append((name, trained, floor))
+  return out
+
+
 # The note's item-level baseline (eq. 1: InfoNCE between items, no groups in
 # training) and the configurations the paired table sets against it.
 ITEM_BASELINE = "item_item"

@@ -192,6 +192,15 @@ def related_chosen_on_validation(metrics) -> Optional[str]:
                                   -RELATED.index(n)))
 
 
+def _related_candidates(metrics) -> str:
+  """The related systems related_chosen_on_validation chose among, and
+  those it could not (no finished run yet)."""
+  have = [n for n in RELATED if n in metrics]
+  missing = [n for n in RELATED if n not in metrics]
+  return _names(have) + (f" ({_names(missing)}: no finished run yet, so "
+                         "not among them)" if missing else "")
+
+
 def related_by_score(metrics) -> bool:
   """Whether a tuning score chose the related row (else RELATED's order)."""
   return any(_tuning_score(metrics, n) is not None
@@ -465,9 +474,7 @@ def near_ceiling(metrics: Dict, name: str = RELATED_AGAINST) -> bool:
   """Whether recall@1 with every drawing is near its ceiling: name's
   untrained encoder (centroid groups for the default) scores NEAR_CEILING
   or more."""
-  path = comparisons.PATH[RETRIEVAL_ALL]
-  stat = _stat(metrics, name, path, untrained=True)
-  return bool(stat) and stat["mean"] >= NEAR_CEILING
+  return comparisons.near_ceiling(metrics, name)
 
 
 def _verdicts(rows, a, b, labels, ms, b_title: Optional[str] = None) -> str:
@@ -518,6 +525,26 @@ def not_above_own_floor(metrics: Dict) -> List[Tuple[str, Dict, Dict, bool]]:
   return out
 
 
+COLLAPSED = comparisons.COLLAPSED
+COLLAPSE_PATH = comparisons.COLLAPSE_PATH
+collapsed = comparisons.collapsed
+
+
+def _collapsed_text(metrics: Dict) -> str:
+  """The answer's bullet on collapsed()'s configurations ('' when none)."""
+  found = collapsed(metrics)
+  if not found:
+    return ""
+  one = len(found) == 1
+  cells = _names([f"{name} ({_cell(t, 4)} vs {_cell(f, 3)}, n = {t['n']})"
+                  for name, t, f in found])
+  return ("Collapsed: groups of different unseen alphabets sit, on average, "
+          f"under {COLLAPSED:.0%} of the distance {'its' if one else 'their'}"
+          f" own untrained encoder puts between them (trained vs untrained): "
+          f"{cells}. {'Its' if one else 'Their'} rows describe a collapsed "
+          "encoder at the study's settings, not what the method can do.")
+
+
 def _floor_text(metrics: Dict) -> str:
   """The answer's bullet on not_above_own_floor's configurations ('' when
   none). The rule compares mean ± sd bands, not paired seeds: it names
@@ -534,9 +561,9 @@ def _floor_text(metrics: Dict) -> str:
       for name, t, f, below in found])
   return ("Not above its own untrained encoder on validation "
           f"({tune.SCORE[0]}, the tuning's score) by more than the seed "
-          f"spread (mean ± sd bands, not a paired test): {cells}. Training "
-          f"at the study's setting showed {'it' if one else 'them'} no gain "
-          "over initialisation on what this score rewards; read "
+          f"spread (mean ± sd bands, not a paired test): {cells}. No gain "
+          "from training beyond that spread is seen on what this score "
+          "rewards (which is not a measured absence of one); read "
           f"{'its' if one else 'their'} rows with that in mind.")
 
 
@@ -658,21 +685,27 @@ def answer(metrics: Dict, rows: List[Dict],
   # systems (fixed before the runs, not the best of the four on a test).
   finder = RELATED_AGAINST
   rival = related_chosen_on_validation(metrics)
-  how = ("the best mean on the tuning's validation score"
+  how = ("the best mean over the study's seeds on the tuning's validation "
+         "score"
          if related_by_score(metrics) else
          "the first in the study's order: none has the tuning's score")
   second = (f"Of the related systems the table shows {rival} ({how}: a "
             "choice of row, not a measured ranking; the others' rows: "
             "`results/summary.md`); it is "
-            f"{_verdicts(rows, rival, finder, DISCRIMINATING, ms)}"
+            f"{_verdicts(rows, rival, finder, DISCRIMINATING, ms)}; by the "
+            "note's own metric, it is "
+            f"{_verdicts(rows, rival, finder, (RATIO,), ms)}"
             f"{_group_definitions(rival, finder)}." if rival else "")
   baseline = comparisons.ITEM_BASELINE
   against = [n for n in comparisons.ITEM_LEVEL_AGAINST if n in metrics]
   item_level = (
       f"Against the note's item-level baseline ({baseline}: eq. 1, no groups "
-      "in training, trained on random affine views"
-      + (f", which {AUGMENTED} gives gi_centroid: its rows in "
-         "`results/study_paired.md`" if AUGMENTED in metrics else "")
+      "and no labels in training, trained on random affine views; the "
+      "note's four train on unaugmented images with alphabet labels"
+      + (f"; {AUGMENTED} is gi_centroid on such views: its rows in "
+         "`results/study_paired.md`" if AUGMENTED in metrics else
+         f"; {AUGMENTED}, gi_centroid on such views, has no finished run "
+         "yet, so the objective and the augmentation are not told apart")
       + "): " + ". ".join(
           # The discriminating metrics first; the ratio, which the group
           # losses train for and eq. 1 does not, after them.
@@ -713,7 +746,8 @@ def answer(metrics: Dict, rows: List[Dict],
             "reruns, \"measured\" here keeps the old rule, n ≥ 3 seeds and a "
             "95% interval excluding 0, with no multiplicity control.")
   return "\n".join(f"- {x}" for x in [first, second, item_level, third,
-                                      fourth, fifth, _floor_text(metrics),
+                                      fourth, fifth, _collapsed_text(metrics),
+                                      _floor_text(metrics),
                                       _worse_than_untrained_text(
                                           rows, metrics, trained_four),
                                       rule] if x)
@@ -856,8 +890,9 @@ def note_study_block(metrics: Dict, rows: List[Dict],
          "centroid-group encoders little (medoid groups: their rows)"
          if near_ceiling(metrics) else "") + "." + (
              " The related system chosen "
-             f"on validation: of {', '.join(RELATED)}, the one with the best "
-             "mean on the tuning's score (recall@1 at 5 drawings on the "
+             f"on validation: of {_related_candidates(metrics)}, the one "
+             "with the best study mean (over its seeds) on the tuning's "
+             "score (recall@1 at 5 drawings on the "
              "held-out characters of the training alphabets; the unseen "
              "alphabets choose nothing): a choice of row, not a measured "
              "ranking (another may lead on these unseen metrics: every row "
