@@ -542,7 +542,7 @@ def _collapsed_text(metrics: Dict) -> str:
           f"under {COLLAPSED:.0%} of the distance {'its' if one else 'their'}"
           f" own untrained encoder puts between them (trained vs untrained): "
           f"{cells}. {'Its' if one else 'Their'} rows describe a collapsed "
-          "encoder at the study's settings, not what the method can do.")
+          "encoder at the study's settings, not the method in general.")
 
 
 def _floor_text(metrics: Dict) -> str:
