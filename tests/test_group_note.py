@@ -1409,25 +1409,39 @@ def test_before_after_puts_the_discriminating_metrics_first():
       label["unseen_alphabets.disjoint_characters.size_curve.all.recall_at_1"
             ".mean"])
   rs = [row("triplet", ratio, +1.0), row("group_loss", every, +0.1),
-        row("triplet", one_shot, +0.1), row("gi_medoid", five, +0.1)]
+        row("gi_medoid", every, +0.1), row("triplet", one_shot, +0.1),
+        row("gi_medoid", five, +0.1)]
   assert before_after.changed(rs)["test"] == (
-      "4 of 4 tested differences changed, 4 for the better (recall@1 at 5 "
+      "5 of 5 tested differences changed, 5 for the better (recall@1 at 5 "
       "drawings: gi_medoid; 20-way 1-shot: triplet; ratio: triplet; "
-      "recall@1 at all drawings: group_loss), 0 for the worse")
-  assert before_after.changed(rs, ceiling=True, collapsed=["triplet"])[
-      "test"] == (
-          "4 of 4 tested differences changed, 4 for the better (recall@1 at "
+      "recall@1 at all drawings: gi_medoid, group_loss), 0 for the worse")
+  # Near ceiling: group_loss's own untrained encoder, not gi_medoid's.
+  assert before_after.changed(
+      rs, ceiling=["group_loss", "triplet"],
+      collapsed={"triplet": "collapsed in both"})["test"] == (
+          "5 of 5 tested differences changed, 5 for the better (recall@1 at "
           "5 drawings: gi_medoid; 20-way 1-shot: triplet (collapsed in "
           "both); ratio: triplet (collapsed in both); recall@1 at all "
-          "drawings (near ceiling): group_loss), 0 for the worse")
+          "drawings: gi_medoid, group_loss (near ceiling)), 0 for the worse")
+  # Validation has no ceiling of its own: nothing is called near it there.
+  valid = [dict(r, split="validation") for r in rs]
+  assert "near ceiling" not in before_after.changed(
+      valid, ceiling=["group_loss"])["validation"]
   shrunk = {"step": {"mean": 4},
             "eval." + comparisons.COLLAPSE_PATH: {"mean": 0.0003},
             "untrained." + comparisons.COLLAPSE_PATH: {"mean": 0.126}}
   spread = dict(shrunk, **{"eval." + comparisons.COLLAPSE_PATH:
                            {"mean": 0.5}})
-  assert before_after.collapsed_in_both(
-      {"triplet": shrunk, "smog": shrunk},
-      {"triplet": shrunk, "smog": spread}) == ["triplet"]
+  assert before_after.collapsed_tags(
+      {"triplet": shrunk, "smog": shrunk, "gi_centroid": spread},
+      {"triplet": shrunk, "smog": spread, "group_loss": shrunk}) == {
+          "group_loss": "collapsed after", "smog": "collapsed before",
+          "triplet": "collapsed in both"}
+  ceiling = "untrained." + comparisons.PATH[comparisons.CEILING_METRIC]
+  assert before_after.near_ceiling({
+      "gi_centroid": {"step": {"mean": 4}, ceiling: {"mean": 0.87}},
+      "gi_medoid": {"step": {"mean": 4}, ceiling: {"mean": 0.18}},
+      "raw pixels": {ceiling: {"mean": 0.9}}}) == ["gi_centroid"]
 
 
 def test_before_after_is_written_only_beside_another_study(tmp_path):
@@ -1459,6 +1473,16 @@ def test_before_after_is_written_only_beside_another_study(tmp_path):
           "that chose the settings (its gains partly by selection), 0 of 0 "
           "tested differences changed, 0 for the better, 0 for the worse."
           ) in sentence
+  # Collapse is read from the studies themselves: here the after study's.
+  shrunk = dict(study_b["gi_centroid"], **{
+      "eval." + comparisons.COLLAPSE_PATH: stats.mean_sd([3e-4] * 3),
+      "untrained." + comparisons.COLLAPSE_PATH: stats.mean_sd([0.1] * 3)})
+  (results / "study_metrics.json").write_text(json.dumps(
+      dict(study_b, gi_centroid=shrunk)))
+  table, sentence = before_after.output(str(results))
+  for text in (table, sentence):
+    assert "(20-way 1-shot: gi_centroid (collapsed after))" in text
+  (results / "study_metrics.json").write_text(json.dumps(study_b))
   # A configuration the after study did not tune is named.
   (results / "study_settings.json").write_text(json.dumps({"tuned": {}}))
   assert "no configuration tuned" in before_after.output(str(results))[0]

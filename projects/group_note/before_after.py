@@ -90,27 +90,33 @@ def rows(before: Dict, after: Dict,
   return out
 
 
-def changed(rs: Sequence[Dict], ceiling: bool = False,
-            collapsed: Sequence[str] = ()) -> Dict[str, str]:
+def changed(rs: Sequence[Dict], ceiling: Sequence[str] = (),
+            collapsed: Optional[Dict[str, str]] = None) -> Dict[str, str]:
   """{split: "N of M tested differences changed, k for the better
   (metric: configs; ...), N - k for the worse (metric: configs)"},
   validation then test (M: the split's rows with a q); the metrics that
-  discriminate first, then the ratio, then recall@1 with every drawing
-  (called near its ceiling on the test split where `ceiling`); a
-  configuration of `collapsed` (collapsed in both studies) is called so."""
+  discriminate first, then the ratio, then recall@1 with every drawing.
+  ceiling: the configurations whose test recall@1 with every drawing is
+  near its ceiling (comparisons.near_ceiling), called so there; collapsed:
+  {configuration: "collapsed in both" (or after, before)}, said beside its
+  name (collapsed_tags)."""
   out = {}
   for split in ("validation", "test"):
     tested = [r for r in rs if r["split"] == split and r["q"] == r["q"]]
     mine = [r for r in tested if r["changed"]]
     better = [r for r in mine if (r["diff"]["mean"] < 0) == r["lower_better"]]
     worse = [r for r in mine if r not in better]
+    every = comparisons.short(comparisons.CEILING_METRIC)
+    tags = lambda metric, c: [t for t in [
+        # The ceiling is the unseen alphabets' (comparisons.near_ceiling).
+        "near ceiling" if (split == "test" and metric == every
+                           and c in ceiling) else "",
+        (collapsed or {}).get(c, "")] if t]
     names = lambda group: "; ".join(
         f"{metric}: " + ", ".join(
-            c + (" (collapsed in both)" if c in collapsed else "")
+            c + "".join(f" ({t})" for t in tags(metric, c))
             for c in sorted(configs))
-        # The ceiling is the unseen alphabets' (comparisons.near_ceiling).
-        for metric, configs in _by_metric(
-            group, ceiling and split == "test").items())
+        for metric, configs in _by_metric(group).items())
     out[split] = (f"{len(mine)} of {len(tested)} tested differences "
                   f"changed, {len(better)} for the better"
                   + (f" ({names(better)})" if better else "")
@@ -127,30 +133,37 @@ def _prose_rank(label: str) -> int:
           else 1 if bare == "ratio" else 0)
 
 
-def _by_metric(group: Sequence[Dict], ceiling: bool = False
-               ) -> Dict[str, set]:
+def _by_metric(group: Sequence[Dict]) -> Dict[str, set]:
   """{short metric label: the configurations of group's rows on it}, in
-  _prose_rank's order (METRICS' within a rank); the all-drawings recall
-  called near its ceiling where `ceiling`."""
+  _prose_rank's order (METRICS' within a rank)."""
   by = {}
   for label, _, _ in sorted(METRICS, key=lambda m: _prose_rank(m[0])):
     names = {r["config"] for r in group if r["metric"] == label}
     if names:
-      short = comparisons.short(label) + (
-          " (near ceiling)" if ceiling and _prose_rank(label) == 2 else "")
-      by.setdefault(short, set()).update(names)
+      by.setdefault(comparisons.short(label), set()).update(names)
   return by
 
 
-def collapsed_in_both(before: Dict, after: Dict) -> List[str]:
-  """The configurations comparisons.collapsed finds in both studies: a
-  change between two collapsed encoders says little about the method."""
-  return sorted({n for n, _, _ in comparisons.collapsed(before)}
-                & {n for n, _, _ in comparisons.collapsed(after)})
+def collapsed_tags(before: Dict, after: Dict) -> Dict[str, str]:
+  """{configuration: "collapsed in both" / "collapsed after" / "collapsed
+  before"} for those comparisons.collapsed finds in either study: a change
+  to or from a collapsed encoder says little about the method."""
+  was = {n for n, _, _ in comparisons.collapsed(before)}
+  now = {n for n, _, _ in comparisons.collapsed(after)}
+  return {n: "collapsed " + ("in both" if n in was and n in now else
+                             "after" if n in now else "before")
+          for n in sorted(was | now)}
 
 
-def readme_sentence(rs: Sequence[Dict], ceiling: bool = False,
-                    collapsed: Sequence[str] = ()) -> str:
+def near_ceiling(after: Dict) -> List[str]:
+  """The configurations of `after` whose own untrained encoder puts recall@1
+  with every drawing near its ceiling (comparisons.near_ceiling)."""
+  return sorted(n for n in tables.trained_only(after)
+                if comparisons.near_ceiling(after, n))
+
+
+def readme_sentence(rs: Sequence[Dict], ceiling: Sequence[str] = (),
+                    collapsed: Optional[Dict[str, str]] = None) -> str:
   """The README's pointer to the table, with its count of changed
   differences per split (rs: rows(); ceiling, collapsed: changed()'s)."""
   counts = changed(rs, ceiling, collapsed)
@@ -185,8 +198,7 @@ def render(before: Dict, after: Dict, before_settings: Optional[Dict],
       "training alphabets, on which the step count and the settings were "
       "chosen; *test*: the unseen alphabets and Lake's runs, which chose "
       "nothing.", ""]
-  counts = changed(rs, comparisons.near_ceiling(after),
-                   collapsed_in_both(before, after))
+  counts = changed(rs, near_ceiling(after), collapsed_tags(before, after))
   lines += [f"- test: {counts['test']}.",
             f"- validation: {counts['validation']}. The settings were chosen "
             "on this split (new seeds, the same characters): a gain here is "
@@ -242,5 +254,5 @@ def output(results: str) -> Tuple[Optional[str], str]:
   rs = rows(before, after)
   return (render(before, after, before_settings, after_settings,
                  "results/" + BEFORE, "results", rs),
-          readme_sentence(rs, comparisons.near_ceiling(after),
-                          collapsed_in_both(before, after)))
+          readme_sentence(rs, near_ceiling(after),
+                          collapsed_tags(before, after)))

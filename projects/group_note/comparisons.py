@@ -1,6 +1,7 @@
 """What the note's study compares: its configurations, the headline metrics,
 and the pairs it asks about (each difference = a − b, paired by seed)."""
 import re
+from typing import Dict, List, Tuple
 
 NOTE_FOUR = ("gg_centroid", "gi_centroid", "gg_medoid", "gi_medoid")
 # The baselines, related systems and other poolings, then the note's
@@ -78,7 +79,7 @@ CEILING_METRIC = "unseen dc recall@1, all drawings"
 assert CEILING_METRIC in PATH
 
 
-def near_ceiling(metrics, name: str = RELATED_AGAINST) -> bool:
+def near_ceiling(metrics: Dict, name: str = RELATED_AGAINST) -> bool:
   """Whether recall@1 with every drawing is near its ceiling in a
   study_metrics.json: name's untrained encoder (centroid groups for the
   default) scores NEAR_CEILING or more."""
@@ -96,7 +97,7 @@ COLLAPSED = 0.01
 COLLAPSE_PATH = "unseen_alphabets.distance.diff_label_mean"
 
 
-def collapsed(metrics):
+def collapsed(metrics: Dict) -> List[Tuple[str, Dict, Dict]]:
   """[(name, trained, untrained)] of a study_metrics.json's trained
   configurations (a run's step count) whose mean distance between groups
   of different unseen alphabets is under COLLAPSED times their untrained

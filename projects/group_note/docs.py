@@ -192,13 +192,26 @@ def related_chosen_on_validation(metrics) -> Optional[str]:
                                   -RELATED.index(n)))
 
 
+def _related_how(metrics) -> str:
+  """How related_chosen_on_validation chose, in words."""
+  return ("the best mean over the study's seeds on the tuning's validation "
+          "score" if related_by_score(metrics) else
+          "the first in the study's order: none has the tuning's score")
+
+
 def _related_candidates(metrics) -> str:
   """The related systems related_chosen_on_validation chose among, and
-  those it could not (no finished run yet)."""
+  those it could not: no finished run yet, or (where a score chose) no
+  score."""
   have = [n for n in RELATED if n in metrics]
   missing = [n for n in RELATED if n not in metrics]
-  return _names(have) + (f" ({_names(missing)}: no finished run yet, so "
-                         "not among them)" if missing else "")
+  unscored = ([n for n in have if _tuning_score(metrics, n) is None]
+              if related_by_score(metrics) else [])
+  out = [n for n in missing + unscored]
+  why = ([f"{_names(missing)}: no finished run yet"] if missing else []) + (
+      [f"{_names(unscored)}: no tuning score"] if unscored else [])
+  return _names([n for n in have if n not in unscored]) + (
+      f" ({'; '.join(why)}, so not among them)" if out else "")
 
 
 def related_by_score(metrics) -> bool:
@@ -470,11 +483,7 @@ def scope(metrics: Dict, tuning: Optional[Dict] = None,
 NEAR_CEILING = comparisons.NEAR_CEILING
 
 
-def near_ceiling(metrics: Dict, name: str = RELATED_AGAINST) -> bool:
-  """Whether recall@1 with every drawing is near its ceiling: name's
-  untrained encoder (centroid groups for the default) scores NEAR_CEILING
-  or more."""
-  return comparisons.near_ceiling(metrics, name)
+near_ceiling = comparisons.near_ceiling
 
 
 def _verdicts(rows, a, b, labels, ms, b_title: Optional[str] = None) -> str:
@@ -539,10 +548,14 @@ def _collapsed_text(metrics: Dict) -> str:
   cells = _names([f"{name} ({_cell(t, 4)} vs {_cell(f, 3)}, n = {t['n']})"
                   for name, t, f in found])
   return ("Collapsed: groups of different unseen alphabets sit, on average, "
-          f"under {COLLAPSED:.0%} of the distance {'its' if one else 'their'}"
-          f" own untrained encoder puts between them (trained vs untrained): "
-          f"{cells}. {'Its' if one else 'Their'} rows describe a collapsed "
-          "encoder at the study's settings, not the method in general.")
+          f"under {COLLAPSED:.0%} of the distance "
+          + ("its own untrained encoder puts" if one else
+             "their own untrained encoders put")
+          + " between them (trained vs untrained; a cut set after the "
+          f"tuned study's runs): {cells}. "
+          + ("Its rows describe a collapsed encoder" if one else
+             "Their rows describe collapsed encoders")
+          + " at the study's settings, not the method in general.")
 
 
 def _floor_text(metrics: Dict) -> str:
@@ -685,10 +698,7 @@ def answer(metrics: Dict, rows: List[Dict],
   # systems (fixed before the runs, not the best of the four on a test).
   finder = RELATED_AGAINST
   rival = related_chosen_on_validation(metrics)
-  how = ("the best mean over the study's seeds on the tuning's validation "
-         "score"
-         if related_by_score(metrics) else
-         "the first in the study's order: none has the tuning's score")
+  how = _related_how(metrics)
   second = (f"Of the related systems the table shows {rival} ({how}: a "
             "choice of row, not a measured ranking; the others' rows: "
             "`results/summary.md`); it is "
@@ -702,23 +712,24 @@ def answer(metrics: Dict, rows: List[Dict],
       f"Against the note's item-level baseline ({baseline}: eq. 1, no groups "
       "and no labels in training, trained on random affine views; the "
       "note's four train on unaugmented images with alphabet labels"
-      + (f"; {AUGMENTED} is gi_centroid on such views: its rows in "
-         "`results/study_paired.md`" if AUGMENTED in metrics else
+      + (f"; {AUGMENTED} is gi_centroid on such views, which tells the "
+         "augmentation apart (the objective and the labels still differ): "
+         "its rows in `results/study_paired.md`" if AUGMENTED in metrics else
          f"; {AUGMENTED}, gi_centroid on such views, has no finished run "
-         "yet, so the objective and the augmentation are not told apart")
+         "yet, so the augmentation is not told apart from the objective and "
+         "the labels")
       + "): " + ". ".join(
-          # The discriminating metrics first; the ratio, which the group
-          # losses train for and eq. 1 does not, after them.
+          # The discriminating metrics first; the note's ratio after them.
           f"{n} is {_verdicts(rows, n, baseline, DISCRIMINATING, ms)}; by "
-          "the note's own metric, which the group losses train for, it is "
+          "the note's own metric, it is "
           + _verdicts(rows, n, baseline, (RATIO,), ms)
           for n in against) + _group_definitions(baseline, *against) + "."
       if baseline in metrics and against else "")
   trained_four = four or [n for n in [finder] if n in metrics]
   third = _training_text(rows, trained_four, ms)
   fourth = ("By the note's own metric: "
-            + _lead(rows, metrics, four, RATIO, ms) + ". The ratio is what "
-            "the group losses train for, and it can rise while retrieval "
+            + _lead(rows, metrics, four, RATIO, ms) + ". The ratio measures "
+            "the separation of groups the group losses aim at, and it can rise while retrieval "
             "and few-shot accuracy fall (`docs/evaluation.md`), so it leads "
             "no answer here." if four else "")
   pixels = (f", raw {PIXEL_SIZE(metrics)}-px pixels {ms(PIXELS, RETRIEVAL_ALL)}"
@@ -890,11 +901,11 @@ def note_study_block(metrics: Dict, rows: List[Dict],
          "centroid-group encoders little (medoid groups: their rows)"
          if near_ceiling(metrics) else "") + "." + (
              " The related system chosen "
-             f"on validation: of {_related_candidates(metrics)}, the one "
-             "with the best study mean (over its seeds) on the tuning's "
-             "score (recall@1 at 5 drawings on the "
-             "held-out characters of the training alphabets; the unseen "
-             "alphabets choose nothing): a choice of row, not a measured "
+             f"on validation: of {_related_candidates(metrics)}, "
+             f"{_related_how(metrics)} (the tuning's score: recall@1 at 5 "
+             "drawings on the held-out characters of the training "
+             "alphabets; the unseen alphabets choose nothing): a choice of "
+             "row, not a measured "
              "ranking (another may lead on these unseen metrics: every row "
              "is in `results/summary.md`)."
              if related_chosen_on_validation(metrics) else ""), "",
