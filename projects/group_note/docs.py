@@ -207,11 +207,10 @@ def _related_candidates(metrics) -> str:
   missing = [n for n in RELATED if n not in metrics]
   unscored = ([n for n in have if _tuning_score(metrics, n) is None]
               if related_by_score(metrics) else [])
-  out = [n for n in missing + unscored]
   why = ([f"{_names(missing)}: no finished run yet"] if missing else []) + (
       [f"{_names(unscored)}: no tuning score"] if unscored else [])
   return _names([n for n in have if n not in unscored]) + (
-      f" ({'; '.join(why)}, so not among them)" if out else "")
+      f" ({'; '.join(why)}, so not among them)" if why else "")
 
 
 def related_by_score(metrics) -> bool:
@@ -729,9 +728,10 @@ def answer(metrics: Dict, rows: List[Dict],
   third = _training_text(rows, trained_four, ms)
   fourth = ("By the note's own metric: "
             + _lead(rows, metrics, four, RATIO, ms) + ". The ratio measures "
-            "the separation of groups the group losses aim at, and it can rise while retrieval "
-            "and few-shot accuracy fall (`docs/evaluation.md`), so it leads "
-            "no answer here." if four else "")
+            "the separation of groups the group losses aim at, and it can "
+            "rise while retrieval and few-shot accuracy fall "
+            "(`docs/evaluation.md`), so it leads no answer here."
+            if four else "")
   pixels = (f", raw {PIXEL_SIZE(metrics)}-px pixels {ms(PIXELS, RETRIEVAL_ALL)}"
             if PIXELS in metrics and _stat(metrics, PIXELS, path[RETRIEVAL_ALL])
             else "")
