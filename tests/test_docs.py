@@ -1029,9 +1029,10 @@ def test_a_collapsed_encoder_is_named_by_its_own_untrained_distance():
   COLLAPSED of its untrained encoder's distance is named as collapsed, with
   both means; one at the cut, one far above, a baseline that trains
   nothing and one without an untrained row are not."""
-  key = study_docs.COLLAPSE_PATH
+  from projects.group_note import comparisons  # pylint: disable=g-import-not-at-top
+  key = comparisons.COLLAPSE_PATH
   stat = lambda mean, sd=0.0, n=3: {"mean": mean, "sd": sd, "n": n}
-  cut = study_docs.COLLAPSED
+  cut = comparisons.COLLAPSED
   metrics = {
       "shrunk": {"step": stat(4), "eval." + key: stat(0.0003, 0.00002),
                  "untrained." + key: stat(0.126, 0.004)},
@@ -1043,7 +1044,7 @@ def test_a_collapsed_encoder_is_named_by_its_own_untrained_distance():
       # Trains nothing (no step count), though its stats would count.
       "pixels": {"eval." + key: stat(0.0001), "untrained." + key: stat(0.1)},
   }
-  assert [n for n, _, _ in study_docs.collapsed(metrics)] == ["shrunk"]
+  assert [n for n, _, _ in comparisons.collapsed(metrics)] == ["shrunk"]
   text = study_docs._collapsed_text(metrics)
   assert text.startswith("Collapsed: groups of different unseen alphabets "
                          "sit, on average, under 1% of the distance its own "

@@ -101,12 +101,12 @@ def changed(rs: Sequence[Dict], ceiling: Sequence[str] = (),
   {configuration: "collapsed in both" (or after, before)}, said beside its
   name (collapsed_tags)."""
   out = {}
+  every = comparisons.short(comparisons.CEILING_METRIC)
   for split in ("validation", "test"):
     tested = [r for r in rs if r["split"] == split and r["q"] == r["q"]]
     mine = [r for r in tested if r["changed"]]
     better = [r for r in mine if (r["diff"]["mean"] < 0) == r["lower_better"]]
     worse = [r for r in mine if r not in better]
-    every = comparisons.short(comparisons.CEILING_METRIC)
     tags = lambda metric, c: [t for t in [
         # The ceiling is the unseen alphabets' (comparisons.near_ceiling).
         "near ceiling" if (split == "test" and metric == every
@@ -162,11 +162,16 @@ def near_ceiling(after: Dict) -> List[str]:
                 if comparisons.near_ceiling(after, n))
 
 
-def readme_sentence(rs: Sequence[Dict], ceiling: Sequence[str] = (),
-                    collapsed: Optional[Dict[str, str]] = None) -> str:
+def studies_changed(before: Dict, after: Dict,
+                    rs: Sequence[Dict]) -> Dict[str, str]:
+  """changed() for these two studies' rows (rs: rows(before, after)), each
+  configuration's ceiling and collapse read from the studies themselves."""
+  return changed(rs, near_ceiling(after), collapsed_tags(before, after))
+
+
+def readme_sentence(counts: Dict[str, str]) -> str:
   """The README's pointer to the table, with its count of changed
-  differences per split (rs: rows(); ceiling, collapsed: changed()'s)."""
-  counts = changed(rs, ceiling, collapsed)
+  differences per split (counts: studies_changed())."""
   return ("Against the earlier untuned study (unpaired, everything that "
           f"changed at once; `results/{OUT}`): on the test metrics "
           f"{counts['test']}; on validation, the split that chose the "
@@ -175,9 +180,12 @@ def readme_sentence(rs: Sequence[Dict], ceiling: Sequence[str] = (),
 
 def render(before: Dict, after: Dict, before_settings: Optional[Dict],
            after_settings: Optional[Dict], before_dir: str,
-           after_dir: str, rs: Optional[Sequence[Dict]] = None) -> str:
-  """results/study_before_after.md (rs: rows(before, after), if known)."""
+           after_dir: str, rs: Optional[Sequence[Dict]] = None,
+           counts: Optional[Dict[str, str]] = None) -> str:
+  """results/study_before_after.md (rs: rows(before, after), counts:
+  studies_changed(before, after, rs), if known)."""
   rs = rows(before, after) if rs is None else rs
+  counts = studies_changed(before, after, rs) if counts is None else counts
   tested = sum(r["q"] == r["q"] for r in rs)  # BH's m: the rows with a p
   lines = [
       "# Before and after: the same configurations under two protocols", "",
@@ -198,7 +206,6 @@ def render(before: Dict, after: Dict, before_settings: Optional[Dict],
       "training alphabets, on which the step count and the settings were "
       "chosen; *test*: the unseen alphabets and Lake's runs, which chose "
       "nothing.", ""]
-  counts = changed(rs, near_ceiling(after), collapsed_tags(before, after))
   lines += [f"- test: {counts['test']}.",
             f"- validation: {counts['validation']}. The settings were chosen "
             "on this split (new seeds, the same characters): a gain here is "
@@ -252,7 +259,7 @@ def output(results: str) -> Tuple[Optional[str], str]:
     return None, ""
   before, before_settings, after, after_settings = studies
   rs = rows(before, after)
+  counts = studies_changed(before, after, rs)
   return (render(before, after, before_settings, after_settings,
-                 "results/" + BEFORE, "results", rs),
-          readme_sentence(rs, near_ceiling(after),
-                          collapsed_tags(before, after)))
+                 "results/" + BEFORE, "results", rs, counts),
+          readme_sentence(counts))

@@ -104,6 +104,7 @@ def collapsed(metrics: Dict) -> List[Tuple[str, Dict, Dict]]:
   encoder's (the stats: {"mean", "sd", "n"}); those without both stats
   are left out."""
   out = []
+  # tables.trained_only's rule, inline: tables imports this module.
   for name in sorted(n for n, v in metrics.items() if "step" in v):
     trained = metrics[name].get("eval." + COLLAPSE_PATH)
     floor = metrics[name].get("untrained." + COLLAPSE_PATH)

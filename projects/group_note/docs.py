@@ -533,21 +533,17 @@ def not_above_own_floor(metrics: Dict) -> List[Tuple[str, Dict, Dict, bool]]:
   return out
 
 
-COLLAPSED = comparisons.COLLAPSED
-COLLAPSE_PATH = comparisons.COLLAPSE_PATH
-collapsed = comparisons.collapsed
-
-
 def _collapsed_text(metrics: Dict) -> str:
-  """The answer's bullet on collapsed()'s configurations ('' when none)."""
-  found = collapsed(metrics)
+  """The answer's bullet on comparisons.collapsed's configurations ('' when
+  none)."""
+  found = comparisons.collapsed(metrics)
   if not found:
     return ""
   one = len(found) == 1
   cells = _names([f"{name} ({_cell(t, 4)} vs {_cell(f, 3)}, n = {t['n']})"
                   for name, t, f in found])
   return ("Collapsed: groups of different unseen alphabets sit, on average, "
-          f"under {COLLAPSED:.0%} of the distance "
+          f"under {comparisons.COLLAPSED:.0%} of the distance "
           + ("its own untrained encoder puts" if one else
              "their own untrained encoders put")
           + " between them (trained vs untrained; a cut set after the "
@@ -902,7 +898,7 @@ def note_study_block(metrics: Dict, rows: List[Dict],
          if near_ceiling(metrics) else "") + "." + (
              " The related system chosen "
              f"on validation: of {_related_candidates(metrics)}, "
-             f"{_related_how(metrics)} (the tuning's score: recall@1 at 5 "
+             f"{_related_how(metrics)} (recall@1 at 5 "
              "drawings on the held-out characters of the training "
              "alphabets; the unseen alphabets choose nothing): a choice of "
              "row, not a measured "
